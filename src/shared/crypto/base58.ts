@@ -1,0 +1,64 @@
+/**
+ * Base58Check with the Bitcoin alphabet, as used for Tezos-family identifiers (SPEC §3).
+ */
+import { DecodingError } from '../errors.ts';
+import { sha256 } from './hash.ts';
+
+const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const INDEX = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
+
+export function base58Encode(bytes: Uint8Array): string {
+  let zeros = 0;
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  let out = '';
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 58n)]! + out;
+    n /= 58n;
+  }
+  return '1'.repeat(zeros) + out;
+}
+
+export function base58Decode(text: string): Buffer {
+  let zeros = 0;
+  while (zeros < text.length && text[zeros] === '1') zeros++;
+  let n = 0n;
+  for (const c of text) {
+    const v = INDEX.get(c);
+    if (v === undefined) throw new DecodingError('USER_FUNCTION', `invalid base58 character ${JSON.stringify(c)}`);
+    n = n * 58n + BigInt(v);
+  }
+  const body: number[] = [];
+  while (n > 0n) {
+    body.unshift(Number(n & 0xffn));
+    n >>= 8n;
+  }
+  return Buffer.from([...new Array<number>(zeros).fill(0), ...body]);
+}
+
+function checksum(data: Buffer): Buffer {
+  return sha256(sha256(data)).subarray(0, 4);
+}
+
+/** `base58(prefix || payload || first4(sha256²(prefix || payload)))`. */
+export function base58CheckEncode(prefix: Uint8Array, payload: Uint8Array): string {
+  const data = Buffer.concat([prefix, payload]);
+  return base58Encode(Buffer.concat([data, checksum(data)]));
+}
+
+/** Decodes and checks the checksum and prefix; returns the payload. Throws DecodingError. */
+export function base58CheckDecode(prefix: Uint8Array, text: string, payloadLength: number): Buffer {
+  const raw = base58Decode(text);
+  if (raw.length !== prefix.length + payloadLength + 4) {
+    throw new DecodingError('USER_FUNCTION', `base58check: wrong length ${raw.length}`);
+  }
+  const data = raw.subarray(0, raw.length - 4);
+  if (!checksum(data).equals(raw.subarray(raw.length - 4))) {
+    throw new DecodingError('USER_FUNCTION', 'base58check: bad checksum');
+  }
+  if (!Buffer.from(prefix).equals(data.subarray(0, prefix.length))) {
+    throw new DecodingError('USER_FUNCTION', 'base58check: wrong prefix');
+  }
+  return Buffer.from(data.subarray(prefix.length));
+}

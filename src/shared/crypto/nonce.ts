@@ -1,0 +1,43 @@
+/**
+ * 24-byte nonces and their derivation (SPEC §5).
+ */
+import { blake2b } from './hash.ts';
+
+export const NONCE_LENGTH = 24;
+
+const INIT_TO_RESP = Buffer.from('Init -> Resp', 'ascii');
+const RESP_TO_INIT = Buffer.from('Resp -> Init', 'ascii');
+
+/**
+ * Adds 1 to `nonce` in place, as a 192-bit big-endian integer modulo 2^192 (SPEC §5.3).
+ * Byte-wise carry: the same result as OCaml's u16-word loop, and the common case (no carry) is
+ * one store.
+ */
+export function incrementNonce(nonce: Uint8Array): void {
+  for (let i = nonce.length - 1; i >= 0; i--) {
+    const v = (nonce[i]! + 1) & 0xff;
+    nonce[i] = v;
+    if (v !== 0) return;
+  }
+}
+
+export interface SessionNonces {
+  /** Nonce for the chunks this side sends. */
+  readonly local: Buffer;
+  /** Nonce for the chunks this side receives. */
+  readonly remote: Buffer;
+}
+
+/**
+ * Derives both nonces from the two connection messages, each **with** its 2-byte length prefix,
+ * initiator's first (SPEC §5.2). Note the inversion: the initiator sends with "Resp -> Init".
+ */
+export function deriveNonces(sentMessage: Buffer, receivedMessage: Buffer, incoming: boolean): SessionNonces {
+  const init = incoming ? receivedMessage : sentMessage;
+  const resp = incoming ? sentMessage : receivedMessage;
+  const initToResp = blake2b(32, init, resp, INIT_TO_RESP).subarray(0, NONCE_LENGTH);
+  const respToInit = blake2b(32, init, resp, RESP_TO_INIT).subarray(0, NONCE_LENGTH);
+  return incoming
+    ? { local: Buffer.from(initToResp), remote: Buffer.from(respToInit) }
+    : { local: Buffer.from(respToInit), remote: Buffer.from(initToResp) };
+}

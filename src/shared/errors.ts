@@ -1,0 +1,344 @@
+/**
+ * Typed errors of the P2P socket layer (SPEC §10).
+ *
+ * Every failure is its own class with a literal `code`, so TypeScript users can narrow on
+ * `err.code`. A registry-wide brand (`Symbol.for`) lets `instanceof P2pError` work across copies
+ * of the library and for errors rebuilt after crossing a thread boundary (`errorFromRecord`).
+ */
+
+const BRAND = Symbol.for('p2p-socket.error');
+
+/** A plain record an error travels as between threads or processes (JSON, structured clone). */
+export interface ErrorRecord {
+  readonly code: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+export abstract class P2pError extends Error {
+  abstract readonly code: string;
+  readonly [BRAND] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === P2pError) {
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** The fields beyond `code` and `message`, for JSON output and thread crossing. */
+  fields(): Record<string, unknown> {
+    return {};
+  }
+
+  toRecord(): ErrorRecord {
+    return { code: this.code, message: this.message, ...this.fields() };
+  }
+}
+
+/** Reads from or writes to a connection that is closed, or the peer went away (SPEC §10.1). */
+export class ConnectionClosedError extends P2pError {
+  readonly code = 'CONNECTION_CLOSED' as const;
+  constructor(message = 'connection closed') {
+    super(message);
+  }
+}
+
+/** Poly1305 verification failed on an incoming chunk (SPEC §6.3). */
+export class DecipherError extends P2pError {
+  readonly code = 'DECIPHER_ERROR' as const;
+  constructor(message = 'chunk authentication failed') {
+    super(message);
+  }
+}
+
+/** `accept` wrapper of a DECIPHER_ERROR while reading the peer's Ack (SPEC §10.1). */
+export class InvalidAuthError extends P2pError {
+  readonly code = 'INVALID_AUTH' as const;
+  constructor(message = 'invalid authentication: the Ack chunk did not decipher', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** `accept` wrapper of a CONNECTION_CLOSED while reading the peer's Ack (SPEC §10.1). */
+export class RejectedSocketConnectionError extends P2pError {
+  readonly code = 'REJECTED_SOCKET_CONNECTION' as const;
+  constructor(message = 'socket connection rejected: the peer closed before its Ack', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The peer's proof-of-work stamp does not meet our target (SPEC §2.1, §11.1 step 4). */
+export class NotEnoughProofOfWorkError extends P2pError {
+  readonly code = 'NOT_ENOUGH_PROOF_OF_WORK' as const;
+  readonly peerId: string;
+  constructor(peerId: string) {
+    super(`not enough proof of work from peer ${peerId}`);
+    this.peerId = peerId;
+  }
+  override fields(): Record<string, unknown> {
+    return { peerId: this.peerId };
+  }
+}
+
+/** The peer is ourselves: same peer id, after a successful metadata exchange (SPEC §7.3). */
+export class MyselfError extends P2pError {
+  readonly code = 'MYSELF' as const;
+  readonly host: string;
+  readonly port: number | undefined;
+  constructor(host: string, port: number | undefined) {
+    super(`connected to myself at ${host}${port === undefined ? '' : `:${port}`}`);
+    this.host = host;
+    this.port = port;
+  }
+  override fields(): Record<string, unknown> {
+    return { host: this.host, port: this.port };
+  }
+}
+
+/** The peer answered our Ack with a Nack or Nack_v_0 (SPEC §8.6). */
+export class RejectedByNackError extends P2pError {
+  readonly code = 'REJECTED_BY_NACK' as const;
+  /** Motive code (SPEC §8.2); 0 for Nack_v_0. */
+  readonly motive: number;
+  /** Alternative points as text (`ip:port`, `[ipv6]:port`); `undefined` for Nack_v_0. */
+  readonly alternativePoints: readonly string[] | undefined;
+  constructor(motive: number, alternativePoints: readonly string[] | undefined) {
+    super(`rejected by nack (motive ${motive}${alternativePoints ? `, ${alternativePoints.length} alternative points` : ''})`);
+    this.motive = motive;
+    this.alternativePoints = alternativePoints;
+  }
+  override fields(): Record<string, unknown> {
+    return { motive: this.motive, alternativePoints: this.alternativePoints };
+  }
+}
+
+/** Incoming chunk header announces fewer than 16 bytes (SPEC §6.3). */
+export class InvalidIncomingCiphertextSizeError extends P2pError {
+  readonly code = 'INVALID_INCOMING_CIPHERTEXT_SIZE' as const;
+  readonly size: number;
+  constructor(size: number) {
+    super(`invalid incoming ciphertext size ${size} (< 16)`);
+    this.size = size;
+  }
+  override fields(): Record<string, unknown> {
+    return { size: this.size };
+  }
+}
+
+/** A chunk plaintext we were asked to send is larger than a chunk can carry (SPEC §6.3). */
+export class InvalidMessageSizeError extends P2pError {
+  readonly code = 'INVALID_MESSAGE_SIZE' as const;
+  readonly size: number;
+  readonly max: number;
+  constructor(size: number, max: number) {
+    super(`invalid message size ${size} (max ${max})`);
+    this.size = size;
+    this.max = max;
+  }
+  override fields(): Record<string, unknown> {
+    return { size: this.size, max: this.max };
+  }
+}
+
+/** `binaryChunksSize` outside [19, 65535] (SPEC §6.4). */
+export class InvalidChunksSizeError extends P2pError {
+  readonly code = 'INVALID_CHUNKS_SIZE' as const;
+  readonly value: number;
+  readonly min: number;
+  readonly max: number;
+  constructor(value: number, min: number, max: number) {
+    super(`invalid chunks size ${value} (must be in [${min}, ${max}])`);
+    this.value = value;
+    this.min = min;
+    this.max = max;
+  }
+  override fields(): Record<string, unknown> {
+    return { value: this.value, min: this.min, max: this.max };
+  }
+}
+
+/** Why a decode failed; mirrors Data_encoding's read errors (SPEC §A). */
+export type DecodingReason =
+  | 'NOT_ENOUGH_DATA'
+  | 'EXTRA_BYTES'
+  | 'UNEXPECTED_TAG'
+  | 'LIST_TOO_LONG'
+  | 'SIZE_LIMIT_EXCEEDED'
+  | 'INVALID_INT'
+  | 'USER_FUNCTION';
+
+/** Bytes from the peer do not decode (connection message, metadata, Ack, stream) (SPEC §10.1). */
+export class DecodingError extends P2pError {
+  readonly code = 'DECODING_ERROR' as const;
+  readonly reason: DecodingReason;
+  constructor(reason: DecodingReason, message: string, options?: ErrorOptions) {
+    super(`decoding error (${reason}): ${message}`, options);
+    this.reason = reason;
+  }
+  override fields(): Record<string, unknown> {
+    return { reason: this.reason };
+  }
+}
+
+/** A local value could not be encoded (metadata, message, own connection message). */
+export class EncodingError extends P2pError {
+  readonly code = 'ENCODING_ERROR' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(`encoding error: ${message}`, options);
+  }
+}
+
+/** The peer's public key gives an all-zero X25519 shared secret (SPEC §4.2). */
+export class InvalidPublicKeyError extends P2pError {
+  readonly code = 'INVALID_PUBLIC_KEY' as const;
+  constructor(message = 'peer public key yields an all-zero shared secret (low-order point)') {
+    super(message);
+  }
+}
+
+/** An operation ran past its time limit (OCaml `Timeout`). */
+export class TimeoutError extends P2pError {
+  readonly code = 'TIMEOUT' as const;
+  constructor(message = 'operation timed out') {
+    super(message);
+  }
+}
+
+/** An operation was cancelled through its AbortSignal (OCaml `Canceled`). */
+export class AbortedError extends P2pError {
+  readonly code = 'ABORTED' as const;
+  constructor(message = 'operation aborted', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** identity.json: `peer_id` is not the hash of `public_key` (SPEC §12.3). */
+export class IdentityMismatchError extends P2pError {
+  readonly code = 'IDENTITY_MISMATCH' as const;
+  readonly expected: string;
+  readonly found: string;
+  constructor(expected: string, found: string) {
+    super(`identity peer_id ${found} does not match its public key (expected ${expected})`);
+    this.expected = expected;
+    this.found = found;
+  }
+  override fields(): Record<string, unknown> {
+    return { expected: this.expected, found: this.found };
+  }
+}
+
+/** identity.json: `secret_key` does not give `public_key` (SPEC §12.3). */
+export class IdentityKeysMismatchError extends P2pError {
+  readonly code = 'IDENTITY_KEYS_MISMATCH' as const;
+  constructor(message = 'identity secret key does not match its public key') {
+    super(message);
+  }
+}
+
+/** identity.json: the stamp does not meet the demanded difficulty (SPEC §12.3). */
+export class InsufficientProofOfWorkError extends P2pError {
+  readonly code = 'INSUFFICIENT_PROOF_OF_WORK' as const;
+  readonly expected: number;
+  constructor(expected: number) {
+    super(`identity proof of work does not meet difficulty ${expected}`);
+    this.expected = expected;
+  }
+  override fields(): Record<string, unknown> {
+    return { expected: this.expected };
+  }
+}
+
+/** identity.json is not valid JSON or misses/garbles a field. */
+export class InvalidIdentityError extends P2pError {
+  readonly code = 'INVALID_IDENTITY' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(`invalid identity: ${message}`, options);
+  }
+}
+
+/** An encoded message was written twice: its bytes were encrypted in place (SPEC §6.1, §9.4). */
+export class EncodedMessageConsumedError extends P2pError {
+  readonly code = 'ENCODED_MESSAGE_CONSUMED' as const;
+  constructor() {
+    super('encoded message already written (encrypted in place); use copyEncodedMessage for each connection');
+  }
+}
+
+export type P2pErrorCode =
+  | ConnectionClosedError['code']
+  | DecipherError['code']
+  | InvalidAuthError['code']
+  | RejectedSocketConnectionError['code']
+  | NotEnoughProofOfWorkError['code']
+  | MyselfError['code']
+  | RejectedByNackError['code']
+  | InvalidIncomingCiphertextSizeError['code']
+  | InvalidMessageSizeError['code']
+  | InvalidChunksSizeError['code']
+  | DecodingError['code']
+  | EncodingError['code']
+  | InvalidPublicKeyError['code']
+  | TimeoutError['code']
+  | AbortedError['code']
+  | IdentityMismatchError['code']
+  | IdentityKeysMismatchError['code']
+  | InsufficientProofOfWorkError['code']
+  | InvalidIdentityError['code']
+  | EncodedMessageConsumedError['code'];
+
+function num(value: unknown, fallback = 0): number {
+  return typeof value === 'number' ? value : fallback;
+}
+
+function withMessage<E extends P2pError>(error: E, message: string): E {
+  error.message = message;
+  return error;
+}
+
+/**
+ * Rebuilds an error of the right class from its record (after a thread or process crossing).
+ * Unknown codes give a plain Error carrying the code, so nothing is silently lost.
+ */
+export function errorFromRecord(record: ErrorRecord): Error {
+  const m = record.message;
+  switch (record.code) {
+    case 'CONNECTION_CLOSED': return new ConnectionClosedError(m);
+    case 'DECIPHER_ERROR': return new DecipherError(m);
+    case 'INVALID_AUTH': return new InvalidAuthError(m);
+    case 'REJECTED_SOCKET_CONNECTION': return new RejectedSocketConnectionError(m);
+    case 'NOT_ENOUGH_PROOF_OF_WORK': return withMessage(new NotEnoughProofOfWorkError(String(record['peerId'])), m);
+    case 'MYSELF': {
+      const port = record['port'];
+      return withMessage(new MyselfError(String(record['host']), typeof port === 'number' ? port : undefined), m);
+    }
+    case 'REJECTED_BY_NACK': {
+      const points = record['alternativePoints'];
+      return withMessage(new RejectedByNackError(num(record['motive']), Array.isArray(points) ? points.map(String) : undefined), m);
+    }
+    case 'INVALID_INCOMING_CIPHERTEXT_SIZE': return withMessage(new InvalidIncomingCiphertextSizeError(num(record['size'])), m);
+    case 'INVALID_MESSAGE_SIZE': return withMessage(new InvalidMessageSizeError(num(record['size']), num(record['max'])), m);
+    case 'INVALID_CHUNKS_SIZE':
+      return withMessage(new InvalidChunksSizeError(num(record['value']), num(record['min']), num(record['max'])), m);
+    case 'DECODING_ERROR': return withMessage(new DecodingError(record['reason'] as DecodingReason, ''), m);
+    case 'ENCODING_ERROR': return withMessage(new EncodingError(''), m);
+    case 'INVALID_PUBLIC_KEY': return new InvalidPublicKeyError(m);
+    case 'TIMEOUT': return new TimeoutError(m);
+    case 'ABORTED': return new AbortedError(m);
+    case 'IDENTITY_MISMATCH': return withMessage(new IdentityMismatchError(String(record['expected']), String(record['found'])), m);
+    case 'IDENTITY_KEYS_MISMATCH': return new IdentityKeysMismatchError(m);
+    case 'INSUFFICIENT_PROOF_OF_WORK': return withMessage(new InsufficientProofOfWorkError(num(record['expected'])), m);
+    case 'INVALID_IDENTITY': return withMessage(new InvalidIdentityError(''), m);
+    case 'ENCODED_MESSAGE_CONSUMED': return new EncodedMessageConsumedError();
+    default: return Object.assign(new Error(m), { code: record.code });
+  }
+}
+
+/** Turns an abort reason into ABORTED or TIMEOUT (AbortSignal.timeout() gives a TimeoutError DOMException). */
+export function errorFromAbortReason(reason: unknown): P2pError {
+  if (reason instanceof P2pError) return reason;
+  if (typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError') {
+    return new TimeoutError();
+  }
+  return new AbortedError('operation aborted', { cause: reason });
+}
