@@ -1,0 +1,74 @@
+/**
+ * `authenticate`: the first two handshake steps on a connected socket (SPEC §11.1).
+ */
+import type { Socket } from 'node:net';
+import { makePowTarget } from '../shared/crypto/pow.ts';
+import type { P2pError } from '../shared/errors.ts';
+import type { Identity } from '../shared/identity.ts';
+import { runHandshake } from '../shared/session/handshake.ts';
+import { SessionTransport } from '../shared/session/transport.ts';
+import type { MetadataConfig } from '../shared/wire/metadata.ts';
+import type { NetworkVersion } from '../shared/wire/network-version.ts';
+import { AuthenticatedConnection } from './authenticated-connection.ts';
+import { withDeadline } from './deadline.ts';
+import { DEFAULT_POW_DIFFICULTY, HANDSHAKE_INPUT_LIMIT } from './options.ts';
+
+export interface AuthenticateOptions<Meta> {
+  readonly identity: Identity;
+  /** True on the side that accepted the TCP connection. */
+  readonly incoming: boolean;
+  readonly announcedVersion: NetworkVersion;
+  readonly metadata: MetadataConfig<Meta>;
+  /** Proof-of-work difficulty demanded from the peer, 0..256, fractional allowed (default 24). */
+  readonly proofOfWorkDifficulty?: number;
+  /** Our listening port, announced to the peer (none by default). */
+  readonly advertisedPort?: number;
+  /** The peer's address and port as the caller knows them; default: the socket's. */
+  readonly remoteHost?: string;
+  readonly remotePort?: number;
+  readonly signal?: AbortSignal;
+  /** Milliseconds for the whole authentication. */
+  readonly timeout?: number;
+  /** Fixed connection-message nonce (tests that reproduce the spec's vectors); random otherwise. */
+  readonly messageNonce?: Buffer;
+}
+
+/**
+ * Runs the handshake on `socket` (freshly connected or accepted, nothing read yet) and returns
+ * the authenticated connection with the peer's info. On failure the socket is closed and the
+ * promise rejects with a typed error: NOT_ENOUGH_PROOF_OF_WORK, MYSELF, DECIPHER_ERROR,
+ * DECODING_ERROR, INVALID_INCOMING_CIPHERTEXT_SIZE, INVALID_PUBLIC_KEY, INVALID_MESSAGE_SIZE,
+ * ENCODING_ERROR, CONNECTION_CLOSED, TIMEOUT or ABORTED. (OCaml leaves closing to the caller;
+ * a socket nobody can use any more is closed here so it cannot leak.)
+ */
+export async function authenticate<Meta>(socket: Socket, options: AuthenticateOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
+  const remoteHost = options.remoteHost ?? normalizeHost(socket.remoteAddress);
+  const remotePort = options.remotePort ?? socket.remotePort ?? 0;
+  try {
+    const handshake = runHandshake(transport, {
+      identity: options.identity,
+      proofOfWorkTarget: makePowTarget(options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY),
+      incoming: options.incoming,
+      remoteHost,
+      remotePort,
+      advertisedPort: options.advertisedPort,
+      announcedVersion: options.announcedVersion,
+      metadata: options.metadata,
+      messageNonce: options.messageNonce,
+    });
+    const result = await withDeadline(handshake, options, (error: P2pError) => void transport.close(error));
+    return new AuthenticatedConnection(result.info, transport, result.sealer, result.opener);
+  } catch (error) {
+    // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
+    // scheduler drains its queue before closing the fd (SPEC §12.1).
+    void transport.close(error as P2pError);
+    throw error;
+  }
+}
+
+/** `::ffff:1.2.3.4` (dual-stack listener) → `1.2.3.4`, as the spec's point text does (SPEC §8.3). */
+function normalizeHost(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,117 @@
+/**
+ * A connection whose handshake succeeded (both connection messages and both metadata chunks
+ * exchanged) but that is not yet accepted: the caller applies its policy to `info`, then calls
+ * `accept` or `nack` (SPEC §11.2–§11.3). A distinct type from `Connection`, as in OCaml.
+ */
+import {
+  ConnectionClosedError,
+  DecipherError,
+  InvalidAuthError,
+  P2pError,
+  RejectedByNackError,
+  RejectedSocketConnectionError,
+} from '../shared/errors.ts';
+import type { ChunkOpener, ChunkSealer } from '../shared/session/chunk-cipher.ts';
+import { MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../shared/session/chunk-layout.ts';
+import { EstablishedSession } from '../shared/session/established-session.ts';
+import { readAck, sendAck, type ConnectionInfo } from '../shared/session/handshake.ts';
+import type { SessionTransport } from '../shared/session/transport.ts';
+import { formatPoint, type Point } from '../shared/wire/point.ts';
+import { bytesCodec, type MessageCodec } from './codecs.ts';
+import { Connection } from './connection.ts';
+import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import { withDeadline } from './deadline.ts';
+
+export interface AcceptOptions<Msg> {
+  /** How messages are typed; default: raw bytes. */
+  readonly codec?: MessageCodec<Msg>;
+  /** Bytes of received messages held before reading pauses (default 8 MiB). */
+  readonly incomingMessageQueueSize?: number;
+  /** Bytes of messages queued for sending before `write` waits (default 8 MiB). */
+  readonly outgoingMessageQueueSize?: number;
+  /** Total wire size of the chunks we write, 19..65535 (default 65535, SPEC §6.4). */
+  readonly binaryChunksSize?: number;
+  /** Largest incoming message (prefix + body), bytes (default 100 MiB). */
+  readonly maxMessageSize?: number;
+  readonly signal?: AbortSignal;
+  /** Milliseconds to wait for the peer's Ack or Nack. */
+  readonly timeout?: number;
+}
+
+type State = 'authenticated' | 'accepting' | 'done';
+
+export class AuthenticatedConnection<Meta> {
+  readonly info: ConnectionInfo<Meta>;
+  private readonly transport: SessionTransport;
+  private readonly sealer: ChunkSealer;
+  private readonly opener: ChunkOpener;
+  private state: State = 'authenticated';
+
+  /** @internal built by `authenticate` */
+  constructor(info: ConnectionInfo<Meta>, transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener) {
+    this.info = info;
+    this.transport = transport;
+    this.sealer = sealer;
+    this.opener = opener;
+  }
+
+  /**
+   * Sends our Ack and reads the peer's. Ack: the established connection. Otherwise the socket is
+   * closed and the promise rejects with REJECTED_BY_NACK (motive, alternative points),
+   * REJECTED_SOCKET_CONNECTION (the peer closed first), INVALID_AUTH (its chunk did not
+   * decipher), DECODING_ERROR, INVALID_CHUNKS_SIZE (bad option, nothing sent), TIMEOUT or ABORTED.
+   */
+  async accept<Msg = Uint8Array>(options: AcceptOptions<Msg> = {}): Promise<Connection<Msg, Meta>> {
+    const chunkContentSize = options.binaryChunksSize === undefined ? MAX_CHUNK_CONTENT : checkBinaryChunksSize(options.binaryChunksSize);
+    this.claim();
+    try {
+      sendAck(this.transport, this.sealer, { kind: 'ack' });
+      const answer = await withDeadline(readAck(this.transport, this.opener), options, (error) => void this.transport.close(error));
+      if (answer.kind === 'nack_v0') throw new RejectedByNackError(0, undefined);
+      if (answer.kind === 'nack') throw new RejectedByNackError(answer.motive, answer.points.map(formatPoint));
+    } catch (error) {
+      void this.transport.close();
+      throw acceptError(error);
+    }
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    const session = new EstablishedSession(this.transport, this.sealer, this.opener, {
+      incomingQueueSize: options.incomingMessageQueueSize ?? DEFAULT_INCOMING_QUEUE_SIZE,
+      outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
+      maxMessageSize,
+    });
+    return new Connection<Msg, Meta>(this.info, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
+  }
+
+  /**
+   * Refuses the connection: sends Nack with `motive` and up to 100 alternative points if the peer
+   * announced p2p_version ≥ 1, else Nack_v_0 (SPEC §8.5); then flushes and closes the socket.
+   */
+  async nack(motive = 0, alternativePoints: readonly Point[] = []): Promise<void> {
+    this.claim();
+    const withList = this.info.announcedVersion.p2pVersion >= 1;
+    try {
+      sendAck(this.transport, this.sealer, withList ? { kind: 'nack', motive, points: [...alternativePoints] } : { kind: 'nack_v0' });
+    } finally {
+      await this.transport.close();
+    }
+  }
+
+  /** Closes without an answer (banned peer, private mode: SPEC §11.2 sends no Nack). */
+  close(): Promise<void> {
+    this.state = 'done';
+    return this.transport.close();
+  }
+
+  private claim(): void {
+    if (this.state !== 'authenticated') throw new ConnectionClosedError('connection already accepted, nacked or closed');
+    this.state = 'accepting';
+  }
+}
+
+/** The accept-side mapping of SPEC §10.1. */
+function acceptError(error: unknown): unknown {
+  if (error instanceof ConnectionClosedError) return new RejectedSocketConnectionError(undefined, { cause: error });
+  if (error instanceof DecipherError) return new InvalidAuthError(undefined, { cause: error });
+  if (error instanceof P2pError) return error;
+  return error;
+}

@@ -1,0 +1,29 @@
+/**
+ * Message codecs: how typed messages become the body of a Tezos-framed message (DESIGN §6).
+ * The framing (`u32 BE length ‖ body`, SPEC §9.1) is added by the connection, so a codec only
+ * maps a value to its body and back: with the bytes codec, a message is exactly OCaml's
+ * `Data_encoding.bytes`; a node's `P2p_message` codec maps to `u16 tag ‖ payload`.
+ */
+import { Packr, type Options as PackrOptions } from 'msgpackr';
+
+export interface MessageCodec<Msg> {
+  /** The message body. Throwing gives ENCODING_ERROR. */
+  encode(message: Msg): Uint8Array;
+  /** Decodes a whole body (exact length). Throwing gives DECODING_ERROR. */
+  decode(body: Buffer): Msg;
+}
+
+/** Raw byte payloads: the body is the message. */
+export const bytesCodec: MessageCodec<Uint8Array> = {
+  encode: (message) => message,
+  decode: (body) => body,
+};
+
+/** Any structured-clone-like JS value, with msgpackr. */
+export function msgpackCodec<Msg = unknown>(options: PackrOptions = {}): MessageCodec<Msg> {
+  const packr = new Packr({ useRecords: false, ...options });
+  return {
+    encode: (message) => packr.pack(message),
+    decode: (body) => packr.unpack(body) as Msg,
+  };
+}

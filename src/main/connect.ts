@@ -1,0 +1,37 @@
+/**
+ * `connect`: dial a peer and authenticate it, under one deadline (OCaml's `connection_timeout`).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { ConnectionClosedError } from '../shared/errors.ts';
+import type { AuthenticatedConnection } from './authenticated-connection.ts';
+import { authenticate, type AuthenticateOptions } from './authenticate.ts';
+import { withDeadline } from './deadline.ts';
+
+export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
+
+/**
+ * Opens a TCP connection to `host:port` and authenticates as the initiator. A refused or reset
+ * TCP connection gives CONNECTION_CLOSED; the deadline (`timeout`, `signal`) covers dialling
+ * and the handshake.
+ */
+export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  const started = Date.now();
+  const socket = netConnect({ host, port });
+  await withDeadline(connected(socket, host, port), options, () => socket.destroy());
+  const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
+  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port });
+}
+
+function connected(socket: Socket, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.destroy();
+      reject(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Races an operation against an AbortSignal and a timeout. On expiry the operation's resources
+ * are torn down by `cancel`, which must make the operation itself settle (so nothing dangles).
+ */
+import { AbortedError, P2pError, TimeoutError, errorFromAbortReason } from '../shared/errors.ts';
+
+export interface DeadlineOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Milliseconds. */
+  readonly timeout?: number | undefined;
+}
+
+export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions, cancel: (error: P2pError) => void): Promise<T> {
+  const { signal, timeout } = options;
+  if (!signal && timeout === undefined) return operation;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (error: P2pError): void => {
+      cleanup();
+      cancel(error);
+      reject(error);
+    };
+    const onAbort = (): void => stop(signal ? errorFromAbortReason(signal.reason) : new AbortedError());
+    const cleanup = (): void => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeout !== undefined) timer = setTimeout(() => stop(new TimeoutError(`timed out after ${timeout} ms`)), timeout);
+    operation.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * Identity generation over every core (SPEC §2.4, §12.3; DESIGN §5).
+ *
+ * The node generates its identity at difficulty 26 by default (SPEC §2.3): about 2^26 BLAKE2b
+ * hashes, seconds of CPU. Work is split into bounded rounds, each with a fresh keypair and a
+ * fresh random start stamp as `generate_with_animation` does, so threads never overlap and need
+ * no coordination. A piscina pool keeps one round in flight per thread; the first stamp found
+ * wins and the pool is destroyed, which terminates the threads still hashing.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { checkProofOfWork, makePowTarget, POW_STAMP_LENGTH } from '../shared/crypto/pow.ts';
+import { errorFromAbortReason } from '../shared/errors.ts';
+import { generateKeyPair, identityFromKeys, identitySearchRound } from '../shared/identity.ts';
+import type { Identity, IdentityRoundRequest, IdentityRoundResult } from '../shared/identity.ts';
+
+/**
+ * Hashes per round. A single thread does about 4 million hashes/s, so a round is ~65 ms: long
+ * enough that the per-task cost of the pool (tens of µs) is noise, short enough for lively
+ * progress reports. Cancellation does not wait for rounds (threads are terminated).
+ */
+export const DEFAULT_ROUND_ATTEMPTS = 1 << 18;
+
+export interface GenerateIdentityProgress {
+  /** Hashes done in the rounds completed so far. */
+  readonly attempts: number;
+  readonly seconds: number;
+  readonly hashesPerSecond: number;
+}
+
+export interface GenerateIdentityOptions {
+  /** Proof-of-work difficulty in [0, 256] (SPEC §2.2); the node default is 26. */
+  readonly difficulty: number;
+  /**
+   * Worker threads. Default `os.availableParallelism()`. `0` runs the rounds on the calling
+   * thread, yielding to the event loop between rounds (each round blocks it for its duration).
+   */
+  readonly threads?: number;
+  /** Hashes per round (default DEFAULT_ROUND_ATTEMPTS). */
+  readonly roundAttempts?: number;
+  /** Aborting rejects with ABORTED (or TIMEOUT for `AbortSignal.timeout`) and stops all threads. */
+  readonly signal?: AbortSignal;
+  /** Called after each completed round. An exception thrown here stops the search and rejects. */
+  readonly onProgress?: (stats: GenerateIdentityProgress) => void;
+}
+
+export interface GenerateIdentityResult {
+  readonly identity: Identity;
+  /** Hashes counted over completed rounds, the winning one included up to the winning hash. */
+  readonly attempts: number;
+  readonly seconds: number;
+  readonly hashesPerSecond: number;
+}
+
+/**
+ * The piscina task module, next to this file's directory under `worker/`. The extension follows
+ * this module's own: the sources run as `.ts` (type stripping) and the build emits `.js`.
+ */
+const POW_JOB_URL = new URL(`../worker/pow-job${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+function stats(attempts: number, started: number): GenerateIdentityProgress {
+  const seconds = (performance.now() - started) / 1000;
+  return { attempts, seconds, hashesPerSecond: seconds > 0 ? attempts / seconds : 0 };
+}
+
+function identityOfRound(found: NonNullable<IdentityRoundResult['found']>, target: Buffer): Identity {
+  const identity = identityFromKeys(Buffer.from(found.secretKey, 'hex'), Buffer.from(found.stamp, 'hex'));
+  // One hash on this thread, so a broken worker can never hand out an identity peers reject.
+  if (!checkProofOfWork(identity.publicKey, identity.proofOfWorkStamp, target)) {
+    throw new Error('internal error: a proof-of-work round returned a stamp that does not meet the target');
+  }
+  return identity;
+}
+
+function checkOptions(options: GenerateIdentityOptions): { threads: number; roundAttempts: number } {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isSafeInteger(threads) || threads < 0) {
+    throw new RangeError(`threads must be a non-negative integer, got ${String(threads)}`);
+  }
+  const roundAttempts = options.roundAttempts ?? DEFAULT_ROUND_ATTEMPTS;
+  if (!Number.isSafeInteger(roundAttempts) || roundAttempts < 1) {
+    throw new RangeError(`roundAttempts must be a positive integer, got ${String(roundAttempts)}`);
+  }
+  return { threads, roundAttempts };
+}
+
+/**
+ * Generates a fresh identity whose stamp meets `difficulty` (SPEC §2.4). Difficulty 0 takes a
+ * single random stamp (`generate_proof_of_work_with_target_0`). Throws RangeError on bad
+ * options; rejects with ABORTED/TIMEOUT on abort. No thread outlives the returned promise.
+ */
+export async function generateIdentity(options: GenerateIdentityOptions): Promise<GenerateIdentityResult> {
+  const target = makePowTarget(options.difficulty);
+  const { threads, roundAttempts } = checkOptions(options);
+  const { signal, onProgress } = options;
+  if (signal?.aborted) throw errorFromAbortReason(signal.reason);
+  const started = performance.now();
+
+  if (options.difficulty === 0) {
+    const { secretKey } = generateKeyPair();
+    const identity = identityFromKeys(secretKey, randomBytes(POW_STAMP_LENGTH));
+    return { identity, ...stats(1, started) };
+  }
+
+  const request: IdentityRoundRequest = { targetHex: target.toString('hex'), maxAttempts: roundAttempts };
+  if (threads === 0) return generateInline(request, target, started, signal, onProgress);
+  return generateOnPool(request, target, threads, started, signal, onProgress);
+}
+
+async function generateInline(
+  request: IdentityRoundRequest,
+  target: Buffer,
+  started: number,
+  signal: AbortSignal | undefined,
+  onProgress: GenerateIdentityOptions['onProgress'],
+): Promise<GenerateIdentityResult> {
+  let attempts = 0;
+  for (;;) {
+    const result = identitySearchRound(request);
+    attempts += result.attempts;
+    if (result.found !== null) return { identity: identityOfRound(result.found, target), ...stats(attempts, started) };
+    onProgress?.(stats(attempts, started));
+    // Let timers, I/O and abort listeners run between rounds (OCaml yields every `yield_every`).
+    await yieldToEventLoop();
+    if (signal?.aborted) throw errorFromAbortReason(signal.reason);
+  }
+}
+
+function generateOnPool(
+  request: IdentityRoundRequest,
+  target: Buffer,
+  threads: number,
+  started: number,
+  signal: AbortSignal | undefined,
+  onProgress: GenerateIdentityOptions['onProgress'],
+): Promise<GenerateIdentityResult> {
+  const pool = new Piscina<IdentityRoundRequest, IdentityRoundResult>({
+    filename: fileURLToPath(POW_JOB_URL),
+    minThreads: threads,
+    maxThreads: threads,
+  });
+
+  return new Promise<GenerateIdentityResult>((resolve, reject) => {
+    let attempts = 0;
+    let settled = false;
+
+    // Every exit goes through here: tear the pool down (terminating busy threads, rejecting the
+    // rounds in flight, whose rejections `onError` then ignores), and only then settle, so that
+    // no thread outlives the promise.
+    const finish = (settle: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      pool.destroy().then(settle, settle);
+    };
+    const fail = (error: unknown): void => finish(() => reject(error));
+    function onAbort(): void {
+      fail(errorFromAbortReason(signal?.reason));
+    }
+
+    const onResult = (result: IdentityRoundResult): void => {
+      if (settled) return;
+      attempts += result.attempts;
+      try {
+        if (result.found !== null) {
+          const identity = identityOfRound(result.found, target);
+          const done = stats(attempts, started);
+          finish(() => resolve({ identity, ...done }));
+          return;
+        }
+        onProgress?.(stats(attempts, started));
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      launch();
+    };
+    const onError = (error: unknown): void => {
+      if (!settled) fail(error);
+    };
+    function launch(): void {
+      if (!settled) pool.run(request).then(onResult, onError);
+    }
+
+    // Errors in an idle thread come as 'error' events; unhandled, an EventEmitter would throw.
+    pool.on('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    for (let i = 0; i < threads; i++) launch();
+  });
+}

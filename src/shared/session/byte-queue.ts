@@ -1,0 +1,67 @@
+/**
+ * A FIFO of received bytes that hands out exact-length slices without copying when a slice lies
+ * inside one received buffer (the common case: a whole chunk in one TCP read).
+ */
+export class ByteQueue {
+  private readonly buffers: Buffer[] = [];
+  /** Read offset into `buffers[0]`. */
+  private offset = 0;
+  /** Bytes held. */
+  length = 0;
+
+  push(data: Buffer): void {
+    if (data.length === 0) return;
+    this.buffers.push(data);
+    this.length += data.length;
+  }
+
+  /** The u16 BE at the front; the caller checks `length >= 2`. */
+  peekUInt16BE(): number {
+    const first = this.buffers[0]!;
+    if (first.length - this.offset >= 2) return first.readUInt16BE(this.offset);
+    return (first[this.offset]! << 8) | this.buffers[1]![0]!;
+  }
+
+  /**
+   * Removes and returns the first `n` bytes (the caller checks `length >= n`). The result is a
+   * view when it lies in one received buffer, else a fresh copy; either way the caller owns it
+   * (nobody else reads received buffers), so in-place decryption is safe.
+   */
+  take(n: number): Buffer {
+    const first = this.buffers[0]!;
+    const available = first.length - this.offset;
+    if (n <= available) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.consume(n, available);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.buffers[0]!;
+      const avail = head.length - this.offset;
+      const count = Math.min(avail, n - filled);
+      head.copy(out, filled, this.offset, this.offset + count);
+      filled += count;
+      this.consume(count, avail);
+    }
+    return out;
+  }
+
+  /** Drops everything (on teardown) so the memory can be reclaimed. */
+  clear(): void {
+    this.buffers.length = 0;
+    this.offset = 0;
+    this.length = 0;
+  }
+
+  private consume(n: number, available: number): void {
+    this.length -= n;
+    if (n === available) {
+      this.buffers.shift();
+      this.offset = 0;
+    } else {
+      this.offset += n;
+    }
+  }
+}

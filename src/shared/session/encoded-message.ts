@@ -1,0 +1,106 @@
+/**
+ * A message already cut into chunks and laid out as it will go on the wire (SPEC §9.3).
+ *
+ * `encode` writes the message stream (u32 BE length prefix ‖ body) into one buffer with the
+ * 2-byte header and 16-byte tag of each chunk reserved in front of its content, so the writer
+ * encrypts every chunk in place and hands the whole buffer to the socket in one write: no copy
+ * between encoding and sending (DESIGN §3). Like OCaml's `write_encoded_now`, writing encrypts
+ * in place, so an encoded message can be written once; broadcast with `copyEncodedMessage`.
+ */
+import { EncodedMessageConsumedError } from '../errors.ts';
+import { CHUNK_OVERHEAD } from './chunk-layout.ts';
+
+/** Bytes of the Tezos `dynamic_size` length prefix in front of every message (SPEC §9.1). */
+export const MESSAGE_PREFIX_LENGTH = 4;
+
+export class EncodedMessage {
+  /** Wire layout: for each chunk `[header 2][tag 16][content]`; content is plaintext until written. */
+  readonly buffer: Buffer;
+  /** Largest chunk content this message was cut for (SPEC §6.4). */
+  readonly chunkContentSize: number;
+  /** Bytes of the message stream: prefix + body. */
+  readonly streamLength: number;
+  private used = false;
+
+  constructor(buffer: Buffer, chunkContentSize: number, streamLength: number) {
+    this.buffer = buffer;
+    this.chunkContentSize = chunkContentSize;
+    this.streamLength = streamLength;
+  }
+
+  /** Number of chunks: an empty stream still takes one tag-only chunk (SPEC §9.3 `cut`). */
+  get chunkCount(): number {
+    return chunkCountFor(this.streamLength, this.chunkContentSize);
+  }
+
+  /** True once written: the bytes are ciphertext now. */
+  get consumed(): boolean {
+    return this.used;
+  }
+
+  /** Marks the message as written; throws if it already was. */
+  consume(): void {
+    if (this.used) throw new EncodedMessageConsumedError();
+    this.used = true;
+  }
+}
+
+export function chunkCountFor(streamLength: number, chunkContentSize: number): number {
+  return streamLength === 0 ? 1 : Math.ceil(streamLength / chunkContentSize);
+}
+
+/** Lays out raw stream bytes (no prefix added) in chunks of at most `chunkContentSize`. */
+export function encodeStream(stream: Uint8Array, chunkContentSize: number): EncodedMessage {
+  const out = allocateLayout(stream.length, chunkContentSize);
+  let at = CHUNK_OVERHEAD;
+  for (let from = 0; from < stream.length; from += chunkContentSize) {
+    const end = Math.min(from + chunkContentSize, stream.length);
+    out.set(stream.subarray(from, end), at);
+    at += end - from + CHUNK_OVERHEAD;
+  }
+  return new EncodedMessage(out, chunkContentSize, stream.length);
+}
+
+/** Lays out `u32 BE length ‖ body`: one message of the Tezos framing (SPEC §9.1). */
+export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number): EncodedMessage {
+  const streamLength = MESSAGE_PREFIX_LENGTH + body.length;
+  const out = allocateLayout(streamLength, chunkContentSize);
+  if (streamLength <= chunkContentSize) {
+    // One chunk: the common case for small messages, written without the slicing loop.
+    out.writeUInt32BE(body.length, CHUNK_OVERHEAD);
+    out.set(body, CHUNK_OVERHEAD + MESSAGE_PREFIX_LENGTH);
+    return new EncodedMessage(out, chunkContentSize, streamLength);
+  }
+  // The prefix may itself be cut when chunks carry fewer than 4 bytes (binaryChunksSize < 22).
+  const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_LENGTH);
+  prefix.writeUInt32BE(body.length, 0);
+  let at = CHUNK_OVERHEAD;
+  let room = chunkContentSize;
+  for (const part of [prefix, body]) {
+    let from = 0;
+    while (from < part.length) {
+      const count = Math.min(room, part.length - from);
+      out.set(part.subarray(from, from + count), at);
+      at += count;
+      from += count;
+      room -= count;
+      if (room === 0) {
+        at += CHUNK_OVERHEAD;
+        room = chunkContentSize;
+      }
+    }
+  }
+  return new EncodedMessage(out, chunkContentSize, streamLength);
+}
+
+/** Deep copy, so one encoding can be written to several connections (SPEC §9.4). */
+export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
+  if (message.consumed) throw new EncodedMessageConsumedError();
+  return new EncodedMessage(Buffer.from(message.buffer), message.chunkContentSize, message.streamLength);
+}
+
+function allocateLayout(streamLength: number, chunkContentSize: number): Buffer {
+  const size = streamLength + CHUNK_OVERHEAD * chunkCountFor(streamLength, chunkContentSize);
+  // Outside Node's shared 8 KiB pool: the buffer may later be transferred to another thread.
+  return Buffer.allocUnsafeSlow(size);
+}

@@ -1,0 +1,337 @@
+/**
+ * An established session: the stream of encrypted chunks in both directions after two Acks
+ * (SPEC §9), with bounded queues and backpressure. It carries framed message bodies; typing them
+ * with a codec is the caller's business (DESIGN §6), so the same engine serves main and shards.
+ */
+import { ConnectionClosedError, EncodedMessageConsumedError, InvalidIncomingCiphertextSizeError, P2pError } from '../errors.ts';
+import { abortable, removeItem, type Settlers } from './abortable.ts';
+import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
+import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
+import type { EncodedMessage } from './encoded-message.ts';
+import { MessageFramer, type FramedMessage } from './message-framer.ts';
+import type { Stat } from './traffic-stats.ts';
+import type { SessionTransport } from './transport.ts';
+
+export interface SessionLimits {
+  /** Bytes of received messages held for the reader before reading the socket stops (SPEC §9.5). */
+  readonly incomingQueueSize: number;
+  /** Bytes of messages queued for sending before `write` waits and `writeNow` refuses. */
+  readonly outgoingQueueSize: number;
+  /** Largest message (prefix + body) accepted from the peer; larger is a DECODING_ERROR. */
+  readonly maxMessageSize: number;
+}
+
+/** Per-element costs as OCaml counts them on 64-bit (SPEC §9.5), so bounds mean the same. */
+const INCOMING_ENTRY_COST = 88 + 32;
+const OUTGOING_ENTRY_COST = 64 + 128 + 32;
+
+interface OutgoingEntry {
+  readonly message: EncodedMessage;
+  readonly cost: number;
+  /** `writeSync`: settled once the chunks are handed to the socket. */
+  readonly settle: ((error?: P2pError) => void) | undefined;
+}
+
+interface BlockedWriter {
+  readonly entry: OutgoingEntry;
+  readonly resolve: () => void;
+  readonly reject: (error: P2pError) => void;
+}
+
+type ReadWaiter = Settlers<FramedMessage>;
+
+type IncomingEntry = FramedMessage | P2pError;
+
+export class EstablishedSession {
+  private readonly transport: SessionTransport;
+  private readonly sealer: ChunkSealer;
+  private readonly opener: ChunkOpener;
+  private readonly limits: SessionLimits;
+  private readonly framer: MessageFramer;
+
+  private readonly incoming: IncomingEntry[] = [];
+  private incomingHead = 0;
+  private incomingBytes = 0;
+  private readonly readWaiters: ReadWaiter[] = [];
+  /** No more messages will be added (peer closed, stream error, or local close). */
+  private incomingClosed = false;
+  /** Reading is paused because the incoming queue is full. */
+  private readPaused = false;
+
+  private readonly outgoing: OutgoingEntry[] = [];
+  private outgoingBytes = 0;
+  private readonly blockedWriters: BlockedWriter[] = [];
+  private outgoingClosed = false;
+  private drainWaiters: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
+
+  private readonly emit = (message: FramedMessage): void => this.deliver(message);
+
+  constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
+    this.transport = transport;
+    this.sealer = sealer;
+    this.opener = opener;
+    this.limits = limits;
+    this.framer = new MessageFramer(limits.maxMessageSize);
+    transport.onEnd = (error) => this.onTransportEnd(error);
+    transport.socket.on('drain', () => this.flush());
+    if (transport.failure) {
+      this.onTransportEnd(transport.failure);
+      return;
+    }
+    transport.onInput = () => this.pump();
+    // Bytes that arrived during the handshake (the peer may stream right after its Ack).
+    this.pump();
+    transport.resume();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Next message, waiting for one. Rejects with the stream's error once, then CONNECTION_CLOSED. */
+  read(signal?: AbortSignal): Promise<FramedMessage> {
+    const ready = this.shiftIncoming();
+    if (ready !== undefined) return settleEntry(ready);
+    if (this.incomingClosed) return Promise.reject(new ConnectionClosedError());
+    return abortable<FramedMessage>(signal, (waiter) => {
+      this.readWaiters.push(waiter);
+      return () => removeItem(this.readWaiters, waiter);
+    });
+  }
+
+  /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
+  readNow(): FramedMessage | undefined {
+    const ready = this.shiftIncoming();
+    if (ready !== undefined) {
+      if (ready instanceof P2pError) throw ready;
+      return ready;
+    }
+    if (this.incomingClosed) throw new ConnectionClosedError();
+    return undefined;
+  }
+
+  /** Drops queued messages (after a decoding error: OCaml's reader stops there, SPEC §9.2). */
+  discardIncoming(): void {
+    this.incoming.length = 0;
+    this.incomingHead = 0;
+    this.incomingBytes = 0;
+    this.incomingClosed = true;
+  }
+
+  /** Decrypts and frames every complete chunk received, until the incoming queue is full. */
+  private pump(): void {
+    const input = this.transport.input;
+    while (!this.readPaused && !this.incomingClosed && input.length >= HEADER_LENGTH) {
+      const length = input.peekUInt16BE();
+      if (length < TAG_LENGTH) {
+        this.failStream(new InvalidIncomingCiphertextSizeError(length));
+        return;
+      }
+      if (input.length < HEADER_LENGTH + length) break;
+      const chunk = input.take(HEADER_LENGTH + length);
+      try {
+        this.framer.push(this.opener.open(chunk.subarray(HEADER_LENGTH)), this.emit);
+      } catch (error) {
+        this.failStream(error as P2pError);
+        return;
+      }
+      if (this.incomingBytes >= this.limits.incomingQueueSize) {
+        // Full: stop reading the socket, so TCP pushes back on the peer (SPEC §9.5).
+        this.readPaused = true;
+        this.transport.pause();
+      }
+    }
+  }
+
+  private deliver(message: FramedMessage): void {
+    const waiter = this.readWaiters.shift();
+    if (waiter) {
+      waiter.resolve(message);
+      return;
+    }
+    this.incoming.push(message);
+    this.incomingBytes += message.size + INCOMING_ENTRY_COST;
+  }
+
+  private shiftIncoming(): IncomingEntry | undefined {
+    if (this.incomingHead >= this.incoming.length) return undefined;
+    const entry = this.incoming[this.incomingHead]!;
+    this.incoming[this.incomingHead++] = undefined as unknown as IncomingEntry;
+    if (this.incomingHead > 1024 && this.incomingHead * 2 > this.incoming.length) {
+      this.incoming.splice(0, this.incomingHead);
+      this.incomingHead = 0;
+    } else if (this.incomingHead === this.incoming.length) {
+      this.incoming.length = 0;
+      this.incomingHead = 0;
+    }
+    if (!(entry instanceof P2pError)) {
+      this.incomingBytes -= entry.size + INCOMING_ENTRY_COST;
+      if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
+        this.readPaused = false;
+        this.transport.resume();
+        this.pump();
+      }
+    }
+    return entry;
+  }
+
+  /** A stream error: queue it for the reader (after what was already received), then tear down. */
+  private failStream(error: P2pError): void {
+    if (this.incomingClosed) return;
+    this.pushIncomingError(error);
+    this.teardown(error);
+  }
+
+  private pushIncomingError(error: P2pError): void {
+    const waiter = this.readWaiters.shift();
+    if (waiter) waiter.reject(error);
+    else this.incoming.push(error);
+  }
+
+  private onTransportEnd(error: P2pError): void {
+    // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
+    // with the reader, as OCaml's shared canceler does (SPEC §9.2, test close-on-write).
+    this.teardown(error);
+  }
+
+  private teardown(error: P2pError): void {
+    this.incomingClosed = true;
+    for (const waiter of this.readWaiters.splice(0)) waiter.reject(error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError());
+    this.closeOutgoing(new ConnectionClosedError());
+    this.transport.onInput = undefined;
+    if (!this.transport.failure) this.transport.fail(error);
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Queues a message, waiting while the outgoing queue is full (OCaml `write`). */
+  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    message.consume();
+    const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined };
+    if (this.admits(entry.cost)) {
+      this.enqueue(entry);
+      return Promise.resolve();
+    }
+    return abortable<void>(signal, ({ resolve, reject }) => {
+      const blocked: BlockedWriter = { entry, resolve, reject };
+      this.blockedWriters.push(blocked);
+      return () => removeItem(this.blockedWriters, blocked);
+    });
+  }
+
+  /** Queues a message if there is room; `false` (dropped) when the queue is full (OCaml `write_now`). */
+  writeNow(message: EncodedMessage): boolean {
+    if (this.outgoingClosed) throw new ConnectionClosedError();
+    if (message.consumed) throw new EncodedMessageConsumedError();
+    const cost = costOf(message);
+    if (!this.admits(cost) || this.blockedWriters.length > 0) return false;
+    message.consume();
+    this.enqueue({ message, cost, settle: undefined });
+    return true;
+  }
+
+  /** Like `write`, resolving once every chunk is encrypted and handed to the socket (OCaml `write_sync`). */
+  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    message.consume();
+    // Aborting rejects the wait; a message already queued may still be sent.
+    return abortable<void>(signal, ({ resolve, reject }) => {
+      const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
+      const entry: OutgoingEntry = { message, cost: costOf(message) + 64, settle };
+      if (this.admits(entry.cost)) {
+        this.enqueue(entry);
+        return () => undefined;
+      }
+      const blocked: BlockedWriter = { entry, resolve: () => undefined, reject };
+      this.blockedWriters.push(blocked);
+      return () => removeItem(this.blockedWriters, blocked);
+    });
+  }
+
+  /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (SPEC §9.5). */
+  private admits(cost: number): boolean {
+    return this.outgoing.length === 0 || this.outgoingBytes + cost < this.limits.outgoingQueueSize;
+  }
+
+  private enqueue(entry: OutgoingEntry): void {
+    if (this.outgoing.length === 0 && !this.transport.congested) {
+      this.send(entry);
+      return;
+    }
+    this.outgoing.push(entry);
+    this.outgoingBytes += entry.cost;
+  }
+
+  private send(entry: OutgoingEntry): void {
+    this.transport.write(this.sealer.seal(entry.message));
+    entry.settle?.();
+  }
+
+  /** Socket drained: send queued messages until it is congested again, then admit blocked writers. */
+  private flush(): void {
+    let sent = 0;
+    while (sent < this.outgoing.length && !this.transport.congested) {
+      const entry = this.outgoing[sent++]!;
+      this.outgoingBytes -= entry.cost;
+      this.send(entry);
+    }
+    if (sent > 0) this.outgoing.splice(0, sent);
+    while (this.blockedWriters.length > 0 && this.admits(this.blockedWriters[0]!.entry.cost)) {
+      const blocked = this.blockedWriters.shift()!;
+      this.enqueue(blocked.entry);
+      blocked.resolve();
+    }
+    if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  private closeOutgoing(error: P2pError): void {
+    if (this.outgoingClosed && this.outgoing.length === 0) return;
+    this.outgoingClosed = true;
+    for (const blocked of this.blockedWriters.splice(0)) blocked.reject(error);
+    for (const entry of this.outgoing.splice(0)) entry.settle?.(error);
+    this.outgoingBytes = 0;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  stat(): Stat {
+    return this.transport.stats.snapshot();
+  }
+
+  get closed(): boolean {
+    return this.outgoingClosed;
+  }
+
+  /**
+   * Closes the session. With `wait`, messages already queued are sent first; without, they are
+   * dropped (their `writeSync` callers get CONNECTION_CLOSED). Either way, bytes already handed to
+   * the socket are flushed before the FIN (SPEC §9.4 `close`).
+   */
+  close(wait = false): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      if (wait && !this.outgoingClosed) {
+        // No new writes; blocked writers were never queued, so they fail like OCaml's closed pipe.
+        for (const blocked of this.blockedWriters.splice(0)) blocked.reject(new ConnectionClosedError());
+        this.outgoingClosed = true;
+        if (this.outgoing.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+      }
+      this.closeOutgoing(new ConnectionClosedError());
+      this.incomingClosed = true;
+      for (const waiter of this.readWaiters.splice(0)) waiter.reject(new ConnectionClosedError());
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+}
+
+function costOf(message: EncodedMessage): number {
+  return OUTGOING_ENTRY_COST + message.buffer.length;
+}
+
+function settleEntry(entry: IncomingEntry): Promise<FramedMessage> {
+  return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
+}

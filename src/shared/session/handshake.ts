@@ -1,0 +1,168 @@
+/**
+ * Session establishment, steps 1–2 of SPEC §11.1 (`authenticate`) and the Ack/Nack step of
+ * §11.3, over a SessionTransport. Thread-agnostic: the inline engine and the shards run it.
+ */
+import { randomBytes } from 'node:crypto';
+import { channelKey } from '../crypto/box.ts';
+import { deriveNonces } from '../crypto/nonce.ts';
+import { peerIdBytesOf, peerIdToBase58 } from '../crypto/peer-id.ts';
+import { checkProofOfWork } from '../crypto/pow.ts';
+import {
+  DecodingError,
+  EncodingError,
+  InvalidIncomingCiphertextSizeError,
+  InvalidMessageSizeError,
+  MyselfError,
+  NotEnoughProofOfWorkError,
+  P2pError,
+} from '../errors.ts';
+import type { Identity } from '../identity.ts';
+import { decodeAck, encodeAck, type AckMessage } from '../wire/ack.ts';
+import { decodeConnectionMessageBody, encodeConnectionMessage } from '../wire/connection-message.ts';
+import type { MetadataConfig } from '../wire/metadata.ts';
+import type { NetworkVersion } from '../wire/network-version.ts';
+import { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
+import { HEADER_LENGTH, MAX_CHUNK_CONTENT, TAG_LENGTH } from './chunk-layout.ts';
+import { encodeStream } from './encoded-message.ts';
+import type { SessionTransport } from './transport.ts';
+
+export interface HandshakeParams<Meta> {
+  readonly identity: Identity;
+  /** 32-byte big-endian target the peer's stamp must meet (`makePowTarget`, SPEC §2.2). */
+  readonly proofOfWorkTarget: Buffer;
+  /** True on the side that accepted the TCP connection (the responder). */
+  readonly incoming: boolean;
+  /** The peer's address. */
+  readonly remoteHost: string;
+  /** Incoming: the peer's TCP source port. Outgoing: the port dialled (SPEC §11.1 step 3). */
+  readonly remotePort: number;
+  /** Our listening port, announced in the connection message (0/undefined: none). */
+  readonly advertisedPort?: number | undefined;
+  readonly announcedVersion: NetworkVersion;
+  readonly metadata: MetadataConfig<Meta>;
+  /** Fixed message nonce, for reproducing the spec's vectors; fresh random bytes otherwise. */
+  readonly messageNonce?: Buffer | undefined;
+}
+
+/** What `authenticate` learns about the peer (SPEC §11.1 step 9). */
+export interface ConnectionInfo<Meta> {
+  /** The peer's id as `id…` Base58Check text. */
+  readonly peerId: string;
+  readonly publicKey: Buffer;
+  /** The version the peer announced (not yet negotiated: see `selectVersion`). */
+  readonly announcedVersion: NetworkVersion;
+  readonly incoming: boolean;
+  /** The peer's point: incoming, its advertised port (if any); outgoing, the port dialled. */
+  readonly idPoint: { readonly host: string; readonly port: number | undefined };
+  readonly remoteSocketPort: number;
+  readonly privateNode: boolean;
+  readonly localMetadata: Meta;
+  readonly remoteMetadata: Meta;
+}
+
+export interface HandshakeResult<Meta> {
+  readonly info: ConnectionInfo<Meta>;
+  readonly sealer: ChunkSealer;
+  readonly opener: ChunkOpener;
+}
+
+/** Step 1–2 of the handshake. Errors are typed (SPEC §10.1); the caller closes the socket. */
+export async function runHandshake<Meta>(transport: SessionTransport, params: HandshakeParams<Meta>): Promise<HandshakeResult<Meta>> {
+  const { identity, incoming } = params;
+  // Step 1: our connection message goes out at once, before we read anything (SPEC §0, §13.5.6).
+  const sent = encodeConnectionMessage({
+    port: params.advertisedPort === 0 ? undefined : params.advertisedPort,
+    publicKey: identity.publicKey,
+    proofOfWorkStamp: identity.proofOfWorkStamp,
+    messageNonce: params.messageNonce ?? randomBytes(24),
+    version: params.announcedVersion,
+  });
+  transport.write(sent);
+  // Local metadata is encoded before reading, so an encoding failure costs no round trip.
+  const localMetadataBytes = encodeMetadata(params.metadata);
+
+  // Step 2: the peer's connection message, kept with its prefix for the nonces (SPEC §5.1).
+  const prefix = await transport.readExact(HEADER_LENGTH);
+  const body = await transport.readExact(prefix.readUInt16BE(0));
+  const received = Buffer.concat([prefix, body]);
+  const message = decodeConnectionMessageBody(body);
+
+  // Steps 3–4: who the peer is, then its proof of work, before any encrypted byte.
+  const idPoint = { host: params.remoteHost, port: incoming ? message.port : params.remotePort };
+  const peerIdBytes = peerIdBytesOf(message.publicKey);
+  const peerId = peerIdToBase58(peerIdBytes);
+  if (!checkProofOfWork(message.publicKey, message.proofOfWorkStamp, params.proofOfWorkTarget)) {
+    throw new NotEnoughProofOfWorkError(peerId);
+  }
+
+  // Step 5: channel key (INVALID_PUBLIC_KEY for a low-order key, before any send) and nonces.
+  const key = channelKey(identity.secretKey, message.publicKey);
+  const nonces = deriveNonces(sent, received, incoming);
+  const sealer = new ChunkSealer(key, nonces.local);
+  const opener = new ChunkOpener(key, nonces.remote);
+
+  // Steps 6–7: metadata, exactly one chunk each way (SPEC §7.1).
+  transport.write(sealer.seal(encodeStream(localMetadataBytes, MAX_CHUNK_CONTENT)));
+  const remotePlain = await readChunk(transport, opener);
+  const remoteMetadata = decodeWith(() => params.metadata.codec.decode(remotePlain));
+
+  // Step 8: Myself, only after the metadata deciphered (SPEC §7.3).
+  if (peerIdBytes.equals(identity.peerIdBytes)) throw new MyselfError(idPoint.host, idPoint.port);
+
+  return {
+    info: {
+      peerId,
+      publicKey: message.publicKey,
+      announcedVersion: message.version,
+      incoming,
+      idPoint,
+      remoteSocketPort: params.remotePort,
+      privateNode: params.metadata.privateNode(remoteMetadata),
+      localMetadata: params.metadata.value,
+      remoteMetadata,
+    },
+    sealer,
+    opener,
+  };
+}
+
+/** Reads and deciphers exactly one chunk (SPEC §6.3). */
+export async function readChunk(transport: SessionTransport, opener: ChunkOpener): Promise<Buffer> {
+  const header = await transport.readExact(HEADER_LENGTH);
+  const length = header.readUInt16BE(0);
+  if (length < TAG_LENGTH) throw new InvalidIncomingCiphertextSizeError(length);
+  return opener.open(await transport.readExact(length));
+}
+
+/** Sends our Ack or Nack as chunk #1 (SPEC §8). */
+export function sendAck(transport: SessionTransport, sealer: ChunkSealer, message: AckMessage): void {
+  transport.write(sealer.seal(encodeStream(encodeAck(message), MAX_CHUNK_CONTENT)));
+}
+
+/** Reads the peer's chunk #1 and decodes it (exact length, SPEC §8.1). */
+export async function readAck(transport: SessionTransport, opener: ChunkOpener): Promise<AckMessage> {
+  const plain = await readChunk(transport, opener);
+  return decodeAck(plain);
+}
+
+function encodeMetadata<Meta>(config: MetadataConfig<Meta>): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = config.codec.encode(config.value);
+  } catch (error) {
+    if (error instanceof P2pError) throw error;
+    throw new EncodingError(`metadata: ${String(error)}`, { cause: error });
+  }
+  if (bytes.length > MAX_CHUNK_CONTENT) throw new InvalidMessageSizeError(bytes.length, MAX_CHUNK_CONTENT);
+  return bytes;
+}
+
+/** Runs a user decoder; anything it throws that is not already typed becomes DECODING_ERROR. */
+export function decodeWith<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof P2pError) throw error;
+    throw new DecodingError('USER_FUNCTION', String(error), { cause: error });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Cuts the decrypted chunk stream into messages by the Tezos rule: `u32 BE length ‖ body`
+ * (`dynamic_size`, SPEC §9.1–§9.2). Messages may span chunks, a chunk may end inside a
+ * message, and one chunk may hold several messages (OCaml never writes that, but receivers
+ * must accept it).
+ */
+import { DecodingError } from '../errors.ts';
+import { MESSAGE_PREFIX_LENGTH } from './encoded-message.ts';
+
+export interface FramedMessage {
+  /** Stream bytes the message used: prefix + body (what OCaml's `read` returns as `size`). */
+  readonly size: number;
+  readonly body: Buffer;
+}
+
+export class MessageFramer {
+  private readonly maxMessageSize: number;
+  private readonly prefix = Buffer.alloc(MESSAGE_PREFIX_LENGTH);
+  private prefixFill = 0;
+  /** Body length of the message in progress, or -1 while its prefix is incomplete. */
+  private bodyLength = -1;
+  /** Received pieces of the body in progress: held as received, joined once, so a peer that
+   * announces a large message and trickles it makes us hold only what it actually sent. */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+
+  /** @param maxMessageSize largest `size` (prefix + body) accepted; larger gives SIZE_LIMIT_EXCEEDED. */
+  constructor(maxMessageSize: number) {
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  /** Bytes of the message in progress held so far (for memory accounting). */
+  get pendingBytes(): number {
+    return this.partsLength + this.prefixFill;
+  }
+
+  /** Feeds one chunk's plaintext; calls `emit` for each completed message, in order. */
+  push(plain: Buffer, emit: (message: FramedMessage) => void): void {
+    let at = 0;
+    while (at < plain.length) {
+      if (this.bodyLength < 0) {
+        if (this.prefixFill === 0 && plain.length - at >= MESSAGE_PREFIX_LENGTH) {
+          this.startBody(plain.readUInt32BE(at));
+          at += MESSAGE_PREFIX_LENGTH;
+        } else {
+          const count = Math.min(MESSAGE_PREFIX_LENGTH - this.prefixFill, plain.length - at);
+          plain.copy(this.prefix, this.prefixFill, at, at + count);
+          this.prefixFill += count;
+          at += count;
+          if (this.prefixFill < MESSAGE_PREFIX_LENGTH) return;
+          this.prefixFill = 0;
+          this.startBody(this.prefix.readUInt32BE(0));
+        }
+        if (this.bodyLength === 0) {
+          this.finish(Buffer.alloc(0), emit);
+          continue;
+        }
+      }
+      const missing = this.bodyLength - this.partsLength;
+      const count = Math.min(missing, plain.length - at);
+      const piece = plain.subarray(at, at + count);
+      at += count;
+      if (this.partsLength === 0 && count === this.bodyLength) {
+        this.finish(detach(piece), emit);
+      } else {
+        this.parts.push(piece);
+        this.partsLength += count;
+        if (this.partsLength === this.bodyLength) {
+          const body = Buffer.concat(this.parts, this.partsLength);
+          this.parts = [];
+          this.partsLength = 0;
+          this.finish(body, emit);
+        }
+      }
+    }
+  }
+
+  private startBody(length: number): void {
+    // Data_encoding reads the prefix as a non-negative int32 (SPEC §14.3); anything above our
+    // bound is refused before a byte of the body is held.
+    if (length > 0x7fffffff || length + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) {
+      throw new DecodingError('SIZE_LIMIT_EXCEEDED', `message of ${length} bytes exceeds the limit of ${this.maxMessageSize}`);
+    }
+    this.bodyLength = length;
+  }
+
+  private finish(body: Buffer, emit: (message: FramedMessage) => void): void {
+    const size = this.bodyLength + MESSAGE_PREFIX_LENGTH;
+    this.bodyLength = -1;
+    emit({ size, body });
+  }
+}
+
+/**
+ * A message that sits inside one received buffer is returned as a view, unless it is small next
+ * to that buffer: then it is copied, so a queued 100-byte message does not pin a 64 KiB read.
+ */
+function detach(piece: Buffer): Buffer {
+  return piece.length * 2 < piece.buffer.byteLength ? Buffer.from(piece) : piece;
+}

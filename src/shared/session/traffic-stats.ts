@@ -1,0 +1,77 @@
+/**
+ * Wire byte counters and their moving averages (`P2p_stat.t`, SPEC §12.1–§12.2).
+ *
+ * OCaml ticks every connection once a second. With thousands of connections a timer each is
+ * waste, so the average is brought up to date lazily: whole elapsed seconds are folded in when
+ * bytes are counted or a snapshot is taken, with the same alpha (0.2).
+ */
+const TICK_MS = 1000;
+const ALPHA = 0.2;
+
+export interface Stat {
+  /** Bytes written to the socket, handshake, headers and tags included. */
+  readonly totalSent: number;
+  /** Bytes read from the socket. */
+  readonly totalRecv: number;
+  /** Moving average of the download rate, bytes/s. */
+  readonly currentInflow: number;
+  /** Moving average of the upload rate, bytes/s. */
+  readonly currentOutflow: number;
+}
+
+class MovingAverage {
+  total = 0;
+  average = 0;
+  private pending = 0;
+  private tickStart: number;
+
+  constructor(now: number) {
+    this.tickStart = now;
+  }
+
+  add(bytes: number, now: number): void {
+    this.advance(now);
+    this.total += bytes;
+    this.pending += bytes;
+  }
+
+  advance(now: number): void {
+    const elapsed = now - this.tickStart;
+    if (elapsed < TICK_MS) return;
+    // First tick carries the bytes counted since the last one; later empty ticks only decay.
+    this.average = (ALPHA * this.pending * 1000) / elapsed + (1 - ALPHA) * this.average;
+    const idleTicks = Math.floor(elapsed / TICK_MS) - 1;
+    if (idleTicks > 0) this.average *= (1 - ALPHA) ** idleTicks;
+    this.pending = 0;
+    this.tickStart = now - (elapsed % TICK_MS);
+  }
+}
+
+export class TrafficStats {
+  private readonly sent: MovingAverage;
+  private readonly recv: MovingAverage;
+
+  constructor(now = Date.now()) {
+    this.sent = new MovingAverage(now);
+    this.recv = new MovingAverage(now);
+  }
+
+  addSent(bytes: number, now = Date.now()): void {
+    this.sent.add(bytes, now);
+  }
+
+  addRecv(bytes: number, now = Date.now()): void {
+    this.recv.add(bytes, now);
+  }
+
+  snapshot(now = Date.now()): Stat {
+    this.sent.advance(now);
+    this.recv.advance(now);
+    return {
+      totalSent: this.sent.total,
+      totalRecv: this.recv.total,
+      currentInflow: Math.round(this.recv.average),
+      currentOutflow: Math.round(this.sent.average),
+    };
+  }
+}

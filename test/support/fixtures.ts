@@ -1,0 +1,92 @@
+/**
+ * Shared test fixtures: spec vectors, small identities, loopback sockets.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { makePowTarget, searchProofOfWork } from '../../src/shared/crypto/pow.ts';
+import { generateKeyPair, identityFromKeys, type Identity } from '../../src/shared/identity.ts';
+import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
+import type { NetworkVersion } from '../../src/shared/wire/network-version.ts';
+
+export const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/handshake.json', import.meta.url), 'utf8'));
+
+export const hex = (text: string): Buffer => Buffer.from(text, 'hex');
+
+/** The identities of the spec's worked example (SPEC §1.3), both meeting difficulty 26. */
+export function vectorIdentity(name: 'A' | 'B'): Identity {
+  const v = vectors.identities[name];
+  return identityFromKeys(hex(v.secret_key), hex(v.proof_of_work_stamp));
+}
+
+/** A fresh identity at `difficulty` (the OCaml test utilities use 1). */
+export function makeIdentity(difficulty = 1): Identity {
+  const target = makePowTarget(difficulty);
+  for (let round = 0; round < 100; round++) {
+    const { publicKey, secretKey } = generateKeyPair();
+    const { stamp } = searchProofOfWork(publicKey, target, { maxAttempts: 1 << 16 });
+    if (stamp) return identityFromKeys(secretKey, stamp);
+  }
+  throw new Error('no identity found');
+}
+
+/** The OCaml test utilities' version: SANDBOXED_MAVRYK / ddb 1 / p2p 0, so Nack_v_0 (SPEC §13). */
+export const TEST_VERSION: NetworkVersion = { chainName: 'SANDBOXED_MAVRYK', distributedDbVersion: 1, p2pVersion: 0 };
+export const NODE_VERSION: NetworkVersion = { chainName: 'SANDBOXED_MAVRYK', distributedDbVersion: 2, p2pVersion: 1 };
+
+export function handshakeOptions(identity: Identity, version: NetworkVersion = TEST_VERSION) {
+  return { identity, announcedVersion: version, metadata: emptyMetadataConfig, proofOfWorkDifficulty: 1, timeout: 5000 };
+}
+
+export interface Loopback {
+  readonly server: Server;
+  readonly port: number;
+  /** Resolves with the next accepted socket. */
+  accepted(): Promise<Socket>;
+  close(): Promise<void>;
+}
+
+/** A TCP server on 127.0.0.1, port 0. */
+export async function loopback(): Promise<Loopback> {
+  const server = createServer({ pauseOnConnect: true });
+  const queue: Socket[] = [];
+  const waiters: Array<(socket: Socket) => void> = [];
+  server.on('connection', (socket) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(socket);
+    else queue.push(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    server,
+    port: address.port,
+    accepted: () => {
+      const ready = queue.shift();
+      return ready ? Promise.resolve(ready) : new Promise<Socket>((resolve) => waiters.push(resolve));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}
+
+/** A raw client socket to the loopback server, connected. */
+export async function rawClient(port: number): Promise<Socket> {
+  const socket = netConnect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Settles `promise` into `{ ok, value | error }` so both sides of a scenario can be awaited. */
+export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: { code?: string } & Error }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error: error as { code?: string } & Error };
+  }
+}
