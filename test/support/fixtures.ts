@@ -51,7 +51,10 @@ export async function loopback(): Promise<Loopback> {
   const server = createServer({ pauseOnConnect: true });
   const queue: Socket[] = [];
   const waiters: Array<(socket: Socket) => void> = [];
+  const open = new Set<Socket>();
   server.on('connection', (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     const waiter = waiters.shift();
     if (waiter) waiter(socket);
     else queue.push(socket);
@@ -70,7 +73,7 @@ export async function loopback(): Promise<Loopback> {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections?.();
+        for (const socket of open) socket.destroy();
       }),
   };
 }

@@ -43,7 +43,7 @@ export class SessionTransport {
     this.socket = socket;
     this.inputLimit = inputLimit;
     (socket as OwnedSocket)[OWNER] = this;
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true); // absent on in-memory duplexes used by tests
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
