@@ -75,14 +75,16 @@ export class ScriptedPeer {
     this.transport.write(bytes);
   }
 
-  /** Handshake as the initiator with empty metadata, through our Ack. */
+  /**
+   * Handshake as the initiator with empty metadata, through sending our Ack. The other side's
+   * Ack comes only once it accepts, so it is not awaited here (it stays unread).
+   */
   async establish(identity: Identity): Promise<void> {
     this.sendConnectionMessage(identity);
     await this.readConnectionMessage(identity);
     this.sendChunk(Buffer.alloc(0));
     await this.readChunk();
     this.sendChunk(Buffer.from([0]));
-    await this.readChunk();
   }
 }
 

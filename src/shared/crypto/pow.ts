@@ -50,7 +50,7 @@ export function makePowTarget(difficulty: number): Buffer {
     target = mantissa >> BigInt(whole - MANTISSA_SHIFT);
   }
   const out = Buffer.alloc(POW_TARGET_LENGTH);
-  // A tiny positive f (below ~2^-53) rounds 2 ** (54 - f) up to 2^54, one bit more than the
+  // A tiny positive f (below about 8e-17) rounds 2 ** (54 - f) up to 2^54, one bit more than the
   // mantissa holds, and the target exceeds 2^256 − 1. OCaml keeps it as an unbounded Z, which
   // every digest passes; the all-ones target means exactly that.
   if (target > MAX_TARGET) return out.fill(0xff);

@@ -1,0 +1,100 @@
+/**
+ * Usage texts of `p2p-socket`. The synopsis is a contract with the programs that drive the tool
+ * (docs/cli.md); change it only together with the parser in `args.ts`.
+ */
+
+const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE]     (progress + hashes/s on a TTY, stderr)';
+const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
+const SYNOPSIS_LISTEN = [
+  'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
+  '                   [--nack MOTIVE] [--nack-points a:p,...]',
+].join('\n');
+const SYNOPSIS_CONNECT = 'p2p-socket connect HOST:PORT [--send N] [--size BYTES] [--expect-echo]';
+const SYNOPSIS_COMMON = [
+  'common: [--identity FILE] [--difficulty F] [--chain NAME] [--ddb V] [--p2p V]',
+  '        [--private-node] [--disable-mempool] [--chunk-size BYTES] [--timeout MS] [--json]',
+].join('\n');
+
+const COMMON_FLAGS = `Common flags (listen, connect):
+  --identity FILE      identity.json to use (default: a fresh identity at --difficulty)
+  --difficulty F       proof of work demanded from peers, and the level of the identity
+                       generated when no --identity is given (default 0: instant)
+  --chain NAME         chain name announced and required from peers (default SANDBOXED_MAVRYK)
+  --ddb V              announced distributed_db_version; versions 0..V accepted (default 2)
+  --p2p V              announced p2p_version; versions 0..V accepted (default 1)
+  --private-node       announce private_node in the metadata
+  --disable-mempool    announce disable_mempool in the metadata
+  --chunk-size BYTES   binary_chunks_size: total wire size of the chunks we write, 19..65535
+  --timeout MS         limit for authenticate + accept, and for each echo (default 10000)
+  --json               one JSON object per line on stdout; the last line is the summary`;
+
+const EXIT_CODES = `Exit status: 0 success, 1 failure (see the summary's error), 2 bad usage.`;
+
+export const MAIN_USAGE = `Usage:
+${SYNOPSIS_IDENTITY_GENERATE}
+${SYNOPSIS_IDENTITY_SHOW}
+${SYNOPSIS_LISTEN}
+${SYNOPSIS_CONNECT}
+${SYNOPSIS_COMMON}
+
+Run 'p2p-socket <command> --help' for details. ${EXIT_CODES}
+`;
+
+export const IDENTITY_USAGE = `Usage:
+${SYNOPSIS_IDENTITY_GENERATE}
+${SYNOPSIS_IDENTITY_SHOW}
+
+Run 'p2p-socket identity generate --help' or 'p2p-socket identity show --help' for details.
+`;
+
+export const IDENTITY_GENERATE_USAGE = `Usage:
+${SYNOPSIS_IDENTITY_GENERATE}
+
+Generates an identity (X25519 keys and a proof-of-work stamp) over every core and writes it
+as identity.json in the node's layout (mode 0600, replaced atomically).
+  --difficulty F       proof-of-work difficulty, 0..256, fractions allowed (default 26, the node's)
+  --out FILE           where to write it (default ./identity.json; an existing file is replaced)
+  --json               print the summary as one JSON object
+${EXIT_CODES}
+`;
+
+export const IDENTITY_SHOW_USAGE = `Usage:
+${SYNOPSIS_IDENTITY_SHOW}
+
+Checks identity.json as the node reads it and prints its peer id, public key and the
+proof-of-work difficulty its stamp meets. The secret key is never printed.
+  --difficulty F       also require the stamp to meet difficulty F (INSUFFICIENT_PROOF_OF_WORK)
+  --json               print the summary as one JSON object
+Error codes: INVALID_IDENTITY, IDENTITY_MISMATCH, IDENTITY_KEYS_MISMATCH, INSUFFICIENT_PROOF_OF_WORK.
+${EXIT_CODES}
+`;
+
+export const LISTEN_USAGE = `Usage:
+${SYNOPSIS_LISTEN}
+${SYNOPSIS_COMMON}
+
+Accepts peers, authenticates them, selects a common version and reads their messages.
+  --host H             address to bind (default 127.0.0.1)
+  --port P             port to bind (default 0: any free port)
+  --ready-file FILE    once listening, write the bound port (just the number) to FILE
+  --connections N      exit after N connections have ended (default: run until SIGINT/SIGTERM)
+  --echo               send every received message back
+  --nack MOTIVE        nack every connection: TOO_MANY_CONNECTIONS, Unknown_chain_name, 5, ...
+  --nack-points LIST   alternative points sent with --nack: a.b.c.d:port,[v6]:port,...
+${COMMON_FLAGS}
+A connection fails its entry if its handshake fails or no common version exists (the peer is
+then nacked with UNKNOWN_CHAIN_NAME or DEPRECATED_*); a nack sent by --nack counts as success.
+${EXIT_CODES} (listen: 0 only if every connection succeeded)
+`;
+
+export const CONNECT_USAGE = `Usage:
+${SYNOPSIS_CONNECT}
+${SYNOPSIS_COMMON}
+
+Dials HOST:PORT, authenticates, selects a common version, sends messages and closes.
+  --send N             number of messages to send (default 1)
+  --size BYTES         payload size of each random message (default 32)
+  --expect-echo        read N messages back and check they match byte for byte
+${COMMON_FLAGS}
+${EXIT_CODES}
+`;

@@ -1,0 +1,62 @@
+/**
+ * The CLI's accept policy on versions (SPEC §11.2): both ends announce the greatest of their
+ * lists and run `Network_version.select` on the peer's announcement; a failure is answered with
+ * a Nack carrying the motive, as the node's connect handler does.
+ */
+import { P2pError } from '../../shared/errors.ts';
+import {
+  announcedVersion,
+  selectVersion,
+  type LocalVersions,
+  type NetworkVersion,
+} from '../../shared/wire/network-version.ts';
+import { motiveName } from '../../shared/wire/rejection.ts';
+
+/**
+ * We nacked the peer because no common version exists (chain name, ddb or p2p version).
+ * The node's `Rejected_no_common_protocol {announced}` (SPEC §10.1); the socket layer has no such
+ * error, since it is the caller's policy that raises it.
+ */
+export class RejectedNoCommonProtocolError extends P2pError {
+  readonly code = 'REJECTED_NO_COMMON_PROTOCOL' as const;
+  /** The motive of the Nack we sent (2, 3 or 4). */
+  readonly motive: number;
+  /** What the peer announced. */
+  readonly announced: NetworkVersion;
+  constructor(motive: number, announced: NetworkVersion) {
+    super(
+      `no common protocol with the peer (${motiveName(motive)}): it announced ${announced.chainName} ` +
+        `ddb ${announced.distributedDbVersion} p2p ${announced.p2pVersion}`,
+    );
+    this.motive = motive;
+    this.announced = announced;
+  }
+  override fields(): Record<string, unknown> {
+    return { motive: this.motive, announced: this.announced };
+  }
+}
+
+/** Lists [0..ddb] and [0..p2p]: a peer announcing any older version is still served (SPEC §11.2). */
+export function localVersions(chainName: string, ddb: number, p2p: number): LocalVersions {
+  return { chainName, distributedDbVersions: upTo(ddb), p2pVersions: upTo(p2p) };
+}
+
+/** What we announce: the chain name and the greatest versions, i.e. `ddb` and `p2p`. */
+export function ourAnnouncement(local: LocalVersions): NetworkVersion {
+  return announcedVersion(local);
+}
+
+export type Negotiation =
+  | { readonly ok: true; readonly version: NetworkVersion }
+  | { readonly ok: false; readonly motive: number; readonly error: RejectedNoCommonProtocolError };
+
+/** `selectVersion` with the error to report when the peer must be nacked. */
+export function negotiate(local: LocalVersions, remote: NetworkVersion): Negotiation {
+  const selection = selectVersion(local, remote);
+  if (selection.ok) return { ok: true, version: selection.version };
+  return { ok: false, motive: selection.motive, error: new RejectedNoCommonProtocolError(selection.motive, remote) };
+}
+
+function upTo(max: number): number[] {
+  return Array.from({ length: max + 1 }, (_, i) => i);
+}
