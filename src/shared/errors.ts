@@ -257,6 +257,30 @@ export class InvalidIdentityError extends P2pError {
   }
 }
 
+/**
+ * We nacked the peer because no common version exists (chain name, ddb or p2p version).
+ * The node's `Rejected_no_common_protocol {announced}` (SPEC §10.1); the socket layer has no such
+ * error, since it is the caller's policy that raises it.
+ */
+export class RejectedNoCommonProtocolError extends P2pError {
+  readonly code = 'REJECTED_NO_COMMON_PROTOCOL' as const;
+  /** The motive of the Nack we sent (2, 3 or 4). */
+  readonly motive: number;
+  /** What the peer announced. */
+  readonly announced: { readonly chainName: string; readonly distributedDbVersion: number; readonly p2pVersion: number };
+  constructor(motive: number, announced: RejectedNoCommonProtocolError['announced']) {
+    super(
+      `no common protocol with the peer (motive ${motive}): it announced ${announced.chainName} ` +
+        `ddb ${announced.distributedDbVersion} p2p ${announced.p2pVersion}`,
+    );
+    this.motive = motive;
+    this.announced = announced;
+  }
+  override fields(): Record<string, unknown> {
+    return { motive: this.motive, announced: this.announced };
+  }
+}
+
 /** An encoded message was written twice: its bytes were encrypted in place (SPEC §6.1, §9.4). */
 export class EncodedMessageConsumedError extends P2pError {
   readonly code = 'ENCODED_MESSAGE_CONSUMED' as const;
@@ -285,7 +309,8 @@ export type P2pErrorCode =
   | IdentityKeysMismatchError['code']
   | InsufficientProofOfWorkError['code']
   | InvalidIdentityError['code']
-  | EncodedMessageConsumedError['code'];
+  | EncodedMessageConsumedError['code']
+  | RejectedNoCommonProtocolError['code'];
 
 function num(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : fallback;
@@ -330,6 +355,8 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'INSUFFICIENT_PROOF_OF_WORK': return withMessage(new InsufficientProofOfWorkError(num(record['expected'])), m);
     case 'INVALID_IDENTITY': return withMessage(new InvalidIdentityError(''), m);
     case 'ENCODED_MESSAGE_CONSUMED': return new EncodedMessageConsumedError();
+    case 'REJECTED_NO_COMMON_PROTOCOL':
+      return withMessage(new RejectedNoCommonProtocolError(num(record['motive']), record['announced'] as RejectedNoCommonProtocolError['announced']), m);
     default: return Object.assign(new Error(m), { code: record.code });
   }
 }

@@ -3,38 +3,14 @@
  * lists and run `Network_version.select` on the peer's announcement; a failure is answered with
  * a Nack carrying the motive, as the node's connect handler does.
  */
-import { P2pError } from '../../shared/errors.ts';
+import { RejectedNoCommonProtocolError } from '../../shared/errors.ts';
+export { RejectedNoCommonProtocolError };
 import {
   announcedVersion,
   selectVersion,
   type LocalVersions,
   type NetworkVersion,
 } from '../../shared/wire/network-version.ts';
-import { motiveName } from '../../shared/wire/rejection.ts';
-
-/**
- * We nacked the peer because no common version exists (chain name, ddb or p2p version).
- * The node's `Rejected_no_common_protocol {announced}` (SPEC §10.1); the socket layer has no such
- * error, since it is the caller's policy that raises it.
- */
-export class RejectedNoCommonProtocolError extends P2pError {
-  readonly code = 'REJECTED_NO_COMMON_PROTOCOL' as const;
-  /** The motive of the Nack we sent (2, 3 or 4). */
-  readonly motive: number;
-  /** What the peer announced. */
-  readonly announced: NetworkVersion;
-  constructor(motive: number, announced: NetworkVersion) {
-    super(
-      `no common protocol with the peer (${motiveName(motive)}): it announced ${announced.chainName} ` +
-        `ddb ${announced.distributedDbVersion} p2p ${announced.p2pVersion}`,
-    );
-    this.motive = motive;
-    this.announced = announced;
-  }
-  override fields(): Record<string, unknown> {
-    return { motive: this.motive, announced: this.announced };
-  }
-}
 
 /** Lists [0..ddb] and [0..p2p]: a peer announcing any older version is still served (SPEC §11.2). */
 export function localVersions(chainName: string, ddb: number, p2p: number): LocalVersions {

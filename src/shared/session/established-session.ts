@@ -66,6 +66,9 @@ export class EstablishedSession {
   private closing: Promise<void> | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
+  /** Where chunks that span two socket reads are joined; reused (see ByteQueue.take). Allocated
+   * on first use, so idle connections do not carry 64 KiB each. */
+  private scratchBuffer: Buffer | undefined;
 
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
@@ -86,6 +89,10 @@ export class EstablishedSession {
   }
 
   // ---------------------------------------------------------------- reading
+
+  private get scratch(): Buffer {
+    return (this.scratchBuffer ??= Buffer.allocUnsafeSlow(HEADER_LENGTH + 65535));
+  }
 
   /** Next message, waiting for one. Rejects with the stream's error once, then CONNECTION_CLOSED. */
   read(signal?: AbortSignal): Promise<FramedMessage> {
@@ -127,9 +134,9 @@ export class EstablishedSession {
         return;
       }
       if (input.length < HEADER_LENGTH + length) break;
-      const chunk = input.take(HEADER_LENGTH + length);
+      const chunk = input.take(HEADER_LENGTH + length, this.scratch);
       try {
-        this.framer.push(this.opener.open(chunk.subarray(HEADER_LENGTH)), this.emit);
+        this.framer.push(this.opener.open(chunk.subarray(HEADER_LENGTH)), this.emit, chunk.buffer !== this.scratch.buffer);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
