@@ -93,3 +93,27 @@ export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value:
     return { ok: false, error: error as { code?: string } & Error };
   }
 }
+
+/** Two accepted connections over loopback: `client` dialled `server`. */
+export async function connectedPair<Msg = Uint8Array>(
+  accept: { client?: import('../../src/main/authenticated-connection.ts').AcceptOptions<Msg>; server?: import('../../src/main/authenticated-connection.ts').AcceptOptions<Msg> } = {},
+) {
+  const { authenticate } = await import('../../src/main/authenticate.ts');
+  const { connect } = await import('../../src/main/connect.ts');
+  const lb = await loopback();
+  const serverId = makeIdentity(1);
+  const clientId = makeIdentity(1);
+  const [serverAuth, clientAuth] = await Promise.all([
+    lb.accepted().then((socket) => authenticate(socket, { ...handshakeOptions(serverId), incoming: true })),
+    connect('127.0.0.1', lb.port, handshakeOptions(clientId)),
+  ]);
+  const [server, client] = await Promise.all([serverAuth.accept<Msg>(accept.server), clientAuth.accept<Msg>(accept.client)]);
+  return {
+    server,
+    client,
+    close: async () => {
+      await Promise.all([server.close(), client.close()]);
+      await lb.close();
+    },
+  };
+}
