@@ -10,6 +10,7 @@ import { SessionTransport } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
+import { inlineHandshakeBackend } from './inline-backend.ts';
 import { withDeadline } from './deadline.ts';
 import { DEFAULT_POW_DIFFICULTY, HANDSHAKE_INPUT_LIMIT } from './options.ts';
 
@@ -58,7 +59,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
       messageNonce: options.messageNonce,
     });
     const result = await withDeadline(handshake, options, (error: P2pError) => void transport.close(error));
-    return new AuthenticatedConnection(result.info, transport, result.sealer, result.opener);
+    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion));
   } catch (error) {
     // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
     // scheduler drains its queue before closing the fd (SPEC §12.1).

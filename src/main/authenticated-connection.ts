@@ -3,24 +3,15 @@
  * exchanged) but that is not yet accepted: the caller applies its policy to `info`, then calls
  * `accept` or `nack` (SPEC §11.2–§11.3). A distinct type from `Connection`, as in OCaml.
  */
-import {
-  ConnectionClosedError,
-  DecipherError,
-  InvalidAuthError,
-  P2pError,
-  RejectedByNackError,
-  RejectedSocketConnectionError,
-} from '../shared/errors.ts';
-import type { ChunkOpener, ChunkSealer } from '../shared/session/chunk-cipher.ts';
+import { ConnectionClosedError } from '../shared/errors.ts';
 import { MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../shared/session/chunk-layout.ts';
-import { EstablishedSession } from '../shared/session/established-session.ts';
-import { readAck, sendAck, type ConnectionInfo } from '../shared/session/handshake.ts';
-import type { SessionTransport } from '../shared/session/transport.ts';
-import { formatPoint, type Point } from '../shared/wire/point.ts';
+import type { ConnectionInfo } from '../shared/session/handshake.ts';
+import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
-import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
 import { withDeadline } from './deadline.ts';
+import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import type { HandshakeBackend } from './session-backend.ts';
 
 export interface AcceptOptions<Msg> {
   /** How messages are typed; default: raw bytes. */
@@ -42,17 +33,13 @@ type State = 'authenticated' | 'accepting' | 'done';
 
 export class AuthenticatedConnection<Meta> {
   readonly info: ConnectionInfo<Meta>;
-  private readonly transport: SessionTransport;
-  private readonly sealer: ChunkSealer;
-  private readonly opener: ChunkOpener;
+  private readonly backend: HandshakeBackend;
   private state: State = 'authenticated';
 
-  /** @internal built by `authenticate` */
-  constructor(info: ConnectionInfo<Meta>, transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener) {
+  /** @internal built by `authenticate` or a pool */
+  constructor(info: ConnectionInfo<Meta>, backend: HandshakeBackend) {
     this.info = info;
-    this.transport = transport;
-    this.sealer = sealer;
-    this.opener = opener;
+    this.backend = backend;
   }
 
   /**
@@ -64,21 +51,15 @@ export class AuthenticatedConnection<Meta> {
   async accept<Msg = Uint8Array>(options: AcceptOptions<Msg> = {}): Promise<Connection<Msg, Meta>> {
     const chunkContentSize = options.binaryChunksSize === undefined ? MAX_CHUNK_CONTENT : checkBinaryChunksSize(options.binaryChunksSize);
     this.claim();
-    try {
-      sendAck(this.transport, this.sealer, { kind: 'ack' });
-      const answer = await withDeadline(readAck(this.transport, this.opener), options, (error) => void this.transport.close(error));
-      if (answer.kind === 'nack_v0') throw new RejectedByNackError(0, undefined);
-      if (answer.kind === 'nack') throw new RejectedByNackError(answer.motive, answer.points.map(formatPoint));
-    } catch (error) {
-      void this.transport.close();
-      throw acceptError(error);
-    }
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    const session = new EstablishedSession(this.transport, this.sealer, this.opener, {
-      incomingQueueSize: options.incomingMessageQueueSize ?? DEFAULT_INCOMING_QUEUE_SIZE,
-      outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
-      maxMessageSize,
-    });
+    const session = await this.backend.accept(
+      {
+        incomingQueueSize: options.incomingMessageQueueSize ?? DEFAULT_INCOMING_QUEUE_SIZE,
+        outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
+        maxMessageSize,
+      },
+      (operation) => withDeadline(operation, options, () => void this.backend.close()),
+    );
     return new Connection<Msg, Meta>(this.info, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
   }
 
@@ -88,30 +69,17 @@ export class AuthenticatedConnection<Meta> {
    */
   async nack(motive = 0, alternativePoints: readonly Point[] = []): Promise<void> {
     this.claim();
-    const withList = this.info.announcedVersion.p2pVersion >= 1;
-    try {
-      sendAck(this.transport, this.sealer, withList ? { kind: 'nack', motive, points: [...alternativePoints] } : { kind: 'nack_v0' });
-    } finally {
-      await this.transport.close();
-    }
+    await this.backend.nack(motive, alternativePoints);
   }
 
   /** Closes without an answer (banned peer, private mode: SPEC §11.2 sends no Nack). */
   close(): Promise<void> {
     this.state = 'done';
-    return this.transport.close();
+    return this.backend.close();
   }
 
   private claim(): void {
     if (this.state !== 'authenticated') throw new ConnectionClosedError('connection already accepted, nacked or closed');
     this.state = 'accepting';
   }
-}
-
-/** The accept-side mapping of SPEC §10.1. */
-function acceptError(error: unknown): unknown {
-  if (error instanceof ConnectionClosedError) return new RejectedSocketConnectionError(undefined, { cause: error });
-  if (error instanceof DecipherError) return new InvalidAuthError(undefined, { cause: error });
-  if (error instanceof P2pError) return error;
-  return error;
 }

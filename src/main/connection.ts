@@ -9,7 +9,7 @@ import {
   encodeFramedMessage,
   type EncodedMessage,
 } from '../shared/session/encoded-message.ts';
-import type { EstablishedSession } from '../shared/session/established-session.ts';
+import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
 
@@ -35,14 +35,14 @@ export class Connection<Msg, Meta> {
   /** Process-unique id; `equals` compares it (OCaml compares fd ids). */
   readonly id = nextConnectionId++;
   readonly info: ConnectionInfo<Meta>;
-  private readonly session: EstablishedSession;
+  private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
   private readonly chunkContentSize: number;
   private readonly maxMessageSize: number;
   private readonly reasons: string[] = [];
 
   /** @internal built by `AuthenticatedConnection.accept` */
-  constructor(info: ConnectionInfo<Meta>, session: EstablishedSession, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
+  constructor(info: ConnectionInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
     this.info = info;
     this.session = session;
     this.codec = codec;

@@ -1,0 +1,31 @@
+/**
+ * What a Connection and an AuthenticatedConnection need from whoever owns the socket: the
+ * session engine on this thread (inline) or a proxy to a shard worker. Code written against the
+ * public classes runs the same in both modes (DESIGN §2).
+ */
+import type { EncodedMessage } from '../shared/session/encoded-message.ts';
+import type { SessionLimits } from '../shared/session/established-session.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
+import type { Stat } from '../shared/session/traffic-stats.ts';
+import type { Point } from '../shared/wire/point.ts';
+
+/** An established session's I/O (see EstablishedSession for the semantics). */
+export interface SessionBackend {
+  read(signal?: AbortSignal): Promise<FramedMessage>;
+  readNow(): FramedMessage | undefined;
+  write(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
+  writeNow(message: EncodedMessage): boolean;
+  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
+  discardIncoming(): void;
+  close(wait?: boolean): Promise<void>;
+  stat(): Stat;
+  readonly closed: boolean;
+}
+
+/** An authenticated, not yet accepted connection's remaining steps. */
+export interface HandshakeBackend {
+  /** Sends Ack and reads the peer's answer; rejects with the mapped errors of SPEC §10.1. */
+  accept(limits: SessionLimits, watch: <T>(operation: Promise<T>) => Promise<T>): Promise<SessionBackend>;
+  nack(motive: number, points: readonly Point[]): Promise<void>;
+  close(): Promise<void>;
+}
