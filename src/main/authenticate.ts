@@ -11,7 +11,7 @@ import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
 import { inlineHandshakeBackend } from './inline-backend.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../shared/session/deadline.ts';
 import { DEFAULT_POW_DIFFICULTY, HANDSHAKE_INPUT_LIMIT } from './options.ts';
 
 export interface AuthenticateOptions<Meta> {

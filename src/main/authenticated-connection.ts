@@ -9,7 +9,7 @@ import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../shared/session/deadline.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 

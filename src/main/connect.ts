@@ -5,7 +5,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { ConnectionClosedError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate, type AuthenticateOptions } from './authenticate.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../shared/session/deadline.ts';
 
 export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
 

@@ -148,6 +148,11 @@ export class Connection<Msg, Meta> {
     return this.session.closed;
   }
 
+  /** Resolves once the connection is gone, closed locally or by the peer. */
+  get ended(): Promise<void> {
+    return this.session.ended;
+  }
+
   equals(other: Connection<unknown, unknown>): boolean {
     return this.id === other.id;
   }

@@ -9,6 +9,8 @@
  * ```
  */
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
+export { Pool, type PoolOptions, type PoolStats } from './pool.ts';
+export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
 export { Connection, type CloseOptions, type Received, type EncodedMessage, type Stat } from './connection.ts';

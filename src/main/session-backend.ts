@@ -20,6 +20,8 @@ export interface SessionBackend {
   close(wait?: boolean): Promise<void>;
   stat(): Stat;
   readonly closed: boolean;
+  /** Resolves once the connection is gone (socket closed), locally or by the peer. */
+  readonly ended: Promise<void>;
 }
 
 /** An authenticated, not yet accepted connection's remaining steps. */

@@ -281,6 +281,15 @@ export class RejectedNoCommonProtocolError extends P2pError {
   }
 }
 
+/** Pool-level refusals and failures (SPEC §10.3); no wire effect beyond closing. */
+export class PoolError extends P2pError {
+  readonly code: 'TOO_MANY_CONNECTIONS' | 'POINT_BANNED' | 'PEER_BANNED' | 'PRIVATE_MODE' | 'ALREADY_CONNECTED' | 'REJECTED' | 'POOL_CLOSED' | 'SHARD_FAILED';
+  constructor(code: PoolError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** An encoded message was written twice: its bytes were encrypted in place (SPEC §6.1, §9.4). */
 export class EncodedMessageConsumedError extends P2pError {
   readonly code = 'ENCODED_MESSAGE_CONSUMED' as const;
@@ -310,7 +319,8 @@ export type P2pErrorCode =
   | InsufficientProofOfWorkError['code']
   | InvalidIdentityError['code']
   | EncodedMessageConsumedError['code']
-  | RejectedNoCommonProtocolError['code'];
+  | RejectedNoCommonProtocolError['code']
+  | PoolError['code'];
 
 function num(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : fallback;
@@ -355,6 +365,15 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'INSUFFICIENT_PROOF_OF_WORK': return withMessage(new InsufficientProofOfWorkError(num(record['expected'])), m);
     case 'INVALID_IDENTITY': return withMessage(new InvalidIdentityError(''), m);
     case 'ENCODED_MESSAGE_CONSUMED': return new EncodedMessageConsumedError();
+    case 'TOO_MANY_CONNECTIONS':
+    case 'POINT_BANNED':
+    case 'PEER_BANNED':
+    case 'PRIVATE_MODE':
+    case 'ALREADY_CONNECTED':
+    case 'POOL_CLOSED':
+    case 'REJECTED':
+    case 'SHARD_FAILED':
+      return new PoolError(record.code, m);
     case 'REJECTED_NO_COMMON_PROTOCOL':
       return withMessage(new RejectedNoCommonProtocolError(num(record['motive']), record['announced'] as RejectedNoCommonProtocolError['announced']), m);
     default: return Object.assign(new Error(m), { code: record.code });

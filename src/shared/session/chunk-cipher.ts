@@ -18,22 +18,24 @@ export class ChunkSealer {
   }
 
   /**
-   * Fills headers and tags and encrypts every chunk of `message` in place, in order. The caller
-   * has claimed the message (`EncodedMessage.consume`) so it cannot be queued twice.
+   * Encrypts every chunk of a layout in place, in order, and fills the tags. The headers are
+   * already there (written at encode time), so this works on any run of whole chunks, such as a
+   * slice that crossed to a shard. The caller has claimed the message (`EncodedMessage.consume`)
+   * so it cannot be queued twice.
    */
   seal(message: EncodedMessage): Buffer {
-    const { buffer, chunkContentSize, streamLength } = message;
-    const stride = chunkContentSize + CHUNK_OVERHEAD;
-    const chunks = message.chunkCount;
-    for (let i = 0; i < chunks; i++) {
-      const at = i * stride;
-      const length = Math.min(chunkContentSize, streamLength - i * chunkContentSize);
-      buffer.writeUInt16BE(length + CHUNK_OVERHEAD - HEADER_LENGTH, at);
-      const content = buffer.subarray(at + CHUNK_OVERHEAD, at + CHUNK_OVERHEAD + length);
-      sealInPlace(content, buffer.subarray(at + HEADER_LENGTH, at + CHUNK_OVERHEAD), this.nonce, this.key);
+    return this.sealLayout(message.buffer);
+  }
+
+  sealLayout(layout: Buffer): Buffer {
+    for (let at = 0; at < layout.length; ) {
+      const end = at + HEADER_LENGTH + layout.readUInt16BE(at);
+      const content = layout.subarray(at + CHUNK_OVERHEAD, end);
+      sealInPlace(content, layout.subarray(at + HEADER_LENGTH, at + CHUNK_OVERHEAD), this.nonce, this.key);
       incrementNonce(this.nonce);
+      at = end;
     }
-    return buffer;
+    return layout;
   }
 }
 

@@ -66,6 +66,8 @@ export class EstablishedSession {
   private closing: Promise<void> | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
+  /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
+  onReadable: (() => void) | undefined;
   /** Where chunks that span two socket reads are joined; reused (see ByteQueue.take). Allocated
    * on first use, so idle connections do not carry 64 KiB each. */
   private scratchBuffer: Buffer | undefined;
@@ -157,6 +159,7 @@ export class EstablishedSession {
     }
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
+    this.onReadable?.();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
@@ -194,6 +197,11 @@ export class EstablishedSession {
     else this.incoming.push(error);
   }
 
+  /** True once nothing more will be received (after the queued entries). */
+  get incomingEnded(): boolean {
+    return this.incomingClosed;
+  }
+
   private onTransportEnd(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
     // with the reader, as OCaml's shared canceler does (SPEC §9.2, test close-on-write).
@@ -202,6 +210,7 @@ export class EstablishedSession {
 
   private teardown(error: P2pError): void {
     this.incomingClosed = true;
+    queueMicrotask(() => this.onReadable?.());
     for (const waiter of this.readWaiters.splice(0)) waiter.reject(error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError());
     this.closeOutgoing(new ConnectionClosedError());
     this.transport.onInput = undefined;
@@ -310,6 +319,11 @@ export class EstablishedSession {
 
   get closed(): boolean {
     return this.outgoingClosed;
+  }
+
+  /** Resolves once the socket is closed, locally or by the peer. */
+  get ended(): Promise<void> {
+    return this.transport.ended;
   }
 
   /**

@@ -38,6 +38,8 @@ export class SessionTransport {
   private waiter: ReadWaiter | undefined;
   private corked = false;
   private closePromise: Promise<void> | undefined;
+  /** Resolves once the socket is closed, whoever closed it. */
+  readonly ended: Promise<void>;
 
   constructor(socket: Socket, inputLimit: number) {
     this.socket = socket;
@@ -48,6 +50,7 @@ export class SessionTransport {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    this.ended = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
     if (socket.isPaused()) socket.resume();
   }
 

@@ -2,7 +2,7 @@
  * Races an operation against an AbortSignal and a timeout. On expiry the operation's resources
  * are torn down by `cancel`, which must make the operation itself settle (so nothing dangles).
  */
-import { AbortedError, P2pError, TimeoutError, errorFromAbortReason } from '../shared/errors.ts';
+import { AbortedError, P2pError, TimeoutError, errorFromAbortReason } from '../errors.ts';
 
 export interface DeadlineOptions {
   readonly signal?: AbortSignal | undefined;

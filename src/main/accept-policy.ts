@@ -1,0 +1,61 @@
+/**
+ * The pool's accept policy, on the main thread where the global view is (SPEC §11.2, DESIGN §2):
+ * after a peer authenticated on any shard, decide to accept it, nack it with a motive, or close
+ * it without an answer.
+ */
+import { P2pError, PoolError } from '../shared/errors.ts';
+import type { ConnectionInfo } from '../shared/session/handshake.ts';
+import { selectVersion, type LocalVersions, type NetworkVersion } from '../shared/wire/network-version.ts';
+import type { Point } from '../shared/wire/point.ts';
+import { MOTIVE } from '../shared/wire/rejection.ts';
+
+export type PolicyDecision =
+  | { readonly action: 'accept'; readonly version: NetworkVersion }
+  | { readonly action: 'nack'; readonly motive: number; readonly points?: readonly Point[] }
+  | { readonly action: 'close'; readonly error: P2pError };
+
+/** What the default policy looks at besides the peer's info. */
+export interface PolicyView {
+  readonly versions: LocalVersions;
+  readonly activeConnections: number;
+  readonly maxConnections: number;
+  /** Peer ids connected or being accepted, on every shard. */
+  isPeerConnected(peerId: string): boolean;
+  isPeerRefused(peerId: string): boolean;
+  readonly privateMode: boolean;
+  isTrusted(info: ConnectionInfo<unknown>): boolean;
+  /** Up to 50 known public points to offer in a Nack (empty when discovery is disabled). */
+  alternativePoints(): Point[];
+}
+
+/** A user hook, run after the default policy accepted: it may still nack or close. */
+export type PolicyHook<Meta> = (
+  info: ConnectionInfo<Meta>,
+  decision: Extract<PolicyDecision, { action: 'accept' }>,
+) => PolicyDecision | undefined | Promise<PolicyDecision | undefined>;
+
+/** Nack motives that come with alternative points (SPEC §11.2 step 6). */
+const MOTIVES_WITH_POINTS = new Set<number>([MOTIVE.TOO_MANY_CONNECTIONS, MOTIVE.ALREADY_CONNECTED]);
+
+/** OCaml's `raw_authenticate` checks, in its order (SPEC §11.2). */
+export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): PolicyDecision {
+  if (view.isPeerRefused(info.peerId)) {
+    return { action: 'close', error: new PoolError('PEER_BANNED', `peer ${info.peerId} is banned or greylisted`) };
+  }
+  const selection = selectVersion(view.versions, info.announcedVersion);
+  if (!selection.ok) return { action: 'nack', motive: selection.motive, points: [] };
+  if (view.activeConnections >= view.maxConnections) {
+    return { action: 'nack', motive: MOTIVE.TOO_MANY_CONNECTIONS, points: view.alternativePoints() };
+  }
+  if (view.privateMode && !view.isTrusted(info)) {
+    return { action: 'close', error: new PoolError('PRIVATE_MODE', `private mode: ${info.peerId} is not trusted`) };
+  }
+  if (view.isPeerConnected(info.peerId)) {
+    return { action: 'nack', motive: MOTIVE.ALREADY_CONNECTED, points: view.alternativePoints() };
+  }
+  return { action: 'accept', version: selection.version };
+}
+
+export function nackCarriesPoints(motive: number): boolean {
+  return MOTIVES_WITH_POINTS.has(motive);
+}

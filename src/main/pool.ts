@@ -1,0 +1,352 @@
+/**
+ * A pool of peer connections: listens and dials, runs the accept policy on the main thread, and
+ * keeps the global view (connection count, which peers are connected on any shard, bans).
+ * `workers: 0` runs every connection on the main thread; `workers: N` shards them over worker
+ * threads that own the sockets (DESIGN §2).
+ */
+import { EventEmitter, once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { P2pError, PoolError, RejectedNoCommonProtocolError } from '../shared/errors.ts';
+import type { ConnectionInfo } from '../shared/session/handshake.ts';
+import { MOTIVE } from '../shared/wire/rejection.ts';
+import type { Identity } from '../shared/identity.ts';
+import type { MetadataConfig } from '../shared/wire/metadata.ts';
+import { announcedVersion, type LocalVersions } from '../shared/wire/network-version.ts';
+import { NODE_DISTRIBUTED_DB_VERSIONS, NODE_P2P_VERSIONS } from '../shared/wire/network-version.ts';
+import { canonicalHost, type Point } from '../shared/wire/point.ts';
+import { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } from './accept-policy.ts';
+import { AddressList } from './address-list.ts';
+import type { AcceptOptions, AuthenticatedConnection } from './authenticated-connection.ts';
+import { bytesCodec, type MessageCodec } from './codecs.ts';
+import type { Connection } from './connection.ts';
+import { DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
+import { ShardEngine } from './shard-engine.ts';
+
+export interface PoolOptions<Msg, Meta> {
+  readonly identity: Identity;
+  /** Our chain; peers announcing another are nacked with UNKNOWN_CHAIN_NAME. */
+  readonly chainName: string;
+  /** Supported distributed-db versions (default the node's [0, 1, 2]); we announce the greatest. */
+  readonly distributedDbVersions?: readonly number[];
+  /** Supported p2p versions (default [0, 1]). */
+  readonly p2pVersions?: readonly number[];
+  readonly metadata: MetadataConfig<Meta>;
+  readonly codec?: MessageCodec<Msg>;
+  /** PoW difficulty demanded from peers (default 24). */
+  readonly proofOfWorkDifficulty?: number;
+  /** Shard workers; 0 runs connections on the main thread. Default: available parallelism. */
+  readonly workers?: number;
+  /** Established connections above which peers are nacked TOO_MANY_CONNECTIONS (default 100). */
+  readonly maxConnections?: number;
+  /** Incoming handshakes in flight above which new sockets are closed at once (default 20, SPEC §11.4). */
+  readonly maxIncomingHandshakes?: number;
+  /** Milliseconds for an incoming authenticate + accept (default 5000, SPEC §11.4). */
+  readonly handshakeTimeout?: number;
+  /** Milliseconds for an outgoing dial + authenticate + accept (default 10000). */
+  readonly connectTimeout?: number;
+  /** How long an address or peer id that failed authentication is refused (default 60 s, SPEC §10.2). */
+  readonly greylistMs?: number;
+  /** Private mode: only trusted peers are accepted (SPEC §11.2). */
+  readonly privateMode?: boolean;
+  readonly trustedPeers?: readonly string[];
+  /** Do not offer alternative points in Nacks. */
+  readonly disablePeerDiscovery?: boolean;
+  /** Our listening port as announced to peers (default: the port `listen` bound). */
+  readonly advertisedPort?: number;
+  /** Options for every accepted connection (queue bounds, chunk size, message limit). */
+  readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
+  /** Runs after the default policy accepted; may nack or close instead. */
+  readonly policy?: PolicyHook<Meta>;
+}
+
+export interface PoolStats {
+  readonly connections: number;
+  readonly handshakesInFlight: number;
+  readonly handshakes: { readonly incoming: number; readonly outgoing: number; readonly failed: number };
+  readonly accepted: number;
+  readonly nacked: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly shards: readonly ShardStats[];
+}
+
+/** Errors after which the peer's address is greylisted (SPEC §10.2). */
+const GREYLISTING_CODES = new Set([
+  'NOT_ENOUGH_PROOF_OF_WORK',
+  'INVALID_AUTH',
+  'DECIPHER_ERROR',
+  'INVALID_MESSAGE_SIZE',
+  'ENCODING_ERROR',
+  'DECODING_ERROR',
+  'INVALID_CHUNKS_SIZE',
+]);
+
+const MAX_NACK_POINTS = 50;
+
+/** What the side that sent a Nack reports (SPEC §11.2 step 6). */
+function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
+  if (motive === MOTIVE.UNKNOWN_CHAIN_NAME || motive === MOTIVE.DEPRECATED_P2P_VERSION || motive === MOTIVE.DEPRECATED_DISTRIBUTED_DB_VERSION) {
+    return new RejectedNoCommonProtocolError(motive, info.announcedVersion);
+  }
+  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new PoolError('TOO_MANY_CONNECTIONS', `nacked ${info.peerId}: too many connections`);
+  if (motive === MOTIVE.ALREADY_CONNECTED) return new PoolError('ALREADY_CONNECTED', `nacked ${info.peerId}: already connected`);
+  return new PoolError('REJECTED', `nacked ${info.peerId} with motive ${motive}`);
+}
+
+export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
+  connection: [Connection<Msg, Meta>];
+  error: [Error];
+}> {
+  readonly identity: Identity;
+  private readonly options: PoolOptions<Msg, Meta>;
+  private readonly versions: LocalVersions;
+  private readonly engine: PoolEngine<Meta>;
+  private readonly servers: Server[] = [];
+  private readonly active = new Set<Connection<Msg, Meta>>();
+  /** Peer id → connections established or being accepted. */
+  private readonly peers = new Map<string, number>();
+  readonly bannedAddresses = new AddressList();
+  readonly bannedPeers = new AddressList();
+  private readonly trusted: Set<string>;
+  private inFlight = 0;
+  private closed = false;
+  private readonly counters = { incoming: 0, outgoing: 0, failed: 0, accepted: 0, nacked: 0 };
+  private readonly errorCounts: Record<string, number> = {};
+  private readonly incomingQueue: Connection<Msg, Meta>[] = [];
+  private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
+
+  constructor(options: PoolOptions<Msg, Meta>) {
+    super();
+    this.options = options;
+    this.identity = options.identity;
+    this.versions = {
+      chainName: options.chainName,
+      distributedDbVersions: [...(options.distributedDbVersions ?? NODE_DISTRIBUTED_DB_VERSIONS)],
+      p2pVersions: [...(options.p2pVersions ?? NODE_P2P_VERSIONS)],
+    };
+    this.trusted = new Set(options.trustedPeers ?? []);
+    const workers = options.workers ?? availableParallelism();
+    if (!Number.isInteger(workers) || workers < 0) throw new TypeError(`workers must be a non-negative integer, got ${workers}`);
+    const config = {
+      identity: options.identity,
+      announcedVersion: announcedVersion(this.versions),
+      metadata: options.metadata,
+      proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
+      advertisedPort: options.advertisedPort,
+    };
+    this.engine = workers === 0 ? new InlineEngine(config) : new ShardEngine(config, workers);
+  }
+
+  /** Listens on `host:port` (port 0: any). Resolves with the bound address. */
+  async listen(options: { host?: string; port?: number } = {}): Promise<{ host: string; port: number }> {
+    this.assertOpen();
+    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    await once(server, 'listening');
+    this.servers.push(server);
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('listen: no address');
+    this.engine.setAdvertisedPort(address.port);
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Dials a peer, authenticates it and runs the accept policy. Fails with POINT_BANNED,
+   * TOO_MANY_CONNECTIONS, a socket-layer error, REJECTED_BY_NACK, or
+   * REJECTED_NO_COMMON_PROTOCOL-style nacks we sent.
+   */
+  async connect(point: Point, options: { signal?: AbortSignal } = {}): Promise<Connection<Msg, Meta>> {
+    this.assertOpen();
+    const host = canonicalHost(point.host) ?? point.host;
+    if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
+    if (this.active.size >= this.maxConnections) throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections`);
+    this.counters.outgoing++;
+    let auth: AuthenticatedConnection<Meta>;
+    try {
+      auth = await this.engine.dial(host, point.port, this.options.connectTimeout ?? 10_000, options.signal);
+    } catch (error) {
+      this.countFailure(error, host);
+      throw error;
+    }
+    return this.decide(auth, host);
+  }
+
+  /** Incoming accepted connections, as they come; ends when the pool closes. */
+  async *connections(): AsyncGenerator<Connection<Msg, Meta>> {
+    for (;;) {
+      const next = this.incomingQueue.shift() ?? (this.closed ? undefined : await new Promise<Connection<Msg, Meta> | undefined>((resolve) => this.incomingWaiters.push(resolve)));
+      if (next === undefined) return;
+      yield next;
+    }
+  }
+
+  /** Connections currently established. */
+  get size(): number {
+    return this.active.size;
+  }
+
+  /** Refuses an address before the handshake (`addr`) or a peer id after it (`peerId`). */
+  ban(target: { address?: string; peerId?: string }): void {
+    if (target.address) this.bannedAddresses.ban(canonicalHost(target.address) ?? target.address);
+    if (target.peerId) this.bannedPeers.ban(target.peerId);
+  }
+
+  /** Terminates shard `index` as a crash would (it is replaced); for tests and operators. */
+  killShard(index: number): Promise<number> {
+    if (!(this.engine instanceof ShardEngine)) throw new TypeError('killShard needs workers > 0');
+    return this.engine.killShard(index);
+  }
+
+  stats(): PoolStats {
+    return {
+      connections: this.active.size,
+      handshakesInFlight: this.inFlight,
+      handshakes: { incoming: this.counters.incoming, outgoing: this.counters.outgoing, failed: this.counters.failed },
+      accepted: this.counters.accepted,
+      nacked: this.counters.nacked,
+      errors: { ...this.errorCounts },
+      shards: this.engine.shardStats(),
+    };
+  }
+
+  /**
+   * Stops listening and closes every connection. With `wait`, messages already queued are sent
+   * first (SPEC §9.4 `close ~wait`).
+   */
+  async close(options: { wait?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const server of this.servers) server.close();
+    await Promise.all([...this.active].map((conn) => conn.close({ wait: options.wait ?? false, reason: 'pool closed' })));
+    for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
+    await this.engine.close();
+  }
+
+  private get maxConnections(): number {
+    return this.options.maxConnections ?? 100;
+  }
+
+  /** Pre-handshake admission on main (SPEC §11.4), then authentication on the engine. */
+  private admit(socket: Socket): void {
+    const host = canonicalHost(socket.remoteAddress ?? '') ?? '';
+    const refusal = this.closed
+      ? 'POOL_CLOSED'
+      : this.bannedAddresses.refuses(host)
+        ? 'POINT_BANNED'
+        : this.inFlight >= (this.options.maxIncomingHandshakes ?? 20)
+          ? 'TOO_MANY_HANDSHAKES'
+          : undefined;
+    if (refusal) {
+      // Closed at once, nothing sent (SPEC §11.4).
+      socket.destroy();
+      this.count(refusal);
+      return;
+    }
+    this.counters.incoming++;
+    this.inFlight++;
+    const timeout = this.options.handshakeTimeout ?? 5000;
+    const deadline = Date.now() + timeout;
+    this.engine
+      .adopt(socket, timeout)
+      .then((auth) => this.decide(auth, host, Math.max(1, deadline - Date.now())))
+      .then(
+        (conn) => this.deliverIncoming(conn),
+        (error: unknown) => {
+          if (!(error instanceof P2pError)) this.emit('error', error as Error);
+        },
+      )
+      .finally(() => this.inFlight--);
+  }
+
+  /** Policy, then accept / nack / close; registers the connection (SPEC §11.2). */
+  private async decide(auth: AuthenticatedConnection<Meta>, host: string, timeout?: number): Promise<Connection<Msg, Meta>> {
+    const { info } = auth;
+    let decision: PolicyDecision = defaultPolicy(info, this.view());
+    if (decision.action === 'accept' && this.options.policy) decision = (await this.options.policy(info, decision)) ?? decision;
+    if (decision.action === 'close') {
+      await auth.close();
+      this.count(decision.error.code);
+      throw decision.error;
+    }
+    if (decision.action === 'nack') {
+      await auth.nack(decision.motive, decision.points ?? []).catch(() => undefined);
+      this.counters.nacked++;
+      const error = nackedError(decision.motive, info);
+      this.count(error.code);
+      throw error;
+    }
+    this.addPeer(info.peerId, 1);
+    try {
+      const conn = await auth.accept<Msg>({ ...this.options.accept, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>), ...(timeout ? { timeout } : {}) });
+      this.register(conn);
+      return conn;
+    } catch (error) {
+      this.addPeer(info.peerId, -1);
+      this.countFailure(error, host);
+      throw error;
+    }
+  }
+
+  private register(conn: Connection<Msg, Meta>): void {
+    this.counters.accepted++;
+    this.active.add(conn);
+    void conn.ended.then(() => {
+      this.active.delete(conn);
+      this.addPeer(conn.info.peerId, -1);
+    });
+  }
+
+  private deliverIncoming(conn: Connection<Msg, Meta>): void {
+    const waiter = this.incomingWaiters.shift();
+    if (waiter) waiter(conn);
+    else if (this.listenerCount('connection') === 0) this.incomingQueue.push(conn);
+    this.emit('connection', conn);
+  }
+
+  private addPeer(peerId: string, delta: number): void {
+    const count = (this.peers.get(peerId) ?? 0) + delta;
+    if (count <= 0) this.peers.delete(peerId);
+    else this.peers.set(peerId, count);
+  }
+
+  private view(): PolicyView {
+    return {
+      versions: this.versions,
+      activeConnections: this.active.size,
+      maxConnections: this.maxConnections,
+      isPeerConnected: (peerId) => this.peers.has(peerId),
+      isPeerRefused: (peerId) => this.bannedPeers.refuses(peerId),
+      privateMode: this.options.privateMode ?? false,
+      isTrusted: (info) => this.trusted.has(info.peerId),
+      alternativePoints: () => (this.options.disablePeerDiscovery ? [] : this.knownPoints()),
+    };
+  }
+
+  /** Up to 50 public points of connected peers that announced a listening port. */
+  private knownPoints(): Point[] {
+    const points: Point[] = [];
+    for (const conn of this.active) {
+      const { idPoint, privateNode } = conn.info;
+      if (privateNode || idPoint.port === undefined) continue;
+      points.push({ host: idPoint.host, port: idPoint.port });
+      if (points.length >= MAX_NACK_POINTS) break;
+    }
+    return points;
+  }
+
+  private countFailure(error: unknown, host: string): void {
+    this.counters.failed++;
+    if (!(error instanceof P2pError)) return;
+    this.count(error.code);
+    if (GREYLISTING_CODES.has(error.code)) this.bannedAddresses.greylist(host, this.options.greylistMs ?? 60_000);
+  }
+
+  private count(code: string): void {
+    this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
+  }
+}

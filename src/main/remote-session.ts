@@ -1,0 +1,258 @@
+/**
+ * The main-thread face of a session that lives on a shard: the same SessionBackend contract as
+ * the inline engine, with the queues split across the thread boundary.
+ *
+ * - Incoming: bodies arrive as ring records and wait here; every read returns credit to the
+ *   shard, which stops reading the socket when the application is `incomingQueueSize` behind
+ *   (TCP then pushes back on the peer).
+ * - Outgoing: layouts go to the shard as ring records; bytes are "in flight" until the shard
+ *   reports them written to the socket. `write` waits and `writeNow` refuses past
+ *   `outgoingQueueSize` in flight, the same bound as inline.
+ */
+import { ConnectionClosedError, EncodedMessageConsumedError, P2pError, errorFromRecord } from '../shared/errors.ts';
+import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
+import type { EncodedMessage } from '../shared/session/encoded-message.ts';
+import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
+import type { SessionLimits } from '../shared/session/established-session.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
+import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
+import type { SessionBackend } from './session-backend.ts';
+
+/** What the session needs from its shard handle. */
+export interface ShardLink {
+  /** Sends a layout (whole chunks) as one or more ring records. */
+  sendLayout(id: number, layout: Buffer): void;
+  sendCredit(id: number, bytes: number): void;
+  sendClose(id: number, wait: boolean): void;
+  /** Wire totals [sent, received] from the shard's stats table. */
+  totals(id: number): [number, number];
+}
+
+const ENTRY_COST = 120;
+const WRITE_ENTRY_COST = 64 + 128 + 32;
+/** Credit is returned in batches of at least this many bytes (or when the queue runs dry). */
+const CREDIT_BATCH = 64 * 1024;
+
+interface BlockedWriter {
+  readonly message: EncodedMessage;
+  readonly cost: number;
+  readonly settlers: Settlers<void>;
+  readonly sync: boolean;
+}
+
+export class RemoteSession implements SessionBackend {
+  readonly id: number;
+  private readonly link: ShardLink;
+  private readonly limits: SessionLimits;
+  private readonly incoming: Array<FramedMessage | P2pError> = [];
+  private readonly readers: Settlers<FramedMessage>[] = [];
+  private incomingEnded = false;
+  private pendingCredit = 0;
+  private parts: Buffer[] = [];
+  private inFlight = 0;
+  /** Messages sent to the shard per writeSync waiter, in order: resolved as WRITTEN reports come. */
+  private readonly syncWaiters: Array<{ readonly index: number; readonly settlers: Settlers<void> }> = [];
+  private sentMessages = 0;
+  private writtenMessages = 0;
+  private readonly blocked: BlockedWriter[] = [];
+  private outgoingClosed = false;
+  private readonly endedPromise: Promise<void>;
+  private resolveEnded!: () => void;
+  private closing: Promise<void> | undefined;
+  private readonly rates = new TrafficStats();
+  private lastTotals: [number, number] = [0, 0];
+
+  constructor(id: number, link: ShardLink, limits: SessionLimits) {
+    this.id = id;
+    this.link = link;
+    this.limits = limits;
+    this.endedPromise = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+  }
+
+  // ------------------------------------------------------------ from the shard
+
+  onBodyPart(part: Uint8Array): void {
+    this.parts.push(Buffer.from(part));
+  }
+
+  onBodyEnd(last: Uint8Array): void {
+    const body = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
+    this.parts = [];
+    const message = { size: body.length + MESSAGE_PREFIX_LENGTH, body };
+    const reader = this.readers.shift();
+    if (reader) {
+      this.credit(message.size);
+      reader.resolve(message);
+    } else this.incoming.push(message);
+  }
+
+  onWritten(messages: number, bytes: number): void {
+    this.inFlight -= bytes;
+    this.writtenMessages += messages;
+    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) this.syncWaiters.shift()!.settlers.resolve();
+    this.admitBlocked();
+  }
+
+  /** The stream ended on the shard (peer closed, stream error, local close, or shard crash). */
+  onEnded(error: P2pError | undefined): void {
+    if (this.incomingEnded) return;
+    this.incomingEnded = true;
+    if (error) {
+      const reader = this.readers.shift();
+      if (reader) reader.reject(error);
+      else this.incoming.push(error);
+    }
+    for (const reader of this.readers.splice(0)) reader.reject(new ConnectionClosedError());
+    this.failWriters();
+    this.resolveEnded();
+  }
+
+  static endedError(payload: Uint8Array): P2pError | undefined {
+    if (payload.length === 0) return undefined;
+    const error = errorFromRecord(JSON.parse(Buffer.from(payload).toString('utf8')));
+    return error instanceof P2pError ? error : new ConnectionClosedError(error.message);
+  }
+
+  // ------------------------------------------------------------ reading
+
+  read(signal?: AbortSignal): Promise<FramedMessage> {
+    const entry = this.shift();
+    if (entry !== undefined) return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
+    if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
+    return abortable<FramedMessage>(signal, (settlers) => {
+      this.readers.push(settlers);
+      return () => removeItem(this.readers, settlers);
+    });
+  }
+
+  readNow(): FramedMessage | undefined {
+    const entry = this.shift();
+    if (entry instanceof P2pError) throw entry;
+    if (entry === undefined && this.incomingEnded) throw new ConnectionClosedError();
+    return entry;
+  }
+
+  discardIncoming(): void {
+    this.incoming.length = 0;
+    this.incomingEnded = true;
+  }
+
+  private shift(): FramedMessage | P2pError | undefined {
+    const entry = this.incoming.shift();
+    if (entry !== undefined && !(entry instanceof P2pError)) this.credit(entry.size);
+    return entry;
+  }
+
+  private credit(size: number): void {
+    this.pendingCredit += size + ENTRY_COST;
+    if (this.pendingCredit >= CREDIT_BATCH || this.incoming.length === 0) {
+      if (!this.incomingEnded) this.link.sendCredit(this.id, this.pendingCredit);
+      this.pendingCredit = 0;
+    }
+  }
+
+  // ------------------------------------------------------------ writing
+
+  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    return this.enqueue(message, false, signal);
+  }
+
+  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    return this.enqueue(message, true, signal);
+  }
+
+  writeNow(message: EncodedMessage): boolean {
+    if (this.outgoingClosed) throw new ConnectionClosedError();
+    if (message.consumed) throw new EncodedMessageConsumedError();
+    const cost = costOf(message);
+    if (this.blocked.length > 0 || !this.admits(cost)) return false;
+    message.consume();
+    this.send(message);
+    return true;
+  }
+
+  private enqueue(message: EncodedMessage, sync: boolean, signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    message.consume();
+    const cost = costOf(message);
+    return abortable<void>(signal, (settlers) => {
+      if (this.blocked.length === 0 && this.admits(cost)) {
+        this.send(message);
+        if (sync) this.syncWaiters.push({ index: this.sentMessages, settlers });
+        else settlers.resolve();
+        return () => undefined;
+      }
+      const writer: BlockedWriter = { message, cost, settlers, sync };
+      this.blocked.push(writer);
+      return () => removeItem(this.blocked, writer);
+    });
+  }
+
+  /** Admit if it fits or nothing is in flight (one big message always goes, as inline). */
+  private admits(cost: number): boolean {
+    return this.inFlight === 0 || this.inFlight + cost < this.limits.outgoingQueueSize;
+  }
+
+  /** In flight counts layout bytes, which is what the shard reports back as written. */
+  private send(message: EncodedMessage): void {
+    this.inFlight += message.buffer.length;
+    this.sentMessages++;
+    this.link.sendLayout(this.id, message.buffer);
+  }
+
+  private admitBlocked(): void {
+    while (this.blocked.length > 0 && this.admits(this.blocked[0]!.cost)) {
+      const writer = this.blocked.shift()!;
+      this.send(writer.message);
+      if (writer.sync) this.syncWaiters.push({ index: this.sentMessages, settlers: writer.settlers });
+      else writer.settlers.resolve();
+    }
+  }
+
+  private failWriters(): void {
+    this.outgoingClosed = true;
+    const error = new ConnectionClosedError();
+    for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
+    for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
+  }
+
+  // ------------------------------------------------------------ state
+
+  close(wait = false): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      if (this.incomingEnded && this.outgoingClosed) return;
+      if (wait && this.blocked.length > 0) {
+        // Blocked writers were never queued: they fail as a closed pipe's pushes do.
+        for (const writer of this.blocked.splice(0)) writer.settlers.reject(new ConnectionClosedError());
+      }
+      if (!wait) this.failWriters();
+      this.outgoingClosed = true;
+      this.link.sendClose(this.id, wait);
+      await this.endedPromise;
+    })();
+    return this.closing;
+  }
+
+  stat(): Stat {
+    const [sent, received] = this.link.totals(this.id);
+    const [lastSent, lastReceived] = this.lastTotals;
+    if (sent > lastSent) this.rates.addSent(sent - lastSent);
+    if (received > lastReceived) this.rates.addRecv(received - lastReceived);
+    this.lastTotals = [Math.max(sent, lastSent), Math.max(received, lastReceived)];
+    const rates = this.rates.snapshot();
+    return { totalSent: this.lastTotals[0], totalRecv: this.lastTotals[1], currentInflow: rates.currentInflow, currentOutflow: rates.currentOutflow };
+  }
+
+  get closed(): boolean {
+    return this.outgoingClosed;
+  }
+
+  get ended(): Promise<void> {
+    return this.endedPromise;
+  }
+}
+
+function costOf(message: EncodedMessage): number {
+  return message.buffer.length + WRITE_ENTRY_COST;
+}
