@@ -51,6 +51,11 @@ export interface PoolOptions<Msg, Meta> {
   /** Private mode: only trusted peers are accepted (SPEC §11.2). */
   readonly privateMode?: boolean;
   readonly trustedPeers?: readonly string[];
+  /**
+   * Accept several connections with the same peer id (load generators reuse one identity for
+   * many connections). Default false: a second connection is nacked ALREADY_CONNECTED.
+   */
+  readonly allowDuplicatePeers?: boolean;
   /** Do not offer alternative points in Nacks. */
   readonly disablePeerDiscovery?: boolean;
   /** Our listening port as announced to peers (default: the port `listen` bound). */
@@ -247,8 +252,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     this.inFlight++;
     const timeout = this.options.handshakeTimeout ?? 5000;
     const deadline = Date.now() + timeout;
-    this.engine
-      .adopt(socket, timeout)
+    this.adopt(socket, host, timeout)
       .then((auth) => this.decide(auth, host, Math.max(1, deadline - Date.now())))
       .then(
         (conn) => this.deliverIncoming(conn),
@@ -258,6 +262,17 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       )
       .finally(() => this.inFlight--);
   }
+
+  /** Authenticates an admitted socket; failures are counted (and greylist, SPEC §10.2). */
+  private async adopt(socket: Socket, host: string, timeout: number): Promise<AuthenticatedConnection<Meta>> {
+    try {
+      return await this.engine.adopt(socket, timeout);
+    } catch (error) {
+      this.countFailure(error, host);
+      throw error;
+    }
+  }
+
 
   /** Policy, then accept / nack / close; registers the connection (SPEC §11.2). */
   private async decide(auth: AuthenticatedConnection<Meta>, host: string, timeout?: number): Promise<Connection<Msg, Meta>> {
@@ -315,7 +330,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       versions: this.versions,
       activeConnections: this.active.size,
       maxConnections: this.maxConnections,
-      isPeerConnected: (peerId) => this.peers.has(peerId),
+      isPeerConnected: (peerId) => !this.options.allowDuplicatePeers && this.peers.has(peerId),
       isPeerRefused: (peerId) => this.bannedPeers.refuses(peerId),
       privateMode: this.options.privateMode ?? false,
       isTrusted: (info) => this.trusted.has(info.peerId),

@@ -46,7 +46,10 @@ export class RemoteSession implements SessionBackend {
   private readonly limits: SessionLimits;
   private readonly incoming: Array<FramedMessage | P2pError> = [];
   private readonly readers: Settlers<FramedMessage>[] = [];
+  /** No more messages will be delivered to the reader. */
   private incomingEnded = false;
+  /** The shard reported the end (or died): the socket is gone. */
+  private gone = false;
   private pendingCredit = 0;
   private parts: Buffer[] = [];
   private inFlight = 0;
@@ -95,9 +98,11 @@ export class RemoteSession implements SessionBackend {
 
   /** The stream ended on the shard (peer closed, stream error, local close, or shard crash). */
   onEnded(error: P2pError | undefined): void {
-    if (this.incomingEnded) return;
+    if (this.gone) return;
+    this.gone = true;
+    const alreadyEnded = this.incomingEnded;
     this.incomingEnded = true;
-    if (error) {
+    if (error && !alreadyEnded) {
       const reader = this.readers.shift();
       if (reader) reader.reject(error);
       else this.incoming.push(error);
@@ -221,7 +226,7 @@ export class RemoteSession implements SessionBackend {
   close(wait = false): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
-      if (this.incomingEnded && this.outgoingClosed) return;
+      if (this.gone) return;
       if (wait && this.blocked.length > 0) {
         // Blocked writers were never queued: they fail as a closed pipe's pushes do.
         for (const writer of this.blocked.splice(0)) writer.settlers.reject(new ConnectionClosedError());

@@ -133,8 +133,10 @@ export class RingProducer {
   #write: number;
   /** Last read index loaded; re-loaded only when it looks too small, to spare atomic loads. */
   #readSeen: number;
-  /** Write index to publish on `commit` (the reservation's end), or -1 without a reservation. */
-  #reservedEnd = -1;
+  /** A reservation is open (`#begin` done, `#publish` not yet). */
+  #reserved = false;
+  /** Write index to publish on `commit`: the reservation's end. (Any int32, negative ones too.) */
+  #reservedEnd = 0;
   /** Position of the reserved record's header, for `commit` with a shorter length. */
   #reservedAt = 0;
   #reservedLength = 0;
@@ -216,7 +218,7 @@ export class RingProducer {
    * given back.
    */
   commit(length?: number): void {
-    if (this.#reservedEnd < 0) throw new Error('commit without a reservation');
+    if (!this.#reserved) throw new Error('commit without a reservation');
     if (length !== undefined && length !== this.#reservedLength) {
       if (!Number.isInteger(length) || length < 0 || length > this.#reservedLength) {
         throw new RangeError(`commit length must be in [0, ${this.#reservedLength}], got ${length}`);
@@ -230,7 +232,7 @@ export class RingProducer {
 
   /** Drops the open reservation (if any); the consumer never sees it. */
   cancel(): void {
-    this.#reservedEnd = -1;
+    this.#reserved = false;
   }
 
   /**
@@ -303,7 +305,7 @@ export class RingProducer {
 
   /** Claims room and writes the header (and the padding marker); returns the header position or -1. */
   #begin(connectionId: number, kind: number, length: number): number {
-    if (this.#reservedEnd >= 0) throw new Error('a reservation is open: commit() or cancel() it first');
+    if (this.#reserved) throw new Error('a reservation is open: commit() or cancel() it first');
     checkRecordFields(connectionId, kind);
     if (length > this.maxRecordPayload) {
       throw new RangeError(`record of ${length} bytes exceeds maxRecordPayload ${this.maxRecordPayload}`);
@@ -326,12 +328,13 @@ export class RingProducer {
     this.#reservedAt = at;
     this.#reservedLength = length;
     this.#reservedEnd = (end + recordBytes(length)) | 0;
+    this.#reserved = true;
     return at;
   }
 
   #publish(): void {
     this.#write = this.#reservedEnd;
-    this.#reservedEnd = -1;
+    this.#reserved = false;
     this.#unannounced = true;
     Atomics.store(this.#words, WRITE_WORD, this.#write);
   }
