@@ -115,6 +115,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
   private inFlight = 0;
+  /** Incoming sockets still in their handshake (inline mode owns them here). */
+  private readonly handshaking = new Set<Socket>();
   private closed = false;
   private readonly counters = { incoming: 0, outgoing: 0, failed: 0, accepted: 0, nacked: 0 };
   private readonly errorCounts: Record<string, number> = {};
@@ -223,6 +225,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     if (this.closed) return;
     this.closed = true;
     for (const server of this.servers) server.close();
+    for (const socket of this.handshaking) socket.destroy();
     await Promise.all([...this.active].map((conn) => conn.close({ wait: options.wait ?? false, reason: 'pool closed' })));
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
     await this.engine.close();
@@ -250,6 +253,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     }
     this.counters.incoming++;
     this.inFlight++;
+    this.handshaking.add(socket);
     const timeout = this.options.handshakeTimeout ?? 5000;
     const deadline = Date.now() + timeout;
     this.adopt(socket, host, timeout)
@@ -260,7 +264,10 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
           if (!(error instanceof P2pError)) this.emit('error', error as Error);
         },
       )
-      .finally(() => this.inFlight--);
+      .finally(() => {
+        this.inFlight--;
+        this.handshaking.delete(socket);
+      });
   }
 
   /** Authenticates an admitted socket; failures are counted (and greylist, SPEC §10.2). */
@@ -277,11 +284,15 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   /** Policy, then accept / nack / close; registers the connection (SPEC §11.2). */
   private async decide(auth: AuthenticatedConnection<Meta>, host: string, timeout?: number): Promise<Connection<Msg, Meta>> {
     const { info } = auth;
+    if (this.closed) {
+      await auth.close();
+      throw new PoolError('POOL_CLOSED', 'pool is closed');
+    }
     let decision: PolicyDecision = defaultPolicy(info, this.view());
     if (decision.action === 'accept' && this.options.policy) decision = (await this.options.policy(info, decision)) ?? decision;
     if (decision.action === 'close') {
-      await auth.close();
       this.count(decision.error.code);
+      await auth.close();
       throw decision.error;
     }
     if (decision.action === 'nack') {
@@ -294,6 +305,11 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     this.addPeer(info.peerId, 1);
     try {
       const conn = await auth.accept<Msg>({ ...this.options.accept, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>), ...(timeout ? { timeout } : {}) });
+      if (this.closed) {
+        // The pool closed while this one was being accepted: it must not outlive the pool.
+        await conn.close();
+        throw new PoolError('POOL_CLOSED', 'pool is closed');
+      }
       this.register(conn);
       return conn;
     } catch (error) {
