@@ -52,6 +52,7 @@ test(`sharded: ${CONNECTIONS} concurrent connections between two pools, every me
     assert.equal(stats.connections, CONNECTIONS);
     assert.equal(stats.shards.reduce((n, s) => n + s.connections, 0), CONNECTIONS);
     assert.ok(stats.shards.every((s) => s.connections > CONNECTIONS / 4), 'both shards carry connections');
+    assert.equal(stats.shards.reduce((n, s) => n + s.messagesIn, 0), CONNECTIONS * MESSAGES);
   } finally {
     await client.close();
     await server.close();

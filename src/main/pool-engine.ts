@@ -25,6 +25,11 @@ export interface ShardStats {
   readonly connections: number;
   readonly alive: boolean;
   readonly restarts: number;
+  /** Messages and body bytes delivered from this shard, and messages and layout bytes it wrote. */
+  readonly messagesIn: number;
+  readonly bytesIn: number;
+  readonly messagesOut: number;
+  readonly bytesOut: number;
 }
 
 export interface PoolEngine<Meta> {

@@ -33,6 +33,7 @@ let nextConnectionId = 1;
 class ShardHandle implements ShardLink {
   readonly index: number;
   restarts = 0;
+  private readonly traffic = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
   private worker!: Worker;
   private outbox!: Outbox;
   private pump!: ConsumerPump;
@@ -57,7 +58,7 @@ class ShardHandle implements ShardLink {
   }
 
   shardStats(): ShardStats {
-    return { shard: this.index, connections: this.sessions.size, alive: this.alive, restarts: this.restarts };
+    return { shard: this.index, connections: this.sessions.size, alive: this.alive, restarts: this.restarts, ...this.traffic };
   }
 
   private start(): void {
@@ -216,14 +217,21 @@ class ShardHandle implements ShardLink {
     if (!session) return;
     switch (kind) {
       case RECORD.MESSAGE_PART:
+        this.traffic.bytesIn += payload.length;
         session.onBodyPart(payload);
         break;
       case RECORD.MESSAGE_END:
+        this.traffic.bytesIn += payload.length;
+        this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
       case RECORD.WRITTEN: {
         const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-        session.onWritten(view.getUint32(0, true), view.getUint32(4, true));
+        const messages = view.getUint32(0, true);
+        const bytes = view.getUint32(4, true);
+        this.traffic.messagesOut += messages;
+        this.traffic.bytesOut += bytes;
+        session.onWritten(messages, bytes);
         break;
       }
       case RECORD.ENDED:
