@@ -166,19 +166,23 @@ test('zero-length payloads take one 16-byte slot each', () => {
 });
 
 test('the largest payload always fits an empty ring, whatever the wrap position', () => {
-  const { producer, consumer } = ring(64);
-  const max = producer.maxRecordPayload;
-  assert.equal(max, 20);
-  for (let shift = 0; shift < 64; shift += 8) {
-    for (let i = 0; i < 200; i++) {
-      assert.ok(producer.tryWrite(i, 0, new Uint8Array(max).fill(i & 0xff)), `shift ${shift}, record ${i}`);
-      const got = drain(consumer);
-      assert.equal(got.length, 1);
-      assert.ok(got[0]!.payload.every((b) => b === (i & 0xff)));
+  for (const capacity of [64, 1024]) {
+    for (let start = 0; start < capacity; start += 8) {
+      const buffer = createRingBuffer(capacity);
+      const words = new Int32Array(buffer);
+      words[WRITE_INDEX_OFFSET >> 2] = start;
+      words[READ_INDEX_OFFSET >> 2] = start;
+      const producer = new RingProducer(buffer);
+      const consumer = new RingConsumer(buffer);
+      const max = producer.maxRecordPayload;
+      assert.equal(recordBytes(max), capacity / 2);
+      for (let i = 0; i < 3; i++) {
+        assert.ok(producer.tryWrite(i, 0, new Uint8Array(max).fill(i + 1)), `capacity ${capacity}, start ${start}, record ${i}`);
+        const got = drain(consumer);
+        assert.equal(got.length, 1);
+        assert.ok(got[0]!.payload.every((b) => b === i + 1));
+      }
     }
-    // Move the wrap position by 8 bytes: a zero-length record is 16 bytes, so use 8-aligned steps via two sizes.
-    assert.ok(producer.tryWrite(0, 0, new Uint8Array(shift % 16 === 0 ? 4 : 12)));
-    drain(consumer);
   }
 });
 
@@ -363,6 +367,25 @@ test('SignalFlag: arm, claim once, disarm reports a claimed flag, waitAsync wake
   const waiting = flag.waitAsync(1, 5000);
   setTimeout(() => flag.claim(1), 5);
   assert.equal(await waiting, 'ok');
+});
+
+test('waitForSpaceAsync: resolves at once when the consumer claimed before the wait began', async () => {
+  const { producer, consumer } = ring(256);
+  while (producer.tryWrite(1, 0, new Uint8Array(50)));
+  assert.equal(producer.prepareToWaitForSpace(50), true);
+  drain(consumer);
+  assert.equal(consumer.needsSpaceSignal(), true);
+  assert.equal(await producer.waitForSpaceAsync(5000), 'not-equal');
+  // And wakes a wait in progress.
+  while (producer.tryWrite(1, 0, new Uint8Array(50)));
+  assert.equal(producer.prepareToWaitForSpace(50), true);
+  const waiting = producer.waitForSpaceAsync(5000);
+  setTimeout(() => {
+    drain(consumer);
+    assert.equal(consumer.needsSpaceSignal(), true);
+  }, 5);
+  assert.equal(await waiting, 'ok');
+  assert.throws(() => new SignalFlag(createRingBuffer(64), SPACE_WANTED_OFFSET).waitAsync(0), RangeError);
 });
 
 test('sleepAsync: the consumer can wait on the flag instead of a message', async () => {

@@ -142,6 +142,8 @@ export class RingProducer {
   #reservedLength = 0;
   /** Records were published since the last `needsWake()`. */
   #unannounced = false;
+  /** The condition last armed by `prepareToWaitForSpace` (what `waitForSpaceAsync` waits on). */
+  #spaceArmed = 0;
 
   constructor(buffer: SharedArrayBuffer) {
     this.capacity = attach(buffer);
@@ -239,10 +241,12 @@ export class RingProducer {
    * Doorbell: `true` when records were published since the last call and the consumer is
    * asleep — the caller then posts one wake-up message. Call it after a write or a batch of
    * writes, before the thread goes idle (or waits for space). `true` at most once per consumer
-   * sleep (this claims the flag), so a burst of records costs one message. Why not "the ring went from empty to non-empty": that test races with a
-   * consumer that has read everything but not yet published its read index (both sides would
-   * see the other as busy and the wake-up would be lost); the asleep flag is what the consumer
-   * actually waits on.
+   * sleep (this claims the flag), so a burst of records costs one message.
+   *
+   * Why not "the ring went from empty to non-empty": that test races with a consumer that has
+   * read everything but not yet published its read index (each side sees the other as busy and
+   * the wake-up is lost), and it rings needlessly for a consumer that is awake and polling. The
+   * asleep flag is exactly what the consumer waits on.
    */
   needsWake(): boolean {
     // Only what was published since the last call can be owed a wake-up: anything older was
@@ -266,6 +270,7 @@ export class RingProducer {
     if (length > this.maxRecordPayload) throw new RangeError(`record of ${length} bytes exceeds maxRecordPayload ${this.maxRecordPayload}`);
     const wanted = Math.min(this.capacity, this.#required(recordBytes(length)) + Math.max(0, extraBytes));
     this.#spaceWanted.arm(wanted);
+    this.#spaceArmed = wanted;
     if (this.freeBytes >= wanted) {
       this.#spaceWanted.disarm();
       return false;
@@ -275,10 +280,13 @@ export class RingProducer {
 
   /**
    * After `prepareToWaitForSpace` returned `true`: resolves when the consumer claims the flag
-   * (alternative to a space message; the consumer's `needsSpaceSignal` also `Atomics.notify`s).
+   * (alternative to a space message; the consumer's `needsSpaceSignal` also `Atomics.notify`s),
+   * at once ('not-equal') if it did already. Throws `RangeError` before any wait was prepared.
    */
   waitForSpaceAsync(timeoutMs = Infinity): Promise<'ok' | 'not-equal' | 'timed-out'> {
-    return this.#spaceWanted.waitAsync(this.#spaceWanted.value, timeoutMs);
+    // Wait on the armed value, not on the flag's current one: the consumer may have claimed it
+    // (set it to 0) already, and waiting "while it is 0" would never end.
+    return this.#spaceWanted.waitAsync(this.#spaceArmed, timeoutMs);
   }
 
   /** Bytes to have free for a record of `size` ring bytes at the current position (wrap included). */
