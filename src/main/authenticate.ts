@@ -6,7 +6,7 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { SessionTransport } from '../shared/session/transport.ts';
+import { SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -44,7 +44,7 @@ export interface AuthenticateOptions<Meta> {
  */
 export async function authenticate<Meta>(socket: Socket, options: AuthenticateOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
-  const remoteHost = options.remoteHost ?? normalizeHost(socket.remoteAddress);
+  const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
   try {
     const handshake = runHandshake(transport, {
@@ -66,10 +66,4 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
     void transport.close(error as P2pError);
     throw error;
   }
-}
-
-/** `::ffff:1.2.3.4` (dual-stack listener) → `1.2.3.4`, as the spec's point text does (SPEC §8.3). */
-function normalizeHost(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

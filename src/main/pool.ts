@@ -19,6 +19,7 @@ import { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } 
 import { AddressList } from './address-list.ts';
 import type { AcceptOptions, AuthenticatedConnection } from './authenticated-connection.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
+import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
 import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
@@ -237,7 +238,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
 
   /** Pre-handshake admission on main (SPEC §11.4), then authentication on the engine. */
   private admit(socket: Socket): void {
-    const host = canonicalHost(socket.remoteAddress ?? '') ?? '';
+    const host = socketHost(socket);
     const refusal = this.closed
       ? 'POOL_CLOSED'
       : this.bannedAddresses.refuses(host)

@@ -15,7 +15,7 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { SessionTransport } from '../shared/session/transport.ts';
+import { SessionTransport, socketHost } from '../shared/session/transport.ts';
 import { makePowTarget } from '../shared/crypto/pow.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { RECORD, STAT_SLOTS, type MainToShard, type ShardConfig, type ShardToMain } from '../shared/shard/protocol.ts';
@@ -278,7 +278,7 @@ port.on('message', (message: MainToShard) => {
       break;
     case 'adopt': {
       const socket = message.socket as Socket;
-      void handshake(message.id, socket, true, normalizeHost(socket.remoteAddress), socket.remotePort ?? 0, message.timeout);
+      void handshake(message.id, socket, true, socketHost(socket), socket.remotePort ?? 0, message.timeout);
       break;
     }
     case 'dial':
@@ -312,9 +312,4 @@ port.on('message', (message: MainToShard) => {
 function toRecord(error: unknown): ErrorRecord {
   if (error instanceof P2pError) return error.toRecord();
   return { code: 'INTERNAL_ERROR', message: String(error) };
-}
-
-function normalizeHost(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { ConnectionClosedError, type P2pError } from '../errors.ts';
+import { canonicalHost } from '../wire/point.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { TrafficStats } from './traffic-stats.ts';
 
@@ -169,6 +170,15 @@ export class SessionTransport {
   handleEnd(message: string): void {
     this.setFailure(new ConnectionClosedError(message));
   }
+}
+
+/**
+ * The peer's address as point text uses it: canonical, and `1.2.3.4` rather than
+ * `::ffff:1.2.3.4` on a dual-stack listener (SPEC §8.3).
+ */
+export function socketHost(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return canonicalHost(address) ?? address;
 }
 
 function uncorkTransport(transport: SessionTransport): void {
