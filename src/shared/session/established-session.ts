@@ -211,8 +211,9 @@ export class EstablishedSession {
   private teardown(error: P2pError): void {
     this.incomingClosed = true;
     queueMicrotask(() => this.onReadable?.());
-    for (const waiter of this.readWaiters.splice(0)) waiter.reject(error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError());
-    this.closeOutgoing(new ConnectionClosedError());
+    const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
+    for (const waiter of this.readWaiters.splice(0)) waiter.reject(closed);
+    this.closeOutgoing(closed);
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }

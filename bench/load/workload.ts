@@ -1,0 +1,119 @@
+/**
+ * What a workload file (w*.ts) provides: its systems, parameters and timing for the parent
+ * (bench/load.ts), the client-side driver the client child runs, and how a run's reports become
+ * the numbers of the table.
+ */
+import type { RecordableHistogram } from 'node:perf_hooks';
+import type { ClientSide } from './adapter.ts';
+import type { MemoryReport, SystemId, WindowReport, WorkloadId, WorkloadParams } from './common.ts';
+
+/** Command-line options of bench/load.ts that shape the workloads. */
+export interface LoadOptions {
+  readonly quick: boolean;
+  readonly repeats: number;
+  /** Measurement window of the throughput workloads, seconds. */
+  readonly seconds: number;
+  /** Traffic before the window opens (JIT, caches), seconds. */
+  readonly warmup: number;
+  readonly echoConnections: number;
+  readonly memoryConnections: number;
+  readonly ingestMessages: number;
+  readonly inFlight: number;
+  readonly workers: number;
+  readonly messageSize: number;
+  readonly bulkMessageSize: number;
+}
+
+export type Timing =
+  | {
+      readonly kind: 'window';
+      readonly warmupMs: number;
+      readonly windowMs: number;
+    }
+  /**
+   * W2 ingest: the server measures the flow itself (params.flow); the parent only starts it and
+   * waits until the server has every message, or `maxMs`.
+   */
+  | { readonly kind: 'flow'; readonly maxMs: number }
+  | { readonly kind: 'memory'; readonly settleMs: number };
+
+/** The client side of a workload, in the client child. */
+export interface ClientDriver {
+  readonly connections: number;
+  readonly notes: string[];
+  /** Begins the traffic (nothing for W4). */
+  start(): void;
+  /** Cumulative: completed operations (round trips, handshakes, messages sent). */
+  readonly counters: { ops: number; bytes: number; lastAt: number; failures: number; firstFailure: string | undefined };
+  /** Latency of each operation, reset when the window opens. */
+  readonly latency?: RecordableHistogram;
+  /** Stops the traffic and closes every connection. */
+  stop(): Promise<void>;
+}
+
+/** One run's reports, as the parent collects them. */
+export interface RunResult {
+  readonly system: SystemId;
+  readonly run: number;
+  readonly server: WindowReport | undefined;
+  readonly client: WindowReport | undefined;
+  readonly memory: MemoryReport | undefined;
+  readonly connections: number;
+  readonly setupMs: number;
+  /** CPU used by other processes during the run, percent of one core. */
+  readonly otherCpuPct: number | undefined;
+  /** Other processes competed for the CPUs (otherCpuPct above the threshold). */
+  readonly noisy: boolean;
+  readonly wallMs: number;
+  readonly notes: readonly string[];
+}
+
+export interface Column {
+  readonly key: string;
+  readonly label: string;
+  readonly digits: number;
+}
+
+export interface WorkloadDefinition {
+  readonly id: WorkloadId;
+  title(options: LoadOptions): string;
+  readonly systems: readonly SystemId[];
+  /** split: server `taskset -c 1`, client `-c 0`; free: no pinning (the server may use both cores). */
+  readonly pinning: 'split' | 'free';
+  readonly serverNodeArgs: readonly string[];
+  params(options: LoadOptions): WorkloadParams;
+  timing(options: LoadOptions): Timing;
+  /** Numbers of one run (undefined: not measurable in that run). The first column is the headline. */
+  metrics(result: RunResult, params: WorkloadParams): Record<string, number | undefined>;
+  readonly columns: readonly Column[];
+  clientDriver(side: ClientSide, port: number, params: WorkloadParams): Promise<ClientDriver>;
+}
+
+export function newClientCounters(): ClientDriver['counters'] {
+  return { ops: 0, bytes: 0, lastAt: 0, failures: 0, firstFailure: undefined };
+}
+
+/** Defaults shared by the workloads' params. */
+export function baseParams(options: LoadOptions): WorkloadParams {
+  return {
+    mode: 'idle',
+    connections: 1,
+    messageSize: options.messageSize,
+    inFlight: options.inFlight,
+    powDifficulty: 0,
+    ingestMessages: options.ingestMessages,
+    workers: options.workers,
+    connectConcurrency: 64,
+    lifetimeSeconds: 300,
+  };
+}
+
+/** µs of CPU per operation, or undefined without operations. */
+export function perOp(cpuUs: number | undefined, ops: number | undefined): number | undefined {
+  return cpuUs === undefined || !ops ? undefined : cpuUs / ops;
+}
+
+/** Percent of one core over the window. */
+export function cpuPercent(report: WindowReport | undefined): number | undefined {
+  return report && report.windowMs > 0 ? (report.cpuUs / 1000 / report.windowMs) * 100 : undefined;
+}

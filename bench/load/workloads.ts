@@ -1,0 +1,18 @@
+/**
+ * The workloads, by id, in the order a full run executes them.
+ */
+import type { WorkloadId } from './common.ts';
+import { bulk } from './w1-bulk.ts';
+import { echo } from './w2-echo.ts';
+import { ingest } from './w2-ingest.ts';
+import { handshake } from './w3-handshake.ts';
+import { memory } from './w4-memory.ts';
+import type { WorkloadDefinition } from './workload.ts';
+
+export const WORKLOADS: Readonly<Record<WorkloadId, WorkloadDefinition>> = {
+  'W1-bulk': bulk,
+  'W2-echo': echo,
+  'W2-ingest': ingest,
+  'W3-handshake': handshake,
+  'W4-memory': memory,
+};
