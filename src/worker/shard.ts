@@ -232,10 +232,9 @@ function report(conn: Live): void {
 }
 
 function countStats(id: number, transport: SessionTransport): void {
-  const snapshot = transport.stats.snapshot();
   const slot = (id % STAT_SLOTS) * 2;
-  stats[slot] = snapshot.totalSent;
-  stats[slot + 1] = snapshot.totalRecv;
+  stats[slot] = transport.stats.totalSent;
+  stats[slot + 1] = transport.stats.totalRecv;
 }
 
 const inbound = new ConsumerPump(new RingConsumer(config.inbound), {

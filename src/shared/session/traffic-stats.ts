@@ -64,6 +64,15 @@ export class TrafficStats {
     this.recv.add(bytes, now);
   }
 
+  /** Running totals, without folding the averages (cheap: no clock read, no allocation). */
+  get totalSent(): number {
+    return this.sent.total;
+  }
+
+  get totalRecv(): number {
+    return this.recv.total;
+  }
+
   snapshot(now = Date.now()): Stat {
     this.sent.advance(now);
     this.recv.advance(now);
