@@ -44,7 +44,9 @@ export class RemoteSession implements SessionBackend {
   readonly id: number;
   private readonly link: ShardLink;
   private readonly limits: SessionLimits;
-  private readonly incoming: Array<FramedMessage | P2pError> = [];
+  private incoming: Array<FramedMessage | P2pError> = [];
+  /** Index of the next entry: `Array.shift` on a long queue was 11% of main's time (bench:load W2 ingest). */
+  private incomingHead = 0;
   private readonly readers: Settlers<FramedMessage>[] = [];
   /** No more messages will be delivered to the reader. */
   private incomingEnded = false;
@@ -138,19 +140,32 @@ export class RemoteSession implements SessionBackend {
   }
 
   discardIncoming(): void {
-    this.incoming.length = 0;
+    this.incoming = [];
+    this.incomingHead = 0;
     this.incomingEnded = true;
   }
 
+  private get queued(): number {
+    return this.incoming.length - this.incomingHead;
+  }
+
   private shift(): FramedMessage | P2pError | undefined {
-    const entry = this.incoming.shift();
-    if (entry !== undefined && !(entry instanceof P2pError)) this.credit(entry.size);
+    if (this.incomingHead >= this.incoming.length) return undefined;
+    const entry = this.incoming[this.incomingHead++]!;
+    if (this.incomingHead === this.incoming.length) {
+      this.incoming = [];
+      this.incomingHead = 0;
+    } else if (this.incomingHead >= 1024 && this.incomingHead * 2 >= this.incoming.length) {
+      this.incoming = this.incoming.slice(this.incomingHead);
+      this.incomingHead = 0;
+    }
+    if (!(entry instanceof P2pError)) this.credit(entry.size);
     return entry;
   }
 
   private credit(size: number): void {
     this.pendingCredit += size + ENTRY_COST;
-    if (this.pendingCredit >= CREDIT_BATCH || this.incoming.length === 0) {
+    if (this.pendingCredit >= CREDIT_BATCH || this.queued === 0) {
       if (!this.incomingEnded) this.link.sendCredit(this.id, this.pendingCredit);
       this.pendingCredit = 0;
     }

@@ -128,7 +128,7 @@ async function accept(id: number, limits: { incomingQueueSize: number; maxMessag
   try {
     const session = await acceptSession(
       pending.state,
-      { incomingQueueSize: SHARD_INCOMING_QUEUE, outgoingQueueSize: Number.POSITIVE_INFINITY, maxMessageSize: limits.maxMessageSize },
+      { incomingQueueSize: SHARD_INCOMING_QUEUE, outgoingQueueSize: Number.POSITIVE_INFINITY, maxMessageSize: limits.maxMessageSize, detachSmallMessages: false },
       (operation) => withDeadline(operation, { timeout }, (error) => void pending.state.transport.close(error)),
     );
     const conn: Live = {

@@ -19,6 +19,8 @@ export interface SessionLimits {
   readonly outgoingQueueSize: number;
   /** Largest message (prefix + body) accepted from the peer; larger is a DECODING_ERROR. */
   readonly maxMessageSize: number;
+  /** See MessageFramer: false where every message is copied elsewhere at once (a shard). */
+  readonly detachSmallMessages?: boolean;
 }
 
 /** Per-element costs as OCaml counts them on 64-bit (SPEC §9.5), so bounds mean the same. */
@@ -77,7 +79,7 @@ export class EstablishedSession {
     this.sealer = sealer;
     this.opener = opener;
     this.limits = limits;
-    this.framer = new MessageFramer(limits.maxMessageSize);
+    this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     transport.onEnd = (error) => this.onTransportEnd(error);
     transport.socket.on('drain', () => this.flush());
     if (transport.failure) {

@@ -33,9 +33,18 @@ export class MessageFramer {
   private parts: Buffer[] = [];
   private partsLength = 0;
 
-  /** @param maxMessageSize largest `size` (prefix + body) accepted; larger gives SIZE_LIMIT_EXCEEDED. */
-  constructor(maxMessageSize: number) {
+  /** Copy small messages out of large received buffers (see `detach`). */
+  private readonly detachSmall: boolean;
+
+  /**
+   * @param maxMessageSize largest `size` (prefix + body) accepted; larger gives SIZE_LIMIT_EXCEEDED.
+   * @param detachSmall copy a small message out of the large buffer it arrived in, so a queue of
+   *   them does not pin the buffers. A shard turns it off: it copies every message into its ring
+   *   at once and its queue is small, so the copy would be made twice.
+   */
+  constructor(maxMessageSize: number, detachSmall = true) {
     this.maxMessageSize = maxMessageSize;
+    this.detachSmall = detachSmall;
   }
 
   /** Bytes of the message in progress held so far (for memory accounting). */
@@ -74,7 +83,7 @@ export class MessageFramer {
       const piece = plain.subarray(at, at + count);
       at += count;
       if (this.partsLength === 0 && count === this.bodyLength) {
-        this.finish(stable ? detach(piece) : Buffer.from(piece), emit);
+        this.finish(!stable ? Buffer.from(piece) : this.detachSmall ? detach(piece) : piece, emit);
         continue;
       }
       if (this.partsLength === 0 && this.bodyLength <= MAX_PREALLOCATED_BODY) {
