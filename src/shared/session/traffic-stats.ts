@@ -2,8 +2,8 @@
  * Wire byte counters and their moving averages (`P2p_stat.t`, SPEC §12.1–§12.2).
  *
  * OCaml ticks every connection once a second. With thousands of connections a timer each is
- * waste, so the average is brought up to date lazily: whole elapsed seconds are folded in when
- * bytes are counted or a snapshot is taken, with the same alpha (0.2).
+ * waste, so the average is brought up to date lazily, when a snapshot is taken, with the same
+ * alpha (0.2).
  */
 const TICK_MS = 1000;
 const ALPHA = 0.2;
@@ -29,19 +29,22 @@ class MovingAverage {
     this.tickStart = now;
   }
 
-  add(bytes: number, now: number): void {
-    this.advance(now);
+  /** Counting reads no clock: it runs for every socket read and write. */
+  add(bytes: number): void {
     this.total += bytes;
     this.pending += bytes;
   }
 
+  /**
+   * Folds the whole ticks elapsed since the last fold: the bytes counted meanwhile are taken as
+   * spread evenly over them, and each tick applies OCaml's update (alpha 0.2).
+   */
   advance(now: number): void {
     const elapsed = now - this.tickStart;
     if (elapsed < TICK_MS) return;
-    // First tick carries the bytes counted since the last one; later empty ticks only decay.
-    this.average = (ALPHA * this.pending * 1000) / elapsed + (1 - ALPHA) * this.average;
-    const idleTicks = Math.floor(elapsed / TICK_MS) - 1;
-    if (idleTicks > 0) this.average *= (1 - ALPHA) ** idleTicks;
+    const ticks = Math.floor(elapsed / TICK_MS);
+    const rate = (this.pending * 1000) / elapsed;
+    this.average = rate + (this.average - rate) * (1 - ALPHA) ** ticks;
     this.pending = 0;
     this.tickStart = now - (elapsed % TICK_MS);
   }
@@ -56,12 +59,12 @@ export class TrafficStats {
     this.recv = new MovingAverage(now);
   }
 
-  addSent(bytes: number, now = Date.now()): void {
-    this.sent.add(bytes, now);
+  addSent(bytes: number): void {
+    this.sent.add(bytes);
   }
 
-  addRecv(bytes: number, now = Date.now()): void {
-    this.recv.add(bytes, now);
+  addRecv(bytes: number): void {
+    this.recv.add(bytes);
   }
 
   /** Running totals, without folding the averages (cheap: no clock read, no allocation). */
