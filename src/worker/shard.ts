@@ -144,6 +144,13 @@ async function accept(id: number, limits: { incomingQueueSize: number; maxMessag
     live.set(id, conn);
     post({ t: 'established', id });
     session.onReadable = () => drain(conn);
+    session.sink = (message) => {
+      if (conn.ended || conn.unacked >= conn.creditLimit) return false;
+      sendBody(conn.id, message.body);
+      conn.unacked += message.size + CREDIT_ENTRY_COST;
+      markStats(conn);
+      return true;
+    };
     void session.ended.then(() => drain(conn));
     drain(conn);
   } catch (error) {
@@ -171,7 +178,20 @@ function drain(conn: Live): void {
     conn.unacked += message.size + CREDIT_ENTRY_COST;
     moved++;
   }
-  if (moved > 0) countStats(conn.id, conn.transport);
+  if (moved > 0) markStats(conn);
+}
+
+/** Connections whose received totals changed this turn; the table is refreshed once per turn. */
+const statsDirty = new Set<Live>();
+
+function markStats(conn: Live): void {
+  if (statsDirty.size === 0) setImmediate(flushStats);
+  statsDirty.add(conn);
+}
+
+function flushStats(): void {
+  for (const conn of statsDirty) countStats(conn.id, conn.transport);
+  statsDirty.clear();
 }
 
 /** A body in one record, or cut in parts when larger than a record carries. */
