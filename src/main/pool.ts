@@ -170,14 +170,17 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
     if (this.active.size >= this.maxConnections) throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections`);
     this.counters.outgoing++;
+    const timeout = this.options.connectTimeout ?? 10_000;
+    const deadline = Date.now() + timeout;
     let auth: AuthenticatedConnection<Meta>;
     try {
-      auth = await this.engine.dial(host, point.port, this.options.connectTimeout ?? 10_000, options.signal);
+      auth = await this.engine.dial(host, point.port, timeout, options.signal);
     } catch (error) {
       this.countFailure(error, host);
       throw error;
     }
-    return this.decide(auth, host);
+    // One deadline for dial, authenticate and accept (OCaml's connection_timeout, SPEC §11.4).
+    return this.decide(auth, host, Math.max(1, deadline - Date.now()));
   }
 
   /** Incoming accepted connections, as they come; ends when the pool closes. */
