@@ -7,13 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { P2pError } from '../../shared/errors.ts';
 import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import type { Connection } from '../connection.ts';
-import { bytesCodec } from '../codecs.ts';
 import { connect } from '../connect.ts';
 import type { ConnectOptions } from './args.ts';
 import { ConnectionReport } from './connection-report.ts';
 import type { Output } from './output.ts';
-import { preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
-import { negotiate } from './version-policy.ts';
+import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 /** An echo differs from what we sent. */
 export class EchoMismatchError extends P2pError {
@@ -48,19 +46,7 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
     report.info = peer.info;
     output.event('authenticated', { remote: target, peer_id: peer.info.peerId }, `authenticated ${peer.info.peerId} at ${target}`);
 
-    const negotiation = negotiate(setup.local, peer.info.announcedVersion);
-    if (!negotiation.ok) {
-      // The node answers a version or chain mismatch with a Nack, then drops the peer (SPEC §11.2 step 6).
-      await peer.nack(negotiation.motive, []);
-      throw negotiation.error;
-    }
-    report.negotiated = negotiation.version;
-
-    connection = await peer.accept({
-      codec: bytesCodec,
-      binaryChunksSize: options.chunkSize,
-      timeout: remaining(options.timeout, started),
-    });
+    connection = await negotiateAndAccept(peer, setup.local, report, { chunkSize: options.chunkSize, timeout: remaining(options.timeout, started) });
     await exchange(connection, options, report);
     await connection.close({ wait: true, reason: 'done' });
   } catch (error) {

@@ -14,12 +14,10 @@ import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import { formatPoint } from '../../shared/wire/point.ts';
 import { authenticate } from '../authenticate.ts';
 import type { Connection } from '../connection.ts';
-import { bytesCodec } from '../codecs.ts';
 import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { errorJson, errorText, type Output } from './output.ts';
-import { preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
-import { negotiate } from './version-policy.ts';
+import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 export async function runListen(options: ListenOptions, output: Output): Promise<number> {
   let setup: PeerSetup;
@@ -135,18 +133,7 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
       report.nackSent = { motive: options.nack.motive, points: options.nack.points.map(formatPoint) };
       return report;
     }
-    const negotiation = negotiate(setup.local, peer.info.announcedVersion);
-    if (!negotiation.ok) {
-      await peer.nack(negotiation.motive, []);
-      throw negotiation.error;
-    }
-    report.negotiated = negotiation.version;
-
-    connection = await peer.accept({
-      codec: bytesCodec,
-      binaryChunksSize: options.chunkSize,
-      timeout: remaining(options.timeout, started),
-    });
+    connection = await negotiateAndAccept(peer, setup.local, report, { chunkSize: options.chunkSize, timeout: remaining(options.timeout, started) });
     await relay(connection, options.echo, report);
   } catch (error) {
     report.fail(error);

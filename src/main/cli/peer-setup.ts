@@ -9,7 +9,11 @@ import type { LocalVersions, NetworkVersion } from '../../shared/wire/network-ve
 import { generateIdentity } from '../generate-identity.ts';
 import type { PeerOptions } from './args.ts';
 import type { Output } from './output.ts';
-import { localVersions, ourAnnouncement } from './version-policy.ts';
+import { localVersions, negotiate, ourAnnouncement } from './version-policy.ts';
+import type { AuthenticatedConnection } from '../authenticated-connection.ts';
+import { bytesCodec } from '../codecs.ts';
+import type { Connection } from '../connection.ts';
+import type { ConnectionReport } from './connection-report.ts';
 
 export interface PeerSetup {
   readonly identity: Identity;
@@ -43,4 +47,23 @@ async function loadIdentity(options: PeerOptions, output: Output): Promise<Ident
 /** Milliseconds left of a deadline that started at `started` (Date.now()), at least 1. */
 export function remaining(timeout: number, started: number): number {
   return Math.max(1, timeout - (Date.now() - started));
+}
+
+/**
+ * The version policy, then accept: a version or chain mismatch is answered with a Nack and the
+ * peer dropped, as the node does (SPEC §11.2 step 6). Both commands run it.
+ */
+export async function negotiateAndAccept(
+  peer: AuthenticatedConnection<NodeMetadata>,
+  local: LocalVersions,
+  report: ConnectionReport,
+  accept: { chunkSize: number | undefined; timeout: number },
+): Promise<Connection<Uint8Array, NodeMetadata>> {
+  const negotiation = negotiate(local, peer.info.announcedVersion);
+  if (!negotiation.ok) {
+    await peer.nack(negotiation.motive, []);
+    throw negotiation.error;
+  }
+  report.negotiated = negotiation.version;
+  return peer.accept({ codec: bytesCodec, binaryChunksSize: accept.chunkSize, timeout: accept.timeout });
 }
