@@ -31,7 +31,6 @@ import { cpus } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import sodium from 'sodium-native';
 import {
   announcedVersion,
   authenticate,
@@ -44,7 +43,7 @@ import {
   SANDBOXED_MAVRYK,
   type Identity,
 } from '../src/main/index.ts';
-import { argValue, countArg, formatSpread, MB, numberArg, round, spread, type Spread } from './common.ts';
+import { argValue, countArg, formatSpread, MB, numberArg, round, secretboxRate, spread, type Spread } from './common.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const KINDS = ['p2p', 'tcp', 'secretstream'] as const;
@@ -450,27 +449,6 @@ async function measure(kind: Kind, run: string, pin: Pinning, profileDir: string
   };
 }
 
-/** MB/s of one core running `crypto_secretbox_(open_)detached` on MESSAGE_SIZE bytes for ~`ms`. */
-function secretboxRate(mode: 'seal' | 'open', ms: number): number {
-  const key = randomBytes(32);
-  const nonce = randomBytes(24);
-  const plain = randomBytes(MESSAGE_SIZE);
-  const cipher = Buffer.alloc(MESSAGE_SIZE);
-  const tag = Buffer.alloc(16);
-  sodium.crypto_secretbox_detached(cipher, tag, plain, nonce, key);
-  let calls = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 64; i++) {
-      if (mode === 'seal') sodium.crypto_secretbox_detached(plain, tag, plain, nonce, key);
-      else if (!sodium.crypto_secretbox_open_detached(plain, cipher, tag, nonce, key)) throw new Error('secretbox open failed');
-    }
-    calls += 64;
-    elapsed = performance.now() - started;
-  } while (elapsed < ms);
-  return (calls * MESSAGE_SIZE) / (elapsed / 1000) / MB;
-}
 
 async function secretStreamLoads(): Promise<boolean> {
   try {
@@ -534,10 +512,10 @@ async function parentMain(): Promise<void> {
 
   const sealRates: number[] = [];
   const openRates: number[] = [];
-  secretboxRate('seal', 200); // warm-up
+  secretboxRate('seal', MESSAGE_SIZE, 200); // warm-up
   for (let run = 0; run < REPEATS; run++) {
-    sealRates.push(secretboxRate('seal', 1000));
-    openRates.push(secretboxRate('open', 1000));
+    sealRates.push(secretboxRate('seal', MESSAGE_SIZE, 1000));
+    openRates.push(secretboxRate('open', MESSAGE_SIZE, 1000));
   }
 
   const summarize = (kind: Kind): { mb: Spread; sender: Spread; receiver: Spread; clean: number; all: number } | undefined => {

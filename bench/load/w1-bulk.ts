@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import sodium from 'sodium-native';
-import { MB } from '../common.ts';
+import { MB, secretboxRate } from '../common.ts';
+export { secretboxRate };
 import { errorText, sleep } from './common.ts';
 import { baseParams, cpuPercent, newClientCounters, type ClientDriver, type WorkloadDefinition } from './workload.ts';
 
@@ -72,24 +72,3 @@ export const bulk: WorkloadDefinition = {
   },
 };
 
-/** MB/s of one core running `crypto_secretbox_detached` (seal) or `_open_detached` on `size` bytes for ~`ms`. */
-export function secretboxRate(mode: 'seal' | 'open', size: number, ms: number): number {
-  const key = randomBytes(32);
-  const nonce = randomBytes(24);
-  const plain = randomBytes(size);
-  const cipher = Buffer.alloc(size);
-  const tag = Buffer.alloc(16);
-  sodium.crypto_secretbox_detached(cipher, tag, plain, nonce, key);
-  let calls = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 16; i++) {
-      if (mode === 'seal') sodium.crypto_secretbox_detached(plain, tag, plain, nonce, key);
-      else if (!sodium.crypto_secretbox_open_detached(plain, cipher, tag, nonce, key)) throw new Error('secretbox open failed');
-    }
-    calls += 16;
-    elapsed = performance.now() - started;
-  } while (elapsed < ms);
-  return (calls * size) / (elapsed / 1000) / MB;
-}
