@@ -34,12 +34,11 @@ import {
   type Identity,
   type Received,
 } from '../../src/main/index.ts';
-import { HANDSHAKE_INPUT_LIMIT } from '../../src/main/options.ts';
 import { searchProofOfWork } from '../../src/shared/crypto/pow.ts';
 import { MAX_CHUNK_CONTENT } from '../../src/shared/session/chunk-layout.ts';
 import { EncodedMessage, encodeFramedMessage } from '../../src/shared/session/encoded-message.ts';
 import { readAck, runHandshake, sendAck } from '../../src/shared/session/handshake.ts';
-import { SessionTransport } from '../../src/shared/session/transport.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../../src/shared/session/transport.ts';
 import {
   countFailure,
   newCounters,

@@ -6,13 +6,13 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { SessionTransport, socketHost } from '../shared/session/transport.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
 import { inlineHandshakeBackend } from './inline-backend.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
-import { DEFAULT_POW_DIFFICULTY, HANDSHAKE_INPUT_LIMIT } from './options.ts';
+import { DEFAULT_POW_DIFFICULTY } from './options.ts';
 
 export interface AuthenticateOptions<Meta> {
   readonly identity: Identity;

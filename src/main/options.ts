@@ -16,6 +16,3 @@ export const DEFAULT_OUTGOING_QUEUE_SIZE = 8 * 1024 * 1024;
 
 /** Largest message (prefix + body) accepted from a peer: the node's `P2p_message` limit, 100 MiB (SPEC §9.1). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 100 * 1024 * 1024;
-
-/** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
-export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;

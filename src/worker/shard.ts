@@ -15,7 +15,7 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { SessionTransport, socketHost } from '../shared/session/transport.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import { makePowTarget } from '../shared/crypto/pow.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { RECORD, STAT_SLOTS, type MainToShard, type ShardConfig, type ShardToMain } from '../shared/shard/protocol.ts';
@@ -30,8 +30,6 @@ const powTarget = makePowTarget(config.proofOfWorkDifficulty);
 const localMetadata = Buffer.from(config.localMetadata);
 let advertisedPort = config.advertisedPort;
 const stats = new Float64Array(config.stats);
-/** Handshake input bound, as on main (options.ts). */
-const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 /** The shard's own queue in front of main: small, so a full ring pauses the socket early. */
 const SHARD_INCOMING_QUEUE = 256 * 1024;
 /** Per-message ring overhead counted against the peer's credit (matches the session's entry cost). */

@@ -15,6 +15,9 @@ import { TrafficStats } from './traffic-stats.ts';
 const OWNER = Symbol('p2p-socket.transport');
 type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 
+/** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
+export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
+
 /** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
 export const CLOSE_GRACE_MS = 2000;
 
