@@ -22,10 +22,9 @@
  * Last line: one JSON object with bulk_mbps, secretbox_mbps, bulk_over_secretbox,
  *            plain_tcp_mbps, secretstream_mbps, bulk_over_secretstream, ...
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
@@ -43,7 +42,7 @@ import {
   SANDBOXED_MAVRYK,
   type Identity,
 } from '../src/main/index.ts';
-import { argValue, countArg, formatSpread, MB, numberArg, round, secretboxRate, spread, type Spread } from './common.ts';
+import { argValue, canPin, Child, countArg, formatSpread, MB, numberArg, round, secretboxRate, spread, systemCpu, type Spread } from './common.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const KINDS = ['p2p', 'tcp', 'secretstream'] as const;
@@ -283,69 +282,6 @@ async function childMain(role: Role, kind: Kind): Promise<void> {
 
 // ====================================================================== parent
 
-/** A child process with an inbox, so no message is lost between spawning and waiting. */
-class Child {
-  readonly name: string;
-  private readonly process: ChildProcess;
-  private readonly inbox: ChildMessage[] = [];
-  private exited = false;
-  private exitText = '';
-  private wake: (() => void) | undefined;
-
-  constructor(name: string, command: string, args: readonly string[]) {
-    this.name = name;
-    this.process = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.process.on('message', (message: ChildMessage) => {
-      this.inbox.push(message);
-      this.wake?.();
-    });
-    this.process.on('exit', (code, signal) => {
-      this.exited = true;
-      this.exitText = signal ? `signal ${signal}` : `code ${code}`;
-      this.wake?.();
-    });
-    this.process.on('error', (error) => {
-      this.exited = true;
-      this.exitText = error.message;
-      this.wake?.();
-    });
-  }
-
-  /** The next message of `type`; rejects on an error report, an exit, or after `timeoutMs`. */
-  async expect<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const index = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
-      if (index >= 0) {
-        const message = this.inbox.splice(index, 1)[0]!;
-        if (message.type === 'error') throw new Error(`${this.name}: ${message.message}`);
-        return message as Extract<ChildMessage, { type: T }>;
-      }
-      if (this.exited) throw new Error(`${this.name} exited (${this.exitText}) before sending '${type}'`);
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`${this.name}: no '${type}' within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  /** Waits up to `timeoutMs` for a normal exit (a CPU profile is written then), else kills it. */
-  async finish(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.exited && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    if (!this.exited) {
-      console.error(`${this.name}: did not exit, killing pid ${this.process.pid}`);
-      this.process.kill('SIGKILL');
-    }
-  }
-}
-
 interface Pinning {
   readonly pinned: boolean;
   readonly note: string;
@@ -354,8 +290,7 @@ interface Pinning {
 /** `taskset -c 0` for the sender and `-c 1` for the receiver, when both cores can be used. */
 function pinning(): Pinning {
   if (argv.includes('--no-pin')) return { pinned: false, note: 'unpinned (--no-pin)' };
-  const probe = spawnSync('taskset', ['-c', '1', process.execPath, '-e', ''], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return { pinned: false, note: 'unpinned (taskset missing or core 1 unavailable)' };
+  if (!canPin()) return { pinned: false, note: 'unpinned (taskset missing or core 1 unavailable)' };
   return { pinned: true, note: 'pinned: sender taskset -c 0, receiver taskset -c 1' };
 }
 
@@ -367,27 +302,6 @@ interface RunResult {
   readonly otherCpu: number | undefined;
   /** CPU time the hypervisor took (steal), percent of one core (undefined off Linux). */
   readonly stealCpu: number | undefined;
-}
-
-interface SystemCpu {
-  /** user + nice + system milliseconds of all cores, from /proc/stat. */
-  readonly busyMs: number;
-  readonly stealMs: number;
-}
-
-/** Whole-machine CPU counters, to tell a slow library from a busy machine. Linux only. */
-function systemCpu(): SystemCpu | undefined {
-  let line: string | undefined;
-  try {
-    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  } catch {
-    return undefined;
-  }
-  const fields = line?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  if (fields.length < 8 || fields.some((n) => !Number.isFinite(n))) return undefined;
-  const [user, nice, system, , , , , steal] = fields as [number, number, number, number, number, number, number, number];
-  const msPerTick = 10; // USER_HZ is 100 on Linux
-  return { busyMs: (user + nice + system) * msPerTick, stealMs: steal * msPerTick };
 }
 
 /** Runs above this much foreign CPU load (percent of one core) are flagged as noisy. */
@@ -413,17 +327,17 @@ async function measure(kind: Kind, run: string, pin: Pinning, profileDir: string
     ];
     return pin.pinned ? ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   };
-  const children: Child[] = [];
+  const children: Child<ChildMessage>[] = [];
   const cpuBefore = systemCpu();
   const ownBefore = process.cpuUsage();
   const started = performance.now();
   let received: Extract<ChildMessage, { type: 'result' }>;
   let sent: Extract<ChildMessage, { type: 'result' }>;
   try {
-    const receiver = new Child(`${kind} receiver`, ...spawnArgs('receiver', 1, []));
+    const receiver = new Child<ChildMessage>(`${kind} receiver`, ...spawnArgs('receiver', 1, []));
     children.push(receiver);
     const { port } = await receiver.expect('listening', 15_000);
-    const sender = new Child(`${kind} sender`, ...spawnArgs('sender', 0, [`--port=${port}`]));
+    const sender = new Child<ChildMessage>(`${kind} sender`, ...spawnArgs('sender', 0, [`--port=${port}`]));
     children.push(sender);
     const limit = (WARMUP + SECONDS + 30) * 1000;
     [received, sent] = await Promise.all([receiver.expect('result', limit), sender.expect('result', limit)]);

@@ -37,6 +37,8 @@ import {
   SYSTEM_IDS,
   SYSTEM_LABELS,
   WORKLOAD_IDS,
+  childCommand,
+  type ChildMessage,
   type ChildSpec,
   type SystemId,
   type WorkloadId,
@@ -117,12 +119,12 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
   const profileArgs =
     ctx.profileDir && isP2p(system) ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, `${workload.id}-${system}-run${run}`)}`] : [];
   const base = { workload: workload.id, system, params, ...(ctx.tls ? { tls: ctx.tls } : {}) };
-  const children: Child[] = [];
+  const children: Child<ChildMessage>[] = [];
   const cpuBefore = systemCpu();
   const ownBefore = process.cpuUsage();
   const started = performance.now();
-  let server: Child | undefined;
-  let client: Child | undefined;
+  let server: Child<ChildMessage> | undefined;
+  let client: Child<ChildMessage> | undefined;
   let serverReport: RunResult['server'];
   let clientReport: RunResult['client'];
   let memory: RunResult['memory'];
@@ -131,7 +133,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
   const notes = new Set<string>();
   let childCpuMs = 0;
   try {
-    server = new Child(`${system} server`, { ...base, role: 'server' }, { core: split ? 1 : undefined, nodeArgs: [...workload.serverNodeArgs, ...profileArgs], fds });
+    server = new Child<ChildMessage>(`${system} server`, ...childCommand({ ...base, role: 'server' }, { core: split ? 1 : undefined, nodeArgs: [...workload.serverNodeArgs, ...profileArgs], fds }));
     children.push(server);
     let listening;
     try {
@@ -140,7 +142,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
       throw new RunFailure(errorText(error), error instanceof ChildError && error.phase === 'start');
     }
     listening.notes.forEach((n) => notes.add(n));
-    client = new Child(`${system} client`, { ...base, role: 'client', port: listening.port }, { core: split ? 0 : undefined, fds });
+    client = new Child<ChildMessage>(`${system} client`, ...childCommand({ ...base, role: 'client', port: listening.port }, { core: split ? 0 : undefined, fds }));
     children.push(client);
     const ready = await client.expect('ready', 90_000);
     ready.notes.forEach((n) => notes.add(n));

@@ -5,10 +5,10 @@
  *
  * Every child is spawned with `process.execPath` (the project's Node 24), never the system node.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+export { Child, ChildError, canPin, sleep, systemCpu, type SystemCpu } from '../common.ts';
 
 /** The child entry point. */
 export const CHILD_SCRIPT = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -148,90 +148,8 @@ export interface Launch {
   readonly fds?: number;
 }
 
-/** A child process with an inbox, so no message is lost between spawning and waiting. */
-export class Child {
-  readonly name: string;
-  private readonly process: ChildProcess;
-  private readonly inbox: ChildMessage[] = [];
-  private exited = false;
-  private exitText = '';
-  private wake: (() => void) | undefined;
-
-  constructor(name: string, spec: ChildSpec, launch: Launch) {
-    this.name = name;
-    const [command, args] = childCommand(spec, launch);
-    this.process = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.process.on('message', (message: ChildMessage) => {
-      this.inbox.push(message);
-      this.wake?.();
-    });
-    this.process.on('exit', (code, signal) => {
-      this.exited = true;
-      this.exitText = signal ? `signal ${signal}` : `code ${code}`;
-      this.wake?.();
-    });
-    this.process.on('error', (error) => {
-      this.exited = true;
-      this.exitText = error.message;
-      this.wake?.();
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
-  send(command: ParentCommand): void {
-    if (!this.exited && this.process.connected) this.process.send(command);
-  }
-
-  /** The next message of `type`; rejects on an error report, an exit, or after `timeoutMs`. */
-  async expect<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const index = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
-      if (index >= 0) {
-        const message = this.inbox.splice(index, 1)[0]!;
-        if (message.type === 'error') throw new ChildError(this.name, message.phase, message.message);
-        return message as Extract<ChildMessage, { type: T }>;
-      }
-      if (this.exited) throw new ChildError(this.name, 'exit', `exited (${this.exitText}) before sending '${type}'`);
-      const left = deadline - performance.now();
-      if (left <= 0) throw new ChildError(this.name, 'timeout', `no '${type}' within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  /** Waits up to `timeoutMs` for the child to exit (a CPU profile is written then), else kills it. */
-  async finish(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.exited && performance.now() < deadline) await sleep(20);
-    if (!this.exited) {
-      console.error(`  ${this.name}: did not exit, killing pid ${this.process.pid}`);
-      this.process.kill('SIGKILL');
-      const killDeadline = performance.now() + 5000;
-      while (!this.exited && performance.now() < killDeadline) await sleep(20);
-    }
-  }
-}
-
-export class ChildError extends Error {
-  readonly phase: string;
-  constructor(child: string, phase: string, message: string) {
-    super(`${child} (${phase}): ${message}`);
-    this.name = 'ChildError';
-    this.phase = phase;
-  }
-}
-
-function childCommand(spec: ChildSpec, launch: Launch): [string, string[]] {
+/** The command line that starts a load child: taskset pinning, node flags, raised fd limit. */
+export function childCommand(spec: ChildSpec, launch: Launch): [string, string[]] {
   let command: string[] = [process.execPath, ...(launch.nodeArgs ?? []), CHILD_SCRIPT, `--spec=${JSON.stringify(spec)}`];
   if (launch.core !== undefined) command = ['taskset', '-c', String(launch.core), ...command];
   const limits = fdLimits();
@@ -257,40 +175,6 @@ export function fdLimits(): { soft: number; hard: number } {
     // not Linux
   }
   return { soft: Infinity, hard: Infinity };
-}
-
-/** `taskset -c 1` works (two cores usable, taskset installed). */
-export function canPin(): boolean {
-  const probe = spawnSync('taskset', ['-c', '1', process.execPath, '-e', ''], { stdio: 'ignore' });
-  return !probe.error && probe.status === 0;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// ====================================================================== machine noise
-
-export interface SystemCpu {
-  /** user + nice + system milliseconds of all cores, from /proc/stat. */
-  readonly busyMs: number;
-  readonly stealMs: number;
-}
-
-/** Whole-machine CPU counters, to tell a slow system from a busy machine. Linux only. */
-export function systemCpu(): SystemCpu | undefined {
-  let line: string | undefined;
-  try {
-    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  } catch {
-    return undefined;
-  }
-  const fields = line?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  if (fields.length < 8 || fields.some((n) => !Number.isFinite(n))) return undefined;
-  // irq/softirq are left out: on loopback they are mostly our own packets.
-  const [user, nice, system, , , , , steal] = fields as [number, number, number, number, number, number, number, number];
-  const msPerTick = 10; // USER_HZ is 100 on Linux
-  return { busyMs: (user + nice + system) * msPerTick, stealMs: steal * msPerTick };
 }
 
 // ====================================================================== histograms
