@@ -122,22 +122,30 @@ function flowReport(
     note = 'the flow ended within the warm-up: measured whole, first to last message (raise --ingest-messages for a steady state)';
   }
   const to = end.at - from.at > flow.windowMs ? sampleAt(samples, from.at + flow.windowMs) : end;
-  const windowMs = to.at - from.at;
+  return { note, report: windowReport(from, to, to.at - from.at, last.failures - samples[0]!.failures, firstFailure, loopDelay) };
+}
+
+/** The counters between two marks, as the parent's report. */
+function windowReport(
+  from: Mark,
+  to: Mark,
+  lastOpMs: number,
+  failures: number,
+  firstFailure: string | undefined,
+  loopDelay: { percentile(p: number): number; max: number },
+): WindowReport {
   return {
-    note,
-    report: {
-      windowMs,
-      cpuUs: usUsed(from.cpu, to.cpu),
-      mainCpuUs: usUsed(from.main, to.main),
-      ops: to.ops - from.ops,
-      bytes: to.bytes - from.bytes,
-      accepted: to.accepted - from.accepted,
-      lastOpMs: windowMs,
-      loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
-      failures: last.failures - samples[0]!.failures,
-      ...(firstFailure ? { firstFailure } : {}),
-      cpuTotalMs: cpuTotalMs(),
-    },
+    windowMs: to.at - from.at,
+    cpuUs: usUsed(from.cpu, to.cpu),
+    mainCpuUs: usUsed(from.main, to.main),
+    ops: to.ops - from.ops,
+    bytes: to.bytes - from.bytes,
+    accepted: to.accepted - from.accepted,
+    lastOpMs,
+    loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    failures,
+    ...(firstFailure ? { firstFailure } : {}),
+    cpuTotalMs: cpuTotalMs(),
   };
 }
 
@@ -196,20 +204,8 @@ async function serverMain(): Promise<void> {
       await send({ type: 'report', report, notes: note ? [...server.notes, note] : server.notes });
     } else if (command.type === 'report') {
       const now = snapshot();
-      const windowMs = now.at - mark.at;
-      const report: WindowReport = {
-        windowMs,
-        cpuUs: usUsed(mark.cpu, now.cpu),
-        mainCpuUs: usUsed(mark.main, now.main),
-        ops: now.ops - mark.ops,
-        bytes: now.bytes - mark.bytes,
-        accepted: now.accepted - mark.accepted,
-        lastOpMs: Math.max(0, Math.min(windowMs, counters.lastAt - mark.at)),
-        loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
-        failures: now.failures - mark.failures,
-        ...(counters.firstFailure ? { firstFailure: counters.firstFailure } : {}),
-        cpuTotalMs: cpuTotalMs(),
-      };
+      const lastOpMs = Math.max(0, Math.min(now.at - mark.at, counters.lastAt - mark.at));
+      const report = windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay);
       await send({ type: 'report', report, notes: server.notes });
     } else if (command.type === 'memory') {
       const loaded = await settledMemory();
