@@ -85,7 +85,7 @@ function report(message: ChildMessage): void {
   process.send?.(message);
 }
 
-/** Same identity shape as a node's, at difficulty 0 (any stamp passes, SPEC §2). */
+/** Same identity shape as a node's, at difficulty 0 (any stamp passes, protocol.md §2). */
 function benchIdentity(): Identity {
   const { secretKey } = generateKeyPair();
   return identityFromKeys(secretKey, randomBytes(24));

@@ -1,5 +1,5 @@
 /**
- * Chunk codec micro benchmarks (SPEC §6, §9.2–§9.3): what one core spends per message on each
+ * Chunk codec micro benchmarks (protocol.md §6, §9.2–§9.3): what one core spends per message on each
  * side of an established session, next to raw libsodium on the same sizes.
  *
  * - encode: `encodeFramedMessage` alone (allocate the wire layout, copy the body in).
@@ -251,7 +251,7 @@ addOpenSplitReads();
 for (const size of SIZES) addSecretboxOpen(size);
 addFrame('frame 64 KiB, 2 chunks', 64 * 1024, 1, MAX_CHUNK_CONTENT, false);
 addFrame('frame 100 B, 1 per chunk', 100, 537, MAX_CHUNK_CONTENT, false);
-// SPEC §9.3's example: 260 stream bytes at binaryChunksSize 21 are 87 chunks of ≤ 3 bytes.
+// protocol.md §9.3's example: 260 stream bytes at binaryChunksSize 21 are 87 chunks of ≤ 3 bytes.
 addFrame('frame 256 B at binaryChunksSize 21', 256, 1, checkBinaryChunksSize(21), false);
 addFrame('frame 100 B, 629 per chunk', 100, Math.floor(MAX_CHUNK_CONTENT / 104), MAX_CHUNK_CONTENT, true);
 // A 2-byte body is a Bootstrap message (u16 tag): 6 stream bytes, 10919 to a full chunk.

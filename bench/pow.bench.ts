@@ -1,6 +1,6 @@
 /**
- * Proof-of-work throughput (SPEC §2): one thread hashing with checkProofOfWork, then
- * generateIdentity over all cores (DESIGN §5). The node default difficulty 26 needs ~2^26 hashes
+ * Proof-of-work throughput (protocol.md §2): one thread hashing with checkProofOfWork, then
+ * generateIdentity over all cores (architecture.md §5). The node default difficulty 26 needs ~2^26 hashes
  * on average, so these two numbers give the expected identity generation time.
  *
  * Run: ./node_modules/.bin/node bench/pow.bench.ts

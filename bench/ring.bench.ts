@@ -1,5 +1,5 @@
 /**
- * Record ring micro benchmarks (DESIGN §3): records/s and MB/s through one SharedArrayBuffer
+ * Record ring micro benchmarks (architecture.md §3): records/s and MB/s through one SharedArrayBuffer
  * ring for 100-byte and 4 KiB records.
  *
  * - same-thread tryWrite / reserve+commit: one op writes half a ring of records (copying a

@@ -1,5 +1,5 @@
 // Fails early, with a clear message, when npm scripts do not run on the project's own Node
-// (the `node` devDependency, DESIGN §7): Node >= 24.20 is needed for type stripping and for
+// (the `node` devDependency, architecture.md §7): Node >= 24.20 is needed for type stripping and for
 // transferring sockets to worker threads.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 24 || (major === 24 && minor < 20)) {

@@ -8,7 +8,7 @@ import type { AckMessage } from '../src/shared/wire/ack.ts';
 import type { Point } from '../src/shared/wire/point.ts';
 import { MOTIVE, motiveName, parseMotive } from '../src/shared/wire/rejection.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8')) as {
   session: { chunks: { what: string; plaintext: string }[] };
   rejection_motives: { code: number; name: string }[];
 };
@@ -38,7 +38,7 @@ function nackBytes(motive: number, texts: string[], listLength?: number): Buffer
 
 const manyPoints = (n: number): Point[] => Array.from({ length: n }, (_, i) => ({ host: `10.0.${i >> 8}.${i & 0xff}`, port: 9732 }));
 
-test('the SPEC §8.4 Nack plaintext from the vectors decodes and re-encodes exactly', () => {
+test('the protocol.md §8.4 Nack plaintext from the vectors decodes and re-encodes exactly', () => {
   const chunk = vectors.session.chunks.find((c) => c.what.startsWith('B->A Nack #1'));
   assert.ok(chunk, 'vector chunk "B->A Nack #1" is present');
   const expected: AckMessage = {
@@ -160,13 +160,13 @@ test('a point that cannot be written is EncodingError', () => {
   }
 });
 
-test('Nack with a list only when the peer announced p2p_version > 0 (SPEC §8.5)', () => {
+test('Nack with a list only when the peer announced p2p_version > 0 (protocol.md §8.5)', () => {
   assert.equal(peerSupportsNackWithList(0), false);
   assert.equal(peerSupportsNackWithList(1), true);
   assert.equal(peerSupportsNackWithList(7), true);
 });
 
-test('rejection motives: codes, names and the vectors (SPEC §8.2)', () => {
+test('rejection motives: codes, names and the vectors (protocol.md §8.2)', () => {
   for (const { code, name } of vectors.rejection_motives) {
     assert.equal(motiveName(code), name);
     assert.equal(parseMotive(name), code);

@@ -234,7 +234,7 @@ test('chain mismatch: both ends nack with UNKNOWN_CHAIN_NAME (motive 2)', async 
   const client = await run('connect', `127.0.0.1:${listener.port}`, '--chain', 'MAVRYK_MAINNET', '--json');
 
   // The connector runs the same policy as the listener, so it nacks first and does not read
-  // the listener's Nack (SPEC §11.3: `nack` never reads the peer's chunk #1).
+  // the listener's Nack (protocol.md §11.3: `nack` never reads the peer's chunk #1).
   assert.equal(client.code, 1);
   assert.equal(client.summary.error.code, 'REJECTED_NO_COMMON_PROTOCOL');
   assert.equal(client.summary.error.motive, 2);

@@ -1,5 +1,5 @@
 /**
- * The accepted connection's API (SPEC §9.4): queues and backpressure, closing, encoded messages,
+ * The accepted connection's API (protocol.md §9.4): queues and backpressure, closing, encoded messages,
  * cancellation, statistics, codecs, and the memory bounds a peer runs into.
  */
 import { test } from 'node:test';

@@ -12,7 +12,7 @@ import {
 import type { ConnectionMessage } from '../src/shared/wire/connection-message.ts';
 import { MAVRYK_MAINNET } from '../src/shared/wire/network-version.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8')) as {
   identities: Record<'A' | 'B', { public_key: string; proof_of_work_stamp: string }>;
   session: { connection_message_A: string; connection_message_B: string };
 };
@@ -36,7 +36,7 @@ function sample(overrides: Partial<ConnectionMessage> = {}): ConnectionMessage {
   };
 }
 
-test('connection_message_A decodes to the SPEC §1.3 fields and re-encodes byte-exact', () => {
+test('connection_message_A decodes to the protocol.md §1.3 fields and re-encodes byte-exact', () => {
   assert.equal(wireA.length, 106);
   assert.equal(connectionMessageBodyLength(wireA), 104);
   const m = decodeConnectionMessageBody(wireA.subarray(2));
@@ -48,7 +48,7 @@ test('connection_message_A decodes to the SPEC §1.3 fields and re-encodes byte-
   assert.ok(encodeConnectionMessage(m).equals(wireA));
 });
 
-test('connection_message_B decodes to the SPEC §1.3 fields and re-encodes byte-exact', () => {
+test('connection_message_B decodes to the protocol.md §1.3 fields and re-encodes byte-exact', () => {
   const m = decodeConnectionMessageBody(wireB.subarray(2));
   assert.equal(m.port, 9732);
   assert.equal(m.publicKey.toString('hex'), vectors.identities.B.public_key);
@@ -68,7 +68,7 @@ test('decoded fixed fields are copies: reusing the input buffer does not change 
   assert.equal(m.version.chainName, 'MAVRYK_MAINNET');
 });
 
-test('port 0 on the wire is undefined, and undefined or 0 is written as 0 (SPEC §1.1)', () => {
+test('port 0 on the wire is undefined, and undefined or 0 is written as 0 (protocol.md §1.1)', () => {
   for (const port of [undefined, 0]) {
     const wire = encodeConnectionMessage(sample({ port }));
     assert.equal(wire.readUInt16BE(2), 0);
@@ -81,7 +81,7 @@ test('port 0 on the wire is undefined, and undefined or 0 is written as 0 (SPEC 
   assert.throws(() => encodeConnectionMessage(sample({ port: -1 })), EncodingError);
 });
 
-test('a trailing byte after the body is EXTRA_BYTES (no extension fields, SPEC §1.1)', () => {
+test('a trailing byte after the body is EXTRA_BYTES (no extension fields, protocol.md §1.1)', () => {
   throwsDecoding(() => decodeConnectionMessageBody(Buffer.concat([wireA.subarray(2), Buffer.from([0])])), 'EXTRA_BYTES');
 });
 

@@ -1,6 +1,6 @@
 /**
  * Bad input at each handshake step gives the right typed error within the timeout, and the
- * socket is closed (SPEC §10.1, §11.1, §11.3).
+ * socket is closed (protocol.md §10.1, §11.1, §11.3).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,7 +109,7 @@ test('a stamp below our difficulty: NOT_ENOUGH_PROOF_OF_WORK before any encrypte
   assert.equal(scripted.value.rest, 0, 'no metadata chunk was sent');
 });
 
-test('a low-order public key: INVALID_PUBLIC_KEY before any encrypted byte (SPEC §4.2)', async () => {
+test('a low-order public key: INVALID_PUBLIC_KEY before any encrypted byte (protocol.md §4.2)', async () => {
   const { outcome, scripted } = await againstScript(async (peer) => {
     peer.sendConnectionMessage(client, { publicKey: Buffer.alloc(32) });
     await peer.transport.readExact(2).then((p) => peer.transport.readExact(p.readUInt16BE(0)));

@@ -1,6 +1,6 @@
 /**
  * Wire-exact handshake: a full session between the spec's identities A and B, with their fixed
- * message nonces, must put exactly the bytes of SPEC §1.3, §6.5 and §8.4 on the wire.
+ * message nonces, must put exactly the bytes of protocol.md §1.3, §6.5 and §8.4 on the wire.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ function tap(socket: Socket): Buffer[] {
   return seen;
 }
 
-test('every chunk vector seals to its wire bytes and opens back (SPEC §6.5)', () => {
+test('every chunk vector seals to its wire bytes and opens back (protocol.md §6.5)', () => {
   const key = hex(session.channel_key);
   for (const c of session.chunks) {
     const sealer = new ChunkSealer(key, hex(c.nonce));
@@ -40,7 +40,7 @@ test('every chunk vector seals to its wire bytes and opens back (SPEC §6.5)', (
   }
 });
 
-test('channel key of A and B matches the vector from both sides (SPEC §4.3)', () => {
+test('channel key of A and B matches the vector from both sides (protocol.md §4.3)', () => {
   const a = vectorIdentity('A');
   const b = vectorIdentity('B');
   assert.equal(channelKey(a.secretKey, b.publicKey).toString('hex'), session.channel_key);
@@ -103,7 +103,7 @@ async function runSession(responderAnswer: 'ack' | 'nack') {
   }
 }
 
-test('a full A/B session puts exactly the spec bytes on the wire, both directions (SPEC §1.3, §6.5)', async () => {
+test('a full A/B session puts exactly the spec bytes on the wire, both directions (protocol.md §1.3, §6.5)', async () => {
   const { aToB, bToA } = await runSession('ack');
   assert.equal(
     aToB,

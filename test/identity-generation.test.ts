@@ -1,5 +1,5 @@
 /**
- * generateIdentity over a piscina pool (SPEC §2.4, DESIGN §5): results, abort, no hanging threads.
+ * generateIdentity over a piscina pool (protocol.md §2.4, architecture.md §5): results, abort, no hanging threads.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,7 +16,7 @@ const run = promisify(execFile);
 function assertConsistent(identity: Identity, difficulty: number): void {
   assert.ok(checkProofOfWork(identity.publicKey, identity.proofOfWorkStamp, makePowTarget(difficulty)));
   assert.deepEqual(publicKeyOf(identity.secretKey), identity.publicKey);
-  // The JSON round trip runs every identity.json check (SPEC §12.3).
+  // The JSON round trip runs every identity.json check (protocol.md §12.3).
   assert.deepEqual(identityFromJson(identityToJson(identity), { expectedDifficulty: difficulty }), identity);
 }
 

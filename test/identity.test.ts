@@ -1,5 +1,5 @@
 /**
- * Identity keys, peer ids and identity.json (SPEC §3, §4.1, §12.3).
+ * Identity keys, peer ids and identity.json (protocol.md §3, §4.1, §12.3).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -34,14 +34,14 @@ interface Vectors {
   identity_json_A: IdentityJson;
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8'),
 ) as Vectors;
 const A = vectors.identities.A;
 const B = vectors.identities.B;
 const jsonA = vectors.identity_json_A;
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
-test('identity vectors A and B: public key, peer id hex and text (SPEC §3, §4.1)', () => {
+test('identity vectors A and B: public key, peer id hex and text (protocol.md §3, §4.1)', () => {
   for (const v of [A, B]) {
     assert.equal(publicKeyOf(hex(v.secret_key)).toString('hex'), v.public_key);
     const id = identityFromKeys(hex(v.secret_key), hex(v.proof_of_work_stamp));
@@ -101,14 +101,14 @@ function expectError(value: unknown, code: string, options?: { expectedDifficult
   );
 }
 
-test('error cases give the right class and code (SPEC §12.3)', () => {
+test('error cases give the right class and code (protocol.md §12.3)', () => {
   expectError({ ...jsonA, peer_id: B.peer_id }, 'IDENTITY_MISMATCH');
   expectError({ ...jsonA, public_key: B.public_key }, 'IDENTITY_MISMATCH');
   // peer_id recomputed from B's key matches, but A's secret key does not give B's key.
   expectError({ public_key: B.public_key, secret_key: A.secret_key, proof_of_work_stamp: A.proof_of_work_stamp }, 'IDENTITY_KEYS_MISMATCH');
   expectError({ ...jsonA, peer_id: B.peer_id, secret_key: B.secret_key }, 'IDENTITY_MISMATCH', {}); // mismatch checked first
   expectError(jsonA, 'INSUFFICIENT_PROOF_OF_WORK', { expectedDifficulty: 27 });
-  identityFromJson(jsonA, { expectedDifficulty: 26.5 }); // 0x27d1… ≤ 0x2d41… (SPEC §2.2 table)
+  identityFromJson(jsonA, { expectedDifficulty: 26.5 }); // 0x27d1… ≤ 0x2d41… (protocol.md §2.2 table)
   expectError(jsonA, 'INSUFFICIENT_PROOF_OF_WORK', { expectedDifficulty: 26.9 });
 
   const invalid: unknown[] = [

@@ -26,7 +26,7 @@ interface VersionVector {
   p2p_version: number;
   hex: string;
 }
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8')) as {
   network_versions: VersionVector[];
 };
 
@@ -41,7 +41,7 @@ const remote = (distributedDbVersion: number, p2pVersion: number, chainName = MA
   p2pVersion,
 });
 
-test('network_versions vectors encode and decode byte-exact (SPEC §1.2)', () => {
+test('network_versions vectors encode and decode byte-exact (protocol.md §1.2)', () => {
   assert.ok(vectors.network_versions.length >= 2);
   for (const v of vectors.network_versions) {
     const version = { chainName: v.chain_name, distributedDbVersion: v.distributed_db_version, p2pVersion: v.p2p_version };
@@ -71,7 +71,7 @@ test('chain names round-trip any bytes (latin1 image) and refuse wider code poin
   assert.throws(() => encodeNetworkVersion(remote(1.5, 0)), EncodingError);
 });
 
-test('constants of SPEC §1.4', () => {
+test('constants of protocol.md §1.4', () => {
   assert.deepEqual([...NODE_DISTRIBUTED_DB_VERSIONS], [0, 1, 2]);
   assert.deepEqual([...NODE_P2P_VERSIONS], [0, 1]);
   assert.deepEqual(announcedVersion(node), remote(2, 1));
@@ -92,15 +92,15 @@ test('announcedVersion takes the greatest of unsorted lists and rejects empty on
   assert.throws(() => announcedVersion({ chainName: 'x', distributedDbVersions: [0], p2pVersions: [] }), RangeError);
 });
 
-test('selectVersion: remote (ddb 1, p2p 0) gets (1, 0) (SPEC §11.2)', () => {
+test('selectVersion: remote (ddb 1, p2p 0) gets (1, 0) (protocol.md §11.2)', () => {
   assert.deepEqual(selectVersion(node, remote(1, 0)), { ok: true, version: remote(1, 0) });
 });
 
-test('selectVersion: remote (ddb 3, p2p 1) gets (2, 1) (SPEC §11.2)', () => {
+test('selectVersion: remote (ddb 3, p2p 1) gets (2, 1) (protocol.md §11.2)', () => {
   assert.deepEqual(selectVersion(node, remote(3, 1)), { ok: true, version: remote(2, 1) });
 });
 
-test('selectVersion: remote p2p 7 gets p2p 1, higher versions are never blocked (SPEC §11.2)', () => {
+test('selectVersion: remote p2p 7 gets p2p 1, higher versions are never blocked (protocol.md §11.2)', () => {
   assert.deepEqual(selectVersion(node, remote(2, 7)), { ok: true, version: remote(2, 1) });
   assert.deepEqual(selectVersion(node, remote(65535, 65535)), { ok: true, version: remote(2, 1) });
 });

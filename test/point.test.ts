@@ -15,7 +15,7 @@ test('formatPoint: IPv4 is a.b.c.d:port', () => {
   assert.equal(formatPoint({ host: '255.255.255.255', port: 65535 }), '255.255.255.255:65535');
 });
 
-test('formatPoint: IPv4-mapped IPv6 is written as IPv4 (SPEC §8.3)', () => {
+test('formatPoint: IPv4-mapped IPv6 is written as IPv4 (protocol.md §8.3)', () => {
   assert.equal(formatPoint({ host: '::ffff:1.2.3.4', port: 9732 }), '1.2.3.4:9732');
   assert.equal(formatPoint({ host: '::ffff:102:304', port: 9732 }), '1.2.3.4:9732');
   assert.equal(formatPoint({ host: '0:0:0:0:0:FFFF:7F00:1', port: 1 }), '127.0.0.1:1');

@@ -1,5 +1,5 @@
 /**
- * The pool's accept policy (SPEC §11.2, §11.4): each Nack motive and each refusal reaches the
+ * The pool's accept policy (protocol.md §11.2, §11.4): each Nack motive and each refusal reaches the
  * remote side as the spec says, in both modes.
  */
 import { test } from 'node:test';
@@ -33,7 +33,7 @@ for (const { name, workers } of MODES) {
       try {
         const { port: port2 } = await server2.listen();
         assert.equal(nackOf(await rawAttempt(port2, version(2, 1))).motive, MOTIVE.DEPRECATED_P2P_VERSION);
-        // A p2p-0 peer cannot receive a motive: it gets Nack_v_0 (SPEC §8.5).
+        // A p2p-0 peer cannot receive a motive: it gets Nack_v_0 (protocol.md §8.5).
         const v0 = nackOf(await rawAttempt(port2, version(2, 0)));
         assert.equal(v0.motive, 0);
         assert.equal(v0.alternativePoints, undefined);

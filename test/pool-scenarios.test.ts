@@ -1,6 +1,6 @@
 /**
  * The protocol-core scenarios run through the Pool, inline (`workers: 0`) and sharded
- * (`workers: 2`): the same code, the same results (DESIGN §2).
+ * (`workers: 2`): the same code, the same results (architecture.md §2).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

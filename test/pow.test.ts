@@ -1,5 +1,5 @@
 /**
- * Proof of work (SPEC §2): targets, the little-endian check, and the bounded search.
+ * Proof of work (protocol.md §2): targets, the little-endian check, and the bounded search.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -19,12 +19,12 @@ interface Vectors {
   identities: Record<'A' | 'B', VectorIdentity>;
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8'),
 ) as Vectors;
 
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
-test('makePowTarget matches every pow_targets vector (SPEC §2.2)', () => {
+test('makePowTarget matches every pow_targets vector (protocol.md §2.2)', () => {
   assert.ok(vectors.pow_targets.length > 0);
   for (const { difficulty, target_hex } of vectors.pow_targets) {
     assert.equal(makePowTarget(difficulty).toString('hex'), target_hex, `difficulty ${difficulty}`);
@@ -57,7 +57,7 @@ test('makePowTarget refuses difficulties outside [0, 256] with RangeError', () =
   }
 });
 
-test('pow_hash and pow_passes for identities A and B (SPEC §2.1)', () => {
+test('pow_hash and pow_passes for identities A and B (protocol.md §2.1)', () => {
   for (const name of ['A', 'B'] as const) {
     const id = vectors.identities[name];
     const pk = hex(id.public_key);
@@ -80,7 +80,7 @@ test('the digest is read little-endian: equality with the target passes, one mor
 });
 
 test('vector stamps are the smallest counters meeting difficulty 26: a search from 4096 below finds them', () => {
-  // SPEC §2.2: no counter in [0, stamp) passes, so a search started 4096 below the stamp must
+  // protocol.md §2.2: no counter in [0, stamp) passes, so a search started 4096 below the stamp must
   // stop exactly on it, after 4097 attempts (the whole range from zero would take ~40 s for B).
   for (const name of ['A', 'B'] as const) {
     const id = vectors.identities[name];
@@ -104,7 +104,7 @@ test('searchProofOfWork at difficulty 8 from a random start finds a stamp that c
   assert.ok(stamp !== undefined);
   assert.equal(checkProofOfWork(pk, stamp, target), true);
   assert.deepEqual(start, startCopy, 'the start stamp is not modified');
-  // The winner is start + (attempts - 1) as a 192-bit big-endian counter (SPEC §2.4).
+  // The winner is start + (attempts - 1) as a 192-bit big-endian counter (protocol.md §2.4).
   const expected = (BigInt(`0x${start.toString('hex')}`) + BigInt(attempts - 1)) % (1n << 192n);
   assert.equal(stamp.toString('hex'), expected.toString(16).padStart(48, '0'));
 });

@@ -1,5 +1,5 @@
 /**
- * The Octez socket scenarios of SPEC §13.1–§13.2, over real loopback sockets.
+ * The Octez socket scenarios of protocol.md §13.1–§13.2, over real loopback sockets.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ test('nacked: the client nacks, the server accept gets REJECTED_BY_NACK from Nac
   );
   assert.equal(result.client.ok, true);
   assert.equal(!result.server.ok && result.server.error.code, 'REJECTED_BY_NACK');
-  // p2p_version 0 on both sides: Nack_v_0, which drops motive and list (SPEC §8.5–§8.6).
+  // p2p_version 0 on both sides: Nack_v_0, which drops motive and list (protocol.md §8.5–§8.6).
   const error = !result.server.ok ? (result.server.error as unknown as { motive: number; alternativePoints: unknown }) : undefined;
   assert.equal(error?.motive, 0);
   assert.equal(error?.alternativePoints, undefined);
@@ -138,7 +138,7 @@ test('close-on-write: after the peer closed, writeSync gets CONNECTION_CLOSED', 
 });
 
 test('garbled-data: a body the codec cannot decode gives DECODING_ERROR; the other side then reads CONNECTION_CLOSED', async () => {
-  // `dynamic_size (option string)`: tag 0x00 = None, 0x01 = Some; 0xff is Unexpected_tag (SPEC §13.1).
+  // `dynamic_size (option string)`: tag 0x00 = None, 0x01 = Some; 0xff is Unexpected_tag (protocol.md §13.1).
   const optionString = {
     encode: (value: string | null) => (value === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1, 0, 0, 0, value.length]), Buffer.from(value)])),
     decode: (body: Buffer) => {

@@ -1,5 +1,5 @@
 /**
- * Wire byte counters and OCaml's moving average (SPEC §12.1: alpha 0.2, one tick a second).
+ * Wire byte counters and OCaml's moving average (protocol.md §12.1: alpha 0.2, one tick a second).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -15,7 +15,7 @@ import type { NetworkVersion } from '../src/shared/wire/network-version.ts';
 import { canonicalHost, formatPoint, parsePoint, pointsEqual } from '../src/shared/wire/point.ts';
 import type { Point } from '../src/shared/wire/point.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/handshake.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./vectors/handshake.json', import.meta.url), 'utf8')) as {
   session: { connection_message_A: string; connection_message_B: string; chunks: { what: string; plaintext: string }[] };
 };
 
@@ -265,7 +265,7 @@ test('point: IPv6 canonical text agrees with the WHATWG URL serializer (an indep
       assert.ok(ours !== undefined, ip);
       const whatwg = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
       if (ours.includes('.')) {
-        // We write IPv4-mapped addresses dotted (SPEC §8.3); WHATWG keeps them in hex.
+        // We write IPv4-mapped addresses dotted (protocol.md §8.3); WHATWG keeps them in hex.
         const [a, b, c, d] = ours.split('.').map(Number) as [number, number, number, number];
         assert.equal(whatwg, `::ffff:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`);
       } else {

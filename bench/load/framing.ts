@@ -1,6 +1,6 @@
 /**
  * Message framing for the byte-stream systems (plain TCP, TLS): `u32 BE length ‖ body`, the same
- * framing our protocol uses inside its chunks (SPEC §9.1), so every system carries the same
+ * framing our protocol uses inside its chunks (protocol.md §9.1), so every system carries the same
  * messages.
  */
 

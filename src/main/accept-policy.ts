@@ -1,5 +1,5 @@
 /**
- * The pool's accept policy, on the main thread where the global view is (SPEC §11.2, DESIGN §2):
+ * The pool's accept policy, on the main thread where the global view is (protocol.md §11.2, architecture.md §2):
  * after a peer authenticated on any shard, decide to accept it, nack it with a motive, or close
  * it without an answer.
  */
@@ -34,10 +34,10 @@ export type PolicyHook<Meta> = (
   decision: Extract<PolicyDecision, { action: 'accept' }>,
 ) => PolicyDecision | undefined | Promise<PolicyDecision | undefined>;
 
-/** Nack motives that come with alternative points (SPEC §11.2 step 6). */
+/** Nack motives that come with alternative points (protocol.md §11.2 step 6). */
 const MOTIVES_WITH_POINTS = new Set<number>([MOTIVE.TOO_MANY_CONNECTIONS, MOTIVE.ALREADY_CONNECTED]);
 
-/** OCaml's `raw_authenticate` checks, in its order (SPEC §11.2). */
+/** OCaml's `raw_authenticate` checks, in its order (protocol.md §11.2). */
 export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): PolicyDecision {
   if (view.isPeerRefused(info.peerId)) {
     return { action: 'close', error: new PoolError('PEER_BANNED', `peer ${info.peerId} is banned or greylisted`) };

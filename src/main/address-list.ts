@@ -1,5 +1,5 @@
 /**
- * Ban lists and greylists for addresses and peer ids (SPEC §10.2, §11.4). A greylist entry
+ * Ban lists and greylists for addresses and peer ids (protocol.md §10.2, §11.4). A greylist entry
  * expires; a ban lasts until lifted. OCaml keeps the IP greylist in a counting Bloom filter that
  * decays over a day; an exact map with expiry has no false positives and is enough for the
  * address counts one process sees.

@@ -1,5 +1,5 @@
 /**
- * `authenticate`: the first two handshake steps on a connected socket (SPEC §11.1).
+ * `authenticate`: the first two handshake steps on a connected socket (protocol.md §11.1).
  */
 import type { Socket } from 'node:net';
 import { makePowTarget } from '../shared/crypto/pow.ts';
@@ -62,7 +62,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
     return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion));
   } catch (error) {
     // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
-    // scheduler drains its queue before closing the fd (SPEC §12.1).
+    // scheduler drains its queue before closing the fd (protocol.md §12.1).
     void transport.close(error as P2pError);
     throw error;
   }

@@ -1,7 +1,7 @@
 /**
  * A connection whose handshake succeeded (both connection messages and both metadata chunks
  * exchanged) but that is not yet accepted: the caller applies its policy to `info`, then calls
- * `accept` or `nack` (SPEC §11.2–§11.3). A distinct type from `Connection`, as in OCaml.
+ * `accept` or `nack` (protocol.md §11.2–§11.3). A distinct type from `Connection`, as in OCaml.
  */
 import { ConnectionClosedError } from '../shared/errors.ts';
 import { MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../shared/session/chunk-layout.ts';
@@ -20,7 +20,7 @@ export interface AcceptOptions<Msg> {
   readonly incomingMessageQueueSize?: number;
   /** Bytes of messages queued for sending before `write` waits (default 8 MiB). */
   readonly outgoingMessageQueueSize?: number;
-  /** Total wire size of the chunks we write, 19..65535 (default 65535, SPEC §6.4). */
+  /** Total wire size of the chunks we write, 19..65535 (default 65535, protocol.md §6.4). */
   readonly binaryChunksSize?: number;
   /** Largest incoming message (prefix + body), bytes (default 100 MiB). */
   readonly maxMessageSize?: number;
@@ -65,14 +65,14 @@ export class AuthenticatedConnection<Meta> {
 
   /**
    * Refuses the connection: sends Nack with `motive` and up to 100 alternative points if the peer
-   * announced p2p_version ≥ 1, else Nack_v_0 (SPEC §8.5); then flushes and closes the socket.
+   * announced p2p_version ≥ 1, else Nack_v_0 (protocol.md §8.5); then flushes and closes the socket.
    */
   async nack(motive = 0, alternativePoints: readonly Point[] = []): Promise<void> {
     this.claim();
     await this.backend.nack(motive, alternativePoints);
   }
 
-  /** Closes without an answer (banned peer, private mode: SPEC §11.2 sends no Nack). */
+  /** Closes without an answer (banned peer, private mode: protocol.md §11.2 sends no Nack). */
   close(): Promise<void> {
     this.state = 'done';
     return this.backend.close();

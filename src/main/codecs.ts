@@ -1,6 +1,6 @@
 /**
- * Message codecs: how typed messages become the body of a Tezos-framed message (DESIGN §6).
- * The framing (`u32 BE length ‖ body`, SPEC §9.1) is added by the connection, so a codec only
+ * Message codecs: how typed messages become the body of a Tezos-framed message (architecture.md §6).
+ * The framing (`u32 BE length ‖ body`, protocol.md §9.1) is added by the connection, so a codec only
  * maps a value to its body and back: with the bytes codec, a message is exactly OCaml's
  * `Data_encoding.bytes`; a node's `P2p_message` codec maps to `u16 tag ‖ payload`.
  */

@@ -1,5 +1,5 @@
 /**
- * An accepted connection: typed messages over the encrypted chunk stream (SPEC §9.4).
+ * An accepted connection: typed messages over the encrypted chunk stream (protocol.md §9.4).
  */
 import { EncodingError, P2pError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
@@ -104,12 +104,12 @@ export class Connection<Msg, Meta> {
     return this.session.writeNow(message);
   }
 
-  /** Deep copy of an encoded message (SPEC §9.4 `copy_encoded_message`). */
+  /** Deep copy of an encoded message (protocol.md §9.4 `copy_encoded_message`). */
   copyEncodedMessage(message: EncodedMessage): EncodedMessage {
     return copyEncoded(message);
   }
 
-  /** Wire bytes sent and received (handshake included) and current rates (SPEC §12.2). */
+  /** Wire bytes sent and received (handshake included) and current rates (protocol.md §12.2). */
   stat(): Stat {
     return this.session.stat();
   }
@@ -167,7 +167,7 @@ export class Connection<Msg, Meta> {
     try {
       return decodeWith(() => this.codec.decode(body));
     } catch (error) {
-      // OCaml's reader stops at a decoding error and tears the connection down (SPEC §9.2).
+      // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
       this.session.discardIncoming();
       void this.session.close(false);
       throw error;

@@ -1,7 +1,7 @@
 /**
- * Identity generation over every core (SPEC §2.4, §12.3; DESIGN §5).
+ * Identity generation over every core (protocol.md §2.4, §12.3; architecture.md §5).
  *
- * The node generates its identity at difficulty 26 by default (SPEC §2.3): about 2^26 BLAKE2b
+ * The node generates its identity at difficulty 26 by default (protocol.md §2.3): about 2^26 BLAKE2b
  * hashes, seconds of CPU. Work is split into bounded rounds, each with a fresh keypair and a
  * fresh random start stamp as `generate_with_animation` does, so threads never overlap and need
  * no coordination. A piscina pool keeps one round in flight per thread; the first stamp found
@@ -33,7 +33,7 @@ export interface GenerateIdentityProgress {
 }
 
 export interface GenerateIdentityOptions {
-  /** Proof-of-work difficulty in [0, 256] (SPEC §2.2); the node default is 26. */
+  /** Proof-of-work difficulty in [0, 256] (protocol.md §2.2); the node default is 26. */
   readonly difficulty: number;
   /**
    * Worker threads. Default `os.availableParallelism()`. `0` runs the rounds on the calling
@@ -89,7 +89,7 @@ function checkOptions(options: GenerateIdentityOptions): { threads: number; roun
 }
 
 /**
- * Generates a fresh identity whose stamp meets `difficulty` (SPEC §2.4). Difficulty 0 takes a
+ * Generates a fresh identity whose stamp meets `difficulty` (protocol.md §2.4). Difficulty 0 takes a
  * single random stamp (`generate_proof_of_work_with_target_0`). Throws RangeError on bad
  * options; rejects with ABORTED/TIMEOUT on abort. No thread outlives the returned promise.
  */

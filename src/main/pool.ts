@@ -2,7 +2,7 @@
  * A pool of peer connections: listens and dials, runs the accept policy on the main thread, and
  * keeps the global view (connection count, which peers are connected on any shard, bans).
  * `workers: 0` runs every connection on the main thread; `workers: N` shards them over worker
- * threads that own the sockets (DESIGN §2).
+ * threads that own the sockets (architecture.md §2).
  */
 import { EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -41,15 +41,15 @@ export interface PoolOptions<Msg, Meta> {
   readonly workers?: number;
   /** Established connections above which peers are nacked TOO_MANY_CONNECTIONS (default 100). */
   readonly maxConnections?: number;
-  /** Incoming handshakes in flight above which new sockets are closed at once (default 20, SPEC §11.4). */
+  /** Incoming handshakes in flight above which new sockets are closed at once (default 20, protocol.md §11.4). */
   readonly maxIncomingHandshakes?: number;
-  /** Milliseconds for an incoming authenticate + accept (default 5000, SPEC §11.4). */
+  /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */
   readonly handshakeTimeout?: number;
   /** Milliseconds for an outgoing dial + authenticate + accept (default 10000). */
   readonly connectTimeout?: number;
-  /** How long an address or peer id that failed authentication is refused (default 60 s, SPEC §10.2). */
+  /** How long an address or peer id that failed authentication is refused (default 60 s, protocol.md §10.2). */
   readonly greylistMs?: number;
-  /** Private mode: only trusted peers are accepted (SPEC §11.2). */
+  /** Private mode: only trusted peers are accepted (protocol.md §11.2). */
   readonly privateMode?: boolean;
   readonly trustedPeers?: readonly string[];
   /**
@@ -77,7 +77,7 @@ export interface PoolStats {
   readonly shards: readonly ShardStats[];
 }
 
-/** Errors after which the peer's address is greylisted (SPEC §10.2). */
+/** Errors after which the peer's address is greylisted (protocol.md §10.2). */
 const GREYLISTING_CODES = new Set([
   'NOT_ENOUGH_PROOF_OF_WORK',
   'INVALID_AUTH',
@@ -90,7 +90,7 @@ const GREYLISTING_CODES = new Set([
 
 const MAX_NACK_POINTS = 50;
 
-/** What the side that sent a Nack reports (SPEC §11.2 step 6). */
+/** What the side that sent a Nack reports (protocol.md §11.2 step 6). */
 function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
   if (motive === MOTIVE.UNKNOWN_CHAIN_NAME || motive === MOTIVE.DEPRECATED_P2P_VERSION || motive === MOTIVE.DEPRECATED_DISTRIBUTED_DB_VERSION) {
     return new RejectedNoCommonProtocolError(motive, info.announcedVersion);
@@ -179,7 +179,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       this.countFailure(error, host);
       throw error;
     }
-    // One deadline for dial, authenticate and accept (OCaml's connection_timeout, SPEC §11.4).
+    // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
     return this.decide(auth, host, Math.max(1, deadline - Date.now()));
   }
 
@@ -223,7 +223,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
 
   /**
    * Stops listening and closes every connection. With `wait`, messages already queued are sent
-   * first (SPEC §9.4 `close ~wait`).
+   * first (protocol.md §9.4 `close ~wait`).
    */
   async close(options: { wait?: boolean } = {}): Promise<void> {
     if (this.closed) return;
@@ -239,7 +239,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     return this.options.maxConnections ?? 100;
   }
 
-  /** Pre-handshake admission on main (SPEC §11.4), then authentication on the engine. */
+  /** Pre-handshake admission on main (protocol.md §11.4), then authentication on the engine. */
   private admit(socket: Socket): void {
     const host = socketHost(socket);
     const refusal = this.closed
@@ -250,7 +250,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
           ? 'TOO_MANY_HANDSHAKES'
           : undefined;
     if (refusal) {
-      // Closed at once, nothing sent (SPEC §11.4).
+      // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
       this.count(refusal);
       return;
@@ -274,7 +274,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       });
   }
 
-  /** Authenticates an admitted socket; failures are counted (and greylist, SPEC §10.2). */
+  /** Authenticates an admitted socket; failures are counted (and greylist, protocol.md §10.2). */
   private async adopt(socket: Socket, host: string, timeout: number): Promise<AuthenticatedConnection<Meta>> {
     try {
       return await this.engine.adopt(socket, timeout);
@@ -285,7 +285,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   }
 
 
-  /** Policy, then accept / nack / close; registers the connection (SPEC §11.2). */
+  /** Policy, then accept / nack / close; registers the connection (protocol.md §11.2). */
   private async decide(auth: AuthenticatedConnection<Meta>, host: string, timeout?: number): Promise<Connection<Msg, Meta>> {
     const { info } = auth;
     if (this.closed) {

@@ -1,7 +1,7 @@
 /**
  * What a Connection and an AuthenticatedConnection need from whoever owns the socket: the
  * session engine on this thread (inline) or a proxy to a shard worker. Code written against the
- * public classes runs the same in both modes (DESIGN §2).
+ * public classes runs the same in both modes (architecture.md §2).
  */
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
@@ -26,7 +26,7 @@ export interface SessionBackend {
 
 /** An authenticated, not yet accepted connection's remaining steps. */
 export interface HandshakeBackend {
-  /** Sends Ack and reads the peer's answer; rejects with the mapped errors of SPEC §10.1. */
+  /** Sends Ack and reads the peer's answer; rejects with the mapped errors of protocol.md §10.1. */
   accept(limits: SessionLimits, watch: <T>(operation: Promise<T>) => Promise<T>): Promise<SessionBackend>;
   nack(motive: number, points: readonly Point[]): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 /**
- * Sharded engine: connections live on worker threads (DESIGN §2). Main transfers each admitted
+ * Sharded engine: connections live on worker threads (architecture.md §2). Main transfers each admitted
  * socket to the least-loaded shard (Node >= 24.20 can transfer sockets), or asks it to dial;
  * the shard authenticates and reports the peer; main's policy answers accept or nack.
  */
@@ -81,7 +81,7 @@ class ShardHandle implements ShardLink {
     });
   }
 
-  /** A dead shard ends its own connections with SHARD_FAILED and is replaced (DESIGN §4). */
+  /** A dead shard ends its own connections with SHARD_FAILED and is replaced (architecture.md §4). */
   private onExit(): void {
     this.alive = false;
     const error = (): PoolError => new PoolError('SHARD_FAILED', `shard ${this.index} stopped`);

@@ -1,5 +1,5 @@
 /**
- * Typed errors of the P2P socket layer (SPEC §10).
+ * Typed errors of the P2P socket layer (protocol.md §10).
  *
  * Every failure is its own class with a literal `code`, so TypeScript users can narrow on
  * `err.code`. A registry-wide brand (`Symbol.for`) lets `instanceof P2pError` work across copies
@@ -36,7 +36,7 @@ export abstract class P2pError extends Error {
   }
 }
 
-/** Reads from or writes to a connection that is closed, or the peer went away (SPEC §10.1). */
+/** Reads from or writes to a connection that is closed, or the peer went away (protocol.md §10.1). */
 export class ConnectionClosedError extends P2pError {
   readonly code = 'CONNECTION_CLOSED' as const;
   constructor(message = 'connection closed') {
@@ -44,7 +44,7 @@ export class ConnectionClosedError extends P2pError {
   }
 }
 
-/** Poly1305 verification failed on an incoming chunk (SPEC §6.3). */
+/** Poly1305 verification failed on an incoming chunk (protocol.md §6.3). */
 export class DecipherError extends P2pError {
   readonly code = 'DECIPHER_ERROR' as const;
   constructor(message = 'chunk authentication failed') {
@@ -52,7 +52,7 @@ export class DecipherError extends P2pError {
   }
 }
 
-/** `accept` wrapper of a DECIPHER_ERROR while reading the peer's Ack (SPEC §10.1). */
+/** `accept` wrapper of a DECIPHER_ERROR while reading the peer's Ack (protocol.md §10.1). */
 export class InvalidAuthError extends P2pError {
   readonly code = 'INVALID_AUTH' as const;
   constructor(message = 'invalid authentication: the Ack chunk did not decipher', options?: ErrorOptions) {
@@ -60,7 +60,7 @@ export class InvalidAuthError extends P2pError {
   }
 }
 
-/** `accept` wrapper of a CONNECTION_CLOSED while reading the peer's Ack (SPEC §10.1). */
+/** `accept` wrapper of a CONNECTION_CLOSED while reading the peer's Ack (protocol.md §10.1). */
 export class RejectedSocketConnectionError extends P2pError {
   readonly code = 'REJECTED_SOCKET_CONNECTION' as const;
   constructor(message = 'socket connection rejected: the peer closed before its Ack', options?: ErrorOptions) {
@@ -68,7 +68,7 @@ export class RejectedSocketConnectionError extends P2pError {
   }
 }
 
-/** The peer's proof-of-work stamp does not meet our target (SPEC §2.1, §11.1 step 4). */
+/** The peer's proof-of-work stamp does not meet our target (protocol.md §2.1, §11.1 step 4). */
 export class NotEnoughProofOfWorkError extends P2pError {
   readonly code = 'NOT_ENOUGH_PROOF_OF_WORK' as const;
   readonly peerId: string;
@@ -81,7 +81,7 @@ export class NotEnoughProofOfWorkError extends P2pError {
   }
 }
 
-/** The peer is ourselves: same peer id, after a successful metadata exchange (SPEC §7.3). */
+/** The peer is ourselves: same peer id, after a successful metadata exchange (protocol.md §7.3). */
 export class MyselfError extends P2pError {
   readonly code = 'MYSELF' as const;
   readonly host: string;
@@ -96,10 +96,10 @@ export class MyselfError extends P2pError {
   }
 }
 
-/** The peer answered our Ack with a Nack or Nack_v_0 (SPEC §8.6). */
+/** The peer answered our Ack with a Nack or Nack_v_0 (protocol.md §8.6). */
 export class RejectedByNackError extends P2pError {
   readonly code = 'REJECTED_BY_NACK' as const;
-  /** Motive code (SPEC §8.2); 0 for Nack_v_0. */
+  /** Motive code (protocol.md §8.2); 0 for Nack_v_0. */
   readonly motive: number;
   /** Alternative points as text (`ip:port`, `[ipv6]:port`); `undefined` for Nack_v_0. */
   readonly alternativePoints: readonly string[] | undefined;
@@ -113,7 +113,7 @@ export class RejectedByNackError extends P2pError {
   }
 }
 
-/** Incoming chunk header announces fewer than 16 bytes (SPEC §6.3). */
+/** Incoming chunk header announces fewer than 16 bytes (protocol.md §6.3). */
 export class InvalidIncomingCiphertextSizeError extends P2pError {
   readonly code = 'INVALID_INCOMING_CIPHERTEXT_SIZE' as const;
   readonly size: number;
@@ -126,7 +126,7 @@ export class InvalidIncomingCiphertextSizeError extends P2pError {
   }
 }
 
-/** A chunk plaintext we were asked to send is larger than a chunk can carry (SPEC §6.3). */
+/** A chunk plaintext we were asked to send is larger than a chunk can carry (protocol.md §6.3). */
 export class InvalidMessageSizeError extends P2pError {
   readonly code = 'INVALID_MESSAGE_SIZE' as const;
   readonly size: number;
@@ -141,7 +141,7 @@ export class InvalidMessageSizeError extends P2pError {
   }
 }
 
-/** `binaryChunksSize` outside [19, 65535] (SPEC §6.4). */
+/** `binaryChunksSize` outside [19, 65535] (protocol.md §6.4). */
 export class InvalidChunksSizeError extends P2pError {
   readonly code = 'INVALID_CHUNKS_SIZE' as const;
   readonly value: number;
@@ -158,7 +158,7 @@ export class InvalidChunksSizeError extends P2pError {
   }
 }
 
-/** Why a decode failed; mirrors Data_encoding's read errors (SPEC §A). */
+/** Why a decode failed; mirrors Data_encoding's read errors (protocol.md §A). */
 export type DecodingReason =
   | 'NOT_ENOUGH_DATA'
   | 'EXTRA_BYTES'
@@ -168,7 +168,7 @@ export type DecodingReason =
   | 'INVALID_INT'
   | 'USER_FUNCTION';
 
-/** Bytes from the peer do not decode (connection message, metadata, Ack, stream) (SPEC §10.1). */
+/** Bytes from the peer do not decode (connection message, metadata, Ack, stream) (protocol.md §10.1). */
 export class DecodingError extends P2pError {
   readonly code = 'DECODING_ERROR' as const;
   readonly reason: DecodingReason;
@@ -189,7 +189,7 @@ export class EncodingError extends P2pError {
   }
 }
 
-/** The peer's public key gives an all-zero X25519 shared secret (SPEC §4.2). */
+/** The peer's public key gives an all-zero X25519 shared secret (protocol.md §4.2). */
 export class InvalidPublicKeyError extends P2pError {
   readonly code = 'INVALID_PUBLIC_KEY' as const;
   constructor(message = 'peer public key yields an all-zero shared secret (low-order point)') {
@@ -213,7 +213,7 @@ export class AbortedError extends P2pError {
   }
 }
 
-/** identity.json: `peer_id` is not the hash of `public_key` (SPEC §12.3). */
+/** identity.json: `peer_id` is not the hash of `public_key` (protocol.md §12.3). */
 export class IdentityMismatchError extends P2pError {
   readonly code = 'IDENTITY_MISMATCH' as const;
   readonly expected: string;
@@ -228,7 +228,7 @@ export class IdentityMismatchError extends P2pError {
   }
 }
 
-/** identity.json: `secret_key` does not give `public_key` (SPEC §12.3). */
+/** identity.json: `secret_key` does not give `public_key` (protocol.md §12.3). */
 export class IdentityKeysMismatchError extends P2pError {
   readonly code = 'IDENTITY_KEYS_MISMATCH' as const;
   constructor(message = 'identity secret key does not match its public key') {
@@ -236,7 +236,7 @@ export class IdentityKeysMismatchError extends P2pError {
   }
 }
 
-/** identity.json: the stamp does not meet the demanded difficulty (SPEC §12.3). */
+/** identity.json: the stamp does not meet the demanded difficulty (protocol.md §12.3). */
 export class InsufficientProofOfWorkError extends P2pError {
   readonly code = 'INSUFFICIENT_PROOF_OF_WORK' as const;
   readonly expected: number;
@@ -259,7 +259,7 @@ export class InvalidIdentityError extends P2pError {
 
 /**
  * We nacked the peer because no common version exists (chain name, ddb or p2p version).
- * The node's `Rejected_no_common_protocol {announced}` (SPEC §10.1); the socket layer has no such
+ * The node's `Rejected_no_common_protocol {announced}` (protocol.md §10.1); the socket layer has no such
  * error, since it is the caller's policy that raises it.
  */
 export class RejectedNoCommonProtocolError extends P2pError {
@@ -281,7 +281,7 @@ export class RejectedNoCommonProtocolError extends P2pError {
   }
 }
 
-/** Pool-level refusals and failures (SPEC §10.3); no wire effect beyond closing. */
+/** Pool-level refusals and failures (protocol.md §10.3); no wire effect beyond closing. */
 export class PoolError extends P2pError {
   readonly code: 'TOO_MANY_CONNECTIONS' | 'POINT_BANNED' | 'PEER_BANNED' | 'PRIVATE_MODE' | 'ALREADY_CONNECTED' | 'REJECTED' | 'POOL_CLOSED' | 'SHARD_FAILED';
   constructor(code: PoolError['code'], message: string) {
@@ -290,7 +290,7 @@ export class PoolError extends P2pError {
   }
 }
 
-/** An encoded message was written twice: its bytes were encrypted in place (SPEC §6.1, §9.4). */
+/** An encoded message was written twice: its bytes were encrypted in place (protocol.md §6.1, §9.4). */
 export class EncodedMessageConsumedError extends P2pError {
   readonly code = 'ENCODED_MESSAGE_CONSUMED' as const;
   constructor() {

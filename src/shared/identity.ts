@@ -1,6 +1,6 @@
 /**
  * Node identity: X25519 keys, peer id and proof-of-work stamp, and the `identity.json` file
- * (SPEC §3, §4.1, §12.3).
+ * (protocol.md §3, §4.1, §12.3).
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
@@ -16,23 +16,23 @@ import {
 } from './errors.ts';
 
 export const SECRET_KEY_LENGTH = 32;
-/** A Base58Check peer id is always 30 characters (SPEC §3). */
+/** A Base58Check peer id is always 30 characters (protocol.md §3). */
 const PEER_ID_TEXT_LENGTH = 30;
 
 export interface Identity {
-  /** Base58Check `id…` text of `peerIdBytes` (SPEC §3). */
+  /** Base58Check `id…` text of `peerIdBytes` (protocol.md §3). */
   readonly peerId: string;
   /** BLAKE2b-128 of the public key. */
   readonly peerIdBytes: Buffer;
   /** X25519 public key, 32 bytes. */
   readonly publicKey: Buffer;
-  /** X25519 secret scalar, 32 bytes, stored unclamped (SPEC §4.1). */
+  /** X25519 secret scalar, 32 bytes, stored unclamped (protocol.md §4.1). */
   readonly secretKey: Buffer;
-  /** 24-byte proof-of-work stamp (SPEC §2). */
+  /** 24-byte proof-of-work stamp (protocol.md §2). */
   readonly proofOfWorkStamp: Buffer;
 }
 
-/** The `identity.json` object, fields in the order the node writes them (SPEC §12.3). */
+/** The `identity.json` object, fields in the order the node writes them (protocol.md §12.3). */
 export interface IdentityJson {
   peer_id: string;
   public_key: string;
@@ -46,7 +46,7 @@ export interface KeyPair {
 }
 
 /**
- * `neuterize`: X25519(sk, 9) (SPEC §4.1). libsodium clamps a copy of the scalar, as X25519 must
+ * `neuterize`: X25519(sk, 9) (protocol.md §4.1). libsodium clamps a copy of the scalar, as X25519 must
  * (RFC 7748), so the caller's unclamped key is both accepted and left untouched.
  */
 export function publicKeyOf(secretKey: Buffer): Buffer {
@@ -58,7 +58,7 @@ export function publicKeyOf(secretKey: Buffer): Buffer {
   return publicKey;
 }
 
-/** 32 random bytes and their public key, like HACL `Box.keypair` (SPEC §4.1). */
+/** 32 random bytes and their public key, like HACL `Box.keypair` (protocol.md §4.1). */
 export function generateKeyPair(): KeyPair {
   // Buffer.alloc, not a pooled buffer: the secret should not share a slab with unrelated data.
   const secretKey = Buffer.alloc(SECRET_KEY_LENGTH);
@@ -80,7 +80,7 @@ export function identityFromKeys(secretKey: Buffer, proofOfWorkStamp: Buffer): I
   return { peerId: peerIdToBase58(peerIdBytes), peerIdBytes, publicKey, secretKey: sk, proofOfWorkStamp: stamp };
 }
 
-/** The `identity.json` object; key order is the node's (SPEC §12.3), so output diffs cleanly. */
+/** The `identity.json` object; key order is the node's (protocol.md §12.3), so output diffs cleanly. */
 export function identityToJson(identity: Identity): IdentityJson {
   return {
     peer_id: identity.peerId,
@@ -91,7 +91,7 @@ export function identityToJson(identity: Identity): IdentityJson {
 }
 
 export interface IdentityCheckOptions {
-  /** When set, the stamp must meet `makePowTarget(expectedDifficulty)` (SPEC §12.3). */
+  /** When set, the stamp must meet `makePowTarget(expectedDifficulty)` (protocol.md §12.3). */
   readonly expectedDifficulty?: number;
 }
 
@@ -110,7 +110,7 @@ function hexField(record: Record<string, unknown>, name: string, bytes: number):
 
 /**
  * Reads an `identity.json` value (already parsed) with the node's checks, in its order
- * (`Identity_file.read`, SPEC §12.3):
+ * (`Identity_file.read`, protocol.md §12.3):
  * 1. shape: an object with hex `public_key` (32 B), `secret_key` (32 B), `proof_of_work_stamp`
  *    (24 B) and an optional Base58 `peer_id`; anything else is INVALID_IDENTITY. Unknown fields
  *    are refused too, since the node's JSON destructor refuses them.
@@ -159,7 +159,7 @@ export function identityFromJson(value: unknown, options: IdentityCheckOptions =
 }
 
 /**
- * Reads and checks `identity.json` (SPEC §12.3). Unparseable JSON gives INVALID_IDENTITY; file
+ * Reads and checks `identity.json` (protocol.md §12.3). Unparseable JSON gives INVALID_IDENTITY; file
  * system errors (ENOENT: the node then generates a new identity) propagate unchanged.
  */
 export async function readIdentityFile(path: string | URL, options: IdentityCheckOptions = {}): Promise<Identity> {
@@ -211,7 +211,7 @@ export interface IdentityRoundResult {
 }
 
 /**
- * One round of identity generation (SPEC §2.4, `generate_with_animation`): a fresh keypair and a
+ * One round of identity generation (protocol.md §2.4, `generate_with_animation`): a fresh keypair and a
  * fresh random start stamp, then up to `maxAttempts` hashes. Fresh keys per round mean no two
  * threads ever search the same (key, stamp) space, with no coordination.
  */

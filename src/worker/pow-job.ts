@@ -1,6 +1,6 @@
 /**
- * Piscina task: one bounded round of identity search (SPEC §2.4), run on a pool thread by
- * `generateIdentity` (src/main/generate-identity.ts, DESIGN §5).
+ * Piscina task: one bounded round of identity search (protocol.md §2.4), run on a pool thread by
+ * `generateIdentity` (src/main/generate-identity.ts, architecture.md §5).
  *
  * The round is synchronous (a few tens of milliseconds by default): the pool stops a search by
  * terminating its threads, which interrupts the loop, so the job needs no cancellation checks.

@@ -1,5 +1,5 @@
 /**
- * A shard: a worker thread that owns sockets (DESIGN §2). It runs the handshake, the chunk
+ * A shard: a worker thread that owns sockets (architecture.md §2). It runs the handshake, the chunk
  * crypto and framing with the same engine as the inline mode, and exchanges message bodies and
  * outgoing chunk layouts with main through its two rings. Main keeps the policy: a shard never
  * accepts or nacks on its own.
@@ -35,7 +35,7 @@ const SHARD_INCOMING_QUEUE = 256 * 1024;
 /** Per-message ring overhead counted against the peer's credit (matches the session's entry cost). */
 const CREDIT_ENTRY_COST = 120;
 
-/** Metadata stays bytes here: the user's codec runs on main (DESIGN §6). */
+/** Metadata stays bytes here: the user's codec runs on main (architecture.md §6). */
 const rawMetadata: MetadataConfig<Buffer> = {
   codec: { encode: () => localMetadata, decode: (bytes) => Buffer.from(bytes) },
   value: localMetadata,

@@ -9,11 +9,11 @@ import { generateKeyPair, identityFromKeys, type Identity } from '../../src/shar
 import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
 import type { NetworkVersion } from '../../src/shared/wire/network-version.ts';
 
-export const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/handshake.json', import.meta.url), 'utf8'));
+export const vectors = JSON.parse(readFileSync(new URL('../vectors/handshake.json', import.meta.url), 'utf8'));
 
 export const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
-/** The identities of the spec's worked example (SPEC §1.3), both meeting difficulty 26. */
+/** The identities of the spec's worked example (protocol.md §1.3), both meeting difficulty 26. */
 export function vectorIdentity(name: 'A' | 'B'): Identity {
   const v = vectors.identities[name];
   return identityFromKeys(hex(v.secret_key), hex(v.proof_of_work_stamp));
@@ -30,7 +30,7 @@ export function makeIdentity(difficulty = 1): Identity {
   throw new Error('no identity found');
 }
 
-/** The OCaml test utilities' version: SANDBOXED_MAVRYK / ddb 1 / p2p 0, so Nack_v_0 (SPEC §13). */
+/** The OCaml test utilities' version: SANDBOXED_MAVRYK / ddb 1 / p2p 0, so Nack_v_0 (protocol.md §13). */
 export const TEST_VERSION: NetworkVersion = { chainName: 'SANDBOXED_MAVRYK', distributedDbVersion: 1, p2pVersion: 0 };
 export const NODE_VERSION: NetworkVersion = { chainName: 'SANDBOXED_MAVRYK', distributedDbVersion: 2, p2pVersion: 1 };
 

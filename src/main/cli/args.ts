@@ -79,10 +79,10 @@ export type CommandName = Exclude<Command['kind'], 'help'>;
 export const DEFAULTS = {
   /** The CLI's own default: ad-hoc runs get an instant identity and accept any peer. */
   difficulty: 0,
-  /** `mavkit-node identity generate`'s default (`expected_pow`, SPEC §2.3). */
+  /** `mavkit-node identity generate`'s default (`expected_pow`, protocol.md §2.3). */
   identityDifficulty: 26,
   chain: SANDBOXED_MAVRYK,
-  /** What the node announces (SPEC §1.4). */
+  /** What the node announces (protocol.md §1.4). */
   ddb: 2,
   p2p: 1,
   timeout: 10_000,
@@ -261,7 +261,7 @@ function parseConnect(argv: readonly string[]): ConnectOptions {
 
 function peerOptions(values: Values, usage: string): PeerOptions {
   const chunkSize = integerOf(values, 'chunk-size', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, usage);
-  // INVALID_CHUNKS_SIZE {value, min, max}, as the node's config check reports it (SPEC §6.4).
+  // INVALID_CHUNKS_SIZE {value, min, max}, as the node's config check reports it (protocol.md §6.4).
   if (chunkSize !== undefined) checkBinaryChunksSize(chunkSize);
   const chain = stringOf(values, 'chain', usage) ?? DEFAULTS.chain;
   for (let i = 0; i < chain.length; i++) {
@@ -316,7 +316,7 @@ function integerOf(values: Values, name: string, min: number, max: number, usage
   return value;
 }
 
-/** A proof-of-work difficulty: a decimal number in [0, 256] (SPEC §2.2). */
+/** A proof-of-work difficulty: a decimal number in [0, 256] (protocol.md §2.2). */
 function difficultyOf(values: Values, usage: string): number | undefined {
   const text = stringOf(values, 'difficulty', usage);
   if (text === undefined) return undefined;

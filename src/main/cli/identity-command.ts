@@ -1,6 +1,6 @@
 /**
  * `p2p-socket identity generate` and `identity show`: identity.json in the node's layout
- * (SPEC §12.3), generated over every core and checked as the node reads it.
+ * (protocol.md §12.3), generated over every core and checked as the node reads it.
  */
 import { resolve } from 'node:path';
 import { checkProofOfWork, makePowTarget } from '../../shared/crypto/pow.ts';

@@ -34,7 +34,7 @@ export async function preparePeer(options: PeerOptions, output: Output): Promise
 
 /**
  * `--identity FILE`, read with the node's checks but no proof-of-work check (the node does not
- * check its own stamp at start-up, SPEC §12.3); else a fresh identity at `--difficulty`.
+ * check its own stamp at start-up, protocol.md §12.3); else a fresh identity at `--difficulty`.
  */
 async function loadIdentity(options: PeerOptions, output: Output): Promise<Identity> {
   if (options.identityFile !== undefined) return readIdentityFile(options.identityFile);
@@ -51,7 +51,7 @@ export function remaining(timeout: number, started: number): number {
 
 /**
  * The version policy, then accept: a version or chain mismatch is answered with a Nack and the
- * peer dropped, as the node does (SPEC §11.2 step 6). Both commands run it.
+ * peer dropped, as the node does (protocol.md §11.2 step 6). Both commands run it.
  */
 export async function negotiateAndAccept(
   peer: AuthenticatedConnection<NodeMetadata>,

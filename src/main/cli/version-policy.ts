@@ -1,5 +1,5 @@
 /**
- * The CLI's accept policy on versions (SPEC §11.2): both ends announce the greatest of their
+ * The CLI's accept policy on versions (protocol.md §11.2): both ends announce the greatest of their
  * lists and run `Network_version.select` on the peer's announcement; a failure is answered with
  * a Nack carrying the motive, as the node's connect handler does.
  */
@@ -12,7 +12,7 @@ import {
   type NetworkVersion,
 } from '../../shared/wire/network-version.ts';
 
-/** Lists [0..ddb] and [0..p2p]: a peer announcing any older version is still served (SPEC §11.2). */
+/** Lists [0..ddb] and [0..p2p]: a peer announcing any older version is still served (protocol.md §11.2). */
 export function localVersions(chainName: string, ddb: number, p2p: number): LocalVersions {
   return { chainName, distributedDbVersions: upTo(ddb), p2pVersions: upTo(p2p) };
 }

@@ -1,5 +1,5 @@
 /**
- * Base58Check with the Bitcoin alphabet, as used for Tezos-family identifiers (SPEC §3).
+ * Base58Check with the Bitcoin alphabet, as used for Tezos-family identifiers (protocol.md §3).
  */
 import { DecodingError } from '../errors.ts';
 import { sha256 } from './hash.ts';

@@ -1,9 +1,9 @@
 /**
- * Session key agreement and the chunk cipher (SPEC §4, §6.1).
+ * Session key agreement and the chunk cipher (protocol.md §4, §6.1).
  *
  * sodium-native has no `crypto_box_beforenm`, so the channel key is built from its parts:
  * `HSalsa20(key = X25519(ownSecret, peerPublic), input = 0^16)`, which is exactly NaCl's
- * beforenm (checked against the standard NaCl vector, SPEC §4.3). HSalsa20 runs once per
+ * beforenm (checked against the standard NaCl vector, protocol.md §4.3). HSalsa20 runs once per
  * handshake, so the audited pure-JS one from @noble/ciphers is fast enough; every chunk goes
  * through libsodium.
  */
@@ -17,7 +17,7 @@ export const TAG_LENGTH = 16;
 /** "expand 32-byte k" as little-endian 32-bit words: the Salsa20 sigma constant. */
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 
-/** Raw X25519. Throws INVALID_PUBLIC_KEY when the result is all zeros (a low-order peer key, SPEC §4.2). */
+/** Raw X25519. Throws INVALID_PUBLIC_KEY when the result is all zeros (a low-order peer key, protocol.md §4.2). */
 export function x25519(secretKey: Buffer, publicKey: Buffer): Buffer {
   const shared = Buffer.alloc(32);
   try {
@@ -35,7 +35,7 @@ function wordsOf(bytes: Buffer): Uint32Array {
   return new Uint32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
 }
 
-/** `precompute(ownSecret, peerPublic)`: the 32-byte channel key both sides share (SPEC §4.1). */
+/** `precompute(ownSecret, peerPublic)`: the 32-byte channel key both sides share (protocol.md §4.1). */
 export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer {
   const shared = x25519(ownSecretKey, peerPublicKey);
   const out = new Uint32Array(8);
@@ -49,13 +49,13 @@ export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer 
 
 /**
  * Encrypts `plaintext` in place (the ciphertext replaces it) and writes the Poly1305 tag into
- * `tag`: XSalsa20-Poly1305 in detached form, i.e. NaCl `crypto_box_afternm` (SPEC §6.1).
+ * `tag`: XSalsa20-Poly1305 in detached form, i.e. NaCl `crypto_box_afternm` (protocol.md §6.1).
  */
 export function sealInPlace(plaintext: Buffer, tag: Buffer, nonce: Buffer, key: Buffer): void {
   sodium.crypto_secretbox_detached(plaintext, tag, plaintext, nonce, key);
 }
 
-/** Decrypts `ciphertext` in place; false when the tag does not verify (SPEC §6.3). */
+/** Decrypts `ciphertext` in place; false when the tag does not verify (protocol.md §6.3). */
 export function openInPlace(ciphertext: Buffer, tag: Buffer, nonce: Buffer, key: Buffer): boolean {
   return sodium.crypto_secretbox_open_detached(ciphertext, ciphertext, tag, nonce, key);
 }

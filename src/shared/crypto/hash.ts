@@ -2,7 +2,7 @@
  * Hash primitives on libsodium (sodium-native).
  *
  * BLAKE2b here takes the digest length as a parameter: BLAKE2b-128 is not a truncated
- * BLAKE2b-256 (SPEC notation, §3).
+ * BLAKE2b-256 (docs/protocol.md §3).
  */
 import sodium from 'sodium-native';
 

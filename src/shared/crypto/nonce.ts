@@ -1,5 +1,5 @@
 /**
- * 24-byte nonces and their derivation (SPEC §5).
+ * 24-byte nonces and their derivation (protocol.md §5).
  */
 import { blake2b } from './hash.ts';
 
@@ -9,7 +9,7 @@ const INIT_TO_RESP = Buffer.from('Init -> Resp', 'ascii');
 const RESP_TO_INIT = Buffer.from('Resp -> Init', 'ascii');
 
 /**
- * Adds 1 to `nonce` in place, as a 192-bit big-endian integer modulo 2^192 (SPEC §5.3).
+ * Adds 1 to `nonce` in place, as a 192-bit big-endian integer modulo 2^192 (protocol.md §5.3).
  * Byte-wise carry: the same result as OCaml's u16-word loop, and the common case (no carry) is
  * one store.
  */
@@ -30,7 +30,7 @@ export interface SessionNonces {
 
 /**
  * Derives both nonces from the two connection messages, each **with** its 2-byte length prefix,
- * initiator's first (SPEC §5.2). Note the inversion: the initiator sends with "Resp -> Init".
+ * initiator's first (protocol.md §5.2). Note the inversion: the initiator sends with "Resp -> Init".
  */
 export function deriveNonces(sentMessage: Buffer, receivedMessage: Buffer, incoming: boolean): SessionNonces {
   const init = incoming ? receivedMessage : sentMessage;

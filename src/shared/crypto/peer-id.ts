@@ -1,5 +1,5 @@
 /**
- * Peer ids: BLAKE2b-128 of the X25519 public key, shown as Base58Check `id…` (SPEC §3).
+ * Peer ids: BLAKE2b-128 of the X25519 public key, shown as Base58Check `id…` (protocol.md §3).
  */
 import { base58CheckDecode, base58CheckEncode } from './base58.ts';
 import { blake2b } from './hash.ts';

@@ -1,8 +1,8 @@
 /**
- * Proof of work on the X25519 public key (SPEC §2).
+ * Proof of work on the X25519 public key (protocol.md §2).
  *
  * A stamp passes when `BLAKE2b-256(publicKey || stamp)`, read as an unsigned **little-endian**
- * 256-bit integer, is at most the target (SPEC §2.1, pitfall §13.5.5). Targets are kept as
+ * 256-bit integer, is at most the target (protocol.md §2.1, pitfall §13.5.5). Targets are kept as
  * 32-byte big-endian buffers, so the comparison walks the digest backwards and the target
  * forwards.
  */
@@ -13,22 +13,22 @@ import { incrementNonce } from './nonce.ts';
 export const PUBLIC_KEY_LENGTH = 32;
 export const POW_STAMP_LENGTH = 24;
 export const POW_TARGET_LENGTH = 32;
-/** Node default `p2p.expected_pow` (SPEC §2.3). */
+/** Node default `p2p.expected_pow` (protocol.md §2.3). */
 export const DEFAULT_NODE_POW_DIFFICULTY = 26;
-/** `Crypto_box.default_pow_target` (SPEC §2.3). */
+/** `Crypto_box.default_pow_target` (protocol.md §2.3). */
 export const DEFAULT_LIBRARY_POW_DIFFICULTY = 24;
 
 const DIGEST_LENGTH = 32;
 const INPUT_LENGTH = PUBLIC_KEY_LENGTH + POW_STAMP_LENGTH;
 
-/** 2^54 − 1: the mantissa used for integer difficulties (SPEC §2.2). */
+/** 2^54 − 1: the mantissa used for integer difficulties (protocol.md §2.2). */
 const MANTISSA_INTEGER = (1n << 54n) - 1n;
 /** Bit position the 54-bit mantissa is shifted to (256 − 54). */
 const MANTISSA_SHIFT = 202;
 const MAX_TARGET = (1n << 256n) - 1n;
 
 /**
- * `make_pow_target f` (SPEC §2.2), as a 32-byte big-endian integer.
+ * `make_pow_target f` (protocol.md §2.2), as a 32-byte big-endian integer.
  *
  * For integer f this is 2^(256−f) − 1. A fractional f uses the IEEE double `2 ** (54 − frac)`,
  * truncated, as the OCaml code does; JS `**` and the C `pow` OCaml calls agree on the vector
@@ -94,7 +94,7 @@ function checkStampLength(stamp: Uint8Array, what: string): void {
 const scratchInput = Buffer.alloc(INPUT_LENGTH);
 const scratchDigest = Buffer.alloc(DIGEST_LENGTH);
 
-/** SPEC §2.1: does `stamp` meet `target` (from makePowTarget) for `publicKey`? Allocation-free. */
+/** protocol.md §2.1: does `stamp` meet `target` (from makePowTarget) for `publicKey`? Allocation-free. */
 export function checkProofOfWork(publicKey: Buffer, stamp: Buffer, target: Buffer): boolean {
   checkLengths(publicKey, target);
   checkStampLength(stamp, 'proof-of-work stamp');
@@ -104,7 +104,7 @@ export function checkProofOfWork(publicKey: Buffer, stamp: Buffer, target: Buffe
   return digestMeetsTarget(scratchDigest, target);
 }
 
-/** The 32-byte BLAKE2b-256 digest the check reads (SPEC §2.1); for tests and diagnostics. */
+/** The 32-byte BLAKE2b-256 digest the check reads (protocol.md §2.1); for tests and diagnostics. */
 export function proofOfWorkHash(publicKey: Buffer, stamp: Buffer): Buffer {
   const out = Buffer.alloc(DIGEST_LENGTH);
   sodium.crypto_generichash(out, Buffer.concat([publicKey, stamp]));
@@ -112,7 +112,7 @@ export function proofOfWorkHash(publicKey: Buffer, stamp: Buffer): Buffer {
 }
 
 export interface SearchProofOfWorkOptions {
-  /** First stamp to try (24 bytes, not modified). Default: random, as OCaml does (SPEC §2.4). */
+  /** First stamp to try (24 bytes, not modified). Default: random, as OCaml does (protocol.md §2.4). */
   readonly start?: Buffer;
   /** Give up after this many hashes (OCaml's `?max`). */
   readonly maxAttempts: number;
@@ -126,7 +126,7 @@ export interface SearchProofOfWorkResult {
 }
 
 /**
- * Bounded synchronous search (SPEC §2.4, `generate_proof_of_work ?max`): test the stamp, and on
+ * Bounded synchronous search (protocol.md §2.4, `generate_proof_of_work ?max`): test the stamp, and on
  * failure add 1 to it as a 192-bit big-endian integer. Callers keep rounds short (they block the
  * thread) and run them on worker threads for real difficulties.
  *

@@ -1,5 +1,5 @@
 /**
- * SharedArrayBuffer record rings between the main thread and a shard (DESIGN §3).
+ * SharedArrayBuffer record rings between the main thread and a shard (architecture.md §3).
  */
 export { createRingBuffer, RingConsumer, RingProducer, type RecordVisitor } from './record-ring.ts';
 export { ConsumerPump, type ConsumerPumpOptions } from './pump.ts';

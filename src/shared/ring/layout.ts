@@ -1,5 +1,5 @@
 /**
- * Byte layout of a record ring's SharedArrayBuffer (DESIGN §3). Both threads compute every
+ * Byte layout of a record ring's SharedArrayBuffer (architecture.md §3). Both threads compute every
  * address from these constants; nothing else in the code base may hard-code an offset.
  *
  * ```
@@ -96,7 +96,7 @@ export function recordBytes(payloadLength: number): number {
  * Largest payload a ring of `capacity` bytes accepts: the record then takes at most half the
  * data area, so it always fits once the ring is empty (whatever the wrap position) and the
  * producer can fill one half while the consumer drains the other. Bigger messages travel as
- * transferred ArrayBuffers (DESIGN §3).
+ * transferred ArrayBuffers (architecture.md §3).
  */
 export function maxPayloadFor(capacity: number): number {
   return capacity / 2 - RECORD_HEADER_BYTES;

@@ -1,6 +1,6 @@
 /**
  * Single-producer single-consumer ring of variable-size records on one SharedArrayBuffer
- * (DESIGN §3): per shard, one main→shard and one shard→main.
+ * (architecture.md §3): per shard, one main→shard and one shard→main.
  *
  * A record is a 12-byte header { length u32, connection id u32, kind u16, reserved u16 } and the
  * payload, padded to 8 bytes (layout.ts). Records never straddle the end of the data area: when

@@ -1,6 +1,6 @@
 /**
  * Step 3 of the handshake on whichever thread owns the socket: send our Ack or Nack and, for an
- * Ack, read the peer's (SPEC §11.3), with the accept-side error mapping of SPEC §10.1.
+ * Ack, read the peer's (protocol.md §11.3), with the accept-side error mapping of protocol.md §10.1.
  */
 import {
   ConnectionClosedError,
@@ -48,7 +48,7 @@ export async function acceptSession(
 
 /**
  * Sends Nack (with motive and points when the peer announced p2p_version ≥ 1) or Nack_v_0
- * (SPEC §8.5), then flushes and closes the socket.
+ * (protocol.md §8.5), then flushes and closes the socket.
  */
 export async function nackSession(state: HandshakeState, peerP2pVersion: number, motive: number, points: readonly Point[]): Promise<void> {
   try {
@@ -58,7 +58,7 @@ export async function nackSession(state: HandshakeState, peerP2pVersion: number,
   }
 }
 
-/** The accept-side mapping of SPEC §10.1. */
+/** The accept-side mapping of protocol.md §10.1. */
 function acceptError(error: unknown): unknown {
   if (error instanceof ConnectionClosedError) return new RejectedSocketConnectionError(undefined, { cause: error });
   if (error instanceof DecipherError) return new InvalidAuthError(undefined, { cause: error as P2pError });

@@ -1,5 +1,5 @@
 /**
- * Per-direction chunk encryption state: the channel key and the running nonce (SPEC §5.3, §6).
+ * Per-direction chunk encryption state: the channel key and the running nonce (protocol.md §5.3, §6).
  */
 import { openInPlace, sealInPlace } from '../crypto/box.ts';
 import { incrementNonce } from '../crypto/nonce.ts';
@@ -51,7 +51,7 @@ export class ChunkOpener {
 
   /**
    * Decrypts a chunk's `tag ‖ ciphertext` (the bytes after its header) in place and returns the
-   * plaintext view. The nonce advances even on failure, as in OCaml (SPEC §5.3).
+   * plaintext view. The nonce advances even on failure, as in OCaml (protocol.md §5.3).
    * DECIPHER_ERROR on a bad tag.
    */
   open(sealed: Buffer): Buffer {

@@ -1,5 +1,5 @@
 /**
- * Encrypted chunk constants and the `binary_chunks_size` check (SPEC §6.2, §6.4).
+ * Encrypted chunk constants and the `binary_chunks_size` check (protocol.md §6.2, §6.4).
  */
 import { InvalidChunksSizeError } from '../errors.ts';
 
@@ -18,7 +18,7 @@ export const MIN_CHUNK_SIZE = CHUNK_OVERHEAD + 1;
 
 /**
  * Validates a `binaryChunksSize` (total wire size of a chunk) and returns the chunk content
- * size it gives. Valid iff 19 ≤ size ≤ 65535; otherwise INVALID_CHUNKS_SIZE (SPEC §6.4).
+ * size it gives. Valid iff 19 ≤ size ≤ 65535; otherwise INVALID_CHUNKS_SIZE (protocol.md §6.4).
  */
 export function checkBinaryChunksSize(size: number): number {
   if (!Number.isInteger(size) || size < MIN_CHUNK_SIZE || size > MAX_CHUNK_SIZE) {

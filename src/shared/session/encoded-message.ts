@@ -1,16 +1,16 @@
 /**
- * A message already cut into chunks and laid out as it will go on the wire (SPEC §9.3).
+ * A message already cut into chunks and laid out as it will go on the wire (protocol.md §9.3).
  *
  * `encode` writes the message stream (u32 BE length prefix ‖ body) into one buffer with the
  * 2-byte header and 16-byte tag of each chunk reserved in front of its content, so the writer
  * encrypts every chunk in place and hands the whole buffer to the socket in one write: no copy
- * between encoding and sending (DESIGN §3). Like OCaml's `write_encoded_now`, writing encrypts
+ * between encoding and sending (architecture.md §3). Like OCaml's `write_encoded_now`, writing encrypts
  * in place, so an encoded message can be written once; broadcast with `copyEncodedMessage`.
  */
 import { EncodedMessageConsumedError } from '../errors.ts';
 import { CHUNK_OVERHEAD, TAG_LENGTH } from './chunk-layout.ts';
 
-/** Bytes of the Tezos `dynamic_size` length prefix in front of every message (SPEC §9.1). */
+/** Bytes of the Tezos `dynamic_size` length prefix in front of every message (protocol.md §9.1). */
 export const MESSAGE_PREFIX_LENGTH = 4;
 
 /** Layouts up to this size come from Node's shared buffer pool. */
@@ -19,7 +19,7 @@ const POOLED_LAYOUT_MAX = 4096;
 export class EncodedMessage {
   /** Wire layout: for each chunk `[header 2][tag 16][content]`; content is plaintext until written. */
   readonly buffer: Buffer;
-  /** Largest chunk content this message was cut for (SPEC §6.4). */
+  /** Largest chunk content this message was cut for (protocol.md §6.4). */
   readonly chunkContentSize: number;
   /** Bytes of the message stream: prefix + body. */
   readonly streamLength: number;
@@ -31,7 +31,7 @@ export class EncodedMessage {
     this.streamLength = streamLength;
   }
 
-  /** Number of chunks: an empty stream still takes one tag-only chunk (SPEC §9.3 `cut`). */
+  /** Number of chunks: an empty stream still takes one tag-only chunk (protocol.md §9.3 `cut`). */
   get chunkCount(): number {
     return chunkCountFor(this.streamLength, this.chunkContentSize);
   }
@@ -64,7 +64,7 @@ export function encodeStream(stream: Uint8Array, chunkContentSize: number): Enco
   return new EncodedMessage(out, chunkContentSize, stream.length);
 }
 
-/** Lays out `u32 BE length ‖ body`: one message of the Tezos framing (SPEC §9.1). */
+/** Lays out `u32 BE length ‖ body`: one message of the Tezos framing (protocol.md §9.1). */
 export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number): EncodedMessage {
   const streamLength = MESSAGE_PREFIX_LENGTH + body.length;
   const out = allocateLayout(streamLength, chunkContentSize);
@@ -96,7 +96,7 @@ export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number):
   return new EncodedMessage(out, chunkContentSize, streamLength);
 }
 
-/** Deep copy, so one encoding can be written to several connections (SPEC §9.4). */
+/** Deep copy, so one encoding can be written to several connections (protocol.md §9.4). */
 export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
   if (message.consumed) throw new EncodedMessageConsumedError();
   return new EncodedMessage(Buffer.from(message.buffer), message.chunkContentSize, message.streamLength);
@@ -105,7 +105,7 @@ export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
 /**
  * Allocates the layout and writes every chunk's header (u16 BE tag + content length) up front, so
  * the layout describes itself: whoever seals it (this thread or a shard) walks the headers and
- * needs no chunk size (SPEC §6.1).
+ * needs no chunk size (protocol.md §6.1).
  */
 function allocateLayout(streamLength: number, chunkContentSize: number): Buffer {
   const chunks = chunkCountFor(streamLength, chunkContentSize);
@@ -122,6 +122,6 @@ function allocateLayout(streamLength: number, chunkContentSize: number): Buffer 
 function allocateBytes(size: number): Buffer {
   // Small layouts come from Node's pool (~35 ns against ~0.6 µs unpooled: seal of 100-byte
   // messages ran at 39% of raw secretbox because of it); they cross threads by copy through the
-  // rings. Large ones are unpooled, so they can be transferred as they are (DESIGN §3).
+  // rings. Large ones are unpooled, so they can be transferred as they are (architecture.md §3).
   return size <= POOLED_LAYOUT_MAX ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
 }

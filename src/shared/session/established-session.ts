@@ -1,7 +1,7 @@
 /**
  * An established session: the stream of encrypted chunks in both directions after two Acks
- * (SPEC §9), with bounded queues and backpressure. It carries framed message bodies; typing them
- * with a codec is the caller's business (DESIGN §6), so the same engine serves main and shards.
+ * (protocol.md §9), with bounded queues and backpressure. It carries framed message bodies; typing them
+ * with a codec is the caller's business (architecture.md §6), so the same engine serves main and shards.
  */
 import { ConnectionClosedError, EncodedMessageConsumedError, InvalidIncomingCiphertextSizeError, P2pError } from '../errors.ts';
 import { abortable, removeItem, type Settlers } from './abortable.ts';
@@ -13,7 +13,7 @@ import type { Stat } from './traffic-stats.ts';
 import type { SessionTransport } from './transport.ts';
 
 export interface SessionLimits {
-  /** Bytes of received messages held for the reader before reading the socket stops (SPEC §9.5). */
+  /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
   readonly incomingQueueSize: number;
   /** Bytes of messages queued for sending before `write` waits and `writeNow` refuses. */
   readonly outgoingQueueSize: number;
@@ -23,7 +23,7 @@ export interface SessionLimits {
   readonly detachSmallMessages?: boolean;
 }
 
-/** Per-element costs as OCaml counts them on 64-bit (SPEC §9.5), so bounds mean the same. */
+/** Per-element costs as OCaml counts them on 64-bit (protocol.md §9.5), so bounds mean the same. */
 const INCOMING_ENTRY_COST = 88 + 32;
 const OUTGOING_ENTRY_COST = 64 + 128 + 32;
 
@@ -126,7 +126,7 @@ export class EstablishedSession {
     return undefined;
   }
 
-  /** Drops queued messages (after a decoding error: OCaml's reader stops there, SPEC §9.2). */
+  /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
   discardIncoming(): void {
     this.incoming.length = 0;
     this.incomingHead = 0;
@@ -152,7 +152,7 @@ export class EstablishedSession {
         return;
       }
       if (this.incomingBytes >= this.limits.incomingQueueSize) {
-        // Full: stop reading the socket, so TCP pushes back on the peer (SPEC §9.5).
+        // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
         this.readPaused = true;
         this.transport.pause();
       }
@@ -213,7 +213,7 @@ export class EstablishedSession {
 
   private onTransportEnd(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
-    // with the reader, as OCaml's shared canceler does (SPEC §9.2, test close-on-write).
+    // with the reader, as OCaml's shared canceler does (protocol.md §9.2, test close-on-write).
     this.teardown(error);
   }
 
@@ -274,7 +274,7 @@ export class EstablishedSession {
     });
   }
 
-  /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (SPEC §9.5). */
+  /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (protocol.md §9.5). */
   private admits(cost: number): boolean {
     return this.outgoing.length === 0 || this.outgoingBytes + cost < this.limits.outgoingQueueSize;
   }
@@ -339,7 +339,7 @@ export class EstablishedSession {
   /**
    * Closes the session. With `wait`, messages already queued are sent first; without, they are
    * dropped (their `writeSync` callers get CONNECTION_CLOSED). Either way, bytes already handed to
-   * the socket are flushed before the FIN (SPEC §9.4 `close`).
+   * the socket are flushed before the FIN (protocol.md §9.4 `close`).
    */
   close(wait = false): Promise<void> {
     if (this.closing) return this.closing;

@@ -1,5 +1,5 @@
 /**
- * Session establishment, steps 1–2 of SPEC §11.1 (`authenticate`) and the Ack/Nack step of
+ * Session establishment, steps 1–2 of protocol.md §11.1 (`authenticate`) and the Ack/Nack step of
  * §11.3, over a SessionTransport. Thread-agnostic: the inline engine and the shards run it.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,13 +28,13 @@ import type { SessionTransport } from './transport.ts';
 
 export interface HandshakeParams<Meta> {
   readonly identity: Identity;
-  /** 32-byte big-endian target the peer's stamp must meet (`makePowTarget`, SPEC §2.2). */
+  /** 32-byte big-endian target the peer's stamp must meet (`makePowTarget`, protocol.md §2.2). */
   readonly proofOfWorkTarget: Buffer;
   /** True on the side that accepted the TCP connection (the responder). */
   readonly incoming: boolean;
   /** The peer's address. */
   readonly remoteHost: string;
-  /** Incoming: the peer's TCP source port. Outgoing: the port dialled (SPEC §11.1 step 3). */
+  /** Incoming: the peer's TCP source port. Outgoing: the port dialled (protocol.md §11.1 step 3). */
   readonly remotePort: number;
   /** Our listening port, announced in the connection message (0/undefined: none). */
   readonly advertisedPort?: number | undefined;
@@ -44,7 +44,7 @@ export interface HandshakeParams<Meta> {
   readonly messageNonce?: Buffer | undefined;
 }
 
-/** What `authenticate` learns about the peer (SPEC §11.1 step 9). */
+/** What `authenticate` learns about the peer (protocol.md §11.1 step 9). */
 export interface ConnectionInfo<Meta> {
   /** The peer's id as `id…` Base58Check text. */
   readonly peerId: string;
@@ -66,10 +66,10 @@ export interface HandshakeResult<Meta> {
   readonly opener: ChunkOpener;
 }
 
-/** Step 1–2 of the handshake. Errors are typed (SPEC §10.1); the caller closes the socket. */
+/** Step 1–2 of the handshake. Errors are typed (protocol.md §10.1); the caller closes the socket. */
 export async function runHandshake<Meta>(transport: SessionTransport, params: HandshakeParams<Meta>): Promise<HandshakeResult<Meta>> {
   const { identity, incoming } = params;
-  // Step 1: our connection message goes out at once, before we read anything (SPEC §0, §13.5.6).
+  // Step 1: our connection message goes out at once, before we read anything (protocol.md §0, §13.5.6).
   const sent = encodeConnectionMessage({
     port: params.advertisedPort === 0 ? undefined : params.advertisedPort,
     publicKey: identity.publicKey,
@@ -81,7 +81,7 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   // Local metadata is encoded before reading, so an encoding failure costs no round trip.
   const localMetadataBytes = encodeMetadata(params.metadata);
 
-  // Step 2: the peer's connection message, kept with its prefix for the nonces (SPEC §5.1).
+  // Step 2: the peer's connection message, kept with its prefix for the nonces (protocol.md §5.1).
   const prefix = await transport.readExact(HEADER_LENGTH);
   const body = await transport.readExact(prefix.readUInt16BE(0));
   const received = Buffer.concat([prefix, body]);
@@ -101,12 +101,12 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   const sealer = new ChunkSealer(key, nonces.local);
   const opener = new ChunkOpener(key, nonces.remote);
 
-  // Steps 6–7: metadata, exactly one chunk each way (SPEC §7.1).
+  // Steps 6–7: metadata, exactly one chunk each way (protocol.md §7.1).
   transport.write(sealer.seal(encodeStream(localMetadataBytes, MAX_CHUNK_CONTENT)));
   const remotePlain = await readChunk(transport, opener);
   const remoteMetadata = decodeWith(() => params.metadata.codec.decode(remotePlain));
 
-  // Step 8: Myself, only after the metadata deciphered (SPEC §7.3).
+  // Step 8: Myself, only after the metadata deciphered (protocol.md §7.3).
   if (peerIdBytes.equals(identity.peerIdBytes)) throw new MyselfError(idPoint.host, idPoint.port);
 
   return {
@@ -126,7 +126,7 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   };
 }
 
-/** Reads and deciphers exactly one chunk (SPEC §6.3). */
+/** Reads and deciphers exactly one chunk (protocol.md §6.3). */
 export async function readChunk(transport: SessionTransport, opener: ChunkOpener): Promise<Buffer> {
   const header = await transport.readExact(HEADER_LENGTH);
   const length = header.readUInt16BE(0);
@@ -134,12 +134,12 @@ export async function readChunk(transport: SessionTransport, opener: ChunkOpener
   return opener.open(await transport.readExact(length));
 }
 
-/** Sends our Ack or Nack as chunk #1 (SPEC §8). */
+/** Sends our Ack or Nack as chunk #1 (protocol.md §8). */
 export function sendAck(transport: SessionTransport, sealer: ChunkSealer, message: AckMessage): void {
   transport.write(sealer.seal(encodeStream(encodeAck(message), MAX_CHUNK_CONTENT)));
 }
 
-/** Reads the peer's chunk #1 and decodes it (exact length, SPEC §8.1). */
+/** Reads the peer's chunk #1 and decodes it (exact length, protocol.md §8.1). */
 export async function readAck(transport: SessionTransport, opener: ChunkOpener): Promise<AckMessage> {
   const plain = await readChunk(transport, opener);
   return decodeAck(plain);

@@ -1,6 +1,6 @@
 /**
  * Cuts the decrypted chunk stream into messages by the Tezos rule: `u32 BE length ‖ body`
- * (`dynamic_size`, SPEC §9.1–§9.2). Messages may span chunks, a chunk may end inside a
+ * (`dynamic_size`, protocol.md §9.1–§9.2). Messages may span chunks, a chunk may end inside a
  * message, and one chunk may hold several messages (OCaml never writes that, but receivers
  * must accept it).
  */
@@ -103,7 +103,7 @@ export class MessageFramer {
   }
 
   private startBody(length: number): void {
-    // Data_encoding reads the prefix as a non-negative int32 (SPEC §14.3); anything above our
+    // Data_encoding reads the prefix as a non-negative int32 (protocol.md §14.3); anything above our
     // bound is refused before a byte of the body is held.
     if (length > 0x7fffffff || length + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) {
       throw new DecodingError('SIZE_LIMIT_EXCEEDED', `message of ${length} bytes exceeds the limit of ${this.maxMessageSize}`);

@@ -1,5 +1,5 @@
 /**
- * Wire byte counters and their moving averages (`P2p_stat.t`, SPEC §12.1–§12.2).
+ * Wire byte counters and their moving averages (`P2p_stat.t`, protocol.md §12.1–§12.2).
  *
  * OCaml ticks every connection once a second. With thousands of connections a timer each is
  * waste, so the average is brought up to date lazily, when a snapshot is taken, with the same

@@ -179,7 +179,7 @@ export class SessionTransport {
 
 /**
  * The peer's address as point text uses it: canonical, and `1.2.3.4` rather than
- * `::ffff:1.2.3.4` on a dual-stack listener (SPEC §8.3).
+ * `::ffff:1.2.3.4` on a dual-stack listener (protocol.md §8.3).
  */
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';

@@ -1,7 +1,7 @@
 /**
  * The producer end of a ring, for a thread that must never block: records that do not fit wait
  * in an overflow queue (in order) until the consumer signals space, and one doorbell per event
- * loop turn wakes the consumer however many records were written (DESIGN §3: batch wake-ups).
+ * loop turn wakes the consumer however many records were written (architecture.md §3: batch wake-ups).
  */
 import { RingProducer } from '../ring/record-ring.ts';
 

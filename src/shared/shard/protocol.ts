@@ -1,5 +1,5 @@
 /**
- * What main and a shard say to each other (DESIGN §2–§4).
+ * What main and a shard say to each other (architecture.md §2–§4).
  *
  * Two planes. Data records go through the shard's two SharedArrayBuffer rings, in order with
  * each other: message bodies, outgoing chunk layouts, read credits, "written" reports, close and

@@ -1,5 +1,5 @@
 /**
- * Ack / Nack / Nack_v_0: the plaintext of encrypted chunk #1 in each direction (SPEC §8.1).
+ * Ack / Nack / Nack_v_0: the plaintext of encrypted chunk #1 in each direction (protocol.md §8.1).
  *
  * ```
  * 00                                         Ack
@@ -25,16 +25,16 @@ export type AckMessage =
 export const ACK_TAG = 0x00;
 export const NACK_TAG = 0x01;
 export const NACK_V0_TAG = 0xff;
-/** `list ~max_length:100` on the alternative points (SPEC §8.1). */
+/** `list ~max_length:100` on the alternative points (protocol.md §8.1). */
 export const NACK_MAX_POINTS = 100;
-/** `check_size 51` on each element, its 4-byte length included (SPEC §8.3). */
+/** `check_size 51` on each element, its 4-byte length included (protocol.md §8.3). */
 export const POINT_ELEMENT_MAX_SIZE = 51;
 /** So the text of one point is at most 47 bytes, enough for `[<39-char IPv6>]:65535`. */
 export const POINT_TEXT_MAX_LENGTH = POINT_ELEMENT_MAX_SIZE - 4;
 
 /**
  * `feature_available Nack_with_list`: a Nack may carry a motive and points only when the **peer**
- * announced `p2p_version > 0`; otherwise `nack` sends Nack_v_0 (SPEC §8.5).
+ * announced `p2p_version > 0`; otherwise `nack` sends Nack_v_0 (protocol.md §8.5).
  */
 export function peerSupportsNackWithList(peerP2pVersion: number): boolean {
   return peerP2pVersion > 0;
@@ -94,7 +94,7 @@ function readPoint(list: BinaryReader, index: number): Point {
 }
 
 /**
- * Exact-length decode of the chunk #1 plaintext (SPEC §8.1): UNEXPECTED_TAG for a tag other than
+ * Exact-length decode of the chunk #1 plaintext (protocol.md §8.1): UNEXPECTED_TAG for a tag other than
  * 00/01/ff, LIST_TOO_LONG for more than 100 points, SIZE_LIMIT_EXCEEDED for an element over 51
  * bytes, USER_FUNCTION for a text that is not a point, NOT_ENOUGH_DATA/EXTRA_BYTES when the list
  * byte length does not match its elements or the plaintext its content.

@@ -1,5 +1,5 @@
 /**
- * A cursor over a Buffer for exact, Data_encoding-style decoding (SPEC §A).
+ * A cursor over a Buffer for exact, Data_encoding-style decoding (protocol.md §A).
  *
  * Every read first checks that the bytes are there and throws
  * `DecodingError('NOT_ENOUGH_DATA')` otherwise, the way Data_encoding's `read_atom` checks
@@ -13,7 +13,7 @@
  */
 import { DecodingError } from '../errors.ts';
 
-/** Largest length a `uint30` length prefix may carry here: the reader rejects the top bit (SPEC §14.3). */
+/** Largest length a `uint30` length prefix may carry here: the reader rejects the top bit (protocol.md §14.3). */
 export const UINT30_READ_MAX = 0x7fff_ffff;
 
 export class BinaryReader {
@@ -55,7 +55,7 @@ export class BinaryReader {
     return this.#buf[this.#take(1, what)]!;
   }
 
-  /** Data_encoding `bool`: any non-zero byte is true (SPEC §A). */
+  /** Data_encoding `bool`: any non-zero byte is true (protocol.md §A). */
   bool(what = 'bool'): boolean {
     return this.u8(what) !== 0;
   }
@@ -74,7 +74,7 @@ export class BinaryReader {
   /**
    * A 4-byte BE length (Data_encoding `Uint30`). The reader decodes it as a signed int32 and
    * rejects negatives with `Invalid_int`, so values up to 2^31-1 pass here and then fail as
-   * NOT_ENOUGH_DATA when the bytes are not there (SPEC §A, §14.3).
+   * NOT_ENOUGH_DATA when the bytes are not there (protocol.md §A, §14.3).
    */
   uint30(what = 'uint30'): number {
     const at = this.#take(4, what);
@@ -101,7 +101,7 @@ export class BinaryReader {
 
   /**
    * `bytes`/`string`: a `uint30` length then that many bytes, returned as a view.
-   * The length is checked against the remaining bytes before anything else (SPEC §A).
+   * The length is checked against the remaining bytes before anything else (protocol.md §A).
    */
   lengthPrefixed(what = 'bytes'): Buffer {
     const n = this.uint30(`${what} length`);
@@ -119,7 +119,7 @@ export class BinaryReader {
     return new BinaryReader(this.#buf, at, at + n);
   }
 
-  /** Exact-length decoding: fails with EXTRA_BYTES if anything is left (SPEC §A). */
+  /** Exact-length decoding: fails with EXTRA_BYTES if anything is left (protocol.md §A). */
   expectEnd(what = 'value'): void {
     const left = this.#end - this.#pos;
     if (left !== 0) {

@@ -1,11 +1,11 @@
 /**
- * The connection message: the first, plaintext message each side sends (SPEC §1.1).
+ * The connection message: the first, plaintext message each side sends (protocol.md §1.1).
  *
  * ```
  * u16 L ‖ u16 port ‖ pubkey[32] ‖ pow_stamp[24] ‖ message_nonce[24] ‖ Network_version
  * ```
  * `L` counts everything after itself, so `L = 90 + N` for a chain name of N bytes. Both sides
- * keep the exact wire bytes, prefix included, for nonce derivation (SPEC §5), which is why the
+ * keep the exact wire bytes, prefix included, for nonce derivation (protocol.md §5), which is why the
  * encoder returns the prefixed bytes.
  */
 import { EncodingError } from '../errors.ts';
@@ -18,19 +18,19 @@ export const PROOF_OF_WORK_STAMP_SIZE = 24;
 export const MESSAGE_NONCE_SIZE = 24;
 /** Size of the u16 BE length prefix. */
 export const CONNECTION_MESSAGE_PREFIX_SIZE = 2;
-/** Body size with an empty chain name: 2 + 32 + 24 + 24 + 4 + 2 + 2 (SPEC §1.1). */
+/** Body size with an empty chain name: 2 + 32 + 24 + 24 + 4 + 2 + 2 (protocol.md §1.1). */
 export const CONNECTION_MESSAGE_MIN_BODY = 90;
-/** The writer refuses bodies of 65536 bytes or more (SPEC §1.1). */
+/** The writer refuses bodies of 65536 bytes or more (protocol.md §1.1). */
 export const CONNECTION_MESSAGE_MAX_BODY = 0xffff;
 
 export interface ConnectionMessage {
-  /** Advertised listening port; `undefined` is sent as 0, and 0 reads back as `undefined` (SPEC §1.1). */
+  /** Advertised listening port; `undefined` is sent as 0, and 0 reads back as `undefined` (protocol.md §1.1). */
   port: number | undefined;
-  /** X25519 public key, 32 bytes; not validated on decode (SPEC §1.1). */
+  /** X25519 public key, 32 bytes; not validated on decode (protocol.md §1.1). */
   publicKey: Buffer;
-  /** 24 bytes from the identity (SPEC §2). */
+  /** 24 bytes from the identity (protocol.md §2). */
   proofOfWorkStamp: Buffer;
-  /** 24 fresh random bytes per connection (SPEC §1.1). */
+  /** 24 fresh random bytes per connection (protocol.md §1.1). */
   messageNonce: Buffer;
   version: NetworkVersion;
 }
@@ -44,7 +44,7 @@ function checkLength(value: Buffer, size: number, what: string): void {
 /**
  * The full wire bytes, length prefix included. EncodingError on a field of the wrong size, a
  * port outside 0..65535, or a body of 65536 bytes or more (OCaml
- * `Unexpected_size_of_decoded_buffer`, SPEC §1.1).
+ * `Unexpected_size_of_decoded_buffer`, protocol.md §1.1).
  */
 export function encodeConnectionMessage(message: ConnectionMessage): Buffer {
   const port = message.port ?? 0;
@@ -70,7 +70,7 @@ export function encodeConnectionMessage(message: ConnectionMessage): Buffer {
 
 /**
  * Decodes a body (the `L` bytes after the prefix) with exact length: NOT_ENOUGH_DATA when it is
- * short, EXTRA_BYTES when anything trails, so no extension field can be appended (SPEC §1.1).
+ * short, EXTRA_BYTES when anything trails, so no extension field can be appended (protocol.md §1.1).
  * The fixed-size fields are copied: the input is typically a socket read buffer that is reused.
  */
 export function decodeConnectionMessageBody(body: Buffer): ConnectionMessage {
@@ -84,7 +84,7 @@ export function decodeConnectionMessageBody(body: Buffer): ConnectionMessage {
   return { port: port === 0 ? undefined : port, publicKey, proofOfWorkStamp, messageNonce, version };
 }
 
-/** `L` from the 2-byte prefix: how many body bytes to read next (SPEC §1.1). */
+/** `L` from the 2-byte prefix: how many body bytes to read next (protocol.md §1.1). */
 export function connectionMessageBodyLength(prefix: Buffer): number {
   return new BinaryReader(prefix, 0, Math.min(prefix.length, CONNECTION_MESSAGE_PREFIX_SIZE)).u16('connection message length');
 }

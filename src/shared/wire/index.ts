@@ -1,5 +1,5 @@
 /**
- * Plaintext wire formats of the handshake (SPEC §A, §1, §7, §8) and version selection (§11.2).
+ * Plaintext wire formats of the handshake (protocol.md §A, §1, §7, §8) and version selection (§11.2).
  */
 export { BinaryReader, UINT30_READ_MAX } from './binary-reader.ts';
 

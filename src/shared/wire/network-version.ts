@@ -1,9 +1,9 @@
 /**
- * `Network_version`: what each side announces in its connection message (SPEC §1.1, §1.4), and
- * the version selection the caller runs before accepting a peer (SPEC §11.2).
+ * `Network_version`: what each side announces in its connection message (protocol.md §1.1, §1.4), and
+ * the version selection the caller runs before accepting a peer (protocol.md §11.2).
  *
- * Chain names are compared **byte for byte** (SPEC §13.5 item 10) and carry no UTF-8 check
- * (SPEC §A `string`). We keep them as JavaScript strings decoded with `latin1`: each byte maps to
+ * Chain names are compared **byte for byte** (protocol.md §13.5 item 10) and carry no UTF-8 check
+ * (protocol.md §A `string`). We keep them as JavaScript strings decoded with `latin1`: each byte maps to
  * the code point of the same value, so any byte sequence round-trips exactly and `===` is byte
  * equality. The encoder refuses code points above U+00FF instead of mangling them. A name that is
  * UTF-8 text beyond ASCII must be given in that latin1 form (`chainNameFromBytes`).
@@ -21,7 +21,7 @@ export interface NetworkVersion {
   p2pVersion: number;
 }
 
-/** What we support locally: one chain and every ddb/p2p version we can speak (SPEC §11.2). */
+/** What we support locally: one chain and every ddb/p2p version we can speak (protocol.md §11.2). */
 export interface LocalVersions {
   chainName: string;
   distributedDbVersions: readonly number[];
@@ -32,7 +32,7 @@ export type VersionSelection =
   | { ok: true; version: NetworkVersion }
   | { ok: false; motive: typeof MOTIVE.UNKNOWN_CHAIN_NAME | typeof MOTIVE.DEPRECATED_DISTRIBUTED_DB_VERSION | typeof MOTIVE.DEPRECATED_P2P_VERSION };
 
-// Chain names and versions of the Mavryk node (SPEC §1.4).
+// Chain names and versions of the Mavryk node (protocol.md §1.4).
 export const MAVRYK_MAINNET = 'MAVRYK_MAINNET';
 export const SANDBOXED_MAVRYK_MAINNET = 'SANDBOXED_MAVRYK_MAINNET';
 export const MAVRYK_BASENET = 'MAVRYK_BASENET_2025-08-14T11:46:32Z';
@@ -41,14 +41,14 @@ export const MAVRYK = 'MAVRYK';
 /** Sandboxed chain name of both Basenet and the local sandbox alias, and of the test utilities. */
 export const SANDBOXED_MAVRYK = 'SANDBOXED_MAVRYK';
 
-/** `distributed_db_versions` of the node: it announces 2 (SPEC §1.4). */
+/** `distributed_db_versions` of the node: it announces 2 (protocol.md §1.4). */
 export const NODE_DISTRIBUTED_DB_VERSIONS: readonly number[] = Object.freeze([0, 1, 2]);
-/** `P2p_version.supported`: the node announces 1 (SPEC §1.4). */
+/** `P2p_version.supported`: the node announces 1 (protocol.md §1.4). */
 export const NODE_P2P_VERSIONS: readonly number[] = Object.freeze([0, 1]);
-/** Default P2P TCP port of the node (SPEC §1.4). */
+/** Default P2P TCP port of the node (protocol.md §1.4). */
 export const DEFAULT_P2P_PORT = 9732;
 
-/** The version of the OCaml test utilities (`p2p_test_utils.ml`): SANDBOXED_MAVRYK/1/0 (SPEC §1.4, §13). */
+/** The version of the OCaml test utilities (`p2p_test_utils.ml`): SANDBOXED_MAVRYK/1/0 (protocol.md §1.4, §13). */
 export const TEST_UTILS_NETWORK_VERSION: Readonly<NetworkVersion> = Object.freeze({
   chainName: SANDBOXED_MAVRYK,
   distributedDbVersion: 1,
@@ -84,7 +84,7 @@ function checkUint16(value: number, what: string): void {
   }
 }
 
-/** Encoded size of a version: `4 + N + 2 + 2` (SPEC §1.1). Validates the chain name. */
+/** Encoded size of a version: `4 + N + 2 + 2` (protocol.md §1.1). Validates the chain name. */
 export function networkVersionSize(version: NetworkVersion): number {
   return 8 + chainNameToBytes(version.chainName).length;
 }
@@ -103,7 +103,7 @@ export function writeNetworkVersion(target: Buffer, offset: number, version: Net
   return target.writeUInt16BE(version.p2pVersion, at);
 }
 
-/** `{main, 1, 0}` gives `000000046d61696e00010000` (SPEC §1.2). */
+/** `{main, 1, 0}` gives `000000046d61696e00010000` (protocol.md §1.2). */
 export function encodeNetworkVersion(version: NetworkVersion): Buffer {
   const out = Buffer.allocUnsafe(networkVersionSize(version));
   writeNetworkVersion(out, 0, version);
@@ -144,7 +144,7 @@ export function announcedVersion(local: LocalVersions): NetworkVersion {
 }
 
 /**
- * SPEC §11.2 `may_select_version`: our best version if the peer's is at least as high (a peer
+ * protocol.md §11.2 `may_select_version`: our best version if the peer's is at least as high (a peer
  * announcing a newer version is never blocked), else the peer's if we support it, else none.
  */
 function mayPick(accepted: readonly number[], remote: number, what: string): number | undefined {
@@ -155,7 +155,7 @@ function mayPick(accepted: readonly number[], remote: number, what: string): num
 }
 
 /**
- * `Network_version.select` as the caller runs it (SPEC §11.2): chain name first
+ * `Network_version.select` as the caller runs it (protocol.md §11.2): chain name first
  * (`Unknown_chain_name`), then both components; if both fail, the ddb motive is the one reported.
  */
 export function selectVersion(local: LocalVersions, remote: NetworkVersion): VersionSelection {

@@ -1,11 +1,11 @@
 /**
  * Network points (`P2p_point.Id`): a literal IP address and a port, in the text form Nack lists
- * carry (SPEC §8.3).
+ * carry (protocol.md §8.3).
  *
  * OCaml keeps every address as 16 IPv6 bytes (IPv4 peers are IPv4-mapped on the dual-stack
  * sockets), so two texts name the same point when their bytes agree: `1.2.3.4` and
  * `::ffff:1.2.3.4` are one point, and peers compare points after parsing, never as text
- * (SPEC §14 item 2). Here a point keeps its host as text; every host this module returns is in
+ * (protocol.md §14 item 2). Here a point keeps its host as text; every host this module returns is in
  * canonical form (dotted quad for IPv4 and IPv4-mapped, RFC 5952 for other IPv6).
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -19,7 +19,7 @@ export interface Point {
   port: number;
 }
 
-/** A point with the optional `#id…` suffix of the reader (SPEC §8.3, §11.2 step 3). */
+/** A point with the optional `#id…` suffix of the reader (protocol.md §8.3, §11.2 step 3). */
 export interface PointWithPeerId {
   point: Point;
   /** The `id…` text of the suffix, already checked to be a valid peer id. */
@@ -34,7 +34,7 @@ function addressGroups(host: string): number[] | undefined {
     return [0, 0, 0, 0, 0, 0xffff, (a << 8) | b, (c << 8) | d];
   }
   // A zone id (`fe80::1%eth0`) passes isIPv6 but cannot travel in a Nack: OCaml's point lexer
-  // has no `%` in its IPv6 character class (SPEC §8.3).
+  // has no `%` in its IPv6 character class (protocol.md §8.3).
   if (!isIPv6(host) || host.includes('%')) return undefined;
   return ipv6Groups(host);
 }
@@ -77,7 +77,7 @@ function isMapped(g: readonly number[]): boolean {
 
 /**
  * RFC 5952 text: lowercase hex without leading zeros, the longest run of two or more zero groups
- * written `::`, the first such run on ties (SPEC §8.3; ocaml-ipaddr `V6.to_string`).
+ * written `::`, the first such run on ties (protocol.md §8.3; ocaml-ipaddr `V6.to_string`).
  */
 function formatIpv6(g: readonly number[]): string {
   let runStart = -1;
@@ -128,7 +128,7 @@ function isPort(port: number): boolean {
 }
 
 /**
- * `P2p_point.Id.to_string` (SPEC §8.3): `a.b.c.d:port` for IPv4 and IPv4-mapped addresses,
+ * `P2p_point.Id.to_string` (protocol.md §8.3): `a.b.c.d:port` for IPv4 and IPv4-mapped addresses,
  * `[<rfc5952>]:port` otherwise. EncodingError if the host is not a literal IP or the port is
  * outside 0..65535, because this is the writer of the Nack list elements.
  */
@@ -155,7 +155,7 @@ function fail(text: string, why: string, cause?: unknown): never {
 }
 
 /**
- * `P2p_point.Id.of_string_exn` without a default port (SPEC §8.3), keeping the peer id suffix.
+ * `P2p_point.Id.of_string_exn` without a default port (protocol.md §8.3), keeping the peer id suffix.
  * Every failure is DecodingError USER_FUNCTION, as the OCaml exception inside `conv` surfaces as
  * `Exception_raised_in_user_function`.
  */
@@ -182,7 +182,7 @@ export function parsePointWithPeerId(text: string): PointWithPeerId {
   return { point: { host, port }, peerId: rawPeerId };
 }
 
-/** Parses `addr:port[#peer_id]` (SPEC §8.3); the host comes back canonical. Throws DecodingError. */
+/** Parses `addr:port[#peer_id]` (protocol.md §8.3); the host comes back canonical. Throws DecodingError. */
 export function parsePoint(text: string): Point {
   return parsePointWithPeerId(text).point;
 }

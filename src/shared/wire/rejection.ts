@@ -1,5 +1,5 @@
 /**
- * `P2p_rejection` motives carried by a Nack (SPEC §8.2): a signed 16-bit code. Codes 0..5 have
+ * `P2p_rejection` motives carried by a Nack (protocol.md §8.2): a signed 16-bit code. Codes 0..5 have
  * names; any other code (negative ones included) is `Unknown_motive code` and must round-trip
  * unchanged, so motives are plain numbers here rather than a closed union.
  */
@@ -16,7 +16,7 @@ export const MOTIVE = {
 /** One of the six named codes. */
 export type KnownMotive = (typeof MOTIVE)[keyof typeof MOTIVE];
 
-/** Any motive code: an int16 (SPEC §8.2). */
+/** Any motive code: an int16 (protocol.md §8.2). */
 export type Motive = number;
 
 export const MOTIVE_MIN = -0x8000;
@@ -42,7 +42,7 @@ export function isMotive(code: number): boolean {
   return Number.isInteger(code) && code >= MOTIVE_MIN && code <= MOTIVE_MAX;
 }
 
-/** The OCaml name of a code, or `Unknown_motive(<code>)` for the others (SPEC §8.2). */
+/** The OCaml name of a code, or `Unknown_motive(<code>)` for the others (protocol.md §8.2). */
 export function motiveName(code: Motive): string {
   return (Number.isInteger(code) ? OCAML_NAMES[code] : undefined) ?? `Unknown_motive(${code})`;
 }
