@@ -8,6 +8,9 @@
  * await conn.write(Buffer.from('hello'));
  * ```
  */
+// First: an unsupported Node fails here, before anything else loads (node-version.ts).
+import './require-node-version.ts';
+
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolOptions, type PoolStats } from './pool.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
