@@ -66,7 +66,7 @@ import { Pool, connect, generateIdentity, emptyMetadataConfig, SANDBOXED_MAVRYK 
 const server = await generateIdentity({ difficulty: 0 });
 const client = await generateIdentity({ difficulty: 0 });
 const pool = new Pool({ identity: server.identity, chainName: SANDBOXED_MAVRYK, metadata: emptyMetadataConfig, workers: 1, proofOfWorkDifficulty: 0 });
-pool.on('connection', async (conn) => { const { message } = await conn.read(); await conn.write(message); });
+pool.on('connection', async (conn) => { for await (const { message } of conn) await conn.write(message); });
 const { port } = await pool.listen({ host: '127.0.0.1', port: 0 });
 const peer = await connect('127.0.0.1', port, {
   identity: client.identity, proofOfWorkDifficulty: 0, metadata: emptyMetadataConfig, timeout: 10000,
@@ -87,14 +87,17 @@ const { identity } = await generateIdentity({ difficulty: 0 });
 const options: PoolOptions<Uint8Array, unknown> = { identity, chainName: 'X', metadata: emptyMetadataConfig, workers: 0 };
 const pool = new Pool(options);
 pool.on('connection', async (conn: Connection<Uint8Array, unknown>) => {
-  const { message, size } = await conn.read();
-  const n: number = size + message.length;
-  if (!conn.writeNow(message)) await conn.write(message);
-  void n;
+  for await (const { message, size } of conn) {
+    const n: number = size + message.length;
+    if (!conn.writeNow(message)) await conn.writable();
+    void n;
+  }
 });
 try {
   const peer = await connect('127.0.0.1', 1, { identity, metadata: emptyMetadataConfig, announcedVersion: { chainName: 'X', distributedDbVersion: 2, p2pVersion: 1 } });
-  const version: number = peer.info.announcedVersion.p2pVersion;
+  const conn = await peer.accept();
+  const version: number = conn.info.negotiatedVersion.p2pVersion;
+  await conn.close({ wait: true, signal: AbortSignal.timeout(1000) });
   void version;
 } catch (error) {
   if (error instanceof P2pError && error.code === 'TIMEOUT') console.log(error.message);

@@ -13,6 +13,7 @@ import { AuthenticatedConnection } from './authenticated-connection.ts';
 import { inlineHandshakeBackend } from './inline-backend.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { validateAuthenticateOptions } from './validate-options.ts';
 
 export interface AuthenticateOptions<Meta> {
   readonly identity: Identity;
@@ -43,6 +44,12 @@ export interface AuthenticateOptions<Meta> {
  * a socket nobody can use any more is closed here so it cannot leak.)
  */
 export async function authenticate<Meta>(socket: Socket, options: AuthenticateOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  try {
+    validateAuthenticateOptions(options);
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
   const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
@@ -59,7 +66,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
       messageNonce: options.messageNonce,
     });
     const result = await withDeadline(handshake, options, (error: P2pError) => void transport.close(error));
-    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion));
+    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion), options.announcedVersion);
   } catch (error) {
     // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
     // scheduler drains its queue before closing the fd (protocol.md §12.1).

@@ -6,6 +6,7 @@ import { ConnectionClosedError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate, type AuthenticateOptions } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { validateConnectArguments } from './validate-options.ts';
 
 export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
 
@@ -15,6 +16,7 @@ export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 
  * and the handshake.
  */
 export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  validateConnectArguments(host, port, options);
   const started = Date.now();
   const socket = netConnect({ host, port });
   await withDeadline(connected(socket, host, port), options, () => socket.destroy());

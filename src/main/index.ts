@@ -12,11 +12,11 @@
 import './require-node-version.ts';
 
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
-export { Pool, type PoolOptions, type PoolStats } from './pool.ts';
+export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
-export { Connection, type CloseOptions, type Received, type EncodedMessage, type Stat } from './connection.ts';
+export { Connection, type AcceptedInfo, type CloseOptions, type ConnectionEvents, type Received, type EncodedMessage, type Stat } from './connection.ts';
 export { bytesCodec, msgpackCodec, type MessageCodec } from './codecs.ts';
 export {
   DEFAULT_INCOMING_QUEUE_SIZE,

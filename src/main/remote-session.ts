@@ -60,6 +60,9 @@ export class RemoteSession implements SessionBackend {
   private sentMessages = 0;
   private writtenMessages = 0;
   private readonly blocked: BlockedWriter[] = [];
+  /** `whenWritable` callers: settled when the in-flight bytes fall below the bound, or at the end. */
+  private readonly roomWaiters: Settlers<void>[] = [];
+  private forcedClose = false;
   private outgoingClosed = false;
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
@@ -208,6 +211,19 @@ export class RemoteSession implements SessionBackend {
     });
   }
 
+  whenWritable(signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    if (this.hasRoom()) return Promise.resolve();
+    return abortable<void>(signal, (waiter) => {
+      this.roomWaiters.push(waiter);
+      return () => removeItem(this.roomWaiters, waiter);
+    });
+  }
+
+  private hasRoom(): boolean {
+    return this.blocked.length === 0 && this.inFlight <= this.limits.outgoingQueueSize / 2;
+  }
+
   /** Admit if it fits or nothing is in flight (one big message always goes, as inline). */
   private admits(cost: number): boolean {
     return this.inFlight === 0 || this.inFlight + cost < this.limits.outgoingQueueSize;
@@ -227,6 +243,7 @@ export class RemoteSession implements SessionBackend {
       if (writer.sync) this.syncWaiters.push({ index: this.sentMessages, settlers: writer.settlers });
       else writer.settlers.resolve();
     }
+    if (this.roomWaiters.length > 0 && this.hasRoom()) for (const waiter of this.roomWaiters.splice(0)) waiter.resolve();
   }
 
   private failWriters(): void {
@@ -234,12 +251,21 @@ export class RemoteSession implements SessionBackend {
     const error = new ConnectionClosedError();
     for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
     for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
+    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error);
   }
 
   // ------------------------------------------------------------ state
 
   close(wait = false): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.closing) {
+      // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
+      if (!wait && !this.gone && !this.forcedClose) {
+        this.forcedClose = true;
+        this.failWriters();
+        this.link.sendClose(this.id, false);
+      }
+      return this.closing;
+    }
     this.closing = (async () => {
       if (this.gone) return;
       if (wait && this.blocked.length > 0) {
