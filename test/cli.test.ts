@@ -81,9 +81,9 @@ function tempPath(name: string): string {
 }
 
 /** Starts `listen` with a ready file and resolves once it is listening. */
-async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run> }> {
+async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run>; child: ChildProcess }> {
   const readyFile = tempPath('ready');
-  const { done } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
+  const { done, child } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
   let exited: Run | undefined;
   void done.then((result) => (exited = result));
   const deadline = Date.now() + 10_000;
@@ -92,7 +92,7 @@ async function listen(...args: string[]): Promise<{ port: number; done: Promise<
     const text = await readFile(readyFile, 'utf8').catch(() => undefined);
     if (text !== undefined) {
       assert.match(text, /^[0-9]+$/, 'the ready file holds just the port number');
-      return { port: Number(text), done };
+      return { port: Number(text), done, child };
     }
     await sleep(20);
   }
@@ -329,4 +329,14 @@ test('bad usage exits 2: chunk size, unknown flag, bad values; --help prints the
   const listenHelp = await run('listen', '--help');
   assert.equal(listenHelp.code, 0);
   assert.ok(listenHelp.stdout.includes('                   [--nack MOTIVE] [--nack-points a:p,...]'));
+});
+
+test('listen stopped by SIGTERM before serving its --connections reports ok: false (INTERRUPTED), exit 1', async () => {
+  const { child, done } = await listen('--connections', '1', '--json');
+  child.kill('SIGTERM');
+  const result = await done;
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.summary.ok, false);
+  assert.equal(result.summary.error.code, 'INTERRUPTED');
+  assert.match(result.summary.error.message, /stopped by SIGTERM after 0 of 1 connections/);
 });

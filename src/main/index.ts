@@ -1,12 +1,6 @@
 /**
  * p2p-socket: typed, authenticated, encrypted peer connections, wire-compatible with the
- * Tezos-family `P2p_socket` layer.
- *
- * ```ts
- * const peer = await connect('127.0.0.1', 9732, { identity, announcedVersion, metadata });
- * const conn = await peer.accept({ codec: bytesCodec });
- * await conn.write(Buffer.from('hello'));
- * ```
+ * Tezos-family `P2p_socket` layer. Usage: README.md and the runnable files in examples/.
  */
 // First: an unsupported Node fails here, before anything else loads (node-version.ts).
 import './require-node-version.ts';
