@@ -6,6 +6,7 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
+import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -53,10 +54,14 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
   const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
+  const progress = new HandshakeProgress(transport);
+  const difficulty = options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY;
   try {
     const handshake = runHandshake(transport, {
       identity: options.identity,
-      proofOfWorkTarget: makePowTarget(options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY),
+      proofOfWorkTarget: makePowTarget(difficulty),
+      proofOfWorkDifficulty: difficulty,
+      progress,
       incoming: options.incoming,
       remoteHost,
       remotePort,
@@ -65,7 +70,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
       metadata: options.metadata,
       messageNonce: options.messageNonce,
     });
-    const result = await withDeadline(handshake, options, (error: P2pError) => void transport.close(error));
+    const result = await withDeadline(handshake, { ...options, waitingFor: () => progress.waitingFor() }, (error: P2pError) => void transport.close(error));
     return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion), options.announcedVersion);
   } catch (error) {
     // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's

@@ -11,6 +11,7 @@ import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 import { validateAcceptOptions } from './validate-options.ts';
@@ -66,7 +67,7 @@ export class AuthenticatedConnection<Meta> {
         outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
         maxMessageSize,
       },
-      (operation) => withDeadline(operation, options, () => void this.backend.close()),
+      (operation) => withDeadline(operation, { ...options, waitingFor: () => WAITING_FOR_ACK }, () => void this.backend.close()),
     );
     const negotiatedVersion = options.negotiatedVersion ?? lowerVersion(this.localVersion, this.info.announcedVersion);
     return new Connection<Msg, Meta>({ ...this.info, negotiatedVersion }, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);

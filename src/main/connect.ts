@@ -19,7 +19,7 @@ export async function connect<Meta>(host: string, port: number, options: Connect
   validateConnectArguments(host, port, options);
   const started = Date.now();
   const socket = netConnect({ host, port });
-  await withDeadline(connected(socket, host, port), options, () => socket.destroy());
+  await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => `no answer from ${host}:${port} to the TCP connection` }, () => socket.destroy());
   const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
   return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port });
 }

@@ -16,7 +16,7 @@ import { authenticate } from '../authenticate.ts';
 import type { Connection } from '../connection.ts';
 import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
-import { errorJson, errorText, type Output } from './output.ts';
+import { counted, errorJson, errorText, type Output } from './output.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 export async function runListen(options: ListenOptions, output: Output): Promise<number> {
@@ -97,7 +97,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
 
   // A signal before the N connections asked for were served is a failure, not a clean end.
   const interrupted = signalled !== undefined && options.connections !== undefined && ended.length < options.connections;
-  const error = interrupted ? { code: 'INTERRUPTED', message: `stopped by ${signalled} after ${ended.length} of ${options.connections} connections` } : null;
+  const error = interrupted ? { code: 'INTERRUPTED', message: `stopped by ${signalled} after serving ${ended.length} of --connections ${options.connections}` } : null;
   const ok = !interrupted && ended.every(({ report }) => report.ok);
   const failed = ended.filter(({ report }) => !report.ok).length;
   output.summary(
@@ -110,7 +110,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
       connections: ended.map(({ index, report }) => ({ index, ...report.toJson() })),
       error,
     },
-    error ? `listen failed: ${error.message}` : `listen done: ${ended.length} connections, ${failed} failed`,
+    error ? `listen failed: ${error.message}` : `listen done: ${counted(ended.length, 'connection')}, ${failed} failed`,
   );
   return ok ? 0 : 1;
 }

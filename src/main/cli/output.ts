@@ -91,9 +91,15 @@ export function errorJson(error: unknown): JsonRecord {
 }
 
 /** `code: message`, for human output. */
+/** `1 connection`, `2 connections`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function errorText(error: unknown): string {
   const { code, message } = errorJson(error);
-  return `${String(code)}: ${String(message)}`;
+  // Node's system errors already start with their code ("ENOENT: no such file …").
+  return String(message).startsWith(`${String(code)}:`) ? String(message) : `${String(code)}: ${String(message)}`;
 }
 
 /** Deep copy with camelCase keys turned to snake_case and `undefined` to `null`. */

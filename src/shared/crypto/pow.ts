@@ -104,6 +104,16 @@ export function checkProofOfWork(publicKey: Buffer, stamp: Buffer, target: Buffe
   return digestMeetsTarget(scratchDigest, target);
 }
 
+/**
+ * The greatest whole difficulty `stamp` meets for `publicKey` (targets shrink as the difficulty
+ * grows, protocol.md §2.2): what a peer offered, for messages and `identity show`.
+ */
+export function stampDifficulty(publicKey: Buffer, stamp: Buffer): number {
+  let met = 0;
+  while (met < 256 && checkProofOfWork(publicKey, stamp, makePowTarget(met + 1))) met++;
+  return met;
+}
+
 /** The 32-byte BLAKE2b-256 digest the check reads (protocol.md §2.1); for tests and diagnostics. */
 export function proofOfWorkHash(publicKey: Buffer, stamp: Buffer): Buffer {
   const out = Buffer.alloc(DIGEST_LENGTH);
