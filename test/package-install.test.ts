@@ -204,7 +204,7 @@ test('a folder install builds dist/ (prepare) and imports', async () => {
   await checkImportsAndRunsBin(consumer);
 });
 
-test('a git install builds dist/ (prepare) and imports', async () => {
+test('a git install builds dist/ (prepare) and imports; npm ci accepts the lockfile', async () => {
   // A repository holding the working tree as it is (committed or not), installed by git URL.
   const repo = join(dir, 'git-repo');
   const listed = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO);
@@ -217,6 +217,8 @@ test('a git install builds dist/ (prepare) and imports', async () => {
     const git = await exec('git', args, repo);
     assert.equal(git.code, 0, git.stderr);
   }
+  // The lockfile agrees with package.json: what `npm ci` checks first (it refuses otherwise).
+  await npm(['ci', '--dry-run', '--ignore-scripts', ...INSTALL_FLAGS], repo);
   const consumer = await consumerWith(`git+${pathToFileURL(repo).href}`);
   await checkImportsAndRunsBin(consumer);
 });

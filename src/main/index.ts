@@ -39,30 +39,27 @@ export { checkProofOfWork, makePowTarget } from '../shared/crypto/pow.ts';
 export { peerIdOf } from '../shared/crypto/peer-id.ts';
 export {
   announcedVersion,
-  emptyMetadataCodec,
-  emptyMetadataConfig,
-  formatPoint,
   MAVRYK,
   MAVRYK_BASENET,
   MAVRYK_MAINNET,
-  MOTIVE,
-  motiveName,
   NODE_DISTRIBUTED_DB_VERSIONS,
   NODE_P2P_VERSIONS,
   nodeLocalVersions,
-  nodeMetadataCodec,
-  nodeMetadataConfig,
-  parseMotive,
-  parsePoint,
-  pointsEqual,
   SANDBOXED_MAVRYK,
   SANDBOXED_MAVRYK_MAINNET,
   selectVersion,
   type LocalVersions,
+  type NetworkVersion,
+  type VersionSelection,
+} from '../shared/wire/network-version.ts';
+export { MOTIVE, motiveName, parseMotive } from '../shared/wire/rejection.ts';
+export { formatPoint, parsePoint, pointsEqual, type Point } from '../shared/wire/point.ts';
+export {
+  emptyMetadataCodec,
+  emptyMetadataConfig,
+  nodeMetadataCodec,
+  nodeMetadataConfig,
   type MetadataCodec,
   type MetadataConfig,
-  type NetworkVersion,
   type NodeMetadata,
-  type Point,
-  type VersionSelection,
-} from '../shared/wire/index.ts';
+} from '../shared/wire/metadata.ts';

@@ -6,7 +6,7 @@
  * the entry point checks first (require-node-version.ts).
  */
 
-export const REQUIRED_NODE = '>= 24.20 (or >= 26.6)';
+const REQUIRED_NODE = '>= 24.20 (or >= 26.6)';
 
 /** Whether `version` ("24.21.0", "v20.1.0") can transfer sockets to worker threads. */
 export function supportsSocketTransfer(version: string): boolean {

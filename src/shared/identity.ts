@@ -15,7 +15,7 @@ import {
   InvalidIdentityError,
 } from './errors.ts';
 
-export const SECRET_KEY_LENGTH = 32;
+const SECRET_KEY_LENGTH = 32;
 /** A Base58Check peer id is always 30 characters (protocol.md §3). */
 const PEER_ID_TEXT_LENGTH = 30;
 

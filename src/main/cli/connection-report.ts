@@ -101,7 +101,7 @@ export class ConnectionReport {
   }
 }
 
-export function versionJson(version: NetworkVersion): JsonRecord {
+function versionJson(version: NetworkVersion): JsonRecord {
   return {
     chain_name: version.chainName,
     distributed_db_version: version.distributedDbVersion,
@@ -109,7 +109,7 @@ export function versionJson(version: NetworkVersion): JsonRecord {
   };
 }
 
-export function metadataJson(metadata: NodeMetadata): JsonRecord {
+function metadataJson(metadata: NodeMetadata): JsonRecord {
   return { disable_mempool: metadata.disableMempool, private_node: metadata.privateNode };
 }
 

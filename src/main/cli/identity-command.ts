@@ -66,7 +66,7 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
     output.summary('identity show', { ok: false, file, error: errorJson(error) }, `${file}: ${errorText(error)}`);
     return 1;
   }
-  const met = difficultyMet(identity);
+  const met = stampDifficulty(identity.publicKey, identity.proofOfWorkStamp);
   output.summary(
     'identity show',
     {
@@ -87,11 +87,6 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
     ].join('\n'),
   );
   return 0;
-}
-
-/** The greatest integer difficulty the identity's stamp meets. */
-export function difficultyMet(identity: Identity): number {
-  return stampDifficulty(identity.publicKey, identity.proofOfWorkStamp);
 }
 
 function count(n: number): string {

@@ -103,7 +103,7 @@ export function errorText(error: unknown): string {
 }
 
 /** Deep copy with camelCase keys turned to snake_case and `undefined` to `null`. */
-export function snakeCase(value: unknown): unknown {
+function snakeCase(value: unknown): unknown {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.map(snakeCase);
   if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return value;

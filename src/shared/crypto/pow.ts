@@ -12,11 +12,7 @@ import { incrementNonce } from './nonce.ts';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const POW_STAMP_LENGTH = 24;
-export const POW_TARGET_LENGTH = 32;
-/** Node default `p2p.expected_pow` (protocol.md §2.3). */
-export const DEFAULT_NODE_POW_DIFFICULTY = 26;
-/** `Crypto_box.default_pow_target` (protocol.md §2.3). */
-export const DEFAULT_LIBRARY_POW_DIFFICULTY = 24;
+const POW_TARGET_LENGTH = 32;
 
 const DIGEST_LENGTH = 32;
 const INPUT_LENGTH = PUBLIC_KEY_LENGTH + POW_STAMP_LENGTH;
