@@ -15,6 +15,7 @@ import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
+import { RoomWaiters } from '../shared/session/room-waiters.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { SessionBackend } from './session-backend.ts';
 
@@ -61,7 +62,7 @@ export class RemoteSession implements SessionBackend {
   private writtenMessages = 0;
   private readonly blocked: BlockedWriter[] = [];
   /** `whenWritable` callers: settled when the in-flight bytes fall below the bound, or at the end. */
-  private readonly roomWaiters: Settlers<void>[] = [];
+  private readonly room = new RoomWaiters();
   private forcedClose = false;
   private outgoingClosed = false;
   private readonly endedPromise: Promise<void>;
@@ -212,12 +213,7 @@ export class RemoteSession implements SessionBackend {
   }
 
   whenWritable(signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    if (this.hasRoom()) return Promise.resolve();
-    return abortable<void>(signal, (waiter) => {
-      this.roomWaiters.push(waiter);
-      return () => removeItem(this.roomWaiters, waiter);
-    });
+    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
   }
 
   private hasRoom(): boolean {
@@ -243,7 +239,7 @@ export class RemoteSession implements SessionBackend {
       if (writer.sync) this.syncWaiters.push({ index: this.sentMessages, settlers: writer.settlers });
       else writer.settlers.resolve();
     }
-    if (this.roomWaiters.length > 0 && this.hasRoom()) for (const waiter of this.roomWaiters.splice(0)) waiter.resolve();
+    if (this.room.waiting && this.hasRoom()) this.room.wake();
   }
 
   private failWriters(): void {
@@ -251,7 +247,7 @@ export class RemoteSession implements SessionBackend {
     const error = new ConnectionClosedError();
     for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
     for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
-    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error);
+    this.room.fail(error);
   }
 
   // ------------------------------------------------------------ state

@@ -10,6 +10,7 @@ import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { MessageFramer, type FramedMessage } from './message-framer.ts';
 import type { Stat } from './traffic-stats.ts';
+import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
 
 export interface SessionLimits {
@@ -66,7 +67,7 @@ export class EstablishedSession {
   private outgoingClosed = false;
   private drainWaiters: Array<() => void> = [];
   /** `whenWritable` callers: settled when the queue has room again, or it closes. */
-  private readonly roomWaiters: Settlers<void>[] = [];
+  private readonly room = new RoomWaiters();
   private closing: Promise<void> | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
@@ -281,12 +282,7 @@ export class EstablishedSession {
    * `writeNow` (half, as a stream's low-water mark, so a waiter is not woken for one message).
    */
   whenWritable(signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    if (this.hasRoom()) return Promise.resolve();
-    return abortable<void>(signal, (waiter) => {
-      this.roomWaiters.push(waiter);
-      return () => removeItem(this.roomWaiters, waiter);
-    });
+    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
   }
 
   private hasRoom(): boolean {
@@ -326,7 +322,7 @@ export class EstablishedSession {
       this.enqueue(blocked.entry);
       blocked.resolve();
     }
-    if (this.roomWaiters.length > 0 && this.hasRoom()) for (const waiter of this.roomWaiters.splice(0)) waiter.resolve();
+    if (this.room.waiting && this.hasRoom()) this.room.wake();
     if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
@@ -336,7 +332,7 @@ export class EstablishedSession {
     if (this.outgoingClosed && this.outgoing.length === 0) return;
     this.outgoingClosed = true;
     for (const blocked of this.blockedWriters.splice(0)) blocked.reject(error);
-    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error);
+    this.room.fail(error);
     for (const entry of this.outgoing.splice(0)) entry.settle?.(error);
     this.outgoingBytes = 0;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
