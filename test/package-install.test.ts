@@ -6,7 +6,7 @@
  * Installs are offline-friendly (`--prefer-offline`: every dependency is already in npm's cache
  * after the repository's own `npm install`). Each step is bounded by STEP_TIMEOUT_MS.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { lstatSync } from 'node:fs';
@@ -163,64 +163,68 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('the packed tarball: plain JS imports it and talks to itself, the bin runs', async () => {
-  const consumer = await consumerWith(tarball);
-  const files = await readdir(join(consumer, 'node_modules', 'p2p-socket', 'dist', 'main'));
-  assert.ok(files.includes('index.js') && files.includes('index.d.ts'), 'the tarball carries dist/');
-  await checkImportsAndRunsBin(consumer);
+// The installs are independent (each its own consumer project): run them side by side, so the
+// file takes about as long as the git install alone.
+describe('installs', { concurrency: true }, () => {
+  test('the packed tarball: plain JS imports it and talks to itself, the bin runs', async () => {
+    const consumer = await consumerWith(tarball);
+    const files = await readdir(join(consumer, 'node_modules', 'p2p-socket', 'dist', 'main'));
+    assert.ok(files.includes('index.js') && files.includes('index.d.ts'), 'the tarball carries dist/');
+    await checkImportsAndRunsBin(consumer);
 
-  await writeFile(join(consumer, 'consumer.ts'), TYPESCRIPT_CONSUMER);
-  await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG));
-  const strict = await exec(process.execPath, [TSC, '-p', 'tsconfig.json'], consumer);
-  assert.equal(strict.code, 0, `strict nodenext consumer:\n${strict.stdout}${strict.stderr}`);
-  await writeFile(join(consumer, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG));
-  const node10 = await exec(process.execPath, [TSC, '-p', 'tsconfig.node10.json'], consumer);
-  assert.equal(node10.code, 0, `node10-resolution consumer (top-level types):\n${node10.stdout}${node10.stderr}`);
+    await writeFile(join(consumer, 'consumer.ts'), TYPESCRIPT_CONSUMER);
+    await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG));
+    const strict = await exec(process.execPath, [TSC, '-p', 'tsconfig.json'], consumer);
+    assert.equal(strict.code, 0, `strict nodenext consumer:\n${strict.stdout}${strict.stderr}`);
+    await writeFile(join(consumer, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG));
+    const node10 = await exec(process.execPath, [TSC, '-p', 'tsconfig.node10.json'], consumer);
+    assert.equal(node10.code, 0, `node10-resolution consumer (top-level types):\n${node10.stdout}${node10.stderr}`);
 
-  // An older Node: the import fails at once, with the version needed and why; so does the bin,
-  // telling an installed copy's user to install a newer Node (not to use npm scripts).
-  const old = await olderNode();
-  const imported = await exec(old.node, [...old.args, 'consumer.mjs'], consumer, CLEAN_ENV);
-  assert.equal(imported.code, 1);
-  assert.match(imported.stderr, /p2p-socket needs Node\.js >= 24\.20 \(or >= 26\.6\); this is v?20\./);
-  assert.match(imported.stderr, /worker threads/);
-  assert.match(imported.stderr, /code: 'UNSUPPORTED_NODE_VERSION'/);
-  const bin = await exec(old.node, [...old.args, join(consumer, 'node_modules', 'p2p-socket', 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], consumer, CLEAN_ENV);
-  assert.equal(bin.code, 1);
-  assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
-  assert.match(bin.stderr, /Install a newer Node\.js/);
-  assert.doesNotMatch(bin.stderr, /npm install|npx/);
-});
+    // An older Node: the import fails at once, with the version needed and why; so does the bin,
+    // telling an installed copy's user to install a newer Node (not to use npm scripts).
+    const old = await olderNode();
+    const imported = await exec(old.node, [...old.args, 'consumer.mjs'], consumer, CLEAN_ENV);
+    assert.equal(imported.code, 1);
+    assert.match(imported.stderr, /p2p-socket needs Node\.js >= 24\.20 \(or >= 26\.6\); this is v?20\./);
+    assert.match(imported.stderr, /worker threads/);
+    assert.match(imported.stderr, /code: 'UNSUPPORTED_NODE_VERSION'/);
+    const bin = await exec(old.node, [...old.args, join(consumer, 'node_modules', 'p2p-socket', 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], consumer, CLEAN_ENV);
+    assert.equal(bin.code, 1);
+    assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
+    assert.match(bin.stderr, /Install a newer Node\.js/);
+    assert.doesNotMatch(bin.stderr, /npm install|npx/);
+  });
 
-test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
-  const old = await olderNode();
-  const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
-  assert.equal(bin.code, 1);
-  assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
-  assert.match(bin.stderr, /In this clone, run 'npm install' once/);
-});
+  test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
+    const old = await olderNode();
+    const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
+    assert.equal(bin.code, 1);
+    assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
+    assert.match(bin.stderr, /In this clone, run 'npm install' once/);
+  });
 
-test('a folder install builds dist/ (prepare) and imports', async () => {
-  const consumer = await consumerWith(REPO);
-  await checkImportsAndRunsBin(consumer);
-});
+  test('a folder install builds dist/ (prepare) and imports', async () => {
+    const consumer = await consumerWith(REPO);
+    await checkImportsAndRunsBin(consumer);
+  });
 
-test('a git install builds dist/ (prepare) and imports; npm ci accepts the lockfile', async () => {
-  // A repository holding the working tree as it is (committed or not), installed by git URL.
-  const repo = join(dir, 'git-repo');
-  const listed = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO);
-  assert.equal(listed.code, 0, listed.stderr);
-  // Regular files only: a tracked file deleted in the working tree, or a symlink, is left out.
-  const files = listed.stdout.split('\0').filter((file) => file !== '' && lstatSync(join(REPO, file), { throwIfNoEntry: false })?.isFile());
-  await mkdir(repo);
-  const copied = await exec('cp', ['--parents', '-t', repo, ...files], REPO);
-  assert.equal(copied.code, 0, copied.stderr);
-  for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=test', '-c', 'user.email=test@localhost', 'commit', '-qm', 'snapshot']]) {
-    const git = await exec('git', args, repo);
-    assert.equal(git.code, 0, git.stderr);
-  }
-  // The lockfile agrees with package.json: what `npm ci` checks first (it refuses otherwise).
-  await npm(['ci', '--dry-run', '--ignore-scripts', ...INSTALL_FLAGS], repo);
-  const consumer = await consumerWith(`git+${pathToFileURL(repo).href}`);
-  await checkImportsAndRunsBin(consumer);
+  test('a git install builds dist/ (prepare) and imports; npm ci accepts the lockfile', async () => {
+    // A repository holding the working tree as it is (committed or not), installed by git URL.
+    const repo = join(dir, 'git-repo');
+    const listed = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO);
+    assert.equal(listed.code, 0, listed.stderr);
+    // Regular files only: a tracked file deleted in the working tree, or a symlink, is left out.
+    const files = listed.stdout.split('\0').filter((file) => file !== '' && lstatSync(join(REPO, file), { throwIfNoEntry: false })?.isFile());
+    await mkdir(repo);
+    const copied = await exec('cp', ['--parents', '-t', repo, ...files], REPO);
+    assert.equal(copied.code, 0, copied.stderr);
+    for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=test', '-c', 'user.email=test@localhost', 'commit', '-qm', 'snapshot']]) {
+      const git = await exec('git', args, repo);
+      assert.equal(git.code, 0, git.stderr);
+    }
+    // The lockfile agrees with package.json: what `npm ci` checks first (it refuses otherwise).
+    await npm(['ci', '--dry-run', '--ignore-scripts', ...INSTALL_FLAGS], repo);
+    const consumer = await consumerWith(`git+${pathToFileURL(repo).href}`);
+    await checkImportsAndRunsBin(consumer);
+  });
 });
