@@ -5,6 +5,10 @@
  *
  * Installs are offline-friendly (`--prefer-offline`: every dependency is already in npm's cache
  * after the repository's own `npm install`). Each step is bounded by STEP_TIMEOUT_MS.
+ *
+ * The file name sorts first on purpose: this is the slowest file (the git install alone installs
+ * every devDependency), and `node --test` starts files in name order, so the rest of the suite
+ * runs beside it instead of after it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
