@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,9 +83,9 @@ function tempPath(name: string): string {
 }
 
 /** Starts `listen` with a ready file and resolves once it is listening. */
-async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run> }> {
+async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run>; child: ChildProcess }> {
   const readyFile = tempPath('ready');
-  const { done } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
+  const { done, child } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
   let exited: Run | undefined;
   void done.then((result) => (exited = result));
   const deadline = Date.now() + 10_000;
@@ -92,7 +94,7 @@ async function listen(...args: string[]): Promise<{ port: number; done: Promise<
     const text = await readFile(readyFile, 'utf8').catch(() => undefined);
     if (text !== undefined) {
       assert.match(text, /^[0-9]+$/, 'the ready file holds just the port number');
-      return { port: Number(text), done };
+      return { port: Number(text), done, child };
     }
     await sleep(20);
   }
@@ -329,4 +331,54 @@ test('bad usage exits 2: chunk size, unknown flag, bad values; --help prints the
   const listenHelp = await run('listen', '--help');
   assert.equal(listenHelp.code, 0);
   assert.ok(listenHelp.stdout.includes('                   [--nack MOTIVE] [--nack-points a:p,...]'));
+});
+
+test('listen stopped by SIGTERM before serving its --connections reports ok: false (INTERRUPTED), exit 1', async () => {
+  const { child, done } = await listen('--connections', '1', '--json');
+  child.kill('SIGTERM');
+  const result = await done;
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.summary.ok, false);
+  assert.equal(result.summary.error.code, 'INTERRUPTED');
+  assert.match(result.summary.error.message, /stopped by SIGTERM after serving 0 of --connections 1/);
+});
+
+test('connect to a port that is not a P2P node: the timeout says no connection message came', async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+  });
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  try {
+    const { port } = silent.address() as AddressInfo;
+    const result = await run('connect', `127.0.0.1:${port}`, '--timeout', '500', '--json');
+    assert.equal(result.code, 1);
+    assert.equal(result.summary.error.code, 'TIMEOUT');
+    assert.match(result.summary.error.message, /no connection message from the peer — is this a P2P port\?/);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
+});
+
+test('CLI messages: port out of range, no doubled ENOENT, the identity file named (not its temporary), 1 connection', async () => {
+  const outOfRange = await run('connect', '127.0.0.1:99999');
+  assert.equal(outOfRange.code, 2);
+  assert.match(outOfRange.stderr, /port 99999 is out of range: a TCP port is 1\.\.65535/);
+
+  const target = join(dir, 'no-such-directory', 'identity.json');
+  const unwritable = await run('identity', 'generate', '--difficulty', '0', '--out', target);
+  assert.equal(unwritable.code, 1);
+  assert.match(unwritable.stdout + unwritable.stderr, new RegExp(`ENOENT: cannot write ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file or directory`));
+  assert.doesNotMatch(unwritable.stdout + unwritable.stderr, /ENOENT: ENOENT|\.tmp/);
+
+  const listener = await listen('--connections', '1');
+  const client = await run('connect', `127.0.0.1:${listener.port}`);
+  assert.equal(client.code, 0, client.stderr);
+  assert.match(client.stdout, /sent 1 message \(/);
+  const server = await listener.done;
+  assert.equal(server.code, 0, server.stderr);
+  assert.match(server.stdout, /listen done: 1 connection, 0 failed/);
 });

@@ -343,10 +343,9 @@ function parsePoints(text: string, usage: string): Point[] {
 
 /** `host:port` or `[ipv6]:port`; the host may be a name (it is only dialled). */
 export function parseHostPort(text: string, usage: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 0xffff) {
-    throw new UsageError(`expected HOST:PORT (IPv6 in brackets), got ${JSON.stringify(text)}`, usage);
-  }
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]+)$/.exec(text);
+  if (!m) throw new UsageError(`expected HOST:PORT (IPv6 in brackets), got ${JSON.stringify(text)}`, usage);
+  const port = Number(m[3]);
+  if (port < 1 || port > 0xffff) throw new UsageError(`port ${m[3]} is out of range: a TCP port is 1..65535 (in ${JSON.stringify(text)})`, usage);
   return { host: (m[1] ?? m[2])!, port };
 }

@@ -3,7 +3,7 @@
  * (protocol.md §12.3), generated over every core and checked as the node reads it.
  */
 import { resolve } from 'node:path';
-import { checkProofOfWork, makePowTarget } from '../../shared/crypto/pow.ts';
+import { stampDifficulty } from '../../shared/crypto/pow.ts';
 import { readIdentityFile, writeIdentityFile, type Identity } from '../../shared/identity.ts';
 import { generateIdentity } from '../generate-identity.ts';
 import type { IdentityGenerateOptions, IdentityShowOptions } from './args.ts';
@@ -66,7 +66,7 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
     output.summary('identity show', { ok: false, file, error: errorJson(error) }, `${file}: ${errorText(error)}`);
     return 1;
   }
-  const met = difficultyMet(identity);
+  const met = stampDifficulty(identity.publicKey, identity.proofOfWorkStamp);
   output.summary(
     'identity show',
     {
@@ -87,13 +87,6 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
     ].join('\n'),
   );
   return 0;
-}
-
-/** The greatest integer difficulty the stamp meets (targets shrink as difficulty grows). */
-export function difficultyMet(identity: Identity): number {
-  let met = 0;
-  while (met < 256 && checkProofOfWork(identity.publicKey, identity.proofOfWorkStamp, makePowTarget(met + 1))) met++;
-  return met;
 }
 
 function count(n: number): string {
