@@ -10,6 +10,7 @@ import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
 import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
+import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
 import { CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
 
 /** A bad command line: unknown flag, missing argument, value out of range. Exit status 2. */
@@ -45,6 +46,8 @@ export interface ListenOptions extends PeerOptions {
   readonly connections: number | undefined;
   readonly echo: boolean;
   readonly nack: { readonly motive: number; readonly points: readonly Point[] } | undefined;
+  /** `--workers N`: serve through a Pool (0: inline) instead of one socket at a time (pool-listen.ts). */
+  readonly pool: PoolListenOptions | undefined;
 }
 
 export interface ConnectOptions extends PeerOptions {
@@ -93,7 +96,7 @@ export const DEFAULTS = {
   out: './identity.json',
 } as const;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 const HELP: Options = { help: { type: 'boolean', short: 'h' } };
 const JSON_FLAG: Options = { json: { type: 'boolean' } };
@@ -121,6 +124,10 @@ const LISTEN_FLAGS: Options = {
   echo: { type: 'boolean' },
   nack: { type: 'string' },
   'nack-points': { type: 'string' },
+  workers: { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-handshakes': { type: 'string' },
+  'allow-duplicate-peers': { type: 'boolean' },
 };
 
 const CONNECT_FLAGS: Options = {
@@ -133,7 +140,7 @@ const CONNECT_FLAGS: Options = {
 const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' } };
 const IDENTITY_SHOW_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' } };
 
-type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | undefined>;
 
 function isHelp(arg: string): boolean {
   return arg === '--help' || arg === '-h';
@@ -241,6 +248,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     connections: integerOf(values, 'connections', 1, Number.MAX_SAFE_INTEGER, u),
     echo: values['echo'] === true,
     nack,
+    pool: poolListenOptions(values, u),
   };
 }
 
@@ -282,7 +290,7 @@ function peerOptions(values: Values, usage: string): PeerOptions {
   };
 }
 
-function parse(argv: readonly string[], options: Options, usage: string, positionalCount: number): { values: Values; positionals: string[] } {
+export function parse(argv: readonly string[], options: Options, usage: string, positionalCount: number): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {
     result = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };
@@ -298,14 +306,14 @@ function parse(argv: readonly string[], options: Options, usage: string, positio
   return result;
 }
 
-function stringOf(values: Values, name: string, usage: string): string | undefined {
+export function stringOf(values: Values, name: string, usage: string): string | undefined {
   const value = values[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`, usage);
   return value;
 }
 
-function integerOf(values: Values, name: string, min: number, max: number, usage: string): number | undefined {
+export function integerOf(values: Values, name: string, min: number, max: number, usage: string): number | undefined {
   const text = stringOf(values, name, usage);
   if (text === undefined) return undefined;
   const value = /^-?[0-9]+$/.test(text) ? Number(text) : NaN;
@@ -317,7 +325,7 @@ function integerOf(values: Values, name: string, min: number, max: number, usage
 }
 
 /** A proof-of-work difficulty: a decimal number in [0, 256] (protocol.md §2.2). */
-function difficultyOf(values: Values, usage: string): number | undefined {
+export function difficultyOf(values: Values, usage: string): number | undefined {
   const text = stringOf(values, 'difficulty', usage);
   if (text === undefined) return undefined;
   const value = /^[0-9]+(\.[0-9]*)?$|^\.[0-9]+$/.test(text) ? Number(text) : NaN;
