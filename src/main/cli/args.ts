@@ -61,6 +61,8 @@ export interface ConnectOptions extends PeerOptions {
 export interface IdentityGenerateOptions {
   readonly difficulty: number;
   readonly out: string;
+  /** `--count K`: K identities in one file, a JSON array (identities-file.ts). */
+  readonly count: number | undefined;
   readonly json: boolean;
 }
 
@@ -137,7 +139,7 @@ const CONNECT_FLAGS: Options = {
   'expect-echo': { type: 'boolean' },
 };
 
-const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' } };
+const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' }, count: { type: 'string' } };
 const IDENTITY_SHOW_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' } };
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -201,6 +203,7 @@ function parseIdentity(argv: readonly string[]): Command {
         options: {
           difficulty: difficultyOf(values, IDENTITY_GENERATE_USAGE) ?? DEFAULTS.identityDifficulty,
           out: stringOf(values, 'out', IDENTITY_GENERATE_USAGE) ?? DEFAULTS.out,
+          count: integerOf(values, 'count', 1, 10_000_000, IDENTITY_GENERATE_USAGE),
           json: values['json'] === true,
         },
       };

@@ -3,7 +3,7 @@
  * (docs/cli.md); change it only together with the parser in `args.ts`.
  */
 
-const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE]     (progress + hashes/s on a TTY, stderr)';
+const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE] [--count K]   (progress on a TTY, stderr)';
 const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
 const SYNOPSIS_LISTEN = [
   'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
@@ -55,6 +55,7 @@ Generates an identity (X25519 keys and a proof-of-work stamp) over every core an
 as identity.json in the node's layout (mode 0600, replaced atomically).
   --difficulty F       proof-of-work difficulty, 0..256, fractions allowed (default 26, the node's)
   --out FILE           where to write it (default ./identity.json; an existing file is replaced)
+  --count K            K identities in one file, a JSON array, for 'p2p-socket load --identities'
   --json               print the summary as one JSON object
 ${EXIT_CODES}
 `;
