@@ -10,6 +10,8 @@ import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
 import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
+import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
+import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
 import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
 import { CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
 
@@ -77,7 +79,9 @@ export type Command =
   | { readonly kind: 'identity generate'; readonly options: IdentityGenerateOptions }
   | { readonly kind: 'identity show'; readonly options: IdentityShowOptions }
   | { readonly kind: 'listen'; readonly options: ListenOptions }
-  | { readonly kind: 'connect'; readonly options: ConnectOptions };
+  | { readonly kind: 'connect'; readonly options: ConnectOptions }
+  | { readonly kind: 'load'; readonly options: LoadOptions }
+  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
 
@@ -166,6 +170,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
     case 'connect':
       if (rest.some(isHelp)) return { kind: 'help', text: CONNECT_USAGE };
       return { kind: 'connect', options: parseConnect(rest) };
+    case 'load':
+      if (rest[0] === 'merge') {
+        if (rest.some(isHelp)) return { kind: 'help', text: LOAD_MERGE_USAGE };
+        return { kind: 'load merge', options: parseLoadMerge(rest.slice(1)) };
+      }
+      if (rest.some(isHelp)) return { kind: 'help', text: LOAD_USAGE };
+      return { kind: 'load', options: parseLoad(rest) };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(word)}`, MAIN_USAGE);
   }
@@ -176,6 +187,7 @@ export function usageFor(argv: readonly string[]): string {
   const [word, sub] = argv;
   if (word === 'listen') return LISTEN_USAGE;
   if (word === 'connect') return CONNECT_USAGE;
+  if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
     if (sub === 'show') return IDENTITY_SHOW_USAGE;
@@ -188,6 +200,7 @@ export function usageFor(argv: readonly string[]): string {
 export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
   if (word === 'listen' || word === 'connect') return word;
+  if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;
   return undefined;
 }

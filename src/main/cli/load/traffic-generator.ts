@@ -93,6 +93,7 @@ class Peer {
   /** Open loop: due times of messages waiting for a free in-flight slot. */
   readonly backlog: number[] = [];
   seq = 0;
+  refillScheduled = false;
   constructor(index: number) {
     this.index = index;
   }
@@ -333,7 +334,14 @@ export class TrafficGenerator {
     if (head === undefined) return;
     this.counters.inFlight--;
     this.complete(head);
-    this.fill(peer);
+    // An uncongested socket settles writeSync at once, in a microtask: refilling from here would
+    // chain microtasks without end and starve timers, dials and reads. Refill on the next turn.
+    if (peer.refillScheduled) return;
+    peer.refillScheduled = true;
+    setImmediate(() => {
+      peer.refillScheduled = false;
+      this.fill(peer);
+    });
   }
 
   private onWriteError(error: unknown): void {
