@@ -56,7 +56,9 @@ export interface LatencyPercentiles {
 /** The summary's `latency_ms`; all 0 for an empty histogram. */
 export function percentilesMs(histogram: LatencyHistogram): LatencyPercentiles {
   const at = (p: number): number => (histogram.totalCount === 0 ? 0 : toMs(histogram.getValueAtPercentile(p)));
-  return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: histogram.totalCount === 0 ? 0 : toMs(histogram.maxValue) };
+  // max as the top bucket's bound (p100), like every other percentile: a histogram that went
+  // through encode/decode no longer knows the exact max, and the merged one must not differ.
+  return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: at(100) };
 }
 
 export function meanMs(histogram: LatencyHistogram): number {
@@ -79,6 +81,6 @@ export function distributionMs(histogram: LatencyHistogram): Array<{ readonly pe
     const percentile = 100 - remaining;
     points.push({ percentile, ms: toMs(histogram.getValueAtPercentile(percentile)) });
   }
-  points.push({ percentile: 100, ms: toMs(histogram.maxValue) });
+  points.push({ percentile: 100, ms: toMs(histogram.getValueAtPercentile(100)) });
   return points;
 }

@@ -84,15 +84,19 @@ export function total(table: Readonly<Record<string, number>>): number {
 
 export function buildSummary(inputs: SummaryInputs, thresholds: readonly Threshold[]): LoadSummary {
   const latency = percentilesMs(inputs.histogram);
+  // Thresholds see the numbers the summary prints.
+  const msgsPerS = round(inputs.msgsPerS, 1);
+  const mbPerS = round(inputs.mbPerS, 3);
+  const handshakesPerS = round(inputs.handshakesPerS, 1);
   const results = thresholds.map((threshold) =>
     checkThreshold(threshold, {
       latencyMs: latency,
       errors: total(inputs.errors),
       handshakeErrors: total(inputs.handshakeErrors),
       connections: inputs.connectionsReached,
-      msgsPerS: inputs.msgsPerS,
-      mbPerS: inputs.mbPerS,
-      handshakesPerS: inputs.handshakesPerS,
+      msgsPerS,
+      mbPerS,
+      handshakesPerS,
     }),
   );
   return {
@@ -109,9 +113,9 @@ export function buildSummary(inputs: SummaryInputs, thresholds: readonly Thresho
     messages_in_flight: inputs.messagesInFlight,
     bytes_sent: inputs.bytesSent,
     bytes_received: inputs.bytesReceived,
-    msgs_per_s: round(inputs.msgsPerS, 1),
-    mb_per_s: round(inputs.mbPerS, 3),
-    handshakes_per_s: round(inputs.handshakesPerS, 1),
+    msgs_per_s: msgsPerS,
+    mb_per_s: mbPerS,
+    handshakes_per_s: handshakesPerS,
     latency_ms: latency,
     generator_saturated: inputs.generatorSaturated,
     histogram: encodeHistogram(inputs.histogram),
