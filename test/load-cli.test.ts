@@ -142,6 +142,22 @@ test('more connections than identities: refused unless the target allows duplica
   assert.equal(run.summary['connections_reached'], 3);
 });
 
+test('Ctrl-C (SIGINT to the whole process group) ends the run early with a full summary', async () => {
+  // Before the generator processes ignored group signals, they died with it and the summary
+  // had no connection and no message (ok false).
+  const started = startCli(['load', '--connections', '10', '--duration', '30', '--json'], LOAD_TIMEOUT_MS, { detached: true });
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  process.kill(-started.child.pid!, 'SIGINT');
+  const run = await started.done;
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /stopping early/);
+  const s = run.summary;
+  assert.equal(s['ok'], true);
+  assert.equal(s['connections_reached'], 10);
+  assert.ok(s['messages_received'] > 0);
+  assert.equal(s['messages_sent'], s['messages_received'] + s['messages_in_flight']);
+});
+
 test('bad load flags are usage errors (exit 2)', async () => {
   for (const args of [['--mode', 'flood'], ['--threshold', 'p99<<5'], ['--size', '10', '--sizes', '1,2'], ['127.0.0.1:1', '--target-workers', '2'], ['--rate', '0']]) {
     const run = await load(...args);

@@ -36,8 +36,9 @@ export function jsonLines(stdout: string): Json[] {
 }
 
 /** Starts the CLI; `done` resolves when it exits (SIGKILLed after `timeoutMs`). */
-export function startCli(args: readonly string[], timeoutMs: number): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: readonly string[], timeoutMs: number, options: { detached?: boolean } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  // detached: its own process group, which a test may signal as a terminal's Ctrl-C would.
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   children.add(child);
   let stdout = '';
   let stderr = '';

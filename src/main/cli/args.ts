@@ -306,7 +306,7 @@ function peerOptions(values: Values, usage: string): PeerOptions {
   };
 }
 
-export function parse(argv: readonly string[], options: Options, usage: string, positionalCount: number): { values: Values; positionals: string[] } {
+function parse(argv: readonly string[], options: Options, usage: string, positionalCount: number): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {
     result = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };

@@ -7,6 +7,7 @@
  * summary's `connections_*`, `messages_*`, `bytes_*` and `errors` by code). `--connections N`
  * still means "exit after N connections ended"; otherwise it runs until SIGINT/SIGTERM.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { P2pError } from '../../shared/errors.ts';
 import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import { bytesCodec } from '../codecs.ts';
@@ -20,6 +21,9 @@ import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
+
+/** How long closing the pool may take at the end before the listener gives up on it. */
+const CLOSE_LIMIT_MS = 10_000;
 
 /** What the listener counts; the summary prints it. */
 interface Totals {
@@ -96,14 +100,25 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Started by a program over IPC (`p2p-socket load`'s embedded target): stop when it goes away,
+  // so a listener never outlives the run that needed it.
+  const onDisconnect = (): void => stop();
+  if (process.connected) {
+    process.once('disconnect', onDisconnect);
+    // The channel alone must not keep the process alive once the listener is done.
+    process.channel?.unref();
+  }
   try {
     await stopped;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('disconnect', onDisconnect);
   }
   const stats = pool.stats();
-  await pool.close();
+  // Bounded: a stuck close must not keep the listener from printing its summary and exiting
+  // (main.ts exitWith ends the process if something still holds it).
+  await Promise.race([pool.close(), sleep(CLOSE_LIMIT_MS, undefined, { ref: false })]);
 
   const errors: Record<string, number> = { ...stats.errors };
   for (const [code, count] of Object.entries(totals.connectionErrors)) errors[code] = (errors[code] ?? 0) + count;

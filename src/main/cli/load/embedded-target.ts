@@ -54,7 +54,9 @@ export class EmbeddedTarget {
       '--json',
       ...(options.echo ? ['--echo'] : []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a Ctrl-C reaches the load command only, which then stops the run
+    // and this target in order; the IPC channel ends it if the load command dies.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const stdout = { text: '' };
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout.text += text));

@@ -20,6 +20,11 @@ setTimeout(() => {
   process.exit(3);
 }, lifetimeMs).unref();
 process.on('disconnect', () => process.exit(4));
+// A Ctrl-C (or `timeout`, `kill -- -PGID`) reaches the whole process group: the parent handles
+// it and tells us to stop, so the run still ends with a summary. Should the parent die instead,
+// 'disconnect' and the lifetime above still end this process.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {

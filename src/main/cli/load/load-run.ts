@@ -80,6 +80,14 @@ export interface RunOutcome {
   readonly failures: readonly string[];
 }
 
+/** Ticks come every 250 ms: one this late means the process could not run its timers. */
+const STALLED_TICK_MS = 1000;
+
+/** A process's busy fraction as of `now`: 1 while its ticks are missing. */
+function busyNow(g: Generator, now: number): number {
+  return now - g.lastTickAt > STALLED_TICK_MS && g.result === undefined ? 1 : g.lastBusy;
+}
+
 /** Splits `total` into `parts` shares that differ by at most one. */
 export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
@@ -94,6 +102,7 @@ class Generator {
   readonly pending: string[] = [];
   readonly busyInWindow: number[] = [];
   lastBusy = 0;
+  lastTickAt = performance.now();
   readonly exited: Promise<void>;
 
   constructor(lifetimeMs: number, onTick: (g: Generator, tick: Tick) => void) {
@@ -155,6 +164,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
   const onTick = (g: Generator, tick: Tick): void => {
     g.latest = tick.counters;
     g.lastBusy = tick.busy;
+    g.lastTickAt = performance.now();
     if (phase === 'measure') g.busyInWindow.push(tick.busy);
     const part = decodeHistogram(tick.histogram);
     interval.add(part);
@@ -186,7 +196,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
       max: latency.max,
       errors: { ...total.handshakeErrors, ...total.errors },
       inFlight: total.inFlight,
-      busy: Math.max(0, ...generators.map((g) => g.lastBusy)),
+      busy: Math.max(0, ...generators.map((g) => busyNow(g, now))),
     };
     previous = total;
     previousAt = now;
@@ -194,6 +204,14 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     onPoint(point);
   };
   const sampler = setInterval(sample, 1000);
+  // A process that misses its ticks is too busy to run its timers (libuv serves up to ~48k socket
+  // events per loop turn before timers: 4,000 echoing connections starve them for seconds). Its
+  // window counts as saturated for every second its ticks are missing.
+  const stallWatch = setInterval(() => {
+    if (phase !== 'measure') return;
+    const now = performance.now();
+    for (const g of generators) if (now - g.lastTickAt > STALLED_TICK_MS) g.busyInWindow.push(1);
+  }, 250);
   const failed = (): boolean => generators.some((g) => g.failure !== undefined);
   try {
     let first = 0;
@@ -226,6 +244,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     await Promise.race([Promise.all(generators.map((g) => g.exited)), sleep(15_000)]);
   } finally {
     clearInterval(sampler);
+    clearInterval(stallWatch);
     for (const g of generators) if (g.child.exitCode === null) g.child.kill('SIGKILL');
   }
   sample();
