@@ -46,7 +46,7 @@ test('listen --max-connections 1 --workers 0: the second peer is nacked TOO_MANY
   const listener = startCli(['listen', '--workers', '0', '--max-connections', '1', '--ready-file', readyFile, '--json'], 20_000);
   const port = await readyPort(readyFile);
   // The first peer holds its slot while it waits for echoes that never come (no --echo).
-  const holder = startCli(['connect', `127.0.0.1:${port}`, '--send', '1', '--expect-echo', '--timeout', '3000', '--json'], 15_000);
+  const holder = startCli(['connect', `127.0.0.1:${port}`, '--send', '1', '--expect-echo', '--timeout', '2000', '--json'], 15_000);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const refused = await startCli(['connect', `127.0.0.1:${port}`, '--json'], 15_000).done;
   assert.equal(refused.code, 1);

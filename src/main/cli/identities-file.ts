@@ -3,10 +3,9 @@
  * (protocol.md §12.3), as `identity generate --count K` writes it. A single identity.json is
  * read as a list of one.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { InvalidIdentityError } from '../../shared/errors.ts';
-import { identityFromJson, identityToJson, type Identity } from '../../shared/identity.ts';
+import { identityFromJson, identityToJson, writeSecretFile, type Identity } from '../../shared/identity.ts';
 
 export async function readIdentitiesFile(path: string, expectedDifficulty?: number): Promise<Identity[]> {
   const text = await readFile(path, 'utf8');
@@ -23,18 +22,5 @@ export async function readIdentitiesFile(path: string, expectedDifficulty?: numb
 
 /** Mode 0600 (secret keys), written to a temporary file and renamed, as writeIdentityFile does. */
 export async function writeIdentitiesFile(path: string, identities: readonly Identity[]): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(`${JSON.stringify(identities.map(identityToJson), null, 1)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
+  await writeSecretFile(path, `${JSON.stringify(identities.map(identityToJson), null, 1)}\n`);
 }

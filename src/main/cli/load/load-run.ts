@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import type { Identity } from '../../../shared/identity.ts';
 import { identityToJson } from '../../../shared/identity.ts';
 import { mergeEncoded, newLatencyHistogram, percentilesMs, type LatencyHistogram } from './latency-histogram.ts';
-import type { LoadMode } from './load-options.ts';
 import type { SizeDistribution } from './message-sizes.ts';
 import type { ChildMessage, GeneratorResult, ParentMessage, Tick } from './generator-protocol.ts';
 import { newCounters, type GeneratorCounters, type GeneratorSpec } from './traffic-generator.ts';
@@ -44,17 +43,8 @@ export interface TimePoint {
   readonly busy: number;
 }
 
-export interface RunPlan {
-  readonly host: string;
-  readonly port: number;
-  readonly mode: LoadMode;
-  readonly connections: number;
-  readonly ramp: number | undefined;
-  readonly rate: number | undefined;
-  readonly inFlight: number;
-  readonly chain: string;
-  readonly timeout: number;
-  readonly connectConcurrency: number;
+/** The whole run: the generator spec's fields for all processes together, and the phases. */
+export interface RunPlan extends GeneratorSpec {
   readonly processes: number;
   readonly warmup: number;
   readonly duration: number;
