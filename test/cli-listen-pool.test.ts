@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { announcedVersion, bytesCodec, connect, generateKeyPair, identityFromKeys, nodeLocalVersions, nodeMetadataConfig, SANDBOXED_MAVRYK } from '../src/main/index.ts';
 import { readyPort, startCli } from './helpers/cli-process.ts';
 
 let dir = '';
@@ -45,14 +46,21 @@ test('listen --max-connections 1 --workers 0: the second peer is nacked TOO_MANY
   const readyFile = join(dir, 'ready-max');
   const listener = startCli(['listen', '--workers', '0', '--max-connections', '1', '--ready-file', readyFile, '--json'], 20_000);
   const port = await readyPort(readyFile);
-  // The first peer holds its slot while it waits for echoes that never come (no --echo).
-  const holder = startCli(['connect', `127.0.0.1:${port}`, '--send', '1', '--expect-echo', '--timeout', '2000', '--json'], 15_000);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The first peer, dialled here, holds the only slot: established before the second one dials.
+  const holder = await (
+    await connect('127.0.0.1', port, {
+      identity: identityFromKeys(generateKeyPair().secretKey, Buffer.alloc(24)),
+      announcedVersion: announcedVersion(nodeLocalVersions(SANDBOXED_MAVRYK)),
+      metadata: nodeMetadataConfig({ disableMempool: false, privateNode: false }),
+      proofOfWorkDifficulty: 0,
+      timeout: 10_000,
+    })
+  ).accept({ codec: bytesCodec, timeout: 10_000 });
   const refused = await startCli(['connect', `127.0.0.1:${port}`, '--json'], 15_000).done;
+  await holder.close();
   assert.equal(refused.code, 1);
   assert.equal(refused.summary['error']?.['code'], 'REJECTED_BY_NACK');
   assert.equal(refused.summary['error']?.['motive_name'], 'Too_many_connections');
-  await holder.done;
   listener.child.kill('SIGTERM');
   const run = await listener.done;
   assert.equal(run.summary['errors']?.['TOO_MANY_CONNECTIONS'], 1);

@@ -49,7 +49,18 @@ test('Ctrl-C (SIGINT to the whole process group) ends the run early with a full 
   // Before the generator processes ignored group signals, they died with it and the summary
   // had no connection and no message (ok false).
   const started = startCli(['load', '--connections', '10', '--duration', '30', '--json'], LOAD_TIMEOUT_MS, { detached: true });
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // Once the window is open with every connection up (the plain per-second lines on stderr).
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no measured second within 20 s: ${seen}`)), 20_000);
+    started.child.stderr!.on('data', (text: string) => {
+      seen += text;
+      if (/measure conns=10\/10 .*in=[1-9]/.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
   process.kill(-started.child.pid!, 'SIGINT');
   const run = await started.done;
   assert.equal(run.code, 0, run.stderr);

@@ -52,7 +52,7 @@ test('echo on the embedded target, 2 processes: every echo back and matched, thr
   assert.equal(s['handshakes_ok'], 20);
   assert.deepEqual(s['handshake_errors'], {});
   assert.deepEqual(s['errors'], {}); // no ECHO_MISMATCH: every echo had the length and number sent
-  assert.ok(s['messages_sent'] > 1000, `only ${s['messages_sent']} messages`);
+  assert.ok(s['messages_sent'] > 100, `only ${s['messages_sent']} messages`);
   assert.equal(s['messages_sent'], s['messages_received'] + s['messages_in_flight']);
   assert.equal(s['messages_in_flight'], 0);
   assert.equal(s['bytes_sent'], s['bytes_received']);

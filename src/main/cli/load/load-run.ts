@@ -231,7 +231,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     await waitFor(plan.duration * 1000, () => failed() || stopEarly.requested);
     phase = 'drain';
     for (const g of generators) g.send({ kind: 'stop' });
-    await Promise.race([Promise.all(generators.map((g) => g.exited)), sleep(15_000)]);
+    await Promise.race([Promise.all(generators.map((g) => g.exited)), sleep(15_000, undefined, { ref: false })]);
   } finally {
     clearInterval(sampler);
     clearInterval(stallWatch);
