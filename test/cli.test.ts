@@ -4,34 +4,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { connect } from '../src/main/connect.ts';
 import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
 import { nodeMetadataConfig } from '../src/shared/wire/metadata.ts';
+import { startCli, type CliRun, type Json } from './helpers/cli-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/p2p-socket.js', import.meta.url));
 /** Longest any single child may run. */
 const CHILD_TIMEOUT_MS = 15_000;
 
-type Json = Record<string, any>;
+type Run = CliRun;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout parsed as JSON lines (empty when it is not JSON). */
-  readonly lines: Json[];
-  readonly summary: Json;
-}
-
-const children = new Set<ChildProcess>();
 let dir = '';
 
 before(async () => {
@@ -39,38 +28,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) child.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function jsonLines(stdout: string): Json[] {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  try {
-    return lines.map((line) => JSON.parse(line) as Json);
-  } catch {
-    return [];
-  }
-}
-
 /** Starts the CLI; `done` resolves when it exits (killed after CHILD_TIMEOUT_MS). */
 function start(args: readonly string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  const done = new Promise<Run>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      const lines = jsonLines(stdout);
-      resolve({ code, stdout, stderr, lines, summary: lines.at(-1) ?? {} });
-    });
-  });
-  return { child, done };
+  return startCli(args, CHILD_TIMEOUT_MS);
 }
 
 function run(...args: string[]): Promise<Run> {

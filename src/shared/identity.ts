@@ -179,9 +179,13 @@ export async function readIdentityFile(path: string | URL, options: IdentityChec
  * so a crash never leaves a truncated identity and an existing file's looser mode is not kept.
  */
 export async function writeIdentityFile(path: string | URL, identity: Identity): Promise<void> {
+  await writeSecretFile(path, `${JSON.stringify(identityToJson(identity), null, 2)}\n`);
+}
+
+/** Writes `text` with mode 0600, through a synced temporary file renamed over `path`. */
+export async function writeSecretFile(path: string | URL, text: string): Promise<void> {
   const target = typeof path === 'string' ? path : fileURLToPath(path);
   const temporary = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const text = `${JSON.stringify(identityToJson(identity), null, 2)}\n`;
   const handle = await open(temporary, 'wx', 0o600).catch((error: unknown) => Promise.reject(namingTarget(error, target)));
   try {
     try {

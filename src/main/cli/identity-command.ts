@@ -7,9 +7,11 @@ import { stampDifficulty } from '../../shared/crypto/pow.ts';
 import { readIdentityFile, writeIdentityFile, type Identity } from '../../shared/identity.ts';
 import { generateIdentity } from '../generate-identity.ts';
 import type { IdentityGenerateOptions, IdentityShowOptions } from './args.ts';
+import { runIdentityBatch } from './identity-batch-command.ts';
 import { errorJson, errorText, type Output } from './output.ts';
 
 export async function runIdentityGenerate(options: IdentityGenerateOptions, output: Output): Promise<number> {
+  if (options.count !== undefined) return runIdentityBatch(options, options.count, output);
   const file = resolve(options.out);
   const expected = 2 ** options.difficulty;
   let drawn = -Infinity;
@@ -89,14 +91,14 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
   return 0;
 }
 
-function count(n: number): string {
+export function count(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return String(Math.round(n));
 }
 
-function round(value: number, digits: number): number {
+export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }

@@ -17,9 +17,11 @@ import type { Connection } from '../connection.ts';
 import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
+import { runPoolListen } from './pool-listen.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 export async function runListen(options: ListenOptions, output: Output): Promise<number> {
+  if (options.pool !== undefined) return runPoolListen(options, options.pool, output);
   let setup: PeerSetup;
   try {
     setup = await preparePeer(options, output);
@@ -182,7 +184,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
 }
 
 /** Writes the port, just the number, so that a reader never sees a partial file. */
-async function writeReadyFile(path: string, port: number): Promise<void> {
+export async function writeReadyFile(path: string, port: number): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, String(port));

@@ -47,6 +47,11 @@ export class Output {
     this.streams.stderr.write(`${line}\n`);
   }
 
+  /** Where live views draw (`p2p-socket load`); diagnostics go there too. */
+  get stderrStream(): Writable {
+    return this.streams.stderr;
+  }
+
   /** Whether live progress can be drawn (stderr is a terminal). */
   get interactive(): boolean {
     return this.streams.stderr.isTTY === true;
