@@ -22,7 +22,10 @@ export interface HandshakeConfig<Meta> {
 
 export interface ShardStats {
   readonly shard: number;
+  /** Established connections on this shard. */
   readonly connections: number;
+  /** Connections on this shard not (yet) established: dialing, handshaking, awaiting the policy, accepting, closing. */
+  readonly handshakes: number;
   readonly alive: boolean;
   readonly restarts: number;
   /** Messages and body bytes delivered from this shard, and messages and layout bytes it wrote. */
@@ -32,14 +35,26 @@ export interface ShardStats {
   readonly bytesOut: number;
 }
 
+/** A connection being opened: its authentication, and how to abandon it in any state before. */
+export interface Attempt<Meta> {
+  readonly authenticated: Promise<AuthenticatedConnection<Meta>>;
+  /** Closes the socket whatever step it is in; `authenticated` then rejects (if still pending). */
+  abandon(): void;
+}
+
 export interface PoolEngine<Meta> {
-  /** Authenticates an accepted socket (fresh, paused, nothing read). */
-  adopt(socket: Socket, timeout: number): Promise<AuthenticatedConnection<Meta>>;
+  /**
+   * Authenticates an accepted socket (fresh, paused, nothing read). `timeout` bounds everything
+   * until established; the pool enforces it too (connection-lifecycle.ts), the engine as a backstop.
+   */
+  adopt(socket: Socket, timeout: number): Attempt<Meta>;
   /** Dials and authenticates. */
-  dial(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<AuthenticatedConnection<Meta>>;
+  dial(host: string, port: number, timeout: number): Attempt<Meta>;
   /** Called when the listening port is known, so later handshakes advertise it. */
   setAdvertisedPort(port: number): void;
   shardStats(): ShardStats[];
+  /** Resolves once the engine can serve (shard workers started). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,12 +65,20 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     this.config = config;
   }
 
-  adopt(socket: Socket, timeout: number): Promise<AuthenticatedConnection<Meta>> {
-    return authenticate(socket, { ...this.config, incoming: true, timeout });
+  adopt(socket: Socket, timeout: number): Attempt<Meta> {
+    const controller = new AbortController();
+    return {
+      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal }),
+      abandon: () => controller.abort(),
+    };
   }
 
-  dial(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<AuthenticatedConnection<Meta>> {
-    return connect(host, port, { ...this.config, timeout, ...(signal ? { signal } : {}) });
+  dial(host: string, port: number, timeout: number): Attempt<Meta> {
+    const controller = new AbortController();
+    return {
+      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal }),
+      abandon: () => controller.abort(),
+    };
   }
 
   setAdvertisedPort(port: number): void {
@@ -65,6 +88,8 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
   shardStats(): ShardStats[] {
     return [];
   }
+
+  async ready(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
