@@ -12,8 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../src/main/connect.ts';
 import type { Connection } from '../src/main/connection.ts';
 import type { Pool } from '../src/main/pool.ts';
+import type { Identity } from '../src/shared/identity.ts';
 import { MOTIVE } from '../src/shared/wire/rejection.ts';
-import { handshakeOptions, loopback, makeIdentity, NODE_VERSION, rawClient, settle } from './support/fixtures.ts';
+import { handshakeOptions, loopback, type Loopback, makeIdentity, NODE_VERSION, rawClient, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { ScriptedPeer } from './support/scripted-peer.ts';
 
@@ -44,59 +45,65 @@ async function assertNothingLeft(pool: Pool<Uint8Array, undefined>): Promise<voi
   assert.fail(`a shard still holds a record: ${JSON.stringify(pool.stats().shards)}`);
 }
 
+/** A raw responder that exchanges connection messages and metadata, then stays silent. */
+async function respondThroughMetadata(responder: Loopback): Promise<ScriptedPeer> {
+  const peer = new ScriptedPeer(await responder.accepted());
+  const identity = makeIdentity(1);
+  peer.sendConnectionMessage(identity, { version: NODE_VERSION });
+  await peer.readConnectionMessage(identity, true);
+  peer.sendChunk(Buffer.alloc(0));
+  await peer.readChunk(); // their metadata
+  return peer;
+}
+
+/** The attempt failed with `code`, the peer's socket was closed, and the pool holds nothing of it. */
+async function endsCleanly(pool: Pool<Uint8Array, undefined>, outcome: Awaited<ReturnType<typeof settle>>, code: string, socket: Socket): Promise<void> {
+  assert.equal(!outcome.ok && outcome.error.code, code);
+  await closesWithin(socket, SLACK);
+  await assertNothingLeft(pool);
+}
+
 for (const { name, workers } of MODES) {
   // -------------------------------------------------------------- stalled peers (incoming)
 
-  test(`${name}: a peer that sends nothing is closed within handshakeTimeout; nothing is left`, async () => {
-    const pool = makePool(workers, { handshakeTimeout: HANDSHAKE_TIMEOUT });
-    try {
-      const { port } = await pool.listen();
-      await pool.ready(); // the deadline should not be spent starting workers
-      const socket = await rawClient(port);
-      await closesWithin(socket, HANDSHAKE_TIMEOUT + SLACK);
-      await assertNothingLeft(pool);
-    } finally {
-      await pool.close();
-    }
-  });
-
-  test(`${name}: a peer that stalls after its connection message is closed within handshakeTimeout`, async () => {
-    const pool = makePool(workers, { handshakeTimeout: HANDSHAKE_TIMEOUT });
-    try {
-      const { port } = await pool.listen();
-      await pool.ready(); // the deadline should not be spent starting workers
-      const peer = new ScriptedPeer(await rawClient(port));
-      const identity = makeIdentity(1);
-      peer.sendConnectionMessage(identity, { version: NODE_VERSION });
-      await peer.readConnectionMessage(identity);
-      await closesWithin(peer.socket, HANDSHAKE_TIMEOUT + SLACK);
-      await assertNothingLeft(pool);
-    } finally {
-      await pool.close();
-    }
-  });
-
-  test(`${name}: a raw peer that sends connection message and metadata, then never its Ack, is closed within handshakeTimeout + 1 s`, async () => {
-    const pool = makePool(workers, { handshakeTimeout: HANDSHAKE_TIMEOUT });
-    try {
-      const { port } = await pool.listen();
-      await pool.ready(); // the deadline should not be spent starting workers
-      const peer = new ScriptedPeer(await rawClient(port));
-      const identity = makeIdentity(1);
-      const started = Date.now();
-      peer.sendConnectionMessage(identity, { version: NODE_VERSION });
-      await peer.readConnectionMessage(identity);
-      peer.sendChunk(Buffer.alloc(0)); // empty metadata
-      await peer.readChunk(); // theirs
-      // The pool accepts and sends its Ack; we stay silent.
-      await closesWithin(peer.socket, HANDSHAKE_TIMEOUT + SLACK);
-      assert.ok(Date.now() - started <= HANDSHAKE_TIMEOUT + SLACK, `closed after ${Date.now() - started} ms`);
-      await assertNothingLeft(pool);
-      assert.equal(pool.stats().errors['TIMEOUT'], 1);
-    } finally {
-      await pool.close();
-    }
-  });
+  /** How far a raw peer (not the library's client) goes before it stops talking. */
+  const stalls = [
+    { stage: 'sends nothing', play: async () => undefined },
+    {
+      stage: 'stalls after its connection message',
+      play: async (peer: ScriptedPeer, identity: Identity) => {
+        peer.sendConnectionMessage(identity, { version: NODE_VERSION });
+        await peer.readConnectionMessage(identity);
+      },
+    },
+    {
+      stage: 'sends connection message and metadata, then never its Ack,',
+      play: async (peer: ScriptedPeer, identity: Identity) => {
+        peer.sendConnectionMessage(identity, { version: NODE_VERSION });
+        await peer.readConnectionMessage(identity);
+        peer.sendChunk(Buffer.alloc(0)); // empty metadata
+        await peer.readChunk(); // theirs; the pool then accepts and sends its Ack
+      },
+    },
+  ];
+  for (const { stage, play } of stalls) {
+    test(`${name}: a raw peer that ${stage} is closed within handshakeTimeout + 1 s; nothing is left`, async () => {
+      const pool = makePool(workers, { handshakeTimeout: HANDSHAKE_TIMEOUT });
+      try {
+        const { port } = await pool.listen();
+        await pool.ready(); // the deadline should not be spent starting workers
+        const started = Date.now();
+        const peer = new ScriptedPeer(await rawClient(port));
+        await play(peer, makeIdentity(1));
+        await closesWithin(peer.socket, HANDSHAKE_TIMEOUT + SLACK);
+        assert.ok(Date.now() - started <= HANDSHAKE_TIMEOUT + SLACK, `closed after ${Date.now() - started} ms`);
+        await assertNothingLeft(pool);
+        assert.equal(pool.stats().errors['TIMEOUT'], 1);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
 
   // -------------------------------------------------------------- a peer that leaves
 
@@ -163,10 +170,7 @@ for (const { name, workers } of MODES) {
       socket.resume();
       await sleep(100); // our connection message is out; the peer never answers
       controller.abort();
-      const outcome = await attempt;
-      assert.equal(!outcome.ok && outcome.error.code, 'ABORTED');
-      await closesWithin(socket, SLACK);
-      await assertNothingLeft(pool);
+      await endsCleanly(pool, await attempt, 'ABORTED', socket);
     } finally {
       await pool.close();
       await silent.close();
@@ -180,19 +184,10 @@ for (const { name, workers } of MODES) {
     try {
       const controller = new AbortController();
       const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
-      const peer = new ScriptedPeer(await responder.accepted());
-      peer.socket.resume();
-      const identity = makeIdentity(1);
-      peer.sendConnectionMessage(identity, { version: NODE_VERSION });
-      await peer.readConnectionMessage(identity, true);
-      peer.sendChunk(Buffer.alloc(0));
-      await peer.readChunk(); // their metadata
+      const peer = await respondThroughMetadata(responder);
       await peer.readChunk(); // their Ack: the pool accepted and now waits for ours
       controller.abort();
-      const outcome = await attempt;
-      assert.equal(!outcome.ok && outcome.error.code, 'ABORTED');
-      await closesWithin(peer.socket, SLACK);
-      await assertNothingLeft(pool);
+      await endsCleanly(pool, await attempt, 'ABORTED', peer.socket);
     } finally {
       await pool.close();
       await responder.close();
@@ -205,16 +200,8 @@ for (const { name, workers } of MODES) {
     await pool.ready();
     try {
       const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }));
-      const peer = new ScriptedPeer(await responder.accepted());
-      const identity = makeIdentity(1);
-      peer.sendConnectionMessage(identity, { version: NODE_VERSION });
-      await peer.readConnectionMessage(identity, true);
-      peer.sendChunk(Buffer.alloc(0));
-      await peer.readChunk();
-      const outcome = await attempt;
-      assert.equal(!outcome.ok && outcome.error.code, 'TIMEOUT');
-      await closesWithin(peer.socket, SLACK);
-      await assertNothingLeft(pool);
+      const peer = await respondThroughMetadata(responder);
+      await endsCleanly(pool, await attempt, 'TIMEOUT', peer.socket);
     } finally {
       await pool.close();
       await responder.close();
