@@ -55,7 +55,8 @@ export interface PoolEngine<Meta> {
   shardStats(): ShardStats[];
   /** Resolves once the engine can serve (shard workers started). */
   ready(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes what the engine still holds (with `wait`, queued messages are sent first). */
+  close(wait: boolean): Promise<void>;
 }
 
 export class InlineEngine<Meta> implements PoolEngine<Meta> {
@@ -91,5 +92,5 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
 
   async ready(): Promise<void> {}
 
-  async close(): Promise<void> {}
+  async close(_wait: boolean): Promise<void> {}
 }

@@ -269,7 +269,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
     await Promise.all([...this.active].map((conn) => conn.close({ wait: options.wait ?? false, reason: 'pool closed' })));
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
-    await this.engine.close();
+    await this.engine.close(options.wait ?? false);
   }
 
   private get maxConnections(): number {

@@ -36,6 +36,8 @@ const RESTART_DELAY_MS = 100;
 const RESTART_DELAY_CAP_MS = 5000;
 /** Consecutive deaths before start-up completed after which the shard is given up. */
 const MAX_START_FAILURES = 5;
+/** How long a closing pool lets a shard close its sockets itself before terminating it. */
+const SHUTDOWN_GRACE_MS = 3000;
 
 /**
  * Test seam: the worker script a pool's shards run (a script that fails at start-up proves the
@@ -191,9 +193,19 @@ class ShardHandle implements ShardLink {
     return this.worker.terminate();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets the shard close what it still holds (`drain` sends queued messages first, `shutdown`
+   * does not), for at most SHUTDOWN_GRACE_MS, then terminates the worker.
+   */
+  async close(wait: boolean): Promise<void> {
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.alive && this.started) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+      await Promise.race([(wait ? this.control.drain() : this.control.shutdown()).catch(() => undefined), grace]);
+      clearTimeout(timer);
+    }
     await this.worker.terminate();
   }
 
@@ -459,8 +471,8 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
     return shard.kill();
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.close()));
+  async close(wait: boolean): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.close(wait)));
   }
 
   private leastLoaded(): ShardHandle | undefined {
