@@ -123,10 +123,10 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
 }
 
 /**
- * The `'error'` event carries failures that belong to no single connection, as P2pError
- * subclasses: SHARD_FAILED when a shard kept dying at start-up and is given up (`cause`: the
- * worker's error), and errors of a listening server after `listen` resolved (EMFILE and the like,
- * as emitted by node:net). Errors of one connection never go there: they reject that
+ * The `'error'` event carries failures that belong to no single connection: a PoolError
+ * SHARD_FAILED when a shard kept dying at start-up and is given up (`cause`: the worker's
+ * error), and errors of a listening server after `listen` resolved (EMFILE and the like, the
+ * Error node:net emits). Errors of one connection never go there: they reject that
  * connection's promise. With no `'error'` listener they are only counted in `stats().errors`:
  * the pool never throws into the event loop.
  */
@@ -341,11 +341,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   /** Policy, then accept / nack / close; registers the connection (protocol.md §11.2). */
   private async decide(auth: AuthenticatedConnection<Meta>, lifecycle: ConnectionLifecycle): Promise<Connection<Msg, Meta>> {
     const { info } = auth;
+    // Every failure below closes `auth` in `establish`; `close` is what a deadline or abort does mid-step.
     const close = (): void => void auth.close().catch(() => undefined);
-    if (this.closed) {
-      close();
-      throw new PoolError('POOL_CLOSED', 'pool is closed');
-    }
+    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
     let decision: PolicyDecision = defaultPolicy(info, this.view());
     const hook = this.options.policy;
     if (decision.action === 'accept' && hook) {
@@ -355,7 +353,6 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     if (decision.action === 'close') {
       this.counted.add(decision.error);
       this.count(decision.error.code);
-      close();
       throw decision.error;
     }
     if (decision.action === 'nack') {

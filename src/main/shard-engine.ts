@@ -85,8 +85,9 @@ class ShardHandle implements ShardLink {
   /** The shard kept dying at start-up and is not restarted any more. */
   gaveUp = false;
   private lastError: Error | undefined;
-  /** Resolves when the current worker has started (answered its first call). */
-  ready!: Promise<void>;
+  /** Resolves once a worker of this shard has started, or the shard was given up. */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly records = new Map<number, ShardRecord>();
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
@@ -99,6 +100,7 @@ class ShardHandle implements ShardLink {
     this.config = config;
     this.script = script;
     this.onGaveUp = onGaveUp;
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
     this.start();
   }
 
@@ -148,11 +150,12 @@ class ShardHandle implements ShardLink {
       if (this.worker === worker) this.onExit(code);
     });
     // The shard answers its first call once its module has run: then start-up succeeded.
-    this.ready = this.control.stats().then(
+    this.control.stats().then(
       () => {
         if (this.worker === worker) {
           this.started = true;
           this.startFailures = 0;
+          this.markReady();
         }
       },
       () => undefined,
@@ -169,6 +172,7 @@ class ShardHandle implements ShardLink {
     if (!this.started) this.startFailures++;
     if (this.startFailures >= MAX_START_FAILURES) {
       this.gaveUp = true;
+      this.markReady();
       this.onGaveUp(new PoolError('SHARD_FAILED', `shard ${this.index} failed ${this.startFailures} times at start-up; not restarted`, { cause }));
       return;
     }
@@ -245,13 +249,22 @@ class ShardHandle implements ShardLink {
     session?.onEnded(error);
   }
 
-  /** One control call for `record`: the outcome, or the error that ended the record meanwhile. */
-  private call<T>(record: ShardRecord, state: RecordState, request: () => Promise<Outcome<T>>): Promise<T> {
+  /**
+   * One control call for `record`: the outcome, or the error that ended the record meanwhile.
+   * `onLost` runs when the call itself failed (the message could not be posted).
+   */
+  private call<T>(record: ShardRecord, state: RecordState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
     if (record.state === 'closed') return Promise.reject(record.error ?? new ConnectionClosedError('connection already closed'));
     record.state = state;
     return new Promise<T>((resolve, reject) => {
       record.interrupt = reject;
-      request().then(
+      let pending: Promise<Outcome<T>>;
+      try {
+        pending = request();
+      } catch (error) {
+        pending = Promise.reject(error as Error);
+      }
+      pending.then(
         (outcome) => {
           if (record.interrupt !== reject) return; // already ended (shard death, drop)
           record.interrupt = undefined;
@@ -264,11 +277,11 @@ class ShardHandle implements ShardLink {
           }
         },
         (error: unknown) => {
+          onLost?.();
           if (record.interrupt !== reject) return;
           record.interrupt = undefined;
-          const failure = new PoolError('SHARD_FAILED', `shard ${this.index}: control call failed`, { cause: error });
           this.remove(record);
-          reject(failure);
+          reject(new ConnectionClosedError(`shard ${this.index}: control call failed: ${error instanceof Error ? error.message : String(error)}`));
         },
       );
     });
@@ -277,7 +290,8 @@ class ShardHandle implements ShardLink {
   adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.open('handshaking');
     const opening = { id: record.id, slot: record.slot, timeout, socket };
-    return { record, info: this.call(record, 'handshaking', () => this.control.adopt(Comlink.transfer(opening, [socket as never]))) };
+    const call = () => this.control.adopt(Comlink.transfer(opening, [socket as never]));
+    return { record, info: this.call(record, 'handshaking', call, () => socket.destroy()) };
   }
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
@@ -435,7 +449,14 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       socket.destroy();
       return failedAttempt(this.noShard());
     }
-    const { record, info } = shard.adopt(socket, timeout);
+    let opened;
+    try {
+      opened = shard.adopt(socket, timeout);
+    } catch (error) {
+      socket.destroy(); // no stats slot left: refused before anything was sent
+      return failedAttempt(error as P2pError);
+    }
+    const { record, info } = opened;
     return { authenticated: this.authenticated(shard, record, info), abandon: () => void shard.abandon(record) };
   }
 
@@ -456,7 +477,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
 
   /** Resolves once every shard worker has started (not for a shard that keeps failing). */
   async ready(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => (shard.gaveUp ? undefined : shard.ready)));
+    await Promise.all(this.shards.map((shard) => shard.ready));
   }
 
   /** Each shard's own count of its connections by lifecycle state. */
