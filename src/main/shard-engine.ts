@@ -137,9 +137,14 @@ class ShardHandle implements ShardLink {
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
     this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
     this.pump = new ConsumerPump(new RingConsumer(outbound), {
-      visit: (id, kind, payload) => this.onRecord(id, kind, payload),
+      visit: (id, kind, payload) => {
+        try {
+          this.onRecord(id, kind, payload);
+        } catch (error) {
+          this.onRecordError(id, error);
+        }
+      },
       onSpace: () => this.signal({ t: 'space' }),
-      onError: (error) => this.onRecordError(error),
     });
     worker.on('online', () => undefined);
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -373,23 +378,18 @@ class ShardHandle implements ShardLink {
   }
 
   /** A record main could not handle (a bug, or a corrupt ring) ends that one connection. */
-  private onRecordError(error: unknown): void {
-    const record = this.current;
-    this.current = undefined;
+  private onRecordError(id: number, error: unknown): void {
+    const record = this.records.get(id);
     if (!record) return;
     void this.abandon(record);
-    this.records.delete(record.id);
-    this.drop(record, new ConnectionClosedError(`connection ${record.id}: ${error instanceof Error ? error.message : String(error)}`));
+    this.records.delete(id);
+    this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
-
-  /** The record being visited, for `onRecordError`. */
-  private current: ShardRecord | undefined;
 
   private onRecord(id: number, kind: number, payload: Uint8Array): void {
     const record = this.records.get(id);
     const session = record?.session;
     if (!record || !session) return;
-    this.current = record;
     switch (kind) {
       case RECORD.MESSAGE_PART:
         this.traffic.bytesIn += payload.length;
@@ -414,7 +414,6 @@ class ShardHandle implements ShardLink {
         session.onEnded(decodeEnded(payload));
         break;
     }
-    this.current = undefined;
   }
 }
 

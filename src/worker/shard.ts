@@ -112,17 +112,22 @@ const inbound = new ConsumerPump(new RingConsumer(config.inbound), {
   visit: (id, kind, payload) => {
     const connection = connections.get(id);
     if (!connection) return; // ended: late records are dropped (main learns of the end in order)
-    switch (kind) {
-      case RECORD.WRITE_PART:
-      case RECORD.WRITE_END:
-        connection.write(payload, kind === RECORD.WRITE_END);
-        break;
-      case RECORD.CREDIT:
-        connection.credit(decodeCredit(payload));
-        break;
-      case RECORD.CLOSE:
-        connection.close(decodeClose(payload).wait);
-        break;
+    try {
+      switch (kind) {
+        case RECORD.WRITE_PART:
+        case RECORD.WRITE_END:
+          connection.write(payload, kind === RECORD.WRITE_END);
+          break;
+        case RECORD.CREDIT:
+          connection.credit(decodeCredit(payload));
+          break;
+        case RECORD.CLOSE:
+          connection.close(decodeClose(payload).wait);
+          break;
+      }
+    } catch {
+      // A record this connection cannot take (a malformed layout) ends it, not the shard.
+      void connection.abandon();
     }
   },
   onSpace: () => post({ t: 'space' }),
