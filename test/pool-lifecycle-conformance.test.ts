@@ -38,9 +38,18 @@ async function assertNothingLeft(pool: Pool<Uint8Array, undefined>): Promise<voi
   // The pool's bookkeeping settles in the turns after the socket closes.
   for (let i = 0; i < 50; i++) {
     const s = pool.stats();
-    if (s.handshakesInFlight === 0 && s.connections === 0 && s.shards.every((shard) => shard.connections === 0 && shard.handshakes === 0)) return;
+    const onShards = await pool.shardConnectionStates();
+    if (
+      s.handshakesInFlight === 0 &&
+      s.connections === 0 &&
+      s.shards.every((shard) => shard.connections === 0 && shard.handshakes === 0) &&
+      onShards.every((states) => Object.keys(states).length === 0)
+    ) {
+      return;
+    }
     await sleep(20);
   }
+  assert.deepEqual(await pool.shardConnectionStates(), pool.stats().shards.map(() => ({})), 'a shard still holds a connection');
   assert.deepEqual(pool.stats(), { ...pool.stats(), handshakesInFlight: 0, connections: 0 }, 'records left in pool.stats()');
   assert.fail(`a shard still holds a record: ${JSON.stringify(pool.stats().shards)}`);
 }
@@ -186,6 +195,30 @@ for (const { name, workers } of MODES) {
       const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
       const peer = await respondThroughMetadata(responder);
       await peer.readChunk(); // their Ack: the pool accepted and now waits for ours
+      controller.abort();
+      await endsCleanly(pool, await attempt, 'ABORTED', peer.socket);
+    } finally {
+      await pool.close();
+      await responder.close();
+    }
+  });
+
+  test(`${name}: abort while the policy hook decides rejects with ABORTED and closes the socket; nothing is left`, async () => {
+    let deciding!: () => void;
+    const decided = new Promise<void>((resolve) => (deciding = resolve));
+    const pool = makePool(workers, {
+      policy: () => {
+        deciding();
+        return new Promise(() => undefined);
+      },
+    });
+    const responder = await loopback();
+    await pool.ready();
+    try {
+      const controller = new AbortController();
+      const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
+      const peer = await respondThroughMetadata(responder);
+      await decided;
       controller.abort();
       await endsCleanly(pool, await attempt, 'ABORTED', peer.socket);
     } finally {

@@ -240,6 +240,14 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     return this.engine.ready();
   }
 
+  /**
+   * Each shard's own count of the connections it holds, by lifecycle state (`handshaking`,
+   * `authenticated`, `established`, …): one control call per shard. Inline: none.
+   */
+  shardConnectionStates(): Promise<Array<Readonly<Record<string, number>>>> {
+    return this.engine instanceof ShardEngine ? this.engine.shardCounts() : Promise.resolve([]);
+  }
+
   /** Terminates shard `index` as a crash would (it is replaced); for tests and operators. */
   killShard(index: number): Promise<number> {
     if (!(this.engine instanceof ShardEngine)) throw new TypeError('killShard needs workers > 0');
