@@ -11,10 +11,10 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../src/main/connect.ts';
 import type { Connection } from '../src/main/connection.ts';
-import type { Pool } from '../src/main/pool.ts';
+import type { Pool, PoolOptions } from '../src/main/pool.ts';
 import type { Identity } from '../src/shared/identity.ts';
 import { MOTIVE } from '../src/shared/wire/rejection.ts';
-import { handshakeOptions, loopback, type Loopback, makeIdentity, NODE_VERSION, rawClient, settle } from './support/fixtures.ts';
+import { handshakeOptions, loopback, makeIdentity, NODE_VERSION, rawClient, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { ScriptedPeer } from './support/scripted-peer.ts';
 
@@ -55,21 +55,14 @@ async function assertNothingLeft(pool: Pool<Uint8Array, undefined>): Promise<voi
 }
 
 /** A raw responder that exchanges connection messages and metadata, then stays silent. */
-async function respondThroughMetadata(responder: Loopback): Promise<ScriptedPeer> {
-  const peer = new ScriptedPeer(await responder.accepted());
+async function respondThroughMetadata(socket: Socket): Promise<ScriptedPeer> {
+  const peer = new ScriptedPeer(socket);
   const identity = makeIdentity(1);
   peer.sendConnectionMessage(identity, { version: NODE_VERSION });
   await peer.readConnectionMessage(identity, true);
   peer.sendChunk(Buffer.alloc(0));
   await peer.readChunk(); // their metadata
   return peer;
-}
-
-/** The attempt failed with `code`, the peer's socket was closed, and the pool holds nothing of it. */
-async function endsCleanly(pool: Pool<Uint8Array, undefined>, outcome: Awaited<ReturnType<typeof settle>>, code: string, socket: Socket): Promise<void> {
-  assert.equal(!outcome.ok && outcome.error.code, code);
-  await closesWithin(socket, SLACK);
-  await assertNothingLeft(pool);
 }
 
 for (const { name, workers } of MODES) {
@@ -151,95 +144,85 @@ for (const { name, workers } of MODES) {
 
   // -------------------------------------------------------------- aborts (outgoing)
 
-  test(`${name}: abort during dial rejects with ABORTED; nothing is left`, async () => {
-    const pool = makePool(workers);
-    const silent = await loopback();
-    await pool.ready();
-    try {
-      const controller = new AbortController();
-      const attempt = settle(pool.connect({ host: '127.0.0.1', port: silent.port }, { signal: controller.signal }));
-      controller.abort();
-      const outcome = await attempt;
-      assert.equal(!outcome.ok && outcome.error.code, 'ABORTED');
-      await assertNothingLeft(pool);
-    } finally {
-      await pool.close();
-      await silent.close();
-    }
-  });
-
-  test(`${name}: abort during authenticate rejects with ABORTED and closes the socket; nothing is left`, async () => {
-    const pool = makePool(workers);
-    const silent = await loopback();
-    await pool.ready();
-    try {
-      const controller = new AbortController();
-      const attempt = settle(pool.connect({ host: '127.0.0.1', port: silent.port }, { signal: controller.signal }));
-      const socket = await silent.accepted();
-      socket.resume();
-      await sleep(100); // our connection message is out; the peer never answers
-      controller.abort();
-      await endsCleanly(pool, await attempt, 'ABORTED', socket);
-    } finally {
-      await pool.close();
-      await silent.close();
-    }
-  });
-
-  test(`${name}: abort while awaiting the peer's Ack rejects with ABORTED and closes the socket; nothing is left`, async () => {
-    const pool = makePool(workers);
-    const responder = await loopback();
-    await pool.ready();
-    try {
-      const controller = new AbortController();
-      const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
-      const peer = await respondThroughMetadata(responder);
-      await peer.readChunk(); // their Ack: the pool accepted and now waits for ours
-      controller.abort();
-      await endsCleanly(pool, await attempt, 'ABORTED', peer.socket);
-    } finally {
-      await pool.close();
-      await responder.close();
-    }
-  });
-
-  test(`${name}: abort while the policy hook decides rejects with ABORTED and closes the socket; nothing is left`, async () => {
-    let deciding!: () => void;
-    const decided = new Promise<void>((resolve) => (deciding = resolve));
-    const pool = makePool(workers, {
-      policy: () => {
-        deciding();
-        return new Promise(() => undefined);
+  /**
+   * The pool dials a raw peer on 127.0.0.1 that `play`s its side on the accepted socket and
+   * returns the socket to watch; `code` is what the dial must fail with, `abort` whether the
+   * connect's AbortSignal fires once `play` is done.
+   */
+  const outgoing = [
+    // No `play`: aborted before the TCP connection is even accepted.
+    { stage: 'abort during dial', code: 'ABORTED', abort: true, options: {}, play: undefined },
+    {
+      stage: 'abort during authenticate',
+      code: 'ABORTED',
+      abort: true,
+      options: {},
+      play: async (socket: Socket) => {
+        socket.resume();
+        await sleep(100); // our connection message is out; the peer never answers
+        return socket;
       },
+    },
+    {
+      stage: "abort while awaiting the peer's Ack",
+      code: 'ABORTED',
+      abort: true,
+      options: {},
+      play: async (socket: Socket) => {
+        const peer = await respondThroughMetadata(socket);
+        await peer.readChunk(); // their Ack: the pool accepted and now waits for ours
+        return peer.socket;
+      },
+    },
+    {
+      stage: 'abort while the policy hook decides',
+      code: 'ABORTED',
+      abort: true,
+      options: { policy: () => new Promise<undefined>(() => undefined) },
+      play: async (socket: Socket, hookCalled: Promise<void>) => {
+        const peer = await respondThroughMetadata(socket);
+        await hookCalled; // the pool's policy hook now runs, and never answers
+        return peer.socket;
+      },
+    },
+    {
+      stage: 'a peer that never sends its Ack, at connectTimeout',
+      code: 'TIMEOUT',
+      abort: false,
+      options: { connectTimeout: HANDSHAKE_TIMEOUT },
+      play: async (socket: Socket) => (await respondThroughMetadata(socket)).socket,
+    },
+  ];
+  for (const { stage, code, abort, options, play } of outgoing) {
+    test(`${name}: outgoing, ${stage}: rejects with ${code}, the socket is closed, nothing is left`, async () => {
+      let called!: () => void;
+      const hookCalled = new Promise<void>((resolve) => (called = resolve));
+      const { policy } = options as { policy?: NonNullable<PoolOptions<Uint8Array, undefined>['policy']> };
+      // The hook, if any, tells the peer script when it runs.
+      const watched: PoolOptions<Uint8Array, undefined>['policy'] = policy
+        ? (...args) => {
+            called();
+            return policy(...args);
+          }
+        : undefined;
+      const pool = makePool(workers, { ...options, ...(watched ? { policy: watched } : {}) });
+      const responder = await loopback();
+      await pool.ready();
+      try {
+        const controller = new AbortController();
+        const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
+        const socket = play ? await play(await responder.accepted(), hookCalled) : undefined;
+        if (abort) controller.abort();
+        const outcome = await attempt;
+        assert.equal(!outcome.ok && outcome.error.code, code);
+        if (socket) await closesWithin(socket, SLACK);
+        await assertNothingLeft(pool);
+      } finally {
+        await pool.close();
+        await responder.close();
+      }
     });
-    const responder = await loopback();
-    await pool.ready();
-    try {
-      const controller = new AbortController();
-      const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }, { signal: controller.signal }));
-      const peer = await respondThroughMetadata(responder);
-      await decided;
-      controller.abort();
-      await endsCleanly(pool, await attempt, 'ABORTED', peer.socket);
-    } finally {
-      await pool.close();
-      await responder.close();
-    }
-  });
-
-  test(`${name}: a peer that never sends its Ack to an outgoing connection is closed at connectTimeout`, async () => {
-    const pool = makePool(workers, { connectTimeout: HANDSHAKE_TIMEOUT });
-    const responder = await loopback();
-    await pool.ready();
-    try {
-      const attempt = settle(pool.connect({ host: '127.0.0.1', port: responder.port }));
-      const peer = await respondThroughMetadata(responder);
-      await endsCleanly(pool, await attempt, 'TIMEOUT', peer.socket);
-    } finally {
-      await pool.close();
-      await responder.close();
-    }
-  });
+  }
 
   // -------------------------------------------------------------- policy hooks
 
