@@ -8,6 +8,7 @@
  * exactly when the shard has forgotten the connection: a failed call, a nack sent, an abandon
  * answered, a `dropped` event, the ENDED record, or the shard's death (architecture.md §4).
  */
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
@@ -79,7 +80,7 @@ class ShardHandle implements ShardLink {
   private stats!: Float64Array;
   private slots!: StatSlots;
   private alive = false;
-  /** The worker finished its start-up (it sent its first message). */
+  /** The current worker finished its start-up (it answered its first control call). */
   private started = false;
   private startFailures = 0;
   /** The shard kept dying at start-up and is not restarted any more. */
@@ -119,9 +120,15 @@ class ShardHandle implements ShardLink {
     return { shard: this.index, connections, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic };
   }
 
-  /** The shard's own view of its connections by lifecycle state (one control call). */
+  /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
   shardCounts(): Promise<Readonly<Record<string, number>>> {
-    return this.control.stats();
+    if (!this.alive) return Promise.resolve({});
+    const stop = new AbortController();
+    const gone = once(this.worker, 'exit', { signal: stop.signal }).then(
+      () => ({}),
+      () => ({}),
+    );
+    return Promise.race([this.control.stats(), gone]).finally(() => stop.abort());
   }
 
   private start(): void {
@@ -146,7 +153,6 @@ class ShardHandle implements ShardLink {
       },
       onSpace: () => this.signal({ t: 'space' }),
     });
-    worker.on('online', () => undefined);
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
     worker.on('error', (error) => {
       this.lastError = error; // 'exit' follows and does the work

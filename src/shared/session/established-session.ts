@@ -24,7 +24,6 @@ export interface SessionLimits {
   readonly detachSmallMessages?: boolean;
 }
 
-
 interface OutgoingEntry {
   readonly message: EncodedMessage;
   readonly cost: number;
