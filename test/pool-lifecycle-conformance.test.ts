@@ -107,6 +107,22 @@ for (const { name, workers } of MODES) {
     });
   }
 
+  test(`${name}: a connection awaiting its Ack counts against maxConnections`, async () => {
+    const pool = makePool(workers, { maxConnections: 1, handshakeTimeout: 5000 });
+    try {
+      const { port } = await pool.listen();
+      await pool.ready();
+      const staller = new ScriptedPeer(await rawClient(port));
+      await stalls[2]!.play(staller, makeIdentity(1)); // accepted by the pool, our Ack withheld
+      const second = await settle(connect('127.0.0.1', port, { ...handshakeOptions(makeIdentity(1), NODE_VERSION) }).then((auth) => auth.accept()));
+      assert.equal(!second.ok && second.error.code, 'REJECTED_BY_NACK');
+      assert.equal((second as unknown as { error: { motive: number } }).error.motive, MOTIVE.TOO_MANY_CONNECTIONS);
+      staller.socket.destroy();
+    } finally {
+      await pool.close();
+    }
+  });
+
   // -------------------------------------------------------------- a peer that leaves
 
   test(`${name}: a peer that leaves while the reader is slow is reported at once; reads get the buffered messages, then CONNECTION_CLOSED`, async () => {

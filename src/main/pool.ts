@@ -146,6 +146,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
   private inFlight = 0;
+  /** Connections the policy accepted whose Ack exchange is under way: they hold a slot too. */
+  private accepting = 0;
   /** Connections not yet established, in either direction. */
   private readonly opening = new Set<ConnectionLifecycle>();
   private closed = false;
@@ -204,7 +206,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
     if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
-    if (this.active.size >= this.maxConnections) throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections`);
+    if (this.active.size + this.accepting >= this.maxConnections) {
+      throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections and ${this.accepting} being accepted`);
+    }
     this.counters.outgoing++;
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
     const timeout = this.options.connectTimeout ?? 10_000;
@@ -374,6 +378,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       throw error;
     }
     this.addPeer(info.peerId, 1);
+    this.accepting++;
     try {
       const options = { ...this.options.accept, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>) };
       const conn = await lifecycle.step('accepting', () => auth.accept<Msg>(options), close);
@@ -387,6 +392,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     } catch (error) {
       this.addPeer(info.peerId, -1);
       throw error;
+    } finally {
+      this.accepting--;
     }
   }
 
@@ -430,7 +437,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   private view(): PolicyView {
     return {
       versions: this.versions,
-      activeConnections: this.active.size,
+      activeConnections: this.active.size + this.accepting,
       maxConnections: this.maxConnections,
       isPeerConnected: (peerId) => !this.options.allowDuplicatePeers && this.peers.has(peerId),
       isPeerRefused: (peerId) => this.bannedPeers.refuses(peerId),
