@@ -13,6 +13,7 @@ import { connect } from '../src/main/connect.ts';
 import type { Connection } from '../src/main/connection.ts';
 import type { Pool, PoolOptions } from '../src/main/pool.ts';
 import type { Identity } from '../src/shared/identity.ts';
+import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
 import { MOTIVE } from '../src/shared/wire/rejection.ts';
 import { handshakeOptions, loopback, makeIdentity, NODE_VERSION, rawClient, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
@@ -272,6 +273,22 @@ for (const { name, workers } of MODES) {
       assert.ok(Date.now() - started <= HANDSHAKE_TIMEOUT + SLACK, `closed after ${Date.now() - started} ms`);
       await assertNothingLeft(pool);
       assert.equal(pool.stats().errors['TIMEOUT'], 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test(`${name}: a metadata codec that throws ends that connection with DECODING_ERROR, not the pool`, async () => {
+    const refusing = { ...emptyMetadataConfig, codec: { ...emptyMetadataConfig.codec, decode: (): undefined => { throw new Error('codec bug'); } } };
+    const pool = makePool(workers, { metadata: refusing });
+    try {
+      const { port } = await pool.listen();
+      await pool.ready();
+      const outcome = await settle(connect('127.0.0.1', port, { ...handshakeOptions(makeIdentity(1), NODE_VERSION) }).then((auth) => auth.accept()));
+      assert.equal(outcome.ok, false);
+      await assertNothingLeft(pool);
+      assert.equal(pool.stats().errors['DECODING_ERROR'], 1);
+      assert.ok(pool.stats().shards.every((shard) => shard.restarts === 0 && shard.alive), 'no shard died');
     } finally {
       await pool.close();
     }

@@ -302,12 +302,19 @@ class ShardHandle implements ShardLink {
     const record = this.open('handshaking');
     const opening = { id: record.id, slot: record.slot, timeout, socket };
     const call = () => this.control.adopt(Comlink.transfer(opening, [socket as never]));
-    return { record, info: this.call(record, 'handshaking', call, () => socket.destroy()) };
+    return { record, info: this.authenticatedOn(record, this.call(record, 'handshaking', call, () => socket.destroy())) };
   }
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.open('dialing');
-    return { record, info: this.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port })) };
+    return { record, info: this.authenticatedOn(record, this.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
+  }
+
+  /** The mirror follows the shard: authenticated, awaiting main's policy. */
+  private async authenticatedOn(record: ShardRecord, handshake: Promise<WireInfo>): Promise<WireInfo> {
+    const info = await handshake;
+    if (record.state !== 'closed' && record.state !== 'closing') record.state = 'authenticated';
+    return info;
   }
 
   async accept(record: ShardRecord, session: RemoteSession, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
