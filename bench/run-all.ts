@@ -28,6 +28,7 @@ const suites: Suite[] = [
   { name: 'bulk-loopback', file: here('./bulk-loopback.ts'), args: QUICK ? ['--seconds=2', '--repeats=1', '--noisy-retries=0'] : [] },
   { name: 'pow', file: here('./pow.bench.ts'), args: [] },
   { name: 'ring', file: here('./ring.bench.ts'), args: QUICK ? ['--quick'] : [] },
+  { name: 'control-plane', file: here('./control-plane.bench.ts'), args: QUICK ? ['--quick'] : [] },
 ];
 
 interface Outcome {

@@ -14,12 +14,14 @@ test('sharded: killing a shard ends its own connections with SHARD_FAILED; the o
   const client = makePool(0, { allowDuplicatePeers: true });
   // Echo, remembering how each server-side connection ended.
   const endings: string[] = [];
+  const causes: unknown[] = [];
   server.on('connection', (conn) => {
     void (async () => {
       try {
         for (;;) await conn.write((await conn.read()).message);
       } catch (error) {
         endings.push((error as { code: string }).code);
+        causes.push((error as Error).cause);
       }
     })();
   });
@@ -49,6 +51,8 @@ test('sharded: killing a shard ends its own connections with SHARD_FAILED; the o
     assert.equal(outcomes.filter((o) => o === 'ended').length, 4, outcomes.join());
     // The server's own connections on the dead shard saw SHARD_FAILED.
     assert.deepEqual(endings, ['SHARD_FAILED', 'SHARD_FAILED', 'SHARD_FAILED', 'SHARD_FAILED']);
+    // The worker's own end travels as the cause (terminate() gives no error: its exit code).
+    for (const cause of causes) assert.match(String((cause as Error | undefined)?.message), /exited with code 1/);
     const stats = server.stats();
     assert.equal(stats.shards[0]?.restarts, 1);
     assert.equal(stats.shards[0]?.alive, true);

@@ -6,7 +6,7 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
+import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -34,6 +34,8 @@ export interface AuthenticateOptions<Meta> {
   readonly timeout?: number;
   /** Fixed connection-message nonce (tests that reproduce the spec's vectors); random otherwise. */
   readonly messageNonce?: Buffer;
+  /** @internal the pool's inline engine follows the handshake's progress for its deadline. */
+  readonly [HANDSHAKE_PROGRESS]?: HandshakeProgress;
 }
 
 /**
@@ -54,7 +56,8 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
   const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
-  const progress = new HandshakeProgress(transport);
+  const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress();
+  progress.attach(transport);
   const difficulty = options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY;
   try {
     const handshake = runHandshake(transport, {

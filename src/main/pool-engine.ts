@@ -10,6 +10,7 @@ import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate } from './authenticate.ts';
 import { connect } from './connect.ts';
+import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -22,7 +23,10 @@ export interface HandshakeConfig<Meta> {
 
 export interface ShardStats {
   readonly shard: number;
+  /** Established connections on this shard. */
   readonly connections: number;
+  /** Connections on this shard not (yet) established: dialing, handshaking, awaiting the policy, accepting, closing. */
+  readonly handshakes: number;
   readonly alive: boolean;
   readonly restarts: number;
   /** Messages and body bytes delivered from this shard, and messages and layout bytes it wrote. */
@@ -32,15 +36,30 @@ export interface ShardStats {
   readonly bytesOut: number;
 }
 
+/** A connection being opened: its authentication, and how to abandon it in any state before. */
+export interface Attempt<Meta> {
+  readonly authenticated: Promise<AuthenticatedConnection<Meta>>;
+  /** Closes the socket whatever step it is in; `authenticated` then rejects (if still pending). */
+  abandon(): void;
+  /** What the handshake is waiting for (dial, connection message, metadata), for a TIMEOUT's message. */
+  waitingFor(): string | Promise<string>;
+}
+
 export interface PoolEngine<Meta> {
-  /** Authenticates an accepted socket (fresh, paused, nothing read). */
-  adopt(socket: Socket, timeout: number): Promise<AuthenticatedConnection<Meta>>;
+  /**
+   * Authenticates an accepted socket (fresh, paused, nothing read). `timeout` bounds everything
+   * until established; the pool enforces it too (connection-lifecycle.ts), the engine as a backstop.
+   */
+  adopt(socket: Socket, timeout: number): Attempt<Meta>;
   /** Dials and authenticates. */
-  dial(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<AuthenticatedConnection<Meta>>;
+  dial(host: string, port: number, timeout: number): Attempt<Meta>;
   /** Called when the listening port is known, so later handshakes advertise it. */
   setAdvertisedPort(port: number): void;
   shardStats(): ShardStats[];
-  close(): Promise<void>;
+  /** Resolves once the engine can serve (shard workers started). */
+  ready(): Promise<void>;
+  /** Closes what the engine still holds (with `wait`, queued messages are sent first). */
+  close(wait: boolean): Promise<void>;
 }
 
 export class InlineEngine<Meta> implements PoolEngine<Meta> {
@@ -50,12 +69,24 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     this.config = config;
   }
 
-  adopt(socket: Socket, timeout: number): Promise<AuthenticatedConnection<Meta>> {
-    return authenticate(socket, { ...this.config, incoming: true, timeout });
+  adopt(socket: Socket, timeout: number): Attempt<Meta> {
+    const controller = new AbortController();
+    const progress = new HandshakeProgress();
+    return {
+      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress }),
+      abandon: () => controller.abort(),
+      waitingFor: () => progress.waitingFor(),
+    };
   }
 
-  dial(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<AuthenticatedConnection<Meta>> {
-    return connect(host, port, { ...this.config, timeout, ...(signal ? { signal } : {}) });
+  dial(host: string, port: number, timeout: number): Attempt<Meta> {
+    const controller = new AbortController();
+    const progress = new HandshakeProgress(`${host}:${port}`);
+    return {
+      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress }),
+      abandon: () => controller.abort(),
+      waitingFor: () => progress.waitingFor(),
+    };
   }
 
   setAdvertisedPort(port: number): void {
@@ -66,5 +97,7 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     return [];
   }
 
-  async close(): Promise<void> {}
+  async ready(): Promise<void> {}
+
+  async close(_wait: boolean): Promise<void> {}
 }

@@ -23,8 +23,9 @@ import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
-import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
-import { ShardEngine } from './shard-engine.ts';
+import { ConnectionLifecycle } from './connection-lifecycle.ts';
+import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
+import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
 export interface PoolOptions<Msg, Meta> {
@@ -65,8 +66,14 @@ export interface PoolOptions<Msg, Meta> {
   readonly advertisedPort?: number;
   /** Options for every accepted connection (queue bounds, chunk size, message limit). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
-  /** Runs after the default policy accepted; may nack or close instead. */
+  /**
+   * Runs after the default policy accepted; may nack or close instead. A hook that throws ends
+   * that connection (POLICY_FAILED, closed without an answer); one that does not answer before
+   * the connection's deadline ends it with TIMEOUT.
+   */
   readonly policy?: PolicyHook<Meta>;
+  /** @internal test seam: the worker script shards run (shard-engine.ts). */
+  readonly [SHARD_SCRIPT]?: URL;
 }
 
 export interface PoolStats {
@@ -92,6 +99,21 @@ const GREYLISTING_CODES = new Set([
 
 const MAX_NACK_POINTS = 50;
 
+/**
+ * Points a Nack can carry: literal IP addresses only (protocol.md §8.3). A peer dialled by host
+ * name, or an IPv6 address with a zone id, has no point text the peer could parse; offering one
+ * made the Nack unencodable.
+ */
+function nackablePoints(points: readonly Point[]): Point[] {
+  const literal: Point[] = [];
+  for (const point of points) {
+    const host = canonicalHost(point.host);
+    if (host === undefined || !Number.isInteger(point.port) || point.port < 0 || point.port > 0xffff) continue;
+    literal.push({ host, port: point.port });
+  }
+  return literal;
+}
+
 /** What the side that sent a Nack reports (protocol.md §11.2 step 6). */
 function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
   if (motive === MOTIVE.UNKNOWN_CHAIN_NAME || motive === MOTIVE.DEPRECATED_P2P_VERSION || motive === MOTIVE.DEPRECATED_DISTRIBUTED_DB_VERSION) {
@@ -106,11 +128,12 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
  * A pool's events.
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
  *   delivered by `connections()`). Outgoing ones are what `connect` resolves with.
- * - `'error'`: a failure that is not the peer's doing, met while admitting an incoming socket —
- *   a `policy` hook or a codec that threw something other than a P2pError. As with any
- *   EventEmitter, an `'error'` with no listener is thrown (and ends the process): listen to it.
- *   Peers' failures (bad proof of work, timeouts, nacks …) are not emitted: they are counted in
- *   `stats().errors`.
+ * - `'error'`: failures that belong to no single connection: a PoolError SHARD_FAILED when a
+ *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
+ *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
+ *   Errors of one connection never go there: they reject that connection's promise, and peers'
+ *   failures (bad proof of work, timeouts, nacks …) are counted in `stats().errors`. With no
+ *   `'error'` listener these are only counted: the pool never throws into the event loop.
  */
 export interface PoolEvents<Msg, Meta> {
   connection: [Connection<Msg, Meta>];
@@ -130,11 +153,15 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
   private inFlight = 0;
-  /** Incoming sockets still in their handshake (inline mode owns them here). */
-  private readonly handshaking = new Set<Socket>();
+  /** Connections the policy accepted whose Ack exchange is under way: they hold a slot too. */
+  private accepting = 0;
+  /** Connections not yet established, in either direction. */
+  private readonly opening = new Set<ConnectionLifecycle>();
   private closed = false;
   private readonly counters = { incoming: 0, outgoing: 0, failed: 0, accepted: 0, nacked: 0 };
   private readonly errorCounts: Record<string, number> = {};
+  /** Failures already counted where they were decided (nack, close), not again by `establish`. */
+  private readonly counted = new WeakSet<object>();
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
@@ -157,7 +184,10 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
       advertisedPort: options.advertisedPort,
     };
-    this.engine = workers === 0 ? new InlineEngine(config) : new ShardEngine(config, workers);
+    this.engine =
+      workers === 0
+        ? new InlineEngine(config)
+        : new ShardEngine(config, { workers, script: options[SHARD_SCRIPT], onShardFailed: (error) => this.report(error) });
   }
 
   /**
@@ -172,7 +202,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const { signal } = options;
     if (signal?.aborted) throw errorFromAbortReason(signal.reason);
     server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', ...(signal ? { signal } : {}) });
+    // Rejects with the 'error' of a failed listen (EADDRINUSE …); later errors go to 'error'.
     await withDeadline(once(server, 'listening'), { signal }, () => server.close());
+    server.on('error', (error) => this.report(error));
     this.servers.push(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('listen: no address');
@@ -190,19 +222,14 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
     if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
-    if (this.active.size >= this.maxConnections) throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections`);
-    this.counters.outgoing++;
-    const timeout = this.options.connectTimeout ?? 10_000;
-    const deadline = Date.now() + timeout;
-    let auth: AuthenticatedConnection<Meta>;
-    try {
-      auth = await this.engine.dial(host, point.port, timeout, options.signal);
-    } catch (error) {
-      this.countFailure(error, host);
-      throw error;
+    if (this.active.size + this.accepting >= this.maxConnections) {
+      throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections and ${this.accepting} being accepted`);
     }
+    this.counters.outgoing++;
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
-    return this.decide(auth, host, Math.max(1, deadline - Date.now()));
+    const timeout = this.options.connectTimeout ?? 10_000;
+    const lifecycle = new ConnectionLifecycle(false, timeout, options.signal);
+    return this.establish(lifecycle, host, () => this.engine.dial(host, point.port, timeout));
   }
 
   /** Incoming accepted connections, as they come; ends when the pool closes. */
@@ -223,6 +250,22 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   ban(target: { address?: string; peerId?: string }): void {
     if (target.address) this.bannedAddresses.ban(canonicalHost(target.address) ?? target.address);
     if (target.peerId) this.bannedPeers.ban(target.peerId);
+  }
+
+  /**
+   * Resolves once every shard worker has started (inline: at once). Handshakes admitted before
+   * that wait for their shard, and their deadline runs meanwhile.
+   */
+  ready(): Promise<void> {
+    return this.engine.ready();
+  }
+
+  /**
+   * Each shard's own count of the connections it holds, by lifecycle state (`handshaking`,
+   * `authenticated`, `established`, …): one control call per shard. Inline: none.
+   */
+  shardConnectionStates(): Promise<Array<Readonly<Record<string, number>>>> {
+    return this.engine instanceof ShardEngine ? this.engine.shardCounts() : Promise.resolve([]);
   }
 
   /** Terminates shard `index` as a crash would (it is replaced); for tests and operators. */
@@ -253,12 +296,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     if (this.closed) return;
     this.closed = true;
     for (const server of this.servers) server.close();
-    for (const socket of this.handshaking) socket.destroy();
+    for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
     const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
     const aborted = closing.find((result) => result.status === 'rejected');
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
-    await this.engine.close();
+    await this.engine.close(options.wait ?? false);
     if (aborted) throw aborted.reason;
   }
 
@@ -284,75 +327,115 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     }
     this.counters.incoming++;
     this.inFlight++;
-    this.handshaking.add(socket);
+    // One deadline for authenticate, the policy and accept (protocol.md §11.4).
     const timeout = this.options.handshakeTimeout ?? 5000;
-    const deadline = Date.now() + timeout;
-    this.adopt(socket, host, timeout)
-      .then((auth) => this.decide(auth, host, Math.max(1, deadline - Date.now())))
+    const lifecycle = new ConnectionLifecycle(true, timeout);
+    this.establish(lifecycle, host, () => this.engine.adopt(socket, timeout))
       .then(
         (conn) => this.deliverIncoming(conn),
-        (error: unknown) => {
-          if (!(error instanceof P2pError)) this.emit('error', error as Error);
-        },
+        () => undefined, // counted in `establish`; the connection's failure is its own
       )
-      .finally(() => {
-        this.inFlight--;
-        this.handshaking.delete(socket);
-      });
+      .finally(() => this.inFlight--);
   }
 
-  /** Authenticates an admitted socket; failures are counted (and greylist, protocol.md §10.2). */
-  private async adopt(socket: Socket, host: string, timeout: number): Promise<AuthenticatedConnection<Meta>> {
+  /**
+   * Runs one connection's lifecycle up to established (connection-lifecycle.ts): authenticate,
+   * policy, then accept or nack. Every failure is counted once (greylisting as protocol.md §10.2
+   * says) and rejects this connection only.
+   */
+  private async establish(lifecycle: ConnectionLifecycle, host: string, start: () => Attempt<Meta>): Promise<Connection<Msg, Meta>> {
+    this.opening.add(lifecycle);
     try {
-      return await this.engine.adopt(socket, timeout);
+      let attempt: Attempt<Meta> | undefined;
+      const auth = await lifecycle.step(
+        lifecycle.state,
+        () => (attempt = start()).authenticated,
+        () => attempt?.abandon(),
+        () => attempt?.waitingFor() ?? 'the handshake did not start',
+      );
+      let conn: Connection<Msg, Meta>;
+      try {
+        conn = await this.decide(auth, lifecycle);
+      } catch (error) {
+        // Whatever failed after authentication (a hook, a nack, accept), the socket goes with it.
+        void auth.close().catch(() => undefined);
+        throw error;
+      }
+      lifecycle.established();
+      return conn;
     } catch (error) {
-      this.countFailure(error, host);
+      if (!this.counted.has(error as object)) this.countFailure(error, host);
       throw error;
+    } finally {
+      lifecycle.closed();
+      this.opening.delete(lifecycle);
     }
   }
-
 
   /** Policy, then accept / nack / close; registers the connection (protocol.md §11.2). */
-  private async decide(auth: AuthenticatedConnection<Meta>, host: string, timeout?: number): Promise<Connection<Msg, Meta>> {
+  private async decide(auth: AuthenticatedConnection<Meta>, lifecycle: ConnectionLifecycle): Promise<Connection<Msg, Meta>> {
     const { info } = auth;
-    if (this.closed) {
-      await auth.close();
-      throw new PoolError('POOL_CLOSED', 'pool is closed');
-    }
+    // Every failure below closes `auth` in `establish`; `close` is what a deadline or abort does mid-step.
+    const close = (): void => void auth.close().catch(() => undefined);
+    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
     let decision: PolicyDecision = defaultPolicy(info, this.view());
-    if (decision.action === 'accept' && this.options.policy) decision = (await this.options.policy(info, decision)) ?? decision;
+    const hook = this.options.policy;
+    if (decision.action === 'accept' && hook) {
+      const accepted = decision;
+      decision = (await lifecycle.step('authenticated', () => this.runHook(hook, info, accepted), close)) ?? decision;
+    }
     if (decision.action === 'close') {
+      this.counted.add(decision.error);
       this.count(decision.error.code);
-      await auth.close();
       throw decision.error;
     }
     if (decision.action === 'nack') {
-      await auth.nack(decision.motive, decision.points ?? []).catch(() => undefined);
+      const { motive } = decision;
+      const points = nackablePoints(decision.points ?? []).slice(0, MAX_NACK_POINTS);
+      await lifecycle.step('closing', () => auth.nack(motive, points).catch(() => undefined), close);
       this.counters.nacked++;
-      const error = nackedError(decision.motive, info);
+      const error = nackedError(motive, info);
+      this.counted.add(error);
       this.count(error.code);
       throw error;
     }
     this.addPeer(info.peerId, 1);
+    this.accepting++;
     try {
-      const conn = await auth.accept<Msg>({
+      const options = {
         ...this.options.accept,
         codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>),
         negotiatedVersion: decision.version,
-        ...(timeout ? { timeout } : {}),
-      });
+      };
+      const conn = await lifecycle.step('accepting', () => auth.accept<Msg>(options), close);
       if (this.closed) {
         // The pool closed while this one was being accepted: it must not outlive the pool.
-        await conn.close();
+        void conn.close();
         throw new PoolError('POOL_CLOSED', 'pool is closed');
       }
       this.register(conn);
       return conn;
     } catch (error) {
       this.addPeer(info.peerId, -1);
-      this.countFailure(error, host);
       throw error;
+    } finally {
+      this.accepting--;
     }
+  }
+
+  /** The user's hook; what it throws becomes this connection's POLICY_FAILED. */
+  private async runHook(hook: PolicyHook<Meta>, info: ConnectionInfo<Meta>, decision: Extract<PolicyDecision, { action: 'accept' }>): Promise<PolicyDecision | undefined> {
+    try {
+      return await hook(info, decision);
+    } catch (error) {
+      throw new PoolError('POLICY_FAILED', `policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  /** Emits `'error'` if someone listens; counts it either way (see the class comment). */
+  private report(error: Error): void {
+    this.count(error instanceof P2pError ? error.code : ((error as { code?: string }).code ?? 'ERROR'));
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   private register(conn: Connection<Msg, Meta>): void {
@@ -380,7 +463,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private view(): PolicyView {
     return {
       versions: this.versions,
-      activeConnections: this.active.size,
+      activeConnections: this.active.size + this.accepting,
       maxConnections: this.maxConnections,
       isPeerConnected: (peerId) => !this.options.allowDuplicatePeers && this.peers.has(peerId),
       isPeerRefused: (peerId) => this.bannedPeers.refuses(peerId),
@@ -390,13 +473,13 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     };
   }
 
-  /** Up to 50 public points of connected peers that announced a listening port. */
+  /** Up to 50 public points (literal IPs) of connected peers that announced a listening port. */
   private knownPoints(): Point[] {
     const points: Point[] = [];
     for (const conn of this.active) {
       const { idPoint, privateNode } = conn.info;
       if (privateNode || idPoint.port === undefined) continue;
-      points.push({ host: idPoint.host, port: idPoint.port });
+      points.push(...nackablePoints([{ host: idPoint.host, port: idPoint.port }]));
       if (points.length >= MAX_NACK_POINTS) break;
     }
     return points;

@@ -9,12 +9,13 @@
  *   reports them written to the socket. `write` waits and `writeNow` refuses past
  *   `outgoingQueueSize` in flight, the same bound as inline.
  */
-import { ConnectionClosedError, EncodedMessageConsumedError, P2pError, errorFromRecord } from '../shared/errors.ts';
+import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '../shared/errors.ts';
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
+import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import { RoomWaiters } from '../shared/session/room-waiters.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { SessionBackend } from './session-backend.ts';
@@ -29,8 +30,6 @@ export interface ShardLink {
   totals(id: number): [number, number];
 }
 
-const ENTRY_COST = 120;
-const WRITE_ENTRY_COST = 64 + 128 + 32;
 /** Credit is returned in batches of at least this many bytes (or when the queue runs dry). */
 const CREDIT_BATCH = 64 * 1024;
 
@@ -70,6 +69,7 @@ export class RemoteSession implements SessionBackend {
   private closing: Promise<void> | undefined;
   private readonly rates = new TrafficStats();
   private lastTotals: [number, number] = [0, 0];
+  private finalTotals: [number, number] | undefined;
 
   constructor(id: number, link: ShardLink, limits: SessionLimits) {
     this.id = id;
@@ -118,10 +118,9 @@ export class RemoteSession implements SessionBackend {
     this.resolveEnded();
   }
 
-  static endedError(payload: Uint8Array): P2pError | undefined {
-    if (payload.length === 0) return undefined;
-    const error = errorFromRecord(JSON.parse(Buffer.from(payload).toString('utf8')));
-    return error instanceof P2pError ? error : new ConnectionClosedError(error.message);
+  /** The shard forgot the connection: its last totals stay what `stat()` reports. */
+  keepTotals(totals: [number, number]): void {
+    this.finalTotals = totals;
   }
 
   // ------------------------------------------------------------ reading
@@ -168,7 +167,7 @@ export class RemoteSession implements SessionBackend {
   }
 
   private credit(size: number): void {
-    this.pendingCredit += size + ENTRY_COST;
+    this.pendingCredit += size + INCOMING_ENTRY_COST;
     if (this.pendingCredit >= CREDIT_BATCH || this.queued === 0) {
       if (!this.incomingEnded) this.link.sendCredit(this.id, this.pendingCredit);
       this.pendingCredit = 0;
@@ -277,7 +276,7 @@ export class RemoteSession implements SessionBackend {
   }
 
   stat(): Stat {
-    const [sent, received] = this.link.totals(this.id);
+    const [sent, received] = this.finalTotals ?? this.link.totals(this.id);
     const [lastSent, lastReceived] = this.lastTotals;
     if (sent > lastSent) this.rates.addSent(sent - lastSent);
     if (received > lastReceived) this.rates.addRecv(received - lastReceived);
@@ -296,5 +295,5 @@ export class RemoteSession implements SessionBackend {
 }
 
 function costOf(message: EncodedMessage): number {
-  return message.buffer.length + WRITE_ENTRY_COST;
+  return message.buffer.length + OUTGOING_ENTRY_COST;
 }

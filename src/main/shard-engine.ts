@@ -2,18 +2,28 @@
  * Sharded engine: connections live on worker threads (architecture.md §2). Main transfers each admitted
  * socket to the least-loaded shard (Node >= 24.20 can transfer sockets), or asks it to dial;
  * the shard authenticates and reports the peer; main's policy answers accept or nack.
+ *
+ * Each connection on a shard is mirrored here by one `ShardRecord` (its lifecycle state as main
+ * last saw it, its stats slot, and once established its RemoteSession). A record is removed
+ * exactly when the shard has forgotten the connection: a failed call, a nack sent, an abandon
+ * answered, a `dropped` event, the ENDED record, or the shard's death (architecture.md §4).
  */
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { DecodingError, P2pError, PoolError, errorFromRecord } from '../shared/errors.ts';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { ConnectionClosedError, DecodingError, P2pError, PoolError, errorFromRecord, type ErrorRecord } from '../shared/errors.ts';
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
-import { HEADER_LENGTH } from '../shared/session/chunk-layout.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
-import { RECORD, STAT_SLOTS, type MainToShard, type ShardConfig, type ShardToMain, type WireInfo } from '../shared/shard/protocol.ts';
+import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { RECORD, decodeEnded, decodeWritten, encodeClose, encodeCredit, sendLayout } from '../shared/shard/records.ts';
+import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
+import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
-import type { HandshakeConfig, PoolEngine, ShardStats } from './pool-engine.ts';
+import type { Attempt, HandshakeConfig, PoolEngine, ShardStats } from './pool-engine.ts';
 import { RemoteSession, type ShardLink } from './remote-session.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 
@@ -22,12 +32,41 @@ const RING_CAPACITY = 1 << 20;
 
 const SHARD_URL = new URL(`../worker/shard${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-interface Pending<T> {
-  readonly resolve: (value: T) => void;
-  readonly reject: (error: P2pError) => void;
+/** Restart back-off after a shard dies: doubles from the first delay up to the cap. */
+const RESTART_DELAY_MS = 100;
+const RESTART_DELAY_CAP_MS = 5000;
+/** Consecutive deaths before start-up completed after which the shard is given up. */
+const MAX_START_FAILURES = 5;
+/** How long a closing pool lets a shard close its sockets itself before terminating it. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+/**
+ * Test seam: the worker script a pool's shards run (a script that fails at start-up proves the
+ * back-off). Not part of the public options.
+ * @internal
+ */
+export const SHARD_SCRIPT = Symbol('p2p-socket.shardScript');
+
+type RecordState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
+
+/** Main's mirror of one connection on a shard. */
+interface ShardRecord {
+  readonly id: number;
+  readonly slot: number;
+  state: RecordState;
+  /** Why the shard forgot it, when it did so on its own. */
+  error: P2pError | undefined;
+  session: RemoteSession | undefined;
+  /** Rejects the call in progress (shard death, drop). */
+  interrupt: ((error: P2pError) => void) | undefined;
 }
 
 let nextConnectionId = 1;
+
+function fromRecord(record: ErrorRecord): P2pError {
+  const error = errorFromRecord(record);
+  return error instanceof P2pError ? error : new ConnectionClosedError(`${record.code}: ${error.message}`);
+}
 
 /** One shard worker and its rings, as main sees it. */
 class ShardHandle implements ShardLink {
@@ -35,68 +74,133 @@ class ShardHandle implements ShardLink {
   restarts = 0;
   private readonly traffic = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
   private worker!: Worker;
+  private control!: Comlink.Remote<ShardControl>;
   private outbox!: Outbox;
   private pump!: ConsumerPump;
   private stats!: Float64Array;
+  private slots!: StatSlots;
   private alive = false;
-  private readonly handshakes = new Map<number, Pending<WireInfo>>();
-  private readonly accepts = new Map<number, Pending<void>>();
-  private readonly nacks = new Map<number, Pending<void>>();
-  readonly sessions = new Map<number, RemoteSession>();
+  /** The current worker finished its start-up (it answered its first control call). */
+  private started = false;
+  private startFailures = 0;
+  /** The shard kept dying at start-up and is not restarted any more. */
+  gaveUp = false;
+  private lastError: Error | undefined;
+  /** Resolves once a worker of this shard has started, or the shard was given up. */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly records = new Map<number, ShardRecord>();
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
+  private readonly script: URL;
+  private readonly onGaveUp: (error: PoolError) => void;
   private closing = false;
 
-  constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>) {
+  constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>, script: URL, onGaveUp: (error: PoolError) => void) {
     this.index = index;
     this.config = config;
+    this.script = script;
+    this.onGaveUp = onGaveUp;
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
     this.start();
   }
 
   /** Connections and handshakes on this shard: what "least loaded" compares. */
   get load(): number {
-    return this.sessions.size + this.handshakes.size + this.accepts.size;
+    return this.records.size;
+  }
+
+  get usable(): boolean {
+    return this.alive && !this.closing;
   }
 
   shardStats(): ShardStats {
-    return { shard: this.index, connections: this.sessions.size, alive: this.alive, restarts: this.restarts, ...this.traffic };
+    let connections = 0;
+    for (const record of this.records.values()) if (record.state === 'established') connections++;
+    return { shard: this.index, connections, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic };
+  }
+
+  /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
+  shardCounts(): Promise<Readonly<Record<string, number>>> {
+    if (!this.alive) return Promise.resolve({});
+    const stop = new AbortController();
+    const gone = once(this.worker, 'exit', { signal: stop.signal }).then(
+      () => ({}),
+      () => ({}),
+    );
+    return Promise.race([this.control.stats(), gone]).finally(() => stop.abort());
   }
 
   private start(): void {
     const inbound = createRingBuffer(RING_CAPACITY);
     const outbound = createRingBuffer(RING_CAPACITY);
-    const statsBuffer = new SharedArrayBuffer(STAT_SLOTS * 2 * Float64Array.BYTES_PER_ELEMENT);
+    const statsBuffer = createStatsTable(STAT_SLOTS);
     this.stats = new Float64Array(statsBuffer);
-    const worker = new Worker(SHARD_URL, { workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
+    this.slots = new StatSlots(STAT_SLOTS);
+    const worker = new Worker(this.script, { workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
     this.worker = worker;
     this.alive = true;
-    this.outbox = new Outbox(inbound, () => this.post({ t: 'bell' }));
+    this.started = false;
+    this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
+    this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
     this.pump = new ConsumerPump(new RingConsumer(outbound), {
-      visit: (id, kind, payload) => this.onRecord(id, kind, payload),
-      onSpace: () => this.post({ t: 'space' }),
+      visit: (id, kind, payload) => {
+        try {
+          this.onRecord(id, kind, payload);
+        } catch (error) {
+          this.onRecordError(id, error);
+        }
+      },
+      onSpace: () => this.signal({ t: 'space' }),
     });
-    worker.on('message', (message: ShardToMain) => this.onMessage(message));
-    worker.on('error', () => undefined); // 'exit' follows and does the work
-    worker.on('exit', () => {
-      if (this.worker === worker) this.onExit();
+    worker.on('message', (message: ShardEvent) => this.onEvent(message));
+    worker.on('error', (error) => {
+      this.lastError = error; // 'exit' follows and does the work
     });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.onExit(code);
+    });
+    // The shard answers its first call once its module has run: then start-up succeeded.
+    this.control.stats().then(
+      () => {
+        if (this.worker === worker) {
+          this.started = true;
+          this.startFailures = 0;
+          this.markReady();
+        }
+      },
+      () => undefined,
+    );
   }
 
-  /** A dead shard ends its own connections with SHARD_FAILED and is replaced (architecture.md §4). */
-  private onExit(): void {
+  /** A dead shard ends its own connections with SHARD_FAILED (cause: the worker's error) and is replaced with back-off. */
+  private onExit(code: number): void {
     this.alive = false;
-    const error = (): PoolError => new PoolError('SHARD_FAILED', `shard ${this.index} stopped`);
-    for (const [, pending] of this.handshakes) pending.reject(error());
-    for (const [, pending] of this.accepts) pending.reject(error());
-    for (const [, pending] of this.nacks) pending.resolve();
-    for (const [, session] of this.sessions) session.onEnded(error());
-    this.handshakes.clear();
-    this.accepts.clear();
-    this.nacks.clear();
-    this.sessions.clear();
-    if (!this.closing) {
+    const cause = this.lastError ?? new Error(`shard ${this.index} exited with code ${code}`);
+    this.lastError = undefined;
+    this.failAll(new PoolError('SHARD_FAILED', `shard ${this.index} stopped: ${cause.message}`, { cause }));
+    if (this.closing) return;
+    if (!this.started) this.startFailures++;
+    if (this.startFailures >= MAX_START_FAILURES) {
+      this.gaveUp = true;
+      this.markReady();
+      this.onGaveUp(new PoolError('SHARD_FAILED', `shard ${this.index} failed ${this.startFailures} times at start-up; not restarted`, { cause }));
+      return;
+    }
+    const delay = this.started ? 0 : Math.min(RESTART_DELAY_CAP_MS, RESTART_DELAY_MS * 2 ** (this.startFailures - 1));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.closing) return;
       this.restarts++;
       this.start();
-    }
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private failAll(error: PoolError): void {
+    const records = [...this.records.values()];
+    this.records.clear();
+    for (const record of records) this.drop(record, error);
   }
 
   /** For tests and operators: stop the worker as a crash would. */
@@ -104,117 +208,207 @@ class ShardHandle implements ShardLink {
     return this.worker.terminate();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets the shard close what it still holds (`drain` sends queued messages first, `shutdown`
+   * does not), for at most SHUTDOWN_GRACE_MS, then terminates the worker.
+   */
+  async close(wait: boolean): Promise<void> {
     this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.alive && this.started) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+      await Promise.race([(wait ? this.control.drain() : this.control.shutdown()).catch(() => undefined), grace]);
+      clearTimeout(timer);
+    }
     await this.worker.terminate();
   }
 
-  post(message: MainToShard, transfer?: readonly unknown[]): void {
-    if (!this.alive) return;
-    this.worker.postMessage(message, transfer as never);
+  private signal(message: MainSignal): void {
+    if (this.alive) this.worker.postMessage(message);
   }
 
-  // ------------------------------------------------------------ requests
+  // ------------------------------------------------------------ lifecycle calls
 
-  adopt(socket: Socket, timeout: number): { id: number; info: Promise<WireInfo> } {
-    const id = nextConnectionId++;
-    const info = new Promise<WireInfo>((resolve, reject) => this.handshakes.set(id, { resolve, reject }));
-    this.post({ t: 'adopt', id, socket, timeout }, [socket]);
-    return { id, info };
+  private open(state: RecordState): ShardRecord {
+    const slot = this.slots.allocate();
+    if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
+    const record: ShardRecord = { id: nextConnectionId++, slot, state, error: undefined, session: undefined, interrupt: undefined };
+    this.records.set(record.id, record);
+    return record;
   }
 
-  dial(host: string, port: number, timeout: number): { id: number; info: Promise<WireInfo> } {
-    const id = nextConnectionId++;
-    const info = new Promise<WireInfo>((resolve, reject) => this.handshakes.set(id, { resolve, reject }));
-    this.post({ t: 'dial', id, host, port, timeout });
-    return { id, info };
+  /** The shard forgot the connection: remove the record, free its slot. */
+  private remove(record: ShardRecord): void {
+    if (this.records.get(record.id) === record) this.records.delete(record.id);
+    if (record.state !== 'closed') {
+      record.state = 'closed';
+      this.slots.release(record.slot);
+    }
   }
 
-  accept(id: number, session: RemoteSession, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
-    this.sessions.set(id, session);
-    const done = new Promise<void>((resolve, reject) => this.accepts.set(id, { resolve, reject }));
-    this.post({ t: 'accept', id, limits: { incomingQueueSize, maxMessageSize }, timeout: undefined });
-    return done.catch((error: unknown) => {
-      this.sessions.delete(id);
-      throw error;
+  private drop(record: ShardRecord, error: P2pError): void {
+    const wasClosed = record.state === 'closed';
+    record.error ??= error;
+    const { interrupt, session } = record;
+    record.interrupt = undefined;
+    if (!wasClosed) {
+      record.state = 'closed';
+      this.slots.release(record.slot);
+    }
+    interrupt?.(error);
+    session?.onEnded(error);
+  }
+
+  /**
+   * One control call for `record`: the outcome, or the error that ended the record meanwhile.
+   * `onLost` runs when the call itself failed (the message could not be posted).
+   */
+  private call<T>(record: ShardRecord, state: RecordState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
+    if (record.state === 'closed') return Promise.reject(record.error ?? new ConnectionClosedError('connection already closed'));
+    record.state = state;
+    return new Promise<T>((resolve, reject) => {
+      record.interrupt = reject;
+      let pending: Promise<Outcome<T>>;
+      try {
+        pending = request();
+      } catch (error) {
+        pending = Promise.reject(error as Error);
+      }
+      pending.then(
+        (outcome) => {
+          if (record.interrupt !== reject) return; // already ended (shard death, drop)
+          record.interrupt = undefined;
+          if (outcome.ok) resolve(outcome.value);
+          else {
+            const error = fromRecord(outcome.error);
+            record.error = error;
+            this.remove(record);
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          onLost?.();
+          if (record.interrupt !== reject) return;
+          record.interrupt = undefined;
+          this.remove(record);
+          reject(new ConnectionClosedError(`shard ${this.index}: control call failed: ${error instanceof Error ? error.message : String(error)}`));
+        },
+      );
     });
   }
 
-  nack(id: number, motive: number, points: readonly { host: string; port: number }[]): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.nacks.set(id, { resolve, reject }));
-    this.post({ t: 'nack', id, motive, points: points.map((p) => ({ host: p.host, port: p.port })) });
-    return done;
+  adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
+    const record = this.open('handshaking');
+    const opening = { id: record.id, slot: record.slot, timeout, socket };
+    const call = () => this.control.adopt(Comlink.transfer(opening, [socket as never]));
+    return { record, info: this.authenticatedOn(record, this.call(record, 'handshaking', call, () => socket.destroy())) };
   }
 
-  abandon(id: number): void {
-    this.post({ t: 'abandon', id });
+  dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
+    const record = this.open('dialing');
+    return { record, info: this.authenticatedOn(record, this.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
   }
 
-  // ------------------------------------------------------------ ShardLink
+  /** The mirror follows the shard: authenticated, awaiting main's policy. */
+  private async authenticatedOn(record: ShardRecord, handshake: Promise<WireInfo>): Promise<WireInfo> {
+    const info = await handshake;
+    if (record.state !== 'closed' && record.state !== 'closing') record.state = 'authenticated';
+    return info;
+  }
 
-  /** Cuts a layout at chunk boundaries into records the ring can carry. */
-  sendLayout(id: number, layout: Buffer): void {
-    const max = this.outbox.maxPayload;
-    let start = 0;
-    let at = 0;
-    while (at < layout.length) {
-      const next = at + HEADER_LENGTH + layout.readUInt16BE(at);
-      if (next - start > max) {
-        this.outbox.send(id, RECORD.WRITE_PART, layout.subarray(start, at));
-        start = at;
-      }
-      at = next;
+  async accept(record: ShardRecord, session: RemoteSession, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
+    record.session = session;
+    try {
+      await this.call(record, 'accepting', () => this.control.accept(record.id, { incomingQueueSize, maxMessageSize }));
+    } catch (error) {
+      record.session = undefined;
+      throw error;
     }
-    this.outbox.send(id, RECORD.WRITE_END, layout.subarray(start));
+    if (record.state === 'accepting') record.state = 'established';
+  }
+
+  async nack(record: ShardRecord, motive: number, points: readonly Point[]): Promise<void> {
+    await this.call(record, 'closing', () => this.control.nack(record.id, motive, points.map((p) => ({ host: p.host, port: p.port }))));
+    this.remove(record);
+  }
+
+  /** Ends the connection in any state; resolves once the shard has forgotten it. */
+  async abandon(record: ShardRecord): Promise<void> {
+    if (record.state === 'closed') return;
+    const interrupt = record.interrupt;
+    record.interrupt = undefined;
+    interrupt?.(new ConnectionClosedError('connection abandoned'));
+    record.state = 'closing';
+    if (!this.alive) return;
+    await this.control.abandon(record.id).catch(() => undefined);
+    this.remove(record);
+  }
+
+  /** What the shard says the connection waits for (a dead shard: that it stopped). */
+  waitingFor(record: ShardRecord): Promise<string> {
+    if (!this.alive) return Promise.resolve(`shard ${this.index} stopped`);
+    return Promise.resolve(this.control.waitingFor(record.id));
+  }
+
+  advertise(port: number): void {
+    void this.control.advertise(port).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------ ShardLink (data plane)
+
+  sendLayout(id: number, layout: Buffer): void {
+    sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
   }
 
   sendCredit(id: number, bytes: number): void {
-    const payload = Buffer.allocUnsafe(4);
-    payload.writeUInt32LE(Math.min(bytes, 0xffffffff), 0);
-    this.outbox.send(id, RECORD.CREDIT, payload);
+    this.outbox.send(id, RECORD.CREDIT, encodeCredit(bytes));
   }
 
   sendClose(id: number, wait: boolean): void {
     if (!this.alive) return;
-    this.outbox.send(id, RECORD.CLOSE, Buffer.from([wait ? 1 : 0]));
+    this.outbox.send(id, RECORD.CLOSE, encodeClose(wait));
   }
 
   totals(id: number): [number, number] {
-    const slot = (id % STAT_SLOTS) * 2;
-    return [this.stats[slot] ?? 0, this.stats[slot + 1] ?? 0];
+    const record = this.records.get(id);
+    return record ? readTotals(this.stats, record.slot) : [0, 0];
   }
 
   // ------------------------------------------------------------ from the shard
 
-  private onMessage(message: ShardToMain): void {
-    switch (message.t) {
+  private onEvent(event: ShardEvent): void {
+    if (typeof event !== 'object' || event === null || !('t' in event)) return; // a comlink reply
+    switch (event.t) {
       case 'bell':
         this.pump.wake();
         return;
       case 'space':
         this.outbox.onSpace();
         return;
-      case 'authenticated':
-        take(this.handshakes, message.id)?.resolve(message.info);
-        return;
-      case 'established':
-        take(this.accepts, message.id)?.resolve();
-        return;
-      case 'nacked':
-        take(this.nacks, message.id)?.resolve();
-        return;
-      case 'failed': {
-        const error = errorFromRecord(message.error);
-        const typed = error instanceof P2pError ? error : new PoolError('SHARD_FAILED', error.message);
-        (take(this.handshakes, message.id) ?? take(this.accepts, message.id))?.reject(typed);
+      case 'dropped': {
+        const record = this.records.get(event.connection);
+        if (!record) return;
+        this.records.delete(record.id);
+        this.drop(record, fromRecord(event.error));
         return;
       }
     }
   }
 
+  /** A record main could not handle (a bug, or a corrupt ring) ends that one connection. */
+  private onRecordError(id: number, error: unknown): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    void this.abandon(record);
+    this.records.delete(id);
+    this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
   private onRecord(id: number, kind: number, payload: Uint8Array): void {
-    const session = this.sessions.get(id);
-    if (!session) return;
+    const record = this.records.get(id);
+    const session = record?.session;
+    if (!record || !session) return;
     switch (kind) {
       case RECORD.MESSAGE_PART:
         this.traffic.bytesIn += payload.length;
@@ -226,33 +420,34 @@ class ShardHandle implements ShardLink {
         session.onBodyEnd(payload);
         break;
       case RECORD.WRITTEN: {
-        const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-        const messages = view.getUint32(0, true);
-        const bytes = view.getUint32(4, true);
+        const { messages, bytes } = decodeWritten(payload);
         this.traffic.messagesOut += messages;
         this.traffic.bytesOut += bytes;
         session.onWritten(messages, bytes);
         break;
       }
       case RECORD.ENDED:
-        this.sessions.delete(id);
-        session.onEnded(RemoteSession.endedError(payload));
+        // The last stats the shard wrote stay readable through the session's own totals.
+        session.keepTotals(readTotals(this.stats, record.slot));
+        this.remove(record);
+        session.onEnded(decodeEnded(payload));
         break;
     }
   }
 }
 
-function take<T>(map: Map<number, T>, id: number): T | undefined {
-  const value = map.get(id);
-  map.delete(id);
-  return value;
+export interface ShardEngineOptions {
+  readonly workers: number;
+  /** Called when a shard kept dying at start-up and was given up. */
+  readonly onShardFailed: (error: PoolError) => void;
+  readonly script?: URL | undefined;
 }
 
 export class ShardEngine<Meta> implements PoolEngine<Meta> {
   private readonly shards: ShardHandle[];
   private readonly config: HandshakeConfig<Meta>;
 
-  constructor(config: HandshakeConfig<Meta>, workers: number) {
+  constructor(config: HandshakeConfig<Meta>, options: ShardEngineOptions) {
     this.config = config;
     const shardConfig = {
       secretKey: config.identity.secretKey,
@@ -262,28 +457,56 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       advertisedPort: config.advertisedPort,
       localMetadata: config.metadata.codec.encode(config.metadata.value),
     };
-    this.shards = Array.from({ length: workers }, (_, index) => new ShardHandle(index, shardConfig));
+    const script = options.script ?? SHARD_URL;
+    this.shards = Array.from({ length: options.workers }, (_, index) => new ShardHandle(index, shardConfig, script, options.onShardFailed));
   }
 
-  adopt(socket: Socket, timeout: number): Promise<AuthenticatedConnection<Meta>> {
+  adopt(socket: Socket, timeout: number): Attempt<Meta> {
     const shard = this.leastLoaded();
-    const { id, info } = shard.adopt(socket, timeout);
-    return this.authenticated(shard, id, info);
+    if (!shard) {
+      socket.destroy();
+      return failedAttempt(this.noShard());
+    }
+    let opened;
+    try {
+      opened = shard.adopt(socket, timeout);
+    } catch (error) {
+      socket.destroy(); // no stats slot left: refused before anything was sent
+      return failedAttempt(error as P2pError);
+    }
+    return this.attempt(shard, opened);
   }
 
-  dial(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<AuthenticatedConnection<Meta>> {
+  dial(host: string, port: number, timeout: number): Attempt<Meta> {
     const shard = this.leastLoaded();
-    const { id, info } = shard.dial(host, port, timeout);
-    signal?.addEventListener('abort', () => shard.abandon(id), { once: true });
-    return this.authenticated(shard, id, info);
+    if (!shard) return failedAttempt(this.noShard());
+    return this.attempt(shard, shard.dial(host, port, timeout));
+  }
+
+  private attempt(shard: ShardHandle, { record, info }: { record: ShardRecord; info: Promise<WireInfo> }): Attempt<Meta> {
+    return {
+      authenticated: this.authenticated(shard, record, info),
+      abandon: () => void shard.abandon(record),
+      waitingFor: () => shard.waitingFor(record),
+    };
   }
 
   setAdvertisedPort(port: number): void {
-    for (const shard of this.shards) shard.post({ t: 'advertise', port });
+    for (const shard of this.shards) shard.advertise(port);
   }
 
   shardStats(): ShardStats[] {
     return this.shards.map((shard) => shard.shardStats());
+  }
+
+  /** Resolves once every shard worker has started (not for a shard that keeps failing). */
+  async ready(): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.ready));
+  }
+
+  /** Each shard's own count of its connections by lifecycle state. */
+  shardCounts(): Promise<Array<Readonly<Record<string, number>>>> {
+    return Promise.all(this.shards.map((shard) => shard.shardCounts()));
   }
 
   /** Terminates a shard as a crash would (tests, operators); it is replaced. */
@@ -293,23 +516,27 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
     return shard.kill();
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.close()));
+  async close(wait: boolean): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.close(wait)));
   }
 
-  private leastLoaded(): ShardHandle {
-    let best = this.shards[0]!;
-    for (const shard of this.shards) if (shard.load < best.load) best = shard;
+  private leastLoaded(): ShardHandle | undefined {
+    let best: ShardHandle | undefined;
+    for (const shard of this.shards) if (shard.usable && (!best || shard.load < best.load)) best = shard;
     return best;
   }
 
-  private async authenticated(shard: ShardHandle, id: number, pending: Promise<WireInfo>): Promise<AuthenticatedConnection<Meta>> {
+  private noShard(): PoolError {
+    return new PoolError('SHARD_FAILED', 'no shard is running');
+  }
+
+  private async authenticated(shard: ShardHandle, record: ShardRecord, pending: Promise<WireInfo>): Promise<AuthenticatedConnection<Meta>> {
     const wire = await pending;
     let remoteMetadata: Meta;
     try {
       remoteMetadata = decodeWith(() => this.config.metadata.codec.decode(Buffer.from(wire.remoteMetadata)));
     } catch (error) {
-      shard.abandon(id);
+      void shard.abandon(record);
       throw error instanceof P2pError ? error : new DecodingError('USER_FUNCTION', String(error));
     }
     const info: ConnectionInfo<Meta> = {
@@ -323,18 +550,22 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       localMetadata: this.config.metadata.value,
       remoteMetadata,
     };
-    return new AuthenticatedConnection(info, remoteHandshake(shard, id), this.config.announcedVersion);
+    return new AuthenticatedConnection(info, remoteHandshake(shard, record), this.config.announcedVersion);
   }
 }
 
-function remoteHandshake(shard: ShardHandle, id: number): HandshakeBackend {
+function failedAttempt<Meta>(error: P2pError): Attempt<Meta> {
+  return { authenticated: Promise.reject(error), abandon: () => undefined, waitingFor: () => error.message };
+}
+
+function remoteHandshake(shard: ShardHandle, record: ShardRecord): HandshakeBackend {
   return {
     accept: async (limits, watch) => {
-      const session = new RemoteSession(id, shard, limits);
-      await watch(shard.accept(id, session, limits.incomingQueueSize, limits.maxMessageSize));
+      const session = new RemoteSession(record.id, shard, limits);
+      await watch(shard.accept(record, session, limits.incomingQueueSize, limits.maxMessageSize));
       return session;
     },
-    nack: (motive, points) => shard.nack(id, motive, points),
-    close: async () => shard.abandon(id),
+    nack: (motive, points) => shard.nack(record, motive, points),
+    close: () => shard.abandon(record),
   };
 }

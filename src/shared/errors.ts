@@ -291,9 +291,10 @@ export class RejectedNoCommonProtocolError extends P2pError {
 
 /** Pool-level refusals and failures (protocol.md §10.3); no wire effect beyond closing. */
 export class PoolError extends P2pError {
-  readonly code: 'TOO_MANY_CONNECTIONS' | 'POINT_BANNED' | 'PEER_BANNED' | 'PRIVATE_MODE' | 'ALREADY_CONNECTED' | 'REJECTED' | 'POOL_CLOSED' | 'SHARD_FAILED';
-  constructor(code: PoolError['code'], message: string) {
-    super(message);
+  readonly code: 'TOO_MANY_CONNECTIONS' | 'POINT_BANNED' | 'PEER_BANNED' | 'PRIVATE_MODE' | 'ALREADY_CONNECTED' | 'REJECTED' | 'POOL_CLOSED' | 'SHARD_FAILED' | 'POLICY_FAILED';
+  /** `cause`: for SHARD_FAILED the worker's own error, for POLICY_FAILED what the hook threw. */
+  constructor(code: PoolError['code'], message: string, options?: ErrorOptions) {
+    super(message, options);
     this.code = code;
   }
 }
@@ -385,6 +386,7 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'POOL_CLOSED':
     case 'REJECTED':
     case 'SHARD_FAILED':
+    case 'POLICY_FAILED':
       return new PoolError(record.code, m);
     case 'REJECTED_NO_COMMON_PROTOCOL':
       return withMessage(new RejectedNoCommonProtocolError(num(record['motive']), record['announced'] as RejectedNoCommonProtocolError['announced']), m);

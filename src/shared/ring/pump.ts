@@ -9,7 +9,9 @@
  * - When the ring is empty it declares itself asleep (`prepareToSleep`), which re-checks the
  *   ring, and then waits for the next `wake()`.
  * - After every batch it asks `needsSpaceSignal()` and calls `onSpace` when a producer waiting
- *   on a full ring now has room.
+ *   on a full ring now has room — also when `visit` threw: the records up to the throwing one
+ *   count as read, and a producer waiting for that space must hear of it.
+ * - A throwing `visit` never escapes: the error goes to `onError` and draining goes on.
  */
 import type { RecordVisitor, RingConsumer } from './record-ring.ts';
 
@@ -18,6 +20,8 @@ export interface ConsumerPumpOptions {
   readonly visit: RecordVisitor;
   /** Tell the producer that space was freed (post it a message). */
   readonly onSpace: () => void;
+  /** What `visit` threw (default: dropped; the record it threw on counts as read). */
+  readonly onError?: (error: unknown) => void;
   /** Records per event-loop turn before yielding (default 1024). */
   readonly budget?: number;
 }
@@ -28,6 +32,7 @@ export class ConsumerPump {
   readonly #consumer: RingConsumer;
   readonly #visit: RecordVisitor;
   readonly #onSpace: () => void;
+  readonly #onError: (error: unknown) => void;
   readonly #budget: number;
   /** A turn is running or scheduled: a wake-up now is redundant. */
   #active = false;
@@ -42,6 +47,7 @@ export class ConsumerPump {
     this.#consumer = consumer;
     this.#visit = options.visit;
     this.#onSpace = options.onSpace;
+    this.#onError = options.onError ?? (() => undefined);
     this.#budget = budget;
   }
 
@@ -66,7 +72,13 @@ export class ConsumerPump {
     let finished = false;
     try {
       for (;;) {
-        const n = consumer.read(this.#visit, this.#budget - done);
+        let n: number;
+        try {
+          n = consumer.read(this.#visit, this.#budget - done);
+        } catch (error) {
+          n = 1; // at least the record `visit` threw on was consumed
+          this.#onError(error);
+        }
         done += n;
         if (n > 0 && consumer.needsSpaceSignal()) this.#onSpace();
         if (done >= this.#budget) break;
@@ -78,7 +90,7 @@ export class ConsumerPump {
       }
     } finally {
       this.#records += done;
-      // Also when `visit` threw: keep draining in a later turn rather than stall awake forever.
+      // Also if `onError` or `onSpace` threw: keep draining in a later turn rather than stall awake forever.
       if (finished) this.#active = false;
       else setImmediate(this.#turn);
     }

@@ -12,6 +12,7 @@ import { MessageFramer, type FramedMessage } from './message-framer.ts';
 import type { Stat } from './traffic-stats.ts';
 import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
+import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from './queue-costs.ts';
 
 export interface SessionLimits {
   /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
@@ -23,10 +24,6 @@ export interface SessionLimits {
   /** See MessageFramer: false where every message is copied elsewhere at once (a shard). */
   readonly detachSmallMessages?: boolean;
 }
-
-/** Per-element costs as OCaml counts them on 64-bit (protocol.md §9.5), so bounds mean the same. */
-const INCOMING_ENTRY_COST = 88 + 32;
-const OUTGOING_ENTRY_COST = 64 + 128 + 32;
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
@@ -137,10 +134,14 @@ export class EstablishedSession {
     this.incomingClosed = true;
   }
 
-  /** Decrypts and frames every complete chunk received, until the incoming queue is full. */
-  private pump(): void {
+  /**
+   * Decrypts and frames every complete chunk received, until the incoming queue is full. With
+   * `all` (the peer has gone) the bound is ignored: what it sent before leaving is already here
+   * and is delivered, not dropped with the socket.
+   */
+  private pump(all = false): void {
     const input = this.transport.input;
-    while (!this.readPaused && !this.incomingClosed && input.length >= HEADER_LENGTH) {
+    while ((all || !this.readPaused) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
       const length = input.peekUInt16BE();
       if (length < TAG_LENGTH) {
         this.failStream(new InvalidIncomingCiphertextSizeError(length));
@@ -154,7 +155,7 @@ export class EstablishedSession {
         this.failStream(error as P2pError);
         return;
       }
-      if (this.incomingBytes >= this.limits.incomingQueueSize) {
+      if (!all && this.incomingBytes >= this.limits.incomingQueueSize) {
         // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
         this.readPaused = true;
         this.transport.pause();
@@ -217,6 +218,8 @@ export class EstablishedSession {
   private onTransportEnd(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
     // with the reader, as OCaml's shared canceler does (protocol.md §9.2, test close-on-write).
+    // Whole chunks received before the end still reach the reader, however slow it is.
+    this.pump(true);
     this.teardown(error);
   }
 
@@ -266,7 +269,7 @@ export class EstablishedSession {
     // Aborting rejects the wait; a message already queued may still be sent.
     return abortable<void>(signal, ({ resolve, reject }) => {
       const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
-      const entry: OutgoingEntry = { message, cost: costOf(message) + 64, settle };
+      const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle };
       if (this.admits(entry.cost)) {
         this.enqueue(entry);
         return () => undefined;

@@ -1,0 +1,379 @@
+/**
+ * One connection on a shard, from dial (or adopted socket) to closed: the socket side of the
+ * connection lifecycle (architecture.md §4). Main mirrors it with one record per connection
+ * (src/main/shard-engine.ts).
+ *
+ *   dialing ─→ handshaking ─→ authenticated ─→ accepting ─→ established ─→ closing ─→ closed
+ *        \___________\______________\______________\_____________________________↗
+ *
+ * Every state before `established` runs under one deadline (handshakeTimeout for incoming,
+ * connectTimeout for outgoing: authenticate and accept both, protocol.md §11.4). `abandon` and
+ * the deadline reach every state, and every exit goes through `finish`, which closes the socket,
+ * answers main's pending call and forgets the connection. A failure here never leaves this
+ * connection: nothing it does may throw into the worker.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { AbortedError, ConnectionClosedError, P2pError, TimeoutError, type ErrorRecord } from '../shared/errors.ts';
+import type { Identity } from '../shared/identity.ts';
+import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
+import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
+import { EncodedMessage } from '../shared/session/encoded-message.ts';
+import type { EstablishedSession } from '../shared/session/established-session.ts';
+import { runHandshake } from '../shared/session/handshake.ts';
+import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
+import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
+import { RECORD, encodeEnded, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
+import { SHARD_INCOMING_QUEUE, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
+import { writeTotals } from '../shared/shard/stat-slots.ts';
+import type { MetadataConfig } from '../shared/wire/metadata.ts';
+import type { NetworkVersion } from '../shared/wire/network-version.ts';
+import type { Point } from '../shared/wire/point.ts';
+
+export type ShardState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
+
+/** What every connection of a shard shares. */
+export interface ShardContext {
+  readonly identity: Identity;
+  readonly powTarget: Buffer;
+  /** The difficulty behind `powTarget`, named in NOT_ENOUGH_PROOF_OF_WORK. */
+  readonly proofOfWorkDifficulty: number;
+  readonly announcedVersion: NetworkVersion;
+  readonly metadata: MetadataConfig<Buffer>;
+  advertisedPort(): number | undefined;
+  readonly send: RecordSink;
+  readonly maxPayload: () => number;
+  readonly stats: Float64Array;
+  /** Tells main about an exit it is not waiting for. */
+  dropped(id: number, error: ErrorRecord): void;
+  /** Called once, when the connection is closed and forgotten. */
+  forget(connection: ShardConnection): void;
+  /** Batches WRITTEN reports and stats refreshes to one per event-loop turn. */
+  schedule(connection: ShardConnection): void;
+}
+
+type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
+
+export function toRecord(error: unknown): ErrorRecord {
+  if (error instanceof P2pError) return error.toRecord();
+  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
+}
+
+export class ShardConnection {
+  readonly id: number;
+  readonly slot: number;
+  readonly incoming: boolean;
+  state: ShardState;
+  private readonly context: ShardContext;
+  private readonly timer: NodeJS.Timeout;
+  private socket: Socket | undefined;
+  private transport: SessionTransport | undefined;
+  /** What the handshake waits for (replaced by a dialing one when we dial). */
+  private progress = new HandshakeProgress();
+  private handshake: (HandshakeState & { readonly p2pVersion: number }) | undefined;
+  private session: EstablishedSession | undefined;
+  /** Main's call awaiting this connection's next step. */
+  private waiter: Waiter | undefined;
+  /** Bytes delivered to main and not yet read by the application. */
+  private unacked = 0;
+  private creditLimit = 0;
+  /** Written since the last WRITTEN report. */
+  private writtenMessages = 0;
+  private writtenBytes = 0;
+  /** Settles when the socket is closed and the connection forgotten. */
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(context: ShardContext, id: number, slot: number, incoming: boolean, timeout: number) {
+    this.context = context;
+    this.id = id;
+    this.slot = slot;
+    this.incoming = incoming;
+    this.state = incoming ? 'handshaking' : 'dialing';
+    this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    writeTotals(context.stats, slot, 0, 0);
+    this.timer = setTimeout(() => this.finish(new TimeoutError(`timed out after ${timeout} ms: ${this.waitingFor()}`)), timeout);
+  }
+
+  /** What this connection waits for in its state, for a TIMEOUT's message (main asks it too). */
+  waitingFor(): string {
+    switch (this.state) {
+      case 'dialing':
+      case 'handshaking':
+        return this.progress.waitingFor();
+      case 'authenticated':
+        return WAITING_FOR_POLICY;
+      case 'accepting':
+        return WAITING_FOR_ACK;
+      default:
+        return `the connection is ${this.state}`;
+    }
+  }
+
+  // ------------------------------------------------------------------ dialing, handshaking
+
+  /** Outgoing: dial, then authenticate. */
+  dial(host: string, port: number): Promise<Outcome<WireInfo>> {
+    const reply = this.await<WireInfo>();
+    this.progress = new HandshakeProgress(`${host}:${port}`);
+    const socket = netConnect({ host, port });
+    this.socket = socket;
+    const onError = (error: Error): void => this.finish(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      if (this.state === 'dialing') this.authenticate(socket, host, port);
+    });
+    return reply;
+  }
+
+  /** Incoming: authenticate a transferred socket. */
+  adopt(socket: Socket, host: string, port: number): Promise<Outcome<WireInfo>> {
+    const reply = this.await<WireInfo>();
+    this.socket = socket;
+    this.authenticate(socket, host, port);
+    return reply;
+  }
+
+  private authenticate(socket: Socket, host: string, port: number): void {
+    this.state = 'handshaking';
+    const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
+    this.transport = transport;
+    this.progress.attach(transport);
+    const { context } = this;
+    runHandshake(transport, {
+      identity: context.identity,
+      proofOfWorkTarget: context.powTarget,
+      proofOfWorkDifficulty: context.proofOfWorkDifficulty,
+      progress: this.progress,
+      incoming: this.incoming,
+      remoteHost: host,
+      remotePort: port,
+      advertisedPort: context.advertisedPort(),
+      announcedVersion: context.announcedVersion,
+      metadata: context.metadata,
+    }).then(
+      (result) => {
+        if (this.state !== 'handshaking') return;
+        this.state = 'authenticated';
+        this.handshake = { transport, sealer: result.sealer, opener: result.opener, p2pVersion: result.info.announcedVersion.p2pVersion };
+        this.countStats();
+        const { info } = result;
+        // The peer may leave while main's policy decides: that exit is reported at once.
+        transport.onEnd = (error) => {
+          if (this.state === 'authenticated') this.finish(error);
+        };
+        this.answer({
+          ok: true,
+          value: {
+            peerId: info.peerId,
+            publicKey: info.publicKey,
+            announcedVersion: info.announcedVersion,
+            incoming: info.incoming,
+            idPoint: info.idPoint,
+            remoteSocketPort: info.remoteSocketPort,
+            remoteMetadata: info.remoteMetadata,
+          },
+        });
+      },
+      (error: unknown) => this.finish(error),
+    );
+  }
+
+  // ------------------------------------------------------------------ main's answer
+
+  accept(limits: SessionLimitsRecord): Promise<Outcome<null>> {
+    const handshake = this.handshake;
+    if (this.state !== 'authenticated' || !handshake) return Promise.resolve(this.notAwaiting());
+    const reply = this.await<null>();
+    this.state = 'accepting';
+    handshake.transport.onEnd = undefined;
+    acceptSession(handshake, {
+      incomingQueueSize: SHARD_INCOMING_QUEUE,
+      outgoingQueueSize: Number.POSITIVE_INFINITY,
+      maxMessageSize: limits.maxMessageSize,
+      detachSmallMessages: false,
+    }).then(
+      (session) => {
+        if (this.state !== 'accepting') {
+          void session.close(false);
+          return;
+        }
+        this.established(session, limits.incomingQueueSize);
+      },
+      (error: unknown) => this.finish(error),
+    );
+    return reply;
+  }
+
+  nack(motive: number, points: readonly Point[]): Promise<Outcome<null>> {
+    const handshake = this.handshake;
+    if (this.state !== 'authenticated' || !handshake) return Promise.resolve(this.notAwaiting());
+    const reply = this.await<null>();
+    this.state = 'closing';
+    handshake.transport.onEnd = undefined;
+    nackSession(handshake, handshake.p2pVersion, motive, points).then(
+      () => this.finish(undefined, { ok: true, value: null }),
+      (error: unknown) => this.finish(error),
+    );
+    return reply;
+  }
+
+  /** Ends the connection in any state; resolves once it is forgotten. */
+  abandon(): Promise<void> {
+    if (this.state === 'established') this.end(undefined);
+    else this.finish(new AbortedError('abandoned by main'));
+    return this.closed;
+  }
+
+  // ------------------------------------------------------------------ established: data plane
+
+  private established(session: EstablishedSession, creditLimit: number): void {
+    clearTimeout(this.timer);
+    this.state = 'established';
+    this.session = session;
+    this.creditLimit = creditLimit;
+    this.answer({ ok: true, value: null });
+    session.onReadable = () => this.drain();
+    session.sink = (message) => {
+      if (this.state !== 'established' || this.unacked >= this.creditLimit) return false;
+      sendBody(this.context.send, this.id, message.body, this.context.maxPayload());
+      this.unacked += message.size + INCOMING_ENTRY_COST;
+      this.context.schedule(this);
+      return true;
+    };
+    this.drain();
+  }
+
+  /**
+   * Moves received messages to main while the application's credit lasts. Once the peer has
+   * gone, everything left moves at once and the end follows: a peer that leaves is reported
+   * whatever the credit (architecture.md §3); what moves is bounded by the session's queue.
+   */
+  drain(): void {
+    const session = this.session;
+    if (this.state !== 'established' || !session) return;
+    const gone = session.incomingEnded;
+    let moved = 0;
+    while (gone || this.unacked < this.creditLimit) {
+      let message;
+      try {
+        message = session.readNow();
+      } catch (error) {
+        this.end(error);
+        return;
+      }
+      if (!message) break;
+      sendBody(this.context.send, this.id, message.body, this.context.maxPayload());
+      this.unacked += message.size + INCOMING_ENTRY_COST;
+      moved++;
+    }
+    if (moved > 0) this.context.schedule(this);
+  }
+
+  credit(bytes: number): void {
+    this.unacked -= bytes;
+    this.drain();
+  }
+
+  /** A part of an outgoing layout: whole chunks, sealed here in place and written. */
+  write(payload: Uint8Array, last: boolean): void {
+    const session = this.session;
+    if (this.state !== 'established' || !session) return;
+    const layout = Buffer.from(payload); // out of the ring before the slot is reused
+    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
+    session.writeSync(message).then(
+      () => {
+        this.writtenBytes += layout.length;
+        if (last) this.writtenMessages++;
+        this.context.schedule(this);
+      },
+      () => undefined, // the stream's end is reported by `end`
+    );
+  }
+
+  /** Main asked to close: queued writes first when `wait`. */
+  close(wait: boolean): void {
+    const session = this.session;
+    if (!session) return;
+    if (this.state === 'closing') {
+      // A close without wait overtakes a waiting one (main's `close({ wait, signal })` aborted).
+      if (!wait) void session.close(false);
+      return;
+    }
+    if (this.state !== 'established') return;
+    this.state = 'closing';
+    session.onReadable = undefined;
+    session.sink = undefined;
+    void session.close(wait).then(() => this.end(undefined));
+  }
+
+  /** Report of writes and stats since the last one (batched per turn by the host). */
+  report(): void {
+    if (this.state === 'closed') return;
+    this.countStats();
+    if (this.writtenBytes === 0 && this.writtenMessages === 0) return;
+    this.context.send(this.id, RECORD.WRITTEN, encodeWritten({ messages: this.writtenMessages, bytes: this.writtenBytes }));
+    this.writtenMessages = 0;
+    this.writtenBytes = 0;
+  }
+
+  countStats(): void {
+    const transport = this.transport;
+    if (transport && this.state !== 'closed') writeTotals(this.context.stats, this.slot, transport.stats.totalSent, transport.stats.totalRecv);
+  }
+
+  /** The end of an established (or closing) stream: ENDED after the last message, in order. */
+  private end(error: unknown): void {
+    if (this.state === 'closed') return;
+    this.report();
+    this.context.send(this.id, RECORD.ENDED, encodeEnded(error));
+    const session = this.session;
+    this.state = 'closed';
+    void session?.close(false);
+    this.forget();
+  }
+
+  // ------------------------------------------------------------------ exits
+
+  /**
+   * The one exit before `established`: closes the socket, answers main's pending call (or tells
+   * main the connection was dropped) and forgets the connection.
+   */
+  private finish(error: unknown, outcome?: Outcome<null>): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'established') {
+      this.end(error);
+      return;
+    }
+    const wasAuthenticated = this.state === 'authenticated';
+    this.state = 'closed';
+    const reason = error instanceof P2pError ? error : undefined;
+    if (this.transport) void this.transport.close(reason);
+    else this.socket?.destroy();
+    const reply = outcome ?? { ok: false as const, error: toRecord(error) };
+    if (this.waiter) this.answer(reply);
+    else if (wasAuthenticated && !reply.ok) this.context.dropped(this.id, reply.error);
+    this.forget();
+  }
+
+  private forget(): void {
+    clearTimeout(this.timer);
+    this.context.forget(this);
+    this.resolveClosed();
+  }
+
+  private await<T>(): Promise<Outcome<T>> {
+    return new Promise<Outcome<T>>((resolve) => (this.waiter = resolve as Waiter));
+  }
+
+  private answer(outcome: Outcome<WireInfo> | Outcome<null>): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(outcome);
+  }
+
+  private notAwaiting(): Outcome<null> {
+    return { ok: false, error: new ConnectionClosedError(`connection is ${this.state}, not awaiting an answer`).toRecord() };
+  }
+}

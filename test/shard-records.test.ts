@@ -1,0 +1,76 @@
+/**
+ * The data-plane contract (src/shared/shard/records.ts): every record kind decodes to what was
+ * encoded, and bodies and layouts cut into records join back byte for byte, layouts only at
+ * chunk boundaries.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DecodingError, RejectedByNackError } from '../src/shared/errors.ts';
+import { HEADER_LENGTH } from '../src/shared/session/chunk-layout.ts';
+import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
+import {
+  RECORD,
+  decodeClose,
+  decodeCredit,
+  decodeEnded,
+  decodeWritten,
+  encodeClose,
+  encodeCredit,
+  encodeEnded,
+  encodeWritten,
+  sendBody,
+  sendLayout,
+  type RecordKind,
+} from '../src/shared/shard/records.ts';
+
+test('CREDIT, CLOSE and WRITTEN round-trip', () => {
+  fc.assert(
+    fc.property(fc.nat(0xffffffff), fc.boolean(), fc.nat(0xffffffff), fc.nat(0xffffffff), (credit, wait, messages, bytes) => {
+      assert.equal(decodeCredit(encodeCredit(credit)), credit);
+      assert.deepEqual(decodeClose(encodeClose(wait)), { wait });
+      assert.deepEqual(decodeWritten(encodeWritten({ messages, bytes })), { messages, bytes });
+    }),
+  );
+  assert.equal(decodeCredit(encodeCredit(2 ** 40)), 0xffffffff, 'credit saturates instead of wrapping');
+});
+
+test('ENDED carries the typed error, and nothing for a plain close', () => {
+  assert.equal(decodeEnded(encodeEnded(undefined)), undefined);
+  const nack = decodeEnded(encodeEnded(new RejectedByNackError(3, ['1.2.3.4:9732'])));
+  assert.ok(nack instanceof RejectedByNackError);
+  assert.equal(nack.motive, 3);
+  assert.deepEqual(nack.alternativePoints, ['1.2.3.4:9732']);
+  assert.ok(decodeEnded(encodeEnded(new DecodingError('USER_FUNCTION', 'x'))) instanceof DecodingError);
+});
+
+test('a body cut into MESSAGE_PART records joins back; only the last is MESSAGE_END', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), (body, max) => {
+      const records: Array<{ kind: RecordKind; payload: Uint8Array }> = [];
+      sendBody((_id, kind, payload) => records.push({ kind, payload: Uint8Array.from(payload) }), 7, body, max);
+      assert.deepEqual(Buffer.concat(records.map((r) => r.payload)), Buffer.from(body));
+      assert.ok(records.every((r) => r.payload.length <= max));
+      assert.deepEqual(records.map((r) => r.kind), [...records.slice(1).map(() => RECORD.MESSAGE_PART), RECORD.MESSAGE_END]);
+    }),
+  );
+});
+
+test('a layout cut into WRITE_PART records splits only between chunks', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 20_000 }), fc.integer({ min: 20, max: 4000 }), fc.integer({ min: 1, max: 3 }), (body, chunk, factor) => {
+      const layout = encodeFramedMessage(body, chunk).buffer;
+      const max = (chunk + HEADER_LENGTH + 16) * factor;
+      const records: Array<{ kind: RecordKind; payload: Buffer }> = [];
+      sendLayout((_id, kind, payload) => records.push({ kind, payload: Buffer.from(payload) }), 7, layout, max);
+      assert.deepEqual(Buffer.concat(records.map((r) => r.payload)), Buffer.from(layout));
+      assert.equal(records.at(-1)?.kind, RECORD.WRITE_END);
+      for (const { payload } of records) {
+        // Each record is whole chunks: walking the length headers lands exactly on its end.
+        let at = 0;
+        while (at < payload.length) at += HEADER_LENGTH + payload.readUInt16BE(at);
+        assert.equal(at, payload.length);
+      }
+    }),
+  );
+});
