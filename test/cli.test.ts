@@ -67,7 +67,7 @@ async function listen(...args: string[]): Promise<{ port: number; done: Promise<
 async function generate(difficulty: number): Promise<{ file: string; run: Run }> {
   const file = tempPath('identity.json');
   const result = await run('identity', 'generate', '--difficulty', String(difficulty), '--out', file, '--json');
-  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.code, 0, `signal ${result.signal}: ${result.stderr}`);
   return { file, run: result };
 }
 

@@ -14,6 +14,8 @@ export type Json = Record<string, any>;
 
 export interface CliRun {
   readonly code: number | null;
+  /** The signal that ended the process, if one did (a crash or our time limit). */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   /** stdout parsed as JSON lines (empty when it is not JSON). */
@@ -47,11 +49,11 @@ export function startCli(args: readonly string[], timeoutMs: number, options: { 
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<CliRun>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
       const lines = jsonLines(stdout);
-      resolve({ code, stdout, stderr, lines, summary: lines.at(-1) ?? {} });
+      resolve({ code, signal, stdout, stderr, lines, summary: lines.at(-1) ?? {} });
     });
   });
   return { child, done };
