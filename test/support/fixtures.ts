@@ -133,7 +133,8 @@ export async function rawClientFrom(localAddress: string, port: number): Promise
 export async function closedWithin(socket: Socket, ms: number): Promise<void> {
   if (socket.closed) return;
   await Promise.race([
-    once(socket, 'close'),
+    // Not events.once: it rejects on 'error', and a reset before the close is an allowed ending.
+    new Promise((resolve) => socket.once('close', resolve)),
     new Promise((_, reject) => setTimeout(() => reject(new Error(`socket not closed within ${ms} ms`)), ms).unref()),
   ]);
 }
