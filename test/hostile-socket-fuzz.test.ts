@@ -9,7 +9,7 @@ import { MODES } from './support/pools.ts';
 import { runSocketFuzz } from './support/socket-fuzz.ts';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
-const RUNS = 25;
+const RUNS = 15;
 
 test(`authenticate/accept: any peer behaviour ends in a typed error within the deadline, socket closed (seed ${seed})`, async () => {
   await runSocketFuzz({ target: 'authenticate', numRuns: RUNS, parallel: 4, seed, timeoutMs: 300 });
