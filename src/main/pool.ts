@@ -24,6 +24,7 @@ import type { Connection } from './connection.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
 import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { ShardEngine } from './shard-engine.ts';
+import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 
 export interface PoolOptions<Msg, Meta> {
   readonly identity: Identity;
@@ -43,6 +44,10 @@ export interface PoolOptions<Msg, Meta> {
   readonly maxConnections?: number;
   /** Incoming handshakes in flight above which new sockets are closed at once (default 20, protocol.md §11.4). */
   readonly maxIncomingHandshakes?: number;
+  /** Incoming handshakes in flight from one address (default a quarter of `maxIncomingHandshakes`, at least 1). */
+  readonly maxIncomingHandshakesPerAddress?: number;
+  /** Incoming handshakes an address lets time out, with no success between, before it is greylisted (default 3). */
+  readonly maxHandshakeTimeouts?: number;
   /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */
   readonly handshakeTimeout?: number;
   /** Milliseconds for an outgoing dial + authenticate + accept (default 10000). */
@@ -115,7 +120,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   readonly bannedAddresses = new AddressList();
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
-  private inFlight = 0;
+  private readonly admission: HandshakeAdmission;
   /** Incoming sockets still in their handshake (inline mode owns them here). */
   private readonly handshaking = new Set<Socket>();
   private closed = false;
@@ -134,6 +139,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       p2pVersions: [...(options.p2pVersions ?? NODE_P2P_VERSIONS)],
     };
     this.trusted = new Set(options.trustedPeers ?? []);
+    const maxHandshakes = options.maxIncomingHandshakes ?? 20;
+    this.admission = new HandshakeAdmission({
+      maxHandshakes,
+      maxPerAddress: options.maxIncomingHandshakesPerAddress ?? defaultMaxPerAddress(maxHandshakes),
+      maxTimeouts: options.maxHandshakeTimeouts ?? 3,
+    });
     const workers = options.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 0) throw new TypeError(`workers must be a non-negative integer, got ${workers}`);
     const config = {
@@ -212,7 +223,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   stats(): PoolStats {
     return {
       connections: this.active.size,
-      handshakesInFlight: this.inFlight,
+      handshakesInFlight: this.admission.inFlight,
       handshakes: { incoming: this.counters.incoming, outgoing: this.counters.outgoing, failed: this.counters.failed },
       accepted: this.counters.accepted,
       nacked: this.counters.nacked,
@@ -246,9 +257,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       ? 'POOL_CLOSED'
       : this.bannedAddresses.refuses(host)
         ? 'POINT_BANNED'
-        : this.inFlight >= (this.options.maxIncomingHandshakes ?? 20)
-          ? 'TOO_MANY_HANDSHAKES'
-          : undefined;
+        : this.admission.admit(host);
     if (refusal) {
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
@@ -256,20 +265,22 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       return;
     }
     this.counters.incoming++;
-    this.inFlight++;
     this.handshaking.add(socket);
     const timeout = this.options.handshakeTimeout ?? 5000;
     const deadline = Date.now() + timeout;
+    let outcome: string | undefined;
     this.adopt(socket, host, timeout)
       .then((auth) => this.decide(auth, host, Math.max(1, deadline - Date.now())))
       .then(
         (conn) => this.deliverIncoming(conn),
         (error: unknown) => {
+          outcome = error instanceof P2pError ? error.code : 'UNTYPED';
           if (!(error instanceof P2pError)) this.emit('error', error as Error);
         },
       )
       .finally(() => {
-        this.inFlight--;
+        // Repeated stalls greylist the address as a failed handshake does (handshake-admission.ts).
+        if (this.admission.release(host, outcome)) this.bannedAddresses.greylist(host, this.options.greylistMs ?? 60_000);
         this.handshaking.delete(socket);
       });
   }
