@@ -51,7 +51,9 @@ for (const { name, workers } of MODES) {
   for (const { attackers, greylist } of [{ attackers: 25, greylist: true }, { attackers: 400, greylist: false }]) {
     test(`${name}: ${attackers} idle sockets from one address reopened at once; ≥ 95% of another address's dials succeed${greylist ? ', the staller is greylisted' : ' (no greylisting)'}`, async () => {
       const server = makePool(workers, {
-        handshakeTimeout: 600,
+        // Generous: on a loaded 2-core machine (the whole suite, other work) an honest handshake
+        // took over 600 ms now and then, and three such timeouts greylisted 127.0.0.1 itself.
+        handshakeTimeout: 1500,
         maxIncomingHandshakes: 20,
         maxConnections: 1000,
         allowDuplicatePeers: true,
@@ -83,9 +85,11 @@ for (const { name, workers } of MODES) {
         }
         const stats = server.stats();
         assert.ok(ok >= DIALS * 0.95, `${ok}/${DIALS} honest dials succeeded; failures ${failures.join()}; server errors ${JSON.stringify(stats.errors)}`);
-        assert.ok((stats.errors['TIMEOUT'] ?? 0) >= 3, JSON.stringify(stats.errors));
-        // The staller's timeouts greylisted it (protocol.md §10.2); its new sockets are refused at once.
-        if (greylist) assert.ok(server.bannedAddresses.refuses(ATTACKER), `attacker not greylisted: ${JSON.stringify(stats.errors)}`);
+        // The staller's timeouts greylist it (protocol.md §10.2); its new sockets are then refused at once.
+        const deadline = Date.now() + 5000;
+        while ((server.stats().errors['TIMEOUT'] ?? 0) < 3 && Date.now() < deadline) await sleep(50);
+        assert.ok((server.stats().errors['TIMEOUT'] ?? 0) >= 3, JSON.stringify(server.stats().errors));
+        if (greylist) assert.ok(server.bannedAddresses.refuses(ATTACKER), `attacker not greylisted: ${JSON.stringify(server.stats().errors)}`);
         else assert.ok(flood.opened() > attackers * 2, `the attacker reopened only ${flood.opened()} sockets`);
         assert.equal(server.bannedAddresses.refuses('127.0.0.1'), false);
       } finally {
@@ -97,7 +101,7 @@ for (const { name, workers } of MODES) {
   }
 }
 
-test('the per-address share defaults to a quarter of the handshake budget, and one address never holds more', async () => {
+test('one address may borrow free slots up to half the handshake budget, then only its share (a quarter by default)', async () => {
   const server = makePool(0, { handshakeTimeout: 2000, maxIncomingHandshakes: 8 });
   const { port } = await server.listen();
   const sockets: Socket[] = [];
@@ -108,8 +112,15 @@ test('the per-address share defaults to a quarter of the handshake budget, and o
       sockets.push(socket);
     }
     await sleep(300);
-    assert.equal(server.stats().handshakesInFlight, 2);
-    assert.equal(server.stats().errors['TOO_MANY_HANDSHAKES_FROM_ADDRESS'], 4);
+    // 2 (its share of 8) + 2 borrowed while fewer than half the slots were taken; 2 refused.
+    assert.equal(server.stats().handshakesInFlight, 4);
+    assert.equal(server.stats().errors['TOO_MANY_HANDSHAKES_FROM_ADDRESS'], 2);
+    // Another address still gets in.
+    const other = netConnect({ host: '127.0.0.1', port });
+    other.on('error', () => undefined);
+    sockets.push(other);
+    await sleep(200);
+    assert.equal(server.stats().handshakesInFlight, 5);
   } finally {
     for (const socket of sockets) socket.destroy();
     await server.close();

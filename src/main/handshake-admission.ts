@@ -13,7 +13,11 @@
 export interface HandshakeAdmissionOptions {
   /** Incoming handshakes in flight, all addresses together. */
   readonly maxHandshakes: number;
-  /** Incoming handshakes in flight from one address. */
+  /**
+   * Incoming handshakes in flight from one address once half the budget is taken. Below that an
+   * address may borrow free slots (a node, a test or a load generator dialling many at once), so
+   * the share bites only under pressure, and at worst one address holds half the slots.
+   */
   readonly maxPerAddress: number;
   /** Handshake timeouts from one address (with no success between) that greylist it. */
   readonly maxTimeouts: number;
@@ -50,7 +54,7 @@ export class HandshakeAdmission {
   admit(host: string): AdmissionRefusal | undefined {
     if (this.total >= this.options.maxHandshakes) return 'TOO_MANY_HANDSHAKES';
     const held = this.perAddress.get(host) ?? 0;
-    if (held >= this.options.maxPerAddress) return 'TOO_MANY_HANDSHAKES_FROM_ADDRESS';
+    if (held >= this.options.maxPerAddress && this.total * 2 >= this.options.maxHandshakes) return 'TOO_MANY_HANDSHAKES_FROM_ADDRESS';
     this.perAddress.set(host, held + 1);
     this.total++;
     return undefined;
