@@ -10,7 +10,8 @@ import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
-import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 
 export interface AcceptOptions<Msg> {
@@ -24,6 +25,13 @@ export interface AcceptOptions<Msg> {
   readonly binaryChunksSize?: number;
   /** Largest incoming message (prefix + body), bytes (default 100 MiB). */
   readonly maxMessageSize?: number;
+  /** Milliseconds an unfinished incoming message may go without a new byte before TIMEOUT closes the connection (default 60 s). */
+  readonly messageTimeout?: number;
+  /**
+   * Shared bound on bytes held by unfinished incoming messages, for several connections (a Pool
+   * passes its own, `maxPendingMessageBytes`). None: each connection is bounded by maxMessageSize only.
+   */
+  readonly pendingMessageBudget?: PendingMessageBudget;
   readonly signal?: AbortSignal;
   /** Milliseconds to wait for the peer's Ack or Nack. */
   readonly timeout?: number;
@@ -57,6 +65,8 @@ export class AuthenticatedConnection<Meta> {
         incomingQueueSize: options.incomingMessageQueueSize ?? DEFAULT_INCOMING_QUEUE_SIZE,
         outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
         maxMessageSize,
+        messageTimeout: options.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT,
+        pendingBudget: options.pendingMessageBudget,
       },
       (operation) => withDeadline(operation, options, () => void this.backend.close()),
     );

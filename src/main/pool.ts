@@ -21,7 +21,8 @@ import type { AcceptOptions, AuthenticatedConnection } from './authenticated-con
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
-import { DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
@@ -44,7 +45,10 @@ export interface PoolOptions<Msg, Meta> {
   readonly maxConnections?: number;
   /** Incoming handshakes in flight above which new sockets are closed at once (default 20, protocol.md §11.4). */
   readonly maxIncomingHandshakes?: number;
-  /** Incoming handshakes in flight from one address (default a quarter of `maxIncomingHandshakes`, at least 1). */
+  /**
+   * Incoming handshakes in flight from one address once half of `maxIncomingHandshakes` are taken
+   * (default a quarter of it, at least 1); see handshake-admission.ts.
+   */
   readonly maxIncomingHandshakesPerAddress?: number;
   /** Incoming handshakes an address lets time out, with no success between, before it is greylisted (default 3). */
   readonly maxHandshakeTimeouts?: number;
@@ -66,7 +70,12 @@ export interface PoolOptions<Msg, Meta> {
   readonly disablePeerDiscovery?: boolean;
   /** Our listening port as announced to peers (default: the port `listen` bound). */
   readonly advertisedPort?: number;
-  /** Options for every accepted connection (queue bounds, chunk size, message limit). */
+  /**
+   * Bytes all unfinished incoming messages may hold together, every shard included (default
+   * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
+   */
+  readonly maxPendingMessageBytes?: number;
+  /** Options for every accepted connection (queue bounds, chunk size, message limit, `messageTimeout`). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
   /** Runs after the default policy accepted; may nack or close instead. */
   readonly policy?: PolicyHook<Meta>;
@@ -75,6 +84,8 @@ export interface PoolOptions<Msg, Meta> {
 export interface PoolStats {
   readonly connections: number;
   readonly handshakesInFlight: number;
+  /** Bytes unfinished incoming messages hold, all shards together (see `maxPendingMessageBytes`). */
+  readonly pendingMessageBytes: number;
   readonly handshakes: { readonly incoming: number; readonly outgoing: number; readonly failed: number };
   readonly accepted: number;
   readonly nacked: number;
@@ -121,6 +132,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
   private readonly admission: HandshakeAdmission;
+  private readonly pendingMessageBudget: PendingMessageBudget;
   /** Incoming sockets still in their handshake (inline mode owns them here). */
   private readonly handshaking = new Set<Socket>();
   private closed = false;
@@ -139,6 +151,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       p2pVersions: [...(options.p2pVersions ?? NODE_P2P_VERSIONS)],
     };
     this.trusted = new Set(options.trustedPeers ?? []);
+    this.pendingMessageBudget = new PendingMessageBudget(options.maxPendingMessageBytes ?? DEFAULT_MAX_PENDING_MESSAGE_BYTES);
     const maxHandshakes = options.maxIncomingHandshakes ?? 20;
     this.admission = new HandshakeAdmission({
       maxHandshakes,
@@ -153,6 +166,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       metadata: options.metadata,
       proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
       advertisedPort: options.advertisedPort,
+      pendingMessages: { budget: this.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
     };
     this.engine = workers === 0 ? new InlineEngine(config) : new ShardEngine(config, workers);
   }
@@ -224,6 +238,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     return {
       connections: this.active.size,
       handshakesInFlight: this.admission.inFlight,
+      pendingMessageBytes: this.pendingMessageBudget.used,
       handshakes: { incoming: this.counters.incoming, outgoing: this.counters.outgoing, failed: this.counters.failed },
       accepted: this.counters.accepted,
       nacked: this.counters.nacked,
@@ -319,7 +334,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     }
     this.addPeer(info.peerId, 1);
     try {
-      const conn = await auth.accept<Msg>({ ...this.options.accept, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>), ...(timeout ? { timeout } : {}) });
+      const conn = await auth.accept<Msg>({ ...this.options.accept, pendingMessageBudget: this.pendingMessageBudget, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>), ...(timeout ? { timeout } : {}) });
       if (this.closed) {
         // The pool closed while this one was being accepted: it must not outlive the pool.
         await conn.close();

@@ -261,6 +261,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       proofOfWorkDifficulty: config.proofOfWorkDifficulty,
       advertisedPort: config.advertisedPort,
       localMetadata: config.metadata.codec.encode(config.metadata.value),
+      pendingMessages: config.pendingMessages,
     };
     this.shards = Array.from({ length: workers }, (_, index) => new ShardHandle(index, shardConfig));
   }

@@ -21,6 +21,7 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { RECORD, STAT_SLOTS, type MainToShard, type ShardConfig, type ShardToMain } from '../shared/shard/protocol.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { PendingMessageBudget, type PendingMessagesConfig } from '../shared/session/pending-message-budget.ts';
 
 const port = parentPort;
 if (!port) throw new Error('shard.ts runs in a worker thread');
@@ -30,6 +31,9 @@ const powTarget = makePowTarget(config.proofOfWorkDifficulty);
 const localMetadata = Buffer.from(config.localMetadata);
 let advertisedPort = config.advertisedPort;
 const stats = new Float64Array(config.stats);
+/** The pool-wide pending-message budget (pending-message-budget.ts), shared with main and the other shards. */
+const pendingMessages = (workerData as { pendingMessages?: PendingMessagesConfig }).pendingMessages;
+const pendingBudget = pendingMessages && PendingMessageBudget.attach(pendingMessages.budget);
 /** The shard's own queue in front of main: small, so a full ring pauses the socket early. */
 const SHARD_INCOMING_QUEUE = 256 * 1024;
 /** Per-message ring overhead counted against the peer's credit (matches the session's entry cost). */
@@ -126,7 +130,7 @@ async function accept(id: number, limits: { incomingQueueSize: number; maxMessag
   try {
     const session = await acceptSession(
       pending.state,
-      { incomingQueueSize: SHARD_INCOMING_QUEUE, outgoingQueueSize: Number.POSITIVE_INFINITY, maxMessageSize: limits.maxMessageSize, detachSmallMessages: false },
+      { incomingQueueSize: SHARD_INCOMING_QUEUE, outgoingQueueSize: Number.POSITIVE_INFINITY, maxMessageSize: limits.maxMessageSize, detachSmallMessages: false, pendingBudget, messageTimeout: pendingMessages?.messageTimeout },
       (operation) => withDeadline(operation, { timeout }, (error) => void pending.state.transport.close(error)),
     );
     const conn: Live = {
