@@ -4,32 +4,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { connect } from '../src/main/connect.ts';
 import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
 import { nodeMetadataConfig } from '../src/shared/wire/metadata.ts';
+import { startCli, type CliRun, type Json } from './helpers/cli-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/p2p-socket.js', import.meta.url));
 /** Longest any single child may run. */
 const CHILD_TIMEOUT_MS = 15_000;
 
-type Json = Record<string, any>;
+type Run = CliRun;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout parsed as JSON lines (empty when it is not JSON). */
-  readonly lines: Json[];
-  readonly summary: Json;
-}
-
-const children = new Set<ChildProcess>();
 let dir = '';
 
 before(async () => {
@@ -37,38 +28,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) child.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function jsonLines(stdout: string): Json[] {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  try {
-    return lines.map((line) => JSON.parse(line) as Json);
-  } catch {
-    return [];
-  }
-}
-
 /** Starts the CLI; `done` resolves when it exits (killed after CHILD_TIMEOUT_MS). */
 function start(args: readonly string[]): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  const done = new Promise<Run>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      const lines = jsonLines(stdout);
-      resolve({ code, stdout, stderr, lines, summary: lines.at(-1) ?? {} });
-    });
-  });
-  return { child, done };
+  return startCli(args, CHILD_TIMEOUT_MS);
 }
 
 function run(...args: string[]): Promise<Run> {
@@ -81,9 +46,9 @@ function tempPath(name: string): string {
 }
 
 /** Starts `listen` with a ready file and resolves once it is listening. */
-async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run> }> {
+async function listen(...args: string[]): Promise<{ port: number; done: Promise<Run>; child: ChildProcess }> {
   const readyFile = tempPath('ready');
-  const { done } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
+  const { done, child } = start(['listen', '--host', '127.0.0.1', '--port', '0', '--ready-file', readyFile, ...args]);
   let exited: Run | undefined;
   void done.then((result) => (exited = result));
   const deadline = Date.now() + 10_000;
@@ -92,7 +57,7 @@ async function listen(...args: string[]): Promise<{ port: number; done: Promise<
     const text = await readFile(readyFile, 'utf8').catch(() => undefined);
     if (text !== undefined) {
       assert.match(text, /^[0-9]+$/, 'the ready file holds just the port number');
-      return { port: Number(text), done };
+      return { port: Number(text), done, child };
     }
     await sleep(20);
   }
@@ -329,4 +294,54 @@ test('bad usage exits 2: chunk size, unknown flag, bad values; --help prints the
   const listenHelp = await run('listen', '--help');
   assert.equal(listenHelp.code, 0);
   assert.ok(listenHelp.stdout.includes('                   [--nack MOTIVE] [--nack-points a:p,...]'));
+});
+
+test('listen stopped by SIGTERM before serving its --connections reports ok: false (INTERRUPTED), exit 1', async () => {
+  const { child, done } = await listen('--connections', '1', '--json');
+  child.kill('SIGTERM');
+  const result = await done;
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.summary.ok, false);
+  assert.equal(result.summary.error.code, 'INTERRUPTED');
+  assert.match(result.summary.error.message, /stopped by SIGTERM after serving 0 of --connections 1/);
+});
+
+test('connect to a port that is not a P2P node: the timeout says no connection message came', async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+  });
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  try {
+    const { port } = silent.address() as AddressInfo;
+    const result = await run('connect', `127.0.0.1:${port}`, '--timeout', '500', '--json');
+    assert.equal(result.code, 1);
+    assert.equal(result.summary.error.code, 'TIMEOUT');
+    assert.match(result.summary.error.message, /no connection message from the peer — is this a P2P port\?/);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
+});
+
+test('CLI messages: port out of range, no doubled ENOENT, the identity file named (not its temporary), 1 connection', async () => {
+  const outOfRange = await run('connect', '127.0.0.1:99999');
+  assert.equal(outOfRange.code, 2);
+  assert.match(outOfRange.stderr, /port 99999 is out of range: a TCP port is 1\.\.65535/);
+
+  const target = join(dir, 'no-such-directory', 'identity.json');
+  const unwritable = await run('identity', 'generate', '--difficulty', '0', '--out', target);
+  assert.equal(unwritable.code, 1);
+  assert.match(unwritable.stdout + unwritable.stderr, new RegExp(`ENOENT: cannot write ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file or directory`));
+  assert.doesNotMatch(unwritable.stdout + unwritable.stderr, /ENOENT: ENOENT|\.tmp/);
+
+  const listener = await listen('--connections', '1');
+  const client = await run('connect', `127.0.0.1:${listener.port}`);
+  assert.equal(client.code, 0, client.stderr);
+  assert.match(client.stdout, /sent 1 message \(/);
+  const server = await listener.done;
+  assert.equal(server.code, 0, server.stderr);
+  assert.match(server.stdout, /listen done: 1 connection, 0 failed/);
 });

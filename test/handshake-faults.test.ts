@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { authenticate, type AuthenticateOptions } from '../src/main/authenticate.ts';
-import { checkProofOfWork, makePowTarget } from '../src/shared/crypto/pow.ts';
+import { checkProofOfWork, makePowTarget, stampDifficulty } from '../src/shared/crypto/pow.ts';
+import { errorFromRecord, type NotEnoughProofOfWorkError } from '../src/shared/errors.ts';
 import { encodeConnectionMessage } from '../src/shared/wire/connection-message.ts';
 import type { MetadataConfig } from '../src/shared/wire/metadata.ts';
 import { handshakeOptions, loopback, makeIdentity, rawClient, settle, TEST_VERSION } from './support/fixtures.ts';
@@ -61,6 +62,8 @@ test('a peer that stalls before its connection message: TIMEOUT, socket closed',
   const { outcome, elapsed } = await againstScript(async () => undefined);
   failedWith(outcome, 'TIMEOUT');
   assert.ok(elapsed < TIMEOUT + 1000);
+  // The message says which step waited, and what that suggests.
+  assert.match((outcome as { error: Error }).error.message, /timed out after 400 ms: no connection message from the peer — is this a P2P port\?/);
 });
 
 test('a peer that closes before its connection message: CONNECTION_CLOSED', async () => {
@@ -105,6 +108,14 @@ test('a stamp below our difficulty: NOT_ENOUGH_PROOF_OF_WORK before any encrypte
     return { theirs, rest: await drain(peer) };
   }, { proofOfWorkDifficulty: 16 });
   failedWith(outcome, 'NOT_ENOUGH_PROOF_OF_WORK');
+  // Required and offered difficulty, as fields and in the message.
+  const offered = stampDifficulty(weak.publicKey, weak.proofOfWorkStamp);
+  assert.ok(offered < 16);
+  const error = (outcome as unknown as { error: NotEnoughProofOfWorkError }).error;
+  assert.equal(error.required, 16);
+  assert.equal(error.offered, offered);
+  assert.match(error.message, new RegExp(`meets difficulty ${offered}, we require 16`));
+  assert.deepEqual(errorFromRecord(error.toRecord()), error, 'the fields survive a thread crossing');
   assert.ok(scripted.ok);
   assert.equal(scripted.value.rest, 0, 'no metadata chunk was sent');
 });
@@ -126,6 +137,7 @@ test('a peer that stalls after its connection message: TIMEOUT', async () => {
     await peer.readConnectionMessage(client);
   });
   failedWith(outcome, 'TIMEOUT');
+  assert.match((outcome as { error: Error }).error.message, /no metadata from the peer after its connection message/);
 });
 
 test('a metadata chunk header below 16: INVALID_INCOMING_CIPHERTEXT_SIZE', async () => {
@@ -182,6 +194,7 @@ const throughMetadata = async (peer: ScriptedPeer): Promise<void> => {
 test('accept: a peer that stalls instead of its Ack: TIMEOUT', async () => {
   const { outcome } = await againstScript(throughMetadata, {}, (auth) => auth.accept({ timeout: TIMEOUT }));
   failedWith(outcome, 'TIMEOUT');
+  assert.match((outcome as { error: Error }).error.message, /no Ack or Nack from the peer after the metadata exchange/);
 });
 
 test('accept: a peer that closes instead of its Ack: REJECTED_SOCKET_CONNECTION', async () => {

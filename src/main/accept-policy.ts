@@ -34,9 +34,6 @@ export type PolicyHook<Meta> = (
   decision: Extract<PolicyDecision, { action: 'accept' }>,
 ) => PolicyDecision | undefined | Promise<PolicyDecision | undefined>;
 
-/** Nack motives that come with alternative points (protocol.md §11.2 step 6). */
-const MOTIVES_WITH_POINTS = new Set<number>([MOTIVE.TOO_MANY_CONNECTIONS, MOTIVE.ALREADY_CONNECTED]);
-
 /** OCaml's `raw_authenticate` checks, in its order (protocol.md §11.2). */
 export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): PolicyDecision {
   if (view.isPeerRefused(info.peerId)) {
@@ -54,8 +51,4 @@ export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): 
     return { action: 'nack', motive: MOTIVE.ALREADY_CONNECTED, points: view.alternativePoints() };
   }
   return { action: 'accept', version: selection.version };
-}
-
-export function nackCarriesPoints(motive: number): boolean {
-  return MOTIVES_WITH_POINTS.has(motive);
 }

@@ -6,6 +6,7 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
+import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -13,6 +14,7 @@ import { AuthenticatedConnection } from './authenticated-connection.ts';
 import { inlineHandshakeBackend } from './inline-backend.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { validateAuthenticateOptions } from './validate-options.ts';
 
 export interface AuthenticateOptions<Meta> {
   readonly identity: Identity;
@@ -43,13 +45,23 @@ export interface AuthenticateOptions<Meta> {
  * a socket nobody can use any more is closed here so it cannot leak.)
  */
 export async function authenticate<Meta>(socket: Socket, options: AuthenticateOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  try {
+    validateAuthenticateOptions(options);
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
   const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
+  const progress = new HandshakeProgress(transport);
+  const difficulty = options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY;
   try {
     const handshake = runHandshake(transport, {
       identity: options.identity,
-      proofOfWorkTarget: makePowTarget(options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY),
+      proofOfWorkTarget: makePowTarget(difficulty),
+      proofOfWorkDifficulty: difficulty,
+      progress,
       incoming: options.incoming,
       remoteHost,
       remotePort,
@@ -58,8 +70,8 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
       metadata: options.metadata,
       messageNonce: options.messageNonce,
     });
-    const result = await withDeadline(handshake, options, (error: P2pError) => void transport.close(error));
-    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion));
+    const result = await withDeadline(handshake, { ...options, waitingFor: () => progress.waitingFor() }, (error: P2pError) => void transport.close(error));
+    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion), options.announcedVersion);
   } catch (error) {
     // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
     // scheduler drains its queue before closing the fd (protocol.md §12.1).

@@ -6,13 +6,16 @@
 import { ConnectionClosedError } from '../shared/errors.ts';
 import { MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../shared/session/chunk-layout.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
+import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { HandshakeBackend } from './session-backend.ts';
+import { validateAcceptOptions } from './validate-options.ts';
 
 export interface AcceptOptions<Msg> {
   /** How messages are typed; default: raw bytes. */
@@ -35,6 +38,8 @@ export interface AcceptOptions<Msg> {
   readonly signal?: AbortSignal;
   /** Milliseconds to wait for the peer's Ack or Nack. */
   readonly timeout?: number;
+  /** The version agreed, for `info.negotiatedVersion` (a pool passes what its policy selected). */
+  readonly negotiatedVersion?: NetworkVersion;
 }
 
 type State = 'authenticated' | 'accepting' | 'done';
@@ -42,12 +47,15 @@ type State = 'authenticated' | 'accepting' | 'done';
 export class AuthenticatedConnection<Meta> {
   readonly info: ConnectionInfo<Meta>;
   private readonly backend: HandshakeBackend;
+  /** The version we announced. */
+  private readonly localVersion: NetworkVersion;
   private state: State = 'authenticated';
 
   /** @internal built by `authenticate` or a pool */
-  constructor(info: ConnectionInfo<Meta>, backend: HandshakeBackend) {
+  constructor(info: ConnectionInfo<Meta>, backend: HandshakeBackend, localVersion: NetworkVersion) {
     this.info = info;
     this.backend = backend;
+    this.localVersion = localVersion;
   }
 
   /**
@@ -57,6 +65,7 @@ export class AuthenticatedConnection<Meta> {
    * decipher), DECODING_ERROR, INVALID_CHUNKS_SIZE (bad option, nothing sent), TIMEOUT or ABORTED.
    */
   async accept<Msg = Uint8Array>(options: AcceptOptions<Msg> = {}): Promise<Connection<Msg, Meta>> {
+    validateAcceptOptions(options);
     const chunkContentSize = options.binaryChunksSize === undefined ? MAX_CHUNK_CONTENT : checkBinaryChunksSize(options.binaryChunksSize);
     this.claim();
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -68,9 +77,10 @@ export class AuthenticatedConnection<Meta> {
         messageTimeout: options.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT,
         pendingBudget: options.pendingMessageBudget,
       },
-      (operation) => withDeadline(operation, options, () => void this.backend.close()),
+      (operation) => withDeadline(operation, { ...options, waitingFor: () => WAITING_FOR_ACK }, () => void this.backend.close()),
     );
-    return new Connection<Msg, Meta>(this.info, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
+    const negotiatedVersion = options.negotiatedVersion ?? lowerVersion(this.localVersion, this.info.announcedVersion);
+    return new Connection<Msg, Meta>({ ...this.info, negotiatedVersion }, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
   }
 
   /**
@@ -92,4 +102,13 @@ export class AuthenticatedConnection<Meta> {
     if (this.state !== 'authenticated') throw new ConnectionClosedError('connection already accepted, nacked or closed');
     this.state = 'accepting';
   }
+}
+
+/** Our chain with the lower of both sides' versions: what `Network_version.select` gives when each side supports every version up to the one it announced (protocol.md §11.2). */
+function lowerVersion(local: NetworkVersion, remote: NetworkVersion): NetworkVersion {
+  return {
+    chainName: local.chainName,
+    distributedDbVersion: Math.min(local.distributedDbVersion, remote.distributedDbVersion),
+    p2pVersion: Math.min(local.p2pVersion, remote.p2pVersion),
+  };
 }

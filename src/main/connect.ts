@@ -6,6 +6,7 @@ import { ConnectionClosedError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate, type AuthenticateOptions } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { validateConnectArguments } from './validate-options.ts';
 
 export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
 
@@ -15,9 +16,10 @@ export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 
  * and the handshake.
  */
 export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  validateConnectArguments(host, port, options);
   const started = Date.now();
   const socket = netConnect({ host, port });
-  await withDeadline(connected(socket, host, port), options, () => socket.destroy());
+  await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => `no answer from ${host}:${port} to the TCP connection` }, () => socket.destroy());
   const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
   return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port });
 }

@@ -1,8 +1,11 @@
 /**
  * An accepted connection: typed messages over the encrypted chunk stream (protocol.md §9.4).
  */
+import { EventEmitter } from 'node:events';
 import { EncodingError, P2pError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
+import type { NetworkVersion } from '../shared/wire/network-version.ts';
+import { withDeadline } from '../shared/session/deadline.ts';
 import { decodeWith } from '../shared/session/handshake.ts';
 import {
   copyEncodedMessage as copyEncoded,
@@ -12,6 +15,7 @@ import {
 import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
+import { validateCloseOptions } from './validate-options.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
@@ -27,22 +31,49 @@ export interface CloseOptions {
   readonly wait?: boolean;
   /** Why, for logs (`addClosingReason`). */
   readonly reason?: string;
+  /**
+   * Stops waiting (`wait`) when aborted: what is still queued is dropped and the promise rejects
+   * at once with ABORTED (TIMEOUT for `AbortSignal.timeout`). The socket then closes as without
+   * `wait`: bytes already handed to it get up to 2 s to flush (`ended` resolves when it is gone).
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** An accepted connection's info: the handshake's, plus the version both sides use. */
+export interface AcceptedInfo<Meta> extends ConnectionInfo<Meta> {
+  /**
+   * The version agreed for this connection: in a pool, the one its accept policy selected; with
+   * `accept`, our chain with the lower of the two announced distributed-db and p2p versions.
+   */
+  readonly negotiatedVersion: NetworkVersion;
+}
+
+/**
+ * Events: `'drain'` once the outgoing queue has room again after `writeNow` returned `false`
+ * (as `stream.Writable`'s). A connection emits no `'error'` event: every failure is the
+ * rejection of the call that met it (`read`, `write`, the async iterator …).
+ */
+export interface ConnectionEvents {
+  drain: [];
 }
 
 let nextConnectionId = 1;
 
-export class Connection<Msg, Meta> {
+export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /** Process-unique id; `equals` compares it (OCaml compares fd ids). */
   readonly id = nextConnectionId++;
-  readonly info: ConnectionInfo<Meta>;
+  readonly info: AcceptedInfo<Meta>;
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
   private readonly chunkContentSize: number;
   private readonly maxMessageSize: number;
   private readonly reasons: string[] = [];
+  /** A `'drain'` is owed: `writeNow` returned false and room has not come back yet. */
+  private drainOwed = false;
 
   /** @internal built by `AuthenticatedConnection.accept` */
-  constructor(info: ConnectionInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
+  constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
+    super();
     this.info = info;
     this.session = session;
     this.codec = codec;
@@ -60,6 +91,24 @@ export class Connection<Msg, Meta> {
     return { size: framed.size, message: this.decode(framed.body) };
   }
 
+  /**
+   * The messages, in order, for `for await (const { message } of conn)`. The loop ends when the
+   * connection closes (CONNECTION_CLOSED); any other error that ends the stream (DECIPHER_ERROR,
+   * DECODING_ERROR …) is thrown from the loop. Leaving the loop early keeps the connection open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Received<Msg>, void, undefined> {
+    for (;;) {
+      let received: Received<Msg>;
+      try {
+        received = await this.read();
+      } catch (error) {
+        if (error instanceof P2pError && error.code === 'CONNECTION_CLOSED') return;
+        throw error;
+      }
+      yield received;
+    }
+  }
+
   /** The next message if one is queued, else `undefined`; throws like `read`. */
   readNow(): Received<Msg> | undefined {
     const framed = this.session.readNow();
@@ -71,9 +120,21 @@ export class Connection<Msg, Meta> {
     return this.session.write(this.encode(message), options.signal);
   }
 
-  /** Queues a message if there is room: `true` queued, `false` dropped. Throws CONNECTION_CLOSED if closed. */
+  /**
+   * Queues a message if there is room: `true` queued, `false` dropped. After `false`, wait with
+   * `writable()` or for the `'drain'` event before writing more. Throws CONNECTION_CLOSED if closed.
+   */
   writeNow(message: Msg): boolean {
-    return this.session.writeNow(this.encode(message));
+    return this.owesDrainUnless(this.session.writeNow(this.encode(message)));
+  }
+
+  /**
+   * Resolves once the outgoing queue is at most half of `outgoingMessageQueueSize` with no writer
+   * waiting: room for `writeNow`. Rejects with CONNECTION_CLOSED once the connection is closed, and with
+   * ABORTED or TIMEOUT when `signal` aborts.
+   */
+  writable(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.session.whenWritable(options.signal);
   }
 
   /** Resolves once the message is encrypted and handed to the socket. */
@@ -101,7 +162,7 @@ export class Connection<Msg, Meta> {
    * encoded message can be written once: use `copyEncodedMessage` to send it to several peers.
    */
   writeEncodedNow(message: EncodedMessage): boolean {
-    return this.session.writeNow(message);
+    return this.owesDrainUnless(this.session.writeNow(message));
   }
 
   /** Deep copy of an encoded message (protocol.md §9.4 `copy_encoded_message`). */
@@ -115,9 +176,13 @@ export class Connection<Msg, Meta> {
   }
 
   /** Closes the connection; see `CloseOptions`. Resolves once the socket is closed. */
-  close(options: CloseOptions = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
+    validateCloseOptions(options);
     if (options.reason !== undefined) this.reasons.push(options.reason);
-    return this.session.close(options.wait ?? false);
+    const closing = this.session.close(options.wait ?? false);
+    if (!options.signal) return closing;
+    // On abort, a close without wait overtakes the waiting one (`ended` tells when it is done).
+    return withDeadline(closing, { signal: options.signal }, () => void this.session.close(false));
   }
 
   /** Records why the connection is closing, for logs; no wire effect. */
@@ -161,6 +226,21 @@ export class Connection<Msg, Meta> {
     const { idPoint, peerId, incoming } = this.info;
     const point = idPoint.port === undefined ? idPoint.host : `${formatHost(idPoint.host)}:${idPoint.port}`;
     return `Connection#${this.id}(${incoming ? 'from' : 'to'} ${peerId} at ${point})`;
+  }
+
+  /** After a refused `writeNow`, emits `'drain'` once there is room again. */
+  private owesDrainUnless(queued: boolean): boolean {
+    if (!queued && !this.drainOwed) {
+      this.drainOwed = true;
+      this.session.whenWritable().then(
+        () => {
+          this.drainOwed = false;
+          this.emit('drain');
+        },
+        () => (this.drainOwed = false),
+      );
+    }
+    return queued;
   }
 
   private decode(body: Buffer): Msg {

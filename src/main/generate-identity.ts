@@ -60,7 +60,7 @@ export interface GenerateIdentityResult {
  * The piscina task module, next to this file's directory under `worker/`. The extension follows
  * this module's own: the sources run as `.ts` (type stripping) and the build emits `.js`.
  */
-const POW_JOB_URL = new URL(`../worker/pow-job${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+export const POW_JOB_URL = new URL(`../worker/pow-job${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 function stats(attempts: number, started: number): GenerateIdentityProgress {
   const seconds = (performance.now() - started) / 1000;

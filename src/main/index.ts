@@ -1,19 +1,16 @@
 /**
  * p2p-socket: typed, authenticated, encrypted peer connections, wire-compatible with the
- * Tezos-family `P2p_socket` layer.
- *
- * ```ts
- * const peer = await connect('127.0.0.1', 9732, { identity, announcedVersion, metadata });
- * const conn = await peer.accept({ codec: bytesCodec });
- * await conn.write(Buffer.from('hello'));
- * ```
+ * Tezos-family `P2p_socket` layer. Usage: README.md and the runnable files in examples/.
  */
+// First: an unsupported Node fails here, before anything else loads (node-version.ts).
+import './require-node-version.ts';
+
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
-export { Pool, type PoolOptions, type PoolStats } from './pool.ts';
+export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
-export { Connection, type CloseOptions, type Received, type EncodedMessage, type Stat } from './connection.ts';
+export { Connection, type AcceptedInfo, type CloseOptions, type ConnectionEvents, type Received, type EncodedMessage, type Stat } from './connection.ts';
 export { bytesCodec, msgpackCodec, type MessageCodec } from './codecs.ts';
 export {
   DEFAULT_INCOMING_QUEUE_SIZE,
@@ -43,30 +40,27 @@ export { checkProofOfWork, makePowTarget } from '../shared/crypto/pow.ts';
 export { peerIdOf } from '../shared/crypto/peer-id.ts';
 export {
   announcedVersion,
-  emptyMetadataCodec,
-  emptyMetadataConfig,
-  formatPoint,
   MAVRYK,
   MAVRYK_BASENET,
   MAVRYK_MAINNET,
-  MOTIVE,
-  motiveName,
   NODE_DISTRIBUTED_DB_VERSIONS,
   NODE_P2P_VERSIONS,
   nodeLocalVersions,
-  nodeMetadataCodec,
-  nodeMetadataConfig,
-  parseMotive,
-  parsePoint,
-  pointsEqual,
   SANDBOXED_MAVRYK,
   SANDBOXED_MAVRYK_MAINNET,
   selectVersion,
   type LocalVersions,
+  type NetworkVersion,
+  type VersionSelection,
+} from '../shared/wire/network-version.ts';
+export { MOTIVE, motiveName, parseMotive } from '../shared/wire/rejection.ts';
+export { formatPoint, parsePoint, pointsEqual, type Point } from '../shared/wire/point.ts';
+export {
+  emptyMetadataCodec,
+  emptyMetadataConfig,
+  nodeMetadataCodec,
+  nodeMetadataConfig,
   type MetadataCodec,
   type MetadataConfig,
-  type NetworkVersion,
   type NodeMetadata,
-  type Point,
-  type VersionSelection,
-} from '../shared/wire/index.ts';
+} from '../shared/wire/metadata.ts';

@@ -7,7 +7,8 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { P2pError, PoolError, RejectedNoCommonProtocolError } from '../shared/errors.ts';
+import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
+import { withDeadline } from '../shared/session/deadline.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import { MOTIVE } from '../shared/wire/rejection.ts';
 import type { Identity } from '../shared/identity.ts';
@@ -26,6 +27,7 @@ import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shar
 import { InlineEngine, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
+import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
 export interface PoolOptions<Msg, Meta> {
   readonly identity: Identity;
@@ -116,10 +118,22 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
   return new PoolError('REJECTED', `nacked ${info.peerId} with motive ${motive}`);
 }
 
-export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
+/**
+ * A pool's events.
+ * - `'connection'`: an incoming connection passed the accept policy and is established (also
+ *   delivered by `connections()`). Outgoing ones are what `connect` resolves with.
+ * - `'error'`: a failure that is not the peer's doing, met while admitting an incoming socket —
+ *   a `policy` hook or a codec that threw something other than a P2pError. As with any
+ *   EventEmitter, an `'error'` with no listener is thrown (and ends the process): listen to it.
+ *   Peers' failures (bad proof of work, timeouts, nacks …) are not emitted: they are counted in
+ *   `stats().errors`.
+ */
+export interface PoolEvents<Msg, Meta> {
   connection: [Connection<Msg, Meta>];
   error: [Error];
-}> {
+}
+
+export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEvents<Msg, Meta>> {
   readonly identity: Identity;
   private readonly options: PoolOptions<Msg, Meta>;
   private readonly versions: LocalVersions;
@@ -143,6 +157,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
 
   constructor(options: PoolOptions<Msg, Meta>) {
     super();
+    validatePoolOptions(options);
     this.options = options;
     this.identity = options.identity;
     this.versions = {
@@ -159,7 +174,6 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
     });
     const workers = options.workers ?? availableParallelism();
-    if (!Number.isInteger(workers) || workers < 0) throw new TypeError(`workers must be a non-negative integer, got ${workers}`);
     const config = {
       identity: options.identity,
       announcedVersion: announcedVersion(this.versions),
@@ -171,12 +185,19 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     this.engine = workers === 0 ? new InlineEngine(config) : new ShardEngine(config, workers);
   }
 
-  /** Listens on `host:port` (port 0: any). Resolves with the bound address. */
-  async listen(options: { host?: string; port?: number } = {}): Promise<{ host: string; port: number }> {
+  /**
+   * Listens on `host:port` (default 127.0.0.1, port 0: any free port). Resolves with the bound
+   * address. Aborting `signal` stops this listener (as `net.Server.listen`'s); before it is
+   * listening, the promise rejects with ABORTED.
+   */
+  async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<{ host: string; port: number }> {
+    validateListenOptions(options);
     this.assertOpen();
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
-    await once(server, 'listening');
+    const { signal } = options;
+    if (signal?.aborted) throw errorFromAbortReason(signal.reason);
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', ...(signal ? { signal } : {}) });
+    await withDeadline(once(server, 'listening'), { signal }, () => server.close());
     this.servers.push(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('listen: no address');
@@ -190,6 +211,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
    * REJECTED_NO_COMMON_PROTOCOL-style nacks we sent.
    */
   async connect(point: Point, options: { signal?: AbortSignal } = {}): Promise<Connection<Msg, Meta>> {
+    validateDial(point, options);
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
     if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
@@ -249,16 +271,21 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
 
   /**
    * Stops listening and closes every connection. With `wait`, messages already queued are sent
-   * first (protocol.md §9.4 `close ~wait`).
+   * first (protocol.md §9.4 `close ~wait`); aborting `signal` stops that wait (what is still
+   * queued is dropped, as `Connection.close`) and the promise rejects with ABORTED or TIMEOUT.
    */
-  async close(options: { wait?: boolean } = {}): Promise<void> {
+  async close(options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
     for (const server of this.servers) server.close();
     for (const socket of this.handshaking) socket.destroy();
-    await Promise.all([...this.active].map((conn) => conn.close({ wait: options.wait ?? false, reason: 'pool closed' })));
+    const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
+    const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
+    const aborted = closing.find((result) => result.status === 'rejected');
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
     await this.engine.close();
+    if (aborted) throw aborted.reason;
   }
 
   private get maxConnections(): number {
@@ -334,7 +361,13 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<{
     }
     this.addPeer(info.peerId, 1);
     try {
-      const conn = await auth.accept<Msg>({ ...this.options.accept, pendingMessageBudget: this.pendingMessageBudget, codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>), ...(timeout ? { timeout } : {}) });
+      const conn = await auth.accept<Msg>({
+        ...this.options.accept,
+        pendingMessageBudget: this.pendingMessageBudget,
+        codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>),
+        negotiatedVersion: decision.version,
+        ...(timeout ? { timeout } : {}),
+      });
       if (this.closed) {
         // The pool closed while this one was being accepted: it must not outlive the pool.
         await conn.close();

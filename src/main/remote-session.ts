@@ -15,6 +15,7 @@ import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
+import { RoomWaiters } from '../shared/session/room-waiters.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { SessionBackend } from './session-backend.ts';
 
@@ -60,6 +61,9 @@ export class RemoteSession implements SessionBackend {
   private sentMessages = 0;
   private writtenMessages = 0;
   private readonly blocked: BlockedWriter[] = [];
+  /** `whenWritable` callers: settled when the in-flight bytes fall below the bound, or at the end. */
+  private readonly room = new RoomWaiters();
+  private forcedClose = false;
   private outgoingClosed = false;
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
@@ -208,6 +212,14 @@ export class RemoteSession implements SessionBackend {
     });
   }
 
+  whenWritable(signal?: AbortSignal): Promise<void> {
+    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
+  }
+
+  private hasRoom(): boolean {
+    return this.blocked.length === 0 && this.inFlight <= this.limits.outgoingQueueSize / 2;
+  }
+
   /** Admit if it fits or nothing is in flight (one big message always goes, as inline). */
   private admits(cost: number): boolean {
     return this.inFlight === 0 || this.inFlight + cost < this.limits.outgoingQueueSize;
@@ -227,6 +239,7 @@ export class RemoteSession implements SessionBackend {
       if (writer.sync) this.syncWaiters.push({ index: this.sentMessages, settlers: writer.settlers });
       else writer.settlers.resolve();
     }
+    if (this.room.waiting && this.hasRoom()) this.room.wake();
   }
 
   private failWriters(): void {
@@ -234,12 +247,21 @@ export class RemoteSession implements SessionBackend {
     const error = new ConnectionClosedError();
     for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
     for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
+    this.room.fail(error);
   }
 
   // ------------------------------------------------------------ state
 
   close(wait = false): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.closing) {
+      // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
+      if (!wait && !this.gone && !this.forcedClose) {
+        this.forcedClose = true;
+        this.failWriters();
+        this.link.sendClose(this.id, false);
+      }
+      return this.closing;
+    }
     this.closing = (async () => {
       if (this.gone) return;
       if (wait && this.blocked.length > 0) {

@@ -17,6 +17,8 @@ export interface SessionBackend {
   writeNow(message: EncodedMessage): boolean;
   writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
   discardIncoming(): void;
+  /** Resolves once the outgoing queue is at most half full and no writer waits; CONNECTION_CLOSED once closed. */
+  whenWritable(signal?: AbortSignal): Promise<void>;
   close(wait?: boolean): Promise<void>;
   stat(): Stat;
   readonly closed: boolean;

@@ -324,7 +324,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       localMetadata: this.config.metadata.value,
       remoteMetadata,
     };
-    return new AuthenticatedConnection(info, remoteHandshake(shard, id));
+    return new AuthenticatedConnection(info, remoteHandshake(shard, id), this.config.announcedVersion);
   }
 }
 

@@ -72,12 +72,20 @@ export class RejectedSocketConnectionError extends P2pError {
 export class NotEnoughProofOfWorkError extends P2pError {
   readonly code = 'NOT_ENOUGH_PROOF_OF_WORK' as const;
   readonly peerId: string;
-  constructor(peerId: string) {
-    super(`not enough proof of work from peer ${peerId}`);
+  /** The difficulty we demand (`proofOfWorkDifficulty`), when known. */
+  readonly required: number | undefined;
+  /** The greatest whole difficulty the peer's stamp meets, when known. */
+  readonly offered: number | undefined;
+  constructor(peerId: string, required?: number, offered?: number) {
+    const amounts = required === undefined || offered === undefined ? '' : `: its identity meets difficulty ${offered}, we require ${required}`;
+    const hint = required === undefined ? '' : ' (lower proofOfWorkDifficulty, or have the peer generate a stronger identity)';
+    super(`not enough proof of work from peer ${peerId}${amounts}${hint}`);
     this.peerId = peerId;
+    this.required = required;
+    this.offered = offered;
   }
   override fields(): Record<string, unknown> {
-    return { peerId: this.peerId };
+    return { peerId: this.peerId, required: this.required, offered: this.offered };
   }
 }
 
@@ -326,6 +334,10 @@ function num(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : fallback;
 }
 
+function maybeNum(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
 function withMessage<E extends P2pError>(error: E, message: string): E {
   error.message = message;
   return error;
@@ -342,7 +354,7 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'DECIPHER_ERROR': return new DecipherError(m);
     case 'INVALID_AUTH': return new InvalidAuthError(m);
     case 'REJECTED_SOCKET_CONNECTION': return new RejectedSocketConnectionError(m);
-    case 'NOT_ENOUGH_PROOF_OF_WORK': return withMessage(new NotEnoughProofOfWorkError(String(record['peerId'])), m);
+    case 'NOT_ENOUGH_PROOF_OF_WORK': return withMessage(new NotEnoughProofOfWorkError(String(record['peerId']), maybeNum(record['required']), maybeNum(record['offered'])), m);
     case 'MYSELF': {
       const port = record['port'];
       return withMessage(new MyselfError(String(record['host']), typeof port === 'number' ? port : undefined), m);

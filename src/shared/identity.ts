@@ -15,7 +15,7 @@ import {
   InvalidIdentityError,
 } from './errors.ts';
 
-export const SECRET_KEY_LENGTH = 32;
+const SECRET_KEY_LENGTH = 32;
 /** A Base58Check peer id is always 30 characters (protocol.md §3). */
 const PEER_ID_TEXT_LENGTH = 30;
 
@@ -179,10 +179,14 @@ export async function readIdentityFile(path: string | URL, options: IdentityChec
  * so a crash never leaves a truncated identity and an existing file's looser mode is not kept.
  */
 export async function writeIdentityFile(path: string | URL, identity: Identity): Promise<void> {
+  await writeSecretFile(path, `${JSON.stringify(identityToJson(identity), null, 2)}\n`);
+}
+
+/** Writes `text` with mode 0600, through a synced temporary file renamed over `path`. */
+export async function writeSecretFile(path: string | URL, text: string): Promise<void> {
   const target = typeof path === 'string' ? path : fileURLToPath(path);
   const temporary = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const text = `${JSON.stringify(identityToJson(identity), null, 2)}\n`;
-  const handle = await open(temporary, 'wx', 0o600);
+  const handle = await open(temporary, 'wx', 0o600).catch((error: unknown) => Promise.reject(namingTarget(error, target)));
   try {
     try {
       await handle.writeFile(text, { encoding: 'utf8' });
@@ -193,8 +197,19 @@ export async function writeIdentityFile(path: string | URL, identity: Identity):
     await rename(temporary, target);
   } catch (error) {
     await unlink(temporary).catch(() => {});
-    throw error;
+    throw namingTarget(error, target);
   }
+}
+
+/**
+ * A failed write reported against the file the caller named, not the temporary file beside it
+ * (Node's message would say "open '…/identity.json.123.9f2c.tmp'"); the code is kept.
+ */
+function namingTarget(error: unknown, target: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!(error instanceof Error) || code === undefined) return error as Error;
+  const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(error.message)?.[1] ?? error.message;
+  return Object.assign(new Error(`${code}: cannot write ${target}: ${reason}`, { cause: error }), { code });
 }
 
 /** A bounded identity-search round, as a plain record that crosses threads (hex strings). */

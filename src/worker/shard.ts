@@ -15,6 +15,7 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
+import { HandshakeProgress, WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import { makePowTarget } from '../shared/crypto/pow.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
@@ -74,10 +75,13 @@ let reportScheduled = false;
 
 async function handshake(id: number, socket: Socket, incoming: boolean, host: string, remotePort: number, timeout: number): Promise<void> {
   const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
+  const progress = new HandshakeProgress(transport);
   try {
     const run = runHandshake(transport, {
       identity,
       proofOfWorkTarget: powTarget,
+      proofOfWorkDifficulty: config.proofOfWorkDifficulty,
+      progress,
       incoming,
       remoteHost: host,
       remotePort,
@@ -85,7 +89,7 @@ async function handshake(id: number, socket: Socket, incoming: boolean, host: st
       announcedVersion: config.announcedVersion,
       metadata: rawMetadata,
     });
-    const result = await withDeadline(run, { timeout }, (error) => void transport.close(error));
+    const result = await withDeadline(run, { timeout, waitingFor: () => progress.waitingFor() }, (error) => void transport.close(error));
     handshakes.set(id, { state: { transport, sealer: result.sealer, opener: result.opener }, p2pVersion: result.info.announcedVersion.p2pVersion });
     countStats(id, transport);
     const { info } = result;
@@ -131,7 +135,7 @@ async function accept(id: number, limits: { incomingQueueSize: number; maxMessag
     const session = await acceptSession(
       pending.state,
       { incomingQueueSize: SHARD_INCOMING_QUEUE, outgoingQueueSize: Number.POSITIVE_INFINITY, maxMessageSize: limits.maxMessageSize, detachSmallMessages: false, pendingBudget, messageTimeout: pendingMessages?.messageTimeout },
-      (operation) => withDeadline(operation, { timeout }, (error) => void pending.state.transport.close(error)),
+      (operation) => withDeadline(operation, { timeout, waitingFor: () => WAITING_FOR_ACK }, (error) => void pending.state.transport.close(error)),
     );
     const conn: Live = {
       id,

@@ -10,6 +10,9 @@ import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
 import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
+import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
+import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
+import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
 import { CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
 
 /** A bad command line: unknown flag, missing argument, value out of range. Exit status 2. */
@@ -45,6 +48,8 @@ export interface ListenOptions extends PeerOptions {
   readonly connections: number | undefined;
   readonly echo: boolean;
   readonly nack: { readonly motive: number; readonly points: readonly Point[] } | undefined;
+  /** `--workers N`: serve through a Pool (0: inline) instead of one socket at a time (pool-listen.ts). */
+  readonly pool: PoolListenOptions | undefined;
 }
 
 export interface ConnectOptions extends PeerOptions {
@@ -58,6 +63,8 @@ export interface ConnectOptions extends PeerOptions {
 export interface IdentityGenerateOptions {
   readonly difficulty: number;
   readonly out: string;
+  /** `--count K`: K identities in one file, a JSON array (identities-file.ts). */
+  readonly count: number | undefined;
   readonly json: boolean;
 }
 
@@ -72,7 +79,9 @@ export type Command =
   | { readonly kind: 'identity generate'; readonly options: IdentityGenerateOptions }
   | { readonly kind: 'identity show'; readonly options: IdentityShowOptions }
   | { readonly kind: 'listen'; readonly options: ListenOptions }
-  | { readonly kind: 'connect'; readonly options: ConnectOptions };
+  | { readonly kind: 'connect'; readonly options: ConnectOptions }
+  | { readonly kind: 'load'; readonly options: LoadOptions }
+  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
 
@@ -93,7 +102,7 @@ export const DEFAULTS = {
   out: './identity.json',
 } as const;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 const HELP: Options = { help: { type: 'boolean', short: 'h' } };
 const JSON_FLAG: Options = { json: { type: 'boolean' } };
@@ -121,6 +130,10 @@ const LISTEN_FLAGS: Options = {
   echo: { type: 'boolean' },
   nack: { type: 'string' },
   'nack-points': { type: 'string' },
+  workers: { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-handshakes': { type: 'string' },
+  'allow-duplicate-peers': { type: 'boolean' },
 };
 
 const CONNECT_FLAGS: Options = {
@@ -130,10 +143,10 @@ const CONNECT_FLAGS: Options = {
   'expect-echo': { type: 'boolean' },
 };
 
-const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' } };
+const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' }, count: { type: 'string' } };
 const IDENTITY_SHOW_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' } };
 
-type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | undefined>;
 
 function isHelp(arg: string): boolean {
   return arg === '--help' || arg === '-h';
@@ -157,6 +170,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
     case 'connect':
       if (rest.some(isHelp)) return { kind: 'help', text: CONNECT_USAGE };
       return { kind: 'connect', options: parseConnect(rest) };
+    case 'load':
+      if (rest[0] === 'merge') {
+        if (rest.some(isHelp)) return { kind: 'help', text: LOAD_MERGE_USAGE };
+        return { kind: 'load merge', options: parseLoadMerge(rest.slice(1)) };
+      }
+      if (rest.some(isHelp)) return { kind: 'help', text: LOAD_USAGE };
+      return { kind: 'load', options: parseLoad(rest) };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(word)}`, MAIN_USAGE);
   }
@@ -167,6 +187,7 @@ export function usageFor(argv: readonly string[]): string {
   const [word, sub] = argv;
   if (word === 'listen') return LISTEN_USAGE;
   if (word === 'connect') return CONNECT_USAGE;
+  if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
     if (sub === 'show') return IDENTITY_SHOW_USAGE;
@@ -179,6 +200,7 @@ export function usageFor(argv: readonly string[]): string {
 export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
   if (word === 'listen' || word === 'connect') return word;
+  if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;
   return undefined;
 }
@@ -194,6 +216,7 @@ function parseIdentity(argv: readonly string[]): Command {
         options: {
           difficulty: difficultyOf(values, IDENTITY_GENERATE_USAGE) ?? DEFAULTS.identityDifficulty,
           out: stringOf(values, 'out', IDENTITY_GENERATE_USAGE) ?? DEFAULTS.out,
+          count: integerOf(values, 'count', 1, 10_000_000, IDENTITY_GENERATE_USAGE),
           json: values['json'] === true,
         },
       };
@@ -241,6 +264,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     connections: integerOf(values, 'connections', 1, Number.MAX_SAFE_INTEGER, u),
     echo: values['echo'] === true,
     nack,
+    pool: poolListenOptions(values, u),
   };
 }
 
@@ -298,14 +322,14 @@ function parse(argv: readonly string[], options: Options, usage: string, positio
   return result;
 }
 
-function stringOf(values: Values, name: string, usage: string): string | undefined {
+export function stringOf(values: Values, name: string, usage: string): string | undefined {
   const value = values[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`, usage);
   return value;
 }
 
-function integerOf(values: Values, name: string, min: number, max: number, usage: string): number | undefined {
+export function integerOf(values: Values, name: string, min: number, max: number, usage: string): number | undefined {
   const text = stringOf(values, name, usage);
   if (text === undefined) return undefined;
   const value = /^-?[0-9]+$/.test(text) ? Number(text) : NaN;
@@ -317,7 +341,7 @@ function integerOf(values: Values, name: string, min: number, max: number, usage
 }
 
 /** A proof-of-work difficulty: a decimal number in [0, 256] (protocol.md §2.2). */
-function difficultyOf(values: Values, usage: string): number | undefined {
+export function difficultyOf(values: Values, usage: string): number | undefined {
   const text = stringOf(values, 'difficulty', usage);
   if (text === undefined) return undefined;
   const value = /^[0-9]+(\.[0-9]*)?$|^\.[0-9]+$/.test(text) ? Number(text) : NaN;
@@ -343,10 +367,9 @@ function parsePoints(text: string, usage: string): Point[] {
 
 /** `host:port` or `[ipv6]:port`; the host may be a name (it is only dialled). */
 export function parseHostPort(text: string, usage: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 0xffff) {
-    throw new UsageError(`expected HOST:PORT (IPv6 in brackets), got ${JSON.stringify(text)}`, usage);
-  }
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]+)$/.exec(text);
+  if (!m) throw new UsageError(`expected HOST:PORT (IPv6 in brackets), got ${JSON.stringify(text)}`, usage);
+  const port = Number(m[3]);
+  if (port < 1 || port > 0xffff) throw new UsageError(`port ${m[3]} is out of range: a TCP port is 1..65535 (in ${JSON.stringify(text)})`, usage);
   return { host: (m[1] ?? m[2])!, port };
 }

@@ -14,7 +14,7 @@ import type { Output } from './output.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 /** An echo differs from what we sent. */
-export class EchoMismatchError extends P2pError {
+class EchoMismatchError extends P2pError {
   readonly code = 'ECHO_MISMATCH' as const;
   /** 0-based index of the first message whose echo differs. */
   readonly index: number;

@@ -9,7 +9,7 @@ import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../../shared/wire/network-version.ts';
 import { canonicalHost, formatPoint } from '../../shared/wire/point.ts';
 import { motiveName } from '../../shared/wire/rejection.ts';
-import { errorJson, errorText, type JsonRecord } from './output.ts';
+import { counted, errorJson, errorText, type JsonRecord } from './output.ts';
 
 export class ConnectionReport {
   /** The peer's address: the point dialled, or the TCP source of an incoming connection. */
@@ -93,7 +93,7 @@ export class ConnectionReport {
       const echoes = this.echoesMatched === undefined ? '' : this.echoesMatched ? ', echoes matched' : ', echoes DID NOT match';
       const wire = this.stat ? `; wire ${this.stat.totalSent} B out, ${this.stat.totalRecv} B in` : '';
       lines.push(
-        `sent ${this.messagesSent} messages (${this.bytesSent} B), received ${this.messagesReceived} (${this.bytesReceived} B)${echoes}${wire}`,
+        `sent ${counted(this.messagesSent, 'message')} (${this.bytesSent} B), received ${this.messagesReceived} (${this.bytesReceived} B)${echoes}${wire}`,
       );
     }
     lines.push(this.failure ? `failed: ${errorText(this.failure.error)}` : 'ok');
@@ -101,7 +101,7 @@ export class ConnectionReport {
   }
 }
 
-export function versionJson(version: NetworkVersion): JsonRecord {
+function versionJson(version: NetworkVersion): JsonRecord {
   return {
     chain_name: version.chainName,
     distributed_db_version: version.distributedDbVersion,
@@ -109,7 +109,7 @@ export function versionJson(version: NetworkVersion): JsonRecord {
   };
 }
 
-export function metadataJson(metadata: NodeMetadata): JsonRecord {
+function metadataJson(metadata: NodeMetadata): JsonRecord {
   return { disable_mempool: metadata.disableMempool, private_node: metadata.privateNode };
 }
 

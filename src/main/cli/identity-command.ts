@@ -3,13 +3,15 @@
  * (protocol.md §12.3), generated over every core and checked as the node reads it.
  */
 import { resolve } from 'node:path';
-import { checkProofOfWork, makePowTarget } from '../../shared/crypto/pow.ts';
+import { stampDifficulty } from '../../shared/crypto/pow.ts';
 import { readIdentityFile, writeIdentityFile, type Identity } from '../../shared/identity.ts';
 import { generateIdentity } from '../generate-identity.ts';
 import type { IdentityGenerateOptions, IdentityShowOptions } from './args.ts';
+import { runIdentityBatch } from './identity-batch-command.ts';
 import { errorJson, errorText, type Output } from './output.ts';
 
 export async function runIdentityGenerate(options: IdentityGenerateOptions, output: Output): Promise<number> {
+  if (options.count !== undefined) return runIdentityBatch(options, options.count, output);
   const file = resolve(options.out);
   const expected = 2 ** options.difficulty;
   let drawn = -Infinity;
@@ -66,7 +68,7 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
     output.summary('identity show', { ok: false, file, error: errorJson(error) }, `${file}: ${errorText(error)}`);
     return 1;
   }
-  const met = difficultyMet(identity);
+  const met = stampDifficulty(identity.publicKey, identity.proofOfWorkStamp);
   output.summary(
     'identity show',
     {
@@ -89,21 +91,14 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
   return 0;
 }
 
-/** The greatest integer difficulty the stamp meets (targets shrink as difficulty grows). */
-export function difficultyMet(identity: Identity): number {
-  let met = 0;
-  while (met < 256 && checkProofOfWork(identity.publicKey, identity.proofOfWorkStamp, makePowTarget(met + 1))) met++;
-  return met;
-}
-
-function count(n: number): string {
+export function count(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return String(Math.round(n));
 }
 
-function round(value: number, digits: number): number {
+export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }

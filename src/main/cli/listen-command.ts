@@ -16,10 +16,12 @@ import { authenticate } from '../authenticate.ts';
 import type { Connection } from '../connection.ts';
 import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
-import { errorJson, errorText, type Output } from './output.ts';
+import { counted, errorJson, errorText, type Output } from './output.ts';
+import { runPoolListen } from './pool-listen.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 export async function runListen(options: ListenOptions, output: Output): Promise<number> {
+  if (options.pool !== undefined) return runPoolListen(options, options.pool, output);
   let setup: PeerSetup;
   try {
     setup = await preparePeer(options, output);
@@ -34,11 +36,13 @@ export async function runListen(options: ListenOptions, output: Output): Promise
   let accepted = 0;
   let port = options.port;
   let stopping = false;
+  let signalled: NodeJS.Signals | undefined;
 
   // Resolves when we stop: N connections ended, or a signal.
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signalled = signal;
     output.warn('stopping');
     stopping = true;
     for (const socket of live) socket.destroy();
@@ -93,7 +97,10 @@ export async function runListen(options: ListenOptions, output: Output): Promise
     while (active.size > 0) await Promise.all(active);
   }
 
-  const ok = ended.every(({ report }) => report.ok);
+  // A signal before the N connections asked for were served is a failure, not a clean end.
+  const interrupted = signalled !== undefined && options.connections !== undefined && ended.length < options.connections;
+  const error = interrupted ? { code: 'INTERRUPTED', message: `stopped by ${signalled} after serving ${ended.length} of --connections ${options.connections}` } : null;
+  const ok = !interrupted && ended.every(({ report }) => report.ok);
   const failed = ended.filter(({ report }) => !report.ok).length;
   output.summary(
     'listen',
@@ -103,9 +110,9 @@ export async function runListen(options: ListenOptions, output: Output): Promise
       port,
       local_peer_id: setup.identity.peerId,
       connections: ended.map(({ index, report }) => ({ index, ...report.toJson() })),
-      error: null,
+      error,
     },
-    `listen done: ${ended.length} connections, ${failed} failed`,
+    error ? `listen failed: ${error.message}` : `listen done: ${counted(ended.length, 'connection')}, ${failed} failed`,
   );
   return ok ? 0 : 1;
 }
@@ -177,7 +184,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
 }
 
 /** Writes the port, just the number, so that a reader never sees a partial file. */
-async function writeReadyFile(path: string, port: number): Promise<void> {
+export async function writeReadyFile(path: string, port: number): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, String(port));

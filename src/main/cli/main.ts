@@ -7,6 +7,8 @@ import { commandNameOf, parseCommandLine, usageFor, UsageError, type Command } f
 import { runConnect } from './connect-command.ts';
 import { runIdentityGenerate, runIdentityShow } from './identity-command.ts';
 import { runListen } from './listen-command.ts';
+import { runLoadCommand } from './load/load-command.ts';
+import { runLoadMerge } from './load/merge-command.ts';
 import { errorJson, errorText, Output, type OutputStreams } from './output.ts';
 
 export const EXIT_OK = 0;
@@ -36,6 +38,10 @@ export async function main(argv: readonly string[], streams: OutputStreams = pro
         return await runListen(command.options, output);
       case 'connect':
         return await runConnect(command.options, output);
+      case 'load':
+        return await runLoadCommand(command.options, output);
+      case 'load merge':
+        return await runLoadMerge(command.options, output);
     }
   } catch (error) {
     // Failures before any connection: the identity file cannot be read, generation failed…

@@ -47,6 +47,11 @@ export class Output {
     this.streams.stderr.write(`${line}\n`);
   }
 
+  /** Where live views draw (`p2p-socket load`); diagnostics go there too. */
+  get stderrStream(): Writable {
+    return this.streams.stderr;
+  }
+
   /** Whether live progress can be drawn (stderr is a terminal). */
   get interactive(): boolean {
     return this.streams.stderr.isTTY === true;
@@ -91,13 +96,19 @@ export function errorJson(error: unknown): JsonRecord {
 }
 
 /** `code: message`, for human output. */
+/** `1 connection`, `2 connections`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function errorText(error: unknown): string {
   const { code, message } = errorJson(error);
-  return `${String(code)}: ${String(message)}`;
+  // Node's system errors already start with their code ("ENOENT: no such file …").
+  return String(message).startsWith(`${String(code)}:`) ? String(message) : `${String(code)}: ${String(message)}`;
 }
 
 /** Deep copy with camelCase keys turned to snake_case and `undefined` to `null`. */
-export function snakeCase(value: unknown): unknown {
+function snakeCase(value: unknown): unknown {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.map(snakeCase);
   if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return value;

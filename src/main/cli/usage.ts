@@ -3,11 +3,14 @@
  * (docs/cli.md); change it only together with the parser in `args.ts`.
  */
 
-const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE]     (progress + hashes/s on a TTY, stderr)';
+import { SYNOPSIS_LOAD } from './load/load-usage.ts';
+
+const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE] [--count K]   (progress on a TTY, stderr)';
 const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
 const SYNOPSIS_LISTEN = [
   'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
   '                   [--nack MOTIVE] [--nack-points a:p,...]',
+  '                   [--workers N [--max-connections N] [--max-handshakes N] [--allow-duplicate-peers]]',
 ].join('\n');
 const SYNOPSIS_CONNECT = 'p2p-socket connect HOST:PORT [--send N] [--size BYTES] [--expect-echo]';
 const SYNOPSIS_COMMON = [
@@ -35,6 +38,7 @@ ${SYNOPSIS_IDENTITY_GENERATE}
 ${SYNOPSIS_IDENTITY_SHOW}
 ${SYNOPSIS_LISTEN}
 ${SYNOPSIS_CONNECT}
+${SYNOPSIS_LOAD}
 ${SYNOPSIS_COMMON}
 
 Run 'p2p-socket <command> --help' for details. ${EXIT_CODES}
@@ -54,6 +58,7 @@ Generates an identity (X25519 keys and a proof-of-work stamp) over every core an
 as identity.json in the node's layout (mode 0600, replaced atomically).
   --difficulty F       proof-of-work difficulty, 0..256, fractions allowed (default 26, the node's)
   --out FILE           where to write it (default ./identity.json; an existing file is replaced)
+  --count K            K identities in one file, a JSON array, for 'p2p-socket load --identities'
   --json               print the summary as one JSON object
 ${EXIT_CODES}
 `;
@@ -81,6 +86,11 @@ Accepts peers, authenticates them, selects a common version and reads their mess
   --echo               send every received message back
   --nack MOTIVE        nack every connection: TOO_MANY_CONNECTIONS, Unknown_chain_name, 5, ...
   --nack-points LIST   alternative points sent with --nack: a.b.c.d:port,[v6]:port,...
+  --workers N          serve through a Pool, the node's accept policy, on N shard threads
+                       (0: inline); prints totals instead of one record per connection
+  --max-connections N  (--workers) peers beyond N are nacked TOO_MANY_CONNECTIONS (default 100)
+  --max-handshakes N   (--workers) incoming handshakes in flight beyond N are closed (default 20)
+  --allow-duplicate-peers  (--workers) accept several connections with one peer id
 ${COMMON_FLAGS}
 A connection fails its entry if its handshake fails or no common version exists (the peer is
 then nacked with UNKNOWN_CHAIN_NAME or DEPRECATED_*); a nack sent by --nack counts as success.

@@ -4,7 +4,6 @@
  * a Nack carrying the motive, as the node's connect handler does.
  */
 import { RejectedNoCommonProtocolError } from '../../shared/errors.ts';
-export { RejectedNoCommonProtocolError };
 import {
   announcedVersion,
   selectVersion,

@@ -7,7 +7,7 @@ import { sha256 } from './hash.ts';
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const INDEX = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
 
-export function base58Encode(bytes: Uint8Array): string {
+function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
   let n = 0n;
@@ -20,7 +20,7 @@ export function base58Encode(bytes: Uint8Array): string {
   return '1'.repeat(zeros) + out;
 }
 
-export function base58Decode(text: string): Buffer {
+function base58Decode(text: string): Buffer {
   let zeros = 0;
   while (zeros < text.length && text[zeros] === '1') zeros++;
   let n = 0n;

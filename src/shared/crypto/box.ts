@@ -11,14 +11,12 @@ import { hsalsa } from '@noble/ciphers/salsa.js';
 import sodium from 'sodium-native';
 import { InvalidPublicKeyError } from '../errors.ts';
 
-export const KEY_LENGTH = 32;
-export const TAG_LENGTH = 16;
 
 /** "expand 32-byte k" as little-endian 32-bit words: the Salsa20 sigma constant. */
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 
 /** Raw X25519. Throws INVALID_PUBLIC_KEY when the result is all zeros (a low-order peer key, protocol.md §4.2). */
-export function x25519(secretKey: Buffer, publicKey: Buffer): Buffer {
+function x25519(secretKey: Buffer, publicKey: Buffer): Buffer {
   const shared = Buffer.alloc(32);
   try {
     sodium.crypto_scalarmult(shared, secretKey, publicKey);

@@ -3,7 +3,7 @@
  */
 import { blake2b } from './hash.ts';
 
-export const NONCE_LENGTH = 24;
+const NONCE_LENGTH = 24;
 
 const INIT_TO_RESP = Buffer.from('Init -> Resp', 'ascii');
 const RESP_TO_INIT = Buffer.from('Resp -> Init', 'ascii');

@@ -6,7 +6,7 @@ import { blake2b } from './hash.ts';
 
 /** Prefix bytes `\153\103` that make every peer id start with `id`. */
 const PEER_ID_PREFIX = Buffer.from([0x99, 0x67]);
-export const PEER_ID_LENGTH = 16;
+const PEER_ID_LENGTH = 16;
 
 /** The 16 raw bytes of a public key's peer id. */
 export function peerIdBytesOf(publicKey: Buffer): Buffer {

@@ -12,11 +12,7 @@ import { incrementNonce } from './nonce.ts';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const POW_STAMP_LENGTH = 24;
-export const POW_TARGET_LENGTH = 32;
-/** Node default `p2p.expected_pow` (protocol.md §2.3). */
-export const DEFAULT_NODE_POW_DIFFICULTY = 26;
-/** `Crypto_box.default_pow_target` (protocol.md §2.3). */
-export const DEFAULT_LIBRARY_POW_DIFFICULTY = 24;
+const POW_TARGET_LENGTH = 32;
 
 const DIGEST_LENGTH = 32;
 const INPUT_LENGTH = PUBLIC_KEY_LENGTH + POW_STAMP_LENGTH;
@@ -102,6 +98,16 @@ export function checkProofOfWork(publicKey: Buffer, stamp: Buffer, target: Buffe
   stamp.copy(scratchInput, PUBLIC_KEY_LENGTH);
   sodium.crypto_generichash(scratchDigest, scratchInput);
   return digestMeetsTarget(scratchDigest, target);
+}
+
+/**
+ * The greatest whole difficulty `stamp` meets for `publicKey` (targets shrink as the difficulty
+ * grows, protocol.md §2.2): what a peer offered, for messages and `identity show`.
+ */
+export function stampDifficulty(publicKey: Buffer, stamp: Buffer): number {
+  let met = 0;
+  while (met < 256 && checkProofOfWork(publicKey, stamp, makePowTarget(met + 1))) met++;
+  return met;
 }
 
 /** The 32-byte BLAKE2b-256 digest the check reads (protocol.md §2.1); for tests and diagnostics. */

@@ -82,7 +82,7 @@ export class SignalFlag {
    * ('ok'), at once if it was already claimed ('not-equal'), or after `timeoutMs`.
    *
    * `Atomics.waitAsync` alone does not keep a thread's event loop alive (the thread would exit
-   * while waiting), so a ref'd timer is held for the duration of the wait (STYLE.md).
+   * while waiting), so a ref'd timer is held for the duration of the wait.
    */
   waitAsync(condition: number, timeoutMs = Infinity): Promise<WaitResult> {
     if (condition === 0) throw new RangeError('waitAsync needs the armed condition (> 0), not 0 (0 means nobody waits)');

@@ -8,6 +8,8 @@ export interface DeadlineOptions {
   readonly signal?: AbortSignal | undefined;
   /** Milliseconds. */
   readonly timeout?: number | undefined;
+  /** What the operation waits for, to say in the TIMEOUT message ("no connection message …"). */
+  readonly waitingFor?: (() => string) | undefined;
 }
 
 export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions, cancel: (error: P2pError) => void): Promise<T> {
@@ -30,7 +32,8 @@ export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions,
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) timer = setTimeout(() => stop(new TimeoutError(`timed out after ${timeout} ms`)), timeout);
+    const expired = (): TimeoutError => new TimeoutError(`timed out after ${timeout} ms${options.waitingFor ? `: ${options.waitingFor()}` : ''}`);
+    if (timeout !== undefined) timer = setTimeout(() => stop(expired()), timeout);
     operation.then(
       (value) => {
         cleanup();

@@ -11,6 +11,7 @@ import type { EncodedMessage } from './encoded-message.ts';
 import { MessageFramer, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
+import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
 
 export interface SessionLimits {
@@ -87,6 +88,8 @@ export class EstablishedSession {
   private readonly blockedWriters: BlockedWriter[] = [];
   private outgoingClosed = false;
   private drainWaiters: Array<() => void> = [];
+  /** `whenWritable` callers: settled when the queue has room again, or it closes. */
+  private readonly room = new RoomWaiters();
   private closing: Promise<void> | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
@@ -374,6 +377,18 @@ export class EstablishedSession {
     });
   }
 
+  /**
+   * Resolves once the outgoing queue is at most half full with no writer waiting: room for
+   * `writeNow` (half, as a stream's low-water mark, so a waiter is not woken for one message).
+   */
+  whenWritable(signal?: AbortSignal): Promise<void> {
+    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
+  }
+
+  private hasRoom(): boolean {
+    return this.blockedWriters.length === 0 && this.outgoingBytes <= this.limits.outgoingQueueSize / 2;
+  }
+
   /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (protocol.md §9.5). */
   private admits(cost: number): boolean {
     return this.outgoing.length === 0 || this.outgoingBytes + cost < this.limits.outgoingQueueSize;
@@ -407,6 +422,7 @@ export class EstablishedSession {
       this.enqueue(blocked.entry);
       blocked.resolve();
     }
+    if (this.room.waiting && this.hasRoom()) this.room.wake();
     if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
@@ -416,6 +432,7 @@ export class EstablishedSession {
     if (this.outgoingClosed && this.outgoing.length === 0) return;
     this.outgoingClosed = true;
     for (const blocked of this.blockedWriters.splice(0)) blocked.reject(error);
+    this.room.fail(error);
     for (const entry of this.outgoing.splice(0)) entry.settle?.(error);
     this.outgoingBytes = 0;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
@@ -442,7 +459,11 @@ export class EstablishedSession {
    * the socket are flushed before the FIN (protocol.md §9.4 `close`).
    */
   close(wait = false): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.closing) {
+      // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
+      if (!wait) this.closeOutgoing(new ConnectionClosedError());
+      return this.closing;
+    }
     this.closing = (async () => {
       if (wait && !this.outgoingClosed) {
         // No new writes; blocked writers were never queued, so they fail like OCaml's closed pipe.

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { channelKey } from '../crypto/box.ts';
 import { deriveNonces } from '../crypto/nonce.ts';
 import { peerIdBytesOf, peerIdToBase58 } from '../crypto/peer-id.ts';
-import { checkProofOfWork } from '../crypto/pow.ts';
+import { checkProofOfWork, stampDifficulty } from '../crypto/pow.ts';
 import {
   DecodingError,
   EncodingError,
@@ -24,6 +24,7 @@ import type { NetworkVersion } from '../wire/network-version.ts';
 import { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, MAX_CHUNK_CONTENT, TAG_LENGTH } from './chunk-layout.ts';
 import { encodeStream } from './encoded-message.ts';
+import type { HandshakeProgress } from './handshake-progress.ts';
 import type { SessionTransport } from './transport.ts';
 
 export interface HandshakeParams<Meta> {
@@ -42,6 +43,10 @@ export interface HandshakeParams<Meta> {
   readonly metadata: MetadataConfig<Meta>;
   /** Fixed message nonce, for reproducing the spec's vectors; fresh random bytes otherwise. */
   readonly messageNonce?: Buffer | undefined;
+  /** The difficulty `proofOfWorkTarget` was made from, for NOT_ENOUGH_PROOF_OF_WORK's message. */
+  readonly proofOfWorkDifficulty?: number | undefined;
+  /** Told which step waits on the peer, for a timeout's message. */
+  readonly progress?: HandshakeProgress | undefined;
 }
 
 /** What `authenticate` learns about the peer (protocol.md §11.1 step 9). */
@@ -92,13 +97,14 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   const body = await transport.readExact(bodyLength);
   const received = Buffer.concat([prefix, body]);
   const message = decodeConnectionMessageBody(body);
+  if (params.progress) params.progress.step = 'metadata';
 
   // Steps 3–4: who the peer is, then its proof of work, before any encrypted byte.
   const idPoint = { host: params.remoteHost, port: incoming ? message.port : params.remotePort };
   const peerIdBytes = peerIdBytesOf(message.publicKey);
   const peerId = peerIdToBase58(peerIdBytes);
   if (!checkProofOfWork(message.publicKey, message.proofOfWorkStamp, params.proofOfWorkTarget)) {
-    throw new NotEnoughProofOfWorkError(peerId);
+    throw new NotEnoughProofOfWorkError(peerId, params.proofOfWorkDifficulty, stampDifficulty(message.publicKey, message.proofOfWorkStamp));
   }
 
   // Step 5: channel key (INVALID_PUBLIC_KEY for a low-order key, before any send) and nonces.

@@ -22,15 +22,15 @@ export type AckMessage =
   | { kind: 'nack'; motive: Motive; points: Point[] }
   | { kind: 'nack_v0' };
 
-export const ACK_TAG = 0x00;
-export const NACK_TAG = 0x01;
-export const NACK_V0_TAG = 0xff;
+const ACK_TAG = 0x00;
+const NACK_TAG = 0x01;
+const NACK_V0_TAG = 0xff;
 /** `list ~max_length:100` on the alternative points (protocol.md §8.1). */
 export const NACK_MAX_POINTS = 100;
 /** `check_size 51` on each element, its 4-byte length included (protocol.md §8.3). */
-export const POINT_ELEMENT_MAX_SIZE = 51;
+const POINT_ELEMENT_MAX_SIZE = 51;
 /** So the text of one point is at most 47 bytes, enough for `[<39-char IPv6>]:65535`. */
-export const POINT_TEXT_MAX_LENGTH = POINT_ELEMENT_MAX_SIZE - 4;
+const POINT_TEXT_MAX_LENGTH = POINT_ELEMENT_MAX_SIZE - 4;
 
 /**
  * `feature_available Nack_with_list`: a Nack may carry a motive and points only when the **peer**

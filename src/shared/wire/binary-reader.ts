@@ -13,8 +13,6 @@
  */
 import { DecodingError } from '../errors.ts';
 
-/** Largest length a `uint30` length prefix may carry here: the reader rejects the top bit (protocol.md §14.3). */
-export const UINT30_READ_MAX = 0x7fff_ffff;
 
 export class BinaryReader {
   readonly #buf: Buffer;

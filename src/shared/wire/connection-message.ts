@@ -13,15 +13,15 @@ import { BinaryReader } from './binary-reader.ts';
 import { networkVersionSize, readNetworkVersion, writeNetworkVersion } from './network-version.ts';
 import type { NetworkVersion } from './network-version.ts';
 
-export const PUBLIC_KEY_SIZE = 32;
-export const PROOF_OF_WORK_STAMP_SIZE = 24;
-export const MESSAGE_NONCE_SIZE = 24;
+const PUBLIC_KEY_SIZE = 32;
+const PROOF_OF_WORK_STAMP_SIZE = 24;
+const MESSAGE_NONCE_SIZE = 24;
 /** Size of the u16 BE length prefix. */
-export const CONNECTION_MESSAGE_PREFIX_SIZE = 2;
+const CONNECTION_MESSAGE_PREFIX_SIZE = 2;
 /** Body size with an empty chain name: 2 + 32 + 24 + 24 + 4 + 2 + 2 (protocol.md §1.1). */
 export const CONNECTION_MESSAGE_MIN_BODY = 90;
 /** The writer refuses bodies of 65536 bytes or more (protocol.md §1.1). */
-export const CONNECTION_MESSAGE_MAX_BODY = 0xffff;
+const CONNECTION_MESSAGE_MAX_BODY = 0xffff;
 
 export interface ConnectionMessage {
   /** Advertised listening port; `undefined` is sent as 0, and 0 reads back as `undefined` (protocol.md §1.1). */

@@ -29,7 +29,6 @@ export interface NodeMetadata {
   privateNode: boolean;
 }
 
-export const NODE_METADATA_SIZE = 2;
 
 const TRUE_BYTE = 0xff;
 const FALSE_BYTE = 0x00;

@@ -45,8 +45,6 @@ export const SANDBOXED_MAVRYK = 'SANDBOXED_MAVRYK';
 export const NODE_DISTRIBUTED_DB_VERSIONS: readonly number[] = Object.freeze([0, 1, 2]);
 /** `P2p_version.supported`: the node announces 1 (protocol.md §1.4). */
 export const NODE_P2P_VERSIONS: readonly number[] = Object.freeze([0, 1]);
-/** Default P2P TCP port of the node (protocol.md §1.4). */
-export const DEFAULT_P2P_PORT = 9732;
 
 /** The version of the OCaml test utilities (`p2p_test_utils.ml`): SANDBOXED_MAVRYK/1/0 (protocol.md §1.4, §13). */
 export const TEST_UTILS_NETWORK_VERSION: Readonly<NetworkVersion> = Object.freeze({
@@ -66,7 +64,7 @@ export function chainNameFromBytes(bytes: Uint8Array): string {
 }
 
 /** The wire bytes of a chain name; EncodingError if a code point does not fit in a byte. */
-export function chainNameToBytes(chainName: string): Buffer {
+function chainNameToBytes(chainName: string): Buffer {
   // latin1 encoding silently keeps only the low byte of wider code points; refuse instead.
   for (let i = 0; i < chainName.length; i++) {
     if (chainName.charCodeAt(i) > 0xff) {

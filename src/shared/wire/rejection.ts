@@ -14,13 +14,13 @@ export const MOTIVE = {
 } as const;
 
 /** One of the six named codes. */
-export type KnownMotive = (typeof MOTIVE)[keyof typeof MOTIVE];
+type KnownMotive = (typeof MOTIVE)[keyof typeof MOTIVE];
 
 /** Any motive code: an int16 (protocol.md §8.2). */
 export type Motive = number;
 
-export const MOTIVE_MIN = -0x8000;
-export const MOTIVE_MAX = 0x7fff;
+const MOTIVE_MIN = -0x8000;
+const MOTIVE_MAX = 0x7fff;
 
 /** The OCaml constructor names, indexed by code. */
 const OCAML_NAMES = [

@@ -1,0 +1,177 @@
+/**
+ * `p2p-socket load [HOST:PORT]`: identities, the embedded target when no HOST:PORT is given, the
+ * run (load-run.ts) with its live view, then the summary (table, or JSON last on stdout), the
+ * thresholds and the HTML report. Exit 0 when the run made connections and every threshold held.
+ */
+import { resolve } from 'node:path';
+import type { Identity } from '../../../shared/identity.ts';
+import { generateIdentities } from '../../generate-identities.ts';
+import { readIdentitiesFile } from '../identities-file.ts';
+import { errorJson, errorText, type JsonRecord, type Output } from '../output.ts';
+import { EmbeddedTarget } from './embedded-target.ts';
+import { LiveView } from './live-view.ts';
+import { defaultProcesses, type LoadOptions } from './load-options.ts';
+import { writeReport } from './load-report.ts';
+import { runLoad, type RunOutcome } from './load-run.ts';
+import { buildSummary, summaryText, type LoadSummary } from './load-summary.ts';
+import { resolveSizes } from './message-sizes.ts';
+
+/** A configuration the run refuses (exit 1 with this code in the summary's error). */
+export class LoadSetupError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export async function runLoadCommand(options: LoadOptions, output: Output): Promise<number> {
+  const targetText = options.target === undefined ? `embedded (listen --workers ${options.targetWorkers})` : `${options.target.host}:${options.target.port}`;
+  let target: EmbeddedTarget | undefined;
+  const stopEarly = { requested: false };
+  const onSignal = (): void => {
+    output.warn('stopping early: the summary covers what ran');
+    stopEarly.requested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const sizes = await resolveSizes(options.size);
+    const identities = await loadIdentities(options, output);
+    if (options.target === undefined) {
+      target = await EmbeddedTarget.start({
+        workers: options.targetWorkers,
+        echo: options.mode === 'echo',
+        connections: options.connections,
+        difficulty: options.difficulty,
+        chain: options.chain,
+      });
+    }
+    const host = options.target?.host ?? '127.0.0.1';
+    const port = options.target?.port ?? target!.port;
+    const processes = Math.min(options.processes ?? defaultProcesses(options), options.connections);
+    const where = target === undefined ? targetText : `127.0.0.1:${port} (embedded, listen --workers ${options.targetWorkers})`;
+    const view = new LiveView(output.stderrStream, output.interactive, {
+      target: where,
+      mode: options.mode,
+      connections: options.connections,
+      warmup: options.warmup,
+      duration: options.duration,
+      processes,
+    });
+    const outcome = await runLoad(
+      {
+        host,
+        port,
+        mode: options.mode,
+        connections: options.connections,
+        ramp: options.ramp,
+        rate: options.rate,
+        inFlight: options.inFlight,
+        chain: options.chain,
+        timeout: options.timeout,
+        connectConcurrency: options.connectConcurrency,
+        processes,
+        warmup: options.warmup,
+        duration: options.duration,
+        sizes,
+        identities,
+      },
+      (point) => view.update(point),
+      stopEarly,
+    );
+    view.done();
+    const targetSummary = await target?.stop();
+    target = undefined;
+    const summary = summarize(outcome, options, where);
+    const notes = [
+      `${processes} generator process${processes === 1 ? '' : 'es'}, busiest ${(outcome.busiest * 100).toFixed(0)} % busy over the window (${outcome.windowSeconds.toFixed(1)} s)`,
+      ...outcome.failures.map((failure) => `generator failure: ${failure}`),
+      ...(targetSummary ? [targetLine(targetSummary)] : []),
+    ];
+    if (options.report !== undefined) {
+      const file = resolve(options.report);
+      await writeReport(file, { summary, points: outcome.points, histogram: outcome.histogram, title: `p2p-socket load: ${options.mode} on ${where}` });
+      notes.push(`report written to ${file}`);
+    }
+    if (output.json) output.summary('load', { ...summary, error: null }, '');
+    else output.text(summaryText(summary, outcome.histogram, notes));
+    outcome.histogram.destroy();
+    return summary.ok ? 0 : 1;
+  } catch (error) {
+    const json = error instanceof LoadSetupError ? { code: error.code, message: error.message } : errorJson(error);
+    output.summary('load', { ok: false, target: targetText, mode: options.mode, error: json }, `load failed: ${error instanceof LoadSetupError ? `${error.code}: ${error.message}` : errorText(error)}`);
+    return 1;
+  } finally {
+    target?.kill();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function summarize(outcome: RunOutcome, options: LoadOptions, target: string): LoadSummary {
+  const { totals, window, windowSeconds } = outcome;
+  const seconds = Math.max(windowSeconds, 1e-3);
+  // msgs/s: round trips in echo, messages handed over in send (churn has none).
+  const messages = options.mode === 'echo' ? window.messagesReceived : options.mode === 'send' ? window.messagesSent : 0;
+  return buildSummary(
+    {
+      target,
+      mode: options.mode,
+      connectionsTarget: options.connections,
+      connectionsReached: totals.peakConnections,
+      handshakesOk: totals.handshakesOk,
+      handshakeErrors: totals.handshakeErrors,
+      errors: totals.errors,
+      messagesSent: totals.messagesSent,
+      messagesReceived: totals.messagesReceived,
+      messagesInFlight: totals.inFlight,
+      bytesSent: totals.bytesSent,
+      bytesReceived: totals.bytesReceived,
+      msgsPerS: messages / seconds,
+      mbPerS: (window.bytesSent + window.bytesReceived) / 1e6 / seconds,
+      handshakesPerS: window.handshakesOk / seconds,
+      histogram: outcome.histogram,
+      generatorSaturated: outcome.saturated,
+      failed: totals.handshakesOk === 0 || outcome.failures.length > 0,
+    },
+    options.thresholds,
+  );
+}
+
+function targetLine(summary: JsonRecord): string {
+  return `embedded target: ${String(summary['connections_accepted'])} connections accepted, ${String(summary['messages_received'])} messages received, ${String(summary['messages_sent'])} sent`;
+}
+
+/**
+ * The peers the run appears as. From `--identities`: more connections than identities need a
+ * target that allows duplicate peer ids (a node refuses a second connection from one peer id,
+ * protocol.md §11.2). Otherwise one fresh identity per connection at `--difficulty`.
+ */
+async function loadIdentities(options: LoadOptions, output: Output): Promise<Identity[]> {
+  if (options.identitiesFile !== undefined) {
+    const identities = await readIdentitiesFile(options.identitiesFile, options.difficulty > 0 ? options.difficulty : undefined);
+    const duplicatesAllowed = options.allowDuplicatePeers || options.target === undefined;
+    if (identities.length < options.connections && !duplicatesAllowed) {
+      throw new LoadSetupError(
+        'TOO_FEW_IDENTITIES',
+        `${options.connections} connections but ${options.identitiesFile} holds ${identities.length} identities: a node refuses a second ` +
+          `connection from one peer id. Make more ('p2p-socket identity generate --count ${options.connections} --out FILE') ` +
+          `or, if the target allows duplicate peers (listen --allow-duplicate-peers), pass --allow-duplicate-peers.`,
+      );
+    }
+    return identities;
+  }
+  let drawn = -Infinity;
+  const identities = await generateIdentities({
+    count: options.connections,
+    difficulty: options.difficulty,
+    onProgress: ({ found, count, seconds }) => {
+      if (seconds - drawn < 0.2) return;
+      drawn = seconds;
+      output.progress(`making ${count} identities at difficulty ${options.difficulty}: ${found}/${count}, ${seconds.toFixed(1)} s`);
+    },
+  });
+  output.clearProgress();
+  return identities;
+}

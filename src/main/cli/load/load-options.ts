@@ -1,0 +1,203 @@
+/**
+ * `p2p-socket load` and `load merge` command lines: every value checked before any process,
+ * identity or socket exists (a bad flag or threshold is a usage error, exit 2).
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { SANDBOXED_MAVRYK } from '../../../shared/wire/network-version.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../../options.ts';
+import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load-usage.ts';
+import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.ts';
+
+export type LoadMode = 'echo' | 'send' | 'churn';
+
+/** Message sizes: `--size B`, `--sizes a,b,c` (equally likely) or `--size-dist FILE` (weighted). */
+export type SizeSpec = { readonly kind: 'fixed'; readonly sizes: readonly number[] } | { readonly kind: 'file'; readonly path: string };
+
+export interface LoadOptions {
+  /** `undefined`: start an embedded pool-backed target (`listen --workers`) in a child process. */
+  readonly target: { readonly host: string; readonly port: number } | undefined;
+  readonly targetWorkers: number;
+  readonly connections: number;
+  /** New connections per second in total; `undefined`: as fast as `connectConcurrency` allows. */
+  readonly ramp: number | undefined;
+  readonly duration: number;
+  readonly warmup: number;
+  readonly mode: LoadMode;
+  readonly inFlight: number;
+  /** Messages (churn: handshakes) per second in total, open loop; `undefined`: closed loop. */
+  readonly rate: number | undefined;
+  readonly size: SizeSpec;
+  /** `undefined`: chosen from the cores (load-command.ts, defaultProcesses). */
+  readonly processes: number | undefined;
+  readonly identitiesFile: string | undefined;
+  readonly difficulty: number;
+  readonly allowDuplicatePeers: boolean;
+  readonly thresholds: readonly Threshold[];
+  readonly json: boolean;
+  readonly report: string | undefined;
+  readonly chain: string;
+  readonly timeout: number;
+  readonly connectConcurrency: number;
+}
+
+export interface LoadMergeOptions {
+  readonly files: readonly string[];
+  readonly thresholds: readonly Threshold[];
+  readonly json: boolean;
+  readonly report: undefined;
+}
+
+export const LOAD_DEFAULTS = {
+  connections: 100,
+  duration: 10,
+  warmup: 0,
+  mode: 'echo',
+  inFlight: 1,
+  size: 100,
+  targetWorkers: 1,
+  timeout: 10_000,
+  /**
+   * Handshakes in flight at once over all processes: below the node's default of 20 incoming
+   * handshakes in flight, past which a node closes new sockets at once (protocol.md §11.4).
+   */
+  connectConcurrency: 16,
+} as const;
+
+const LOAD_FLAGS: Options = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  connections: { type: 'string' },
+  ramp: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  mode: { type: 'string' },
+  'in-flight': { type: 'string' },
+  rate: { type: 'string' },
+  size: { type: 'string' },
+  sizes: { type: 'string' },
+  'size-dist': { type: 'string' },
+  processes: { type: 'string' },
+  'target-workers': { type: 'string' },
+  identities: { type: 'string' },
+  difficulty: { type: 'string' },
+  'allow-duplicate-peers': { type: 'boolean' },
+  threshold: { type: 'string', multiple: true },
+  report: { type: 'string' },
+  chain: { type: 'string' },
+  timeout: { type: 'string' },
+  'connect-concurrency': { type: 'string' },
+};
+
+const MERGE_FLAGS: Options = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, threshold: { type: 'string', multiple: true } };
+
+/** The largest message body: its 4-byte length prefix must fit the receiver's default limit. */
+export const MAX_LOAD_SIZE = DEFAULT_MAX_MESSAGE_SIZE - 4;
+
+export function parseLoad(argv: readonly string[]): LoadOptions {
+  const u = LOAD_USAGE;
+  const { values, positionals } = parseOptionalTarget(argv, u);
+  const target = positionals[0] === undefined ? undefined : parseHostPort(positionals[0], u);
+  const mode = stringOf(values, 'mode', u) ?? LOAD_DEFAULTS.mode;
+  if (mode !== 'echo' && mode !== 'send' && mode !== 'churn') throw new UsageError(`--mode must be echo, send or churn, got ${JSON.stringify(mode)}`, u);
+  const targetWorkers = integerOf(values, 'target-workers', 0, 256, u);
+  if (target !== undefined && targetWorkers !== undefined) throw new UsageError('--target-workers is for the embedded target (no HOST:PORT)', u);
+  return {
+    target,
+    targetWorkers: targetWorkers ?? LOAD_DEFAULTS.targetWorkers,
+    connections: integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections,
+    ramp: positiveNumberOf(values, 'ramp', u),
+    duration: positiveNumberOf(values, 'duration', u) ?? LOAD_DEFAULTS.duration,
+    warmup: numberOf(values, 'warmup', 0, u) ?? LOAD_DEFAULTS.warmup,
+    mode,
+    inFlight: integerOf(values, 'in-flight', 1, 1_000_000, u) ?? LOAD_DEFAULTS.inFlight,
+    rate: positiveNumberOf(values, 'rate', u),
+    size: sizeSpec(values, u),
+    processes: integerOf(values, 'processes', 1, 1024, u),
+    identitiesFile: stringOf(values, 'identities', u),
+    difficulty: difficultyOf(values, u) ?? 0,
+    allowDuplicatePeers: values['allow-duplicate-peers'] === true,
+    thresholds: thresholdsOf(values, u),
+    json: values['json'] === true,
+    report: stringOf(values, 'report', u),
+    chain: stringOf(values, 'chain', u) ?? SANDBOXED_MAVRYK,
+    timeout: integerOf(values, 'timeout', 1, 2 ** 31 - 1, u) ?? LOAD_DEFAULTS.timeout,
+    connectConcurrency: integerOf(values, 'connect-concurrency', 1, 100_000, u) ?? LOAD_DEFAULTS.connectConcurrency,
+  };
+}
+
+export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {
+  const u = LOAD_MERGE_USAGE;
+  const { values, positionals } = parseOptionalTarget(argv, u, MERGE_FLAGS, Infinity);
+  if (positionals.length < 1) throw new UsageError('load merge needs at least one summary file', u);
+  return { files: positionals, thresholds: thresholdsOf(values, u), json: values['json'] === true, report: undefined };
+}
+
+/** Like args.ts `parse`, with 0..`most` positionals. */
+function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
+  let result: { values: Values; positionals: string[] };
+  try {
+    result = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+  if (result.positionals.length > most) throw new UsageError(`unexpected argument ${JSON.stringify(result.positionals[most])}`, usage);
+  return result;
+}
+
+function numberOf(values: Values, name: string, min: number, usage: string): number | undefined {
+  const text = stringOf(values, name, usage);
+  if (text === undefined) return undefined;
+  const value = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min) || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(text)}`, usage);
+  return value;
+}
+
+function positiveNumberOf(values: Values, name: string, usage: string): number | undefined {
+  const value = numberOf(values, name, 0, usage);
+  if (value === 0) throw new UsageError(`--${name} must be greater than 0`, usage);
+  return value;
+}
+
+function sizeSpec(values: Values, usage: string): SizeSpec {
+  const given = ['size', 'sizes', 'size-dist'].filter((name) => values[name] !== undefined);
+  if (given.length > 1) throw new UsageError(`--${given[0]} and --${given[1]} exclude each other`, usage);
+  const dist = stringOf(values, 'size-dist', usage);
+  if (dist !== undefined) return { kind: 'file', path: dist };
+  const list = stringOf(values, 'sizes', usage);
+  if (list !== undefined) return { kind: 'fixed', sizes: list.split(',').map((item) => sizeOf(item.trim(), '--sizes', usage)) };
+  const size = stringOf(values, 'size', usage);
+  return { kind: 'fixed', sizes: [size === undefined ? LOAD_DEFAULTS.size : sizeOf(size, '--size', usage)] };
+}
+
+export function sizeOf(text: string, flag: string, usage: string): number {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= MAX_LOAD_SIZE)) throw new UsageError(`${flag}: sizes are integers in [0, ${MAX_LOAD_SIZE}], got ${JSON.stringify(text)}`, usage);
+  return value;
+}
+
+function thresholdsOf(values: Values, usage: string): Threshold[] {
+  const raw = values['threshold'] as unknown;
+  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [String(raw)];
+  return list.map((expr) => {
+    try {
+      return parseThreshold(expr);
+    } catch (error) {
+      if (error instanceof ThresholdSyntaxError) throw new UsageError(`--threshold: ${error.message}`, usage);
+      throw error;
+    }
+  });
+}
+
+/** Generator processes when `--processes` is not given (docs/cli.md, measurements). */
+export function defaultProcesses(options: LoadOptions): number {
+  const cores = availableParallelism();
+  // The embedded target takes its main thread plus its shard threads; the rest is ours.
+  const free = options.target === undefined ? cores - 1 - options.targetWorkers : cores;
+  // One process holds 10,000 connections and sustains ~10,000 round trips/s with one in flight
+  // each, up to ~80,000 with 8 (docs/cli.md, Capacity): a process per 2,000 connections keeps
+  // each well below its limit, but more only pays when there are cores to run them on (on 2
+  // cores a second process took CPU from the target: 84,254 → 50,045 round trips/s).
+  return Math.max(1, Math.min(free, Math.ceil(options.connections / 2000)));
+}

@@ -1,0 +1,114 @@
+/**
+ * `--report FILE.html`: one self-contained page, readable with no network (the charting
+ * library's UMD build is inlined from node_modules, the data embedded as JSON): throughput and
+ * latency over time, the latency distribution over percentiles, and the summary.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distributionMs, type LatencyHistogram } from './latency-histogram.ts';
+import type { TimePoint } from './load-run.ts';
+import type { LoadSummary } from './load-summary.ts';
+
+export interface ReportData {
+  readonly title: string;
+  readonly summary: LoadSummary;
+  readonly points: readonly TimePoint[];
+  readonly histogram: LatencyHistogram;
+}
+
+/** Chart.js's browser build; its package exports only the module builds, so go by its folder. */
+async function chartJsSource(): Promise<string> {
+  const entry = fileURLToPath(import.meta.resolve('chart.js'));
+  return readFile(join(dirname(entry), 'chart.umd.min.js'), 'utf8');
+}
+
+/** Text safe inside a <script> element (no `</script` can end it early). */
+function scriptSafe(text: string): string {
+  return text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+export async function writeReport(file: string, data: ReportData): Promise<void> {
+  await writeFile(file, await reportHtml(data));
+}
+
+export async function reportHtml(data: ReportData): Promise<string> {
+  const { histogram: _encoded, ...summary } = data.summary;
+  const payload = { summary, points: data.points, distribution: distributionMs(data.histogram) };
+  const rows = Object.entries(summary)
+    .map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(typeof value === 'object' ? JSON.stringify(value) : String(value))}</td></tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(data.title)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
+.chart { position: relative; height: 320px; margin: 1em 0 2.5em; }
+table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 10px; border-bottom: 1px solid #ddd; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(data.title)}</h1>
+<p>${data.summary.ok ? 'ok' : 'FAILED'} · generated ${escapeHtml(new Date().toISOString())}</p>
+<h2>Throughput over time</h2>
+<div class="chart"><canvas id="throughput"></canvas></div>
+<h2>Latency over time</h2>
+<div class="chart"><canvas id="latency"></canvas></div>
+<h2>Latency distribution (measured window)</h2>
+<div class="chart"><canvas id="distribution"></canvas></div>
+<h2>Summary</h2>
+<table>${rows}</table>
+<script type="application/json" id="data">${scriptSafe(JSON.stringify(payload))}</script>
+<script>${scriptSafe(await chartJsSource())}</script>
+<script>
+(function () {
+  const data = JSON.parse(document.getElementById('data').textContent);
+  const t = data.points.map((p) => p.t);
+  const base = { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false } };
+  const line = (label, values, color, extra) => Object.assign({ label, data: values, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2 }, extra || {});
+  new Chart(document.getElementById('throughput'), {
+    type: 'line',
+    data: { labels: t, datasets: [
+      line('messages/s out', data.points.map((p) => p.sentPerS), '#1f77b4'),
+      line('messages/s in', data.points.map((p) => p.receivedPerS), '#2ca02c'),
+      line('handshakes/s', data.points.map((p) => p.handshakesPerS), '#9467bd'),
+      line('connections up', data.points.map((p) => p.connectionsUp), '#7f7f7f', { yAxisID: 'connections', borderDash: [4, 4] }),
+    ] },
+    options: Object.assign({}, base, { scales: {
+      x: { title: { display: true, text: 'seconds' } },
+      y: { beginAtZero: true, title: { display: true, text: 'per second' } },
+      connections: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'connections' } },
+    } }),
+  });
+  new Chart(document.getElementById('latency'), {
+    type: 'line',
+    data: { labels: t, datasets: [
+      line('p50', data.points.map((p) => p.p50), '#2ca02c'),
+      line('p99', data.points.map((p) => p.p99), '#ff7f0e'),
+      line('max', data.points.map((p) => p.max), '#d62728'),
+    ] },
+    options: Object.assign({}, base, { scales: { x: { title: { display: true, text: 'seconds' } }, y: { beginAtZero: true, title: { display: true, text: 'ms' } } } }),
+  });
+  // x: "nines" (0 = p0, 1 = p90, 2 = p99, 3 = p99.9 …), HdrHistogram's usual view of a tail.
+  const nines = (percentile) => (percentile >= 100 ? 6 : -Math.log10(1 - percentile / 100));
+  new Chart(document.getElementById('distribution'), {
+    type: 'line',
+    data: { datasets: [line('latency (ms)', data.distribution.map((d) => ({ x: Math.min(6, nines(d.percentile)), y: d.ms })), '#1f77b4', { pointRadius: 2 })] },
+    options: Object.assign({}, base, { parsing: false, scales: {
+      x: { type: 'linear', min: 0, max: 6, ticks: { stepSize: 1, callback: (v) => ['p0', 'p90', 'p99', 'p99.9', 'p99.99', 'p99.999', 'max'][v] || '' }, title: { display: true, text: 'percentile' } },
+      y: { beginAtZero: true, title: { display: true, text: 'ms' } },
+    } }),
+  });
+  window.reportRendered = true;
+})();
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,63 @@
+/**
+ * Usage texts of `p2p-socket load` and `load merge` (docs/cli.md). The flags are a contract with
+ * the programs that drive the tool: change them only together with load-options.ts.
+ */
+
+export const SYNOPSIS_LOAD = [
+  'p2p-socket load [HOST:PORT] [--connections N] [--ramp R] [--duration S] [--warmup S]',
+  '                [--mode echo|send|churn] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
+  '                [--processes P] [--target-workers N] [--identities FILE] [--difficulty F]',
+  '                [--threshold EXPR]... [--json] [--report FILE.html]',
+  'p2p-socket load merge A.json B.json... [--threshold EXPR]... [--json]',
+].join('\n');
+
+const EXIT = 'Exit status: 0 success, 1 a threshold failed or no connection was made, 2 bad usage.';
+
+export const LOAD_USAGE = `Usage:
+${SYNOPSIS_LOAD}
+
+Loads a node (or any wire-compatible peer) at HOST:PORT with many authenticated connections. Without
+HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in a child process.
+  --connections N      peers to hold (default 100; churn: connections handshaking at once)
+  --ramp R             new connections per second (default: as fast as --connect-concurrency allows)
+  --duration S         measured seconds, after the ramp and the warm-up (default 10)
+  --warmup S           seconds of traffic before the measurement starts (default 0)
+  --mode M             echo: every message is echoed back, --in-flight K per connection (closed
+                       loop; the target must echo, as 'listen --echo' does); send: one way,
+                       latency until the message is handed to the socket; churn: connect,
+                       handshake, close, again (handshakes/s) (default echo)
+  --in-flight K        messages outstanding per connection (default 1)
+  --rate M             messages (churn: handshakes) per second in total, open loop: latency is
+                       measured from when each one was due, so a stalled target shows up in it
+                       (no coordinated omission)
+  --size B             message body size in bytes (default 100)
+  --sizes a,b,c        sizes picked at random, equally likely
+  --size-dist FILE     JSON object {"size": weight, ...}, sizes picked by weight
+  --processes P        generator processes, connections split between them (default: from the
+                       cores and the connections; the summary says if the generator was saturated)
+  --target-workers N   shard threads of the embedded target (default 1; 0: inline pool)
+  --identities FILE    peer identities to use (from 'identity generate --count K'); without it
+                       one fresh identity per connection is made at --difficulty (default 0)
+  --allow-duplicate-peers  the target accepts several connections with one peer id (listen
+                       --allow-duplicate-peers; the embedded target does): needed to open more
+                       connections than --identities holds
+  --threshold EXPR     p50|p90|p99|p999|max <|<=|>|>=|==|!= N[us|ms|s], errors==0, handshake_errors,
+                       connections, msgs/s, mb/s, handshakes/s; repeatable; a failure exits 1
+  --json               the summary as one JSON object, last on stdout (live lines stay on stderr)
+  --report FILE.html   a self-contained page with throughput and latency over time and the
+                       latency distribution
+  --chain NAME         chain name announced (default SANDBOXED_MAVRYK)
+  --timeout MS         limit for each connection's dial + handshake (default 10000)
+  --connect-concurrency N  handshakes in flight at once, over all processes (default 16)
+Live view on a terminal (stderr), one plain line per second otherwise.
+${EXIT}
+`;
+
+export const LOAD_MERGE_USAGE = `Usage:
+p2p-socket load merge A.json B.json... [--threshold EXPR]... [--json]
+
+Merges the --json summaries of load runs made at the same time (from several machines): counts
+and rates add up, the latency histograms merge exactly. Each file is a summary object, or the
+--json output of a run (its last line is used).
+${EXIT}
+`;

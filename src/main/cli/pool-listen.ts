@@ -1,0 +1,197 @@
+/**
+ * `p2p-socket listen --workers N`: a node-like target. A `Pool` (docs/pool.md) runs the node's
+ * accept policy on the main thread and the sockets on N shard threads (0: the inline pool), so
+ * one listener holds thousands of peers; `p2p-socket load` aims at it.
+ *
+ * Per-connection records would be thousands of lines: this mode prints totals instead (the
+ * summary's `connections_*`, `messages_*`, `bytes_*` and `errors` by code). `--connections N`
+ * still means "exit after N connections ended"; otherwise it runs until SIGINT/SIGTERM.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { P2pError } from '../../shared/errors.ts';
+import type { NodeMetadata } from '../../shared/wire/metadata.ts';
+import { bytesCodec } from '../codecs.ts';
+import type { Connection } from '../connection.ts';
+import { Pool } from '../pool.ts';
+import type { ListenOptions } from './args.ts';
+import { addressText } from './connection-report.ts';
+import { writeReadyFile } from './listen-command.ts';
+import { errorJson, errorText, type JsonRecord, type Output } from './output.ts';
+import { preparePeer, type PeerSetup } from './peer-setup.ts';
+import type { PoolListenOptions } from './pool-listen-options.ts';
+
+type Conn = Connection<Uint8Array, NodeMetadata>;
+
+/** How long closing the pool may take at the end before the listener gives up on it. */
+const CLOSE_LIMIT_MS = 10_000;
+
+/** What the listener counts; the summary prints it. */
+interface Totals {
+  accepted: number;
+  ended: number;
+  messagesReceived: number;
+  messagesSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Errors that ended established connections (handshake failures are in pool.stats()). */
+  readonly connectionErrors: Record<string, number>;
+}
+
+export async function runPoolListen(options: ListenOptions, pooled: PoolListenOptions, output: Output): Promise<number> {
+  const failed = (error: unknown, peerId: string | null, port: number): number => {
+    output.summary('listen', { ok: false, host: options.host, port, local_peer_id: peerId, workers: pooled.workers, error: errorJson(error) }, `listen failed: ${errorText(error)}`);
+    return 1;
+  };
+  let setup: PeerSetup;
+  try {
+    setup = await preparePeer(options, output);
+  } catch (error) {
+    return failed(error, null, options.port);
+  }
+  const nack = options.nack;
+  const pool = new Pool<Uint8Array, NodeMetadata>({
+    identity: setup.identity,
+    chainName: setup.local.chainName,
+    distributedDbVersions: setup.local.distributedDbVersions,
+    p2pVersions: setup.local.p2pVersions,
+    metadata: setup.metadata,
+    codec: bytesCodec,
+    proofOfWorkDifficulty: options.difficulty,
+    workers: pooled.workers,
+    maxConnections: pooled.maxConnections,
+    maxIncomingHandshakes: pooled.maxHandshakes,
+    handshakeTimeout: options.timeout,
+    allowDuplicatePeers: pooled.allowDuplicatePeers,
+    ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
+    // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
+    ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
+  });
+  const totals: Totals = { accepted: 0, ended: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0, connectionErrors: {} };
+  const internalErrors: Error[] = [];
+
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  pool.on('error', (error) => internalErrors.push(error));
+  pool.on('connection', (conn: Conn) => {
+    totals.accepted++;
+    void serve(conn, options.echo, totals).then(() => {
+      totals.ended++;
+      if (options.connections !== undefined && totals.ended >= options.connections) stop();
+    });
+  });
+
+  let port = options.port;
+  try {
+    ({ port } = await pool.listen({ host: options.host, port: options.port }));
+    output.event(
+      'listening',
+      { host: options.host, port, peer_id: setup.identity.peerId, workers: pooled.workers },
+      `listening on ${addressText(options.host, port)} as ${setup.identity.peerId} (pool, ${pooled.workers} workers)`,
+    );
+    if (options.readyFile !== undefined) await writeReadyFile(options.readyFile, port);
+  } catch (error) {
+    await pool.close();
+    return failed(error, setup.identity.peerId, port);
+  }
+
+  const onSignal = (): void => {
+    output.warn('stopping');
+    stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Started by a program over IPC (`p2p-socket load`'s embedded target): stop when it goes away,
+  // so a listener never outlives the run that needed it.
+  const onDisconnect = (): void => stop();
+  if (process.connected) {
+    process.once('disconnect', onDisconnect);
+    // The channel alone must not keep the process alive once the listener is done.
+    process.channel?.unref();
+  }
+  try {
+    await stopped;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('disconnect', onDisconnect);
+  }
+  const stats = pool.stats();
+  // Bounded: a stuck close must not keep the listener from printing its summary and exiting
+  // (main.ts exitWith ends the process if something still holds it).
+  await Promise.race([pool.close(), sleep(CLOSE_LIMIT_MS, undefined, { ref: false })]);
+
+  const errors: Record<string, number> = { ...stats.errors };
+  for (const [code, count] of Object.entries(totals.connectionErrors)) errors[code] = (errors[code] ?? 0) + count;
+  if (internalErrors.length > 0) errors['INTERNAL_ERROR'] = (errors['INTERNAL_ERROR'] ?? 0) + internalErrors.length;
+  // Nacks sent on purpose (`--nack`) are this listener's success, as in the single-socket mode.
+  const unexpected = Object.entries(errors).filter(([code]) => !(nack && isNackOutcome(code)));
+  const ok = unexpected.length === 0;
+  const fields: JsonRecord = {
+    ok,
+    host: options.host,
+    port,
+    local_peer_id: setup.identity.peerId,
+    workers: pooled.workers,
+    connections_accepted: totals.accepted,
+    connections_ended: totals.ended,
+    handshakes_incoming: stats.handshakes.incoming,
+    handshakes_failed: stats.handshakes.failed,
+    nacked: stats.nacked,
+    messages_received: totals.messagesReceived,
+    messages_sent: totals.messagesSent,
+    bytes_received: totals.bytesReceived,
+    bytes_sent: totals.bytesSent,
+    errors,
+    error: null,
+  };
+  const errorList = Object.entries(errors).map(([code, count]) => `${code} ×${count}`).join(', ');
+  output.summary(
+    'listen',
+    fields,
+    `listen done: ${totals.accepted} connections accepted, ${totals.ended} ended, ${totals.messagesReceived} messages received, ` +
+      `${totals.messagesSent} sent${errorList === '' ? '' : `; errors: ${errorList}`}`,
+  );
+  return ok ? 0 : 1;
+}
+
+function isNackOutcome(code: string): boolean {
+  return code === 'REJECTED' || code === 'TOO_MANY_CONNECTIONS' || code === 'ALREADY_CONNECTED' || code === 'REJECTED_NO_COMMON_PROTOCOL';
+}
+
+/**
+ * Reads until the peer closes, echoing with `--echo`: `read()` then whatever `readNow()` has
+ * queued, `writeNow` while the outgoing queue has room (docs/pool.md, backpressure).
+ */
+async function serve(conn: Conn, echo: boolean, totals: Totals): Promise<void> {
+  let echoing = echo;
+  try {
+    for (;;) {
+      let received = await conn.read();
+      for (;;) {
+        const message = received.message;
+        totals.messagesReceived++;
+        totals.bytesReceived += message.length;
+        if (echoing) {
+          try {
+            if (!conn.writeNow(message)) await conn.write(message);
+            totals.messagesSent++;
+            totals.bytesSent += message.length;
+          } catch (error) {
+            // The peer closed without waiting for its echoes: keep counting what it sent.
+            if (error instanceof P2pError && error.code === 'CONNECTION_CLOSED') echoing = false;
+            else throw error;
+          }
+        }
+        const next = conn.readNow();
+        if (next === undefined) break;
+        received = next;
+      }
+    }
+  } catch (error) {
+    const code = error instanceof P2pError ? error.code : 'INTERNAL_ERROR';
+    // CONNECTION_CLOSED is the peer hanging up (or the pool closing): the normal end.
+    if (code !== 'CONNECTION_CLOSED') totals.connectionErrors[code] = (totals.connectionErrors[code] ?? 0) + 1;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}

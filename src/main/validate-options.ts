@@ -1,0 +1,180 @@
+/**
+ * Up-front checks of the public options: a wrong type is a TypeError and a value out of range a
+ * RangeError, each naming the option (`options.accept.incomingMessageQueueSize must be …`).
+ * Without them a mistake surfaces far from its cause, or not at all: a queue size given as a
+ * string compares false against every byte count, which silently turned backpressure off.
+ *
+ * Only what is checked here is trusted by the rest of the library; `binaryChunksSize` out of
+ * range stays the protocol's INVALID_CHUNKS_SIZE (protocol.md §6.4), only its type is checked.
+ */
+
+import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
+
+type Check = (value: unknown, name: string) => void;
+type Spec = Readonly<Record<string, Check>>;
+
+/** The longest delay `setTimeout` honours; past it Node fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'bigint') return `the bigint ${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'no prototype'})`;
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check {
+  return (value, name) => {
+    if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${describe(value)}`);
+    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  };
+}
+
+function number(min: number, max: number, minExclusive = false): Check {
+  return (value, name) => {
+    if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+    if (!(minExclusive ? value > min : value >= min) || !(value <= max)) {
+      throw new RangeError(`${name} must be a number in ${minExclusive ? '(' : '['}${min}, ${max}], got ${value}`);
+    }
+  };
+}
+
+function typeOf(type: 'boolean' | 'string' | 'function'): Check {
+  return (value, name) => {
+    if (typeof value !== type) throw new TypeError(`${name} must be a ${type}, got ${describe(value)}`);
+  };
+}
+
+const boolean = typeOf('boolean');
+const string = typeOf('string');
+const func = typeOf('function');
+/** Milliseconds, as a timer can wait them. */
+const milliseconds = number(0, MAX_TIMER_MS, true);
+const port = integer(0, 65535);
+const uint16 = integer(0, 0xffff);
+
+function bytes(length: number): Check {
+  return (value, name) => {
+    if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Buffer or Uint8Array, got ${describe(value)}`);
+    if (value.length !== length) throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
+  };
+}
+
+function arrayOf(element: Check, nonEmpty: boolean): Check {
+  return (value, name) => {
+    if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${describe(value)}`);
+    if (nonEmpty && value.length === 0) throw new RangeError(`${name} must not be empty`);
+    value.forEach((item, index) => element(item, `${name}[${index}]`));
+  };
+}
+
+const signal: Check = (value, name) => {
+  if (!(value instanceof AbortSignal)) throw new TypeError(`${name} must be an AbortSignal, got ${describe(value)}`);
+};
+
+/** An object whose listed fields pass their checks; `required` ones must be present. */
+function fields(spec: Spec, required: readonly string[] = []): Check {
+  return (value, name) => {
+    if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+    const record = value as Record<string, unknown>;
+    for (const key of required) {
+      if (record[key] === undefined) throw new TypeError(`${name}.${key} is required`);
+    }
+    for (const [key, check] of Object.entries(spec)) {
+      if (record[key] !== undefined) check(record[key], `${name}.${key}`);
+    }
+  };
+}
+
+const identity: Check = (value, name) => {
+  const hint = 'an Identity (from generateIdentity, readIdentityFile or identityFromJson)';
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be ${hint}, got ${describe(value)}`);
+  fields({ peerId: string, publicKey: bytes(32), secretKey: bytes(32), proofOfWorkStamp: bytes(24) }, ['peerId', 'publicKey', 'secretKey', 'proofOfWorkStamp'])(value, name);
+};
+
+const codec = fields({ encode: func, decode: func }, ['encode', 'decode']);
+const metadata = fields({ codec, privateNode: func }, ['codec', 'privateNode']);
+const version = fields({ chainName: string, distributedDbVersion: uint16, p2pVersion: uint16 }, ['chainName', 'distributedDbVersion', 'p2pVersion']);
+const difficulty = number(0, 256);
+
+/** The per-connection options of `accept`, and of a pool's `accept`. */
+const ACCEPT: Spec = {
+  codec,
+  incomingMessageQueueSize: integer(1),
+  outgoingMessageQueueSize: integer(1),
+  binaryChunksSize: (value, name) => {
+    if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  },
+  maxMessageSize: integer(4),
+  signal,
+  timeout: milliseconds,
+  negotiatedVersion: version,
+  messageTimeout: milliseconds,
+  pendingMessageBudget: (value, name) => {
+    if (!(value instanceof PendingMessageBudget)) throw new TypeError(`${name} must be a PendingMessageBudget, got ${describe(value)}`);
+  },
+};
+
+const AUTHENTICATE: Spec = {
+  identity,
+  incoming: boolean,
+  announcedVersion: version,
+  metadata,
+  proofOfWorkDifficulty: difficulty,
+  advertisedPort: port,
+  remoteHost: string,
+  remotePort: port,
+  signal,
+  timeout: milliseconds,
+  messageNonce: bytes(24),
+};
+
+const POOL: Spec = {
+  identity,
+  chainName: string,
+  distributedDbVersions: arrayOf(uint16, true),
+  p2pVersions: arrayOf(uint16, true),
+  metadata,
+  codec,
+  proofOfWorkDifficulty: difficulty,
+  workers: integer(0, 1024),
+  maxConnections: integer(0),
+  maxIncomingHandshakes: integer(1),
+  maxIncomingHandshakesPerAddress: integer(1),
+  maxHandshakeTimeouts: integer(1),
+  maxPendingMessageBytes: integer(0),
+  handshakeTimeout: milliseconds,
+  connectTimeout: milliseconds,
+  greylistMs: integer(0),
+  privateMode: boolean,
+  trustedPeers: arrayOf(string, false),
+  allowDuplicatePeers: boolean,
+  disablePeerDiscovery: boolean,
+  advertisedPort: integer(1, 65535),
+  accept: fields(ACCEPT),
+  policy: func,
+};
+
+export const validatePoolOptions: (options: unknown) => void = (options) => fields(POOL, ['identity', 'chainName', 'metadata'])(options, 'options');
+
+export const validateAuthenticateOptions: (options: unknown) => void = (options) =>
+  fields(AUTHENTICATE, ['identity', 'incoming', 'announcedVersion', 'metadata'])(options, 'options');
+
+export const validateAcceptOptions: (options: unknown) => void = (options) => fields(ACCEPT)(options, 'options');
+
+/** `connect(host, port, options)`: the address, then the options (`incoming` is set by `connect`). */
+export function validateConnectArguments(host: unknown, portNumber: unknown, options: unknown): void {
+  string(host, 'host');
+  integer(1, 65535)(portNumber, 'port');
+  fields(AUTHENTICATE, ['identity', 'announcedVersion', 'metadata'])(options, 'options');
+}
+
+/** `pool.listen` and `pool.close` options. */
+export const validateListenOptions: (options: unknown) => void = (options) => fields({ host: string, port, signal })(options, 'options');
+export const validateCloseOptions: (options: unknown) => void = (options) => fields({ wait: boolean, reason: string, signal })(options, 'options');
+
+/** `pool.connect(point, options)`. */
+export function validateDial(point: unknown, options: unknown): void {
+  fields({ host: string, port: integer(1, 65535) }, ['host', 'port'])(point, 'point');
+  fields({ signal })(options, 'options');
+}

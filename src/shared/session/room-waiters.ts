@@ -1,0 +1,33 @@
+/**
+ * Callers of `whenWritable` waiting for room in an outgoing queue (inline: EstablishedSession; a
+ * shard's connection on main: RemoteSession). The queue decides when there is room and calls
+ * `wake`; `fail` rejects everyone when the connection closes.
+ */
+import { ConnectionClosedError, type P2pError } from '../errors.ts';
+import { abortable, removeItem, type Settlers } from './abortable.ts';
+
+export class RoomWaiters {
+  private readonly waiters: Settlers<void>[] = [];
+
+  /** Resolves at once if `hasRoom`, rejects at once if `closed`, else waits for `wake`. */
+  wait(closed: boolean, hasRoom: boolean, signal?: AbortSignal): Promise<void> {
+    if (closed) return Promise.reject(new ConnectionClosedError());
+    if (hasRoom) return Promise.resolve();
+    return abortable<void>(signal, (waiter) => {
+      this.waiters.push(waiter);
+      return () => removeItem(this.waiters, waiter);
+    });
+  }
+
+  get waiting(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+  }
+
+  fail(error: P2pError): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+}

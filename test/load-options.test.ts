@@ -1,0 +1,55 @@
+/**
+ * `p2p-socket load` options (src/main/cli/load/load-options.ts, message-sizes.ts, load-run.ts):
+ * defaults, message size distributions and how connections are split between processes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { UsageError } from '../src/main/cli/args.ts';
+import { LOAD_DEFAULTS, parseLoad } from '../src/main/cli/load/load-options.ts';
+import { split } from '../src/main/cli/load/load-run.ts';
+import { parseSizeDistribution, sizePicker } from '../src/main/cli/load/message-sizes.ts';
+
+test('defaults: embedded target, 100 echo connections, closed loop, 100-byte messages', () => {
+  const o = parseLoad([]);
+  assert.equal(o.target, undefined);
+  assert.equal(o.connections, LOAD_DEFAULTS.connections);
+  assert.equal(o.mode, 'echo');
+  assert.equal(o.rate, undefined);
+  assert.deepEqual(o.size, { kind: 'fixed', sizes: [100] });
+  assert.equal(o.processes, undefined);
+  const t = parseLoad(['[::1]:9732', '--mode', 'churn', '--rate', '250.5', '--sizes', '1,2,3', '--threshold', 'p99<1s', '--threshold', 'errors==0']);
+  assert.deepEqual(t.target, { host: '::1', port: 9732 });
+  assert.equal(t.rate, 250.5);
+  assert.deepEqual(t.size, { kind: 'fixed', sizes: [1, 2, 3] });
+  assert.deepEqual(t.thresholds.map((x) => x.expr), ['p99<1s', 'errors==0']);
+});
+
+test('--size-dist: sizes picked by weight; bad files are usage errors', () => {
+  const distribution = parseSizeDistribution('{"64": 3, "1024": 1, "7": 0}', 'dist.json');
+  // JSON objects list integer keys in ascending order.
+  assert.deepEqual(distribution, { sizes: [7, 64, 1024], weights: [0, 3, 1] });
+  const pick = sizePicker(distribution);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 20_000; i++) {
+    const size = pick();
+    counts.set(size, (counts.get(size) ?? 0) + 1);
+  }
+  assert.equal(counts.get(7), undefined, 'a size of weight 0 is never picked');
+  const share = (counts.get(64) ?? 0) / 20_000;
+  assert.ok(share > 0.7 && share < 0.8, `64 bytes picked ${share} of the time, expected 0.75`);
+  for (const bad of ['[1,2]', '{"x": 1}', '{"10": -1}', '{"10": 0}', 'nope', '{"104857600": 1}']) {
+    assert.throws(() => parseSizeDistribution(bad, 'dist.json'), UsageError, bad);
+  }
+});
+
+test('connections split between processes: shares add up and differ by at most one', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 64 }), (total, parts) => {
+      const shares = split(total, parts);
+      assert.equal(shares.length, parts);
+      assert.equal(shares.reduce((a, b) => a + b, 0), total);
+      assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
+    }),
+  );
+});

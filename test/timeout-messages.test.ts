@@ -1,0 +1,64 @@
+/**
+ * A timeout says which handshake step waited and what that suggests, the same in both pool modes
+ * (the sharded handshake runs in a worker and its error crosses the thread boundary).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { connect } from '../src/main/connect.ts';
+import { handshakeOptions, makeIdentity } from './support/fixtures.ts';
+import { makePool, MODES } from './support/pools.ts';
+
+/** A TCP server on 127.0.0.1 that accepts and never says a word (an HTTP server, say). */
+async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+const NOT_P2P = /timed out after \d+ ms: no connection message from the peer — is this a P2P port\?/;
+
+test('connect to a port that never speaks: TIMEOUT naming the missing connection message', async () => {
+  const silent = await silentServer();
+  try {
+    await assert.rejects(connect('127.0.0.1', silent.port, { ...handshakeOptions(makeIdentity(1)), timeout: 300 }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'TIMEOUT');
+      assert.match(error.message, NOT_P2P);
+      return true;
+    });
+  } finally {
+    await silent.close();
+  }
+});
+
+for (const { name, workers } of MODES) {
+  test(`${name}: pool.connect to a port that never speaks: TIMEOUT naming the missing connection message`, async () => {
+    const silent = await silentServer();
+    const pool = makePool(workers, { connectTimeout: 400 });
+    try {
+      await assert.rejects(pool.connect({ host: '127.0.0.1', port: silent.port }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'TIMEOUT');
+        assert.match(error.message, NOT_P2P);
+        return true;
+      });
+    } finally {
+      await pool.close();
+      await silent.close();
+    }
+  });
+}
