@@ -49,7 +49,7 @@ for (const { name, workers } of MODES) {
   // With 400 sockets greylisting is off: the per-address share alone must hold the line while the
   // attacker keeps reopening for the whole run.
   for (const { attackers, greylist } of [{ attackers: 25, greylist: true }, { attackers: 400, greylist: false }]) {
-    test(`${name}: ${attackers} idle sockets from one address reopened at once; ≥ 95% of another address's dials succeed${greylist ? ', the staller is greylisted' : ' (no greylisting)'}`, async () => {
+    test(`${name}: ${attackers} idle sockets from one address reopened at once; ≥ 95% of another address's dials succeed${greylist ? ', the staller is greylisted' : ' (no greylisting)'}`, async (t) => {
       const server = makePool(workers, {
         // Generous: on a loaded 2-core machine (the whole suite, other work) an honest handshake
         // took over 600 ms now and then, and three such timeouts greylisted 127.0.0.1 itself.
@@ -84,6 +84,7 @@ for (const { name, workers } of MODES) {
           await sleep(150); // spread over ~2 s: before and after the attacker's first timeouts
         }
         const stats = server.stats();
+        t.diagnostic(`${ok}/${DIALS} honest dials succeeded; attacker opened ${flood.opened()} sockets; server refusals ${JSON.stringify(stats.errors)}`);
         assert.ok(ok >= DIALS * 0.95, `${ok}/${DIALS} honest dials succeeded; failures ${failures.join()}; server errors ${JSON.stringify(stats.errors)}`);
         // The staller's timeouts greylist it (protocol.md §10.2); its new sockets are then refused at once.
         const deadline = Date.now() + 5000;
