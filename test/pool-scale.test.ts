@@ -9,7 +9,7 @@ const CONNECTIONS = 2000;
 const MESSAGES = 5;
 
 test(`sharded: ${CONNECTIONS} concurrent connections between two pools, every message accounted for`, { timeout: 120_000 }, async () => {
-  const options = { maxConnections: CONNECTIONS, maxIncomingHandshakes: 256, allowDuplicatePeers: true, handshakeTimeout: 30_000, connectTimeout: 30_000 };
+  const options = { maxConnections: CONNECTIONS, maxIncomingHandshakes: 256, maxIncomingHandshakesPerAddress: 256, allowDuplicatePeers: true, handshakeTimeout: 30_000, connectTimeout: 30_000 };
   const server = makePool(2, options);
   const client = makePool(2, options);
   let serverReceived = 0;

@@ -172,6 +172,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         workers: sharded ? params.workers : 0,
         maxConnections: Math.max(10_000, params.connections + 100),
         maxIncomingHandshakes: 1000,
+        maxIncomingHandshakesPerAddress: 1000, // the load generator dials from one address
         handshakeTimeout: TIMEOUT_MS,
         // One failed handshake would otherwise greylist 127.0.0.1, and every later one with it.
         greylistMs: 1,

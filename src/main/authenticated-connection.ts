@@ -12,7 +12,8 @@ import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { Connection } from './connection.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
-import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
+import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 import { validateAcceptOptions } from './validate-options.ts';
 
@@ -27,6 +28,13 @@ export interface AcceptOptions<Msg> {
   readonly binaryChunksSize?: number;
   /** Largest incoming message (prefix + body), bytes (default 100 MiB). */
   readonly maxMessageSize?: number;
+  /** Milliseconds an unfinished incoming message may go without a new byte before TIMEOUT closes the connection (default 60 s). */
+  readonly messageTimeout?: number;
+  /**
+   * Shared bound on bytes held by unfinished incoming messages, for several connections (a Pool
+   * passes its own, `maxPendingMessageBytes`). None: each connection is bounded by maxMessageSize only.
+   */
+  readonly pendingMessageBudget?: PendingMessageBudget;
   readonly signal?: AbortSignal;
   /** Milliseconds to wait for the peer's Ack or Nack. */
   readonly timeout?: number;
@@ -66,6 +74,8 @@ export class AuthenticatedConnection<Meta> {
         incomingQueueSize: options.incomingMessageQueueSize ?? DEFAULT_INCOMING_QUEUE_SIZE,
         outgoingQueueSize: options.outgoingMessageQueueSize ?? DEFAULT_OUTGOING_QUEUE_SIZE,
         maxMessageSize,
+        messageTimeout: options.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT,
+        pendingBudget: options.pendingMessageBudget,
       },
       (operation) => withDeadline(operation, { ...options, waitingFor: () => WAITING_FOR_ACK }, () => void this.backend.close()),
     );

@@ -22,6 +22,7 @@ export { generateIdentity, type GenerateIdentityOptions, type GenerateIdentityRe
 
 export type { ConnectionInfo } from '../shared/session/handshake.ts';
 export { copyEncodedMessage } from '../shared/session/encoded-message.ts';
+export { PendingMessageBudget, DEFAULT_MAX_PENDING_MESSAGE_BYTES } from '../shared/session/pending-message-budget.ts';
 export { checkBinaryChunksSize, MAX_CHUNK_CONTENT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/session/chunk-layout.ts';
 export * from '../shared/errors.ts';
 export {

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Identity } from '../shared/identity.ts';
+import type { PendingMessagesConfig } from '../shared/session/pending-message-budget.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -19,6 +20,8 @@ export interface HandshakeConfig<Meta> {
   readonly metadata: MetadataConfig<Meta>;
   readonly proofOfWorkDifficulty: number;
   readonly advertisedPort?: number | undefined;
+  /** The pool's pending-message budget and message timeout, for shards (pending-message-budget.ts). */
+  readonly pendingMessages?: PendingMessagesConfig | undefined;
 }
 
 export interface ShardStats {

@@ -22,10 +22,12 @@ import type { AcceptOptions, AuthenticatedConnection } from './authenticated-con
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
-import { DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
+import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
+import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
 export interface PoolOptions<Msg, Meta> {
@@ -46,6 +48,13 @@ export interface PoolOptions<Msg, Meta> {
   readonly maxConnections?: number;
   /** Incoming handshakes in flight above which new sockets are closed at once (default 20, protocol.md §11.4). */
   readonly maxIncomingHandshakes?: number;
+  /**
+   * Incoming handshakes in flight from one address once half of `maxIncomingHandshakes` are taken
+   * (default a quarter of it, at least 1); see handshake-admission.ts.
+   */
+  readonly maxIncomingHandshakesPerAddress?: number;
+  /** Incoming handshakes an address lets time out, with no success between, before it is greylisted (default 3). */
+  readonly maxHandshakeTimeouts?: number;
   /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */
   readonly handshakeTimeout?: number;
   /** Milliseconds for an outgoing dial + authenticate + accept (default 10000). */
@@ -64,7 +73,12 @@ export interface PoolOptions<Msg, Meta> {
   readonly disablePeerDiscovery?: boolean;
   /** Our listening port as announced to peers (default: the port `listen` bound). */
   readonly advertisedPort?: number;
-  /** Options for every accepted connection (queue bounds, chunk size, message limit). */
+  /**
+   * Bytes all unfinished incoming messages may hold together, every shard included (default
+   * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
+   */
+  readonly maxPendingMessageBytes?: number;
+  /** Options for every accepted connection (queue bounds, chunk size, message limit, `messageTimeout`). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
   /**
    * Runs after the default policy accepted; may nack or close instead. A hook that throws ends
@@ -79,6 +93,8 @@ export interface PoolOptions<Msg, Meta> {
 export interface PoolStats {
   readonly connections: number;
   readonly handshakesInFlight: number;
+  /** Bytes unfinished incoming messages hold, all shards together (see `maxPendingMessageBytes`). */
+  readonly pendingMessageBytes: number;
   readonly handshakes: { readonly incoming: number; readonly outgoing: number; readonly failed: number };
   readonly accepted: number;
   readonly nacked: number;
@@ -152,11 +168,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   readonly bannedAddresses = new AddressList();
   readonly bannedPeers = new AddressList();
   private readonly trusted: Set<string>;
-  private inFlight = 0;
   /** Connections the policy accepted whose Ack exchange is under way: they hold a slot too. */
   private accepting = 0;
   /** Connections not yet established, in either direction. */
   private readonly opening = new Set<ConnectionLifecycle>();
+  private readonly admission: HandshakeAdmission;
+  private readonly pendingMessageBudget: PendingMessageBudget;
   private closed = false;
   private readonly counters = { incoming: 0, outgoing: 0, failed: 0, accepted: 0, nacked: 0 };
   private readonly errorCounts: Record<string, number> = {};
@@ -176,6 +193,13 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       p2pVersions: [...(options.p2pVersions ?? NODE_P2P_VERSIONS)],
     };
     this.trusted = new Set(options.trustedPeers ?? []);
+    this.pendingMessageBudget = new PendingMessageBudget(options.maxPendingMessageBytes ?? DEFAULT_MAX_PENDING_MESSAGE_BYTES);
+    const maxHandshakes = options.maxIncomingHandshakes ?? 20;
+    this.admission = new HandshakeAdmission({
+      maxHandshakes,
+      maxPerAddress: options.maxIncomingHandshakesPerAddress ?? defaultMaxPerAddress(maxHandshakes),
+      maxTimeouts: options.maxHandshakeTimeouts ?? 3,
+    });
     const workers = options.workers ?? availableParallelism();
     const config = {
       identity: options.identity,
@@ -183,6 +207,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       metadata: options.metadata,
       proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
       advertisedPort: options.advertisedPort,
+      pendingMessages: { budget: this.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
     };
     this.engine =
       workers === 0
@@ -277,7 +302,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   stats(): PoolStats {
     return {
       connections: this.active.size,
-      handshakesInFlight: this.inFlight,
+      handshakesInFlight: this.admission.inFlight,
+      pendingMessageBytes: this.pendingMessageBudget.used,
       handshakes: { incoming: this.counters.incoming, outgoing: this.counters.outgoing, failed: this.counters.failed },
       accepted: this.counters.accepted,
       nacked: this.counters.nacked,
@@ -316,9 +342,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       ? 'POOL_CLOSED'
       : this.bannedAddresses.refuses(host)
         ? 'POINT_BANNED'
-        : this.inFlight >= (this.options.maxIncomingHandshakes ?? 20)
-          ? 'TOO_MANY_HANDSHAKES'
-          : undefined;
+        : this.admission.admit(host);
     if (refusal) {
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
@@ -326,16 +350,20 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       return;
     }
     this.counters.incoming++;
-    this.inFlight++;
     // One deadline for authenticate, the policy and accept (protocol.md §11.4).
     const timeout = this.options.handshakeTimeout ?? 5000;
     const lifecycle = new ConnectionLifecycle(true, timeout);
+    let outcome: string | undefined;
     this.establish(lifecycle, host, () => this.engine.adopt(socket, timeout))
       .then(
         (conn) => this.deliverIncoming(conn),
-        () => undefined, // counted in `establish`; the connection's failure is its own
+        // Counted in `establish`; the connection's failure is its own.
+        (error: unknown) => void (outcome = error instanceof P2pError ? error.code : 'UNTYPED'),
       )
-      .finally(() => this.inFlight--);
+      .finally(() => {
+        // Repeated stalls greylist the address as a failed handshake does (handshake-admission.ts).
+        if (this.admission.release(host, outcome)) this.bannedAddresses.greylist(host, this.options.greylistMs ?? 60_000);
+      });
   }
 
   /**
@@ -404,6 +432,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     try {
       const options = {
         ...this.options.accept,
+        pendingMessageBudget: this.pendingMessageBudget,
         codec: this.options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>),
         negotiatedVersion: decision.version,
       };

@@ -8,6 +8,8 @@
  * range stays the protocol's INVALID_CHUNKS_SIZE (protocol.md §6.4), only its type is checked.
  */
 
+import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
+
 type Check = (value: unknown, name: string) => void;
 type Spec = Readonly<Record<string, Check>>;
 
@@ -107,6 +109,10 @@ const ACCEPT: Spec = {
   signal,
   timeout: milliseconds,
   negotiatedVersion: version,
+  messageTimeout: milliseconds,
+  pendingMessageBudget: (value, name) => {
+    if (!(value instanceof PendingMessageBudget)) throw new TypeError(`${name} must be a PendingMessageBudget, got ${describe(value)}`);
+  },
 };
 
 const AUTHENTICATE: Spec = {
@@ -134,6 +140,9 @@ const POOL: Spec = {
   workers: integer(0, 1024),
   maxConnections: integer(0),
   maxIncomingHandshakes: integer(1),
+  maxIncomingHandshakesPerAddress: integer(1),
+  maxHandshakeTimeouts: integer(1),
+  maxPendingMessageBytes: integer(0),
   handshakeTimeout: milliseconds,
   connectTimeout: milliseconds,
   greylistMs: integer(0),

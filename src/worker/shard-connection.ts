@@ -22,6 +22,7 @@ import type { EstablishedSession } from '../shared/session/established-session.t
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
+import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
 import { RECORD, encodeEnded, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
 import { SHARD_INCOMING_QUEUE, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
@@ -44,6 +45,10 @@ export interface ShardContext {
   readonly send: RecordSink;
   readonly maxPayload: () => number;
   readonly stats: Float64Array;
+  /** Bytes of unfinished messages, counted pool-wide (pending-message-budget.ts). */
+  readonly pendingBudget: PendingMessageBudget | undefined;
+  /** Milliseconds an unfinished message may go without a byte. */
+  readonly messageTimeout: number | undefined;
   /** Tells main about an exit it is not waiting for. */
   dropped(id: number, error: ErrorRecord): void;
   /** Called once, when the connection is closed and forgotten. */
@@ -193,6 +198,8 @@ export class ShardConnection {
       outgoingQueueSize: Number.POSITIVE_INFINITY,
       maxMessageSize: limits.maxMessageSize,
       detachSmallMessages: false,
+      pendingBudget: this.context.pendingBudget,
+      messageTimeout: this.context.messageTimeout,
     }).then(
       (session) => {
         if (this.state !== 'accepting') {

@@ -15,6 +15,7 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import { identityFromKeys } from '../shared/identity.ts';
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { RingConsumer } from '../shared/ring/record-ring.ts';
+import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
@@ -59,6 +60,8 @@ const context: ShardContext = {
   send: (id, kind, payload) => outbox.send(id, kind, payload),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
+  pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
+  messageTimeout: config.pendingMessages?.messageTimeout,
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),
   forget: (connection) => {
     connections.delete(connection.id);

@@ -117,3 +117,45 @@ export async function connectedPair<Msg = Uint8Array>(
     },
   };
 }
+
+/**
+ * A raw client socket from another loopback source address (Linux answers for all of 127/8), so a
+ * test can play an attacker and an honest peer that the server tells apart by address. Traffic
+ * stays on loopback: the server listens on 127.0.0.1.
+ */
+export async function rawClientFrom(localAddress: string, port: number): Promise<Socket> {
+  const socket = netConnect({ host: '127.0.0.1', port, localAddress });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Resolves once `socket` is closed; rejects after `ms`. */
+export async function closedWithin(socket: Socket, ms: number): Promise<void> {
+  if (socket.closed) return;
+  await Promise.race([
+    // Not events.once: it rejects on 'error', and a reset before the close is an allowed ending.
+    new Promise((resolve) => socket.once('close', resolve)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`socket not closed within ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+/**
+ * Records what reaches the process as an uncaught exception or unhandled rejection while `run`
+ * runs: a hostile peer must never put anything there (an application without an 'error'
+ * listener would exit).
+ */
+export async function escapedErrors(run: () => Promise<void>): Promise<unknown[]> {
+  const escaped: unknown[] = [];
+  const record = (error: unknown): void => void escaped.push(error);
+  process.on('uncaughtException', record);
+  process.on('unhandledRejection', record);
+  try {
+    await run();
+    // Let rejections scheduled by the last events surface.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    process.off('uncaughtException', record);
+    process.off('unhandledRejection', record);
+  }
+  return escaped;
+}

@@ -2,6 +2,8 @@
  * A FIFO of received bytes that hands out exact-length slices without copying when a slice lies
  * inside one received buffer (the common case: a whole chunk in one TCP read).
  */
+const EMPTY = Buffer.alloc(0);
+
 export class ByteQueue {
   private readonly buffers: Buffer[] = [];
   /** Read offset into `buffers[0]`. */
@@ -17,6 +19,7 @@ export class ByteQueue {
 
   /** The u16 BE at the front; the caller checks `length >= 2`. */
   peekUInt16BE(): number {
+    if (this.length < 2) throw new RangeError(`ByteQueue.peekUInt16BE with ${this.length} bytes held`);
     const first = this.buffers[0]!;
     if (first.length - this.offset >= 2) return first.readUInt16BE(this.offset);
     return (first[this.offset]! << 8) | this.buffers[1]![0]!;
@@ -29,6 +32,10 @@ export class ByteQueue {
    * received buffers), so in-place decryption is safe.
    */
   take(n: number, scratch?: Buffer): Buffer {
+    // Zero bytes is a real request (a peer may announce an empty field, issue 11's `00 00`) and
+    // may come when nothing is buffered: there is no first buffer to look at then.
+    if (n === 0) return EMPTY;
+    if (n > this.length) throw new RangeError(`ByteQueue.take(${n}) with ${this.length} bytes held`);
     const first = this.buffers[0]!;
     const available = first.length - this.offset;
     if (n <= available) {

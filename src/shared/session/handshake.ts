@@ -18,7 +18,7 @@ import {
 } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import { decodeAck, encodeAck, type AckMessage } from '../wire/ack.ts';
-import { decodeConnectionMessageBody, encodeConnectionMessage } from '../wire/connection-message.ts';
+import { CONNECTION_MESSAGE_MIN_BODY, decodeConnectionMessageBody, encodeConnectionMessage } from '../wire/connection-message.ts';
 import type { MetadataConfig } from '../wire/metadata.ts';
 import type { NetworkVersion } from '../wire/network-version.ts';
 import { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
@@ -88,7 +88,13 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
 
   // Step 2: the peer's connection message, kept with its prefix for the nonces (protocol.md §5.1).
   const prefix = await transport.readExact(HEADER_LENGTH);
-  const body = await transport.readExact(prefix.readUInt16BE(0));
+  const bodyLength = prefix.readUInt16BE(0);
+  // Too short to hold the fixed fields (0 included): refused before waiting for any of it. The
+  // longest, 65535, is read whole (bounded by HANDSHAKE_INPUT_LIMIT) and left to the decoder.
+  if (bodyLength < CONNECTION_MESSAGE_MIN_BODY) {
+    throw new DecodingError('NOT_ENOUGH_DATA', `connection message of ${bodyLength} bytes, at least ${CONNECTION_MESSAGE_MIN_BODY} needed`);
+  }
+  const body = await transport.readExact(bodyLength);
   const received = Buffer.concat([prefix, body]);
   const message = decodeConnectionMessageBody(body);
   if (params.progress) params.progress.step = 'metadata';

@@ -60,6 +60,9 @@ export class SessionTransport {
 
   /** Handshake read of exactly `n` bytes; rejects with the transport's failure. */
   readExact(n: number): Promise<Buffer> {
+    // An empty read is answered at once whatever the state, so a zero-length field never waits
+    // on (or takes from) an empty queue.
+    if (n === 0) return this.failure ? Promise.reject(this.failure) : Promise.resolve(Buffer.alloc(0));
     if (this.input.length >= n) return Promise.resolve(this.takeHandshakeBytes(n));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Buffer>((resolve, reject) => {

@@ -14,6 +14,7 @@
  * - the data plane: the two SharedArrayBuffer rings, whose records are defined in records.ts.
  */
 import type { ErrorRecord } from '../errors.ts';
+import type { PendingMessagesConfig } from '../session/pending-message-budget.ts';
 import type { NetworkVersion } from '../wire/network-version.ts';
 import type { Point } from '../wire/point.ts';
 
@@ -95,6 +96,8 @@ export interface ShardConfig {
   readonly outbound: SharedArrayBuffer;
   /** Totals per connection slot (stat-slots.ts). */
   readonly stats: SharedArrayBuffer;
+  /** The pool-wide pending-message budget, shared with main and the other shards. */
+  readonly pendingMessages?: PendingMessagesConfig | undefined;
 }
 
 /** Connection slots in each shard's stats table. */

@@ -1,0 +1,22 @@
+/**
+ * Hostile peers over real loopback sockets (issue 11): fast-check behaviours built from valid and
+ * mutated handshake steps, cut at random points, with pauses, FINs, resets and silent holds,
+ * against `authenticate`/`accept` and a Pool in both modes. A short run; `npm run fuzz` runs it
+ * long with a printed seed.
+ */
+import { test } from 'node:test';
+import { MODES } from './support/pools.ts';
+import { runSocketFuzz } from './support/socket-fuzz.ts';
+
+const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const RUNS = 15;
+
+test(`authenticate/accept: any peer behaviour ends in a typed error within the deadline, socket closed (seed ${seed})`, async () => {
+  await runSocketFuzz({ target: 'authenticate', numRuns: RUNS, parallel: 4, seed, timeoutMs: 300 });
+});
+
+for (const { name } of MODES) {
+  test(`${name} pool: any peer behaviour ends with the socket closed, nothing escapes, the pool keeps serving (seed ${seed})`, async () => {
+    await runSocketFuzz({ target: name, numRuns: RUNS, parallel: 4, seed, timeoutMs: 300 });
+  });
+}
