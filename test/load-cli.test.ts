@@ -90,6 +90,22 @@ test('send against listen --workers 1: the target received every message the gen
   assert.equal(t['bytes_received'], s['bytes_sent']);
 });
 
+test('load against a listen --workers 2 with default limits: every connection is reached (refused dials are dialled again)', async () => {
+  // A Pool admits at most half its 20 handshake slots from one address (handshake-admission.ts);
+  // the generator dials from one address, so its default concurrency must fit that share.
+  const readyFile = join(dir, 'default-limits-ready');
+  const target = startCli(['listen', '--workers', '2', '--ready-file', readyFile, '--json'], LOAD_TIMEOUT_MS);
+  const port = await readyPort(readyFile);
+  const run = await load(`127.0.0.1:${port}`, '--mode', 'send', '--connections', '60', '--duration', '1', '--processes', '1', '--json');
+  target.child.kill('SIGTERM');
+  const listened = await target.done;
+  assert.equal(run.code, 0, run.stderr);
+  // A dial refused under pressure is counted, then dialled again: every peer is reached.
+  assert.equal(run.summary['connections_reached'], 60, JSON.stringify(run.summary['handshake_errors']));
+  assert.equal(run.summary['handshakes_ok'], 60);
+  assert.equal(listened.summary['connections_accepted'], 60);
+});
+
 test('churn on the embedded target: handshakes/s measured; a threshold that fails exits 1', async () => {
   const run = await load('--mode', 'churn', '--connections', '4', '--duration', '1.5', '--json', '--threshold', 'handshakes/s>1000000000');
   assert.equal(run.code, 1, run.stderr);

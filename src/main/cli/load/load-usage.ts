@@ -48,7 +48,7 @@ HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in
                        latency distribution
   --chain NAME         chain name announced (default SANDBOXED_MAVRYK)
   --timeout MS         limit for each connection's dial + handshake (default 10000)
-  --connect-concurrency N  handshakes in flight at once, over all processes (default 16)
+  --connect-concurrency N  handshakes in flight at once, over all processes (default 8)
 Live view on a terminal (stderr), one plain line per second otherwise.
 ${EXIT}
 `;

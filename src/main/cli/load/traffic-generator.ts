@@ -27,6 +27,16 @@ import type { SizePicker } from './message-sizes.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
+/**
+ * A dial the target closes before answering is refused, not failed: a node past its incoming
+ * handshakes in flight closes new sockets at once (protocol.md §11.4), and a Pool admits only part
+ * of them from one address, which is where all our dials come from. Such a peer is dialled again,
+ * after a pause that doubles, so the run still reaches `connections`: without it, a default
+ * `listen --workers 2` left 20 of 60 peers unopened (test/load-cli.test.ts).
+ */
+const REFUSED_DIAL_RETRIES = 5;
+const REFUSED_DIAL_PAUSE_MS = 50;
+
 export interface GeneratorSpec {
   readonly host: string;
   readonly port: number;
@@ -241,11 +251,18 @@ export class TrafficGenerator {
 
   private async openPeer(peer: Peer): Promise<void> {
     let conn: Conn;
-    try {
-      conn = await this.open(peer.index);
-    } catch (error) {
-      count(this.counters.handshakeErrors, error);
-      return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        conn = await this.open(peer.index);
+        break;
+      } catch (error) {
+        // Every failed attempt is counted; only a refused one is tried again (REFUSED_DIAL_RETRIES).
+        count(this.counters.handshakeErrors, error);
+        const refused = error instanceof P2pError && error.code === 'CONNECTION_CLOSED';
+        if (!refused || attempt >= REFUSED_DIAL_RETRIES || !this.running) return;
+        await sleep(REFUSED_DIAL_PAUSE_MS * 2 ** attempt);
+        if (!this.running) return;
+      }
     }
     this.counters.handshakesOk++;
     if (!this.running) {
