@@ -42,6 +42,20 @@ for (const workers of [0, 1]) {
   });
 }
 
+for (const workers of [0, 1]) {
+  test(`listen --workers ${workers} stopped by SIGTERM before serving its --connections reports ok: false (INTERRUPTED), exit 1`, async () => {
+    const readyFile = join(dir, `interrupted-${workers}`);
+    const listener = startCli(['listen', '--workers', String(workers), '--connections', '1', '--ready-file', readyFile, '--json'], 20_000);
+    await readyPort(readyFile);
+    listener.child.kill('SIGTERM');
+    const run = await listener.done;
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.summary['ok'], false);
+    assert.equal(run.summary['error']?.code, 'INTERRUPTED');
+    assert.match(run.summary['error']?.message, /stopped by SIGTERM after serving 0 of --connections 1/);
+  });
+}
+
 test('listen --max-connections 1 --workers 0: the second peer is nacked TOO_MANY_CONNECTIONS', async () => {
   const readyFile = join(dir, 'ready-max');
   const listener = startCli(['listen', '--workers', '0', '--max-connections', '1', '--ready-file', readyFile, '--json'], 20_000);

@@ -94,7 +94,9 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     return failed(error, setup.identity.peerId, port);
   }
 
-  const onSignal = (): void => {
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signalled = signal;
     output.warn('stopping');
     stop();
   };
@@ -125,7 +127,10 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   if (internalErrors.length > 0) errors['INTERNAL_ERROR'] = (errors['INTERNAL_ERROR'] ?? 0) + internalErrors.length;
   // Nacks sent on purpose (`--nack`) are this listener's success, as in the single-socket mode.
   const unexpected = Object.entries(errors).filter(([code]) => !(nack && isNackOutcome(code)));
-  const ok = unexpected.length === 0;
+  // A signal before the N connections asked for were served is a failure, as in listen-command.ts.
+  const interrupted = signalled !== undefined && options.connections !== undefined && totals.ended < options.connections;
+  const error = interrupted ? { code: 'INTERRUPTED', message: `stopped by ${signalled} after serving ${totals.ended} of --connections ${options.connections}` } : null;
+  const ok = unexpected.length === 0 && error === null;
   const fields: JsonRecord = {
     ok,
     host: options.host,
@@ -142,14 +147,14 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     bytes_received: totals.bytesReceived,
     bytes_sent: totals.bytesSent,
     errors,
-    error: null,
+    error,
   };
   const errorList = Object.entries(errors).map(([code, count]) => `${code} ×${count}`).join(', ');
   output.summary(
     'listen',
     fields,
     `listen done: ${totals.accepted} connections accepted, ${totals.ended} ended, ${totals.messagesReceived} messages received, ` +
-      `${totals.messagesSent} sent${errorList === '' ? '' : `; errors: ${errorList}`}`,
+      `${totals.messagesSent} sent${errorList === '' ? '' : `; errors: ${errorList}`}${error ? `; ${error.message}` : ''}`,
   );
   return ok ? 0 : 1;
 }
