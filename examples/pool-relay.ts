@@ -15,7 +15,7 @@ const newIdentity = async () => (await generateIdentity({ difficulty: DIFFICULTY
 const common = { chainName: SANDBOXED_MAVRYK, metadata: emptyMetadataConfig, proofOfWorkDifficulty: DIFFICULTY };
 
 const relay = new Pool({ ...common, identity: await newIdentity(), workers: 2 });
-relay.on('error', (error) => console.error('relay:', error)); // a throwing hook or codec, not peers' faults
+relay.on('error', (error) => console.error('relay:', error)); // a shard given up, a server error: never a peer's fault
 const peers = new Set<Connection<Uint8Array, unknown>>();
 relay.on('connection', async (conn) => {
   peers.add(conn);
