@@ -49,8 +49,11 @@ test('connect to a port that never speaks: TIMEOUT naming the missing connection
 for (const { name, workers } of MODES) {
   test(`${name}: pool.connect to a port that never speaks: TIMEOUT naming the missing connection message`, async () => {
     const silent = await silentServer();
-    const pool = makePool(workers, { connectTimeout: 400 });
+    const pool = makePool(workers, { connectTimeout: 1000 });
     try {
+      // The deadline must be spent on the silent port, not on a shard still starting: under CPU
+      // load a worker took longer than the whole 400 ms deadline, and the TIMEOUT had no detail.
+      await pool.ready();
       await assert.rejects(pool.connect({ host: '127.0.0.1', port: silent.port }), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'TIMEOUT');
         assert.match(error.message, NOT_P2P);
