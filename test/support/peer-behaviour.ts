@@ -179,8 +179,7 @@ export async function playBehaviour(socket: Socket, identity: Identity, behaviou
   if (behaviour.ending === 'reset') {
     if (socket.writableEnded) socket.destroy();
     else socket.resetAndDestroy();
-  }
-  else if (behaviour.ending === 'end') socket.end();
+  } else if (behaviour.ending === 'end') socket.end();
   await closedOrDestroyed(socket, behaviour.ending === 'hold' ? holdMs : 2000);
 }
 
