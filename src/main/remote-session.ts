@@ -26,6 +26,8 @@ export interface ShardLink {
   sendLayout(id: number, layout: Buffer): void;
   sendCredit(id: number, bytes: number): void;
   sendClose(id: number, wait: boolean): void;
+  /** Sends one layout for all of `ids` (a broadcast); returns the ring bytes it took. */
+  sendBroadcast(ids: readonly number[], layout: Buffer): number;
   /** Wire totals [sent, received] from the shard's stats table. */
   totals(id: number): [number, number];
 }
@@ -192,6 +194,18 @@ export class RemoteSession implements SessionBackend {
     message.consume();
     this.send(message);
     return true;
+  }
+
+  /**
+   * A broadcast's share for this connection: admitted as `writeNow` would (counted in flight, in
+   * order with the other writes), but the layout goes to the shard once for all its connections
+   * (broadcast-batch.ts). Returns the link to send it on, or undefined when dropped.
+   */
+  admitBroadcast(message: EncodedMessage): ShardLink | undefined {
+    if (this.outgoingClosed || this.blocked.length > 0 || !this.admits(costOf(message))) return undefined;
+    this.inFlight += message.buffer.length;
+    this.sentMessages++;
+    return this.link;
   }
 
   private enqueue(message: EncodedMessage, sync: boolean, signal?: AbortSignal): Promise<void> {

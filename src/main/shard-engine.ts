@@ -19,7 +19,8 @@ import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
-import { RECORD, decodeEnded, decodeWritten, encodeClose, encodeCredit, sendLayout } from '../shared/shard/records.ts';
+import { recordBytes } from '../shared/ring/layout.ts';
+import { BROADCAST_ID, RECORD, decodeEnded, decodeWritten, encodeClose, encodeCredit, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -359,6 +360,18 @@ class ShardHandle implements ShardLink {
 
   sendLayout(id: number, layout: Buffer): void {
     sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
+  }
+
+  sendBroadcast(ids: readonly number[], layout: Buffer): number {
+    if (!this.alive) return 0;
+    let bytes = 0;
+    const sink: RecordSink = (to, kind, payload) => {
+      bytes += recordBytes(payload.length);
+      this.outbox.send(to, kind, payload);
+    };
+    sendTargets(sink, ids, this.outbox.maxPayload);
+    sendLayout(sink, BROADCAST_ID, layout, this.outbox.maxPayload, RECORD.BROADCAST_PART, RECORD.BROADCAST_END);
+    return bytes;
   }
 
   sendCredit(id: number, bytes: number): void {

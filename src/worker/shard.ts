@@ -19,7 +19,7 @@ import { PendingMessageBudget } from '../shared/session/pending-message-budget.t
 import { socketHost } from '../shared/session/transport.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
-import { RECORD, decodeClose, decodeCredit } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets } from '../shared/shard/records.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 
@@ -113,8 +113,41 @@ const control: ShardControl = {
   shutdown: () => closeAll(false),
 };
 
+/** The connections the broadcast being received goes to (records.ts BROADCAST_*). */
+let broadcastTargets: number[] = [];
+
+/**
+ * A broadcast reaches the shard once; each target connection copies and seals its own layout
+ * (`write` copies out of the ring), in order with its other writes.
+ */
+function fanOut(kind: number, payload: Uint8Array): void {
+  if (kind === RECORD.BROADCAST_TO) {
+    try {
+      decodeTargets(payload, broadcastTargets);
+    } catch {
+      broadcastTargets = []; // a corrupt list reaches nobody rather than the wrong connections
+    }
+    return;
+  }
+  const last = kind === RECORD.BROADCAST_END;
+  for (const id of broadcastTargets) {
+    const connection = connections.get(id);
+    if (!connection) continue;
+    try {
+      connection.write(payload, last);
+    } catch {
+      void connection.abandon();
+    }
+  }
+  if (last) broadcastTargets = [];
+}
+
 const inbound = new ConsumerPump(new RingConsumer(config.inbound), {
   visit: (id, kind, payload) => {
+    if (id === BROADCAST_ID) {
+      fanOut(kind, payload);
+      return;
+    }
     const connection = connections.get(id);
     if (!connection) return; // ended: late records are dropped (main learns of the end in order)
     try {
