@@ -219,10 +219,12 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         ...(mode === 'broadcast' || mode === 'unicast' ? { accept: { outgoingMessageQueueSize: PUSH_QUEUE_SIZE } } : {}),
       });
       let closing = false;
+      let pushing = false;
       pool.on('connection', (conn) => {
         serve(conn, mode, counters, conns);
-        // W6: the pushing starts once every connection is open (before the window's warm-up).
-        if ((mode === 'broadcast' || mode === 'unicast') && counters.open === params.connections) {
+        // W6: the pushing starts once every connection was accepted (before the window's warm-up).
+        if ((mode === 'broadcast' || mode === 'unicast') && !pushing && counters.accepted >= params.connections) {
+          pushing = true;
           void push(pool, conns, mode, params.messageSize, counters, () => closing);
         }
       });

@@ -89,6 +89,11 @@ export class RemoteSession implements SessionBackend {
   onBodyEnd(last: Uint8Array): void {
     const body = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
     this.parts = [];
+    this.onBody(body);
+  }
+
+  /** A whole body, this session's own (joined from ring records, or a transferred buffer). */
+  onBody(body: Buffer): void {
     const message = { size: body.length + MESSAGE_PREFIX_LENGTH, body };
     const reader = this.readers.shift();
     if (reader) {

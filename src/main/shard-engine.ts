@@ -20,7 +20,7 @@ import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts'
 import { Outbox } from '../shared/shard/outbox.ts';
 import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
-import { BROADCAST_ID, RECORD, decodeEnded, decodeWritten, encodeClose, encodeCredit, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -92,6 +92,13 @@ class ShardHandle implements ShardLink {
   private markReady!: () => void;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly records = new Map<number, ShardRecord>();
+  /** Transferred bodies that came before their MESSAGE_TRANSFERRED record, per connection, in order. */
+  private readonly transferred = new Map<number, ArrayBuffer[]>();
+  /**
+   * Connections whose MESSAGE_TRANSFERRED record came before its body: that record and every
+   * later one of the connection wait here (copied out of the ring) until the body arrives.
+   */
+  private readonly parked = new Map<number, Array<{ readonly kind: number; readonly payload: Uint8Array }>>();
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
   private readonly script: URL;
   private readonly onGaveUp: (error: PoolError) => void;
@@ -144,14 +151,10 @@ class ShardHandle implements ShardLink {
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
     this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
+    this.transferred.clear();
+    this.parked.clear();
     this.pump = new ConsumerPump(new RingConsumer(outbound), {
-      visit: (id, kind, payload) => {
-        try {
-          this.onRecord(id, kind, payload);
-        } catch (error) {
-          this.onRecordError(id, error);
-        }
-      },
+      visit: (id, kind, payload) => this.visit(id, kind, payload),
       onSpace: () => this.signal({ t: 'space' }),
     });
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -201,6 +204,8 @@ class ShardHandle implements ShardLink {
   private failAll(error: PoolError): void {
     const records = [...this.records.values()];
     this.records.clear();
+    this.transferred.clear();
+    this.parked.clear();
     for (const record of records) this.drop(record, error);
   }
 
@@ -242,6 +247,8 @@ class ShardHandle implements ShardLink {
   /** The shard forgot the connection: remove the record, free its slot. */
   private remove(record: ShardRecord): void {
     if (this.records.get(record.id) === record) this.records.delete(record.id);
+    this.transferred.delete(record.id);
+    this.parked.delete(record.id);
     if (record.state !== 'closed') {
       record.state = 'closed';
       this.slots.release(record.slot);
@@ -406,6 +413,35 @@ class ShardHandle implements ShardLink {
         this.drop(record, fromRecord(event.error));
         return;
       }
+      case 'body':
+        this.onTransferred(event.connection, event.body);
+        return;
+    }
+  }
+
+  /** A transferred body: queued for its record, or, when that record waits already, replayed. */
+  private onTransferred(id: number, body: ArrayBuffer): void {
+    if (!this.records.has(id)) return; // the connection is gone
+    let queue = this.transferred.get(id);
+    if (!queue) this.transferred.set(id, (queue = []));
+    queue.push(body);
+    const waiting = this.parked.get(id);
+    if (!waiting) return;
+    this.parked.delete(id);
+    // In order; a later MESSAGE_TRANSFERRED whose body is not here yet parks the rest again.
+    for (const { kind, payload } of waiting) this.visit(id, kind, payload);
+  }
+
+  private visit(id: number, kind: number, payload: Uint8Array): void {
+    const waiting = this.parked.get(id);
+    if (waiting) {
+      waiting.push({ kind, payload: payload.slice() }); // out of the ring before the slot is reused
+      return;
+    }
+    try {
+      this.onRecord(id, kind, payload);
+    } catch (error) {
+      this.onRecordError(id, error);
     }
   }
 
@@ -432,6 +468,20 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
+      case RECORD.MESSAGE_TRANSFERRED: {
+        const queue = this.transferred.get(id);
+        const body = queue?.shift();
+        if (!body) {
+          this.parked.set(id, [{ kind, payload: payload.slice() }]);
+          return;
+        }
+        if (queue!.length === 0) this.transferred.delete(id);
+        if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);
+        this.traffic.bytesIn += body.byteLength;
+        this.traffic.messagesIn++;
+        session.onBody(Buffer.from(body));
+        break;
+      }
       case RECORD.WRITTEN: {
         const { messages, bytes } = decodeWritten(payload);
         this.traffic.messagesOut += messages;

@@ -36,8 +36,8 @@ const rawMetadata: MetadataConfig<Buffer> = {
   privateNode: () => false,
 };
 
-function post(event: ShardEvent): void {
-  port!.postMessage(event);
+function post(event: ShardEvent, transfer?: ArrayBuffer[]): void {
+  port!.postMessage(event, transfer);
 }
 
 const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }));
@@ -58,6 +58,7 @@ const context: ShardContext = {
   metadata: rawMetadata,
   advertisedPort: () => advertisedPort,
   send: (id, kind, payload) => outbox.send(id, kind, payload),
+  transfer: (id, body) => post({ t: 'body', connection: id, body }, [body]),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),

@@ -35,6 +35,11 @@ export const RECORD = {
   WRITTEN: 12,
   /** shard→main: the stream ended (after every message it delivered). */
   ENDED: 13,
+  /**
+   * shard→main: the connection's next message is the body the shard transferred (an ArrayBuffer
+   * posted just before this record); its place among the other records is here. u32 LE length.
+   */
+  MESSAGE_TRANSFERRED: 14,
 } as const;
 
 export type RecordKind = (typeof RECORD)[keyof typeof RECORD];
@@ -88,6 +93,18 @@ export function encodeWritten(written: Written): Uint8Array {
 export function decodeWritten(payload: Uint8Array): Written {
   const v = view(payload);
   return { messages: v.getUint32(0, true), bytes: v.getUint32(4, true) };
+}
+
+// ---------------------------------------------------------------- MESSAGE_TRANSFERRED: u32 LE body length
+
+export function encodeTransferred(length: number): Uint8Array {
+  const payload = new Uint8Array(4);
+  view(payload).setUint32(0, length, true);
+  return payload;
+}
+
+export function decodeTransferred(payload: Uint8Array): number {
+  return view(payload).getUint32(0, true);
 }
 
 // ---------------------------------------------------------------- ENDED: JSON error record, empty = CONNECTION_CLOSED
