@@ -18,6 +18,7 @@ import { ConsumerPump } from '../shared/ring/pump.ts';
 import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
+import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
 import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
@@ -92,13 +93,14 @@ class ShardHandle implements ShardLink {
   private markReady!: () => void;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly records = new Map<number, ShardRecord>();
-  /** Transferred bodies that came before their MESSAGE_TRANSFERRED record, per connection, in order. */
-  private readonly transferred = new Map<number, ArrayBuffer[]>();
-  /**
-   * Connections whose MESSAGE_TRANSFERRED record came before its body: that record and every
-   * later one of the connection wait here (copied out of the ring) until the body arrives.
-   */
-  private readonly parked = new Map<number, Array<{ readonly kind: number; readonly payload: Uint8Array }>>();
+  /** Received bodies that crossed as transferred buffers, kept in order with the ring records. */
+  private readonly order = new TransferOrder(RECORD.MESSAGE_TRANSFERRED, (id, kind, payload, body) => {
+    try {
+      this.onRecord(id, kind, payload, body);
+    } catch (error) {
+      this.onRecordError(id, error);
+    }
+  });
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
   private readonly script: URL;
   private readonly onGaveUp: (error: PoolError) => void;
@@ -151,10 +153,9 @@ class ShardHandle implements ShardLink {
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
     this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
-    this.transferred.clear();
-    this.parked.clear();
+    this.order.clear();
     this.pump = new ConsumerPump(new RingConsumer(outbound), {
-      visit: (id, kind, payload) => this.visit(id, kind, payload),
+      visit: (id, kind, payload) => this.order.visit(id, kind, payload),
       onSpace: () => this.signal({ t: 'space' }),
     });
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -204,8 +205,7 @@ class ShardHandle implements ShardLink {
   private failAll(error: PoolError): void {
     const records = [...this.records.values()];
     this.records.clear();
-    this.transferred.clear();
-    this.parked.clear();
+    this.order.clear();
     for (const record of records) this.drop(record, error);
   }
 
@@ -247,8 +247,7 @@ class ShardHandle implements ShardLink {
   /** The shard forgot the connection: remove the record, free its slot. */
   private remove(record: ShardRecord): void {
     if (this.records.get(record.id) === record) this.records.delete(record.id);
-    this.transferred.delete(record.id);
-    this.parked.delete(record.id);
+    this.order.forget(record.id);
     if (record.state !== 'closed') {
       record.state = 'closed';
       this.slots.release(record.slot);
@@ -414,34 +413,8 @@ class ShardHandle implements ShardLink {
         return;
       }
       case 'body':
-        this.onTransferred(event.connection, event.body);
+        if (this.records.has(event.connection)) this.order.arrived(event.connection, event.body);
         return;
-    }
-  }
-
-  /** A transferred body: queued for its record, or, when that record waits already, replayed. */
-  private onTransferred(id: number, body: ArrayBuffer): void {
-    if (!this.records.has(id)) return; // the connection is gone
-    let queue = this.transferred.get(id);
-    if (!queue) this.transferred.set(id, (queue = []));
-    queue.push(body);
-    const waiting = this.parked.get(id);
-    if (!waiting) return;
-    this.parked.delete(id);
-    // In order; a later MESSAGE_TRANSFERRED whose body is not here yet parks the rest again.
-    for (const { kind, payload } of waiting) this.visit(id, kind, payload);
-  }
-
-  private visit(id: number, kind: number, payload: Uint8Array): void {
-    const waiting = this.parked.get(id);
-    if (waiting) {
-      waiting.push({ kind, payload: payload.slice() }); // out of the ring before the slot is reused
-      return;
-    }
-    try {
-      this.onRecord(id, kind, payload);
-    } catch (error) {
-      this.onRecordError(id, error);
     }
   }
 
@@ -454,7 +427,8 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  private onRecord(id: number, kind: number, payload: Uint8Array): void {
+  /** One record in order; `body`: the transferred body a MESSAGE_TRANSFERRED record stands for. */
+  private onRecord(id: number, kind: number, payload: Uint8Array, body: ArrayBuffer | undefined): void {
     const record = this.records.get(id);
     const session = record?.session;
     if (!record || !session) return;
@@ -469,13 +443,7 @@ class ShardHandle implements ShardLink {
         session.onBodyEnd(payload);
         break;
       case RECORD.MESSAGE_TRANSFERRED: {
-        const queue = this.transferred.get(id);
-        const body = queue?.shift();
-        if (!body) {
-          this.parked.set(id, [{ kind, payload: payload.slice() }]);
-          return;
-        }
-        if (queue!.length === 0) this.transferred.delete(id);
+        if (!body) break;
         if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);
         this.traffic.bytesIn += body.byteLength;
         this.traffic.messagesIn++;
