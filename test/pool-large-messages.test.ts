@@ -1,8 +1,8 @@
 /**
- * Large received messages (architecture.md §3): with shards, bodies of at least
- * TRANSFER_THRESHOLD cross to main as transferred ArrayBuffers, with a ring record for their
- * place; smaller ones as ring records. Whatever the mix, every message arrives whole and in
- * order, on every connection, in both modes (from this one file).
+ * Large messages (architecture.md §3): with shards, received bodies and outgoing layouts of at
+ * least TRANSFER_THRESHOLD cross between main and the shard as transferred ArrayBuffers, with a
+ * ring record for their place; smaller ones as ring records. Whatever the mix, every message
+ * arrives whole and in order, on every connection, both ways, in both modes (from this one file).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ const TIMEOUT = 15_000;
 const SIZES = [10, TRANSFER_THRESHOLD - 1, TRANSFER_THRESHOLD, 5, TRANSFER_THRESHOLD + 1, 65_000, 300 * 1024, 0, 1024 * 1024 + 3, 100];
 
 for (const { name, workers } of MODES) {
-  test(`${name}: large and small messages interleaved on several connections arrive whole and in order`, async () => {
+  test(`${name}: large and small messages interleaved on several connections arrive whole and in order, and their echoes too`, async () => {
     const server = makePool(workers, { allowDuplicatePeers: true });
     const client = makePool(0, { allowDuplicatePeers: true });
     try {
@@ -31,7 +31,12 @@ for (const { name, workers } of MODES) {
         received.set(conn, bodies);
         void (async () => {
           try {
-            for (;;) bodies.push(Buffer.from((await conn.read()).message));
+            for (;;) {
+              const body = Buffer.from((await conn.read()).message);
+              bodies.push(body);
+              // Echoed back: large ones leave the shard from a transferred layout.
+              await conn.write(body);
+            }
           } catch {
             // closed
           }
@@ -61,6 +66,13 @@ for (const { name, workers } of MODES) {
         const from = sent.findIndex((list) => list[0]!.equals(bodies[0]!));
         assert.ok(from >= 0, 'first message matches a client connection');
         for (let k = 0; k < total; k++) assert.ok(bodies[k]!.equals(sent[from]![k]!), `message ${k} (${sent[from]![k]!.length} bytes) intact and in place`);
+      }
+      // The echoes, on each client connection, whole and in order.
+      for (const [i, conn] of conns.entries()) {
+        for (let k = 0; k < total; k++) {
+          const echoed = Buffer.from((await conn.read({ signal: AbortSignal.timeout(TIMEOUT) })).message);
+          assert.ok(echoed.equals(sent[i]![k]!), `echo ${k} (${sent[i]![k]!.length} bytes) intact and in place`);
+        }
       }
       const shards = server.stats().shards;
       if (workers > 0) assert.equal(shards.reduce((sum, shard) => sum + shard.messagesIn, 0), 3 * total);

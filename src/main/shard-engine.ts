@@ -19,9 +19,9 @@ import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
-import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
-import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -364,7 +364,19 @@ class ShardHandle implements ShardLink {
 
   // ------------------------------------------------------------ ShardLink (data plane)
 
+  /**
+   * A layout of TRANSFER_THRESHOLD bytes or more that is the one view of its own ArrayBuffer (what
+   * `encode` allocates above 4 KiB) is transferred, and the shard seals it in place: no copy
+   * through the ring (architecture.md §3). Anything else is cut into ring records.
+   */
   sendLayout(id: number, layout: Buffer): void {
+    const buffer = layout.buffer;
+    if (layout.length >= TRANSFER_THRESHOLD && this.alive && buffer instanceof ArrayBuffer && layout.byteOffset === 0 && layout.byteLength === buffer.byteLength) {
+      const record = encodeTransferred(layout.length); // before the transfer detaches `layout`
+      this.worker.postMessage({ t: 'layout', connection: id, layout: buffer } satisfies MainSignal, [buffer]);
+      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, record);
+      return;
+    }
     sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
   }
 

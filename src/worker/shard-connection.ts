@@ -308,11 +308,15 @@ export class ShardConnection {
     this.drain();
   }
 
-  /** A part of an outgoing layout: whole chunks, sealed here in place and written. */
-  write(payload: Uint8Array, last: boolean): void {
+  /**
+   * A part of an outgoing layout: whole chunks, sealed here in place and written. `owned`: the
+   * bytes are this connection's alone (a transferred layout), sealed where they are; otherwise
+   * (a ring record, a broadcast) they are copied first.
+   */
+  write(payload: Uint8Array, last: boolean, owned = false): void {
     const session = this.session;
     if (this.state !== 'established' || !session) return;
-    const layout = Buffer.from(payload); // out of the ring before the slot is reused
+    const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
     const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
     session.writeSync(message).then(
       () => {

@@ -19,7 +19,8 @@ import { PendingMessageBudget } from '../shared/session/pending-message-budget.t
 import { socketHost } from '../shared/session/transport.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
-import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
+import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 
@@ -66,6 +67,7 @@ const context: ShardContext = {
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),
   forget: (connection) => {
     connections.delete(connection.id);
+    order.forget(connection.id);
     dirty.delete(connection);
   },
   schedule: (connection) => {
@@ -143,31 +145,37 @@ function fanOut(kind: number, payload: Uint8Array): void {
   if (last) broadcastTargets = [];
 }
 
+/** Outgoing layouts that crossed as transferred buffers, kept in order with the ring records. */
+const order = new TransferOrder(RECORD.WRITE_TRANSFERRED, (id, kind, payload, layout) => {
+  const connection = connections.get(id);
+  if (!connection) return; // ended: late records are dropped (main learns of the end in order)
+  try {
+    switch (kind) {
+      case RECORD.WRITE_PART:
+      case RECORD.WRITE_END:
+        connection.write(payload, kind === RECORD.WRITE_END);
+        break;
+      case RECORD.WRITE_TRANSFERRED:
+        if (!layout || layout.byteLength !== decodeTransferred(payload)) throw new RangeError('transferred layout does not match its record');
+        connection.write(new Uint8Array(layout), true, true);
+        break;
+      case RECORD.CREDIT:
+        connection.credit(decodeCredit(payload));
+        break;
+      case RECORD.CLOSE:
+        connection.close(decodeClose(payload).wait);
+        break;
+    }
+  } catch {
+    // A record this connection cannot take (a malformed layout) ends it, not the shard.
+    void connection.abandon();
+  }
+});
+
 const inbound = new ConsumerPump(new RingConsumer(config.inbound), {
   visit: (id, kind, payload) => {
-    if (id === BROADCAST_ID) {
-      fanOut(kind, payload);
-      return;
-    }
-    const connection = connections.get(id);
-    if (!connection) return; // ended: late records are dropped (main learns of the end in order)
-    try {
-      switch (kind) {
-        case RECORD.WRITE_PART:
-        case RECORD.WRITE_END:
-          connection.write(payload, kind === RECORD.WRITE_END);
-          break;
-        case RECORD.CREDIT:
-          connection.credit(decodeCredit(payload));
-          break;
-        case RECORD.CLOSE:
-          connection.close(decodeClose(payload).wait);
-          break;
-      }
-    } catch {
-      // A record this connection cannot take (a malformed layout) ends it, not the shard.
-      void connection.abandon();
-    }
+    if (id === BROADCAST_ID) fanOut(kind, payload);
+    else order.visit(id, kind, payload);
   },
   onSpace: () => post({ t: 'space' }),
 });
@@ -182,6 +190,7 @@ setInterval(() => {
 port.on('message', (message: MainSignal) => {
   if (message.t === 'bell') inbound.wake();
   else if (message.t === 'space') outbox.onSpace();
+  else if (message.t === 'layout' && connections.has(message.connection)) order.arrived(message.connection, message.layout);
 });
 
 Comlink.expose(control, nodeEndpoint(port));

@@ -81,7 +81,11 @@ export type ShardEvent =
   | { readonly t: 'body'; readonly connection: number; readonly body: ArrayBuffer };
 
 /** Main → shard doorbells (outside comlink: they are data-plane signals). */
-export type MainSignal = { readonly t: 'bell' } | { readonly t: 'space' };
+export type MainSignal =
+  | { readonly t: 'bell' }
+  | { readonly t: 'space' }
+  /** A large outgoing layout, transferred; its WRITE_TRANSFERRED ring record gives its place. */
+  | { readonly t: 'layout'; readonly connection: number; readonly layout: ArrayBuffer };
 
 /** What a shard starts with (workerData). */
 export interface ShardConfig {
@@ -107,7 +111,8 @@ export const STAT_SLOTS = 1 << 16;
 
 /**
  * Received bodies of at least this many bytes cross to main as a transferred ArrayBuffer (one
- * postMessage) instead of ring records (a copy into the ring, a copy out, a join). Measured with
+ * postMessage) instead of ring records (a copy into the ring, a copy out, a join); outgoing
+ * layouts of at least this many bytes cross to the shard the same way (the same two copies). Measured with
  * bench/transfer-threshold.ts on the 2-core machine (noisy; medians of 3 × 2,000 bodies), main-
  * thread µs per body, ring → transfer: 1 KiB 1.36 → 2.69, 2 KiB 1.34 → 3.11, 4 KiB 1.99 → 2.04,
  * 8 KiB 5.84 → 4.36, 16 KiB 7.79 → 4.17 (bodies/s 33,147 → 59,710), 64 KiB 42.0 → 11.9,

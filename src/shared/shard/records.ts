@@ -27,6 +27,11 @@ export const RECORD = {
   BROADCAST_PART: 6,
   /** main→shard, connection id 0: the last part of a broadcast layout; the target list is spent. */
   BROADCAST_END: 7,
+  /**
+   * main→shard: the connection's next outgoing message is the layout main transferred (posted
+   * just before this record); its place among the other records is here. u32 LE length.
+   */
+  WRITE_TRANSFERRED: 8,
   /** shard→main: part of a message body; more follows. */
   MESSAGE_PART: 10,
   /** shard→main: the end (or all) of a message body. */
@@ -95,7 +100,7 @@ export function decodeWritten(payload: Uint8Array): Written {
   return { messages: v.getUint32(0, true), bytes: v.getUint32(4, true) };
 }
 
-// ---------------------------------------------------------------- MESSAGE_TRANSFERRED: u32 LE body length
+// ---------------------------------------------------------------- MESSAGE_TRANSFERRED, WRITE_TRANSFERRED: u32 LE length
 
 export function encodeTransferred(length: number): Uint8Array {
   const payload = new Uint8Array(4);
