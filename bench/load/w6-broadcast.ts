@@ -9,7 +9,7 @@
  */
 import type { ClientConn } from './adapter.ts';
 import { boundedAll } from './common.ts';
-import { baseParams, cpuPercent, newClientCounters, perOp, type ClientDriver, type WorkloadDefinition } from './workload.ts';
+import { baseParams, newClientCounters, perOp, processCpu, PROCESS_CPU_COLUMNS, type ClientDriver, type WorkloadDefinition } from './workload.ts';
 
 /** Bytes of the broadcast message. */
 export const BROADCAST_MESSAGE_SIZE = 16 * 1024;
@@ -34,8 +34,7 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
         serverMainUs: perOp(server?.mainCpuUs, client?.ops),
         clientUs: perOp(client?.cpuUs, client?.ops),
         ringBytesPerBroadcast: server?.gauges?.['ringBytesPerBroadcast'],
-        serverCpu: cpuPercent(server),
-        clientCpu: cpuPercent(client),
+        ...processCpu(result),
       };
     },
     columns: [
@@ -44,8 +43,7 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
       { key: 'serverMainUs', label: 'server main-thread µs/msg', digits: 2 },
       { key: 'clientUs', label: 'client CPU µs/msg', digits: 1 },
       { key: 'ringBytesPerBroadcast', label: 'ring bytes/broadcast', digits: 0 },
-      { key: 'serverCpu', label: 'server CPU %', digits: 0 },
-      { key: 'clientCpu', label: 'client CPU %', digits: 0 },
+      ...PROCESS_CPU_COLUMNS,
     ],
     async clientDriver(side, port, params): Promise<ClientDriver> {
       const count = params.connections;
