@@ -8,13 +8,16 @@
  *   W2 ingest      the same connections, traffic pre-sealed by the client: server messages/s
  *   W3 handshake   64 in flight, full handshake (PoW check on, difficulty 1) then close: handshakes/s
  *   W4 memory      5,000 idle connections: server RSS bytes per connection after GC
+ *   W5 one core    W1 bulk and W2 echo, server pinned to one core: workers: 1 against workers: 0
+ *   W6 broadcast   one 16 KiB message to all of 1,000 connections over 2 shards, repeated:
+ *                  pool.broadcast against writeNow one by one, messages delivered per second
  *
  * Each measurement is repeated (3 times; 1 with --quick) and reported as median (min–max). W1, W2
  * echo and W3 pin the server to core 1 and the client to core 0 (`taskset`); W2 ingest and W4 do
  * not pin. The table is printed as Markdown; the LAST line is one JSON object (see
  * docs/load-benchmark.md for every key).
  *
- * Run:  ./node_modules/.bin/node bench/load.ts [--quick] [--only=W1,W2,W2-ingest,W3,W4]
+ * Run:  ./node_modules/.bin/node bench/load.ts [--quick] [--only=W1,W2,W2-ingest,W3,W4,W5,W6]
  *         [--systems=p2p-inline,p2p-sharded,tls,tls-chacha,tls-nocheck,secretstream,tcp]
  *         [--repeats=3] [--seconds=3] [--warmup=1] [--connections=1000] [--memory-connections=5000]
  *         [--ingest-messages=2500] [--in-flight=64] [--workers=2] [--no-pin] [--budget=14] [--noisy-retries=1]
@@ -78,7 +81,7 @@ function selectedWorkloads(): WorkloadDefinition[] {
   const tokens = text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
   const chosen = WORKLOAD_IDS.filter((id) => tokens.some((t) => id.toLowerCase() === t || id.toLowerCase().startsWith(`${t}-`)));
   const unknown = tokens.filter((t) => !WORKLOAD_IDS.some((id) => id.toLowerCase() === t || id.toLowerCase().startsWith(`${t}-`)));
-  if (unknown.length > 0) throw new RangeError(`--only: unknown workload ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')}, or W1…W4)`);
+  if (unknown.length > 0) throw new RangeError(`--only: unknown workload ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')}, or W1…W6)`);
   return chosen.map((id) => WORKLOADS[id]);
 }
 
@@ -486,6 +489,20 @@ async function main(): Promise<void> {
     w4_bytes_per_conn_secretstream: r(median('W4-memory', 'secretstream', 'rssPerConn'), 0),
     w4_bytes_per_conn_plain: r(median('W4-memory', 'tcp', 'rssPerConn'), 0),
     w4_js_bytes_per_conn_by_system: bySystem('W4-memory', 'jsPerConn', 0),
+
+    w5_bulk_mbps_inline: r(median('W5-bulk', 'p2p-inline', 'mbps')),
+    w5_bulk_mbps_sharded: r(median('W5-bulk', 'p2p-sharded', 'mbps')),
+    w5_bulk_sharded_over_inline: ratio(median('W5-bulk', 'p2p-sharded', 'mbps'), median('W5-bulk', 'p2p-inline', 'mbps')),
+    w5_echo_rtps_inline: r(median('W5-echo', 'p2p-inline', 'rtps'), 0),
+    w5_echo_rtps_sharded: r(median('W5-echo', 'p2p-sharded', 'rtps'), 0),
+    w5_echo_sharded_over_inline: ratio(median('W5-echo', 'p2p-sharded', 'rtps'), median('W5-echo', 'p2p-inline', 'rtps')),
+
+    w6_broadcast_msgps: r(median('W6-broadcast', 'p2p-sharded', 'msgps'), 0),
+    w6_unicast_msgps: r(median('W6-unicast', 'p2p-sharded', 'msgps'), 0),
+    w6_broadcast_gain: ratio(median('W6-broadcast', 'p2p-sharded', 'msgps'), median('W6-unicast', 'p2p-sharded', 'msgps')),
+    w6_ring_bytes_per_broadcast: r(median('W6-broadcast', 'p2p-sharded', 'ringBytesPerBroadcast'), 0),
+    w6_server_main_us_per_msg_broadcast: r(median('W6-broadcast', 'p2p-sharded', 'serverMainUs'), 2),
+    w6_server_main_us_per_msg_unicast: r(median('W6-unicast', 'p2p-sharded', 'serverMainUs'), 2),
 
     errors,
   };

@@ -10,8 +10,10 @@ import { DecodingError, RejectedByNackError } from '../src/shared/errors.ts';
 import { HEADER_LENGTH } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
 import {
+  BROADCAST_ID,
   RECORD,
   decodeClose,
+  decodeTargets,
   decodeCredit,
   decodeEnded,
   decodeWritten,
@@ -21,6 +23,7 @@ import {
   encodeWritten,
   sendBody,
   sendLayout,
+  sendTargets,
   type RecordKind,
 } from '../src/shared/shard/records.ts';
 
@@ -73,4 +76,28 @@ test('a layout cut into WRITE_PART records splits only between chunks', () => {
       }
     }),
   );
+});
+
+test('BROADCAST_TO target lists join back to the sorted ids, cut into records of at most max bytes', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 0xffffffff }), { maxLength: 300 }), fc.integer({ min: 8, max: 200 }), (ids, max) => {
+      const decoded: number[] = [];
+      sendTargets(
+        (id, kind, payload) => {
+          assert.equal(id, BROADCAST_ID);
+          assert.equal(kind, RECORD.BROADCAST_TO);
+          assert.ok(payload.length <= max);
+          decodeTargets(payload, decoded);
+        },
+        ids,
+        max,
+      );
+      assert.deepEqual(decoded, [...ids].sort((a, b) => a - b));
+    }),
+  );
+  // Dense ids (one shard's share of a pool-wide counter) take one byte each.
+  let bytes = 0;
+  sendTargets((_id, _kind, payload) => (bytes += payload.length), Array.from({ length: 500 }, (_, i) => 1 + 2 * i), 1 << 16);
+  assert.equal(bytes, 500);
+  assert.throws(() => decodeTargets(Uint8Array.of(0x80), []), RangeError);
 });

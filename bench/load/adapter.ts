@@ -22,6 +22,8 @@ export interface ServerCounters {
   lastAt: number;
   failures: number;
   firstFailure: string | undefined;
+  /** Workload-specific readings, copied into the window report (W6: ring bytes per broadcast). */
+  gauges?: Record<string, number>;
 }
 
 export function newCounters(): ServerCounters {

@@ -205,7 +205,7 @@ async function serverMain(): Promise<void> {
     } else if (command.type === 'report') {
       const now = snapshot();
       const lastOpMs = Math.max(0, Math.min(now.at - mark.at, counters.lastAt - mark.at));
-      const report = windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay);
+      const report = { ...windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay), ...(counters.gauges ? { gauges: { ...counters.gauges } } : {}) };
       await send({ type: 'report', report, notes: server.notes });
     } else if (command.type === 'memory') {
       const loaded = await settledMemory();

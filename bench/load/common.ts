@@ -38,11 +38,11 @@ export function isP2p(system: SystemId): boolean {
   return system === 'p2p-inline' || system === 'p2p-sharded';
 }
 
-export const WORKLOAD_IDS = ['W1-bulk', 'W2-echo', 'W2-ingest', 'W3-handshake', 'W4-memory'] as const;
+export const WORKLOAD_IDS = ['W1-bulk', 'W2-echo', 'W2-ingest', 'W3-handshake', 'W4-memory', 'W5-bulk', 'W5-echo', 'W6-broadcast', 'W6-unicast'] as const;
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 
 /** What the server does with each accepted connection. */
-export type ServerMode = 'sink' | 'echo' | 'idle' | 'handshake';
+export type ServerMode = 'sink' | 'echo' | 'idle' | 'handshake' | 'broadcast' | 'unicast';
 
 /** Everything a child needs, passed as JSON on its command line (visible in `ps`). */
 export interface ChildSpec {
@@ -103,6 +103,8 @@ export interface WindowReport {
   readonly firstFailure?: string;
   /** Process CPU since start, ms (for the noise estimate). */
   readonly cpuTotalMs: number;
+  /** Server: workload-specific readings at the window's end (W6: ring bytes per broadcast). */
+  readonly gauges?: Readonly<Record<string, number>>;
 }
 
 export interface MemoryReport {

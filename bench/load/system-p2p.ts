@@ -93,6 +93,46 @@ async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): 
   }
 }
 
+/** W6: outgoing bound per connection, so 1,000 connections hold at most ~64 MiB queued. */
+const PUSH_QUEUE_SIZE = 64 * 1024;
+
+/**
+ * W6: sends one message to every connection, round after round, until `stopped()`: by
+ * `pool.broadcast` or by `writeNow` on each connection. A round that met a full queue waits 1 ms.
+ * Counts queued messages; the client counts what is delivered.
+ */
+async function push(pool: Pool<Uint8Array, undefined>, conns: Set<Conn>, mode: 'broadcast' | 'unicast', size: number, counters: ServerCounters, stopped: () => boolean): Promise<void> {
+  const message = randomBytes(size);
+  const full = { count: 0, ringBytes: 0 };
+  try {
+    while (!stopped()) {
+      let dropped = 0;
+      if (mode === 'broadcast') {
+        const before = pool.stats().broadcasts.ringBytes;
+        const result = pool.broadcast(message);
+        counters.messages += result.queued;
+        dropped = result.dropped;
+        if (dropped === 0) {
+          // Only broadcasts that reached every connection: the cost of "one message to all".
+          full.count++;
+          full.ringBytes += pool.stats().broadcasts.ringBytes - before;
+          counters.gauges = { ringBytesPerBroadcast: full.ringBytes / full.count };
+        }
+      } else {
+        for (const conn of conns) {
+          if (conn.closed) continue;
+          if (conn.writeNow(message)) counters.messages++;
+          else dropped++;
+        }
+      }
+      counters.lastAt = performance.now();
+      await new Promise((resolve) => (dropped > 0 ? setTimeout(resolve, 1) : setImmediate(resolve)));
+    }
+  } catch (error) {
+    countFailure(counters, `server push: ${errorText(error)}`);
+  }
+}
+
 function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Set<Conn>): void {
   counters.accepted++;
   counters.open++;
@@ -176,8 +216,18 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         handshakeTimeout: TIMEOUT_MS,
         // One failed handshake would otherwise greylist 127.0.0.1, and every later one with it.
         greylistMs: 1,
+        ...(mode === 'broadcast' || mode === 'unicast' ? { accept: { outgoingMessageQueueSize: PUSH_QUEUE_SIZE } } : {}),
       });
-      pool.on('connection', (conn) => serve(conn, mode, counters, conns));
+      let closing = false;
+      let pushing = false;
+      pool.on('connection', (conn) => {
+        serve(conn, mode, counters, conns);
+        // W6: the pushing starts once every connection was accepted (before the window's warm-up).
+        if ((mode === 'broadcast' || mode === 'unicast') && !pushing && counters.accepted >= params.connections) {
+          pushing = true;
+          void push(pool, conns, mode, params.messageSize, counters, () => closing);
+        }
+      });
       pool.on('error', (error) => countFailure(counters, `pool: ${errorText(error)}`));
       const { port } = await pool.listen({ host: HOST, port: 0 });
       const notes = [sharded ? `Pool workers: ${params.workers}` : 'Pool workers: 0'];
@@ -186,6 +236,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         counters,
         notes,
         close: async () => {
+          closing = true;
           await Promise.race([pool.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);
         },
       };

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ClientConn } from './adapter.ts';
 import { boundedAll, latencyHistogram, recordMs } from './common.ts';
-import { baseParams, cpuPercent, newClientCounters, perOp, type ClientDriver, type WorkloadDefinition } from './workload.ts';
+import { baseParams, newClientCounters, perOp, processCpu, PROCESS_CPU_COLUMNS, type ClientDriver, type WorkloadDefinition } from './workload.ts';
 
 export const echo: WorkloadDefinition = {
   id: 'W2-echo',
@@ -29,8 +29,7 @@ export const echo: WorkloadDefinition = {
       clientUs: perOp(client?.cpuUs, client?.ops),
       serverMainUs: perOp(server?.mainCpuUs, server?.ops),
       loopP99: server?.loopDelay?.p99,
-      serverCpu: cpuPercent(server),
-      clientCpu: cpuPercent(client),
+      ...processCpu(result),
     };
   },
   columns: [
@@ -41,8 +40,7 @@ export const echo: WorkloadDefinition = {
     { key: 'clientUs', label: 'client CPU µs/msg', digits: 1 },
     { key: 'serverMainUs', label: 'server main-thread µs/msg', digits: 1 },
     { key: 'loopP99', label: 'server loop delay p99 ms', digits: 2 },
-    { key: 'serverCpu', label: 'server CPU %', digits: 0 },
-    { key: 'clientCpu', label: 'client CPU %', digits: 0 },
+    ...PROCESS_CPU_COLUMNS,
   ],
   async clientDriver(side, port, params): Promise<ClientDriver> {
     const count = params.connections;

@@ -117,3 +117,14 @@ export function perOp(cpuUs: number | undefined, ops: number | undefined): numbe
 export function cpuPercent(report: WindowReport | undefined): number | undefined {
   return report && report.windowMs > 0 ? (report.cpuUs / 1000 / report.windowMs) * 100 : undefined;
 }
+
+/** Each process's CPU over the window, the last columns of the client/server workloads. */
+export const PROCESS_CPU_COLUMNS: readonly Column[] = [
+  { key: 'serverCpu', label: 'server CPU %', digits: 0 },
+  { key: 'clientCpu', label: 'client CPU %', digits: 0 },
+];
+
+/** The numbers behind PROCESS_CPU_COLUMNS. */
+export function processCpu(result: RunResult): { serverCpu: number | undefined; clientCpu: number | undefined } {
+  return { serverCpu: cpuPercent(result.server), clientCpu: cpuPercent(result.client) };
+}

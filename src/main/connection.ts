@@ -12,6 +12,7 @@ import {
   encodeFramedMessage,
   type EncodedMessage,
 } from '../shared/session/encoded-message.ts';
+import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
@@ -163,6 +164,17 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
    */
   writeEncodedNow(message: EncodedMessage): boolean {
     return this.owesDrainUnless(this.session.writeNow(message));
+  }
+
+  /**
+   * This connection's share of `pool.broadcast`: the batch's one encoding for this chunk size,
+   * queued if there is room (as `writeNow`, `'drain'` follows a refusal). False when closed.
+   * @internal
+   */
+  joinBroadcast(batch: BroadcastBatch<Msg>): boolean {
+    const layout = batch.layoutFor(this.chunkContentSize, () => this.encode(batch.message));
+    const queued = batch.offer(this.session, layout);
+    return this.session.closed ? queued : this.owesDrainUnless(queued);
   }
 
   /** Deep copy of an encoded message (protocol.md §9.4 `copy_encoded_message`). */

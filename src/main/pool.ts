@@ -22,6 +22,7 @@ import type { AcceptOptions, AuthenticatedConnection } from './authenticated-con
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
+import { BroadcastBatch, type BroadcastResult } from './broadcast-batch.ts';
 import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
 import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
@@ -100,6 +101,8 @@ export interface PoolStats {
   readonly nacked: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly shards: readonly ShardStats[];
+  /** `broadcast` calls, and the ring bytes (records and their headers) they sent to shards. */
+  readonly broadcasts: { readonly messages: number; readonly ringBytes: number };
 }
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
@@ -176,6 +179,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly pendingMessageBudget: PendingMessageBudget;
   private closed = false;
   private readonly counters = { incoming: 0, outgoing: 0, failed: 0, accepted: 0, nacked: 0 };
+  private readonly broadcasts = { messages: 0, ringBytes: 0 };
   private readonly errorCounts: Record<string, number> = {};
   /** Failures already counted where they were decided (nack, close), not again by `establish`. */
   private readonly counted = new WeakSet<object>();
@@ -309,7 +313,24 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       nacked: this.counters.nacked,
       errors: { ...this.errorCounts },
       shards: this.engine.shardStats(),
+      broadcasts: { ...this.broadcasts },
     };
+  }
+
+  /**
+   * Sends `message` to `connections` (default: every established one): encoded once, and with
+   * shards, carried to each shard once for all its connections, each of which seals its own copy
+   * (architecture.md §3). Each connection queues or drops it as `writeNow` would (a full outgoing
+   * queue drops; `'drain'` follows); a closed connection counts as dropped. Throws ENCODING_ERROR
+   * before queueing anything when the message does not encode.
+   */
+  broadcast(message: Msg, connections: Iterable<Connection<Msg, Meta>> = this.active): BroadcastResult {
+    const batch = new BroadcastBatch(message);
+    for (const conn of connections) conn.joinBroadcast(batch);
+    const { queued, dropped, ringBytes } = batch.flush();
+    this.broadcasts.messages++;
+    this.broadcasts.ringBytes += ringBytes;
+    return { queued, dropped };
   }
 
   /**

@@ -26,6 +26,8 @@ export interface ShardLink {
   sendLayout(id: number, layout: Buffer): void;
   sendCredit(id: number, bytes: number): void;
   sendClose(id: number, wait: boolean): void;
+  /** Sends one layout for all of `ids` (a broadcast); returns the ring bytes it took. */
+  sendBroadcast(ids: readonly number[], layout: Buffer): number;
   /** Wire totals [sent, received] from the shard's stats table. */
   totals(id: number): [number, number];
 }
@@ -87,6 +89,11 @@ export class RemoteSession implements SessionBackend {
   onBodyEnd(last: Uint8Array): void {
     const body = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
     this.parts = [];
+    this.onBody(body);
+  }
+
+  /** A whole body, this session's own (joined from ring records, or a transferred buffer). */
+  onBody(body: Buffer): void {
     const message = { size: body.length + MESSAGE_PREFIX_LENGTH, body };
     const reader = this.readers.shift();
     if (reader) {
@@ -192,6 +199,18 @@ export class RemoteSession implements SessionBackend {
     message.consume();
     this.send(message);
     return true;
+  }
+
+  /**
+   * A broadcast's share for this connection: admitted as `writeNow` would (counted in flight, in
+   * order with the other writes), but the layout goes to the shard once for all its connections
+   * (broadcast-batch.ts). Returns the link to send it on, or undefined when dropped.
+   */
+  admitBroadcast(message: EncodedMessage): ShardLink | undefined {
+    if (this.outgoingClosed || this.blocked.length > 0 || !this.admits(costOf(message))) return undefined;
+    this.inFlight += message.buffer.length;
+    this.sentMessages++;
+    return this.link;
   }
 
   private enqueue(message: EncodedMessage, sync: boolean, signal?: AbortSignal): Promise<void> {

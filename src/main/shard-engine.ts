@@ -18,8 +18,10 @@ import { ConsumerPump } from '../shared/ring/pump.ts';
 import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
-import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
-import { RECORD, decodeEnded, decodeWritten, encodeClose, encodeCredit, sendLayout } from '../shared/shard/records.ts';
+import { TransferOrder } from '../shared/shard/transfer-order.ts';
+import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { recordBytes } from '../shared/ring/layout.ts';
+import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -91,6 +93,14 @@ class ShardHandle implements ShardLink {
   private markReady!: () => void;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly records = new Map<number, ShardRecord>();
+  /** Received bodies that crossed as transferred buffers, kept in order with the ring records. */
+  private readonly order = new TransferOrder(RECORD.MESSAGE_TRANSFERRED, (id, kind, payload, body) => {
+    try {
+      this.onRecord(id, kind, payload, body);
+    } catch (error) {
+      this.onRecordError(id, error);
+    }
+  });
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
   private readonly script: URL;
   private readonly onGaveUp: (error: PoolError) => void;
@@ -143,14 +153,9 @@ class ShardHandle implements ShardLink {
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
     this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
+    this.order.clear();
     this.pump = new ConsumerPump(new RingConsumer(outbound), {
-      visit: (id, kind, payload) => {
-        try {
-          this.onRecord(id, kind, payload);
-        } catch (error) {
-          this.onRecordError(id, error);
-        }
-      },
+      visit: (id, kind, payload) => this.order.visit(id, kind, payload),
       onSpace: () => this.signal({ t: 'space' }),
     });
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -200,6 +205,7 @@ class ShardHandle implements ShardLink {
   private failAll(error: PoolError): void {
     const records = [...this.records.values()];
     this.records.clear();
+    this.order.clear();
     for (const record of records) this.drop(record, error);
   }
 
@@ -241,6 +247,7 @@ class ShardHandle implements ShardLink {
   /** The shard forgot the connection: remove the record, free its slot. */
   private remove(record: ShardRecord): void {
     if (this.records.get(record.id) === record) this.records.delete(record.id);
+    this.order.forget(record.id);
     if (record.state !== 'closed') {
       record.state = 'closed';
       this.slots.release(record.slot);
@@ -357,8 +364,32 @@ class ShardHandle implements ShardLink {
 
   // ------------------------------------------------------------ ShardLink (data plane)
 
+  /**
+   * A layout of TRANSFER_THRESHOLD bytes or more that is the one view of its own ArrayBuffer (what
+   * `encode` allocates above 4 KiB) is transferred, and the shard seals it in place: no copy
+   * through the ring (architecture.md §3). Anything else is cut into ring records.
+   */
   sendLayout(id: number, layout: Buffer): void {
+    const buffer = layout.buffer;
+    if (layout.length >= TRANSFER_THRESHOLD && this.alive && buffer instanceof ArrayBuffer && layout.byteOffset === 0 && layout.byteLength === buffer.byteLength) {
+      const record = encodeTransferred(layout.length); // before the transfer detaches `layout`
+      this.worker.postMessage({ t: 'layout', connection: id, layout: buffer } satisfies MainSignal, [buffer]);
+      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, record);
+      return;
+    }
     sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
+  }
+
+  sendBroadcast(ids: readonly number[], layout: Buffer): number {
+    if (!this.alive) return 0;
+    let bytes = 0;
+    const sink: RecordSink = (to, kind, payload) => {
+      bytes += recordBytes(payload.length);
+      this.outbox.send(to, kind, payload);
+    };
+    sendTargets(sink, ids, this.outbox.maxPayload);
+    sendLayout(sink, BROADCAST_ID, layout, this.outbox.maxPayload, RECORD.BROADCAST_PART, RECORD.BROADCAST_END);
+    return bytes;
   }
 
   sendCredit(id: number, bytes: number): void {
@@ -393,6 +424,9 @@ class ShardHandle implements ShardLink {
         this.drop(record, fromRecord(event.error));
         return;
       }
+      case 'body':
+        if (this.records.has(event.connection)) this.order.arrived(event.connection, event.body);
+        return;
     }
   }
 
@@ -405,7 +439,8 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  private onRecord(id: number, kind: number, payload: Uint8Array): void {
+  /** One record in order; `body`: the transferred body a MESSAGE_TRANSFERRED record stands for. */
+  private onRecord(id: number, kind: number, payload: Uint8Array, body: ArrayBuffer | undefined): void {
     const record = this.records.get(id);
     const session = record?.session;
     if (!record || !session) return;
@@ -419,6 +454,14 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
+      case RECORD.MESSAGE_TRANSFERRED: {
+        if (!body) break;
+        if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);
+        this.traffic.bytesIn += body.byteLength;
+        this.traffic.messagesIn++;
+        session.onBody(Buffer.from(body));
+        break;
+      }
       case RECORD.WRITTEN: {
         const { messages, bytes } = decodeWritten(payload);
         this.traffic.messagesOut += messages;

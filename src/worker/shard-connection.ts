@@ -19,13 +19,14 @@ import { acceptSession, nackSession, type HandshakeState } from '../shared/sessi
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
-import { RECORD, encodeEnded, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
-import { SHARD_INCOMING_QUEUE, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
+import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
+import { SHARD_INCOMING_QUEUE, TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -43,6 +44,8 @@ export interface ShardContext {
   readonly metadata: MetadataConfig<Buffer>;
   advertisedPort(): number | undefined;
   readonly send: RecordSink;
+  /** Posts a large body to main, transferred (its ring record follows from the caller). */
+  transfer(id: number, body: ArrayBuffer): void;
   readonly maxPayload: () => number;
   readonly stats: Float64Array;
   /** Bytes of unfinished messages, counted pool-wide (pending-message-budget.ts). */
@@ -244,7 +247,7 @@ export class ShardConnection {
     session.onReadable = () => this.drain();
     session.sink = (message) => {
       if (this.state !== 'established' || this.unacked >= this.creditLimit) return false;
-      sendBody(this.context.send, this.id, message.body, this.context.maxPayload());
+      this.deliver(message);
       this.unacked += message.size + INCOMING_ENTRY_COST;
       this.context.schedule(this);
       return true;
@@ -271,11 +274,33 @@ export class ShardConnection {
         return;
       }
       if (!message) break;
-      sendBody(this.context.send, this.id, message.body, this.context.maxPayload());
+      this.deliver(message);
       this.unacked += message.size + INCOMING_ENTRY_COST;
       moved++;
     }
     if (moved > 0) this.context.schedule(this);
+  }
+
+  /**
+   * One received message to main: a large body as a transferred ArrayBuffer (the framer's own
+   * buffer when it assembled the body, else one copy into a fresh one; never a pooled Buffer)
+   * with a ring record that keeps its place; a small one as ring records (architecture.md §3).
+   */
+  private deliver(message: FramedMessage): void {
+    const { body } = message;
+    if (body.length < TRANSFER_THRESHOLD) {
+      sendBody(this.context.send, this.id, body, this.context.maxPayload());
+      return;
+    }
+    let buffer: ArrayBuffer;
+    if (message.owned && body.buffer instanceof ArrayBuffer) buffer = body.buffer;
+    else {
+      buffer = new ArrayBuffer(body.length);
+      new Uint8Array(buffer).set(body);
+    }
+    const record = encodeTransferred(body.length); // before the transfer detaches `body`
+    this.context.transfer(this.id, buffer);
+    this.context.send(this.id, RECORD.MESSAGE_TRANSFERRED, record);
   }
 
   credit(bytes: number): void {
@@ -283,11 +308,15 @@ export class ShardConnection {
     this.drain();
   }
 
-  /** A part of an outgoing layout: whole chunks, sealed here in place and written. */
-  write(payload: Uint8Array, last: boolean): void {
+  /**
+   * A part of an outgoing layout: whole chunks, sealed here in place and written. `owned`: the
+   * bytes are this connection's alone (a transferred layout), sealed where they are; otherwise
+   * (a ring record, a broadcast) they are copied first.
+   */
+  write(payload: Uint8Array, last: boolean, owned = false): void {
     const session = this.session;
     if (this.state !== 'established' || !session) return;
-    const layout = Buffer.from(payload); // out of the ring before the slot is reused
+    const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
     const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
     session.writeSync(message).then(
       () => {

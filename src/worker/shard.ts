@@ -19,7 +19,8 @@ import { PendingMessageBudget } from '../shared/session/pending-message-budget.t
 import { socketHost } from '../shared/session/transport.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
-import { RECORD, decodeClose, decodeCredit } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
+import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 
@@ -36,8 +37,8 @@ const rawMetadata: MetadataConfig<Buffer> = {
   privateNode: () => false,
 };
 
-function post(event: ShardEvent): void {
-  port!.postMessage(event);
+function post(event: ShardEvent, transfer?: ArrayBuffer[]): void {
+  port!.postMessage(event, transfer);
 }
 
 const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }));
@@ -58,6 +59,7 @@ const context: ShardContext = {
   metadata: rawMetadata,
   advertisedPort: () => advertisedPort,
   send: (id, kind, payload) => outbox.send(id, kind, payload),
+  transfer: (id, body) => post({ t: 'body', connection: id, body }, [body]),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
@@ -65,6 +67,7 @@ const context: ShardContext = {
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),
   forget: (connection) => {
     connections.delete(connection.id);
+    order.forget(connection.id);
     dirty.delete(connection);
   },
   schedule: (connection) => {
@@ -113,27 +116,66 @@ const control: ShardControl = {
   shutdown: () => closeAll(false),
 };
 
-const inbound = new ConsumerPump(new RingConsumer(config.inbound), {
-  visit: (id, kind, payload) => {
-    const connection = connections.get(id);
-    if (!connection) return; // ended: late records are dropped (main learns of the end in order)
+/** The connections the broadcast being received goes to (records.ts BROADCAST_*). */
+let broadcastTargets: number[] = [];
+
+/**
+ * A broadcast reaches the shard once; each target connection copies and seals its own layout
+ * (`write` copies out of the ring), in order with its other writes.
+ */
+function fanOut(kind: number, payload: Uint8Array): void {
+  if (kind === RECORD.BROADCAST_TO) {
     try {
-      switch (kind) {
-        case RECORD.WRITE_PART:
-        case RECORD.WRITE_END:
-          connection.write(payload, kind === RECORD.WRITE_END);
-          break;
-        case RECORD.CREDIT:
-          connection.credit(decodeCredit(payload));
-          break;
-        case RECORD.CLOSE:
-          connection.close(decodeClose(payload).wait);
-          break;
-      }
+      decodeTargets(payload, broadcastTargets);
     } catch {
-      // A record this connection cannot take (a malformed layout) ends it, not the shard.
+      broadcastTargets = []; // a corrupt list reaches nobody rather than the wrong connections
+    }
+    return;
+  }
+  const last = kind === RECORD.BROADCAST_END;
+  for (const id of broadcastTargets) {
+    const connection = connections.get(id);
+    if (!connection) continue;
+    try {
+      connection.write(payload, last);
+    } catch {
       void connection.abandon();
     }
+  }
+  if (last) broadcastTargets = [];
+}
+
+/** Outgoing layouts that crossed as transferred buffers, kept in order with the ring records. */
+const order = new TransferOrder(RECORD.WRITE_TRANSFERRED, (id, kind, payload, layout) => {
+  const connection = connections.get(id);
+  if (!connection) return; // ended: late records are dropped (main learns of the end in order)
+  try {
+    switch (kind) {
+      case RECORD.WRITE_PART:
+      case RECORD.WRITE_END:
+        connection.write(payload, kind === RECORD.WRITE_END);
+        break;
+      case RECORD.WRITE_TRANSFERRED:
+        if (!layout || layout.byteLength !== decodeTransferred(payload)) throw new RangeError('transferred layout does not match its record');
+        connection.write(new Uint8Array(layout), true, true);
+        break;
+      case RECORD.CREDIT:
+        connection.credit(decodeCredit(payload));
+        break;
+      case RECORD.CLOSE:
+        connection.close(decodeClose(payload).wait);
+        break;
+    }
+  } catch {
+    // A record this connection cannot take (a malformed layout) ends it, not the shard.
+    void connection.abandon();
+  }
+});
+
+const inbound = new ConsumerPump(new RingConsumer(config.inbound), {
+  visit: (id, kind, payload) => {
+    if (id === BROADCAST_ID) fanOut(kind, payload);
+    else order.visit(id, kind, payload);
   },
   onSpace: () => post({ t: 'space' }),
 });
@@ -148,6 +190,7 @@ setInterval(() => {
 port.on('message', (message: MainSignal) => {
   if (message.t === 'bell') inbound.wake();
   else if (message.t === 'space') outbox.onSpace();
+  else if (message.t === 'layout' && connections.has(message.connection)) order.arrived(message.connection, message.layout);
 });
 
 Comlink.expose(control, nodeEndpoint(port));

@@ -76,10 +76,16 @@ export type ShardEvent =
   /** The shard ended a connection main had not yet answered (deadline, peer left). */
   | { readonly t: 'dropped'; readonly connection: number; readonly error: ErrorRecord }
   | { readonly t: 'bell' }
-  | { readonly t: 'space' };
+  | { readonly t: 'space' }
+  /** A large received body, transferred; its MESSAGE_TRANSFERRED ring record gives its place. */
+  | { readonly t: 'body'; readonly connection: number; readonly body: ArrayBuffer };
 
 /** Main → shard doorbells (outside comlink: they are data-plane signals). */
-export type MainSignal = { readonly t: 'bell' } | { readonly t: 'space' };
+export type MainSignal =
+  | { readonly t: 'bell' }
+  | { readonly t: 'space' }
+  /** A large outgoing layout, transferred; its WRITE_TRANSFERRED ring record gives its place. */
+  | { readonly t: 'layout'; readonly connection: number; readonly layout: ArrayBuffer };
 
 /** What a shard starts with (workerData). */
 export interface ShardConfig {
@@ -102,6 +108,18 @@ export interface ShardConfig {
 
 /** Connection slots in each shard's stats table. */
 export const STAT_SLOTS = 1 << 16;
+
+/**
+ * Received bodies of at least this many bytes cross to main as a transferred ArrayBuffer (one
+ * postMessage) instead of ring records (a copy into the ring, a copy out, a join); outgoing
+ * layouts of at least this many bytes cross to the shard the same way (the same two copies). Measured with
+ * bench/transfer-threshold.ts on the 2-core machine (noisy; medians of 3 × 2,000 bodies), main-
+ * thread µs per body, ring → transfer: 1 KiB 1.36 → 2.69, 2 KiB 1.34 → 3.11, 4 KiB 1.99 → 2.04,
+ * 8 KiB 5.84 → 4.36, 16 KiB 7.79 → 4.17 (bodies/s 33,147 → 59,710), 64 KiB 42.0 → 11.9,
+ * 512 KiB 415 → 46. The ring wins below 4 KiB, a tie at 4–8 KiB; from 16 KiB transfer wins on
+ * both main's CPU and rate, so 16 KiB.
+ */
+export const TRANSFER_THRESHOLD = 16 * 1024;
 
 /** The shard's own queue in front of main: small, so a full ring pauses the socket early. */
 export const SHARD_INCOMING_QUEUE = 256 * 1024;

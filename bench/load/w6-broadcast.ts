@@ -1,0 +1,77 @@
+/**
+ * W6 broadcast: one 16 KiB message to all of 1,000 connections over the sharded pool (2 shards),
+ * over and over. `W6-broadcast` calls `pool.broadcast(message)` (encoded once, one copy per shard,
+ * each shard seals a copy per connection); `W6-unicast` writes the same message to each connection
+ * one by one with `writeNow`. Both pace the same way: a round that met a full queue waits 1 ms.
+ * The headline is messages delivered per second at the receivers (the client counts them); the
+ * server also reports the ring bytes per broadcast its pool counted (`pool.stats().broadcasts`).
+ * Neither side is pinned.
+ */
+import type { ClientConn } from './adapter.ts';
+import { boundedAll } from './common.ts';
+import { baseParams, newClientCounters, perOp, processCpu, PROCESS_CPU_COLUMNS, type ClientDriver, type WorkloadDefinition } from './workload.ts';
+
+/** Bytes of the broadcast message. */
+export const BROADCAST_MESSAGE_SIZE = 16 * 1024;
+
+function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
+  const id = mode === 'broadcast' ? 'W6-broadcast' : 'W6-unicast';
+  return {
+    id,
+    title: (o) =>
+      `W6 ${mode}: one ${BROADCAST_MESSAGE_SIZE / 1024} KiB message to all of ${o.echoConnections.toLocaleString('en-US')} connections over ${o.workers} shards, ` +
+      (mode === 'broadcast' ? 'pool.broadcast' : 'writeNow on each connection'),
+    systems: ['p2p-sharded'],
+    pinning: 'free',
+    serverNodeArgs: [],
+    params: (options) => ({ ...baseParams(options), mode, connections: options.echoConnections, messageSize: BROADCAST_MESSAGE_SIZE }),
+    timing: (options) => ({ kind: 'window', warmupMs: options.warmup * 1000, windowMs: options.seconds * 1000 }),
+    metrics(result) {
+      const { client, server } = result;
+      return {
+        msgps: client && client.windowMs > 0 ? client.ops / (client.windowMs / 1000) : undefined,
+        serverUs: perOp(server?.cpuUs, client?.ops),
+        serverMainUs: perOp(server?.mainCpuUs, client?.ops),
+        clientUs: perOp(client?.cpuUs, client?.ops),
+        ringBytesPerBroadcast: server?.gauges?.['ringBytesPerBroadcast'],
+        ...processCpu(result),
+      };
+    },
+    columns: [
+      { key: 'msgps', label: 'delivered msgs/s', digits: 0 },
+      { key: 'serverUs', label: 'server CPU µs/msg', digits: 1 },
+      { key: 'serverMainUs', label: 'server main-thread µs/msg', digits: 2 },
+      { key: 'clientUs', label: 'client CPU µs/msg', digits: 1 },
+      { key: 'ringBytesPerBroadcast', label: 'ring bytes/broadcast', digits: 0 },
+      ...PROCESS_CPU_COLUMNS,
+    ],
+    async clientDriver(side, port, params): Promise<ClientDriver> {
+      const count = params.connections;
+      await side.prepare(count);
+      const counters = newClientCounters();
+      const conns: ClientConn[] = await boundedAll(count, params.connectConcurrency, (i) =>
+        side.connect(port, i, (body) => {
+          counters.ops++;
+          counters.bytes += body.length;
+          counters.lastAt = performance.now();
+          if (body.length !== params.messageSize) {
+            counters.failures++;
+            counters.firstFailure ??= `message of ${body.length} bytes, sent ${params.messageSize}`;
+          }
+        }),
+      );
+      return {
+        connections: count,
+        notes: [],
+        counters,
+        start() {},
+        async stop() {
+          for (const conn of conns) conn.destroy();
+        },
+      };
+    },
+  };
+}
+
+export const broadcast = pushing('broadcast');
+export const unicast = pushing('unicast');

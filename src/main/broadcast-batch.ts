@@ -1,0 +1,74 @@
+/**
+ * One message to many connections (`pool.broadcast`): encoded once, and sent to each shard once
+ * with the list of its connections, instead of once per connection (architecture.md §3). Each
+ * shard then seals its own copy per connection. Inline connections get a copy each, sealed on
+ * this thread, as `copyEncodedMessage` + `writeEncodedNow` would.
+ *
+ * Each connection admits or drops the message by its own outgoing bound, as `writeNow` does; the
+ * ring records go out in `flush`, after every connection decided, in the same turn, so the
+ * message keeps its place among each connection's other writes.
+ */
+import { copyEncodedMessage, type EncodedMessage } from '../shared/session/encoded-message.ts';
+import { RemoteSession, type ShardLink } from './remote-session.ts';
+import type { SessionBackend } from './session-backend.ts';
+
+export interface BroadcastResult {
+  /** Connections whose outgoing queue took the message. */
+  readonly queued: number;
+  /** Connections that refused it: a full outgoing queue, or closed. */
+  readonly dropped: number;
+}
+
+export class BroadcastBatch<Msg> {
+  readonly message: Msg;
+  /** One encoding per chunk size (a pool's connections normally share one). */
+  private readonly encodings = new Map<number, EncodedMessage>();
+  /** Per shard link, per encoding: the connection ids that admitted it. */
+  private readonly targets = new Map<ShardLink, Map<EncodedMessage, number[]>>();
+  private queued = 0;
+  private dropped = 0;
+
+  constructor(message: Msg) {
+    this.message = message;
+  }
+
+  /** The message laid out for `chunkContentSize`, encoded on first use by `encode`. */
+  layoutFor(chunkContentSize: number, encode: () => EncodedMessage): EncodedMessage {
+    let layout = this.encodings.get(chunkContentSize);
+    if (!layout) {
+      layout = encode();
+      this.encodings.set(chunkContentSize, layout);
+    }
+    return layout;
+  }
+
+  /** Offers the layout to one connection's session; true if it was queued. */
+  offer(session: SessionBackend, layout: EncodedMessage): boolean {
+    let queued: boolean;
+    if (session.closed) queued = false;
+    else if (session instanceof RemoteSession) {
+      const link = session.admitBroadcast(layout);
+      if (link) {
+        let byLayout = this.targets.get(link);
+        if (!byLayout) this.targets.set(link, (byLayout = new Map()));
+        let ids = byLayout.get(layout);
+        if (!ids) byLayout.set(layout, (ids = []));
+        ids.push(session.id);
+      }
+      queued = link !== undefined;
+    } else queued = session.writeNow(copyEncodedMessage(layout));
+    if (queued) this.queued++;
+    else this.dropped++;
+    return queued;
+  }
+
+  /** Sends each shard its one copy; returns the counts and the ring bytes that took. */
+  flush(): BroadcastResult & { readonly ringBytes: number } {
+    let ringBytes = 0;
+    for (const [link, byLayout] of this.targets) {
+      for (const [layout, ids] of byLayout) ringBytes += link.sendBroadcast(ids, layout.buffer);
+    }
+    this.targets.clear();
+    return { queued: this.queued, dropped: this.dropped, ringBytes };
+  }
+}
