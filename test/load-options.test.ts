@@ -53,3 +53,10 @@ test('connections split between processes: shares add up and differ by at most o
     }),
   );
 });
+
+test('--metrics-port goes to the embedded target and is refused with HOST:PORT', () => {
+  assert.deepEqual(parseLoad(['--metrics-port', '9464']).targetFlags, ['--metrics-port', '9464']);
+  assert.deepEqual(parseLoad([]).targetFlags, []);
+  assert.throws(() => parseLoad(['127.0.0.1:9732', '--metrics-port', '9464']), UsageError);
+  assert.throws(() => parseLoad(['--metrics-port', '70000']), UsageError);
+});

@@ -37,6 +37,12 @@ export interface ShardStats {
   readonly bytesIn: number;
   readonly messagesOut: number;
   readonly bytesOut: number;
+  /** Bytes waiting in the shard → main ring, and records main could not yet put in the main → shard ring. */
+  readonly ringFromShardBytes: number;
+  readonly ringToShardBacklog: number;
+  /** Doorbell messages main posted to this shard and received from it (ring wake-ups). */
+  readonly doorbellsSent: number;
+  readonly doorbellsReceived: number;
 }
 
 /** A connection being opened: its authentication, and how to abandon it in any state before. */

@@ -28,6 +28,8 @@ import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
+import { PoolMetrics } from './pool-metrics.ts';
+import type { Stat } from '../shared/session/traffic-stats.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
 export interface PoolOptions<Msg, Meta> {
@@ -100,6 +102,15 @@ export interface PoolStats {
   readonly nacked: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly shards: readonly ShardStats[];
+  /** Established connections by direction. */
+  readonly connectionsByDirection: { readonly incoming: number; readonly outgoing: number };
+  /** Messages queued and delivered by every connection the pool established, ended ones included. */
+  readonly messages: { readonly sent: number; readonly received: number };
+  /**
+   * `P2p_stat` of the whole pool (protocol.md §12.2): wire totals of every connection it
+   * established (ended ones included), rates summed over the established ones.
+   */
+  readonly io: Stat;
 }
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
@@ -179,6 +190,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly errorCounts: Record<string, number> = {};
   /** Failures already counted where they were decided (nack, close), not again by `establish`. */
   private readonly counted = new WeakSet<object>();
+  /** Wire bytes and messages of ended connections, so totals never go down. */
+  private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
+  private metricsRegistry: PoolMetrics | undefined;
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
@@ -300,6 +314,22 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   stats(): PoolStats {
+    const ended = this.endedTraffic;
+    const io = { totalSent: ended.totalSent, totalRecv: ended.totalRecv, currentInflow: 0, currentOutflow: 0 };
+    const messages = { sent: ended.messagesSent, received: ended.messagesReceived };
+    const connectionsByDirection = { incoming: 0, outgoing: 0 };
+    for (const conn of this.active) {
+      const stat = conn.stat();
+      io.totalSent += stat.totalSent;
+      io.totalRecv += stat.totalRecv;
+      io.currentInflow += stat.currentInflow;
+      io.currentOutflow += stat.currentOutflow;
+      const counts = conn.messageCounts;
+      messages.sent += counts.sent;
+      messages.received += counts.received;
+      if (conn.info.incoming) connectionsByDirection.incoming++;
+      else connectionsByDirection.outgoing++;
+    }
     return {
       connections: this.active.size,
       handshakesInFlight: this.admission.inFlight,
@@ -309,7 +339,26 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       nacked: this.counters.nacked,
       errors: { ...this.errorCounts },
       shards: this.engine.shardStats(),
+      connectionsByDirection,
+      messages,
+      io,
     };
+  }
+
+  /**
+   * The pool's Prometheus metrics in the text exposition format (pool-metrics.ts), for serving
+   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds.
+   */
+  metrics(): Promise<string> {
+    return this.metricsRegistryOrNew().text();
+  }
+
+  get metricsContentType(): string {
+    return this.metricsRegistryOrNew().contentType;
+  }
+
+  private metricsRegistryOrNew(): PoolMetrics {
+    return (this.metricsRegistry ??= new PoolMetrics(() => this.stats()));
   }
 
   /**
@@ -321,6 +370,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
+    this.metricsRegistry?.stop();
     for (const server of this.servers) server.close();
     for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
@@ -471,6 +521,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.counters.accepted++;
     this.active.add(conn);
     void conn.ended.then(() => {
+      const stat = conn.stat();
+      const counts = conn.messageCounts;
+      this.endedTraffic.totalSent += stat.totalSent;
+      this.endedTraffic.totalRecv += stat.totalRecv;
+      this.endedTraffic.messagesSent += counts.sent;
+      this.endedTraffic.messagesReceived += counts.received;
       this.active.delete(conn);
       this.addPeer(conn.info.peerId, -1);
     });

@@ -134,6 +134,7 @@ const LISTEN_FLAGS: Options = {
   'max-connections': { type: 'string' },
   'max-handshakes': { type: 'string' },
   'allow-duplicate-peers': { type: 'boolean' },
+  'metrics-port': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {

@@ -13,6 +13,8 @@ export interface PoolListenOptions {
   readonly maxHandshakes: number;
   /** Accept several connections with one peer id (a load generator short of identities). */
   readonly allowDuplicatePeers: boolean;
+  /** Serve Prometheus metrics on 127.0.0.1:P/metrics (0: any free port, printed). */
+  readonly metricsPort: number | undefined;
 }
 
 /** The node's defaults (pool.ts), so a bare `--workers N` behaves as a node does. */
@@ -24,8 +26,9 @@ export function poolListenOptions(values: Values, usage: string): PoolListenOpti
   const maxConnections = integerOf(values, 'max-connections', 1, Number.MAX_SAFE_INTEGER, usage);
   const maxHandshakes = integerOf(values, 'max-handshakes', 1, Number.MAX_SAFE_INTEGER, usage);
   const allowDuplicatePeers = values['allow-duplicate-peers'] === true;
+  const metricsPort = integerOf(values, 'metrics-port', 0, 65535, usage);
   if (workers === undefined) {
-    const stray = maxConnections !== undefined ? '--max-connections' : maxHandshakes !== undefined ? '--max-handshakes' : allowDuplicatePeers ? '--allow-duplicate-peers' : undefined;
+    const stray = maxConnections !== undefined ? '--max-connections' : maxHandshakes !== undefined ? '--max-handshakes' : allowDuplicatePeers ? '--allow-duplicate-peers' : metricsPort !== undefined ? '--metrics-port' : undefined;
     if (stray !== undefined) throw new UsageError(`${stray} needs --workers N (the pool-backed listener)`, usage);
     return undefined;
   }
@@ -34,5 +37,6 @@ export function poolListenOptions(values: Values, usage: string): PoolListenOpti
     maxConnections: maxConnections ?? POOL_LISTEN_DEFAULTS.maxConnections,
     maxHandshakes: maxHandshakes ?? POOL_LISTEN_DEFAULTS.maxHandshakes,
     allowDuplicatePeers,
+    metricsPort,
   };
 }

@@ -19,6 +19,7 @@ import { writeReadyFile } from './listen-command.ts';
 import { errorJson, errorText, type JsonRecord, type Output } from './output.ts';
 import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
+import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
@@ -81,8 +82,13 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   });
 
   let port = options.port;
+  let metrics: MetricsServer | undefined;
   try {
     ({ port } = await pool.listen({ host: options.host, port: options.port }));
+    if (pooled.metricsPort !== undefined) {
+      metrics = await serveMetrics(pool, pooled.metricsPort);
+      output.event('metrics', { url: `http://127.0.0.1:${metrics.port}/metrics`, port: metrics.port }, `metrics at http://127.0.0.1:${metrics.port}/metrics`);
+    }
     output.event(
       'listening',
       { host: options.host, port, peer_id: setup.identity.peerId, workers: pooled.workers },
@@ -90,6 +96,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     );
     if (options.readyFile !== undefined) await writeReadyFile(options.readyFile, port);
   } catch (error) {
+    await metrics?.close();
     await pool.close();
     return failed(error, setup.identity.peerId, port);
   }
@@ -116,6 +123,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     process.off('disconnect', onDisconnect);
   }
   const stats = pool.stats();
+  await metrics?.close();
   // Bounded: a stuck close must not keep the listener from printing its summary and exiting
   // (main.ts exitWith ends the process if something still holds it).
   await Promise.race([pool.close(), sleep(CLOSE_LIMIT_MS, undefined, { ref: false })]);
