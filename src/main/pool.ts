@@ -29,6 +29,7 @@ import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 import { PoolMetrics } from './pool-metrics.ts';
+import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
@@ -80,6 +81,13 @@ export interface PoolOptions<Msg, Meta> {
    * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
    */
   readonly maxPendingMessageBytes?: number;
+  /**
+   * Upload and download limits in bytes/s for the whole pool, every shard together (protocol.md
+   * §12.1, docs/bandwidth.md); 0 or absent: unlimited. Shared fairly between the connections
+   * that want to use it; download is limited by not reading the sockets.
+   */
+  readonly maxUploadSpeed?: number;
+  readonly maxDownloadSpeed?: number;
   /** Options for every accepted connection (queue bounds, chunk size, message limit, `messageTimeout`). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
   /**
@@ -193,6 +201,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /** Wire bytes and messages of ended connections, so totals never go down. */
   private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
   private metricsRegistry: PoolMetrics | undefined;
+  private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
@@ -215,6 +224,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
     });
     const workers = options.workers ?? availableParallelism();
+    this.bandwidth = BandwidthCoordinator.create(options, Math.max(1, workers));
     const config = {
       identity: options.identity,
       announcedVersion: announcedVersion(this.versions),
@@ -222,6 +232,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
       advertisedPort: options.advertisedPort,
       pendingMessages: { budget: this.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
+      bandwidth: this.bandwidth?.config,
     };
     this.engine =
       workers === 0
@@ -378,6 +389,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const aborted = closing.find((result) => result.status === 'rejected');
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
     await this.engine.close(options.wait ?? false);
+    // Last: closing with `wait` drains queued messages under the limits.
+    this.bandwidth?.close();
     if (aborted) throw aborted.reason;
   }
 

@@ -465,6 +465,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       advertisedPort: config.advertisedPort,
       localMetadata: config.metadata.codec.encode(config.metadata.value),
       pendingMessages: config.pendingMessages,
+      bandwidth: config.bandwidth,
     };
     const script = options.script ?? SHARD_URL;
     this.shards = Array.from({ length: options.workers }, (_, index) => new ShardHandle(index, shardConfig, script, options.onShardFailed));

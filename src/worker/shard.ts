@@ -22,6 +22,7 @@ import { type MainSignal, type Opening, type ShardConfig, type ShardControl, typ
 import { RECORD, decodeClose, decodeCredit } from '../shared/shard/records.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
+import { IoScheduler } from '../shared/session/io-scheduler.ts';
 
 const port = parentPort;
 if (!port) throw new Error('shard.ts runs in a worker thread');
@@ -62,6 +63,7 @@ const context: ShardContext = {
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
   messageTimeout: config.pendingMessages?.messageTimeout,
+  io: config.bandwidth && new IoScheduler(config.bandwidth, config.index),
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),
   forget: (connection) => {
     connections.delete(connection.id);
