@@ -135,6 +135,8 @@ const LISTEN_FLAGS: Options = {
   'max-handshakes': { type: 'string' },
   'allow-duplicate-peers': { type: 'boolean' },
   'metrics-port': { type: 'string' },
+  'max-upload-speed': { type: 'string' },
+  'max-download-speed': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {

@@ -20,6 +20,7 @@ import { errorJson, errorText, type JsonRecord, type Output } from './output.ts'
 import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
+import { statJson } from '../../shared/session/stat-json.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
@@ -63,6 +64,8 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     maxIncomingHandshakes: pooled.maxHandshakes,
     handshakeTimeout: options.timeout,
     allowDuplicatePeers: pooled.allowDuplicatePeers,
+    maxUploadSpeed: pooled.maxUploadSpeed,
+    maxDownloadSpeed: pooled.maxDownloadSpeed,
     ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
     // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
     ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
@@ -149,6 +152,8 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     messages_sent: totals.messagesSent,
     bytes_received: totals.bytesReceived,
     bytes_sent: totals.bytesSent,
+    // The pool's P2p_stat: wire bytes, handshakes included (protocol.md §12.2).
+    stat: { ...statJson(stats.io) },
     errors,
     error: null,
   };

@@ -86,6 +86,8 @@ const LOAD_FLAGS: Options = {
   processes: { type: 'string' },
   'target-workers': { type: 'string' },
   'metrics-port': { type: 'string' },
+  'max-upload-speed': { type: 'string' },
+  'max-download-speed': { type: 'string' },
   identities: { type: 'string' },
   difficulty: { type: 'string' },
   'allow-duplicate-peers': { type: 'boolean' },
@@ -141,6 +143,10 @@ function embeddedTargetFlags(values: Values, u: string): string[] {
   const flags: string[] = [];
   const metricsPort = integerOf(values, 'metrics-port', 0, 65535, u);
   if (metricsPort !== undefined) flags.push('--metrics-port', String(metricsPort));
+  for (const name of ['max-upload-speed', 'max-download-speed']) {
+    const kib = integerOf(values, name, 0, 16 * 1024 * 1024, u);
+    if (kib !== undefined) flags.push(`--${name}`, String(kib));
+  }
   return flags;
 }
 
