@@ -5,7 +5,7 @@
  * small or absent limits do not stall. Rates are counted by the unlimited peer pool as wire bytes
  * (`stats().io`), over 127.0.0.1.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../src/main/connection.ts';
@@ -81,32 +81,33 @@ async function measuredRate(pool: Pool<Uint8Array, undefined>): Promise<number> 
   return ((pool.stats().io.totalRecv - start) * 1000) / (performance.now() - started);
 }
 
-function assertNear(rate: number, expected: number, what: string): void {
+function assertNear(t: TestContext, rate: number, expected: number, what: string): void {
   const ratio = rate / expected;
+  t.diagnostic(`${what}: ${Math.round(rate)} B/s, ${(ratio * 100).toFixed(1)} % of the limit`);
   assert.ok(ratio > 0.9 && ratio < 1.1, `${what}: ${Math.round(rate)} B/s is ${(ratio * 100).toFixed(1)} % of ${expected}`);
 }
 
 for (const { name, workers } of MODES) {
-  test(`${name}: 8 connections under a 2 MiB/s upload limit send at 2 MiB/s ±10 % over 5 s`, async () => {
+  test(`${name}: 8 connections under a 2 MiB/s upload limit send at 2 MiB/s ±10 % over 5 s`, async (t) => {
     const run = await pair(workers, { maxUploadSpeed: LIMIT });
     const stop = new AbortController();
     try {
       for (const conn of run.incoming) drain(conn, { bytes: 0 });
       for (const conn of run.outgoing) flood(conn, 16 * 1024, stop.signal);
-      assertNear(await measuredRate(run.peer), LIMIT, 'upload');
+      assertNear(t, await measuredRate(run.peer), LIMIT, 'upload');
     } finally {
       stop.abort();
       await run.close();
     }
   });
 
-  test(`${name}: 8 connections under a 2 MiB/s download limit receive at 2 MiB/s ±10 % over 5 s`, async () => {
+  test(`${name}: 8 connections under a 2 MiB/s download limit receive at 2 MiB/s ±10 % over 5 s`, async (t) => {
     const run = await pair(workers, { maxDownloadSpeed: LIMIT });
     const stop = new AbortController();
     try {
       for (const conn of run.outgoing) drain(conn, { bytes: 0 });
       for (const conn of run.incoming) flood(conn, 16 * 1024, stop.signal);
-      assertNear(await measuredRate(run.limited), LIMIT, 'download');
+      assertNear(t, await measuredRate(run.limited), LIMIT, 'download');
       // Not read means not buffered: what the peer could not send waits in its own queues and
       // the kernel's, not in the limited pool's memory.
       assert.ok(run.limited.stats().pendingMessageBytes < 8 * 65536);
@@ -116,7 +117,7 @@ for (const { name, workers } of MODES) {
     }
   });
 
-  test(`${name}: a greedy connection beside 7 that want more gets no more than its fair share`, async () => {
+  test(`${name}: a greedy connection beside 7 that want more gets no more than its fair share`, async (t) => {
     const run = await pair(workers, { maxUploadSpeed: LIMIT });
     const stop = new AbortController();
     try {
@@ -131,6 +132,7 @@ for (const { name, workers } of MODES) {
       const total = got.reduce((a, b) => a + b, 0);
       const fair = total / CONNECTIONS;
       const sorted = [...got].sort((a, b) => a - b);
+      t.diagnostic(`bytes per connection over 3 s (the first wrote 256 KiB messages): ${got.join(', ')}`);
       // Some of the rate goes to paying back the greedy one's debt: the total is a sanity check only.
       assert.ok(total > 0.7 * 3 * LIMIT, `total ${total}`);
       assert.ok(sorted.at(-1)! <= 1.3 * fair, `the largest share ${sorted.at(-1)} is above 1.3 × fair ${Math.round(fair)}: ${got.join(', ')}`);

@@ -9,6 +9,9 @@
  */
 import { BandwidthTable, createBandwidthTable, DOWNLOAD, TICK_MS, UPLOAD, type BandwidthConfig, type Direction } from '../shared/session/io-scheduler.ts';
 
+/** The most time one late tick grants for (2.5 ticks): catch-up for a late timer, not a burst after a stall. */
+const MAX_CATCH_UP_MS = 250;
+
 export interface BandwidthLimits {
   /** Bytes/s for the whole pool; 0 or undefined: unlimited. */
   readonly maxUploadSpeed?: number | undefined;
@@ -21,6 +24,7 @@ export class BandwidthCoordinator {
   private readonly threads: number;
   private readonly rates: [number, number];
   private readonly timer: NodeJS.Timeout;
+  private lastTick = performance.now();
 
   /** `undefined` when neither direction is limited: then nothing is regulated at all. */
   static create(limits: BandwidthLimits, threads: number): BandwidthCoordinator | undefined {
@@ -41,11 +45,16 @@ export class BandwidthCoordinator {
   }
 
   private tick(): void {
-    for (const direction of [UPLOAD, DOWNLOAD] as const) if (this.rates[direction] > 0) this.share(direction);
+    // A late timer (a busy main thread) grants for the time that really passed, so the rate does
+    // not sag under load; at most MAX_CATCH_UP_MS worth after a stall, so a stall is not a burst.
+    const now = performance.now();
+    const elapsed = Math.min(MAX_CATCH_UP_MS, Math.max(0, now - this.lastTick)) || TICK_MS;
+    this.lastTick = now;
+    for (const direction of [UPLOAD, DOWNLOAD] as const) if (this.rates[direction] > 0) this.share(direction, elapsed);
   }
 
-  private share(direction: Direction): void {
-    const refill = (this.rates[direction] * TICK_MS) / 1000;
+  private share(direction: Direction, elapsed: number): void {
+    const refill = (this.rates[direction] * elapsed) / 1000;
     const demands: number[] = [];
     let total = 0;
     for (let thread = 0; thread < this.threads; thread++) {
