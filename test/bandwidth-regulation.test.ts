@@ -88,34 +88,25 @@ function assertNear(t: TestContext, rate: number, expected: number, what: string
 }
 
 for (const { name, workers } of MODES) {
-  test(`${name}: 8 connections under a 2 MiB/s upload limit send at 2 MiB/s ±10 % over 5 s`, async (t) => {
-    const run = await pair(workers, { maxUploadSpeed: LIMIT });
-    const stop = new AbortController();
-    try {
-      for (const conn of run.incoming) drain(conn, { bytes: 0 });
-      for (const conn of run.outgoing) flood(conn, 16 * 1024, stop.signal);
-      assertNear(t, await measuredRate(run.peer), LIMIT, 'upload');
-    } finally {
-      stop.abort();
-      await run.close();
-    }
-  });
-
-  test(`${name}: 8 connections under a 2 MiB/s download limit receive at 2 MiB/s ±10 % over 5 s`, async (t) => {
-    const run = await pair(workers, { maxDownloadSpeed: LIMIT });
-    const stop = new AbortController();
-    try {
-      for (const conn of run.outgoing) drain(conn, { bytes: 0 });
-      for (const conn of run.incoming) flood(conn, 16 * 1024, stop.signal);
-      assertNear(t, await measuredRate(run.limited), LIMIT, 'download');
-      // Not read means not buffered: what the peer could not send waits in its own queues and
-      // the kernel's, not in the limited pool's memory.
-      assert.ok(run.limited.stats().pendingMessageBytes < 8 * 65536);
-    } finally {
-      stop.abort();
-      await run.close();
-    }
-  });
+  for (const direction of ['upload', 'download'] as const) {
+    const upload = direction === 'upload';
+    test(`${name}: 8 connections under a 2 MiB/s ${direction} limit move 2 MiB/s ±10 % over 5 s`, async (t) => {
+      const run = await pair(workers, upload ? { maxUploadSpeed: LIMIT } : { maxDownloadSpeed: LIMIT });
+      const stop = new AbortController();
+      try {
+        // The limited pool writes (upload) or reads (download); the receiving side counts.
+        for (const conn of upload ? run.incoming : run.outgoing) drain(conn, { bytes: 0 });
+        for (const conn of upload ? run.outgoing : run.incoming) flood(conn, 16 * 1024, stop.signal);
+        assertNear(t, await measuredRate(upload ? run.peer : run.limited), LIMIT, direction);
+        // Download: not read means not buffered; what the peer could not send waits in its own
+        // queues and the kernel's, not in the limited pool's memory.
+        assert.ok(run.limited.stats().pendingMessageBytes < 8 * 65536);
+      } finally {
+        stop.abort();
+        await run.close();
+      }
+    });
+  }
 
   test(`${name}: a greedy connection beside 7 that want more gets no more than its fair share`, async (t) => {
     const run = await pair(workers, { maxUploadSpeed: LIMIT });

@@ -29,30 +29,18 @@ export class PoolMetrics {
     const registers = [this.registry];
     // Every collect reads the same snapshot: the first one of a scrape takes it.
     const current = (): PoolStats => (this.snapshot ??= stats());
-    const counter = (name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string | number>, value: number) => void, s: PoolStats) => void): void => {
-      new Counter({
-        name: PREFIX + name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          fill((labels, value) => this.inc(labels, value), current());
-        },
-      });
+    type Fill = (set: (labels: Record<string, string | number>, value: number) => void, s: PoolStats) => void;
+    // Each family is rebuilt from the snapshot at every scrape: reset, then inc (counter) or set (gauge).
+    const family = (type: 'counter' | 'gauge', name: string, help: string, labelNames: string[], fill: Fill): void => {
+      const configuration = { name: PREFIX + name, help, labelNames, registers };
+      if (type === 'counter') {
+        new Counter({ ...configuration, collect() { this.reset(); fill((labels, value) => this.inc(labels, value), current()); } });
+      } else {
+        new Gauge({ ...configuration, collect() { this.reset(); fill((labels, value) => this.set(labels, value), current()); } });
+      }
     };
-    const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string | number>, value: number) => void, s: PoolStats) => void): void => {
-      new Gauge({
-        name: PREFIX + name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          fill((labels, value) => this.set(labels, value), current());
-        },
-      });
-    };
+    const counter = (name: string, help: string, labelNames: string[], fill: Fill): void => family('counter', name, help, labelNames, fill);
+    const gauge = (name: string, help: string, labelNames: string[], fill: Fill): void => family('gauge', name, help, labelNames, fill);
 
     gauge('connections', 'Established connections by direction.', ['direction'], (set, s) => {
       set({ direction: 'incoming' }, s.connectionsByDirection.incoming);
