@@ -19,6 +19,7 @@ const LIMIT = 2 * 1024 * 1024;
 const CONNECTIONS = 8;
 const WARMUP_MS = 1000;
 const WINDOW_MS = 5000;
+const GREEDY_MESSAGE = 256 * 1024;
 
 /** Reads until the connection ends, counting body bytes. */
 function drain(conn: Conn, counter: { bytes: number }): void {
@@ -115,7 +116,7 @@ for (const { name, workers } of MODES) {
       const counters = run.incoming.map(() => ({ bytes: 0 }));
       run.incoming.forEach((conn, i) => drain(conn, counters[i]!));
       // One writes 256 KiB messages, the others 4 KiB: all want far more than 2 MiB/s / 8.
-      run.outgoing.forEach((conn, i) => flood(conn, i === 0 ? 256 * 1024 : 4 * 1024, stop.signal));
+      run.outgoing.forEach((conn, i) => flood(conn, i === 0 ? GREEDY_MESSAGE : 4 * 1024, stop.signal));
       await sleep(WARMUP_MS);
       const start = counters.map((c) => c.bytes);
       await sleep(3000);
@@ -126,7 +127,9 @@ for (const { name, workers } of MODES) {
       t.diagnostic(`bytes per connection over 3 s (the first wrote 256 KiB messages): ${got.join(', ')}`);
       // Some of the rate goes to paying back the greedy one's debt: the total is a sanity check only.
       assert.ok(total > 0.7 * 3 * LIMIT, `total ${total}`);
-      assert.ok(sorted.at(-1)! <= 1.3 * fair, `the largest share ${sorted.at(-1)} is above 1.3 × fair ${Math.round(fair)}: ${got.join(', ')}`);
+      // Readers count whole messages, so a window can catch one 256 KiB message more or less.
+      const bound = 1.1 * fair + GREEDY_MESSAGE;
+      assert.ok(sorted.at(-1)! <= bound, `the largest share ${sorted.at(-1)} is above 1.1 × fair ${Math.round(fair)} + one message: ${got.join(', ')}`);
       assert.ok(sorted[0]! >= 0.5 * fair, `the smallest share ${sorted[0]} is below half of fair ${Math.round(fair)}: ${got.join(', ')}`);
     } finally {
       stop.abort();

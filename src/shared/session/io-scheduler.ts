@@ -13,8 +13,10 @@
  *   with a positive quota is high priority; one in debt is served only when no high-priority
  *   connection is waiting and its debt is under one share. Unlike OCaml, low-priority I/O is
  *   charged to the connection too: our unit of writing is a whole message (up to MBs), not a
- *   chunk, and a greedy writer of big messages would otherwise take every tick's leftover
- *   (docs/bandwidth.md, the greedy test in test/bandwidth-regulation.test.ts).
+ *   chunk, so one low-priority write can be large, and an uncharged one would be free
+ *   (docs/bandwidth.md). The greedy test in test/bandwidth-regulation.test.ts fails without the
+ *   per-connection quotas (greedy 1.31 MB vs ~0.75 MB for the others in 3 s); it passes with
+ *   OCaml's exact rule too, so this stricter charge is a precaution, not a measured fix.
  * - Writes: a sealed message is written whole (OCaml never splits a chunk) once the quota is
  *   positive; its size is charged afterwards. Reads: what the socket delivered is charged, and a
  *   socket whose thread or connection quota is spent is paused (TCP pushes back on the peer).
