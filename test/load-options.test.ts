@@ -53,3 +53,16 @@ test('connections split between processes: shares add up and differ by at most o
     }),
   );
 });
+
+test('--metrics-port goes to the embedded target and is refused with HOST:PORT', () => {
+  assert.deepEqual(parseLoad(['--metrics-port', '9464']).targetFlags, ['--metrics-port', '9464']);
+  assert.deepEqual(parseLoad([]).targetFlags, []);
+  assert.throws(() => parseLoad(['127.0.0.1:9732', '--metrics-port', '9464']), UsageError);
+  assert.throws(() => parseLoad(['--metrics-port', '70000']), UsageError);
+});
+
+test('--max-upload-speed / --max-download-speed (KiB/s) go to the embedded target', () => {
+  assert.deepEqual(parseLoad(['--max-upload-speed', '2048', '--max-download-speed', '0']).targetFlags, ['--max-upload-speed', '2048', '--max-download-speed', '0']);
+  assert.throws(() => parseLoad(['127.0.0.1:9732', '--max-upload-speed', '10']), UsageError);
+  assert.throws(() => parseLoad(['--max-download-speed', '-1']), UsageError);
+});

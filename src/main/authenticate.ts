@@ -7,6 +7,7 @@ import type { P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
+import type { IoScheduler } from '../shared/session/io-scheduler.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport, socketHost } from '../shared/session/transport.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -36,7 +37,12 @@ export interface AuthenticateOptions<Meta> {
   readonly messageNonce?: Buffer;
   /** @internal the pool's inline engine follows the handshake's progress for its deadline. */
   readonly [HANDSHAKE_PROGRESS]?: HandshakeProgress;
+  /** @internal the inline pool's bandwidth regulation (io-scheduler.ts). */
+  readonly [IO_SCHEDULER]?: IoScheduler | undefined;
 }
+
+/** @internal option key: the IoScheduler an inline pool's sockets are regulated by. */
+export const IO_SCHEDULER = Symbol('p2p-socket.ioScheduler');
 
 /**
  * Runs the handshake on `socket` (freshly connected or accepted, nothing read yet) and returns
@@ -53,7 +59,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
     socket.destroy();
     throw error;
   }
-  const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
+  const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, options[IO_SCHEDULER]);
   const remoteHost = options.remoteHost ?? socketHost(socket);
   const remotePort = options.remotePort ?? socket.remotePort ?? 0;
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress();

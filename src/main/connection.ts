@@ -71,6 +71,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   private readonly reasons: string[] = [];
   /** A `'drain'` is owed: `writeNow` returned false and room has not come back yet. */
   private drainOwed = false;
+  /** Messages queued for sending and messages delivered (the pool's metrics sum them). */
+  private sentCount = 0;
+  private receivedCount = 0;
 
   /** @internal built by `AuthenticatedConnection.accept` */
   constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
@@ -118,7 +121,8 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
   async write(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.session.write(this.encode(message), options.signal);
+    await this.session.write(this.encode(message), options.signal);
+    this.sentCount++;
   }
 
   /**
@@ -140,7 +144,8 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
 
   /** Resolves once the message is encrypted and handed to the socket. */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.session.writeSync(this.encode(message), options.signal);
+    await this.session.writeSync(this.encode(message), options.signal);
+    this.sentCount++;
   }
 
   /** Encodes and cuts a message for this connection's chunk size, to write later (once). */
@@ -185,6 +190,11 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /** Wire bytes sent and received (handshake included) and current rates (protocol.md §12.2). */
   stat(): Stat {
     return this.session.stat();
+  }
+
+  /** Messages this connection queued for sending, and messages it delivered to its reader. */
+  get messageCounts(): { readonly sent: number; readonly received: number } {
+    return { sent: this.sentCount, received: this.receivedCount };
   }
 
   /** Closes the connection; see `CloseOptions`. Resolves once the socket is closed. */
@@ -242,6 +252,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
 
   /** After a refused `writeNow`, emits `'drain'` once there is room again. */
   private owesDrainUnless(queued: boolean): boolean {
+    if (queued) this.sentCount++;
     if (!queued && !this.drainOwed) {
       this.drainOwed = true;
       this.session.whenWritable().then(
@@ -257,7 +268,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
 
   private decode(body: Buffer): Msg {
     try {
-      return decodeWith(() => this.codec.decode(body));
+      const message = decodeWith(() => this.codec.decode(body));
+      this.receivedCount++;
+      return message;
     } catch (error) {
       // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
       this.session.discardIncoming();

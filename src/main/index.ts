@@ -12,6 +12,7 @@ export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-po
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
 export { Connection, type AcceptedInfo, type CloseOptions, type ConnectionEvents, type Received, type EncodedMessage, type Stat } from './connection.ts';
+export { statJson, type StatJson } from '../shared/session/stat-json.ts';
 export { bytesCodec, msgpackCodec, type MessageCodec } from './codecs.ts';
 export {
   DEFAULT_INCOMING_QUEUE_SIZE,

@@ -12,6 +12,8 @@ import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate } from './authenticate.ts';
 import { connect } from './connect.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
+import { IoScheduler, type BandwidthConfig } from '../shared/session/io-scheduler.ts';
+import { IO_SCHEDULER } from './authenticate.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -22,6 +24,8 @@ export interface HandshakeConfig<Meta> {
   readonly advertisedPort?: number | undefined;
   /** The pool's pending-message budget and message timeout, for shards (pending-message-budget.ts). */
   readonly pendingMessages?: PendingMessagesConfig | undefined;
+  /** The pool's bandwidth table when it limits a direction (bandwidth-coordinator.ts). */
+  readonly bandwidth?: BandwidthConfig | undefined;
 }
 
 export interface ShardStats {
@@ -37,6 +41,12 @@ export interface ShardStats {
   readonly bytesIn: number;
   readonly messagesOut: number;
   readonly bytesOut: number;
+  /** Bytes waiting in the shard → main ring, and records main could not yet put in the main → shard ring. */
+  readonly ringFromShardBytes: number;
+  readonly ringToShardBacklog: number;
+  /** Doorbell messages main posted to this shard and received from it (ring wake-ups). */
+  readonly doorbellsSent: number;
+  readonly doorbellsReceived: number;
 }
 
 /** A connection being opened: its authentication, and how to abandon it in any state before. */
@@ -67,16 +77,19 @@ export interface PoolEngine<Meta> {
 
 export class InlineEngine<Meta> implements PoolEngine<Meta> {
   private config: HandshakeConfig<Meta>;
+  /** The main thread is the only regulated thread (index 0) of an inline pool. */
+  private readonly io: IoScheduler | undefined;
 
   constructor(config: HandshakeConfig<Meta>) {
     this.config = config;
+    this.io = config.bandwidth && new IoScheduler(config.bandwidth, 0);
   }
 
   adopt(socket: Socket, timeout: number): Attempt<Meta> {
     const controller = new AbortController();
     const progress = new HandshakeProgress();
     return {
-      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress }),
+      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io }),
       abandon: () => controller.abort(),
       waitingFor: () => progress.waitingFor(),
     };
@@ -86,7 +99,7 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     const controller = new AbortController();
     const progress = new HandshakeProgress(`${host}:${port}`);
     return {
-      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress }),
+      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io }),
       abandon: () => controller.abort(),
       waitingFor: () => progress.waitingFor(),
     };

@@ -29,6 +29,9 @@ import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
+import { PoolMetrics } from './pool-metrics.ts';
+import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
+import type { Stat } from '../shared/session/traffic-stats.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
 
 export interface PoolOptions<Msg, Meta> {
@@ -79,6 +82,13 @@ export interface PoolOptions<Msg, Meta> {
    * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
    */
   readonly maxPendingMessageBytes?: number;
+  /**
+   * Upload and download limits in bytes/s for the whole pool, every shard together (protocol.md
+   * §12.1, docs/bandwidth.md); 0 or absent: unlimited. Shared fairly between the connections
+   * that want to use it; download is limited by not reading the sockets.
+   */
+  readonly maxUploadSpeed?: number;
+  readonly maxDownloadSpeed?: number;
   /** Options for every accepted connection (queue bounds, chunk size, message limit, `messageTimeout`). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
   /**
@@ -103,6 +113,15 @@ export interface PoolStats {
   readonly shards: readonly ShardStats[];
   /** `broadcast` calls, and the ring bytes (records and their headers) they sent to shards. */
   readonly broadcasts: { readonly messages: number; readonly ringBytes: number };
+  /** Established connections by direction. */
+  readonly connectionsByDirection: { readonly incoming: number; readonly outgoing: number };
+  /** Messages queued and delivered by every connection the pool established, ended ones included. */
+  readonly messages: { readonly sent: number; readonly received: number };
+  /**
+   * `P2p_stat` of the whole pool (protocol.md §12.2): wire totals of every connection it
+   * established (ended ones included), rates summed over the established ones.
+   */
+  readonly io: Stat;
 }
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
@@ -183,6 +202,10 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly errorCounts: Record<string, number> = {};
   /** Failures already counted where they were decided (nack, close), not again by `establish`. */
   private readonly counted = new WeakSet<object>();
+  /** Wire bytes and messages of ended connections, so totals never go down. */
+  private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
+  private metricsRegistry: PoolMetrics | undefined;
+  private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
@@ -205,6 +228,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
     });
     const workers = options.workers ?? availableParallelism();
+    this.bandwidth = BandwidthCoordinator.create(options, Math.max(1, workers));
     const config = {
       identity: options.identity,
       announcedVersion: announcedVersion(this.versions),
@@ -212,6 +236,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
       advertisedPort: options.advertisedPort,
       pendingMessages: { budget: this.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
+      bandwidth: this.bandwidth?.config,
     };
     this.engine =
       workers === 0
@@ -304,6 +329,22 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   stats(): PoolStats {
+    const ended = this.endedTraffic;
+    const io = { totalSent: ended.totalSent, totalRecv: ended.totalRecv, currentInflow: 0, currentOutflow: 0 };
+    const messages = { sent: ended.messagesSent, received: ended.messagesReceived };
+    const connectionsByDirection = { incoming: 0, outgoing: 0 };
+    for (const conn of this.active) {
+      const stat = conn.stat();
+      io.totalSent += stat.totalSent;
+      io.totalRecv += stat.totalRecv;
+      io.currentInflow += stat.currentInflow;
+      io.currentOutflow += stat.currentOutflow;
+      const counts = conn.messageCounts;
+      messages.sent += counts.sent;
+      messages.received += counts.received;
+      if (conn.info.incoming) connectionsByDirection.incoming++;
+      else connectionsByDirection.outgoing++;
+    }
     return {
       connections: this.active.size,
       handshakesInFlight: this.admission.inFlight,
@@ -314,6 +355,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       errors: { ...this.errorCounts },
       shards: this.engine.shardStats(),
       broadcasts: { ...this.broadcasts },
+      connectionsByDirection,
+      messages,
+      io,
     };
   }
 
@@ -334,6 +378,22 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   /**
+   * The pool's Prometheus metrics in the text exposition format (pool-metrics.ts), for serving
+   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds.
+   */
+  metrics(): Promise<string> {
+    return this.metricsRegistryOrNew().text();
+  }
+
+  get metricsContentType(): string {
+    return this.metricsRegistryOrNew().contentType;
+  }
+
+  private metricsRegistryOrNew(): PoolMetrics {
+    return (this.metricsRegistry ??= new PoolMetrics(() => this.stats()));
+  }
+
+  /**
    * Stops listening and closes every connection. With `wait`, messages already queued are sent
    * first (protocol.md §9.4 `close ~wait`); aborting `signal` stops that wait (what is still
    * queued is dropped, as `Connection.close`) and the promise rejects with ABORTED or TIMEOUT.
@@ -342,6 +402,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
+    this.metricsRegistry?.stop();
     for (const server of this.servers) server.close();
     for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
@@ -349,6 +410,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const aborted = closing.find((result) => result.status === 'rejected');
     for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
     await this.engine.close(options.wait ?? false);
+    // Last: closing with `wait` drains queued messages under the limits.
+    this.bandwidth?.close();
     if (aborted) throw aborted.reason;
   }
 
@@ -492,6 +555,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.counters.accepted++;
     this.active.add(conn);
     void conn.ended.then(() => {
+      const stat = conn.stat();
+      const counts = conn.messageCounts;
+      this.endedTraffic.totalSent += stat.totalSent;
+      this.endedTraffic.totalRecv += stat.totalRecv;
+      this.endedTraffic.messagesSent += counts.sent;
+      this.endedTraffic.messagesReceived += counts.received;
       this.active.delete(conn);
       this.addPeer(conn.info.peerId, -1);
     });

@@ -75,6 +75,8 @@ class ShardHandle implements ShardLink {
   readonly index: number;
   restarts = 0;
   private readonly traffic = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 };
+  private readonly doorbells = { doorbellsSent: 0, doorbellsReceived: 0 };
+  private consumer!: RingConsumer;
   private worker!: Worker;
   private control!: Comlink.Remote<ShardControl>;
   private outbox!: Outbox;
@@ -127,7 +129,8 @@ class ShardHandle implements ShardLink {
   shardStats(): ShardStats {
     let connections = 0;
     for (const record of this.records.values()) if (record.state === 'established') connections++;
-    return { shard: this.index, connections, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic };
+    const rings = { ringFromShardBytes: this.alive ? this.consumer.usedBytes : 0, ringToShardBacklog: this.alive ? this.outbox.backlog : 0 };
+    return { shard: this.index, connections, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic, ...rings, ...this.doorbells };
   }
 
   /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
@@ -152,9 +155,13 @@ class ShardHandle implements ShardLink {
     this.alive = true;
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
-    this.outbox = new Outbox(inbound, () => this.signal({ t: 'bell' }));
+    this.outbox = new Outbox(inbound, () => {
+      this.doorbells.doorbellsSent++;
+      this.signal({ t: 'bell' });
+    });
     this.order.clear();
-    this.pump = new ConsumerPump(new RingConsumer(outbound), {
+    this.consumer = new RingConsumer(outbound);
+    this.pump = new ConsumerPump(this.consumer, {
       visit: (id, kind, payload) => this.order.visit(id, kind, payload),
       onSpace: () => this.signal({ t: 'space' }),
     });
@@ -412,6 +419,7 @@ class ShardHandle implements ShardLink {
     if (typeof event !== 'object' || event === null || !('t' in event)) return; // a comlink reply
     switch (event.t) {
       case 'bell':
+        this.doorbells.doorbellsReceived++;
         this.pump.wake();
         return;
       case 'space':
@@ -500,6 +508,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       advertisedPort: config.advertisedPort,
       localMetadata: config.metadata.codec.encode(config.metadata.value),
       pendingMessages: config.pendingMessages,
+      bandwidth: config.bandwidth,
     };
     const script = options.script ?? SHARD_URL;
     this.shards = Array.from({ length: options.workers }, (_, index) => new ShardHandle(index, shardConfig, script, options.onShardFailed));

@@ -129,6 +129,9 @@ const AUTHENTICATE: Spec = {
   messageNonce: bytes(24),
 };
 
+/** Bytes/s: a tick's grant (a tenth) must fit the shared table's int32 (io-scheduler.ts). */
+const MAX_SPEED = 16 * 2 ** 30;
+
 const POOL: Spec = {
   identity,
   chainName: string,
@@ -143,6 +146,8 @@ const POOL: Spec = {
   maxIncomingHandshakesPerAddress: integer(1),
   maxHandshakeTimeouts: integer(1),
   maxPendingMessageBytes: integer(0),
+  maxUploadSpeed: integer(0, MAX_SPEED),
+  maxDownloadSpeed: integer(0, MAX_SPEED),
   handshakeTimeout: milliseconds,
   connectTimeout: milliseconds,
   greylistMs: integer(0),

@@ -25,6 +25,7 @@ import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../share
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
+import type { IoScheduler } from '../shared/session/io-scheduler.ts';
 import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
 import { SHARD_INCOMING_QUEUE, TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
@@ -52,6 +53,8 @@ export interface ShardContext {
   readonly pendingBudget: PendingMessageBudget | undefined;
   /** Milliseconds an unfinished message may go without a byte. */
   readonly messageTimeout: number | undefined;
+  /** Bandwidth regulation of this shard's sockets, when the pool limits a direction. */
+  readonly io?: IoScheduler | undefined;
   /** Tells main about an exit it is not waiting for. */
   dropped(id: number, error: ErrorRecord): void;
   /** Called once, when the connection is closed and forgotten. */
@@ -145,7 +148,7 @@ export class ShardConnection {
 
   private authenticate(socket: Socket, host: string, port: number): void {
     this.state = 'handshaking';
-    const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT);
+    const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, this.context.io);
     this.transport = transport;
     this.progress.attach(transport);
     const { context } = this;

@@ -23,6 +23,7 @@ import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeT
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
+import { IoScheduler } from '../shared/session/io-scheduler.ts';
 
 const port = parentPort;
 if (!port) throw new Error('shard.ts runs in a worker thread');
@@ -64,6 +65,7 @@ const context: ShardContext = {
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
   messageTimeout: config.pendingMessages?.messageTimeout,
+  io: config.bandwidth && new IoScheduler(config.bandwidth, config.index),
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),
   forget: (connection) => {
     connections.delete(connection.id);

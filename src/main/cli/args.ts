@@ -134,6 +134,9 @@ const LISTEN_FLAGS: Options = {
   'max-connections': { type: 'string' },
   'max-handshakes': { type: 'string' },
   'allow-duplicate-peers': { type: 'boolean' },
+  'metrics-port': { type: 'string' },
+  'max-upload-speed': { type: 'string' },
+  'max-download-speed': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {

@@ -13,7 +13,15 @@ export interface PoolListenOptions {
   readonly maxHandshakes: number;
   /** Accept several connections with one peer id (a load generator short of identities). */
   readonly allowDuplicatePeers: boolean;
+  /** Serve Prometheus metrics on 127.0.0.1:P/metrics (0: any free port, printed). */
+  readonly metricsPort: number | undefined;
+  /** Pool-wide limits in bytes/s (the flags are KiB/s, as the node's configuration); 0: none. */
+  readonly maxUploadSpeed: number;
+  readonly maxDownloadSpeed: number;
 }
+
+/** Largest `--max-*-speed` in KiB/s: 16 GiB/s, the pool's own bound (validate-options.ts). */
+const MAX_SPEED_KIB = 16 * 1024 * 1024;
 
 /** The node's defaults (pool.ts), so a bare `--workers N` behaves as a node does. */
 export const POOL_LISTEN_DEFAULTS = { maxConnections: 100, maxHandshakes: 20 } as const;
@@ -24,8 +32,12 @@ export function poolListenOptions(values: Values, usage: string): PoolListenOpti
   const maxConnections = integerOf(values, 'max-connections', 1, Number.MAX_SAFE_INTEGER, usage);
   const maxHandshakes = integerOf(values, 'max-handshakes', 1, Number.MAX_SAFE_INTEGER, usage);
   const allowDuplicatePeers = values['allow-duplicate-peers'] === true;
+  const metricsPort = integerOf(values, 'metrics-port', 0, 65535, usage);
+  const upload = integerOf(values, 'max-upload-speed', 0, MAX_SPEED_KIB, usage);
+  const download = integerOf(values, 'max-download-speed', 0, MAX_SPEED_KIB, usage);
   if (workers === undefined) {
-    const stray = maxConnections !== undefined ? '--max-connections' : maxHandshakes !== undefined ? '--max-handshakes' : allowDuplicatePeers ? '--allow-duplicate-peers' : undefined;
+    const flags = { '--max-connections': maxConnections, '--max-handshakes': maxHandshakes, '--allow-duplicate-peers': allowDuplicatePeers || undefined, '--metrics-port': metricsPort, '--max-upload-speed': upload, '--max-download-speed': download };
+    const stray = Object.entries(flags).find(([, value]) => value !== undefined)?.[0];
     if (stray !== undefined) throw new UsageError(`${stray} needs --workers N (the pool-backed listener)`, usage);
     return undefined;
   }
@@ -34,5 +46,8 @@ export function poolListenOptions(values: Values, usage: string): PoolListenOpti
     maxConnections: maxConnections ?? POOL_LISTEN_DEFAULTS.maxConnections,
     maxHandshakes: maxHandshakes ?? POOL_LISTEN_DEFAULTS.maxHandshakes,
     allowDuplicatePeers,
+    metricsPort,
+    maxUploadSpeed: (upload ?? 0) * 1024,
+    maxDownloadSpeed: (download ?? 0) * 1024,
   };
 }

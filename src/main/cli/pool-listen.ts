@@ -19,6 +19,8 @@ import { writeReadyFile } from './listen-command.ts';
 import { errorJson, errorText, type JsonRecord, type Output } from './output.ts';
 import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
+import { serveMetrics, type MetricsServer } from './metrics-server.ts';
+import { statJson } from '../../shared/session/stat-json.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
@@ -62,6 +64,8 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     maxIncomingHandshakes: pooled.maxHandshakes,
     handshakeTimeout: options.timeout,
     allowDuplicatePeers: pooled.allowDuplicatePeers,
+    maxUploadSpeed: pooled.maxUploadSpeed,
+    maxDownloadSpeed: pooled.maxDownloadSpeed,
     ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
     // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
     ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
@@ -81,8 +85,13 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   });
 
   let port = options.port;
+  let metrics: MetricsServer | undefined;
   try {
     ({ port } = await pool.listen({ host: options.host, port: options.port }));
+    if (pooled.metricsPort !== undefined) {
+      metrics = await serveMetrics(pool, pooled.metricsPort);
+      output.event('metrics', { url: `http://127.0.0.1:${metrics.port}/metrics`, port: metrics.port }, `metrics at http://127.0.0.1:${metrics.port}/metrics`);
+    }
     output.event(
       'listening',
       { host: options.host, port, peer_id: setup.identity.peerId, workers: pooled.workers },
@@ -90,6 +99,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     );
     if (options.readyFile !== undefined) await writeReadyFile(options.readyFile, port);
   } catch (error) {
+    await metrics?.close();
     await pool.close();
     return failed(error, setup.identity.peerId, port);
   }
@@ -118,6 +128,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     process.off('disconnect', onDisconnect);
   }
   const stats = pool.stats();
+  await metrics?.close();
   // Bounded: a stuck close must not keep the listener from printing its summary and exiting
   // (main.ts exitWith ends the process if something still holds it).
   await Promise.race([pool.close(), sleep(CLOSE_LIMIT_MS, undefined, { ref: false })]);
@@ -146,6 +157,8 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     messages_sent: totals.messagesSent,
     bytes_received: totals.bytesReceived,
     bytes_sent: totals.bytesSent,
+    // The pool's P2p_stat: wire bytes, handshakes included (protocol.md §12.2).
+    stat: { ...statJson(stats.io) },
     errors,
     error,
   };

@@ -10,7 +10,8 @@ const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
 const SYNOPSIS_LISTEN = [
   'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
   '                   [--nack MOTIVE] [--nack-points a:p,...]',
-  '                   [--workers N [--max-connections N] [--max-handshakes N] [--allow-duplicate-peers]]',
+  '                   [--workers N [--max-connections N] [--max-handshakes N] [--allow-duplicate-peers]',
+  '                    [--metrics-port P] [--max-upload-speed KIB] [--max-download-speed KIB]]',
 ].join('\n');
 const SYNOPSIS_CONNECT = 'p2p-socket connect HOST:PORT [--send N] [--size BYTES] [--expect-echo]';
 const SYNOPSIS_COMMON = [
@@ -91,6 +92,10 @@ Accepts peers, authenticates them, selects a common version and reads their mess
   --max-connections N  (--workers) peers beyond N are nacked TOO_MANY_CONNECTIONS (default 100)
   --max-handshakes N   (--workers) incoming handshakes in flight beyond N are closed (default 20)
   --allow-duplicate-peers  (--workers) accept several connections with one peer id
+  --metrics-port P     (--workers) serve Prometheus metrics at http://127.0.0.1:P/metrics
+                       (0: any free port; the 'metrics' event prints it)
+  --max-upload-speed KIB, --max-download-speed KIB  (--workers) the pool's bandwidth limits in
+                       KiB/s, all connections and shards together (0: none; docs/bandwidth.md)
 ${COMMON_FLAGS}
 A connection fails its entry if its handshake fails or no common version exists (the peer is
 then nacked with UNKNOWN_CHAIN_NAME or DEPRECATED_*); a nack sent by --nack counts as success.

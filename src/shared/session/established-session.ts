@@ -115,7 +115,7 @@ export class EstablishedSession {
     this.limits = limits;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     transport.onEnd = (error) => this.onTransportEnd(error);
-    transport.socket.on('drain', () => this.flush());
+    transport.onDrain(() => this.flush());
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
       return;

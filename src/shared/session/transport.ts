@@ -11,6 +11,7 @@ import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import { canonicalHost } from '../wire/point.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { TrafficStats } from './traffic-stats.ts';
+import type { IoScheduler, Share } from './io-scheduler.ts';
 
 const OWNER = Symbol('p2p-socket.transport');
 type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
@@ -44,10 +45,24 @@ export class SessionTransport {
   private closePromise: Promise<void> | undefined;
   /** Resolves once the socket is closed, whoever closed it. */
   readonly ended: Promise<void>;
+  /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
+  private readonly io: IoScheduler | undefined;
+  private readonly upShare: Share | undefined;
+  private readonly downShare: Share | undefined;
+  /** Reading paused by the session (queue full, budget) and by the regulator: resumed when neither holds it. */
+  private held = false;
+  private throttled = false;
+  private onWritable: (() => void) | undefined;
 
-  constructor(socket: Socket, inputLimit: number) {
+  constructor(socket: Socket, inputLimit: number, io?: IoScheduler) {
     this.socket = socket;
     this.inputLimit = inputLimit;
+    if (io?.upload || io?.download) {
+      this.io = io;
+      io.attach();
+      this.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.() };
+      this.downShare = io.download && { quota: 0, waiting: false, active: false, wake: () => this.unthrottle() };
+    }
     (socket as OwnedSocket)[OWNER] = this;
     socket.setNoDelay?.(true); // absent on in-memory duplexes used by tests
     socket.on('data', onSocketData);
@@ -55,7 +70,14 @@ export class SessionTransport {
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     this.ended = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (this.io) void this.ended.then(() => this.io?.detach(this.upShare, this.downShare));
     if (socket.isPaused()) socket.resume();
+  }
+
+  /** `flush` runs when the socket drained and when the upload regulator lets this connection write again. */
+  onDrain(flush: () => void): void {
+    this.onWritable = flush;
+    this.socket.on('drain', flush);
   }
 
   /** Handshake read of exactly `n` bytes; rejects with the transport's failure. */
@@ -83,6 +105,7 @@ export class SessionTransport {
     }
     this.socket.write(bytes);
     this.stats.addSent(bytes.length);
+    if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
 
   /** Ends the corked batch of this tick (scheduled by `write`). */
@@ -91,18 +114,33 @@ export class SessionTransport {
     this.socket.uncork();
   }
 
-  /** True when the socket wants us to wait for 'drain' before writing more. */
+  /**
+   * True when the writer must wait: for 'drain', or (regulated) for the next refill, in which
+   * case this connection is queued and `onDrain`'s callback runs when it may write again.
+   */
   get congested(): boolean {
-    return this.socket.writableNeedDrain;
+    if (this.socket.writableNeedDrain) return true;
+    const share = this.upShare;
+    if (share === undefined || this.io!.upload!.mayProceed(share)) return false;
+    this.io!.upload!.wait(share);
+    return true;
   }
 
   /** Stops reading: no more 'data' until `resume`. */
   pause(): void {
+    this.held = true;
     this.socket.pause();
   }
 
   resume(): void {
-    if (!this.failure) this.socket.resume();
+    this.held = false;
+    if (!this.failure && !this.throttled) this.socket.resume();
+  }
+
+  /** The download regulator has quota again for this connection. */
+  private unthrottle(): void {
+    this.throttled = false;
+    if (!this.held && !this.failure) this.socket.resume();
   }
 
   /** Marks the transport failed, fails a pending read, and destroys the socket. */
@@ -161,7 +199,19 @@ export class SessionTransport {
     this.stats.addRecv(data.length);
     if (this.failure) return; // closing: drain and drop
     this.input.push(data);
+    const share = this.downShare;
+    // What arrived is charged (handshake bytes too); in stream mode, past the quota the socket is
+    // not read until a refill (protocol.md §12.1).
+    if (share) this.io!.download!.charge(share, data.length);
     if (this.onInput) {
+      if (share) {
+        const download = this.io!.download!;
+        if (!download.mayProceed(share)) {
+          this.throttled = true;
+          this.socket.pause();
+          download.wait(share);
+        }
+      }
       this.onInput();
       return;
     }

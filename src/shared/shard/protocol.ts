@@ -17,6 +17,7 @@ import type { ErrorRecord } from '../errors.ts';
 import type { PendingMessagesConfig } from '../session/pending-message-budget.ts';
 import type { NetworkVersion } from '../wire/network-version.ts';
 import type { Point } from '../wire/point.ts';
+import type { BandwidthConfig } from '../session/io-scheduler.ts';
 
 /** The peer as the shard learned it; metadata stays bytes, decoded on main by the user's codec. */
 export interface WireInfo {
@@ -104,6 +105,8 @@ export interface ShardConfig {
   readonly stats: SharedArrayBuffer;
   /** The pool-wide pending-message budget, shared with main and the other shards. */
   readonly pendingMessages?: PendingMessagesConfig | undefined;
+  /** The pool's bandwidth table when it limits a direction (io-scheduler.ts); this shard is thread `index`. */
+  readonly bandwidth?: BandwidthConfig | undefined;
 }
 
 /** Connection slots in each shard's stats table. */

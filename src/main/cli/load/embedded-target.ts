@@ -21,6 +21,8 @@ export interface EmbeddedTargetOptions {
   readonly connections: number;
   readonly difficulty: number;
   readonly chain: string;
+  /** More `listen` flags (load-options.ts `targetFlags`). */
+  readonly flags?: readonly string[];
 }
 
 export class EmbeddedTarget {
@@ -53,6 +55,7 @@ export class EmbeddedTarget {
       '--ready-file', readyFile,
       '--json',
       ...(options.echo ? ['--echo'] : []),
+      ...(options.flags ?? []),
     ];
     // Its own process group, so a Ctrl-C reaches the load command only, which then stops the run
     // and this target in order; the IPC channel ends it if the load command dies.
@@ -73,6 +76,20 @@ export class EmbeddedTarget {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw new Error(`the embedded target did not start: ${stderr.trim() || `exit ${String(code)}`}`);
+  }
+
+  /** Where the target serves its metrics (`--metrics-port`), from its 'metrics' event. */
+  get metricsUrl(): string | undefined {
+    for (const line of this.stdout.text.split('\n')) {
+      if (!line.includes('"metrics"')) continue;
+      try {
+        const event = JSON.parse(line) as { event?: unknown; url?: unknown };
+        if (event.event === 'metrics' && typeof event.url === 'string') return event.url;
+      } catch {
+        // not a JSON line
+      }
+    }
+    return undefined;
   }
 
   /** Stops it (SIGTERM, then SIGKILL after 5 s) and returns its summary, if it printed one. */

@@ -45,7 +45,10 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
         connections: options.connections,
         difficulty: options.difficulty,
         chain: options.chain,
+        flags: options.targetFlags,
       });
+      const metricsUrl = target.metricsUrl;
+      if (metricsUrl !== undefined) output.event('metrics', { url: metricsUrl }, `target metrics at ${metricsUrl}`);
     }
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? target!.port;

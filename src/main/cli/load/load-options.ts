@@ -19,6 +19,11 @@ export interface LoadOptions {
   /** `undefined`: start an embedded pool-backed target (`listen --workers`) in a child process. */
   readonly target: { readonly host: string; readonly port: number } | undefined;
   readonly targetWorkers: number;
+  /**
+   * Flags passed to the embedded target's `listen` (`--metrics-port P`): its pool is what they
+   * configure. Refused with HOST:PORT.
+   */
+  readonly targetFlags: readonly string[];
   readonly connections: number;
   /** New connections per second in total; `undefined`: as fast as `connectConcurrency` allows. */
   readonly ramp: number | undefined;
@@ -84,6 +89,9 @@ const LOAD_FLAGS: Options = {
   'size-dist': { type: 'string' },
   processes: { type: 'string' },
   'target-workers': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'max-upload-speed': { type: 'string' },
+  'max-download-speed': { type: 'string' },
   identities: { type: 'string' },
   difficulty: { type: 'string' },
   'allow-duplicate-peers': { type: 'boolean' },
@@ -107,9 +115,12 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
   if (mode !== 'echo' && mode !== 'send' && mode !== 'churn') throw new UsageError(`--mode must be echo, send or churn, got ${JSON.stringify(mode)}`, u);
   const targetWorkers = integerOf(values, 'target-workers', 0, 256, u);
   if (target !== undefined && targetWorkers !== undefined) throw new UsageError('--target-workers is for the embedded target (no HOST:PORT)', u);
+  const targetFlags = embeddedTargetFlags(values, u);
+  if (target !== undefined && targetFlags.length > 0) throw new UsageError(`${targetFlags[0]} is for the embedded target (no HOST:PORT)`, u);
   return {
     target,
     targetWorkers: targetWorkers ?? LOAD_DEFAULTS.targetWorkers,
+    targetFlags,
     connections: integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections,
     ramp: positiveNumberOf(values, 'ramp', u),
     duration: positiveNumberOf(values, 'duration', u) ?? LOAD_DEFAULTS.duration,
@@ -129,6 +140,18 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
     timeout: integerOf(values, 'timeout', 1, 2 ** 31 - 1, u) ?? LOAD_DEFAULTS.timeout,
     connectConcurrency: integerOf(values, 'connect-concurrency', 1, 100_000, u) ?? LOAD_DEFAULTS.connectConcurrency,
   };
+}
+
+/** The embedded target's pool flags, checked here and handed to its `listen` as they are. */
+function embeddedTargetFlags(values: Values, u: string): string[] {
+  const flags: string[] = [];
+  const metricsPort = integerOf(values, 'metrics-port', 0, 65535, u);
+  if (metricsPort !== undefined) flags.push('--metrics-port', String(metricsPort));
+  for (const name of ['max-upload-speed', 'max-download-speed']) {
+    const kib = integerOf(values, name, 0, 16 * 1024 * 1024, u);
+    if (kib !== undefined) flags.push(`--${name}`, String(kib));
+  }
+  return flags;
 }
 
 export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {

@@ -6,7 +6,8 @@
 export const SYNOPSIS_LOAD = [
   'p2p-socket load [HOST:PORT] [--connections N] [--ramp R] [--duration S] [--warmup S]',
   '                [--mode echo|send|churn] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
-  '                [--processes P] [--target-workers N] [--identities FILE] [--difficulty F]',
+  '                [--processes P] [--target-workers N] [--metrics-port P] [--max-upload-speed KIB]',
+  '                [--max-download-speed KIB] [--identities FILE] [--difficulty F]',
   '                [--threshold EXPR]... [--json] [--report FILE.html]',
   'p2p-socket load merge A.json B.json... [--threshold EXPR]... [--json]',
 ].join('\n');
@@ -36,6 +37,8 @@ HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in
   --processes P        generator processes, connections split between them (default: from the
                        cores and the connections; the summary says if the generator was saturated)
   --target-workers N   shard threads of the embedded target (default 1; 0: inline pool)
+  --metrics-port P     the embedded target serves Prometheus metrics at http://127.0.0.1:P/metrics
+  --max-upload-speed KIB, --max-download-speed KIB  the embedded target's bandwidth limits, KiB/s
   --identities FILE    peer identities to use (from 'identity generate --count K'); without it
                        one fresh identity per connection is made at --difficulty (default 0)
   --allow-duplicate-peers  the target accepts several connections with one peer id (listen
