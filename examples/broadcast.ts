@@ -1,10 +1,10 @@
 /**
- * Broadcast: a server pool sends one message to every connected peer, with a loop over its
- * connections. Three clients connect, each reads the broadcast, and everything closes.
+ * Broadcast: a server pool sends one message to every connected peer with `pool.broadcast`.
+ * Three clients connect, each reads the broadcast, and everything closes.
  *
  * Run from a clone: `npm run example -- examples/broadcast.ts`.
  */
-import { Pool, emptyMetadataConfig, generateIdentity, SANDBOXED_MAVRYK, type Connection } from 'p2p-socket';
+import { Pool, emptyMetadataConfig, generateIdentity, SANDBOXED_MAVRYK } from 'p2p-socket';
 
 const DIFFICULTY = 8; // see pool-relay.ts: pools demand 24 unless told otherwise
 const newIdentity = async () => (await generateIdentity({ difficulty: DIFFICULTY })).identity;
@@ -20,22 +20,15 @@ const received = clients.map(async (client) => {
 });
 
 // #region broadcast
-/** Sends `message` to every open connection; returns how many queued it (a full queue drops it). */
-function broadcast(connections: Iterable<Connection<Uint8Array, unknown>>, message: Uint8Array): number {
-  let queued = 0;
-  for (const conn of connections) {
-    if (!conn.closed && conn.writeNow(message)) queued++;
-  }
-  return queued;
-}
-
 // Incoming connections, as the pool accepts them (without a 'connection' listener).
-const connections: Connection<Uint8Array, unknown>[] = [];
-for await (const conn of server.connections()) {
-  connections.push(conn);
-  if (connections.length === clients.length) break;
+let accepted = 0;
+for await (const _connection of server.connections()) {
+  if (++accepted === clients.length) break;
 }
-console.log(`queued for ${broadcast(connections, Buffer.from('to all'))} peers`);
+// Encoded once and, with shards, carried to each shard once; every connection seals its own copy.
+// A connection whose outgoing queue is full drops it, as writeNow does.
+const { queued, dropped } = server.broadcast(Buffer.from('to all'));
+console.log(`queued for ${queued} peers, dropped by ${dropped}`);
 // #endregion broadcast
 
 console.log('received:', await Promise.all(received));
