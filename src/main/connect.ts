@@ -6,6 +6,7 @@ import { ConnectionClosedError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { authenticate, type AuthenticateOptions } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { validateConnectArguments } from './validate-options.ts';
 
 export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
@@ -18,10 +19,12 @@ export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 
 export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
   validateConnectArguments(host, port, options);
   const started = Date.now();
+  // One progress from the dial to the metadata, so every timeout names what it waited for.
+  const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress(`${host}:${port}`);
   const socket = netConnect({ host, port });
-  await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => `no answer from ${host}:${port} to the TCP connection` }, () => socket.destroy());
+  await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => progress.waitingFor() }, () => socket.destroy());
   const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
-  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port });
+  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port, [HANDSHAKE_PROGRESS]: progress });
 }
 
 function connected(socket: Socket, host: string, port: number): Promise<void> {
