@@ -2,7 +2,8 @@
  * Bandwidth regulation (protocol.md §12.1, docs/bandwidth.md), inline and sharded pools from the
  * same cases: a global upload or download limit holds over a 5 s window with 8 connections, a
  * greedy connection gets no more than its fair share beside 7 others that want more, and very
- * small or absent limits do not stall. Rates are counted by the unlimited peer pool as wire bytes
+ * small or absent limits do not stall, and `readBufferSize` bounds how far one read overshoots
+ * the download quota. Rates are counted by the unlimited peer pool as wire bytes
  * (`stats().io`), over 127.0.0.1.
  */
 import { test, type TestContext } from 'node:test';
@@ -45,7 +46,7 @@ function flood(conn: Conn, size: number, stop: AbortSignal): void {
 }
 
 /** `limited` and an unlimited peer pool with `CONNECTIONS` connections, limited side dialing. */
-async function pair(workers: number, limits: { maxUploadSpeed?: number; maxDownloadSpeed?: number }, count = CONNECTIONS) {
+async function pair(workers: number, limits: { maxUploadSpeed?: number; maxDownloadSpeed?: number; readBufferSize?: number }, count = CONNECTIONS) {
   const limited = makePool(workers, { ...limits, allowDuplicatePeers: true, maxConnections: 1000 });
   const peer = makePool(0, { identity: makeIdentity(2), allowDuplicatePeers: true, maxConnections: 1000 });
   const incoming: Conn[] = [];
@@ -160,6 +161,50 @@ for (const { name, workers } of MODES) {
       } finally {
         await run.close();
       }
+    }
+  });
+}
+
+/** `readBufferSize` and the download limit of the test below: 4 KiB steps, 16 KiB/s. */
+const READ_STEP = 4096;
+const SLOW_DOWNLOAD = 16 * 1024;
+const BURST_MESSAGES = 60;
+
+for (const { name, workers } of MODES) {
+  test(`${name}: a burst that arrives in one socket read is handed on in readBufferSize steps, not all at once`, async (t) => {
+    const run = await pair(workers, { maxDownloadSpeed: SLOW_DOWNLOAD, readBufferSize: READ_STEP }, 1);
+    try {
+      const received = { inOrder: 0, messages: 0 };
+      const conn = run.outgoing[0]!;
+      void (async () => {
+        try {
+          for (;;) {
+            const { message } = await conn.read();
+            if (message.length === 1000 && message.every((byte) => byte === received.messages)) received.inOrder++;
+            received.messages++;
+          }
+        } catch {
+          // ended
+        }
+      })();
+      // ~61 KiB in one burst: Node reads it in one or two callbacks of up to 64 KiB. Without steps
+      // the whole read was charged and decoded at once (all 60 messages in the first milliseconds).
+      const sender = run.incoming[0]!;
+      for (let i = 0; i < BURST_MESSAGES; i++) sender.writeNow(new Uint8Array(1000).fill(i));
+      const started = performance.now();
+      await sleep(400);
+      const early = received.messages;
+      const elapsed = performance.now() - started;
+      // Quota up to now: one step, plus the refills of the elapsed time (and one late tick).
+      const allowed = READ_STEP + (SLOW_DOWNLOAD * (elapsed + 250)) / 1000;
+      t.diagnostic(`${early} of ${BURST_MESSAGES} messages after ${Math.round(elapsed)} ms (quota allows ~${Math.round(allowed)} B)`);
+      assert.ok(early * 1000 <= 2 * allowed, `${early} messages were delivered in ${Math.round(elapsed)} ms, above twice the quota (${Math.round(allowed)} B)`);
+      // …and the rest is not stalled: all arrive at about the limit (61 KiB at 16 KiB/s ≈ 4 s).
+      for (let i = 0; i < 300 && received.messages < BURST_MESSAGES; i++) await sleep(50);
+      assert.equal(received.messages, BURST_MESSAGES);
+      assert.equal(received.inOrder, BURST_MESSAGES, 'every message intact and in order');
+    } finally {
+      await run.close();
     }
   });
 }

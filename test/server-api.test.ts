@@ -186,6 +186,8 @@ for (const { name, workers } of MODES) {
     assert.throws(() => makePool(workers, { chainName: 7 as unknown as string }), { name: 'TypeError', message: /options\.chainName must be a string/ });
     assert.throws(() => makePool(workers, { identity: {} as never }), { name: 'TypeError', message: /options\.identity\.peerId is required/ });
     assert.throws(() => makePool(workers, { proofOfWorkDifficulty: 300 }), { name: 'RangeError', message: /options\.proofOfWorkDifficulty/ });
+    assert.throws(() => makePool(workers, { maxDownloadSpeed: 1024, readBufferSize: 0 }), { name: 'RangeError', message: /options\.readBufferSize/ });
+    assert.throws(() => makePool(workers, { maxUploadSpeed: -1 }), { name: 'RangeError', message: /options\.maxUploadSpeed/ });
     const pool = makePool(workers);
     try {
       await assert.rejects(pool.listen({ port: 70000 }), { name: 'RangeError', message: /options\.port/ });

@@ -16,7 +16,12 @@ export interface BandwidthLimits {
   /** Bytes/s for the whole pool; 0 or undefined: unlimited. */
   readonly maxUploadSpeed?: number | undefined;
   readonly maxDownloadSpeed?: number | undefined;
+  /** The most bytes one regulated read step takes (default DEFAULT_READ_BUFFER_SIZE). */
+  readonly readBufferSize?: number | undefined;
 }
+
+/** OCaml's `read_buffer_size` default (protocol.md §12.1). */
+export const DEFAULT_READ_BUFFER_SIZE = 16384;
 
 export class BandwidthCoordinator {
   readonly config: BandwidthConfig;
@@ -30,15 +35,16 @@ export class BandwidthCoordinator {
   static create(limits: BandwidthLimits, threads: number): BandwidthCoordinator | undefined {
     const upload = limits.maxUploadSpeed ?? 0;
     const download = limits.maxDownloadSpeed ?? 0;
-    return upload > 0 || download > 0 ? new BandwidthCoordinator(upload, download, threads) : undefined;
+    const readStep = limits.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
+    return upload > 0 || download > 0 ? new BandwidthCoordinator(upload, download, readStep, threads) : undefined;
   }
 
-  private constructor(upload: number, download: number, threads: number) {
+  private constructor(upload: number, download: number, readStep: number, threads: number) {
     const buffer = createBandwidthTable(threads);
     this.table = new BandwidthTable(buffer);
     this.threads = threads;
     this.rates = [upload, download];
-    this.config = { table: buffer, upload: upload > 0, download: download > 0 };
+    this.config = { table: buffer, upload: upload > 0, download: download > 0, readStep };
     this.tick();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();

@@ -89,6 +89,13 @@ export interface PoolOptions<Msg, Meta> {
    */
   readonly maxUploadSpeed?: number;
   readonly maxDownloadSpeed?: number;
+  /**
+   * With a download limit, the most bytes one read step hands to a connection and charges to its
+   * quota (default 16384, OCaml's `read_buffer_size`): a connection out of quota stops between
+   * steps, so it overshoots by at most this much. Node reads up to 64 KiB per socket callback; the
+   * rest of that read waits in memory until the next refill (docs/bandwidth.md).
+   */
+  readonly readBufferSize?: number;
   /** Options for every accepted connection (queue bounds, chunk size, message limit, `messageTimeout`). */
   readonly accept?: Omit<AcceptOptions<Msg>, 'codec' | 'signal' | 'timeout'>;
   /**

@@ -148,6 +148,7 @@ const POOL: Spec = {
   maxPendingMessageBytes: integer(0),
   maxUploadSpeed: integer(0, MAX_SPEED),
   maxDownloadSpeed: integer(0, MAX_SPEED),
+  readBufferSize: integer(1, 2 ** 30),
   handshakeTimeout: milliseconds,
   connectTimeout: milliseconds,
   greylistMs: integer(0),

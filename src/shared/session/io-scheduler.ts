@@ -18,8 +18,10 @@
  *   per-connection quotas (greedy 1.31 MB vs ~0.75 MB for the others in 3 s); it passes with
  *   OCaml's exact rule too, so this stricter charge is a precaution, not a measured fix.
  * - Writes: a sealed message is written whole (OCaml never splits a chunk) once the quota is
- *   positive; its size is charged afterwards. Reads: what the socket delivered is charged, and a
- *   socket whose thread or connection quota is spent is paused (TCP pushes back on the peer).
+ *   positive; its size is charged afterwards. Reads: what the socket delivered is handed on and
+ *   charged in steps of at most `readBufferSize` bytes (OCaml's `read_buffer_size`); once the
+ *   thread or connection quota is spent, the rest of that read waits and the socket is paused
+ *   (TCP pushes back on the peer), so one connection overshoots by at most one step.
  *   Bytes on the wire are never changed.
  */
 
@@ -175,12 +177,15 @@ export interface BandwidthConfig {
   readonly table: SharedArrayBuffer;
   readonly upload: boolean;
   readonly download: boolean;
+  /** `readBufferSize`: the most bytes one regulated read step hands on and charges (transport.ts). */
+  readonly readStep: number;
 }
 
 /** Both directions of one thread; the transport asks it before every write and after every read. */
 export class IoScheduler {
   readonly upload: Regulator | undefined;
   readonly download: Regulator | undefined;
+  readonly readStep: number;
   private connections = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -188,6 +193,7 @@ export class IoScheduler {
     const cells = new Int32Array(config.table);
     this.upload = config.upload ? new Regulator(cells, thread, UPLOAD) : undefined;
     this.download = config.download ? new Regulator(cells, thread, DOWNLOAD) : undefined;
+    this.readStep = config.readStep;
   }
 
   /** A connection starts being regulated: the tick runs while any is. */

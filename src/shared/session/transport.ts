@@ -52,6 +52,8 @@ export class SessionTransport {
   /** Reading paused by the session (queue full, budget) and by the regulator: resumed when neither holds it. */
   private held = false;
   private throttled = false;
+  /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
+  private backlog: Buffer | undefined;
   private onWritable: (() => void) | undefined;
 
   constructor(socket: Socket, inputLimit: number, io?: IoScheduler) {
@@ -137,16 +139,47 @@ export class SessionTransport {
     if (!this.failure && !this.throttled) this.socket.resume();
   }
 
-  /** The download regulator has quota again for this connection. */
+  /** The download regulator has quota again for this connection: first the rest of the last read, then the socket. */
   private unthrottle(): void {
     this.throttled = false;
-    if (!this.held && !this.failure) this.socket.resume();
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    if (backlog && !this.failure) this.feedSteps(backlog);
+    if (!this.throttled && !this.held && !this.failure) this.socket.resume();
+  }
+
+  /**
+   * Regulated stream mode: hands `data` on in steps of at most `readBufferSize` bytes, each charged
+   * to the quota; when the quota is spent, the rest waits in `backlog` (at most one socket read,
+   * 64 KiB) and the socket is paused until the regulator wakes this connection (protocol.md §12.1).
+   */
+  private feedSteps(data: Buffer): void {
+    const share = this.downShare!;
+    const download = this.io!.download!;
+    const step = this.io!.readStep;
+    let offset = 0;
+    while (offset < data.length) {
+      const end = Math.min(data.length, offset + step);
+      this.input.push(offset === 0 && end === data.length ? data : data.subarray(offset, end));
+      download.charge(share, end - offset);
+      offset = end;
+      this.onInput?.();
+      if (this.failure || !this.onInput) return; // the session ended or left stream mode
+      if (!download.mayProceed(share)) {
+        if (offset < data.length) this.backlog = data.subarray(offset);
+        this.throttled = true;
+        this.socket.pause();
+        download.wait(share);
+        return;
+      }
+    }
   }
 
   /** Marks the transport failed, fails a pending read, and destroys the socket. */
   fail(error: P2pError): void {
     this.setFailure(error);
     this.input.clear();
+    this.backlog = undefined;
     this.socket.destroy();
   }
 
@@ -160,6 +193,7 @@ export class SessionTransport {
     this.setFailure(reason);
     this.onInput = undefined;
     this.input.clear();
+    this.backlog = undefined;
     const socket = this.socket;
     this.closePromise = new Promise<void>((resolve) => {
       if (socket.destroyed) {
@@ -198,23 +232,21 @@ export class SessionTransport {
   handleData(data: Buffer): void {
     this.stats.addRecv(data.length);
     if (this.failure) return; // closing: drain and drop
-    this.input.push(data);
     const share = this.downShare;
-    // What arrived is charged (handshake bytes too); in stream mode, past the quota the socket is
-    // not read until a refill (protocol.md §12.1).
-    if (share) this.io!.download!.charge(share, data.length);
     if (this.onInput) {
       if (share) {
-        const download = this.io!.download!;
-        if (!download.mayProceed(share)) {
-          this.throttled = true;
-          this.socket.pause();
-          download.wait(share);
-        }
+        // A read that lands while earlier bytes still wait for quota (pause is not instant) queues behind them.
+        if (this.backlog) this.backlog = Buffer.concat([this.backlog, data]);
+        else this.feedSteps(data);
+      } else {
+        this.input.push(data);
+        this.onInput();
       }
-      this.onInput();
       return;
     }
+    this.input.push(data);
+    // Handshake bytes are charged too, whole: the handshake reads exact lengths (protocol.md §12.1).
+    if (share) this.io!.download!.charge(share, data.length);
     const waiter = this.waiter;
     if (waiter && this.input.length >= waiter.need) {
       this.waiter = undefined;
