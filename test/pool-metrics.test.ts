@@ -16,6 +16,11 @@ import { startCli } from './helpers/cli-process.ts';
 
 const MESSAGES = 20;
 
+/** The sum of `name`'s samples whose labels include `labels`. */
+function sumOf(exposition: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string>): number {
+  return exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+}
+
 async function scrape(url: string): Promise<ReturnType<typeof parseExposition>> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   assert.equal(response.status, 200);
@@ -45,8 +50,11 @@ for (const { name, workers } of MODES) {
       }
       assert.equal(parsed.types.get('p2p_socket_handshakes_total'), 'counter');
       assert.equal(parsed.types.get('p2p_socket_connections'), 'gauge');
-      assert.equal(valueOf(parsed, 'p2p_socket_connections', { direction: 'incoming' }), 1);
-      assert.equal(valueOf(parsed, 'p2p_socket_connections', { direction: 'outgoing' }), 0);
+      // One family by direction and thread: `main` inline, one series per shard sharded.
+      assert.equal(sumOf(parsed, 'p2p_socket_connections', { direction: 'incoming' }), 1);
+      assert.equal(sumOf(parsed, 'p2p_socket_connections', { direction: 'outgoing' }), 0);
+      const threads = new Set(parsed.samples.filter((s) => s.name === 'p2p_socket_connections').map((s) => s.labels.shard));
+      assert.deepEqual([...threads].sort(), workers === 0 ? ['main'] : ['0', '1']);
       assert.equal(valueOf(parsed, 'p2p_socket_handshakes_total', { outcome: 'accepted' }), 1);
       assert.equal(valueOf(parsed, 'p2p_socket_handshakes_total', { outcome: 'incoming' }), 1);
       assert.equal(valueOf(parsed, 'p2p_socket_messages_total', { direction: 'received' }), MESSAGES);
@@ -60,8 +68,12 @@ for (const { name, workers } of MODES) {
       const shardSeries = parsed.samples.filter((s) => s.name === 'p2p_socket_shard_up');
       assert.equal(shardSeries.length, workers);
       if (workers > 0) {
-        const held = [0, 1].map((shard) => valueOf(parsed, 'p2p_socket_shard_connections', { shard: String(shard) }));
+        const held = [0, 1].map((shard) => valueOf(parsed, 'p2p_socket_connections', { shard: String(shard), direction: 'incoming' }));
         assert.deepEqual(held.sort(), [0, 1]);
+        // Ring occupancy both ways for each shard: idle rings after the exchange hold nothing.
+        for (const shard of ['0', '1']) {
+          for (const direction of ['to_shard', 'from_shard']) assert.equal(valueOf(parsed, 'p2p_socket_shard_ring_bytes', { shard, direction }), 0);
+        }
         assert.equal(valueOf(parsed, 'p2p_socket_shard_restarts_total', { shard: '0' }), 0);
         const bells = parsed.samples.filter((s) => s.name === 'p2p_socket_shard_doorbells_total').reduce((sum, s) => sum + s.value, 0);
         assert.ok(bells > 0, 'doorbells were rung');
@@ -113,7 +125,7 @@ test('listen --workers 1 --metrics-port 0 serves /metrics while it runs', async 
     });
     const parsed = await scrape(url);
     assert.equal(valueOf(parsed, 'p2p_socket_shard_up', { shard: '0' }), 1);
-    assert.equal(valueOf(parsed, 'p2p_socket_connections', { direction: 'incoming' }), 0);
+    assert.equal(valueOf(parsed, 'p2p_socket_connections', { direction: 'incoming', shard: '0' }), 0);
   } finally {
     listener.child.kill('SIGTERM');
     await Promise.race([once(listener.child, 'close'), listener.done]);

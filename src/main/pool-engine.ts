@@ -30,8 +30,9 @@ export interface HandshakeConfig<Meta> {
 
 export interface ShardStats {
   readonly shard: number;
-  /** Established connections on this shard. */
+  /** Established connections on this shard, and how many of them the peer opened. */
   readonly connections: number;
+  readonly connectionsByDirection: { readonly incoming: number; readonly outgoing: number };
   /** Connections on this shard not (yet) established: dialing, handshaking, awaiting the policy, accepting, closing. */
   readonly handshakes: number;
   readonly alive: boolean;
@@ -41,8 +42,9 @@ export interface ShardStats {
   readonly bytesIn: number;
   readonly messagesOut: number;
   readonly bytesOut: number;
-  /** Bytes waiting in the shard → main ring, and records main could not yet put in the main → shard ring. */
+  /** Bytes waiting in the shard → main and main → shard rings, and records main could not yet put in the latter. */
   readonly ringFromShardBytes: number;
+  readonly ringToShardBytes: number;
   readonly ringToShardBacklog: number;
   /** Doorbell messages main posted to this shard and received from it (ring wake-ups). */
   readonly doorbellsSent: number;

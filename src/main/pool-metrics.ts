@@ -42,12 +42,13 @@ export class PoolMetrics {
     const counter = (name: string, help: string, labelNames: string[], fill: Fill): void => family('counter', name, help, labelNames, fill);
     const gauge = (name: string, help: string, labelNames: string[], fill: Fill): void => family('gauge', name, help, labelNames, fill);
 
-    gauge('connections', 'Established connections by direction.', ['direction'], (set, s) => {
-      set({ direction: 'incoming' }, s.connectionsByDirection.incoming);
-      set({ direction: 'outgoing' }, s.connectionsByDirection.outgoing);
-    });
-    gauge('shard_connections', 'Established connections on each shard (sharded pools only).', ['shard'], (set, s) => {
-      for (const shard of s.shards) set({ shard: shard.shard }, shard.connections);
+    gauge('connections', 'Established connections by direction and by the thread that runs them (a shard index, or main with workers: 0).', ['direction', 'shard'], (set, s) => {
+      // Sharded, the shards' own mirrors; inline, every connection is on main.
+      const threads = s.shards.length > 0 ? s.shards.map((shard) => ({ shard: String(shard.shard), ...shard.connectionsByDirection })) : [{ shard: 'main', ...s.connectionsByDirection }];
+      for (const { shard, incoming, outgoing } of threads) {
+        set({ direction: 'incoming', shard }, incoming);
+        set({ direction: 'outgoing', shard }, outgoing);
+      }
     });
     gauge('handshakes_in_flight', 'Incoming handshakes being run.', [], (set, s) => set({}, s.handshakesInFlight));
     counter('handshakes_total', 'Handshakes by outcome: started (incoming/outgoing), accepted, nacked, failed.', ['outcome'], (set, s) => {
@@ -77,8 +78,11 @@ export class PoolMetrics {
     counter('shard_restarts_total', 'Times each shard worker was replaced after dying.', ['shard'], (set, s) => {
       for (const shard of s.shards) set({ shard: shard.shard }, shard.restarts);
     });
-    gauge('shard_ring_from_shard_bytes', 'Bytes waiting in the shard to main ring.', ['shard'], (set, s) => {
-      for (const shard of s.shards) set({ shard: shard.shard }, shard.ringFromShardBytes);
+    gauge('shard_ring_bytes', 'Bytes written to a ring and not yet read, by direction (to_shard, from_shard).', ['shard', 'direction'], (set, s) => {
+      for (const shard of s.shards) {
+        set({ shard: shard.shard, direction: 'to_shard' }, shard.ringToShardBytes);
+        set({ shard: shard.shard, direction: 'from_shard' }, shard.ringFromShardBytes);
+      }
     });
     gauge('shard_ring_to_shard_backlog', 'Records main holds back for want of space in the main to shard ring.', ['shard'], (set, s) => {
       for (const shard of s.shards) set({ shard: shard.shard }, shard.ringToShardBacklog);

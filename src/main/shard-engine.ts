@@ -55,6 +55,7 @@ type RecordState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | '
 interface ShardRecord {
   readonly id: number;
   readonly slot: number;
+  readonly incoming: boolean;
   state: RecordState;
   /** Why the shard forgot it, when it did so on its own. */
   error: P2pError | undefined;
@@ -127,10 +128,21 @@ class ShardHandle implements ShardLink {
   }
 
   shardStats(): ShardStats {
-    let connections = 0;
-    for (const record of this.records.values()) if (record.state === 'established') connections++;
-    const rings = { ringFromShardBytes: this.alive ? this.consumer.usedBytes : 0, ringToShardBacklog: this.alive ? this.outbox.backlog : 0 };
-    return { shard: this.index, connections, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic, ...rings, ...this.doorbells };
+    let incoming = 0;
+    let outgoing = 0;
+    for (const record of this.records.values()) {
+      if (record.state !== 'established') continue;
+      if (record.incoming) incoming++;
+      else outgoing++;
+    }
+    const connections = incoming + outgoing;
+    const rings = {
+      ringFromShardBytes: this.alive ? this.consumer.usedBytes : 0,
+      ringToShardBytes: this.alive ? this.outbox.usedBytes : 0,
+      ringToShardBacklog: this.alive ? this.outbox.backlog : 0,
+    };
+    const established = { connections, connectionsByDirection: { incoming, outgoing } };
+    return { shard: this.index, ...established, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...this.traffic, ...rings, ...this.doorbells };
   }
 
   /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
@@ -243,10 +255,11 @@ class ShardHandle implements ShardLink {
 
   // ------------------------------------------------------------ lifecycle calls
 
-  private open(state: RecordState): ShardRecord {
+  private open(state: 'handshaking' | 'dialing'): ShardRecord {
     const slot = this.slots.allocate();
     if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
-    const record: ShardRecord = { id: nextConnectionId++, slot, state, error: undefined, session: undefined, interrupt: undefined };
+    const incoming = state === 'handshaking'; // an adopted socket; a dial is outgoing
+    const record: ShardRecord = { id: nextConnectionId++, slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
     this.records.set(record.id, record);
     return record;
   }

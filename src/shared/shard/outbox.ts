@@ -32,6 +32,11 @@ export class Outbox {
     return this.producer.maxRecordPayload;
   }
 
+  /** Bytes of the ring the consumer has not read yet. */
+  get usedBytes(): number {
+    return this.producer.capacity - this.producer.freeBytes;
+  }
+
   /** Records waiting for ring space. */
   get backlog(): number {
     return this.overflow.length;
