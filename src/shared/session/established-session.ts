@@ -26,7 +26,7 @@ export interface SessionLimits {
   readonly detachSmallMessages?: boolean;
   /** Shared count of bytes held by unfinished messages (pending-message-budget.ts); none: no bound but maxMessageSize. */
   readonly pendingBudget?: PendingMessageBudget | undefined;
-  /** Milliseconds an unfinished message may go without a new byte before the connection fails with TIMEOUT. */
+  /** Milliseconds an unfinished message (a partial chunk counts) may go without a new byte before the connection fails with TIMEOUT. */
   readonly messageTimeout?: number | undefined;
 }
 
@@ -190,11 +190,12 @@ export class EstablishedSession {
         this.transport.pause();
       }
     }
+    this.watchProgress();
   }
 
   /**
-   * After each chunk: charge the unfinished message's memory to the pending budget, stop reading
-   * when it is large and the budget exhausted, and watch its progress (messageTimeout).
+   * After each chunk: charge the unfinished message's memory to the pending budget, and stop
+   * reading when it is large and the budget exhausted.
    */
   private accountPending(): void {
     const budget = this.limits.pendingBudget;
@@ -203,18 +204,31 @@ export class EstablishedSession {
       budget.add(pending - this.pendingCharged);
       this.pendingCharged = pending;
     }
-    const received = this.framer.receivedBytes;
-    if (received !== this.lastReceived) {
-      this.lastReceived = received;
-      this.progressAt = Date.now();
-      if (received > 0 && this.limits.messageTimeout !== undefined) this.armMessageTimer(this.limits.messageTimeout);
-    }
     if (budget && !this.budgetPaused && pending >= LARGE_PENDING_MESSAGE && budget.exhausted) {
       // Over budget: TCP pushes back on this peer until other messages complete (issue 11).
       this.budgetPaused = true;
       this.transport.pause();
       budget.waitForRoom(this.resumeFromBudget);
     }
+  }
+
+  /**
+   * Bytes of a message not delivered yet: its decrypted chunks and the received part of the next
+   * chunk. A peer that stops in the middle of a chunk has an unfinished message too.
+   */
+  private get unfinishedBytes(): number {
+    return this.framer.receivedBytes + this.transport.input.length;
+  }
+
+  /** After a pump: note progress of the unfinished message and keep the messageTimeout timer on while there is one. */
+  private watchProgress(): void {
+    const timeout = this.limits.messageTimeout;
+    if (timeout === undefined) return;
+    const unfinished = this.unfinishedBytes;
+    if (unfinished === this.lastReceived) return;
+    this.lastReceived = unfinished;
+    this.progressAt = Date.now();
+    if (unfinished > 0) this.armMessageTimer(timeout);
   }
 
   private onBudgetRoom(): void {
@@ -230,7 +244,8 @@ export class EstablishedSession {
   private checkProgress(): void {
     this.messageTimer = undefined;
     const timeout = this.limits.messageTimeout;
-    if (timeout === undefined || this.incomingClosed || this.framer.receivedBytes === 0) return;
+    const unfinished = this.unfinishedBytes;
+    if (timeout === undefined || this.incomingClosed || unfinished === 0) return;
     // Paused by us (budget) or by the application (full queue): not the peer's stall; look again later.
     if (this.budgetPaused || this.readPaused) {
       this.armMessageTimer(timeout);
@@ -238,7 +253,7 @@ export class EstablishedSession {
     }
     const idle = Date.now() - this.progressAt;
     if (idle >= timeout) {
-      this.failStream(new TimeoutError(`message of ${this.framer.receivedBytes} bytes so far made no progress for ${timeout} ms`));
+      this.failStream(new TimeoutError(`unfinished message of ${unfinished} bytes so far (chunks included) made no progress for ${timeout} ms`));
       return;
     }
     this.armMessageTimer(timeout - idle);
