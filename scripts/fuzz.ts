@@ -58,9 +58,12 @@ for (const target of socketTargets) {
   let outcomes: Record<string, number> = {};
   // In rounds, so --minutes can stop between them; each round is its own seed (printed on failure).
   for (let round = 0; done < perTarget && (!limitMs || Date.now() - started < limitMs); round++) {
-    const numRuns = Math.min(50, Math.ceil((perTarget - done) / parallel));
+    // Exactly --sessions in all: a round never plays more than what is left (a run plays `width` at once).
+    const left = perTarget - done;
+    const width = Math.min(parallel, left);
+    const numRuns = Math.min(50, Math.floor(left / width));
     try {
-      const result = await runSocketFuzz({ target, numRuns, parallel, seed: seed + round, timeoutMs: 300 });
+      const result = await runSocketFuzz({ target, numRuns, parallel: width, seed: seed + round, timeoutMs: 300 });
       done += result.sessions;
       for (const [code, n] of Object.entries(result.outcomes)) outcomes[code] = (outcomes[code] ?? 0) + n;
     } catch (error) {
