@@ -137,3 +137,21 @@ test('load merge: counts add up, histograms merge exactly', async () => {
   const merged = decodeHistogram(m['histogram']).totalCount;
   assert.equal(merged, decodeHistogram(summaries['echo']!['histogram']).totalCount + decodeHistogram(summaries['churn']!['histogram']).totalCount);
 });
+
+test('load merge of files that are not summaries: INVALID_SUMMARY naming the file, not INTERNAL_ERROR', async () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['not-json.txt', 'hello\nworld\n', /not-json\.txt: neither a JSON summary nor JSON lines/],
+    ['other.json', '{"event":"summary","command":"listen","ok":true}\n', /other\.json: not a p2p-socket load summary/],
+    ['null.json', 'null\n', /null\.json: not a p2p-socket load summary/],
+  ];
+  for (const [name, text, message] of cases) {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const run = await startCli(['load', 'merge', file, '--json'], 20_000).done;
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.summary['ok'], false);
+    const error = run.summary['error'] as { code: string; message: string };
+    assert.equal(error.code, 'INVALID_SUMMARY', JSON.stringify(error));
+    assert.match(error.message, message);
+  }
+});

@@ -23,6 +23,11 @@ export async function runLoadMerge(options: LoadMergeOptions, output: Output): P
   }
 }
 
+/** A merge input that is not a load summary: the user's file, not our bug (so not INTERNAL_ERROR). */
+export class InvalidSummaryError extends Error {
+  readonly code = 'INVALID_SUMMARY';
+}
+
 /** A summary object, or `load --json` output whose last line is one. */
 export async function readSummary(file: string): Promise<LoadSummary> {
   const text = (await readFile(file, 'utf8')).trim();
@@ -33,11 +38,11 @@ export async function readSummary(file: string): Promise<LoadSummary> {
     try {
       value = JSON.parse(text.split('\n').at(-1) ?? '');
     } catch {
-      throw new Error(`${file}: neither a JSON summary nor JSON lines`);
+      throw new InvalidSummaryError(`${file}: neither a JSON summary nor JSON lines`);
     }
   }
-  const summary = value as Partial<LoadSummary>;
-  if (typeof summary.histogram !== 'string' || typeof summary.messages_sent !== 'number') throw new Error(`${file}: not a p2p-socket load summary (no histogram)`);
+  const summary = (typeof value === 'object' && value !== null ? value : {}) as Partial<LoadSummary>;
+  if (typeof summary.histogram !== 'string' || typeof summary.messages_sent !== 'number') throw new InvalidSummaryError(`${file}: not a p2p-socket load summary (no histogram)`);
   return summary as LoadSummary;
 }
 
