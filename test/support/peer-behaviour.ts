@@ -96,9 +96,10 @@ function edited(bytes: Buffer, changes: readonly Edit[]): Buffer {
 /**
  * Plays `behaviour` as the initiator on a connected socket. Never throws: the server may close
  * at any point, which just ends the script. Resolves once the socket is closed; a `hold` waits
- * at most `holdMs` for the server to close before destroying it.
+ * at most `holdMs` for the server to close before destroying it, and resolves `true` then: the
+ * server kept the socket open that long, which only an established connection may do.
  */
-export async function playBehaviour(socket: Socket, identity: Identity, behaviour: Behaviour, holdMs: number): Promise<void> {
+export async function playBehaviour(socket: Socket, identity: Identity, behaviour: Behaviour, holdMs: number): Promise<boolean> {
   socket.on('error', () => undefined);
   const transport = new SessionTransport(socket, 1 << 20);
   let sent: Buffer | undefined;
@@ -180,7 +181,8 @@ export async function playBehaviour(socket: Socket, identity: Identity, behaviou
     if (socket.writableEnded) socket.destroy();
     else socket.resetAndDestroy();
   } else if (behaviour.ending === 'end') socket.end();
-  await closedOrDestroyed(socket, behaviour.ending === 'hold' ? holdMs : 2000);
+  const forced = await closedOrDestroyed(socket, behaviour.ending === 'hold' ? holdMs : 2000);
+  return forced && behaviour.ending === 'hold';
 }
 
 /** The server's connection message with its prefix, or `undefined` if the socket ended first. */
@@ -194,11 +196,16 @@ async function readHello(transport: SessionTransport): Promise<Buffer | undefine
   return Promise.race([read, timeout]);
 }
 
-/** Waits up to `ms` for the socket to close, then destroys it. */
-async function closedOrDestroyed(socket: Socket, ms: number): Promise<void> {
-  if (socket.closed) return;
+/** Waits up to `ms` for the socket to close, then destroys it; true when it had to. */
+async function closedOrDestroyed(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.closed) return false;
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const timer = setTimeout(() => socket.destroy(), ms);
+  let forced = false;
+  const timer = setTimeout(() => {
+    forced = !socket.closed;
+    socket.destroy();
+  }, ms);
   await closed;
   clearTimeout(timer);
+  return forced;
 }

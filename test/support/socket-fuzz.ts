@@ -21,8 +21,13 @@ export interface SocketFuzzOptions {
   readonly numRuns: number;
   readonly parallel: number;
   readonly seed: number;
-  /** Server handshake (and accept) timeout, ms. */
+  /** Server handshake (and accept) timeout, ms: the deadline the property holds the server to. */
   readonly timeoutMs: number;
+  /**
+   * The deadline the server is really given (default `timeoutMs`). A larger one plays a server
+   * that ignores its deadline, which the property must catch (test/hostile-socket-fuzz.test.ts).
+   */
+  readonly serverTimeoutMs?: number;
 }
 
 export interface SocketFuzzResult {
@@ -41,7 +46,10 @@ export async function runSocketFuzz(options: SocketFuzzOptions): Promise<SocketF
   let sessions = 0;
   const count = (code: string): void => void (outcomes[code] = (outcomes[code] ?? 0) + 1);
   const batch = fc.array(behaviourArbitrary, { minLength: options.parallel, maxLength: options.parallel });
-  const holdMs = options.timeoutMs + 500;
+  // Past every server deadline (authenticate then accept: 2 × timeoutMs) with room for a late
+  // timer: a holding peer still open then is one the server chose to keep, i.e. established.
+  const holdMs = 2 * options.timeoutMs + 1000;
+  const serverTimeoutMs = options.serverTimeoutMs ?? options.timeoutMs;
   // A session that has not ended by then is a hang: the server's deadlines failed.
   const sessionBound = 2 * options.timeoutMs + holdMs + 3000;
 
@@ -56,17 +64,20 @@ export async function runSocketFuzz(options: SocketFuzzOptions): Promise<SocketF
               behaviours.map(async (behaviour) => {
                 const peer = await rawClient(lb.port);
                 const socket = await lb.accepted();
+                let established = false;
                 const serve = (async (): Promise<unknown> => {
                   try {
-                    const auth = await authenticate(socket, { ...handshakeOptions(server), incoming: true, timeout: options.timeoutMs });
-                    const conn = await auth.accept({ timeout: options.timeoutMs });
+                    const auth = await authenticate(socket, { ...handshakeOptions(server), incoming: true, timeout: serverTimeoutMs });
+                    const conn = await auth.accept({ timeout: serverTimeoutMs });
+                    established = true;
                     for (;;) await conn.read();
                   } catch (error) {
                     return error;
                   }
                 })();
-                const [error] = await bounded(Promise.all([serve, playBehaviour(peer, client, behaviour, holdMs)]), sessionBound);
+                const [error, forced] = await bounded(Promise.all([serve, playBehaviour(peer, client, behaviour, holdMs)]), sessionBound);
                 assert.ok(error instanceof P2pError, `untyped server-side failure: ${String(error)}`);
+                assert.ok(!forced || established, `the server kept a socket it never established open for ${holdMs} ms (its deadline is ${options.timeoutMs} ms per step)`);
                 count(error.code);
                 await closedWithin(socket, 3000);
                 sessions++;
@@ -84,20 +95,27 @@ export async function runSocketFuzz(options: SocketFuzzOptions): Promise<SocketF
   }
 
   // Greylisting off: every session comes from 127.0.0.1, and each must reach the handshake.
-  const pool = makePool(options.target === 'inline' ? 0 : 2, { handshakeTimeout: options.timeoutMs, greylistMs: 0 });
+  const pool = makePool(options.target === 'inline' ? 0 : 2, { handshakeTimeout: serverTimeoutMs, greylistMs: 0 });
   const honest = makePool(0);
   echo(pool);
+  let established = 0;
+  pool.on('connection', () => established++);
   try {
     const { port } = await pool.listen();
     let runs = 0;
     const escaped = await escapedErrors(async () => {
       await fc.assert(
         fc.asyncProperty(batch, async (behaviours) => {
-          await bounded(
+          const establishedBefore = established;
+          const forced = await bounded(
             Promise.all(behaviours.map((behaviour) => rawClient(port).then((peer) => playBehaviour(peer, client, behaviour, holdMs)))),
             sessionBound,
           );
           sessions += behaviours.length;
+          // Only an established connection may outlast the handshake deadline: every peer that had
+          // to close its held socket itself must be one the pool established in this batch.
+          const kept = forced.filter(Boolean).length;
+          assert.ok(kept <= established - establishedBefore, `${kept} held sockets outlived the ${options.timeoutMs} ms handshake deadline, ${established - establishedBefore} connections were established`);
           // Every socket of the batch is closed on the server side too: nothing in flight, nothing established.
           await until(() => pool.stats().handshakesInFlight === 0 && pool.size === 0, 3000, () => `pool still holds ${JSON.stringify(pool.stats())}`);
           if (++runs % 25 === 0) await stillServing(pool, honest, port);
