@@ -4,7 +4,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { ConnectionClosedError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
-import { authenticate, type AuthenticateOptions } from './authenticate.ts';
+import { authenticate, OPTIONS_CHECKED, type AuthenticateOptions } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { validateConnectArguments } from './validate-options.ts';
@@ -17,14 +17,14 @@ export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 
  * and the handshake.
  */
 export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
-  validateConnectArguments(host, port, options);
+  if (!options[OPTIONS_CHECKED]) validateConnectArguments(host, port, options);
   const started = Date.now();
   // One progress from the dial to the metadata, so every timeout names what it waited for.
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress(`${host}:${port}`);
   const socket = netConnect({ host, port });
   await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => progress.waitingFor() }, () => socket.destroy());
   const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
-  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port, [HANDSHAKE_PROGRESS]: progress });
+  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port, [HANDSHAKE_PROGRESS]: progress, [OPTIONS_CHECKED]: true });
 }
 
 function connected(socket: Socket, host: string, port: number): Promise<void> {

@@ -13,7 +13,7 @@ import { authenticate } from './authenticate.ts';
 import { connect } from './connect.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { IoScheduler, type BandwidthConfig } from '../shared/session/io-scheduler.ts';
-import { IO_SCHEDULER } from './authenticate.ts';
+import { IO_SCHEDULER, OPTIONS_CHECKED } from './authenticate.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -91,7 +91,7 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     const controller = new AbortController();
     const progress = new HandshakeProgress();
     return {
-      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io }),
+      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io, [OPTIONS_CHECKED]: true }),
       abandon: () => controller.abort(),
       waitingFor: () => progress.waitingFor(),
     };
@@ -101,7 +101,7 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
     const controller = new AbortController();
     const progress = new HandshakeProgress(`${host}:${port}`);
     return {
-      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io }),
+      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io, [OPTIONS_CHECKED]: true }),
       abandon: () => controller.abort(),
       waitingFor: () => progress.waitingFor(),
     };
