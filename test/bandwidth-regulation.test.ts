@@ -126,8 +126,9 @@ for (const { name, workers } of MODES) {
       const fair = total / CONNECTIONS;
       const sorted = [...got].sort((a, b) => a - b);
       t.diagnostic(`bytes per connection over 3 s (the first wrote 256 KiB messages): ${got.join(', ')}`);
-      // Some of the rate goes to paying back the greedy one's debt: the total is a sanity check only.
-      assert.ok(total > 0.7 * 3 * LIMIT, `total ${total}`);
+      // Some of the rate goes to paying back the greedy one's debt, and a loaded machine may not
+      // keep up (2.98 MB in 3 s once, at load average 11): the total only shows nothing stalled.
+      assert.ok(total > 0.3 * 3 * LIMIT, `total ${total}`);
       // Readers count whole messages, so a window can catch one 256 KiB message more or less.
       const bound = 1.1 * fair + GREEDY_MESSAGE;
       assert.ok(sorted.at(-1)! <= bound, `the largest share ${sorted.at(-1)} is above 1.1 × fair ${Math.round(fair)} + one message: ${got.join(', ')}`);
