@@ -98,7 +98,6 @@ const [ready] = (await once(clients, 'message')) as [{ ready: number }];
 for (let i = 0; i < 500 && open < ready.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
 await new Promise((resolve) => setTimeout(resolve, 500));
 const after = await probe('after');
-if (process.env.SPACES) console.log((await import("node:v8")).getHeapSpaceStatistics().filter((s) => s.space_name.startsWith("new")));
 
 const perConn = (a: number, b: number): number => (b - a) / open;
 log(`## Idle connection memory: ${grouped(open)} connections, ${WORKERS === 0 ? 'inline' : `${WORKERS} shards`}`);

@@ -12,7 +12,7 @@ import { MEMORY_PROBE_CHANNEL, settledThreadMemory, type MemoryProbeReply, type 
 const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
 channel.unref();
 channel.onmessage = (event) => {
-  const request = (event as MessageEvent<MemoryProbeRequest | MemoryProbeReply>).data;
+  const request = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
   if (request.t !== 'probe') return;
   const file = request.snapshotPrefix && `${request.snapshotPrefix}-shard-${threadId}.heapsnapshot`;
   void settledThreadMemory(threadId, file).then((memory) => channel.postMessage({ t: 'memory', id: request.id, ...memory } satisfies MemoryProbeReply));

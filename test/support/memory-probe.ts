@@ -39,10 +39,9 @@ let nextProbe = 1;
 
 /** The calling thread's memory after repeated full collections; `snapshotFile`: write a heap snapshot there too. */
 export async function settledThreadMemory(thread: number, snapshotFile?: string): Promise<ThreadMemory> {
-  const rounds = Number(process.env.PROBE_ROUNDS ?? 4);
-  for (let i = 0; i < rounds; i++) {
+  for (let i = 0; i < 4; i++) {
     gc();
-    await new Promise((resolve) => setTimeout(resolve, Number(process.env.PROBE_SLEEP ?? 20)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
   const snapshot = snapshotFile ? writeHeapSnapshot(snapshotFile) : undefined;
@@ -69,7 +68,7 @@ export function shardMemory(shards: number, options: { snapshotPrefix?: string; 
       else resolve(replies.sort((a, b) => a.thread - b.thread));
     };
     channel.onmessage = (event) => {
-      const reply = (event as MessageEvent<MemoryProbeRequest | MemoryProbeReply>).data;
+      const reply = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
       if (reply.t !== 'memory' || reply.id !== id) return;
       const { t: _t, id: _id, ...memory } = reply;
       replies.push(memory);
