@@ -178,7 +178,7 @@ export class ShardConnection {
           ok: true,
           value: {
             peerId: info.peerId,
-            publicKey: info.publicKey,
+            publicKey: new Uint8Array(info.publicKey), // 32 bytes cross, not the slab it sits in
             announcedVersion: info.announcedVersion,
             incoming: info.incoming,
             idPoint: info.idPoint,
