@@ -5,7 +5,7 @@
  *
  * A server Pool (inline with --workers=0, else sharded with shard workers that answer memory
  * probes, test/support/memory-probe-shard.ts) accepts `--connections` idle connections from a
- * client child process (test/support/idle-clients.ts). Before and after, every thread runs full
+ * client child process (test/support/idle-clients.ts), after 100 that warm up the code paths. Before and after, every thread runs full
  * collections and reports its JS heap, `external` and ArrayBuffer bytes; the table gives the
  * growth per connection in each thread, and the process's RSS growth per connection (what
  * bench:load W4 reports, which also holds native memory: the socket handles, the allocator's
@@ -36,8 +36,8 @@ interface Probe {
   readonly threads: ThreadMemory[];
 }
 
-async function probe(label: string): Promise<Probe> {
-  const prefix = SNAPSHOTS && join(SNAPSHOTS, label);
+async function probe(label: string | undefined): Promise<Probe> {
+  const prefix = SNAPSHOTS && label && join(SNAPSHOTS, label);
   const main = await mainMemory(prefix);
   const shards = WORKERS > 0 ? await shardMemory(WORKERS, { snapshotPrefix: prefix }) : [];
   return { rss: process.memoryUsage().rss, threads: [main, ...shards] };
@@ -92,15 +92,25 @@ server.on('connection', (conn) => {
 });
 const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
 await server.ready?.();
+// A first batch warms up what every connection path loads once (code, lazily loaded modules),
+// so the growth measured is what the second batch keeps.
+const WARMUP = Math.min(100, CONNECTIONS);
+const clients = fork(new URL('../test/support/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
+const opened = async (): Promise<number> => {
+  const [ready] = (await once(clients, 'message')) as [{ ready: number }];
+  for (let i = 0; i < 500 && open < ready.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return open;
+};
+const warm = await opened();
+await probe(undefined); // the probe's own first use loads modules: not in the baseline
 const before = await probe('before');
-const clients = fork(new URL('../test/support/idle-clients.ts', import.meta.url), [String(port), String(CONNECTIONS)], { stdio: 'inherit' });
-const [ready] = (await once(clients, 'message')) as [{ ready: number }];
-for (let i = 0; i < 500 && open < ready.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-await new Promise((resolve) => setTimeout(resolve, 500));
+clients.send('next');
+const measured = (await opened()) - warm;
 const after = await probe('after');
 
-const perConn = (a: number, b: number): number => (b - a) / open;
-log(`## Idle connection memory: ${grouped(open)} connections, ${WORKERS === 0 ? 'inline' : `${WORKERS} shards`}`);
+const perConn = (a: number, b: number): number => (b - a) / measured;
+log(`## Idle connection memory: ${grouped(measured)} connections (after ${warm} to warm up), ${WORKERS === 0 ? 'inline' : `${WORKERS} shards`}`);
 log();
 log('| thread | JS heap used B/conn | heap committed B/conn | ArrayBuffers B/conn | external (other) B/conn | heap used + ArrayBuffers B/conn |');
 log('|:--|--:|--:|--:|--:|--:|');
@@ -136,10 +146,10 @@ if (SNAPSHOTS) {
     log();
     log('| constructor | bytes/conn | objects/conn |');
     log('|:--|--:|--:|');
-    for (const g of growth.slice(0, TOP)) log(`| ${g.key.replaceAll('|', '\\|')} | ${(g.size / open).toFixed(0)} | ${(g.count / open).toFixed(2)} |`);
+    for (const g of growth.slice(0, TOP)) log(`| ${g.key.replaceAll('|', '\\|')} | ${(g.size / measured).toFixed(0)} | ${(g.count / measured).toFixed(2)} |`);
   }
 }
-console.log(JSON.stringify({ suite: 'idle-memory', workers: WORKERS, connections: open, rss_per_conn: Math.round(rss), threads: rows }));
+console.log(JSON.stringify({ suite: 'idle-memory', workers: WORKERS, connections: measured, warmup: warm, rss_per_conn: Math.round(rss), threads: rows }));
 clients.disconnect();
 await server.close();
 process.exit(0);

@@ -1,11 +1,15 @@
 /**
- * A child process that opens `count` idle connections to a server on 127.0.0.1 and holds them,
- * so the server's memory per connection is measured without the clients' in the same process.
- * Each connection has its own identity (distinct peers, as in bench:load W4), at difficulty 0.
+ * A child process that opens idle connections to a server on 127.0.0.1 and holds them, so the
+ * server's memory per connection is measured without the clients' in the same process. Each
+ * connection has its own identity (distinct peers, as in bench:load W4), at difficulty 0.
  *
- *   node idle-clients.ts <port> <count>   → IPC {ready: n} once all are open; exits on disconnect.
+ *   node idle-clients.ts <port> <batch>[,<batch>…]
+ *
+ * Opens the first batch, sends IPC `{ ready: total }`, waits for a `'next'` message before each
+ * further batch; exits when the parent disconnects.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { connect } from '../../src/main/connect.ts';
 import { bytesCodec } from '../../src/main/codecs.ts';
 import type { Connection } from '../../src/main/connection.ts';
@@ -13,9 +17,9 @@ import { generateKeyPair, identityFromKeys } from '../../src/shared/identity.ts'
 import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
 import { announcedVersion, nodeLocalVersions, SANDBOXED_MAVRYK } from '../../src/shared/wire/network-version.ts';
 
-const [portText, countText] = process.argv.slice(2);
+const [portText, batchesText] = process.argv.slice(2);
 const port = Number(portText);
-const count = Number(countText);
+const batches = (batchesText ?? '').split(',').map(Number);
 const CONCURRENCY = 64;
 const version = announcedVersion(nodeLocalVersions(SANDBOXED_MAVRYK));
 
@@ -30,13 +34,16 @@ async function open(): Promise<Connection<Uint8Array, undefined>> {
 }
 
 const held: Connection<Uint8Array, undefined>[] = [];
-let next = 0;
-await Promise.all(
-  Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
-    while (next < count) {
-      next++;
-      held.push(await open());
-    }
-  }),
-);
-process.send?.({ ready: held.length });
+for (const [index, count] of batches.entries()) {
+  if (index > 0) await once(process, 'message');
+  let opened = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+      while (opened < count) {
+        opened++;
+        held.push(await open());
+      }
+    }),
+  );
+  process.send?.({ ready: held.length });
+}

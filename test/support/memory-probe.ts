@@ -23,6 +23,8 @@ export interface ThreadMemory {
   readonly heapTotal: number;
   /** Physical bytes of each heap space (what RSS sees of the heap). */
   readonly spaces: Readonly<Record<string, number>>;
+  /** Bytes of live objects in the spaces that hold data (not code, bytecode or feedback: compiled once per function). */
+  readonly objectBytes: number;
   readonly external: number;
   readonly arrayBuffers: number;
   readonly snapshot?: string | undefined;
@@ -36,6 +38,7 @@ export interface MemoryProbeReply extends ThreadMemory {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 let nextProbe = 1;
+const OBJECT_SPACES = new Set(['new_space', 'old_space', 'new_large_object_space', 'large_object_space']);
 
 /** The calling thread's memory after repeated full collections; `snapshotFile`: write a heap snapshot there too. */
 export async function settledThreadMemory(thread: number, snapshotFile?: string): Promise<ThreadMemory> {
@@ -45,8 +48,10 @@ export async function settledThreadMemory(thread: number, snapshotFile?: string)
   }
   const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
   const snapshot = snapshotFile ? writeHeapSnapshot(snapshotFile) : undefined;
-  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, space.physical_space_size]));
-  return { thread, heapUsed, heapTotal, spaces, external, arrayBuffers, snapshot };
+  const statistics = getHeapSpaceStatistics();
+  const spaces = Object.fromEntries(statistics.map((space) => [space.space_name, space.physical_space_size]));
+  const objectBytes = statistics.filter((space) => OBJECT_SPACES.has(space.space_name)).reduce((sum, space) => sum + space.space_used_size, 0);
+  return { thread, heapUsed, heapTotal, spaces, objectBytes, external, arrayBuffers, snapshot };
 }
 
 /** The main thread's memory after full collections. */
@@ -78,7 +83,7 @@ export function shardMemory(shards: number, options: { snapshotPrefix?: string; 
   });
 }
 
-/** JS heap plus ArrayBuffers: what a connection keeps that its thread can account for. */
+/** JS objects plus ArrayBuffers: what a connection keeps that its thread can account for. */
 export function retainedBytes(memory: ThreadMemory): number {
-  return memory.heapUsed + memory.arrayBuffers;
+  return memory.objectBytes + memory.arrayBuffers;
 }
