@@ -7,10 +7,11 @@
  * probes, test/support/memory-probe-shard.ts) accepts `--connections` idle connections from a
  * client child process (test/support/idle-clients.ts), after 100 that warm up the code paths.
  * Before and after, every thread runs full collections and reports its JS heap, `external` and
- * ArrayBuffer bytes; the table gives the growth per connection in each thread, and the process's RSS growth per connection (what
- * bench:load W4 reports, which also holds native memory: the socket handles, the allocator's
- * retention, the heap's unused space). With --snapshots, each thread also writes a heap
- * snapshot before and after, and the growth of self size per connection is listed by
+ * ArrayBuffer bytes; the table gives the growth per connection in each thread, and the process's
+ * RSS growth per connection (what bench:load W4 reports, which also holds native memory: the
+ * socket handles, the allocator's retention, the heap's unused space). With --snapshots, each
+ * thread also writes a heap snapshot before and after, and the growth of self size per connection
+ * is listed by
  * constructor (the largest 25 per thread). Prints a table and a JSON line.
  */
 import { fork } from 'node:child_process';
