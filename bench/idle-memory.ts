@@ -11,8 +11,7 @@
  * RSS growth per connection (what bench:load W4 reports, which also holds native memory: the
  * socket handles, the allocator's retention, the heap's unused space). With --snapshots, each
  * thread also writes a heap snapshot before and after, and the growth of self size per connection
- * is listed by
- * constructor (the largest 25 per thread). Prints a table and a JSON line.
+ * is listed by constructor (the largest 25 per thread). Prints a table and a JSON line.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
