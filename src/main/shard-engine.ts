@@ -17,6 +17,7 @@ import { ConnectionClosedError, DecodingError, P2pError, PoolError, errorFromRec
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
+import { publicBytes } from '../shared/session/long-lived-bytes.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
@@ -607,7 +608,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
     }
     const info: ConnectionInfo<Meta> = {
       peerId: wire.peerId,
-      publicKey: Buffer.from(wire.publicKey),
+      publicKey: publicBytes.copy(wire.publicKey),
       announcedVersion: wire.announcedVersion,
       incoming: wire.incoming,
       idPoint: wire.idPoint,

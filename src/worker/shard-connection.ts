@@ -76,7 +76,8 @@ export class ShardConnection {
   readonly incoming: boolean;
   state: ShardState;
   private readonly context: ShardContext;
-  private readonly timer: NodeJS.Timeout;
+  /** The deadline before `established`; dropped then (a cleared Timeout is still 160 B kept per connection). */
+  private timer: NodeJS.Timeout | undefined;
   private socket: Socket | undefined;
   private transport: SessionTransport | undefined;
   /** What the handshake waits for (replaced by a dialing one when we dial). */
@@ -178,7 +179,7 @@ export class ShardConnection {
           ok: true,
           value: {
             peerId: info.peerId,
-            publicKey: info.publicKey,
+            publicKey: new Uint8Array(info.publicKey), // 32 bytes cross, not the slab it sits in
             announcedVersion: info.announcedVersion,
             incoming: info.incoming,
             idPoint: info.idPoint,
@@ -243,6 +244,8 @@ export class ShardConnection {
 
   private established(session: EstablishedSession, creditLimit: number): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
+    this.handshake = undefined; // the session holds what it needs of it
     this.state = 'established';
     this.session = session;
     this.creditLimit = creditLimit;

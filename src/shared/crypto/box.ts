@@ -39,10 +39,9 @@ export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer 
   const out = new Uint32Array(8);
   hsalsa(SIGMA, wordsOf(shared), new Uint32Array(4), out);
   sodium.sodium_memzero(shared);
-  // Key material lives outside the Buffer pool so it can be wiped without touching neighbours.
-  const key = Buffer.from(new Uint8Array(out.buffer));
-  out.fill(0);
-  return key;
+  // Key material lives outside the Buffer pool (a view of `out`'s own 32 bytes), so the caller
+  // can wipe it without touching neighbours.
+  return Buffer.from(out.buffer);
 }
 
 /**

@@ -6,6 +6,7 @@ import { incrementNonce } from '../crypto/nonce.ts';
 import { DecipherError } from '../errors.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
+import { secretBytes } from './long-lived-bytes.ts';
 
 /** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
 export class ChunkSealer {
@@ -14,7 +15,7 @@ export class ChunkSealer {
 
   constructor(key: Buffer, nonce: Buffer) {
     this.key = key;
-    this.nonce = Buffer.from(nonce);
+    this.nonce = secretBytes.copy(nonce); // a running copy, kept with the connection's other long-lived bytes
   }
 
   /**
@@ -46,7 +47,7 @@ export class ChunkOpener {
 
   constructor(key: Buffer, nonce: Buffer) {
     this.key = key;
-    this.nonce = Buffer.from(nonce);
+    this.nonce = secretBytes.copy(nonce); // a running copy, kept with the connection's other long-lived bytes
   }
 
   /**

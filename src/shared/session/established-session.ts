@@ -102,7 +102,8 @@ export class EstablishedSession {
   private pendingCharged = 0;
   /** Reading is paused because the pending budget is exhausted. */
   private budgetPaused = false;
-  private readonly resumeFromBudget = (): void => this.onBudgetRoom();
+  /** Made the first time the budget pauses this session (most never do). */
+  private resumeFromBudget: (() => void) | undefined;
   /** Progress of the unfinished message, for the message timeout. */
   private lastReceived = 0;
   private progressAt = 0;
@@ -208,7 +209,7 @@ export class EstablishedSession {
       // Over budget: TCP pushes back on this peer until other messages complete (issue 11).
       this.budgetPaused = true;
       this.transport.pause();
-      budget.waitForRoom(this.resumeFromBudget);
+      budget.waitForRoom((this.resumeFromBudget ??= () => this.onBudgetRoom()));
     }
   }
 
@@ -268,7 +269,7 @@ export class EstablishedSession {
   private releasePending(): void {
     this.limits.pendingBudget?.add(-this.pendingCharged);
     this.pendingCharged = 0;
-    if (this.budgetPaused) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);
+    if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);
     this.budgetPaused = false;
     if (this.messageTimer) clearTimeout(this.messageTimer);
     this.messageTimer = undefined;

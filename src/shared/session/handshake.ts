@@ -26,6 +26,7 @@ import { HEADER_LENGTH, MAX_CHUNK_CONTENT, TAG_LENGTH } from './chunk-layout.ts'
 import { encodeStream } from './encoded-message.ts';
 import type { HandshakeProgress } from './handshake-progress.ts';
 import type { SessionTransport } from './transport.ts';
+import { publicBytes, secretBytes } from './long-lived-bytes.ts';
 
 export interface HandshakeParams<Meta> {
   readonly identity: Identity;
@@ -108,7 +109,9 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   }
 
   // Step 5: channel key (INVALID_PUBLIC_KEY for a low-order key, before any send) and nonces.
-  const key = channelKey(identity.secretKey, message.publicKey);
+  const channel = channelKey(identity.secretKey, message.publicKey);
+  const key = secretBytes.copy(channel);
+  channel.fill(0);
   const nonces = deriveNonces(sent, received, incoming);
   const sealer = new ChunkSealer(key, nonces.local);
   const opener = new ChunkOpener(key, nonces.remote);
@@ -124,7 +127,8 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   return {
     info: {
       peerId,
-      publicKey: message.publicKey,
+      // A copy: a view would keep the whole received read alive (long-lived-bytes.ts).
+      publicKey: publicBytes.copy(message.publicKey),
       announcedVersion: message.version,
       incoming,
       idPoint,

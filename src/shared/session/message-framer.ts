@@ -33,7 +33,11 @@ export interface FramedMessage {
 
 export class MessageFramer {
   private readonly maxMessageSize: number;
-  private readonly prefix = Buffer.alloc(MESSAGE_PREFIX_LENGTH);
+  /**
+   * A prefix split across chunks, accumulated as a number: a 4-byte Buffer here cost 224 B of
+   * heap on every idle connection (bench/idle-memory.ts).
+   */
+  private prefixValue = 0;
   private prefixFill = 0;
   /** Body length of the message in progress, or -1 while its prefix is incomplete. */
   private bodyLength = -1;
@@ -79,12 +83,14 @@ export class MessageFramer {
           at += MESSAGE_PREFIX_LENGTH;
         } else {
           const count = Math.min(MESSAGE_PREFIX_LENGTH - this.prefixFill, plain.length - at);
-          plain.copy(this.prefix, this.prefixFill, at, at + count);
+          for (let i = 0; i < count; i++) this.prefixValue = this.prefixValue * 256 + plain[at + i]!;
           this.prefixFill += count;
           at += count;
           if (this.prefixFill < MESSAGE_PREFIX_LENGTH) return;
+          const length = this.prefixValue;
           this.prefixFill = 0;
-          this.startBody(this.prefix.readUInt32BE(0));
+          this.prefixValue = 0;
+          this.startBody(length);
         }
         if (this.bodyLength === 0) {
           this.finish(Buffer.alloc(0), emit);

@@ -43,8 +43,9 @@ export class SessionTransport {
   private waiter: ReadWaiter | undefined;
   private corked = false;
   private closePromise: Promise<void> | undefined;
-  /** Resolves once the socket is closed, whoever closed it. */
-  readonly ended: Promise<void>;
+  private endedPromise: Promise<void> | undefined;
+  private resolveEnded: (() => void) | undefined;
+  private socketClosed = false;
   /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
   private readonly io: IoScheduler | undefined;
   private readonly upShare: Share | undefined;
@@ -71,9 +72,18 @@ export class SessionTransport {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    this.ended = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
     if (this.io) void this.ended.then(() => this.io?.detach(this.upShare, this.downShare));
     if (socket.isPaused()) socket.resume();
+  }
+
+  /**
+   * Resolves once the socket is closed, whoever closed it. Made on first use and settled by the
+   * 'close' handler every transport has: a `once('close')` listener of its own cost ~330 B of
+   * wrapper, closures and listener array on every idle connection (bench/idle-memory.ts).
+   */
+  get ended(): Promise<void> {
+    this.endedPromise ??= this.socketClosed || this.socket.closed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    return this.endedPromise;
   }
 
   /** `flush` runs when the socket drained and when the upload regulator lets this connection write again. */
@@ -255,6 +265,14 @@ export class SessionTransport {
     if (this.input.length > this.inputLimit) this.socket.pause();
   }
 
+  handleClose(): void {
+    this.socketClosed = true;
+    this.handleEnd('connection closed');
+    const resolve = this.resolveEnded;
+    this.resolveEnded = undefined;
+    resolve?.();
+  }
+
   handleEnd(message: string): void {
     // 'end' and 'close' both land here; an error object captures a stack (8.8% of handshake-churn
     // CPU in bench:load W3), so build one only for the first.
@@ -288,5 +306,5 @@ function onSocketError(this: OwnedSocket, error: Error): void {
 }
 
 function onSocketClose(this: OwnedSocket): void {
-  this[OWNER]?.handleEnd('connection closed');
+  this[OWNER]?.handleClose();
 }

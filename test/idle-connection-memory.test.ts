@@ -1,0 +1,75 @@
+/**
+ * What an idle established connection keeps, measured inside the threads that keep it: JS heap
+ * plus ArrayBuffers after full collections, on main and (sharded) in every shard, per connection.
+ * Issue 7: 17 KB of RSS per idle inline connection against 2.3 KB for plain TCP; the accounting
+ * (bench/idle-memory.ts, docs/architecture.md §4c) found per-connection leftovers of the
+ * handshake and of the socket plumbing (a peer id built as 18 cons strings, 64 KiB pool slabs
+ * pinned by 24- and 32-byte keys, a once('close') wrapper per socket …).
+ *
+ * The clients run in a child process (test/support/idle-clients.ts), so only the server's side is
+ * counted; a first batch warms up the code paths, then the growth of a second batch is measured.
+ * The shards are the real shard plus a memory probe (test/support/memory-probe-shard.ts): main's
+ * gc() does not reach a worker's heap.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
+import { mainMemory, MEMORY_PROBE_SHARD, retainedBytes, shardMemory, type ThreadMemory } from './support/memory-probe.ts';
+import { makePool, MODES } from './support/pools.ts';
+
+const WARMUP = 200; // connections that warm up the code paths before the baseline
+const CONNECTIONS = 300;
+/**
+ * Bytes per idle connection, all threads together, measured here (300 connections, Node 24.21):
+ * inline 6,800 before issue 7's changes and 4,830 after; sharded (main + both shards) 9,400
+ * before and 8,000–8,100 after. Each bound fails on the code before the changes and leaves the
+ * code after 10–20 % of room (a shard's share varied by up to 500 B between runs).
+ */
+const BOUND = { inline: 5_800, sharded: 8_900 } as const;
+
+async function threadsMemory(workers: number): Promise<ThreadMemory[]> {
+  return [await mainMemory(), ...(workers > 0 ? await shardMemory(workers) : [])];
+}
+
+for (const mode of MODES) {
+  test(`${mode.name}: an idle connection keeps at most ${BOUND[mode.name]} B of heap and ArrayBuffers over all threads`, async (t) => {
+    const server = makePool(mode.workers, {
+      proofOfWorkDifficulty: 0,
+      maxConnections: WARMUP + CONNECTIONS + 10,
+      maxIncomingHandshakes: 200,
+      maxIncomingHandshakesPerAddress: 200,
+      [SHARD_SCRIPT]: MEMORY_PROBE_SHARD,
+    });
+    let open = 0;
+    server.on('connection', (conn) => {
+      open++;
+      void conn.ended.then(() => open--);
+    });
+    const { port } = await server.listen();
+    await server.ready();
+    const clients = fork(new URL('./support/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
+    const opened = async (total: number): Promise<void> => {
+      const [ready] = (await once(clients, 'message')) as [{ ready: number }];
+      assert.equal(ready.ready, total);
+      for (let i = 0; i < 1000 && open < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(open, total, 'every client connection established on the server');
+    };
+    try {
+      await opened(WARMUP);
+      await threadsMemory(mode.workers); // the probe's own first use loads modules: not in the baseline
+      const before = await threadsMemory(mode.workers);
+      clients.send('next');
+      await opened(WARMUP + CONNECTIONS);
+      const after = await threadsMemory(mode.workers);
+      const perThread = after.map((memory, i) => (retainedBytes(memory) - retainedBytes(before[i]!)) / CONNECTIONS);
+      const total = perThread.reduce((sum, bytes) => sum + bytes, 0);
+      t.diagnostic(`per idle connection: ${perThread.map((bytes, i) => `${i === 0 ? 'main' : `shard ${i}`} ${Math.round(bytes)} B`).join(', ')}; total ${Math.round(total)} B`);
+      assert.ok(total <= BOUND[mode.name], `${Math.round(total)} B per idle connection (bound ${BOUND[mode.name]} B)`);
+    } finally {
+      clients.disconnect();
+      await server.close();
+    }
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Main's side of the memory probe (memory-probe-shard.ts): this thread's memory after full
+ * collections, and each shard's, asked over a BroadcastChannel.
+ */
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export const MEMORY_PROBE_CHANNEL = 'p2p-socket.memory-probe';
+/** Pass as the pool's shard script (`[SHARD_SCRIPT]`). */
+export const MEMORY_PROBE_SHARD = new URL('./memory-probe-shard.ts', import.meta.url);
+
+export interface MemoryProbeRequest {
+  readonly t: 'probe';
+  readonly id: number;
+  /** Write a heap snapshot to `<prefix>-shard-<thread>.heapsnapshot`. */
+  readonly snapshotPrefix?: string | undefined;
+}
+
+export interface ThreadMemory {
+  readonly thread: number;
+  readonly heapUsed: number;
+  /** Heap space V8 has committed (used or not). */
+  readonly heapTotal: number;
+  /** Physical bytes of each heap space (what RSS sees of the heap). */
+  readonly spaces: Readonly<Record<string, number>>;
+  /** Bytes of live objects in the spaces that hold data (not code, bytecode or feedback: compiled once per function). */
+  readonly objectBytes: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly snapshot?: string | undefined;
+}
+
+export interface MemoryProbeReply extends ThreadMemory {
+  readonly t: 'memory';
+  readonly id: number;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+let nextProbe = 1;
+const OBJECT_SPACES = new Set(['new_space', 'old_space', 'new_large_object_space', 'large_object_space']);
+
+/** The calling thread's memory after repeated full collections; `snapshotFile`: write a heap snapshot there too. */
+export async function settledThreadMemory(thread: number, snapshotFile?: string): Promise<ThreadMemory> {
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+  const snapshot = snapshotFile ? writeHeapSnapshot(snapshotFile) : undefined;
+  const statistics = getHeapSpaceStatistics();
+  const spaces = Object.fromEntries(statistics.map((space) => [space.space_name, space.physical_space_size]));
+  const objectBytes = statistics.filter((space) => OBJECT_SPACES.has(space.space_name)).reduce((sum, space) => sum + space.space_used_size, 0);
+  return { thread, heapUsed, heapTotal, spaces, objectBytes, external, arrayBuffers, snapshot };
+}
+
+/** The main thread's memory after full collections. */
+export function mainMemory(snapshotPrefix?: string): Promise<ThreadMemory> {
+  return settledThreadMemory(0, snapshotPrefix && `${snapshotPrefix}-main.heapsnapshot`);
+}
+
+/** Every probe shard's memory after full collections in that shard; rejects after `timeoutMs`. */
+export function shardMemory(shards: number, options: { snapshotPrefix?: string; timeoutMs?: number } = {}): Promise<ThreadMemory[]> {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  const id = nextProbe++;
+  const replies: ThreadMemory[] = [];
+  return new Promise<ThreadMemory[]>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the memory probe`)), options.timeoutMs ?? 30_000);
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      channel.close();
+      if (error) reject(error);
+      else resolve(replies.sort((a, b) => a.thread - b.thread));
+    };
+    channel.onmessage = (event) => {
+      const reply = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
+      if (reply.t !== 'memory' || reply.id !== id) return;
+      const { t: _t, id: _id, ...memory } = reply;
+      replies.push(memory);
+      if (replies.length === shards) finish();
+    };
+    channel.postMessage({ t: 'probe', id, snapshotPrefix: options.snapshotPrefix } satisfies MemoryProbeRequest);
+  });
+}
+
+/** JS objects plus ArrayBuffers: what a connection keeps that its thread can account for. */
+export function retainedBytes(memory: ThreadMemory): number {
+  return memory.objectBytes + memory.arrayBuffers;
+}
