@@ -432,8 +432,11 @@ class ShardHandle implements ShardLink {
         this.drop(record, fromRecord(event.error));
         return;
       }
-      case 'body':
-        if (this.records.has(event.connection)) this.order.arrived(event.connection, event.body);
+      case 'bodies':
+        for (let i = 0; i < event.connections.length; i++) {
+          const id = event.connections[i]!;
+          if (this.records.has(id)) this.order.arrived(id, event.bodies[i]!);
+        }
         return;
     }
   }

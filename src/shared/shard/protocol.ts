@@ -78,8 +78,11 @@ export type ShardEvent =
   | { readonly t: 'dropped'; readonly connection: number; readonly error: ErrorRecord }
   | { readonly t: 'bell' }
   | { readonly t: 'space' }
-  /** A large received body, transferred; its MESSAGE_TRANSFERRED ring record gives its place. */
-  | { readonly t: 'body'; readonly connection: number; readonly body: ArrayBuffer };
+  /**
+   * Large received bodies, transferred (`bodies[i]` is connection `connections[i]`'s, in order);
+   * each one's MESSAGE_TRANSFERRED ring record gives its place.
+   */
+  | { readonly t: 'bodies'; readonly connections: readonly number[]; readonly bodies: readonly ArrayBuffer[] };
 
 /** Main → shard doorbells (outside comlink: they are data-plane signals). */
 export type MainSignal =
