@@ -22,6 +22,7 @@ import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
 import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -465,6 +466,15 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
+      case RECORD.MESSAGES: {
+        // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
+        forEachBatchedBody(Buffer.from(payload), (body) => {
+          this.traffic.bytesIn += body.length;
+          this.traffic.messagesIn++;
+          session.onBody(body);
+        });
+        break;
+      }
       case RECORD.MESSAGE_TRANSFERRED: {
         if (!body) break;
         if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);

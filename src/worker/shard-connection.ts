@@ -44,7 +44,10 @@ export interface ShardContext {
   readonly announcedVersion: NetworkVersion;
   readonly metadata: MetadataConfig<Buffer>;
   advertisedPort(): number | undefined;
+  /** Sends one record (after any batched bodies: order is kept). */
   readonly send: RecordSink;
+  /** Adds a small body to the current MESSAGES record (body-batch.ts); false: too large, send it on its own. */
+  batchBody(id: number, body: Uint8Array): boolean;
   /** Posts a large body to main, transferred (its ring record follows from the caller). */
   transfer(id: number, body: ArrayBuffer): void;
   readonly maxPayload: () => number;
@@ -292,7 +295,7 @@ export class ShardConnection {
   private deliver(message: FramedMessage): void {
     const { body } = message;
     if (body.length < TRANSFER_THRESHOLD) {
-      sendBody(this.context.send, this.id, body, this.context.maxPayload());
+      if (!this.context.batchBody(this.id, body)) sendBody(this.context.send, this.id, body, this.context.maxPayload());
       return;
     }
     let buffer: ArrayBuffer;

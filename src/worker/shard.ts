@@ -21,6 +21,7 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
 import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
+import { BodyBatch } from '../shared/shard/body-batch.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 import { IoScheduler } from '../shared/session/io-scheduler.ts';
@@ -65,7 +66,9 @@ function transfer(id: number, body: ArrayBuffer): void {
   transferBodies.push(body);
 }
 
-const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }));
+const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }), () => bodies.flush());
+/** Small bodies of one connection in one MESSAGES record; sent before any other record. */
+const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
 const connections = new Map<number, ShardConnection>();
 
 /** Connections with a WRITTEN report or stats to refresh, flushed once per event-loop turn. */
@@ -82,7 +85,15 @@ const context: ShardContext = {
   announcedVersion: config.announcedVersion,
   metadata: rawMetadata,
   advertisedPort: () => advertisedPort,
-  send: (id, kind, payload) => outbox.send(id, kind, payload),
+  send: (id, kind, payload) => {
+    bodies.flush();
+    outbox.send(id, kind, payload);
+  },
+  batchBody: (id, body) => {
+    if (!bodies.add(id, body)) return false;
+    outbox.scheduleBell();
+    return true;
+  },
   transfer,
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),

@@ -15,16 +15,23 @@ export class Outbox {
   private readonly producer: RingProducer;
   private readonly ring: () => void;
   private readonly overflow: Pending[] = [];
+  private readonly beforeBell: (() => void) | undefined;
   private bellScheduled = false;
   private readonly flushBell = (): void => {
+    this.beforeBell?.(); // its records join this turn's doorbell (no second one is scheduled meanwhile)
     this.bellScheduled = false;
     if (this.producer.needsWake()) this.ring();
   };
 
-  /** @param ring posts one wake-up message to the consumer */
-  constructor(buffer: SharedArrayBuffer, ring: () => void) {
+  /**
+   * @param ring posts one wake-up message to the consumer
+   * @param beforeBell runs at the end of each turn that wrote, before the doorbell: a caller that
+   *   batches records (body-batch.ts) sends what it holds here
+   */
+  constructor(buffer: SharedArrayBuffer, ring: () => void, beforeBell?: () => void) {
     this.producer = new RingProducer(buffer);
     this.ring = ring;
+    this.beforeBell = beforeBell;
   }
 
   /** Largest payload one record carries; bigger data is cut by the caller. */
@@ -73,7 +80,7 @@ export class Outbox {
    * this turn adds its records first. (Per microtask it was one postMessage per small message,
    * 18–28% of a shard's time in bench:load W2.)
    */
-  private scheduleBell(): void {
+  scheduleBell(): void {
     if (this.bellScheduled) return;
     this.bellScheduled = true;
     setImmediate(this.flushBell);

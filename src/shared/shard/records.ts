@@ -45,6 +45,8 @@ export const RECORD = {
    * posted just before this record); its place among the other records is here. u32 LE length.
    */
   MESSAGE_TRANSFERRED: 14,
+  /** shard→main: several whole small bodies of one connection, `u32 LE length ‖ body` each (body-batch.ts). */
+  MESSAGES: 15,
 } as const;
 
 export type RecordKind = (typeof RECORD)[keyof typeof RECORD];
