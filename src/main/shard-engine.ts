@@ -156,9 +156,10 @@ class ShardHandle implements ShardLink {
     this.alive = true;
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
-    this.outbox = new Outbox(inbound, () => {
-      this.doorbells.doorbellsSent++;
-      this.signal({ t: 'bell' });
+    this.outbox = new Outbox(inbound, (bell, connections, layouts) => {
+      if (bell) this.doorbells.doorbellsSent++;
+      if (connections.length === 0) this.signal({ t: 'bell' });
+      else if (this.alive) this.worker.postMessage({ t: 'layouts', connections, layouts, bell } satisfies MainSignal, layouts);
     });
     this.order.clear();
     this.consumer = new RingConsumer(outbound);
@@ -380,9 +381,8 @@ class ShardHandle implements ShardLink {
   sendLayout(id: number, layout: Buffer): void {
     const buffer = layout.buffer;
     if (layout.length >= TRANSFER_THRESHOLD && this.alive && buffer instanceof ArrayBuffer && layout.byteOffset === 0 && layout.byteLength === buffer.byteLength) {
-      const record = encodeTransferred(layout.length); // before the transfer detaches `layout`
-      this.worker.postMessage({ t: 'layout', connection: id, layout: buffer } satisfies MainSignal, [buffer]);
-      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, record);
+      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, encodeTransferred(layout.length));
+      this.outbox.transfer(id, buffer); // posted with this turn's doorbell (outbox.ts)
       return;
     }
     sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
@@ -437,6 +437,10 @@ class ShardHandle implements ShardLink {
         for (let i = 0; i < event.connections.length; i++) {
           const id = event.connections[i]!;
           if (this.records.has(id)) this.order.arrived(id, event.bodies[i]!);
+        }
+        if (event.bell) {
+          this.doorbells.doorbellsReceived++;
+          this.pump.wake();
         }
         return;
     }

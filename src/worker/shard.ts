@@ -43,30 +43,11 @@ function post(event: ShardEvent, transfer?: ArrayBuffer[]): void {
   port!.postMessage(event, transfer);
 }
 
-/**
- * Large received bodies transferred to main, posted together once per event-loop turn (before
- * the turn's doorbell, both by `setImmediate`). One socket turn reads up to 32 × 64 KiB, so in W1
- * bulk this is up to 32 bodies per `postMessage` instead of one each: a standalone worker → main
- * test moving 20,000 64 KiB buffers on one core cost 20.1 µs of process CPU per buffer posted one
- * by one, 13.1 µs 32 at a time (main's share 5.3 → 2.9 µs), and the shard's `postMessage` of each
- * body was 22 % of its busy time in W5 bulk (wall time: on one core every post woke main).
- */
-let transferIds: number[] = [];
-let transferBodies: ArrayBuffer[] = [];
-function flushTransfers(): void {
-  const connections = transferIds;
-  const bodies = transferBodies;
-  transferIds = [];
-  transferBodies = [];
-  post({ t: 'bodies', connections, bodies }, bodies);
-}
-function transfer(id: number, body: ArrayBuffer): void {
-  if (transferIds.length === 0) setImmediate(flushTransfers);
-  transferIds.push(id);
-  transferBodies.push(body);
-}
-
-const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }), () => bodies.flush());
+const outbox = new Outbox(
+  config.outbound,
+  (bell, connections, bodies) => post(connections.length === 0 ? { t: 'bell' } : { t: 'bodies', connections, bodies, bell }, bodies),
+  () => bodies.flush(),
+);
 /** Small bodies of one connection in one MESSAGES record; sent before any other record. */
 const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
 const connections = new Map<number, ShardConnection>();
@@ -94,7 +75,7 @@ const context: ShardContext = {
     outbox.scheduleBell();
     return true;
   },
-  transfer,
+  transfer: (id, body) => outbox.transfer(id, body),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
@@ -226,7 +207,13 @@ setInterval(() => {
 port.on('message', (message: MainSignal) => {
   if (message.t === 'bell') inbound.wake();
   else if (message.t === 'space') outbox.onSpace();
-  else if (message.t === 'layout' && connections.has(message.connection)) order.arrived(message.connection, message.layout);
+  else if (message.t === 'layouts') {
+    for (let i = 0; i < message.connections.length; i++) {
+      const id = message.connections[i]!;
+      if (connections.has(id)) order.arrived(id, message.layouts[i]!);
+    }
+    if (message.bell) inbound.wake();
+  }
 });
 
 Comlink.expose(control, nodeEndpoint(port));
