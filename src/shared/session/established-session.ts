@@ -176,7 +176,7 @@ export class EstablishedSession {
       const chunk = input.take(HEADER_LENGTH + length, scratch);
       if (scratch) scratchBusy = true;
       try {
-        this.framer.push(this.opener.open(chunk.subarray(HEADER_LENGTH)), this.emit, chunk.buffer !== scratch?.buffer);
+        this.framer.push(this.opener.openAt(chunk, HEADER_LENGTH), this.emit, chunk.buffer !== scratch?.buffer);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
