@@ -385,8 +385,11 @@ class ShardHandle implements ShardLink {
       this.outbox.transfer(id, buffer); // posted with this turn's doorbell (outbox.ts)
       return;
     }
-    sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
+    sendLayout(this.toShard, id, layout, this.outbox.maxPayload);
   }
+
+  /** The outbox as a RecordSink, made once (not a closure per message written). */
+  private readonly toShard: RecordSink = (to, kind, payload) => this.outbox.send(to, kind, payload);
 
   sendBroadcast(ids: readonly number[], layout: Buffer): number {
     if (!this.alive) return 0;

@@ -198,11 +198,14 @@ export function sendBody(sink: RecordSink, id: number, body: Uint8Array, max: nu
  * and one WRITE_END (a broadcast: BROADCAST_PART and BROADCAST_END), cut at chunk boundaries so the shard seals each part as it comes.
  */
 export function sendLayout(sink: RecordSink, id: number, layout: Uint8Array, max: number, part: RecordKind = RECORD.WRITE_PART, end: RecordKind = RECORD.WRITE_END): void {
-  const lengths = view(layout);
+  if (layout.length <= max) {
+    sink(id, end, layout); // one record, the common case: no walk over the chunk headers
+    return;
+  }
   let start = 0;
   let at = 0;
   while (at < layout.length) {
-    const next = at + HEADER_LENGTH + lengths.getUint16(at, false);
+    const next = at + HEADER_LENGTH + ((layout[at]! << 8) | layout[at + 1]!);
     if (next - start > max) {
       sink(id, part, layout.subarray(start, at));
       start = at;
