@@ -324,14 +324,12 @@ export class ShardConnection {
     if (this.state !== 'established' || !session) return;
     const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
     const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
-    session.writeSync(message).then(
-      () => {
-        this.writtenBytes += layout.length;
-        if (last) this.writtenMessages++;
-        this.context.schedule(this);
-      },
-      () => undefined, // the stream's end is reported by `end`
-    );
+    session.writeThen(message, (error) => {
+      if (error) return; // the stream's end is reported by `end`
+      this.writtenBytes += layout.length;
+      if (last) this.writtenMessages++;
+      this.context.schedule(this);
+    });
   }
 
   /** Main asked to close: queued writes first when `wait`. */

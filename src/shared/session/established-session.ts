@@ -381,6 +381,21 @@ export class EstablishedSession {
   }
 
   /**
+   * `writeSync` with a callback instead of a promise, for a shard's hot path (one closure per
+   * message instead of a promise, its settlers and a `then`): `settle()` once the chunks are
+   * handed to the socket, `settle(error)` if the connection closes first. Never blocks: the caller
+   * bounds what it queues (a shard's queue is main's in-flight bound).
+   */
+  writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
+    if (this.outgoingClosed) {
+      settle(new ConnectionClosedError());
+      return;
+    }
+    message.consume();
+    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle });
+  }
+
+  /**
    * Resolves once the outgoing queue is at most half full with no writer waiting: room for
    * `writeNow` (half, as a stream's low-water mark, so a waiter is not woken for one message).
    */
