@@ -79,6 +79,8 @@ export class EstablishedSession {
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
   private readPaused = false;
+  /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
+  private refilling = false;
 
   private readonly outgoing: OutgoingEntry[] = [];
   private outgoingBytes = 0;
@@ -260,7 +262,7 @@ export class EstablishedSession {
   }
 
   private deliver(message: FramedMessage): void {
-    if (this.sink && this.incomingHead >= this.incoming.length && this.sink(message)) return;
+    if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
     const waiter = this.readWaiters.shift();
     if (waiter) {
       waiter.resolve(message);
@@ -268,7 +270,7 @@ export class EstablishedSession {
     }
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
-    this.onReadable?.();
+    if (!this.refilling) this.onReadable?.();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
@@ -289,7 +291,16 @@ export class EstablishedSession {
         this.progressAt = Date.now(); // the application's pause was not the peer's stall
         if (!this.budgetPaused) {
           this.transport.resume();
-          this.pump();
+          // The entry being read has left the queue but not yet reached its reader: what this
+          // pump frames must queue behind it, not overtake it through the sink or a reentrant
+          // onReadable (a shard delivered the next messages before it: lifecycle conformance
+          // test "a slow reader under a small incoming bound …").
+          this.refilling = true;
+          try {
+            this.pump();
+          } finally {
+            this.refilling = false;
+          }
         }
       }
     }
