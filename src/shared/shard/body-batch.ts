@@ -36,8 +36,8 @@ export class BodyBatch {
 
   /**
    * Adds connection `id`'s next body (copied now: the framer's views are reused). Returns false,
-   * adding nothing, when the body is too large for a batch: the caller sends it on its own, after
-   * `flush()` (any record it sends goes after the batch anyway when it sends through `flush` first).
+   * adding nothing, when the body is too large for a batch: the caller then sends it in records
+   * of its own, after calling `flush()` so that it keeps its place.
    */
   add(id: number, body: Uint8Array): boolean {
     const size = LENGTH_BYTES + body.length;
