@@ -471,6 +471,7 @@ async function main(): Promise<void> {
     w2_ingest_inline: r(ingestInline, 0),
     w2_ingest_sharded: r(ingestSharded, 0),
     w2_sharding_gain: ratio(ingestSharded, ingestInline),
+    w2_main_us_per_msg_sharded: r(median('W2-ingest', 'p2p-sharded', 'serverMainUs'), 2),
     w2_ingest_plain: r(median('W2-ingest', 'tcp', 'msgps'), 0),
 
     w3_hsps: r(w3.value, 0),

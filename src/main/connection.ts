@@ -6,7 +6,8 @@ import { EncodingError, P2pError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
-import { decodeWith } from '../shared/session/handshake.ts';
+import { asDecodingError } from '../shared/session/handshake.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
 import {
   copyEncodedMessage as copyEncoded,
   encodeFramedMessage,
@@ -90,8 +91,19 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
    * DECODING_ERROR, INVALID_INCOMING_CIPHERTEXT_SIZE …) once, after the messages received before
    * it, then with CONNECTION_CLOSED. A message that does not decode ends the connection.
    */
-  async read(options: { signal?: AbortSignal } = {}): Promise<Received<Msg>> {
-    const framed = await this.session.read(options.signal);
+  read(options?: { signal?: AbortSignal }): Promise<Received<Msg>> {
+    // A message already queued resolves at once (one promise, no option object, no await hop):
+    // a reader that drains a burst with `read` pays per message what `readNow` does.
+    try {
+      const framed = this.session.readNow();
+      if (framed) return Promise.resolve(this.received(framed));
+      return this.session.read(options?.signal).then((waited) => this.received(waited));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private received(framed: FramedMessage): Received<Msg> {
     return { size: framed.size, message: this.decode(framed.body) };
   }
 
@@ -116,12 +128,12 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /** The next message if one is queued, else `undefined`; throws like `read`. */
   readNow(): Received<Msg> | undefined {
     const framed = this.session.readNow();
-    return framed && { size: framed.size, message: this.decode(framed.body) };
+    return framed && this.received(framed);
   }
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
-  async write(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.session.write(this.encode(message), options.signal);
+  async write(message: Msg, options?: { signal?: AbortSignal }): Promise<void> {
+    await this.session.write(this.encode(message), options?.signal);
     this.sentCount++;
   }
 
@@ -267,16 +279,17 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   }
 
   private decode(body: Buffer): Msg {
+    let message: Msg;
     try {
-      const message = decodeWith(() => this.codec.decode(body));
-      this.receivedCount++;
-      return message;
+      message = this.codec.decode(body); // no closure per message (decodeWith takes one)
     } catch (error) {
       // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
       this.session.discardIncoming();
       void this.session.close(false);
-      throw error;
+      throw asDecodingError(error);
     }
+    this.receivedCount++;
+    return message;
   }
 }
 

@@ -23,6 +23,7 @@ import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
 import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -168,9 +169,10 @@ class ShardHandle implements ShardLink {
     this.alive = true;
     this.started = false;
     this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
-    this.outbox = new Outbox(inbound, () => {
-      this.doorbells.doorbellsSent++;
-      this.signal({ t: 'bell' });
+    this.outbox = new Outbox(inbound, (bell, connections, layouts) => {
+      if (bell) this.doorbells.doorbellsSent++;
+      if (connections.length === 0) this.signal({ t: 'bell' });
+      else if (this.alive) this.worker.postMessage({ t: 'layouts', connections, layouts, bell } satisfies MainSignal, layouts);
     });
     this.order.clear();
     this.consumer = new RingConsumer(outbound);
@@ -393,13 +395,15 @@ class ShardHandle implements ShardLink {
   sendLayout(id: number, layout: Buffer): void {
     const buffer = layout.buffer;
     if (layout.length >= TRANSFER_THRESHOLD && this.alive && buffer instanceof ArrayBuffer && layout.byteOffset === 0 && layout.byteLength === buffer.byteLength) {
-      const record = encodeTransferred(layout.length); // before the transfer detaches `layout`
-      this.worker.postMessage({ t: 'layout', connection: id, layout: buffer } satisfies MainSignal, [buffer]);
-      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, record);
+      this.outbox.send(id, RECORD.WRITE_TRANSFERRED, encodeTransferred(layout.length));
+      this.outbox.transfer(id, buffer); // posted with this turn's doorbell (outbox.ts)
       return;
     }
-    sendLayout((to, kind, payload) => this.outbox.send(to, kind, payload), id, layout, this.outbox.maxPayload);
+    sendLayout(this.toShard, id, layout, this.outbox.maxPayload);
   }
+
+  /** The outbox as a RecordSink, made once (not a closure per message written). */
+  private readonly toShard: RecordSink = (to, kind, payload) => this.outbox.send(to, kind, payload);
 
   sendBroadcast(ids: readonly number[], layout: Buffer): number {
     if (!this.alive) return 0;
@@ -446,8 +450,15 @@ class ShardHandle implements ShardLink {
         this.drop(record, fromRecord(event.error));
         return;
       }
-      case 'body':
-        if (this.records.has(event.connection)) this.order.arrived(event.connection, event.body);
+      case 'bodies':
+        for (let i = 0; i < event.connections.length; i++) {
+          const id = event.connections[i]!;
+          if (this.records.has(id)) this.order.arrived(id, event.bodies[i]!);
+        }
+        if (event.bell) {
+          this.doorbells.doorbellsReceived++;
+          this.pump.wake();
+        }
         return;
     }
   }
@@ -476,6 +487,15 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
+      case RECORD.MESSAGES: {
+        // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
+        forEachBatchedBody(Buffer.from(payload), (body) => {
+          this.traffic.bytesIn += body.length;
+          this.traffic.messagesIn++;
+          session.onBody(body);
+        });
+        break;
+      }
       case RECORD.MESSAGE_TRANSFERRED: {
         if (!body) break;
         if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);

@@ -44,7 +44,10 @@ export interface ShardContext {
   readonly announcedVersion: NetworkVersion;
   readonly metadata: MetadataConfig<Buffer>;
   advertisedPort(): number | undefined;
+  /** Sends one record (after any batched bodies: order is kept). */
   readonly send: RecordSink;
+  /** Adds a small body to the current MESSAGES record (body-batch.ts); false: too large, send it on its own. */
+  batchBody(id: number, body: Uint8Array): boolean;
   /** Posts a large body to main, transferred (its ring record follows from the caller). */
   transfer(id: number, body: ArrayBuffer): void;
   readonly maxPayload: () => number;
@@ -295,7 +298,7 @@ export class ShardConnection {
   private deliver(message: FramedMessage): void {
     const { body } = message;
     if (body.length < TRANSFER_THRESHOLD) {
-      sendBody(this.context.send, this.id, body, this.context.maxPayload());
+      if (!this.context.batchBody(this.id, body)) sendBody(this.context.send, this.id, body, this.context.maxPayload());
       return;
     }
     let buffer: ArrayBuffer;
@@ -324,14 +327,12 @@ export class ShardConnection {
     if (this.state !== 'established' || !session) return;
     const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
     const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
-    session.writeSync(message).then(
-      () => {
-        this.writtenBytes += layout.length;
-        if (last) this.writtenMessages++;
-        this.context.schedule(this);
-      },
-      () => undefined, // the stream's end is reported by `end`
-    );
+    session.writeThen(message, (error) => {
+      if (error) return; // the stream's end is reported by `end`
+      this.writtenBytes += layout.length;
+      if (last) this.writtenMessages++;
+      this.context.schedule(this);
+    });
   }
 
   /** Main asked to close: queued writes first when `wait`. */

@@ -21,6 +21,7 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
 import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
+import { BodyBatch } from '../shared/shard/body-batch.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 import { IoScheduler } from '../shared/session/io-scheduler.ts';
@@ -42,7 +43,13 @@ function post(event: ShardEvent, transfer?: ArrayBuffer[]): void {
   port!.postMessage(event, transfer);
 }
 
-const outbox = new Outbox(config.outbound, () => post({ t: 'bell' }));
+const outbox = new Outbox(
+  config.outbound,
+  (bell, connections, bodies) => post(connections.length === 0 ? { t: 'bell' } : { t: 'bodies', connections, bodies, bell }, bodies),
+  () => bodies.flush(),
+);
+/** Small bodies of one connection in one MESSAGES record; sent before any other record. */
+const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
 const connections = new Map<number, ShardConnection>();
 
 /** Connections with a WRITTEN report or stats to refresh, flushed once per event-loop turn. */
@@ -59,8 +66,16 @@ const context: ShardContext = {
   announcedVersion: config.announcedVersion,
   metadata: rawMetadata,
   advertisedPort: () => advertisedPort,
-  send: (id, kind, payload) => outbox.send(id, kind, payload),
-  transfer: (id, body) => post({ t: 'body', connection: id, body }, [body]),
+  send: (id, kind, payload) => {
+    bodies.flush();
+    outbox.send(id, kind, payload);
+  },
+  batchBody: (id, body) => {
+    if (!bodies.add(id, body)) return false;
+    outbox.scheduleBell();
+    return true;
+  },
+  transfer: (id, body) => outbox.transfer(id, body),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
   pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
@@ -192,7 +207,13 @@ setInterval(() => {
 port.on('message', (message: MainSignal) => {
   if (message.t === 'bell') inbound.wake();
   else if (message.t === 'space') outbox.onSpace();
-  else if (message.t === 'layout' && connections.has(message.connection)) order.arrived(message.connection, message.layout);
+  else if (message.t === 'layouts') {
+    for (let i = 0; i < message.connections.length; i++) {
+      const id = message.connections[i]!;
+      if (connections.has(id)) order.arrived(id, message.layouts[i]!);
+    }
+    if (message.bell) inbound.wake();
+  }
 });
 
 Comlink.expose(control, nodeEndpoint(port));

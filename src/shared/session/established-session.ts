@@ -79,6 +79,8 @@ export class EstablishedSession {
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
   private readPaused = false;
+  /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
+  private refilling = false;
 
   private readonly outgoing: OutgoingEntry[] = [];
   private outgoingBytes = 0;
@@ -177,7 +179,7 @@ export class EstablishedSession {
       const chunk = input.take(HEADER_LENGTH + length, scratch);
       if (scratch) scratchBusy = true;
       try {
-        this.framer.push(this.opener.open(chunk.subarray(HEADER_LENGTH)), this.emit, chunk.buffer !== scratch?.buffer);
+        this.framer.push(this.opener.openAt(chunk, HEADER_LENGTH), this.emit, chunk.buffer !== scratch?.buffer);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
@@ -276,7 +278,7 @@ export class EstablishedSession {
   }
 
   private deliver(message: FramedMessage): void {
-    if (this.sink && this.incomingHead >= this.incoming.length && this.sink(message)) return;
+    if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
     const waiter = this.readWaiters.shift();
     if (waiter) {
       waiter.resolve(message);
@@ -284,7 +286,7 @@ export class EstablishedSession {
     }
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
-    this.onReadable?.();
+    if (!this.refilling) this.onReadable?.();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
@@ -305,7 +307,16 @@ export class EstablishedSession {
         this.progressAt = Date.now(); // the application's pause was not the peer's stall
         if (!this.budgetPaused) {
           this.transport.resume();
-          this.pump();
+          // The entry being read has left the queue but not yet reached its reader: what this
+          // pump frames must queue behind it, not overtake it through the sink or a reentrant
+          // onReadable (a shard delivered the next messages before it: lifecycle conformance
+          // test "a slow reader under a small incoming bound …").
+          this.refilling = true;
+          try {
+            this.pump();
+          } finally {
+            this.refilling = false;
+          }
         }
       }
     }
@@ -394,6 +405,21 @@ export class EstablishedSession {
       this.blockedWriters.push(blocked);
       return () => removeItem(this.blockedWriters, blocked);
     });
+  }
+
+  /**
+   * `writeSync` with a callback instead of a promise, for a shard's hot path (one closure per
+   * message instead of a promise, its settlers and a `then`): `settle()` once the chunks are
+   * handed to the socket, `settle(error)` if the connection closes first. Never blocks: the caller
+   * bounds what it queues (a shard's queue is main's in-flight bound).
+   */
+  writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
+    if (this.outgoingClosed) {
+      settle(new ConnectionClosedError());
+      return;
+    }
+    message.consume();
+    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle });
   }
 
   /**

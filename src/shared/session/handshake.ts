@@ -178,7 +178,11 @@ export function decodeWith<T>(decode: () => T): T {
   try {
     return decode();
   } catch (error) {
-    if (error instanceof P2pError) throw error;
-    throw new DecodingError('USER_FUNCTION', String(error), { cause: error });
+    throw asDecodingError(error);
   }
+}
+
+/** What a user decoder's throw becomes: a P2pError as it is, anything else DECODING_ERROR. */
+export function asDecodingError(error: unknown): P2pError {
+  return error instanceof P2pError ? error : new DecodingError('USER_FUNCTION', String(error), { cause: error });
 }

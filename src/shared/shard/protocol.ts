@@ -78,15 +78,22 @@ export type ShardEvent =
   | { readonly t: 'dropped'; readonly connection: number; readonly error: ErrorRecord }
   | { readonly t: 'bell' }
   | { readonly t: 'space' }
-  /** A large received body, transferred; its MESSAGE_TRANSFERRED ring record gives its place. */
-  | { readonly t: 'body'; readonly connection: number; readonly body: ArrayBuffer };
+  /**
+   * The turn's large received bodies, transferred (`bodies[i]` is connection `connections[i]`'s,
+   * in order; each one's MESSAGE_TRANSFERRED ring record gives its place), and the doorbell when
+   * `bell` (outbox.ts: one message per turn).
+   */
+  | { readonly t: 'bodies'; readonly connections: readonly number[]; readonly bodies: readonly ArrayBuffer[]; readonly bell: boolean };
 
 /** Main → shard doorbells (outside comlink: they are data-plane signals). */
 export type MainSignal =
   | { readonly t: 'bell' }
   | { readonly t: 'space' }
-  /** A large outgoing layout, transferred; its WRITE_TRANSFERRED ring record gives its place. */
-  | { readonly t: 'layout'; readonly connection: number; readonly layout: ArrayBuffer };
+  /**
+   * The turn's large outgoing layouts, transferred (`layouts[i]` is connection `connections[i]`'s;
+   * each one's WRITE_TRANSFERRED ring record gives its place), and the doorbell when `bell`.
+   */
+  | { readonly t: 'layouts'; readonly connections: readonly number[]; readonly layouts: readonly ArrayBuffer[]; readonly bell: boolean };
 
 /** What a shard starts with (workerData). */
 export interface ShardConfig {

@@ -45,6 +45,8 @@ export const RECORD = {
    * posted just before this record); its place among the other records is here. u32 LE length.
    */
   MESSAGE_TRANSFERRED: 14,
+  /** shard→main: several whole small bodies of one connection, `u32 LE length ‖ body` each (body-batch.ts). */
+  MESSAGES: 15,
 } as const;
 
 export type RecordKind = (typeof RECORD)[keyof typeof RECORD];
@@ -54,20 +56,29 @@ export type RecordSink = (id: number, kind: RecordKind, payload: Uint8Array) => 
 
 const EMPTY = new Uint8Array(0);
 
-function view(payload: Uint8Array): DataView {
-  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+// u32 fields are written and read byte by byte: WRITTEN goes once per message in W2 echo (one
+// reply in flight per connection), and a DataView per encode and decode was an allocation each time.
+function putUint32LE(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+  bytes[at + 2] = value >>> 16;
+  bytes[at + 3] = value >>> 24;
+}
+
+function getUint32LE(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 // ---------------------------------------------------------------- CREDIT: u32 LE bytes
 
 export function encodeCredit(bytes: number): Uint8Array {
   const payload = new Uint8Array(4);
-  view(payload).setUint32(0, Math.min(Math.max(0, bytes), 0xffffffff), true);
+  putUint32LE(payload, 0, Math.min(Math.max(0, bytes), 0xffffffff));
   return payload;
 }
 
 export function decodeCredit(payload: Uint8Array): number {
-  return view(payload).getUint32(0, true);
+  return getUint32LE(payload, 0);
 }
 
 // ---------------------------------------------------------------- CLOSE: u8 wait
@@ -89,27 +100,26 @@ export interface Written {
 
 export function encodeWritten(written: Written): Uint8Array {
   const payload = new Uint8Array(8);
-  const v = view(payload);
-  v.setUint32(0, written.messages, true);
-  v.setUint32(4, written.bytes, true);
+  putUint32LE(payload, 0, written.messages);
+  putUint32LE(payload, 4, written.bytes);
   return payload;
 }
 
 export function decodeWritten(payload: Uint8Array): Written {
-  const v = view(payload);
-  return { messages: v.getUint32(0, true), bytes: v.getUint32(4, true) };
+  return { messages: getUint32LE(payload, 0), bytes: getUint32LE(payload, 4) };
 }
+
 
 // ---------------------------------------------------------------- MESSAGE_TRANSFERRED, WRITE_TRANSFERRED: u32 LE length
 
 export function encodeTransferred(length: number): Uint8Array {
   const payload = new Uint8Array(4);
-  view(payload).setUint32(0, length, true);
+  putUint32LE(payload, 0, length);
   return payload;
 }
 
 export function decodeTransferred(payload: Uint8Array): number {
-  return view(payload).getUint32(0, true);
+  return getUint32LE(payload, 0);
 }
 
 // ---------------------------------------------------------------- ENDED: JSON error record, empty = CONNECTION_CLOSED
@@ -196,11 +206,14 @@ export function sendBody(sink: RecordSink, id: number, body: Uint8Array, max: nu
  * and one WRITE_END (a broadcast: BROADCAST_PART and BROADCAST_END), cut at chunk boundaries so the shard seals each part as it comes.
  */
 export function sendLayout(sink: RecordSink, id: number, layout: Uint8Array, max: number, part: RecordKind = RECORD.WRITE_PART, end: RecordKind = RECORD.WRITE_END): void {
-  const lengths = view(layout);
+  if (layout.length <= max) {
+    sink(id, end, layout); // one record, the common case: no walk over the chunk headers
+    return;
+  }
   let start = 0;
   let at = 0;
   while (at < layout.length) {
-    const next = at + HEADER_LENGTH + lengths.getUint16(at, false);
+    const next = at + HEADER_LENGTH + ((layout[at]! << 8) | layout[at + 1]!);
     if (next - start > max) {
       sink(id, part, layout.subarray(start, at));
       start = at;

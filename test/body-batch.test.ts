@@ -1,0 +1,58 @@
+/**
+ * Small received bodies packed into MESSAGES records (src/shared/shard/body-batch.ts) come back
+ * byte for byte, in order and under their own connection, whatever mix of connections and sizes;
+ * a record never exceeds BATCH_PAYLOAD_MAX, a body too large for one is refused, and a corrupt
+ * record is a RangeError, not a wrong body.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BATCH_PAYLOAD_MAX, BodyBatch, forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
+import { RECORD } from '../src/shared/shard/records.ts';
+
+test('batched bodies come back in order under their connection; records stay under the bound', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ id: fc.integer({ min: 1, max: 3 }), body: fc.uint8Array({ maxLength: 1500 }), flush: fc.boolean() }), { maxLength: 60 }),
+      (writes) => {
+        const records: Array<{ id: number; kind: number; payload: Buffer }> = [];
+        const batch = new BodyBatch((id, kind, payload) => records.push({ id, kind, payload: Buffer.from(payload) }));
+        for (const { id, body, flush } of writes) {
+          assert.equal(batch.add(id, body), true);
+          if (flush) batch.flush();
+        }
+        batch.flush();
+        assert.equal(batch.empty, true);
+        const back: Array<{ id: number; body: Buffer }> = [];
+        for (const record of records) {
+          assert.equal(record.kind, RECORD.MESSAGES);
+          assert.ok(record.payload.length <= BATCH_PAYLOAD_MAX);
+          forEachBatchedBody(record.payload, (body) => back.push({ id: record.id, body: Buffer.from(body) }));
+        }
+        assert.deepEqual(back, writes.map(({ id, body }) => ({ id, body: Buffer.from(body) })));
+      },
+    ),
+  );
+});
+
+test('a body that cannot fit a record is refused and leaves the batch as it was', () => {
+  const records: Buffer[] = [];
+  const batch = new BodyBatch((_id, _kind, payload) => records.push(Buffer.from(payload)));
+  assert.equal(batch.add(1, Buffer.from('kept')), true);
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 3)), false);
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 4)), true, 'the largest body that fits goes in a record of its own');
+  batch.flush();
+  assert.equal(records.length, 2);
+  assert.equal(records[1]!.length, BATCH_PAYLOAD_MAX);
+  const bodies: Buffer[] = [];
+  forEachBatchedBody(records[0]!, (body) => bodies.push(body));
+  assert.deepEqual(bodies, [Buffer.from('kept')]);
+});
+
+test('a truncated or overlong MESSAGES record is a RangeError', () => {
+  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([5, 0, 0, 0, 1, 2]), () => undefined), RangeError);
+  const seen: number[] = [];
+  forEachBatchedBody(Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 9]), (body) => seen.push(body.length));
+  assert.deepEqual(seen, [0, 1]);
+});
