@@ -374,11 +374,13 @@ async function main(): Promise<void> {
       const a = predictRate(c, LAYOUTS.mainPlusShards(cores));
       const b = predictRate(c, LAYOUTS.shardPerCore(cores));
       perWorkload[cores] = { main_plus_shards: Math.round(a.rate), shard_per_core: Math.round(b.rate), bound: `${a.bound}/${b.bound}` };
-      projectionRows.push([name, String(cores), `${grouped(a.rate)} (${a.bound})`, `${grouped(b.rate)} (${b.bound})`, grouped(a.limits.main)]);
+      // The issue's first estimate, N × the shard rate capped by main's, ignores that the threads share the cores.
+      const threadsOnly = Math.min(b.limits.shards, b.limits.main);
+      projectionRows.push([name, String(cores), `${grouped(a.rate)} (${a.bound})`, `${grouped(b.rate)} (${b.bound})`, grouped(threadsOnly), grouped(a.limits.main)]);
     }
     projections[name] = perWorkload;
   }
-  console.log(table(['workload', 'cores C', 'main + (C−1) shards', 'C shards', 'main-thread ceiling'], projectionRows));
+  console.log(table(['workload', 'cores C', 'main + (C−1) shards', 'C shards', 'min(C / s, 1 / m), no core term', 'main-thread ceiling'], projectionRows));
   console.log(
     `\nThe projection leaves out the kernel's network work, which a real NIC puts on the server's cores; on this loopback it was ` +
       [...kernelCosts].map(([name, k]) => `${us(k)} µs per ${name} message (both sides)`).join(', ') +
