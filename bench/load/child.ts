@@ -199,7 +199,8 @@ async function serverMain(): Promise<void> {
     const now = snapshot();
     const shards = from ? await shardCpu() : undefined;
     if (!from || !shards) return {};
-    return { threads: { ops: now.ops - from.at.ops, cpuUs: usUsed(from.at.cpu, now.cpu), mainCpuUs: usUsed(from.at.main, now.main), shardCpuUs: shards.map((us, i) => us - from.shards[i]!) } };
+    const spanMs = (flow ? counters.lastAt : now.at) - from.at.at;
+    return { threads: { ops: now.ops - from.at.ops, spanMs, cpuUs: usUsed(from.at.cpu, now.cpu), mainCpuUs: usUsed(from.at.main, now.main), shardCpuUs: shards.map((us, i) => us - from.shards[i]!) } };
   };
   const samples: Mark[] = [];
   let sampler: NodeJS.Timeout | undefined;

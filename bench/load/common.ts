@@ -117,6 +117,8 @@ export interface WindowReport {
 export interface ThreadSplit {
   /** Messages the consumer read in the span. */
   readonly ops: number;
+  /** The span: the window, or from a flow's start to its last message. */
+  readonly spanMs: number;
   /** The whole process. */
   readonly cpuUs: number;
   readonly mainCpuUs: number;
