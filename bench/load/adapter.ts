@@ -40,6 +40,8 @@ export interface RunningServer {
   readonly counters: ServerCounters;
   /** Facts worth printing (negotiated cipher, engine used …). */
   readonly notes: string[];
+  /** Each shard thread's own CPU time so far (sharded pool only; bench/scale.ts). */
+  shardCpu?(): Promise<ReadonlyArray<NodeJS.CpuUsage | undefined>>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { argValue } from '../common.ts';
 import { loadAdapter, type RunningServer } from './adapter.ts';
-import { errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type WindowReport } from './common.ts';
+import { errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
 import type { ClientDriver } from './workload.ts';
 import { WORKLOADS } from './workloads.ts';
 
@@ -187,25 +187,46 @@ async function serverMain(): Promise<void> {
   });
   let mark = snapshot();
   const flow = spec.params.flow;
+  /** Thread CPU where the span of the thread split opens: the window's mark, or a flow's start. */
+  let threadMark: { readonly at: Mark; readonly shards: readonly number[] } | undefined;
+  const shardCpu = async (): Promise<number[] | undefined> => (await server.shardCpu?.())?.map((u) => (u ? u.user + u.system : NaN));
+  const markThreads = async (at: Mark): Promise<void> => {
+    const shards = await shardCpu();
+    threadMark = shards ? { at, shards } : undefined;
+  };
+  const threadSplit = async (): Promise<{ threads?: ThreadSplit }> => {
+    const from = threadMark;
+    const now = snapshot();
+    const shards = from ? await shardCpu() : undefined;
+    if (!from || !shards) return {};
+    const spanMs = (flow ? counters.lastAt : now.at) - from.at.at;
+    return { threads: { ops: now.ops - from.at.ops, spanMs, cpuUs: usUsed(from.at.cpu, now.cpu), mainCpuUs: usUsed(from.at.main, now.main), shardCpuUs: shards.map((us, i) => us - from.shards[i]!) } };
+  };
   const samples: Mark[] = [];
   let sampler: NodeJS.Timeout | undefined;
   for (;;) {
     const command = await nextCommand();
     if (command.type === 'start' && flow) {
       samples.push(snapshot());
+      await markThreads(samples[0]!);
       sampler = setInterval(() => samples.push(snapshot()), 10);
     } else if (command.type === 'mark') {
       mark = snapshot();
+      if (!flow) await markThreads(mark);
       loopDelay.reset();
     } else if (command.type === 'report' && flow) {
       clearInterval(sampler);
       samples.push(snapshot());
       const { report, note } = flowReport(samples, flow, counters.firstFailure, loopDelay);
-      await send({ type: 'report', report, notes: note ? [...server.notes, note] : server.notes });
+      await send({ type: 'report', report: { ...report, ...(await threadSplit()) }, notes: note ? [...server.notes, note] : server.notes });
     } else if (command.type === 'report') {
       const now = snapshot();
       const lastOpMs = Math.max(0, Math.min(now.at - mark.at, counters.lastAt - mark.at));
-      const report = { ...windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay), ...(counters.gauges ? { gauges: { ...counters.gauges } } : {}) };
+      const report = {
+        ...windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay),
+        ...(counters.gauges ? { gauges: { ...counters.gauges } } : {}),
+        ...(await threadSplit()),
+      };
       await send({ type: 'report', report, notes: server.notes });
     } else if (command.type === 'memory') {
       const loaded = await settledMemory();

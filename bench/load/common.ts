@@ -103,8 +103,27 @@ export interface WindowReport {
   readonly firstFailure?: string;
   /** Process CPU since start, ms (for the noise estimate). */
   readonly cpuTotalMs: number;
+  /** Server, sharded: the CPU split by thread (bench/scale.ts). */
+  readonly threads?: ThreadSplit;
   /** Server: workload-specific readings at the window's end (W6: ring bytes per broadcast). */
   readonly gauges?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A sharded server's CPU by thread over a span: the window, or for a flow (W2 ingest) the whole
+ * flow from 'start' to the report, so the shards' read-ahead (decrypted messages main has not
+ * read yet) cannot move work in or out of the span. Microseconds.
+ */
+export interface ThreadSplit {
+  /** Messages the consumer read in the span. */
+  readonly ops: number;
+  /** The span: the window, or from a flow's start to its last message. */
+  readonly spanMs: number;
+  /** The whole process. */
+  readonly cpuUs: number;
+  readonly mainCpuUs: number;
+  /** Each shard thread (`pool.shardCpuUsage()`). */
+  readonly shardCpuUs: readonly number[];
 }
 
 export interface MemoryReport {
@@ -144,7 +163,8 @@ export function errorText(error: unknown): string {
 
 /** How a child is started: on which core, with which extra node flags, with which fd limit. */
 export interface Launch {
-  readonly core?: number | undefined;
+  /** A core (`1`) or a taskset CPU list (`'0,1'`). */
+  readonly core?: number | string | undefined;
   readonly nodeArgs?: readonly string[];
   /** Soft `ulimit -n` the child needs (raised through bash when the current one is lower). */
   readonly fds?: number;

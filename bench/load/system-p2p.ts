@@ -235,6 +235,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         port,
         counters,
         notes,
+        ...(sharded ? { shardCpu: () => pool.shardCpuUsage() } : {}),
         close: async () => {
           closing = true;
           await Promise.race([pool.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);

@@ -329,6 +329,15 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     return this.engine instanceof ShardEngine ? this.engine.shardCounts() : Promise.resolve([]);
   }
 
+  /**
+   * Each shard thread's own CPU time so far, µs (`process.threadCpuUsage()` in the worker; one
+   * control call per shard; undefined for a dead shard). With `process.threadCpuUsage()` on main
+   * this splits the pool's CPU by thread (bench/scale.ts). Inline: none.
+   */
+  shardCpuUsage(): Promise<Array<NodeJS.CpuUsage | undefined>> {
+    return this.engine instanceof ShardEngine ? this.engine.shardCpuUsage() : Promise.resolve([]);
+  }
+
   /** Terminates shard `index` as a crash would (it is replaced); for tests and operators. */
   killShard(index: number): Promise<number> {
     if (!(this.engine instanceof ShardEngine)) throw new TypeError('killShard needs workers > 0');

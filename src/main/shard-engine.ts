@@ -149,13 +149,23 @@ class ShardHandle implements ShardLink {
 
   /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
   shardCounts(): Promise<Readonly<Record<string, number>>> {
-    if (!this.alive) return Promise.resolve({});
+    return this.ask(() => this.control.stats(), {});
+  }
+
+  /** The shard thread's own CPU time so far (one control call); undefined from a dead shard. */
+  cpuUsage(): Promise<NodeJS.CpuUsage | undefined> {
+    return this.ask(() => this.control.cpuUsage(), undefined);
+  }
+
+  /** One control call, answered with `dead` when the worker is gone or exits before answering. */
+  private ask<T, D>(call: () => Promise<T>, dead: D): Promise<T | D> {
+    if (!this.alive) return Promise.resolve(dead);
     const stop = new AbortController();
     const gone = once(this.worker, 'exit', { signal: stop.signal }).then(
-      () => ({}),
-      () => ({}),
+      () => dead,
+      () => dead,
     );
-    return Promise.race([this.control.stats(), gone]).finally(() => stop.abort());
+    return Promise.race([call(), gone]).finally(() => stop.abort());
   }
 
   private start(): void {
@@ -594,6 +604,11 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
   /** Each shard's own count of its connections by lifecycle state. */
   shardCounts(): Promise<Array<Readonly<Record<string, number>>>> {
     return Promise.all(this.shards.map((shard) => shard.shardCounts()));
+  }
+
+  /** Each shard thread's own CPU time so far. */
+  shardCpuUsage(): Promise<Array<NodeJS.CpuUsage | undefined>> {
+    return Promise.all(this.shards.map((shard) => shard.cpuUsage()));
   }
 
   /** Terminates a shard as a crash would (tests, operators); it is replaced. */

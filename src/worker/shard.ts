@@ -129,6 +129,7 @@ const control: ShardControl = {
     for (const connection of connections.values()) counts[connection.state] = (counts[connection.state] ?? 0) + 1;
     return counts satisfies ShardCounts;
   },
+  cpuUsage: () => process.threadCpuUsage(),
   drain: () => closeAll(true),
   shutdown: () => closeAll(false),
 };

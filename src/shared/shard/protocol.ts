@@ -3,8 +3,8 @@
  *
  * Three channels:
  * - the control plane: `ShardControl`, the shard's request/response API, called from main
- *   through comlink over the worker's port (dial, adopt, accept, nack, abandon, stats, drain,
- *   shutdown); a socket travels with `Comlink.transfer`. Never used per message: a call costs
+ *   through comlink over the worker's port (dial, adopt, accept, nack, abandon, stats, cpuUsage,
+ *   drain, shutdown); a socket travels with `Comlink.transfer`. Never used per message: a call costs
  *   25 µs with 64 in flight, 38–55 µs one at a time (bench:control; a hand-written postMessage
  *   request/response: 7–15 and 23–32 µs), two calls per connection (adopt or dial, then accept).
  * - shard events (`ShardEvent`): typed messages on the same port for what the shard decides on
@@ -66,6 +66,8 @@ export interface ShardControl {
   advertise(port: number): void;
   /** Connections by lifecycle state. */
   stats(): ShardCounts;
+  /** This worker thread's own CPU time so far, µs (`process.threadCpuUsage()`): bench:scale's per-shard cost. */
+  cpuUsage(): NodeJS.CpuUsage;
   /** Closes every connection, sending queued messages first; resolves when all are gone. */
   drain(): Promise<void>;
   /** Closes every connection at once; resolves when all are gone. */
