@@ -9,9 +9,9 @@ dir=$(mktemp -d) # a fresh directory each run: never a stale ready file from an 
 trap 'rm -rf "$dir"' EXIT
 npx p2p-socket listen --port 0 --ready-file "$dir/port" --connections 1 --echo --json > "$dir/listen.log" &
 listener=$!
-# The file appears whole (written, then renamed) once the listener listens. Wait up to 10 s, and
+# The file appears whole (written, then renamed) once the listener listens. Wait up to 30 s, and
 # stop waiting if the listener died.
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   if [ -s "$dir/port" ] || ! kill -0 "$listener" 2> /dev/null; then break; fi
   sleep 0.1
 done
