@@ -249,8 +249,14 @@ export class EstablishedSession {
     const timeout = this.limits.messageTimeout;
     const unfinished = this.unfinishedBytes;
     if (timeout === undefined || this.incomingClosed || unfinished === 0) return;
-    // Paused by us (budget) or by the application (full queue): not the peer's stall; look again later.
+    // Paused by us (budget, download quota) or by the application (full queue): not the peer's
+    // stall; look again later. Quota waits end on their own, so the peer's clock restarts then.
     if (this.budgetPaused || this.readPaused) {
+      this.armMessageTimer(timeout);
+      return;
+    }
+    if (this.transport.waitingForQuota) {
+      this.progressAt = Date.now();
       this.armMessageTimer(timeout);
       return;
     }

@@ -149,6 +149,11 @@ export class SessionTransport {
     if (!this.failure && !this.throttled) this.socket.resume();
   }
 
+  /** Reading waits for download quota (the regulator's pause, not the peer's stall: established-session.ts). */
+  get waitingForQuota(): boolean {
+    return this.throttled;
+  }
+
   /** The download regulator has quota again for this connection: first the rest of the last read, then the socket. */
   private unthrottle(): void {
     this.throttled = false;
