@@ -281,7 +281,22 @@ export class SessionTransport {
   handleEnd(message: string): void {
     // 'end' and 'close' both land here; an error object captures a stack (8.8% of handshake-churn
     // CPU in bench:load W3), so build one only for the first.
-    if (!this.failure) this.setFailure(new ConnectionClosedError(message));
+    if (this.failure) return;
+    this.releaseBacklog();
+    this.setFailure(new ConnectionClosedError(message));
+  }
+
+  /**
+   * The peer ended while part of a read still waited for quota: those bytes were sent before the
+   * end and are already in memory, so the session frames them with the rest (its end-of-stream
+   * pump) instead of losing them; they are charged, as a debt (test: regulated-download-peer-end).
+   */
+  private releaseBacklog(): void {
+    const backlog = this.backlog;
+    if (!backlog) return;
+    this.backlog = undefined;
+    this.input.push(backlog);
+    this.io!.download!.charge(this.downShare!, backlog.length);
   }
 }
 
