@@ -18,7 +18,7 @@ export class LongLivedBytes {
   private slab: Buffer | undefined;
   private used = 0;
 
-  /** A copy of `bytes` in a slab of long-lived values (unpooled, aligned to 8 bytes). */
+  /** A copy of `bytes` in a slab of long-lived values (unpooled, zero-filled, aligned to 8 bytes). */
   copy(bytes: Uint8Array): Buffer {
     const length = bytes.length;
     if (length > SLAB_SIZE / 8) {
@@ -27,7 +27,8 @@ export class LongLivedBytes {
       return own;
     }
     if (!this.slab || this.used + length > SLAB_SIZE) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      // Zeroed: a public key's `.buffer` is the application's, and must not show stale heap bytes.
+      this.slab = Buffer.alloc(SLAB_SIZE);
       this.used = 0;
     }
     const out = this.slab.subarray(this.used, this.used + length);
