@@ -43,7 +43,9 @@ for (const { name, workers } of MODES) {
       const read = await settle(reader.read());
       assert.equal(!read.ok && read.error.code, 'CONNECTION_CLOSED');
       const writer = await client.connect({ host: '127.0.0.1', port });
-      await sleep(100);
+      // Until the server's close reached the client (100 ms fixed was too short at load ~6, sharded).
+      for (let i = 0; i < 100 && client.size > 0; i++) await sleep(50);
+      assert.equal(client.size, 0, 'the server closed the writer');
       const write = await settle(writer.writeSync(randomBytes(16)));
       assert.equal(!write.ok && write.error.code, 'CONNECTION_CLOSED');
     } finally {
