@@ -289,7 +289,7 @@ export class SessionTransport {
   /**
    * The peer ended while part of a read still waited for quota: those bytes were sent before the
    * end and are already in memory, so the session frames them with the rest (its end-of-stream
-   * pump) instead of losing them; they are charged, as a debt (test: regulated-download-peer-end).
+   * pump) instead of losing them; they are charged, as a debt (test: regulated-download-faults).
    */
   private releaseBacklog(): void {
     const backlog = this.backlog;
