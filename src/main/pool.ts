@@ -227,14 +227,15 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       p2pVersions: [...(options.p2pVersions ?? NODE_P2P_VERSIONS)],
     };
     this.trusted = new Set(options.trustedPeers ?? []);
-    this.pendingMessageBudget = new PendingMessageBudget(options.maxPendingMessageBytes ?? DEFAULT_MAX_PENDING_MESSAGE_BYTES);
-    const maxHandshakes = options.maxIncomingHandshakes ?? 20;
+        const maxHandshakes = options.maxIncomingHandshakes ?? 20;
     this.admission = new HandshakeAdmission({
       maxHandshakes,
       maxPerAddress: options.maxIncomingHandshakesPerAddress ?? defaultMaxPerAddress(maxHandshakes),
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
     });
     const workers = options.workers ?? availableParallelism();
+    // Main charges as thread 0 (workers: 0), shard i as thread i + 1.
+    this.pendingMessageBudget = new PendingMessageBudget(options.maxPendingMessageBytes ?? DEFAULT_MAX_PENDING_MESSAGE_BYTES, 1 + workers);
     this.bandwidth = BandwidthCoordinator.create(options, Math.max(1, workers));
     const config = {
       identity: options.identity,

@@ -28,6 +28,7 @@ import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-sl
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
 import type { Attempt, HandshakeConfig, PoolEngine, ShardStats } from './pool-engine.ts';
+import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { RemoteSession, type ShardLink } from './remote-session.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 
@@ -213,6 +214,9 @@ class ShardHandle implements ShardLink {
   /** A dead shard ends its own connections with SHARD_FAILED (cause: the worker's error) and is replaced with back-off. */
   private onExit(code: number): void {
     this.alive = false;
+    // Its sessions can no longer give back what their unfinished messages charged.
+    const budget = this.config.pendingMessages?.budget;
+    if (budget) PendingMessageBudget.attach(budget, this.index + 1).clearThread(this.index + 1);
     const cause = this.lastError ?? new Error(`shard ${this.index} exited with code ${code}`);
     this.lastError = undefined;
     this.failAll(new PoolError('SHARD_FAILED', `shard ${this.index} stopped: ${cause.message}`, { cause }));

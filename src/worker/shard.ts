@@ -78,7 +78,7 @@ const context: ShardContext = {
   transfer: (id, body) => outbox.transfer(id, body),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),
-  pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget),
+  pendingBudget: config.pendingMessages && PendingMessageBudget.attach(config.pendingMessages.budget, config.index + 1),
   messageTimeout: config.pendingMessages?.messageTimeout,
   io: config.bandwidth && new IoScheduler(config.bandwidth, config.index),
   dropped: (id, error) => post({ t: 'dropped', connection: id, error }),

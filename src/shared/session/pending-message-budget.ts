@@ -15,28 +15,39 @@ export const DEFAULT_MAX_PENDING_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often waiting sessions look at the shared count. A poll, because other threads free bytes. */
 const WAIT_POLL_MS = 20;
 
-const USED = 0;
-const LIMIT = 1;
+const LIMIT = 0;
+/**
+ * One count per thread that charges (0: main, then one per shard), summed when read: a shard that
+ * dies cannot give its sessions' bytes back, so main clears that thread's count once the worker
+ * has exited (a single shared count kept a killed shard's 128 KiB for good:
+ * test/pending-budget-shard-death.test.ts).
+ */
+const FIRST_COUNT = 1;
 
 export class PendingMessageBudget {
   /** Share this with other threads; `PendingMessageBudget.attach` it there. */
   readonly buffer: SharedArrayBuffer;
   private readonly cells: BigInt64Array;
+  /** The count this handle adds to. */
+  private readonly own: number;
   private readonly waiters = new Set<() => void>();
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(limit: number = DEFAULT_MAX_PENDING_MESSAGE_BYTES, buffer?: SharedArrayBuffer) {
-    this.buffer = buffer ?? new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+  /** @param threads how many threads charge the budget (main and each shard) */
+  constructor(limit: number = DEFAULT_MAX_PENDING_MESSAGE_BYTES, threads = 1, buffer?: SharedArrayBuffer, thread = 0) {
+    this.buffer = buffer ?? new SharedArrayBuffer((FIRST_COUNT + Math.max(1, threads)) * BigInt64Array.BYTES_PER_ELEMENT);
     this.cells = new BigInt64Array(this.buffer);
+    if (!Number.isInteger(thread) || thread < 0 || FIRST_COUNT + thread >= this.cells.length) throw new RangeError(`no count for thread ${thread}`);
+    this.own = FIRST_COUNT + thread;
     if (!buffer) {
       if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`maxPendingMessageBytes must be a non-negative integer, got ${limit}`);
       Atomics.store(this.cells, LIMIT, BigInt(limit));
     }
   }
 
-  /** Another thread's handle on the same count. */
-  static attach(buffer: SharedArrayBuffer): PendingMessageBudget {
-    return new PendingMessageBudget(0, buffer);
+  /** Thread `thread`'s handle on the same budget (a shard `i` is thread `i + 1`). */
+  static attach(buffer: SharedArrayBuffer, thread: number): PendingMessageBudget {
+    return new PendingMessageBudget(0, 0, buffer, thread);
   }
 
   get limit(): number {
@@ -45,16 +56,23 @@ export class PendingMessageBudget {
 
   /** Bytes held by unfinished messages, all threads together. */
   get used(): number {
-    return Number(Atomics.load(this.cells, USED));
+    let sum = 0n;
+    for (let i = FIRST_COUNT; i < this.cells.length; i++) sum += Atomics.load(this.cells, i);
+    return Number(sum);
   }
 
   get exhausted(): boolean {
-    return Atomics.load(this.cells, USED) > Atomics.load(this.cells, LIMIT);
+    return this.used > this.limit;
   }
 
-  /** Adds (or, negative, takes back) `bytes`. */
+  /** Adds (or, negative, takes back) `bytes`, on this handle's thread. */
   add(bytes: number): void {
-    if (bytes !== 0) Atomics.add(this.cells, USED, BigInt(bytes));
+    if (bytes !== 0) Atomics.add(this.cells, this.own, BigInt(bytes));
+  }
+
+  /** Drops everything `thread` charged: only once that thread is gone (its worker exited). */
+  clearThread(thread: number): void {
+    Atomics.store(this.cells, FIRST_COUNT + thread, 0n);
   }
 
   /** Calls `resume` once the count is back under the limit (soon, not at once). */
