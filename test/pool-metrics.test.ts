@@ -10,16 +10,11 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveMetrics } from '../src/main/cli/metrics-server.ts';
 import { makeIdentity } from './support/fixtures.ts';
-import { parseExposition, valueOf } from './support/exposition.ts';
+import { parseExposition, sumOf, valueOf } from './support/exposition.ts';
 import { echo, makePool, MODES } from './support/pools.ts';
 import { startCli } from './helpers/cli-process.ts';
 
 const MESSAGES = 20;
-
-/** The sum of `name`'s samples whose labels include `labels`. */
-function sumOf(exposition: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string>): number {
-  return exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
-}
 
 async function scrape(url: string): Promise<ReturnType<typeof parseExposition>> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -75,7 +70,7 @@ for (const { name, workers } of MODES) {
           for (const direction of ['to_shard', 'from_shard']) assert.equal(valueOf(parsed, 'p2p_socket_shard_ring_bytes', { shard, direction }), 0);
         }
         assert.equal(valueOf(parsed, 'p2p_socket_shard_restarts_total', { shard: '0' }), 0);
-        const bells = parsed.samples.filter((s) => s.name === 'p2p_socket_shard_doorbells_total').reduce((sum, s) => sum + s.value, 0);
+        const bells = sumOf(parsed, 'p2p_socket_shard_doorbells_total');
         assert.ok(bells > 0, 'doorbells were rung');
       }
       if (workers > 0) {

@@ -58,9 +58,19 @@ export function parseExposition(text: string): Exposition {
   return { types, samples };
 }
 
+/** The samples of `name` whose labels include `labels`. */
+function samplesOf(exposition: Exposition, name: string, labels: Record<string, string>) {
+  return exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+/** The sum of the samples of `name` whose labels include `labels` (0 if none). */
+export function sumOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
+  return samplesOf(exposition, name, labels).reduce((sum, s) => sum + s.value, 0);
+}
+
 /** The value of the one sample of `name` whose labels include `labels`; throws if none or several. */
 export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
-  const found = exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const found = samplesOf(exposition, name, labels);
   if (found.length !== 1) throw new Error(`${found.length} samples of ${name}${JSON.stringify(labels)}`);
   return found[0]!.value;
 }
