@@ -9,14 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { authenticate } from '../src/main/authenticate.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { handshakeOptions, loopback, makeIdentity, rawClient, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
-import { ScriptedPeer } from './support/scripted-peer.ts';
+import { establishedPeer, ScriptedPeer } from './support/scripted-peer.ts';
 
 const MiB = 1024 * 1024;
 const BUDGET = 4 * MiB;
@@ -29,10 +28,8 @@ const identity = makeIdentity(1);
 
 /** Handshakes with the server, announces a 50 MiB message and sends its body until `stop`. */
 async function trickle(port: number, stop: { done: boolean }): Promise<number> {
-  const socket: Socket = await rawClient(port);
-  socket.on('error', () => undefined);
-  const peer = new ScriptedPeer(socket);
-  await peer.establish(identity);
+  const peer = await establishedPeer(port, identity);
+  const socket = peer.socket;
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32BE(50 * MiB);
   peer.sendChunk(prefix);

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeIdentity, rawClient } from './support/fixtures.ts';
+import { makeIdentity } from './support/fixtures.ts';
 import { makePool } from './support/pools.ts';
-import { ScriptedPeer } from './support/scripted-peer.ts';
+import { establishedPeer } from './support/scripted-peer.ts';
 
 test('sharded: a shard killed while a connection holds an unfinished message gives its charge back; the restarted shard charges again', async () => {
   const pool = makePool(1);
@@ -20,10 +20,7 @@ test('sharded: a shard killed while a connection holds an unfinished message giv
     const { port } = await pool.listen();
     const unfinished = async (): Promise<void> => {
       const accepted = once(pool, 'connection');
-      const socket = await rawClient(port);
-      socket.on('error', () => undefined);
-      const peer = new ScriptedPeer(socket);
-      await peer.establish(makeIdentity(2));
+      const peer = await establishedPeer(port, makeIdentity(2));
       await accepted;
       const prefix = Buffer.alloc(4);
       prefix.writeUInt32BE(1_000_000); // a 1 MB message, of which one 60 kB chunk comes

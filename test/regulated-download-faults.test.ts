@@ -13,24 +13,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import type { Connection } from '../src/main/connection.ts';
 import type { Pool, PoolOptions } from '../src/main/pool.ts';
-import { makeIdentity, rawClient, settle } from './support/fixtures.ts';
+import { makeIdentity, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
-import { framed, ScriptedPeer } from './support/scripted-peer.ts';
+import { establishedPeer, framed } from './support/scripted-peer.ts';
 
 /** A regulated pool and a scripted peer established with it. */
 async function regulatedPeer(workers: number, options: Partial<PoolOptions<Uint8Array, undefined>>) {
   const pool: Pool<Uint8Array, undefined> = makePool(workers, options);
   const accepted = once(pool, 'connection') as Promise<[Connection<Uint8Array, undefined>]>;
   const { port } = await pool.listen();
-  const socket: Socket = await rawClient(port);
-  socket.on('error', () => undefined);
-  const peer = new ScriptedPeer(socket);
-  await peer.establish(makeIdentity(2));
+  const peer = await establishedPeer(port, makeIdentity(2));
   const [conn] = await accepted;
-  return { pool, socket, peer, conn };
+  return { pool, socket: peer.socket, peer, conn };
 }
 
 for (const { name, workers } of MODES) {

@@ -8,23 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../src/main/connection.ts';
 import { P2pError } from '../src/shared/errors.ts';
-import { makeIdentity, rawClient, settle } from './support/fixtures.ts';
+import { makeIdentity, settle } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
-import { framed, ScriptedPeer } from './support/scripted-peer.ts';
+import { establishedPeer, framed } from './support/scripted-peer.ts';
 
 const MESSAGE_TIMEOUT = 300;
-
-async function establishedPeer(port: number): Promise<{ socket: Socket; peer: ScriptedPeer }> {
-  const socket = await rawClient(port);
-  socket.on('error', () => undefined);
-  const peer = new ScriptedPeer(socket);
-  await peer.establish(makeIdentity(2));
-  return { socket, peer };
-}
 
 for (const { name, workers } of MODES) {
   test(`${name}: half a chunk then silence ends the connection with TIMEOUT after messageTimeout and closes the socket`, async () => {
@@ -32,7 +23,7 @@ for (const { name, workers } of MODES) {
     try {
       const accepted = once(pool, 'connection') as Promise<[Connection<Uint8Array, undefined>]>;
       const { port } = await pool.listen();
-      const { socket } = await establishedPeer(port);
+      const { socket } = await establishedPeer(port, makeIdentity(2));
       const [conn] = await accepted;
       const read = settle(conn.read({ signal: AbortSignal.timeout(5000) }));
       // A chunk header announcing 1,000 bytes of ciphertext, and 10 of them.
@@ -61,7 +52,8 @@ for (const { name, workers } of MODES) {
     try {
       const accepted = once(pool, 'connection') as Promise<[Connection<Uint8Array, undefined>]>;
       const { port } = await pool.listen();
-      const { socket, peer } = await establishedPeer(port);
+      const peer = await establishedPeer(port, makeIdentity(2));
+      const socket = peer.socket;
       const [conn] = await accepted;
       peer.sendChunk(framed(Buffer.from('hello')));
       assert.deepEqual(Buffer.from((await conn.read({ signal: AbortSignal.timeout(5000) })).message), Buffer.from('hello'));

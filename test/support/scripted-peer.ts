@@ -13,7 +13,7 @@ import { readChunk } from '../../src/shared/session/handshake.ts';
 import { SessionTransport } from '../../src/shared/session/transport.ts';
 import { encodeConnectionMessage } from '../../src/shared/wire/connection-message.ts';
 import type { NetworkVersion } from '../../src/shared/wire/network-version.ts';
-import { TEST_VERSION } from './fixtures.ts';
+import { rawClient, TEST_VERSION } from './fixtures.ts';
 
 export class ScriptedPeer {
   readonly transport: SessionTransport;
@@ -86,6 +86,18 @@ export class ScriptedPeer {
     await this.readChunk();
     this.sendChunk(Buffer.from([0]));
   }
+}
+
+/**
+ * A raw client on 127.0.0.1:`port` that has run the whole handshake as `identity` (the server's
+ * side is established, or about to be); socket errors are the test's to observe, not thrown.
+ */
+export async function establishedPeer(port: number, identity: Identity): Promise<ScriptedPeer> {
+  const socket = await rawClient(port);
+  socket.on('error', () => undefined);
+  const peer = new ScriptedPeer(socket);
+  await peer.establish(identity);
+  return peer;
 }
 
 /** `u32 BE length ‖ body`: one message of the stream. */
