@@ -106,8 +106,8 @@ export class EstablishedSession {
   private budgetPaused = false;
   /** Made the first time the budget pauses this session (most never do). */
   private resumeFromBudget: (() => void) | undefined;
-  /** Progress of the unfinished message, for the message timeout. */
-  private lastReceived = 0;
+  /** Unfinished bytes (message and partial chunk) at the last pump: a change is the peer's progress (messageTimeout). */
+  private lastUnfinished = 0;
   private progressAt = 0;
   private messageTimer: NodeJS.Timeout | undefined;
 
@@ -228,8 +228,8 @@ export class EstablishedSession {
     const timeout = this.limits.messageTimeout;
     if (timeout === undefined) return;
     const unfinished = this.unfinishedBytes;
-    if (unfinished === this.lastReceived) return;
-    this.lastReceived = unfinished;
+    if (unfinished === this.lastUnfinished) return;
+    this.lastUnfinished = unfinished;
     this.progressAt = Date.now();
     if (unfinished > 0) this.armMessageTimer(timeout);
   }
