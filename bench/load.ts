@@ -41,6 +41,7 @@ import {
   SYSTEM_LABELS,
   WORKLOAD_IDS,
   childCommand,
+  epochMs,
   type ChildMessage,
   type ChildSpec,
   type SystemId,
@@ -156,16 +157,19 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
       client.send({ type: 'start' });
       if (timing.kind === 'window') {
         await sleep(timing.warmupMs);
-        server.send({ type: 'mark' });
-        client.send({ type: 'mark' });
+        const markAt = epochMs();
+        server.send({ type: 'mark', at: markAt });
+        client.send({ type: 'mark', at: markAt });
         await sleep(timing.windowMs);
       } else {
-        server.send({ type: 'mark' });
-        client.send({ type: 'mark' });
+        const markAt = epochMs();
+        server.send({ type: 'mark', at: markAt });
+        client.send({ type: 'mark', at: markAt });
         await server.expect('drained', timing.maxMs).catch(() => undefined);
       }
-      server.send({ type: 'report' });
-      client.send({ type: 'report' });
+      const reportAt = epochMs();
+      server.send({ type: 'report', at: reportAt });
+      client.send({ type: 'report', at: reportAt });
       const [s, c] = await Promise.all([server.expect('report', 30_000), client.expect('report', 30_000)]);
       serverReport = s.report;
       clientReport = c.report;
@@ -200,7 +204,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
   for (const report of [serverReport, clientReport]) {
     if (report?.firstFailure) notes.add(`${report.failures} failure(s) in window; first: ${report.firstFailure}`);
   }
-  const noisy = otherCpuPct !== undefined && otherCpuPct > NOISY_OTHER_CPU;
+  const noisy = (otherCpuPct !== undefined && otherCpuPct > NOISY_OTHER_CPU) || clientReport?.shortWindow === true;
   return { system, run, server: serverReport, client: clientReport, memory, connections, setupMs, otherCpuPct, noisy, wallMs, notes: [...notes] };
 }
 
@@ -388,7 +392,7 @@ async function main(): Promise<void> {
     console.log(`\nraw secretbox, 1 core, ${options.bulkMessageSize}-byte messages: seal ${seal.median.toFixed(1)} MB/s (${seal.min.toFixed(1)}–${seal.max.toFixed(1)}), open ${open.median.toFixed(1)} MB/s`);
   }
   for (const note of globalNotes) console.log(`note: ${note}`);
-  if (noisyRuns > 0) console.log(`note: ${noisyRuns} run(s) flagged NOISY (> ${NOISY_OTHER_CPU}% of a core used by other processes)`);
+  if (noisyRuns > 0) console.log(`note: ${noisyRuns} run(s) flagged NOISY (> ${NOISY_OTHER_CPU}% of a core used by other processes, or a client window under half the parent's)`);
   if (skippedForTime > 0) console.log(`note: ${skippedForTime} run(s) skipped to stay within the ${BUDGET_MS / 60_000}-minute budget`);
   if (profileDir) console.log(`CPU profiles of our server children: ${profileDir} (node bench/profile-summary.ts ${profileDir}/*/*.cpuprofile)`);
 

@@ -12,7 +12,8 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { argValue } from '../common.ts';
 import { loadAdapter, type RunningServer } from './adapter.ts';
-import { errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
+import { clientWindow, childTime, MAX_SAMPLES, SAMPLE_MS, type Mark } from './client-window.ts';
+import { epochMs, errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
 import type { ClientDriver } from './workload.ts';
 import { WORKLOADS } from './workloads.ts';
 
@@ -67,15 +68,6 @@ function cpuTotalMs(): number {
   return (user + system) / 1000;
 }
 
-interface Mark {
-  readonly at: number;
-  readonly cpu: NodeJS.CpuUsage;
-  readonly main: NodeJS.CpuUsage;
-  readonly ops: number;
-  readonly bytes: number;
-  readonly accepted: number;
-  readonly failures: number;
-}
 
 function usUsed(since: NodeJS.CpuUsage, now: NodeJS.CpuUsage): number {
   return now.user - since.user + (now.system - since.system);
@@ -250,19 +242,19 @@ async function serverMain(): Promise<void> {
 async function clientMain(): Promise<void> {
   const workload = WORKLOADS[spec.workload];
   let driver: ClientDriver;
-  let notes: string[];
+  let setupNotes: string[];
   const started = performance.now();
   try {
     const adapter = await loadAdapter(spec.system, spec.tls);
     const side = await adapter.client(spec.params);
     driver = await workload.clientDriver(side, spec.port ?? 0, spec.params);
-    notes = [...side.notes, ...driver.notes];
+    setupNotes = [...side.notes, ...driver.notes];
   } catch (error) {
     await send({ type: 'error', phase: 'setup', message: errorText(error) });
     await exit(1);
     return;
   }
-  await send({ type: 'ready', connections: driver.connections, setupMs: performance.now() - started, notes });
+  await send({ type: 'ready', connections: driver.connections, setupMs: performance.now() - started, notes: setupNotes });
   const counters = driver.counters;
   const snapshot = (): Mark => ({
     at: performance.now(),
@@ -273,32 +265,52 @@ async function clientMain(): Promise<void> {
     accepted: 0,
     failures: counters.failures,
   });
+  // The window is cut from the client's own samples, taken every SAMPLE_MS from 'start', at the
+  // parent's mark and report times: a client whose event loop is saturated (W6: 1,000 connections
+  // of 16 KiB messages) can handle 'mark' seconds late, right before 'report', and a window taken
+  // when the commands are handled would then be a few ms with nothing in it (W6 reported 0
+  // messages/s in about 1 run in 8). A window still shorter than half the parent's is flagged.
+  const samples: Mark[] = [];
+  let sampler: NodeJS.Timeout | undefined;
   let mark = snapshot();
+  let markAt = epochMs();
   for (;;) {
     const command = await nextCommand();
     if (command.type === 'start') {
       driver.start();
+      samples.push(snapshot());
+      sampler = setInterval(() => {
+        samples.push(snapshot());
+        if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+      }, SAMPLE_MS);
     } else if (command.type === 'mark') {
       mark = snapshot();
+      markAt = command.at;
       driver.latency?.reset();
     } else if (command.type === 'report') {
-      const now = snapshot();
-      const windowMs = now.at - mark.at;
+      clearInterval(sampler);
+      const handled = snapshot();
+      samples.push(handled);
+      const { from, to } = clientWindow(samples, mark, childTime(markAt), childTime(command.at));
+      const wantedMs = command.at - markAt;
+      const windowMs = to.at - from.at;
+      const notes = windowMs < wantedMs / 2 ? [...setupNotes, `client window ${Math.round(windowMs)} ms of ${Math.round(wantedMs)} (event loop saturated)`] : setupNotes;
       const latency = driver.latency;
       const report: WindowReport = {
         windowMs,
-        cpuUs: usUsed(mark.cpu, now.cpu),
-        mainCpuUs: usUsed(mark.main, now.main),
-        ops: now.ops - mark.ops,
-        bytes: now.bytes - mark.bytes,
+        cpuUs: usUsed(from.cpu, to.cpu),
+        mainCpuUs: usUsed(from.main, to.main),
+        ops: to.ops - from.ops,
+        bytes: to.bytes - from.bytes,
         accepted: 0,
-        lastOpMs: Math.max(0, Math.min(windowMs, counters.lastAt - mark.at)),
+        lastOpMs: Math.max(0, Math.min(windowMs, counters.lastAt - from.at)),
         ...(latency && latency.count > 0
           ? { latency: { p50: latency.percentile(50) / 1e6, p99: latency.percentile(99) / 1e6, max: latency.max / 1e6, count: latency.count } }
           : {}),
-        failures: now.failures - mark.failures,
+        failures: to.failures - from.failures,
         ...(counters.firstFailure ? { firstFailure: counters.firstFailure } : {}),
         cpuTotalMs: cpuTotalMs(),
+        ...(windowMs < wantedMs / 2 ? { shortWindow: true } : {}),
       };
       await send({ type: 'report', report, notes });
     } else if (command.type === 'stop') {

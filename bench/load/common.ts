@@ -6,7 +6,7 @@
  * Every child is spawned with `process.execPath` (the project's Node 24), never the system node.
  */
 import { readFileSync } from 'node:fs';
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 export { Child, ChildError, canPin, sleep, systemCpu, type SystemCpu } from '../common.ts';
 
@@ -105,6 +105,8 @@ export interface WindowReport {
   readonly cpuTotalMs: number;
   /** Server, sharded: the CPU split by thread (bench/scale.ts). */
   readonly threads?: ThreadSplit;
+  /** Client: the samples around the parent's window spanned less than half of it (saturated event loop); the run counts as noisy. */
+  readonly shortWindow?: boolean;
   /** Server: workload-specific readings at the window's end (W6: ring bytes per broadcast). */
   readonly gauges?: Readonly<Record<string, number>>;
 }
@@ -146,10 +148,16 @@ export type ChildMessage =
 
 export type ParentCommand =
   | { readonly type: 'start' }
-  | { readonly type: 'mark' }
-  | { readonly type: 'report' }
+  /** `at`: when the parent opened / closed the window, epoch ms (`epochMs()`). */
+  | { readonly type: 'mark'; readonly at: number }
+  | { readonly type: 'report'; readonly at: number }
   | { readonly type: 'memory' }
   | { readonly type: 'stop' };
+
+/** Wall-clock milliseconds, comparable between the processes of one machine. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export function errorText(error: unknown): string {
   if (error instanceof Error) {

@@ -1,0 +1,46 @@
+/**
+ * The client's measurement window (bench/load/child.ts). The parent opens and closes a window at
+ * its own wall-clock times; the client cuts it from samples it took every SAMPLE_MS, at those
+ * times, rather than from when its event loop got round to the commands. A saturated client (W6:
+ * 1,000 connections of 16 KiB messages) handled `mark` up to 3 s late, right before `report`, and
+ * the window taken at handling time was 8 ms with no message in it: W6 reported 0 messages/s in
+ * about 1 run in 8.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** What a side counts, at one instant of its own `performance.now()` clock. */
+export interface Mark {
+  readonly at: number;
+  readonly cpu: NodeJS.CpuUsage;
+  readonly main: NodeJS.CpuUsage;
+  readonly ops: number;
+  readonly bytes: number;
+  readonly accepted: number;
+  readonly failures: number;
+}
+
+/** Client window samples: every 50 ms, the last 5 minutes at most. */
+export const SAMPLE_MS = 50;
+export const MAX_SAMPLES = 6000;
+
+/** A time of the parent's (`epochMs()`) on this process's `performance.now()` clock. */
+export function childTime(epoch: number): number {
+  return epoch - performance.timeOrigin;
+}
+
+/**
+ * The samples that bound the window [markAt, reportAt] (child clock): the first sample at or
+ * after `markAt`, and the last one at or before `reportAt` that is later than it (else the last
+ * sample, taken when `report` was handled). Without samples, `handledMark` (taken when `mark` was
+ * handled) opens the window.
+ */
+export function clientWindow(samples: readonly Mark[], handledMark: Mark, markAt: number, reportAt: number): { from: Mark; to: Mark } {
+  const last = samples[samples.length - 1];
+  if (samples.length < 2 || !last) return { from: handledMark, to: last ?? handledMark };
+  const from = samples.find((s) => s.at >= markAt) ?? last;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const sample = samples[i]!;
+    if (sample.at <= reportAt) return { from, to: sample.at > from.at ? sample : last };
+  }
+  return { from, to: last };
+}
