@@ -203,9 +203,10 @@ export class SessionTransport {
    * until the peer closes too, so the kernel does not answer unread data with a reset; destroy
    * after CLOSE_GRACE_MS at the latest. A pending read fails with `reason`.
    */
-  close(reason: P2pError = new ConnectionClosedError('connection closed locally')): Promise<void> {
+  close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    this.setFailure(reason);
+    // Built only when it is used: an error captures a stack (~6 µs), and a second close is common.
+    if (!this.failure) this.setFailure(reason ?? new ConnectionClosedError('connection closed locally'));
     this.onInput = undefined;
     this.input.clear();
     this.backlog = undefined;
