@@ -10,7 +10,7 @@ import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { AbortedError } from '../shared/errors.ts';
-import { IO_SCHEDULER, OPTIONS_CHECKED, startAuthentication, type PeerAddress, type StartedAuthentication } from './authenticate.ts';
+import { IO_SCHEDULER, OPTIONS_CHECKED, startAuthentication, type StartedAuthentication } from './authenticate.ts';
 import { startConnect, type ConnectOptions } from './connect.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { IoScheduler, type BandwidthConfig } from '../shared/session/io-scheduler.ts';
@@ -62,10 +62,11 @@ export interface Attempt<Meta> {
 
 export interface PoolEngine<Meta> {
   /**
-   * Authenticates an accepted socket (fresh, paused, nothing read). `timeout` bounds everything
-   * until established; the pool enforces it too (connection-lifecycle.ts), the engine as a backstop.
+   * Authenticates an accepted socket (fresh, paused, nothing read) from `host` (its canonical
+   * address, which the pool's admission already read). `timeout` bounds everything until
+   * established; the pool enforces it too (connection-lifecycle.ts), a shard as a backstop.
    */
-  adopt(socket: Socket, timeout: number): Attempt<Meta>;
+  adopt(socket: Socket, timeout: number, host: string): Attempt<Meta>;
   /** Dials and authenticates. */
   dial(host: string, port: number, timeout: number): Attempt<Meta>;
   /** Called when the listening port is known, so later handshakes advertise it. */
@@ -76,9 +77,6 @@ export interface PoolEngine<Meta> {
   /** Closes what the engine still holds (with `wait`, queued messages are sent first). */
   close(wait: boolean): Promise<void>;
 }
-
-/** An incoming handshake's peer: the accepted socket's address. */
-const INCOMING: PeerAddress = { incoming: true };
 
 function attemptOf<Meta>(started: StartedAuthentication<Meta>, progress: HandshakeProgress): Attempt<Meta> {
   return {
@@ -110,9 +108,9 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
    * fires `abandon`, so the handshake gets no timer, AbortController or listener of its own
    * (`startAuthentication`); `timeout` is for engines whose sockets live on another thread.
    */
-  adopt(socket: Socket, _timeout: number): Attempt<Meta> {
+  adopt(socket: Socket, _timeout: number, host: string): Attempt<Meta> {
     const progress = new HandshakeProgress();
-    const started = startAuthentication(socket, this.options, INCOMING, progress);
+    const started = startAuthentication(socket, this.options, { incoming: true, host }, progress);
     return attemptOf(started, progress);
   }
 

@@ -205,8 +205,8 @@ export class SessionTransport {
    */
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    // Built only when it is used: an error captures a stack (~6 µs), and a second close is common.
-    if (!this.failure) this.setFailure(reason ?? new ConnectionClosedError('connection closed locally'));
+    // Built only when it is used: a second close is common.
+    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
     this.onInput = undefined;
     this.input.clear();
     this.backlog = undefined;
@@ -284,7 +284,7 @@ export class SessionTransport {
     // CPU in bench:load W3), so build one only for the first.
     if (this.failure) return;
     this.releaseBacklog();
-    this.setFailure(new ConnectionClosedError(message));
+    this.setFailure(socketClosedError(message));
   }
 
   /**
@@ -308,6 +308,21 @@ export class SessionTransport {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
+}
+
+/**
+ * CONNECTION_CLOSED for an end the socket reported, or a local close nobody waited on, built
+ * without a stack trace: its frames would be the event emitter's and the transport's, and
+ * capturing them (~6 µs) was 3 % of a W3 server's busy time (bench/handshake-cpu.ts --profile).
+ */
+function socketClosedError(message: string): ConnectionClosedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ConnectionClosedError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function uncorkTransport(transport: SessionTransport): void {
