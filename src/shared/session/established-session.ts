@@ -347,6 +347,11 @@ export class EstablishedSession {
     return this.incomingClosed;
   }
 
+  /** True once nothing more will be received and nothing is queued: `readNow` would throw CONNECTION_CLOSED. */
+  get drained(): boolean {
+    return this.incomingClosed && this.incomingHead >= this.incoming.length;
+  }
+
   private onTransportEnd(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
     // with the reader, as OCaml's shared canceler does (protocol.md §9.2, test close-on-write).
