@@ -184,11 +184,16 @@ export function validateConnectArguments(host: unknown, portNumber: unknown, opt
 }
 
 /** `pool.listen` and `pool.close` options. */
-export const validateListenOptions: (options: unknown) => void = (options) => fields({ host: string, port, signal })(options, 'options');
-export const validateCloseOptions: (options: unknown) => void = (options) => fields({ wait: boolean, reason: string, signal })(options, 'options');
+const listenFields = fields({ host: string, port, signal });
+const closeFields = fields({ wait: boolean, reason: string, signal });
+const dialPoint = fields({ host: string, port: connectPort }, ['host', 'port']);
+const dialFields = fields({ signal });
+
+export const validateListenOptions: (options: unknown) => void = (options) => listenFields(options, 'options');
+export const validateCloseOptions: (options: unknown) => void = (options) => closeFields(options, 'options');
 
 /** `pool.connect(point, options)`. */
 export function validateDial(point: unknown, options: unknown): void {
-  fields({ host: string, port: integer(1, 65535) }, ['host', 'port'])(point, 'point');
-  fields({ signal })(options, 'options');
+  dialPoint(point, 'point');
+  dialFields(options, 'options');
 }
