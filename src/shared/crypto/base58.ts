@@ -14,11 +14,12 @@ const LIMB = 58 ** 5;
 const LIMB_DIGITS = 5;
 
 /**
- * Schoolbook base conversion on limbs of five base-58 digits (a fifth of the multiply-and-divide
- * steps of digit-by-digit: a peer id's encoding went from 1.4 % to 0.3 % of a server's busy time
- * in bench/handshake-cpu.ts), written as one flat string at the end. Prepending characters to a
- * string built a chain of 18 cons strings per peer id: 577 B kept by every connection's `peerId`
- * instead of 56, and 4 KB of BigInt and string garbage per handshake (bench/idle-memory.ts).
+ * Schoolbook base conversion on limbs of five base-58 digits, a fifth of the multiply-and-divide
+ * steps of digit by digit (a peer id with its checksum: 7.4 → 1.7 µs; base58Encode's self time in
+ * a W3 server, bench/handshake-cpu.ts --profile: 1.4 → 0.8 %), written as one flat string at the
+ * end. Prepending characters to a string built a chain of 18 cons strings per peer id: 577 B kept
+ * by every connection's `peerId` instead of 56, and 4 KB of BigInt and string garbage per
+ * handshake (bench/idle-memory.ts).
  */
 function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
