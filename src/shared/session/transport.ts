@@ -317,11 +317,13 @@ export function socketHost(socket: Socket): string {
  */
 function socketClosedError(message: string): ConnectionClosedError {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  // Reflect.set: where the limit cannot be written (frozen intrinsics) the error keeps its stack
+  // instead of the assignment throwing from a socket event.
+  Reflect.set(Error, 'stackTraceLimit', 0);
   try {
     return new ConnectionClosedError(message);
   } finally {
-    Error.stackTraceLimit = limit;
+    Reflect.set(Error, 'stackTraceLimit', limit);
   }
 }
 
