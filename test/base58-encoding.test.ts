@@ -1,5 +1,5 @@
 /**
- * Base58Check text (protocol.md §3) from the digit-array encoder equals the arbitrary-precision
+ * Base58Check text (protocol.md §3) from the limb encoder (five base-58 digits per limb) equals the arbitrary-precision
  * definition (the value of the bytes written in base 58, one '1' per leading zero byte), and
  * decodes back. The encoder was rewritten to build one flat string (bench/idle-memory.ts: a peer
  * id was a chain of 18 cons strings, 577 B per connection).

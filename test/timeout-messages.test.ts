@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { authenticate } from '../src/main/authenticate.ts';
 import { connect } from '../src/main/connect.ts';
 import { handshakeOptions, makeIdentity } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
@@ -65,3 +66,29 @@ for (const { name, workers } of MODES) {
     }
   });
 }
+
+/**
+ * An already-aborted signal rejects with ABORTED and leaves nothing behind: the dial or handshake
+ * it stops must not reject unobserved (an unhandled rejection ends a Node process by default).
+ * `authenticate` left its stopped handshake's rejection unobserved, and so did `connect` once one
+ * deadline covered its dial and handshake.
+ */
+test('connect and authenticate with an already-aborted signal: ABORTED, no unhandled rejection', async () => {
+  const silent = await silentServer();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const isAborted = (error: Error & { code?: string }): boolean => error.code === 'ABORTED';
+    await assert.rejects(connect('127.0.0.1', silent.port, { ...handshakeOptions(makeIdentity(1)), signal: AbortSignal.abort() }), isAborted);
+    const socket = createConnection({ host: '127.0.0.1', port: silent.port });
+    await once(socket, 'connect');
+    await assert.rejects(authenticate(socket, { ...handshakeOptions(makeIdentity(1)), incoming: false, signal: AbortSignal.abort() }), isAborted);
+    // Long enough for a rejection left unobserved to be reported (they are, after the microtasks).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await silent.close();
+  }
+});

@@ -61,6 +61,60 @@ function powTargetFor(difficulty: number): Buffer {
   return lastPowTarget.target;
 }
 
+/** @internal A handshake under way on a socket; the caller owns its deadline. */
+export interface StartedAuthentication<Meta> {
+  readonly authenticated: Promise<AuthenticatedConnection<Meta>>;
+  /** Ends it in any step: the socket is closed and `authenticated` rejects with `error`. */
+  stop(error: P2pError): void;
+}
+
+/** @internal Who the peer is, as the caller knows it (the rest of the options are the pool's, shared by every handshake). */
+export interface PeerAddress {
+  readonly incoming: boolean;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+}
+
+/**
+ * @internal Starts the handshake on `socket` (connected or accepted, nothing read yet), options
+ * already checked, with no deadline of its own: `authenticate` and `connect` put one on it, and
+ * an inline pool's connection lifecycle is the deadline (connection-lifecycle.ts), on the same
+ * thread. A second timer, an AbortController and its listener per handshake were ~3 % of W3's
+ * server time (bench/handshake-cpu.ts --profile).
+ */
+export function startAuthentication<Meta>(
+  socket: Socket,
+  options: Omit<AuthenticateOptions<Meta>, 'incoming'>,
+  peer: PeerAddress,
+  progress: HandshakeProgress,
+): StartedAuthentication<Meta> {
+  const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, options[IO_SCHEDULER]);
+  progress.attach(transport);
+  const difficulty = options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY;
+  const authenticated = runHandshake(transport, {
+    identity: options.identity,
+    proofOfWorkTarget: powTargetFor(difficulty),
+    proofOfWorkDifficulty: difficulty,
+    progress,
+    incoming: peer.incoming,
+    remoteHost: peer.host ?? socketHost(socket),
+    remotePort: peer.port ?? socket.remotePort ?? 0,
+    advertisedPort: options.advertisedPort,
+    announcedVersion: options.announcedVersion,
+    metadata: options.metadata,
+    messageNonce: options.messageNonce,
+  }).then(
+    (result) => new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion), options.announcedVersion),
+    (error: unknown) => {
+      // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
+      // scheduler drains its queue before closing the fd (protocol.md §12.1).
+      void transport.close(error as P2pError);
+      throw error;
+    },
+  );
+  return { authenticated, stop: (error) => void transport.close(error) };
+}
+
 /**
  * Runs the handshake on `socket` (freshly connected or accepted, nothing read yet) and returns
  * the authenticated connection with the peer's info. On failure the socket is closed and the
@@ -76,32 +130,7 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
     socket.destroy();
     throw error;
   }
-  const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, options[IO_SCHEDULER]);
-  const remoteHost = options.remoteHost ?? socketHost(socket);
-  const remotePort = options.remotePort ?? socket.remotePort ?? 0;
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress();
-  progress.attach(transport);
-  const difficulty = options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY;
-  try {
-    const handshake = runHandshake(transport, {
-      identity: options.identity,
-      proofOfWorkTarget: powTargetFor(difficulty),
-      proofOfWorkDifficulty: difficulty,
-      progress,
-      incoming: options.incoming,
-      remoteHost,
-      remotePort,
-      advertisedPort: options.advertisedPort,
-      announcedVersion: options.announcedVersion,
-      metadata: options.metadata,
-      messageNonce: options.messageNonce,
-    });
-    const result = await withDeadline(handshake, { ...options, waitingFor: () => progress.waitingFor() }, (error: P2pError) => void transport.close(error));
-    return new AuthenticatedConnection(result.info, inlineHandshakeBackend({ transport, sealer: result.sealer, opener: result.opener }, result.info.announcedVersion.p2pVersion), options.announcedVersion);
-  } catch (error) {
-    // Graceful: what we already wrote (our metadata, say) still reaches the peer, as OCaml's
-    // scheduler drains its queue before closing the fd (protocol.md §12.1).
-    void transport.close(error as P2pError);
-    throw error;
-  }
+  const started = startAuthentication(socket, options, { incoming: options.incoming, host: options.remoteHost, port: options.remotePort }, progress);
+  return withDeadline(started.authenticated, { signal: options.signal, timeout: options.timeout, waitingFor: () => progress.waitingFor() }, started.stop);
 }

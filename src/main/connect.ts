@@ -1,10 +1,10 @@
 /**
  * `connect`: dial a peer and authenticate it, under one deadline (OCaml's `connection_timeout`).
  */
-import { connect as netConnect, type Socket } from 'node:net';
-import { ConnectionClosedError } from '../shared/errors.ts';
+import { connect as netConnect } from 'node:net';
+import { ConnectionClosedError, type P2pError } from '../shared/errors.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
-import { authenticate, OPTIONS_CHECKED, type AuthenticateOptions } from './authenticate.ts';
+import { OPTIONS_CHECKED, startAuthentication, type AuthenticateOptions, type StartedAuthentication } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { validateConnectArguments } from './validate-options.ts';
@@ -18,25 +18,50 @@ export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 
  */
 export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
   if (!options[OPTIONS_CHECKED]) validateConnectArguments(host, port, options);
-  const started = Date.now();
   // One progress from the dial to the metadata, so every timeout names what it waited for.
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress(`${host}:${port}`);
-  const socket = netConnect({ host, port });
-  await withDeadline(connected(socket, host, port), { ...options, waitingFor: () => progress.waitingFor() }, () => socket.destroy());
-  const timeout = options.timeout === undefined ? undefined : Math.max(1, options.timeout - (Date.now() - started));
-  return authenticate(socket, { ...options, timeout, incoming: false, remoteHost: host, remotePort: port, [HANDSHAKE_PROGRESS]: progress, [OPTIONS_CHECKED]: true });
+  const started = startConnect(host, port, options, progress);
+  return withDeadline(started.authenticated, { signal: options.signal, timeout: options.timeout, waitingFor: () => progress.waitingFor() }, started.stop);
 }
 
-function connected(socket: Socket, host: string, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
+/**
+ * @internal Dials, then starts the handshake, with no deadline of its own (see
+ * `startAuthentication`): one deadline over both, instead of a timer for the dial and another
+ * for the handshake with the time left.
+ */
+export function startConnect<Meta>(host: string, port: number, options: ConnectOptions<Meta>, progress: HandshakeProgress): StartedAuthentication<Meta> {
+  const socket = netConnect({ host, port });
+  let handshake: StartedAuthentication<Meta> | undefined;
+  let failDial: ((error: P2pError) => void) | undefined;
+  const dialed = new Promise<void>((resolve, reject) => {
+    failDial = (error) => {
       socket.destroy();
-      reject(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
+      reject(error);
     };
+    const onError = (error: Error): void => failDial!(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
+      failDial = undefined;
       resolve();
     });
   });
+  let stopped: P2pError | undefined;
+  const authenticated = dialed.then(() => {
+    if (stopped) {
+      // Stopped between 'connect' and this microtask.
+      socket.destroy();
+      throw stopped;
+    }
+    handshake = startAuthentication(socket, options, { incoming: false, host, port }, progress);
+    return handshake.authenticated;
+  });
+  return {
+    authenticated,
+    stop: (error) => {
+      stopped ??= error;
+      if (handshake) handshake.stop(error);
+      else failDial?.(error);
+    },
+  };
 }

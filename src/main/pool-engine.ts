@@ -9,11 +9,11 @@ import type { PendingMessagesConfig } from '../shared/session/pending-message-bu
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
-import { authenticate } from './authenticate.ts';
-import { connect } from './connect.ts';
-import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
+import { AbortedError } from '../shared/errors.ts';
+import { IO_SCHEDULER, OPTIONS_CHECKED, startAuthentication, type StartedAuthentication } from './authenticate.ts';
+import { startConnect, type ConnectOptions } from './connect.ts';
+import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { IoScheduler, type BandwidthConfig } from '../shared/session/io-scheduler.ts';
-import { IO_SCHEDULER, OPTIONS_CHECKED } from './authenticate.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -62,10 +62,11 @@ export interface Attempt<Meta> {
 
 export interface PoolEngine<Meta> {
   /**
-   * Authenticates an accepted socket (fresh, paused, nothing read). `timeout` bounds everything
-   * until established; the pool enforces it too (connection-lifecycle.ts), the engine as a backstop.
+   * Authenticates an accepted socket (fresh, paused, nothing read) from `host` (its canonical
+   * address, which the pool's admission already read). `timeout` bounds everything until
+   * established; the pool enforces it too (connection-lifecycle.ts), a shard as a backstop.
    */
-  adopt(socket: Socket, timeout: number): Attempt<Meta>;
+  adopt(socket: Socket, timeout: number, host: string): Attempt<Meta>;
   /** Dials and authenticates. */
   dial(host: string, port: number, timeout: number): Attempt<Meta>;
   /** Called when the listening port is known, so later handshakes advertise it. */
@@ -77,38 +78,50 @@ export interface PoolEngine<Meta> {
   close(wait: boolean): Promise<void>;
 }
 
+function attemptOf<Meta>(started: StartedAuthentication<Meta>, progress: HandshakeProgress): Attempt<Meta> {
+  return {
+    authenticated: started.authenticated,
+    abandon: () => started.stop(new AbortedError()),
+    waitingFor: () => progress.waitingFor(),
+  };
+}
+
 export class InlineEngine<Meta> implements PoolEngine<Meta> {
   private config: HandshakeConfig<Meta>;
   /** The main thread is the only regulated thread (index 0) of an inline pool. */
   private readonly io: IoScheduler | undefined;
+  /** Every handshake's options, made once (and again when the advertised port is known). */
+  private options: ConnectOptions<Meta>;
 
   constructor(config: HandshakeConfig<Meta>) {
     this.config = config;
     this.io = config.bandwidth && new IoScheduler(config.bandwidth, 0);
+    this.options = this.optionsOf(config);
   }
 
-  adopt(socket: Socket, timeout: number): Attempt<Meta> {
-    const controller = new AbortController();
+  private optionsOf(config: HandshakeConfig<Meta>): ConnectOptions<Meta> {
+    return { ...config, [IO_SCHEDULER]: this.io, [OPTIONS_CHECKED]: true };
+  }
+
+  /**
+   * The pool's connection lifecycle is the deadline (connection-lifecycle.ts): on this thread it
+   * fires `abandon`, so the handshake gets no timer, AbortController or listener of its own
+   * (`startAuthentication`); `timeout` is for engines whose sockets live on another thread.
+   */
+  adopt(socket: Socket, _timeout: number, host: string): Attempt<Meta> {
     const progress = new HandshakeProgress();
-    return {
-      authenticated: authenticate(socket, { ...this.config, incoming: true, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io, [OPTIONS_CHECKED]: true }),
-      abandon: () => controller.abort(),
-      waitingFor: () => progress.waitingFor(),
-    };
+    const started = startAuthentication(socket, this.options, { incoming: true, host }, progress);
+    return attemptOf(started, progress);
   }
 
-  dial(host: string, port: number, timeout: number): Attempt<Meta> {
-    const controller = new AbortController();
+  dial(host: string, port: number, _timeout: number): Attempt<Meta> {
     const progress = new HandshakeProgress(`${host}:${port}`);
-    return {
-      authenticated: connect(host, port, { ...this.config, timeout, signal: controller.signal, [HANDSHAKE_PROGRESS]: progress, [IO_SCHEDULER]: this.io, [OPTIONS_CHECKED]: true }),
-      abandon: () => controller.abort(),
-      waitingFor: () => progress.waitingFor(),
-    };
+    return attemptOf(startConnect(host, port, this.options, progress), progress);
   }
 
   setAdvertisedPort(port: number): void {
     this.config = { ...this.config, advertisedPort: this.config.advertisedPort ?? port };
+    this.options = this.optionsOf(this.config);
   }
 
   shardStats(): ShardStats[] {

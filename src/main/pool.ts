@@ -455,7 +455,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const timeout = this.options.handshakeTimeout ?? 5000;
     const lifecycle = new ConnectionLifecycle(true, timeout);
     let outcome: string | undefined;
-    this.establish(lifecycle, host, () => this.engine.adopt(socket, timeout))
+    this.establish(lifecycle, host, () => this.engine.adopt(socket, timeout, host))
       .then(
         (conn) => this.deliverIncoming(conn),
         // Counted in `establish`; the connection's failure is its own.

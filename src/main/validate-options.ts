@@ -74,22 +74,26 @@ const signal: Check = (value, name) => {
 
 /** An object whose listed fields pass their checks; `required` ones must be present. */
 function fields(spec: Spec, required: readonly string[] = []): Check {
+  // Listed once: `connect` and `accept` check their options on every call (a handshake each).
+  const checks = Object.entries(spec);
   return (value, name) => {
     if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object, got ${describe(value)}`);
     const record = value as Record<string, unknown>;
     for (const key of required) {
       if (record[key] === undefined) throw new TypeError(`${name}.${key} is required`);
     }
-    for (const [key, check] of Object.entries(spec)) {
+    for (const [key, check] of checks) {
       if (record[key] !== undefined) check(record[key], `${name}.${key}`);
     }
   };
 }
 
+const identityFields = fields({ peerId: string, publicKey: bytes(32), secretKey: bytes(32), proofOfWorkStamp: bytes(24) }, ['peerId', 'publicKey', 'secretKey', 'proofOfWorkStamp']);
+
 const identity: Check = (value, name) => {
   const hint = 'an Identity (from generateIdentity, readIdentityFile or identityFromJson)';
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be ${hint}, got ${describe(value)}`);
-  fields({ peerId: string, publicKey: bytes(32), secretKey: bytes(32), proofOfWorkStamp: bytes(24) }, ['peerId', 'publicKey', 'secretKey', 'proofOfWorkStamp'])(value, name);
+  identityFields(value, name);
 };
 
 const codec = fields({ encode: func, decode: func }, ['encode', 'decode']);
@@ -163,24 +167,33 @@ const POOL: Spec = {
 
 export const validatePoolOptions: (options: unknown) => void = (options) => fields(POOL, ['identity', 'chainName', 'metadata'])(options, 'options');
 
-export const validateAuthenticateOptions: (options: unknown) => void = (options) =>
-  fields(AUTHENTICATE, ['identity', 'incoming', 'announcedVersion', 'metadata'])(options, 'options');
+const authenticateFields = fields(AUTHENTICATE, ['identity', 'incoming', 'announcedVersion', 'metadata']);
+const acceptFields = fields(ACCEPT);
+const connectFields = fields(AUTHENTICATE, ['identity', 'announcedVersion', 'metadata']);
+const connectPort = integer(1, 65535);
 
-export const validateAcceptOptions: (options: unknown) => void = (options) => fields(ACCEPT)(options, 'options');
+export const validateAuthenticateOptions: (options: unknown) => void = (options) => authenticateFields(options, 'options');
+
+export const validateAcceptOptions: (options: unknown) => void = (options) => acceptFields(options, 'options');
 
 /** `connect(host, port, options)`: the address, then the options (`incoming` is set by `connect`). */
 export function validateConnectArguments(host: unknown, portNumber: unknown, options: unknown): void {
   string(host, 'host');
-  integer(1, 65535)(portNumber, 'port');
-  fields(AUTHENTICATE, ['identity', 'announcedVersion', 'metadata'])(options, 'options');
+  connectPort(portNumber, 'port');
+  connectFields(options, 'options');
 }
 
 /** `pool.listen` and `pool.close` options. */
-export const validateListenOptions: (options: unknown) => void = (options) => fields({ host: string, port, signal })(options, 'options');
-export const validateCloseOptions: (options: unknown) => void = (options) => fields({ wait: boolean, reason: string, signal })(options, 'options');
+const listenFields = fields({ host: string, port, signal });
+const closeFields = fields({ wait: boolean, reason: string, signal });
+const dialPoint = fields({ host: string, port: connectPort }, ['host', 'port']);
+const dialFields = fields({ signal });
+
+export const validateListenOptions: (options: unknown) => void = (options) => listenFields(options, 'options');
+export const validateCloseOptions: (options: unknown) => void = (options) => closeFields(options, 'options');
 
 /** `pool.connect(point, options)`. */
 export function validateDial(point: unknown, options: unknown): void {
-  fields({ host: string, port: integer(1, 65535) }, ['host', 'port'])(point, 'point');
-  fields({ signal })(options, 'options');
+  dialPoint(point, 'point');
+  dialFields(options, 'options');
 }

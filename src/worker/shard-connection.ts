@@ -275,6 +275,12 @@ export class ShardConnection {
     const gone = session.incomingEnded;
     let moved = 0;
     while (gone || this.unacked < this.creditLimit) {
+      if (session.drained) {
+        // The plain end, without the CONNECTION_CLOSED `readNow` would build (and throw) only for
+        // `end` to send it as an empty record (records.ts): 2–3 % of a shard's W3 time.
+        this.end(undefined);
+        return;
+      }
       let message;
       try {
         message = session.readNow();

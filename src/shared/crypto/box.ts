@@ -15,9 +15,14 @@ import { InvalidPublicKeyError } from '../errors.ts';
 /** "expand 32-byte k" as little-endian 32-bit words: the Salsa20 sigma constant. */
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 
-/** Raw X25519. Throws INVALID_PUBLIC_KEY when the result is all zeros (a low-order peer key, protocol.md §4.2). */
-function x25519(secretKey: Buffer, publicKey: Buffer): Buffer {
-  const shared = Buffer.alloc(32);
+/** HSalsa20's 16-byte input for beforenm: zeros (read only). */
+const ZERO_INPUT = new Uint32Array(4);
+
+/**
+ * Raw X25519 into `shared`. Throws INVALID_PUBLIC_KEY when the result is all zeros (a low-order
+ * peer key, protocol.md §4.2).
+ */
+function x25519(shared: Buffer, secretKey: Buffer, publicKey: Buffer): void {
   try {
     sodium.crypto_scalarmult(shared, secretKey, publicKey);
   } catch {
@@ -25,23 +30,24 @@ function x25519(secretKey: Buffer, publicKey: Buffer): Buffer {
     throw new InvalidPublicKeyError();
   }
   if (sodium.sodium_is_zero(shared, shared.length)) throw new InvalidPublicKeyError();
-  return shared;
-}
-
-function wordsOf(bytes: Buffer): Uint32Array {
-  const copy = new Uint8Array(bytes); // aligned copy: Buffers from the pool may be unaligned
-  return new Uint32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
 }
 
 /** `precompute(ownSecret, peerPublic)`: the 32-byte channel key both sides share (protocol.md §4.1). */
 export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer {
-  const shared = x25519(ownSecretKey, peerPublicKey);
-  const out = new Uint32Array(8);
-  hsalsa(SIGMA, wordsOf(shared), new Uint32Array(4), out);
-  sodium.sodium_memzero(shared);
-  // Key material lives outside the Buffer pool (a view of `out`'s own 32 bytes), so the caller
-  // can wipe it without touching neighbours.
-  return Buffer.from(out.buffer);
+  // X25519 writes straight into the words HSalsa20 reads: no aligned copy of the shared secret.
+  // The words are read in the platform's byte order, little-endian as Salsa20's (as before).
+  const words = new Uint32Array(8);
+  const shared = Buffer.from(words.buffer);
+  try {
+    x25519(shared, ownSecretKey, peerPublicKey);
+    const out = new Uint32Array(8);
+    hsalsa(SIGMA, words, ZERO_INPUT, out);
+    // Key material lives outside the Buffer pool (a view of `out`'s own 32 bytes), so the caller
+    // can wipe it without touching neighbours.
+    return Buffer.from(out.buffer);
+  } finally {
+    sodium.sodium_memzero(shared);
+  }
 }
 
 /**

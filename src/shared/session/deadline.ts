@@ -28,6 +28,9 @@ export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions,
       signal?.removeEventListener('abort', onAbort);
     };
     if (signal?.aborted) {
+      // `cancel` makes the operation settle, most likely by rejecting: observed, so that it is
+      // not an unhandled rejection (test: timeout-messages, "already-aborted signal").
+      operation.catch(() => undefined);
       onAbort();
       return;
     }

@@ -2,9 +2,8 @@
  * Session establishment, steps 1–2 of protocol.md §11.1 (`authenticate`) and the Ack/Nack step of
  * §11.3, over a SessionTransport. Thread-agnostic: the inline engine and the shards run it.
  */
-import { randomBytes } from 'node:crypto';
 import { channelKey } from '../crypto/box.ts';
-import { deriveNonces } from '../crypto/nonce.ts';
+import { deriveNonces, randomMessageNonce } from '../crypto/nonce.ts';
 import { peerIdBytesOf, peerIdToBase58 } from '../crypto/peer-id.ts';
 import { checkProofOfWork, stampDifficulty } from '../crypto/pow.ts';
 import {
@@ -80,7 +79,7 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
     port: params.advertisedPort === 0 ? undefined : params.advertisedPort,
     publicKey: identity.publicKey,
     proofOfWorkStamp: identity.proofOfWorkStamp,
-    messageNonce: params.messageNonce ?? randomBytes(24),
+    messageNonce: params.messageNonce ?? randomMessageNonce(),
     version: params.announcedVersion,
   });
   transport.write(sent);

@@ -203,9 +203,10 @@ export class SessionTransport {
    * until the peer closes too, so the kernel does not answer unread data with a reset; destroy
    * after CLOSE_GRACE_MS at the latest. A pending read fails with `reason`.
    */
-  close(reason: P2pError = new ConnectionClosedError('connection closed locally')): Promise<void> {
+  close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    this.setFailure(reason);
+    // Built only when it is used: a second close is common.
+    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
     this.onInput = undefined;
     this.input.clear();
     this.backlog = undefined;
@@ -283,7 +284,7 @@ export class SessionTransport {
     // CPU in bench:load W3), so build one only for the first.
     if (this.failure) return;
     this.releaseBacklog();
-    this.setFailure(new ConnectionClosedError(message));
+    this.setFailure(socketClosedError(message));
   }
 
   /**
@@ -307,6 +308,23 @@ export class SessionTransport {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
+}
+
+/**
+ * CONNECTION_CLOSED for an end the socket reported, or a local close nobody waited on, built
+ * without a stack trace: its frames would be the event emitter's and the transport's, and
+ * capturing them (~6 µs) was 3 % of a W3 server's busy time (bench/handshake-cpu.ts --profile).
+ */
+function socketClosedError(message: string): ConnectionClosedError {
+  const limit = Error.stackTraceLimit;
+  // Reflect.set: where the limit cannot be written (frozen intrinsics) the error keeps its stack
+  // instead of the assignment throwing from a socket event.
+  Reflect.set(Error, 'stackTraceLimit', 0);
+  try {
+    return new ConnectionClosedError(message);
+  } finally {
+    Reflect.set(Error, 'stackTraceLimit', limit);
+  }
 }
 
 function uncorkTransport(transport: SessionTransport): void {
