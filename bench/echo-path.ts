@@ -12,14 +12,15 @@
  * Every round feeds one message to each connection, then lets the event loop turn once, as a
  * poll phase with that many readable sockets would.
  *
- * Run:  ./node_modules/.bin/node bench/echo-path.ts [--connections=1000] [--rounds=300] [--repeats=5]
+ * Run:  ./node_modules/.bin/node --expose-gc --max-semi-space-size=64 bench/echo-path.ts [--connections=1000] [--rounds=300] [--repeats=5]
+ *       (the two flags add the heap bytes allocated per message; without them that row is empty)
  * Last line: one JSON object.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { bytesCodec } from '../src/main/codecs.ts';
-import { Connection, type AcceptedInfo } from '../src/main/connection.ts';
+import { Connection, type AcceptedInfo, type Received } from '../src/main/connection.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from '../src/main/options.ts';
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
@@ -87,7 +88,7 @@ interface Peer {
 async function consume(conn: Connection<Uint8Array, undefined>, counts: { messages: number }): Promise<void> {
   try {
     for (;;) {
-      let received = await conn.read();
+      let received: Received<Uint8Array> | undefined = await conn.read();
       while (received !== undefined) {
         counts.messages++;
         if (!conn.writeNow(received.message)) await conn.write(received.message);
@@ -132,12 +133,12 @@ function sealInputs(peer: Peer, body: Buffer, rounds: number): Buffer[] {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function runOnce(): Promise<{ usPerMessage: number; writesPerMessage: number }> {
+async function runOnce(): Promise<{ usPerMessage: number; writesPerMessage: number; heapBytes: number | undefined }> {
   const counts = { messages: 0 };
   const budget = new PendingMessageBudget();
   const body = randomBytes(MESSAGE_SIZE);
   const peers = Array.from({ length: CONNECTIONS }, () => open(budget, counts));
-  const inputs = peers.map((peer) => sealInputs(peer, body, ROUNDS));
+  const inputs = peers.map((peer) => sealInputs(peer, body, ROUNDS + HEAP_ROUNDS));
   await turn();
   const warmup = Math.min(50, Math.floor(ROUNDS / 5));
   let started = process.cpuUsage();
@@ -154,32 +155,57 @@ async function runOnce(): Promise<{ usPerMessage: number; writesPerMessage: numb
     await turn();
   }
   const used = process.cpuUsage(started);
+  const heapBytes = await heapBytesPerMessage(peers, inputs, counts);
   const messages = counts.messages - startMessages;
   const writes = peers.reduce((sum, p) => sum + p.socket.writes, 0) - startWrites;
   const wireBytes = peers.reduce((sum, p) => sum + p.socket.bytesWritten, 0);
-  const expected = CONNECTIONS * ROUNDS;
+  const expected = CONNECTIONS * (ROUNDS + HEAP_ROUNDS);
   if (counts.messages !== expected || wireBytes !== expected * (MESSAGE_SIZE + 4 + 18)) {
     throw new Error(`echoed ${counts.messages} messages (${wireBytes} B), expected ${expected}`);
   }
   for (const peer of peers) await peer.conn.close();
-  return { usPerMessage: (used.user + used.system) / messages, writesPerMessage: writes / messages };
+  return { usPerMessage: (used.user + used.system) / messages, writesPerMessage: writes / messages, heapBytes };
+}
+
+/** Rounds after the timed ones whose heap growth is measured (no GC may run meanwhile: see main). */
+const HEAP_ROUNDS = 2;
+
+/**
+ * JS heap bytes allocated per echoed message: the heap's growth over HEAP_ROUNDS rounds that no
+ * garbage collection interrupts (a young generation larger than what they allocate). Unlike CPU
+ * time it does not move with the machine's load, so it shows an allocation cut on a busy machine.
+ */
+async function heapBytesPerMessage(peers: Peer[], inputs: Buffer[][], counts: { messages: number }): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const messages = counts.messages;
+  for (let r = ROUNDS; r < ROUNDS + HEAP_ROUNDS; r++) {
+    for (let c = 0; c < CONNECTIONS; c++) peers[c]!.socket.emit('data', inputs[c]![r]!);
+    await turn();
+  }
+  return gc ? (process.memoryUsage().heapUsed - before) / (counts.messages - messages) : undefined;
 }
 
 async function main(): Promise<void> {
   const runs: number[] = [];
   let writesPerMessage = 0;
+  const heap: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const result = await runOnce();
     runs.push(result.usPerMessage);
     writesPerMessage = result.writesPerMessage;
+    if (result.heapBytes !== undefined) heap.push(result.heapBytes);
   }
+  const heapBytes = heap.length > 0 ? spread(heap).median : undefined;
   const s = spread(runs);
   console.log(`\n## Inline echo path without the kernel: ${grouped(CONNECTIONS)} connections × ${ROUNDS} rounds, ${MESSAGE_SIZE}-byte messages, ${REPEATS} repeats\n`);
   console.log('| what | median | min | max |');
   console.log('|:--|--:|--:|--:|');
   console.log(`| CPU µs per echoed message (read, decrypt, frame, deliver, encode, seal, write) | ${round(s.median, 2)} | ${round(s.min, 2)} | ${round(s.max, 2)} |`);
   console.log(`| socket.write calls per message | ${round(writesPerMessage, 2)} | | |`);
-  console.log(JSON.stringify({ suite: 'echo-path', node: process.version, connections: CONNECTIONS, rounds: ROUNDS, repeats: REPEATS, us_per_msg: round(s.median, 3), us_per_msg_min: round(s.min, 3), us_per_msg_max: round(s.max, 3), writes_per_msg: round(writesPerMessage, 3) }));
+  console.log(`| JS heap bytes allocated per message | ${heapBytes === undefined ? 'run with --expose-gc --max-semi-space-size=64' : round(heapBytes, 0)} | | |`);
+  console.log(JSON.stringify({ suite: 'echo-path', node: process.version, connections: CONNECTIONS, rounds: ROUNDS, repeats: REPEATS, us_per_msg: round(s.median, 3), us_per_msg_min: round(s.min, 3), us_per_msg_max: round(s.max, 3), writes_per_msg: round(writesPerMessage, 3), heap_bytes_per_msg: heapBytes === undefined ? null : round(heapBytes, 0) }));
 }
 
 await main();

@@ -97,11 +97,14 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     try {
       const framed = this.session.readNow();
       if (framed) return Promise.resolve(this.received(framed));
-      return this.session.read(options?.signal).then((waited) => this.received(waited));
+      return this.session.read(options?.signal).then(this.receivedLater);
     } catch (error) {
       return Promise.reject(error as Error);
     }
   }
+
+  /** `received` for a read that waited, made once rather than a closure per wait. */
+  private readonly receivedLater = (framed: FramedMessage): Received<Msg> => this.received(framed);
 
   private received(framed: FramedMessage): Received<Msg> {
     return { size: framed.size, message: this.decode(framed.body) };

@@ -38,6 +38,11 @@ export class ByteQueue {
     if (n > this.length) throw new RangeError(`ByteQueue.take(${n}) with ${this.length} bytes held`);
     const first = this.buffers[0]!;
     const available = first.length - this.offset;
+    if (n === available && this.offset === 0) {
+      // The whole received buffer (a small message's chunk alone in its read): no view to make.
+      this.consume(n, available);
+      return first;
+    }
     if (n <= available) {
       const out = first.subarray(this.offset, this.offset + n);
       this.consume(n, available);

@@ -136,6 +136,9 @@ export class EstablishedSession {
     const ready = this.shiftIncoming();
     if (ready !== undefined) return settleEntry(ready);
     if (this.incomingClosed) return Promise.reject(new ConnectionClosedError());
+    // Without a signal nothing can unpark the waiter but delivery or teardown: no register and
+    // unpark closures (a W2 echo reader waits once per message, bench/echo-path.ts).
+    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readWaiters.push({ resolve, reject }));
     return abortable<FramedMessage>(signal, (waiter) => {
       this.readWaiters.push(waiter);
       return () => removeItem(this.readWaiters, waiter);
