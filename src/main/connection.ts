@@ -97,7 +97,17 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     try {
       const framed = this.session.readNow();
       if (framed) return Promise.resolve(this.received(framed));
-      return this.session.read(options?.signal).then(this.receivedLater);
+      const signal = options?.signal;
+      if (signal === undefined && this.waiting === undefined && this.session.waitForMessage) {
+        // One promise, settled with the decoded message by a waiter made once: no `then` promise,
+        // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
+        // A second read while this one waits takes the general path, behind it in the session's queue.
+        return new Promise<Received<Msg>>((resolve, reject) => {
+          this.waiting = { resolve, reject };
+          this.session.waitForMessage!(this.readWaiter);
+        });
+      }
+      return this.session.read(signal).then(this.receivedLater);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -106,9 +116,37 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /** `received` for a read that waited, made once rather than a closure per wait. */
   private readonly receivedLater = (framed: FramedMessage): Received<Msg> => this.received(framed);
 
-  private received(framed: FramedMessage): Received<Msg> {
-    return { size: framed.size, message: this.decode(framed.body) };
+  private received(framed: FramedMessage, delivering = false): Received<Msg> {
+    return { size: framed.size, message: this.decode(framed.body, delivering) };
   }
+
+  /** The settlers of the one `read` waiting through `readWaiter`. */
+  private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined; // methods: bivariant, so Connection<T> stays a Connection<unknown>
+
+  /**
+   * Settles `waiting` with the message decoded as the session delivers it. A decoding error
+   * rejects the read; the teardown it causes waits for a microtask, so the session finishes the
+   * chunk it is framing first, as when `read` decoded in a `then`.
+   */
+  private readonly readWaiter = {
+    resolve: (framed: FramedMessage): void => {
+      const waiting = this.waiting!;
+      this.waiting = undefined;
+      let received: Received<Msg>;
+      try {
+        received = this.received(framed, true);
+      } catch (error) {
+        waiting.reject(error as Error);
+        return;
+      }
+      waiting.resolve(received);
+    },
+    reject: (error: P2pError): void => {
+      const waiting = this.waiting!;
+      this.waiting = undefined;
+      waiting.reject(error);
+    },
+  };
 
   /**
    * The messages, in order, for `for await (const { message } of conn)`. The loop ends when the
@@ -281,14 +319,19 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     return queued;
   }
 
-  private decode(body: Buffer): Msg {
+  private dropAfterDecodingError(): void {
+    this.session.discardIncoming();
+    void this.session.close(false);
+  }
+
+  private decode(body: Buffer, delivering = false): Msg {
     let message: Msg;
     try {
       message = this.codec.decode(body); // no closure per message (decodeWith takes one)
     } catch (error) {
       // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
-      this.session.discardIncoming();
-      void this.session.close(false);
+      if (delivering) queueMicrotask(() => this.dropAfterDecodingError());
+      else this.dropAfterDecodingError();
       throw asDecodingError(error);
     }
     this.receivedCount++;

@@ -145,6 +145,15 @@ export class EstablishedSession {
     });
   }
 
+  /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
+  waitForMessage(waiter: ReadWaiter): void {
+    const ready = this.shiftIncoming();
+    if (ready instanceof P2pError) waiter.reject(ready);
+    else if (ready !== undefined) waiter.resolve(ready);
+    else if (this.incomingClosed) waiter.reject(new ConnectionClosedError());
+    else this.readWaiters.push(waiter);
+  }
+
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
   readNow(): FramedMessage | undefined {
     const ready = this.shiftIncoming();
