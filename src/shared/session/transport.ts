@@ -42,6 +42,8 @@ export class SessionTransport {
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
   private corked = false;
+  /** `loopTurn` of this connection's last uncorked write. */
+  private writeTurn = -1;
   private closePromise: Promise<void> | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
@@ -106,16 +108,29 @@ export class SessionTransport {
   }
 
   /**
-   * Writes bytes that are ready for the wire. Writes in one tick are corked together and go to
-   * the kernel as one writev when the tick ends.
+   * Writes bytes that are ready for the wire. A connection's first write in a turn of the event
+   * loop goes straight to the socket; later ones in that turn are corked together and go to the
+   * kernel as one writev when the tick ends. Corking every write cost a nextTick, a cork and a
+   * buffered entry per message where one write per turn is the rule (an echo, a reply; W2 echo on a
+   * busy machine, medians of 4 runs: server 20.9 → 20.3 µs/msg, client 20.7 → 19.9, bench/load.ts;
+   * bench/echo-path.ts heap 1670 → 1590 B/msg). A burst costs two syscalls instead of one.
    */
   write(bytes: Buffer): void {
-    if (!this.corked) {
+    if (this.corked) {
+      this.socket.write(bytes);
+    } else if (this.writeTurn === loopTurn) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(uncorkTransport, this);
+      this.socket.write(bytes);
+    } else {
+      this.writeTurn = loopTurn;
+      if (!turnScheduled) {
+        turnScheduled = true;
+        setImmediate(nextTurn).unref();
+      }
+      this.socket.write(bytes);
     }
-    this.socket.write(bytes);
     this.stats.addSent(bytes.length);
     if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
@@ -307,6 +322,18 @@ export class SessionTransport {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
+}
+
+/**
+ * Counts turns of this thread's event loop while connections write (see `write`): bumped by one
+ * immediate per turn in which anything was written, not by a timer per connection.
+ */
+let loopTurn = 0;
+let turnScheduled = false;
+
+function nextTurn(): void {
+  loopTurn++;
+  turnScheduled = false;
 }
 
 function uncorkTransport(transport: SessionTransport): void {
