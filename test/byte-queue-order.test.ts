@@ -1,7 +1,7 @@
 /**
  * ByteQueue hands out exactly the bytes pushed, in order, whatever the mix of pushes, exact
- * takes, spanning takes and whole-buffer takes (it reuses its slots instead of shifting: the
- * compaction and the whole-buffer path must not reorder or lose a byte).
+ * takes, spanning takes and whole-buffer takes (it keeps its front buffer apart from the others:
+ * moving the next one to the front and the whole-buffer path must not reorder or lose a byte).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { ByteQueue } from '../src/shared/session/byte-queue.ts';
 
 type Step = { readonly push: Uint8Array } | { readonly take: number; readonly scratch: boolean };
 
-// Takes mostly smaller than pushes, so several buffers are held at once and slots get reused.
+// Takes mostly smaller than pushes, so several buffers are held at once.
 const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 40 }) }), weight: 2 },
   { arbitrary: fc.record({ take: fc.nat({ max: 30 }), scratch: fc.boolean() }), weight: 2 },
