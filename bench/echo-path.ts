@@ -168,7 +168,7 @@ async function runOnce(): Promise<{ usPerMessage: number; writesPerMessage: numb
 }
 
 /** Rounds after the timed ones whose heap growth is measured (no GC may run meanwhile: see main). */
-const HEAP_ROUNDS = 2;
+const HEAP_ROUNDS = 10;
 
 /**
  * JS heap bytes allocated per echoed message: the heap's growth over HEAP_ROUNDS rounds that no

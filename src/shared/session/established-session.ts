@@ -403,7 +403,10 @@ export class EstablishedSession {
     const cost = costOf(message);
     if (!this.admits(cost) || this.blockedWriters.length > 0) return false;
     message.consume();
-    this.enqueue({ message, cost, settle: undefined });
+    // Nothing queued and the socket takes it: sent at once, without a queue entry (an object per
+    // message on the echo path, bench/echo-path.ts).
+    if (this.outgoing.length === 0 && !this.transport.congested) this.transport.write(this.sealer.seal(message));
+    else this.enqueue({ message, cost, settle: undefined });
     return true;
   }
 
