@@ -2,7 +2,8 @@
  * The inline echo path without the kernel: what our code (and libsodium) costs per echoed small
  * message, the part of W2 echo's "server CPU µs/msg" (bench/load.ts) that is ours and not the
  * socket's. W2 moves between runs by thousands of round trips/s on a shared machine; this runs in
- * one process on one core, so a cut of a few tenths of a µs shows.
+ * one process on one core (pin it: `taskset -c 1`), and its heap row (bytes allocated per
+ * message) does not move with the machine's load at all, so it shows an allocation cut there too.
  *
  * Each connection is the real stack — SessionTransport → EstablishedSession → Connection (a
  * `Pool`'s with `workers: 0`: default queues, a 60 s messageTimeout, a pending-message budget) —
@@ -167,7 +168,7 @@ async function runOnce(): Promise<{ usPerMessage: number; writesPerMessage: numb
   return { usPerMessage: (used.user + used.system) / messages, writesPerMessage: writes / messages, heapBytes };
 }
 
-/** Rounds after the timed ones whose heap growth is measured (no GC may run meanwhile: see main). */
+/** Rounds after the timed ones whose heap growth is measured (~15 MB: no young-generation GC meanwhile with --max-semi-space-size=64). */
 const HEAP_ROUNDS = 10;
 
 /**
