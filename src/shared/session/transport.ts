@@ -22,6 +22,18 @@ export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 /** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
 export const CLOSE_GRACE_MS = 2000;
 
+/**
+ * Counts turns of this thread's event loop while connections write (see `write`): bumped by one
+ * immediate per turn in which anything was written, not by a timer per connection.
+ */
+let loopTurn = 0;
+let turnScheduled = false;
+
+function nextTurn(): void {
+  loopTurn++;
+  turnScheduled = false;
+}
+
 interface ReadWaiter {
   readonly need: number;
   readonly resolve: (bytes: Buffer) => void;
@@ -322,18 +334,6 @@ export class SessionTransport {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
-}
-
-/**
- * Counts turns of this thread's event loop while connections write (see `write`): bumped by one
- * immediate per turn in which anything was written, not by a timer per connection.
- */
-let loopTurn = 0;
-let turnScheduled = false;
-
-function nextTurn(): void {
-  loopTurn++;
-  turnScheduled = false;
 }
 
 function uncorkTransport(transport: SessionTransport): void {
