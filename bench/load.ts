@@ -21,7 +21,7 @@
  *         [--systems=p2p-inline,p2p-sharded,tls,tls-chacha,tls-nocheck,secretstream,tcp]
  *         [--repeats=3] [--seconds=3] [--warmup=1] [--connections=1000] [--memory-connections=5000]
  *         [--ingest-messages=2500] [--in-flight=64] [--workers=2] [--no-pin] [--budget=14] [--noisy-retries=1]
- *         [--profile=DIR]   (--cpu-prof in our server children; summarize with bench/profile-summary.ts)
+ *         [--profile=DIR]   (--cpu-prof in our server and client children; summarize with bench/profile-summary.ts)
  */
 import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -120,8 +120,8 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
   const timing = workload.timing(options);
   const split = ctx.pinned && workload.pinning === 'split';
   const fds = params.connections + 1024;
-  const profileArgs =
-    ctx.profileDir && isP2p(system) ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, `${workload.id}-${system}-run${run}`)}`] : [];
+  const profileArgs = (role: 'server' | 'client'): string[] =>
+    ctx.profileDir && isP2p(system) ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, `${workload.id}-${system}-run${run}`, role)}`] : [];
   const base = { workload: workload.id, system, params, ...(ctx.tls ? { tls: ctx.tls } : {}) };
   const children: Child<ChildMessage>[] = [];
   const cpuBefore = systemCpu();
@@ -137,7 +137,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
   const notes = new Set<string>();
   let childCpuMs = 0;
   try {
-    server = new Child<ChildMessage>(`${system} server`, ...childCommand({ ...base, role: 'server' }, { core: split ? 1 : undefined, nodeArgs: [...workload.serverNodeArgs, ...profileArgs], fds }));
+    server = new Child<ChildMessage>(`${system} server`, ...childCommand({ ...base, role: 'server' }, { core: split ? 1 : undefined, nodeArgs: [...workload.serverNodeArgs, ...profileArgs('server')], fds }));
     children.push(server);
     let listening;
     try {
@@ -146,7 +146,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
       throw new RunFailure(errorText(error), error instanceof ChildError && error.phase === 'start');
     }
     listening.notes.forEach((n) => notes.add(n));
-    client = new Child<ChildMessage>(`${system} client`, ...childCommand({ ...base, role: 'client', port: listening.port }, { core: split ? 0 : undefined, fds }));
+    client = new Child<ChildMessage>(`${system} client`, ...childCommand({ ...base, role: 'client', port: listening.port }, { core: split ? 0 : undefined, nodeArgs: profileArgs('client'), fds }));
     children.push(client);
     const ready = await client.expect('ready', 90_000);
     ready.notes.forEach((n) => notes.add(n));
@@ -347,8 +347,9 @@ async function main(): Promise<void> {
             const result = await runOnce({ workload, system, run, params, pinned, tls: tls?.files, profileDir });
             outcome.runs.push(result);
             const metrics = workload.metrics(result, params);
+            // The first three columns, and the CPU per operation, which judges a run on a busy machine.
             const headline = workload.columns
-              .slice(0, 3)
+              .filter((c, i) => i < 3 || c.label.includes('CPU µs'))
               .map((c) => `${c.label} ${metrics[c.key] === undefined ? '–' : formatNumber(metrics[c.key]!, c.digits)}`)
               .join(', ');
             if (result.noisy) noisyRuns++;
@@ -394,7 +395,7 @@ async function main(): Promise<void> {
   for (const note of globalNotes) console.log(`note: ${note}`);
   if (noisyRuns > 0) console.log(`note: ${noisyRuns} run(s) flagged NOISY (> ${NOISY_OTHER_CPU}% of a core used by other processes, or a client window under half the parent's)`);
   if (skippedForTime > 0) console.log(`note: ${skippedForTime} run(s) skipped to stay within the ${BUDGET_MS / 60_000}-minute budget`);
-  if (profileDir) console.log(`CPU profiles of our server children: ${profileDir} (node bench/profile-summary.ts ${profileDir}/*/*.cpuprofile)`);
+  if (profileDir) console.log(`CPU profiles of our server and client children: ${profileDir} (node bench/profile-summary.ts ${profileDir}/*/server/*.cpuprofile, …/client/…)`);
 
   // ------------------------------------------------------------------ JSON
   const median = (id: WorkloadId, system: SystemId, key: string): number | undefined => {

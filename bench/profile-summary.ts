@@ -2,7 +2,9 @@
  * Summarizes V8 CPU profiles (`node --cpu-prof`): the functions with the most self time, and
  * their total (inclusive) time, per profile.
  *
- * Run: ./node_modules/.bin/node bench/profile-summary.ts [--top=25] [--callers=8] FILE.cpuprofile...
+ * Run: ./node_modules/.bin/node bench/profile-summary.ts [--top=25] [--callers=8] [--last=S] FILE.cpuprofile...
+ *   --last=S: only the profile's last S seconds (a bench/load.ts run's measured window, without
+ *   its handshakes and start-up).
  *   --callers=N: for the N functions with the most self time, the call paths (4 frames up) that
  *   spent it; that is how a `createUnsafeBuffer` or an anonymous native frame is traced to us.
  * Typical use: node bench/bulk-loopback.ts --kinds=p2p --repeats=1 --profile=/tmp/prof, then
@@ -56,12 +58,17 @@ export interface FunctionTime {
 const PATH_DEPTH = 4;
 
 /** Self and total milliseconds per function (keyed by name and location) of one profile. */
-export function summarize(profile: CpuProfile): { readonly functions: FunctionTime[]; readonly totalMs: number } {
+export function summarize(profile: CpuProfile, lastMs = Infinity): { readonly functions: FunctionTime[]; readonly totalMs: number } {
   const byId = new Map<number, ProfileNode>(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map<number, number>();
+  // --last: only the samples of the profile's last `lastMs` (a load run's steady window, not its setup).
+  const fromUs = profile.endTime - lastMs * 1000;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < fromUs) continue;
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
@@ -82,15 +89,15 @@ export function summarize(profile: CpuProfile): { readonly functions: FunctionTi
     const own = entry(node);
     own.selfMs += us / 1000;
     const callers: string[] = [];
-    for (let at = parent.get(id); at !== undefined && callers.length < PATH_DEPTH; at = parent.get(at)) {
-      callers.push(label(byId.get(at)!.callFrame));
+    for (let up = parent.get(id); up !== undefined && callers.length < PATH_DEPTH; up = parent.get(up)) {
+      callers.push(label(byId.get(up)!.callFrame));
     }
     const path = callers.join(' <- ');
     own.paths.set(path, (own.paths.get(path) ?? 0) + us / 1000);
     // Inclusive time: once per distinct function on the stack (recursion counted once).
     const seen = new Set<FunctionTime>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const fn = entry(byId.get(at)!);
+    for (let up: number | undefined = id; up !== undefined; up = parent.get(up)) {
+      const fn = entry(byId.get(up)!);
       if (seen.has(fn)) continue;
       seen.add(fn);
       fn.totalMs += us / 1000;
@@ -103,7 +110,8 @@ function main(): void {
   const argv = process.argv.slice(2);
   const top = Math.round(numberArg(argv, 'top', 25));
   const callers = countArg(argv, 'callers', 0);
-  const files = argv.filter((arg) => !arg.startsWith('--') && arg !== argValue(argv, 'top') && arg !== argValue(argv, 'callers'));
+  const lastMs = numberArg(argv, 'last', Infinity) * 1000;
+  const files = argv.filter((arg) => !arg.startsWith('--') && arg !== argValue(argv, 'top') && arg !== argValue(argv, 'callers') && arg !== argValue(argv, 'last'));
   if (files.length === 0) {
     console.error('usage: node bench/profile-summary.ts [--top=25] FILE.cpuprofile...');
     process.exitCode = 2;
@@ -111,7 +119,7 @@ function main(): void {
   }
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    const { functions, totalMs } = summarize(profile);
+    const { functions, totalMs } = summarize(profile, lastMs);
     const idle = functions.find((f) => f.label === '(idle)')?.selfMs ?? 0;
     console.log(`\n${basename(file)}: ${(totalMs / 1000).toFixed(2)} s sampled, ${((100 * idle) / totalMs).toFixed(1)}% idle`);
     functions.sort((a, b) => b.selfMs - a.selfMs);

@@ -181,3 +181,32 @@ test('msgpack codec carries JS values; an encoder failure is ENCODING_ERROR', as
     await pair.close();
   }
 });
+
+for (const how of ['without a signal', 'with a signal'] as const) {
+  test(`a waiting read (${how}) given an undecodable message rejects with DECODING_ERROR, and the message after it is dropped: CONNECTION_CLOSED`, async () => {
+    // Both messages reach the server in one socket read, so it frames the second while the first
+    // fails to decode: a waiting read decodes as the session delivers, and must drop it all the same.
+    const refusing = { encode: (message: Uint8Array) => message, decode: (body: Buffer): Uint8Array => {
+      if (body[0] === 0xff) throw new Error('refused body');
+      return body;
+    } };
+    const pair = await connectedPair({ server: { codec: refusing } });
+    try {
+      const options = how === 'with a signal' ? { signal: new AbortController().signal } : undefined;
+      const first = settle(pair.server.read(options));
+      assert.equal(pair.client.writeNow(Buffer.from([0x01])), true);
+      const a = await first;
+      assert.ok(a.ok && a.value.message[0] === 0x01);
+      const second = settle(pair.server.read(options)); // waits: nothing is queued
+      assert.equal(pair.client.writeNow(Buffer.from([0xff])), true);
+      assert.equal(pair.client.writeNow(Buffer.from([0x02])), true);
+      const b = await second;
+      assert.equal(!b.ok && b.error.code, 'DECODING_ERROR');
+      const after = await settle(pair.server.read());
+      assert.equal(!after.ok && after.error.code, 'CONNECTION_CLOSED');
+      assert.deepEqual(pair.server.messageCounts, { sent: 0, received: 1 });
+    } finally {
+      await pair.close();
+    }
+  });
+}

@@ -7,6 +7,7 @@ import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { asDecodingError } from '../shared/session/handshake.ts';
+import type { Settlers } from '../shared/session/abortable.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import {
   copyEncodedMessage as copyEncoded,
@@ -75,6 +76,10 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /** Messages queued for sending and messages delivered (the pool's metrics sum them). */
   private sentCount = 0;
   private receivedCount = 0;
+  /** The settlers of the one `read` waiting through `readWaiter` (methods: bivariant, so a Connection<T> stays a Connection<unknown>). */
+  private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined;
+  /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
+  private readWaiter: Settlers<FramedMessage> | undefined;
 
   /** @internal built by `AuthenticatedConnection.accept` */
   constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
@@ -97,14 +102,51 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     try {
       const framed = this.session.readNow();
       if (framed) return Promise.resolve(this.received(framed));
-      return this.session.read(options?.signal).then((waited) => this.received(waited));
+      const signal = options?.signal;
+      if (signal === undefined && this.waiting === undefined && this.session.waitForMessage) {
+        // One promise, settled with the decoded message by a waiter made once: no `then` promise,
+        // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
+        // A second read while this one waits takes the general path, behind it in the session's queue.
+        return new Promise<Received<Msg>>((resolve, reject) => {
+          this.waiting = { resolve, reject };
+          this.session.waitForMessage!((this.readWaiter ??= this.makeReadWaiter()));
+        });
+      }
+      return this.session.read(signal).then((waited) => this.received(waited));
     } catch (error) {
       return Promise.reject(error as Error);
     }
   }
 
-  private received(framed: FramedMessage): Received<Msg> {
-    return { size: framed.size, message: this.decode(framed.body) };
+  private received(framed: FramedMessage, delivering = false): Received<Msg> {
+    return { size: framed.size, message: this.decode(framed.body, delivering) };
+  }
+
+  /**
+   * Settles `waiting` with the message decoded as the session delivers it. A decoding error
+   * rejects the read; the teardown it causes waits for a microtask, so the session finishes the
+   * chunk it is framing first, as when `read` decoded in a `then`.
+   */
+  private makeReadWaiter(): Settlers<FramedMessage> {
+    return {
+      resolve: (framed: FramedMessage): void => {
+        const waiting = this.waiting!;
+        this.waiting = undefined;
+        let received: Received<Msg>;
+        try {
+          received = this.received(framed, true);
+        } catch (error) {
+          waiting.reject(error as Error);
+          return;
+        }
+        waiting.resolve(received);
+      },
+      reject: (error: P2pError): void => {
+        const waiting = this.waiting!;
+        this.waiting = undefined;
+        waiting.reject(error);
+      },
+    };
   }
 
   /**
@@ -278,14 +320,19 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     return queued;
   }
 
-  private decode(body: Buffer): Msg {
+  private dropAfterDecodingError(): void {
+    this.session.discardIncoming();
+    void this.session.close(false);
+  }
+
+  private decode(body: Buffer, delivering = false): Msg {
     let message: Msg;
     try {
       message = this.codec.decode(body); // no closure per message (decodeWith takes one)
     } catch (error) {
       // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
-      this.session.discardIncoming();
-      void this.session.close(false);
+      if (delivering) queueMicrotask(() => this.dropAfterDecodingError());
+      else this.dropAfterDecodingError();
       throw asDecodingError(error);
     }
     this.receivedCount++;

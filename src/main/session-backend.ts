@@ -3,6 +3,7 @@
  * session engine on this thread (inline) or a proxy to a shard worker. Code written against the
  * public classes runs the same in both modes (architecture.md §2).
  */
+import type { Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
@@ -12,6 +13,12 @@ import type { Point } from '../shared/wire/point.ts';
 /** An established session's I/O (see EstablishedSession for the semantics). */
 export interface SessionBackend {
   read(signal?: AbortSignal): Promise<FramedMessage>;
+  /**
+   * `read` without a signal and without a promise of its own: `waiter` gets the next message (or
+   * the stream's error). Only after `readNow` returned `undefined`. Optional: where it exists
+   * (inline), a waiting `Connection.read` is one promise instead of two (bench/echo-path.ts).
+   */
+  waitForMessage?(waiter: Settlers<FramedMessage>): void;
   readNow(): FramedMessage | undefined;
   write(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
   writeNow(message: EncodedMessage): boolean;

@@ -67,13 +67,15 @@ export function encodeStream(stream: Uint8Array, chunkContentSize: number): Enco
 /** Lays out `u32 BE length ‖ body`: one message of the Tezos framing (protocol.md §9.1). */
 export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number): EncodedMessage {
   const streamLength = MESSAGE_PREFIX_LENGTH + body.length;
-  const out = allocateLayout(streamLength, chunkContentSize);
   if (streamLength <= chunkContentSize) {
-    // One chunk: the common case for small messages, written without the slicing loop.
+    // One chunk: the common case for small messages, laid out without the layout and slicing loops.
+    const out = allocateBytes(CHUNK_OVERHEAD + streamLength);
+    out.writeUInt16BE(streamLength + TAG_LENGTH, 0);
     out.writeUInt32BE(body.length, CHUNK_OVERHEAD);
     out.set(body, CHUNK_OVERHEAD + MESSAGE_PREFIX_LENGTH);
     return new EncodedMessage(out, chunkContentSize, streamLength);
   }
+  const out = allocateLayout(streamLength, chunkContentSize);
   // The prefix may itself be cut when chunks carry fewer than 4 bytes (binaryChunksSize < 22).
   const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_LENGTH);
   prefix.writeUInt32BE(body.length, 0);

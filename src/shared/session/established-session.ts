@@ -136,10 +136,22 @@ export class EstablishedSession {
     const ready = this.shiftIncoming();
     if (ready !== undefined) return settleEntry(ready);
     if (this.incomingClosed) return Promise.reject(new ConnectionClosedError());
+    // Without a signal nothing can unpark the waiter but delivery or teardown: no register and
+    // unpark closures (a W2 echo reader waits once per message, bench/echo-path.ts).
+    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readWaiters.push({ resolve, reject }));
     return abortable<FramedMessage>(signal, (waiter) => {
       this.readWaiters.push(waiter);
       return () => removeItem(this.readWaiters, waiter);
     });
+  }
+
+  /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
+  waitForMessage(waiter: ReadWaiter): void {
+    const ready = this.shiftIncoming();
+    if (ready instanceof P2pError) waiter.reject(ready);
+    else if (ready !== undefined) waiter.resolve(ready);
+    else if (this.incomingClosed) waiter.reject(new ConnectionClosedError());
+    else this.readWaiters.push(waiter);
   }
 
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
@@ -396,7 +408,10 @@ export class EstablishedSession {
     const cost = costOf(message);
     if (!this.admits(cost) || this.blockedWriters.length > 0) return false;
     message.consume();
-    this.enqueue({ message, cost, settle: undefined });
+    // Nothing queued and the socket takes it: sent at once, without a queue entry (an object per
+    // message on the echo path, bench/echo-path.ts).
+    if (this.outgoing.length === 0 && !this.transport.congested) this.transport.write(this.sealer.seal(message));
+    else this.enqueue({ message, cost, settle: undefined });
     return true;
   }
 

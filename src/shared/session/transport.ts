@@ -22,6 +22,18 @@ export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 /** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
 export const CLOSE_GRACE_MS = 2000;
 
+/**
+ * Counts turns of this thread's event loop while connections write (see `write`): bumped by one
+ * immediate per turn in which anything was written, not by a timer per connection.
+ */
+let loopTurn = 0;
+let turnScheduled = false;
+
+function nextTurn(): void {
+  loopTurn++;
+  turnScheduled = false;
+}
+
 interface ReadWaiter {
   readonly need: number;
   readonly resolve: (bytes: Buffer) => void;
@@ -42,6 +54,8 @@ export class SessionTransport {
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
   private corked = false;
+  /** `loopTurn` of this connection's last uncorked write. */
+  private writeTurn = -1;
   private closePromise: Promise<void> | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
@@ -106,16 +120,29 @@ export class SessionTransport {
   }
 
   /**
-   * Writes bytes that are ready for the wire. Writes in one tick are corked together and go to
-   * the kernel as one writev when the tick ends.
+   * Writes bytes that are ready for the wire. A connection's first write in a turn of the event
+   * loop goes straight to the socket; later ones in that turn are corked together and go to the
+   * kernel as one writev when the tick ends. Corking every write cost a nextTick, a cork and a
+   * buffered entry per message where one write per turn is the rule (an echo, a reply; W2 echo on a
+   * busy machine, medians of 4 runs: server 20.9 → 20.3 µs/msg, client 20.7 → 19.9, bench/load.ts;
+   * bench/echo-path.ts heap 1670 → 1590 B/msg). A burst costs two syscalls instead of one.
    */
   write(bytes: Buffer): void {
-    if (!this.corked) {
+    if (this.corked) {
+      this.socket.write(bytes);
+    } else if (this.writeTurn === loopTurn) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(uncorkTransport, this);
+      this.socket.write(bytes);
+    } else {
+      this.writeTurn = loopTurn;
+      if (!turnScheduled) {
+        turnScheduled = true;
+        setImmediate(nextTurn).unref();
+      }
+      this.socket.write(bytes);
     }
-    this.socket.write(bytes);
     this.stats.addSent(bytes.length);
     if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
