@@ -3,7 +3,7 @@
  */
 import type { Socket } from 'node:net';
 import { makePowTarget } from '../shared/crypto/pow.ts';
-import type { P2pError } from '../shared/errors.ts';
+import { errorFromAbortReason, type P2pError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
@@ -129,6 +129,12 @@ export async function authenticate<Meta>(socket: Socket, options: AuthenticateOp
   } catch (error) {
     socket.destroy();
     throw error;
+  }
+  if (options.signal?.aborted) {
+    // Before the handshake starts: its first step writes our connection message, which the
+    // graceful close would still deliver (test: already-aborted-authenticate).
+    socket.destroy();
+    throw errorFromAbortReason(options.signal.reason);
   }
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress();
   const started = startAuthentication(socket, options, { incoming: options.incoming, host: options.remoteHost, port: options.remotePort }, progress);

@@ -3,7 +3,7 @@
  * exchanged) but that is not yet accepted: the caller applies its policy to `info`, then calls
  * `accept` or `nack` (protocol.md §11.2–§11.3). A distinct type from `Connection`, as in OCaml.
  */
-import { ConnectionClosedError } from '../shared/errors.ts';
+import { ConnectionClosedError, errorFromAbortReason } from '../shared/errors.ts';
 import { MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../shared/session/chunk-layout.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
@@ -68,6 +68,12 @@ export class AuthenticatedConnection<Meta> {
     validateAcceptOptions(options);
     const chunkContentSize = options.binaryChunksSize === undefined ? MAX_CHUNK_CONTENT : checkBinaryChunksSize(options.binaryChunksSize);
     this.claim();
+    if (options.signal?.aborted) {
+      // Before the Ack: once written, the close would still deliver it and the peer would take
+      // the connection as accepted (test: already-aborted-accept).
+      void this.close().catch(() => undefined);
+      throw errorFromAbortReason(options.signal.reason);
+    }
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     const session = await this.backend.accept(
       {

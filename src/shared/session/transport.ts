@@ -343,7 +343,10 @@ export function socketHost(socket: Socket): string {
  * capturing them (~6 µs) was 3 % of a W3 server's busy time (bench/handshake-cpu.ts --profile).
  */
 function socketClosedError(message: string): ConnectionClosedError {
-  const limit = Error.stackTraceLimit;
+  const limit: unknown = Error.stackTraceLimit;
+  // Not a positive number (deleted, say): V8 captures no stack anyway, and writing it back would
+  // leave a property the application removed (test: stack-trace-limit-restored).
+  if (typeof limit !== 'number' || !(limit > 0)) return new ConnectionClosedError(message);
   // Reflect.set: where the limit cannot be written (frozen intrinsics) the error keeps its stack
   // instead of the assignment throwing from a socket event.
   Reflect.set(Error, 'stackTraceLimit', 0);
