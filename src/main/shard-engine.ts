@@ -22,8 +22,9 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
-import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { forEachBatchedBody } from '../shared/shard/body-batch.ts';
+import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -188,7 +189,11 @@ class ShardHandle implements ShardLink {
     this.order.clear();
     this.consumer = new RingConsumer(outbound);
     this.pump = new ConsumerPump(this.consumer, {
-      visit: (id, kind, payload) => this.order.visit(id, kind, payload),
+      visit: (id, kind, payload) => {
+        if (id === SHARD_WIDE_ID) {
+          if (kind === RECORD.WRITTEN_BATCH) forEachWrittenReport(payload, this.onWritten);
+        } else this.order.visit(id, kind, payload);
+      },
       onSpace: () => this.signal({ t: 'space' }),
     });
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -486,6 +491,23 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /**
+   * One connection's writes since its last report (a WRITTEN record, or one report of a
+   * WRITTEN_BATCH): not ordered with its received messages, only before its ENDED, which the
+   * shard sends after the connection's last report.
+   */
+  private readonly onWritten = (id: number, messages: number, bytes: number): void => {
+    const session = this.records.get(id)?.session;
+    if (!session) return;
+    this.traffic.messagesOut += messages;
+    this.traffic.bytesOut += bytes;
+    try {
+      session.onWritten(messages, bytes);
+    } catch (error) {
+      this.onRecordError(id, error);
+    }
+  };
+
   /** One record in order; `body`: the transferred body a MESSAGE_TRANSFERRED record stands for. */
   private onRecord(id: number, kind: number, payload: Uint8Array, body: ArrayBuffer | undefined): void {
     const record = this.records.get(id);
@@ -520,9 +542,7 @@ class ShardHandle implements ShardLink {
       }
       case RECORD.WRITTEN: {
         const { messages, bytes } = decodeWritten(payload);
-        this.traffic.messagesOut += messages;
-        this.traffic.bytesOut += bytes;
-        session.onWritten(messages, bytes);
+        this.onWritten(id, messages, bytes);
         break;
       }
       case RECORD.ENDED:

@@ -22,6 +22,7 @@ import { type MainSignal, type Opening, type ShardConfig, type ShardControl, typ
 import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { BodyBatch } from '../shared/shard/body-batch.ts';
+import { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
 import { IoScheduler } from '../shared/session/io-scheduler.ts';
@@ -54,9 +55,12 @@ const connections = new Map<number, ShardConnection>();
 
 /** Connections with a WRITTEN report or stats to refresh, flushed once per event-loop turn. */
 const dirty = new Set<ShardConnection>();
+/** The turn's reports of all those connections, sent as one record (written-reports.ts). */
+const reports = new WrittenReports();
 function flushReports(): void {
-  for (const connection of dirty) connection.report();
+  for (const connection of dirty) connection.report(reports);
   dirty.clear();
+  reports.flush(context.send, outbox.maxPayload);
 }
 
 const context: ShardContext = {
