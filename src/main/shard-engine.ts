@@ -190,9 +190,9 @@ class ShardHandle implements ShardLink {
     this.consumer = new RingConsumer(outbound);
     this.pump = new ConsumerPump(this.consumer, {
       visit: (id, kind, payload) => {
-        if (id === SHARD_WIDE_ID) {
-          if (kind === RECORD.WRITTEN_BATCH) forEachWrittenReport(payload, this.onWritten);
-        } else this.order.visit(id, kind, payload);
+        if (id !== SHARD_WIDE_ID) this.order.visit(id, kind, payload);
+        else if (kind === RECORD.MESSAGES) this.onBodies(payload);
+        else if (kind === RECORD.WRITTEN_BATCH) forEachWrittenReport(payload, this.onWritten);
       },
       onSpace: () => this.signal({ t: 'space' }),
     });
@@ -491,6 +491,33 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /** A MESSAGES record: small bodies of any connections, in order (body-batch.ts). */
+  private onBodies(payload: Uint8Array): void {
+    try {
+      // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
+      forEachBatchedBody(Buffer.from(payload), this.onBatchedBody);
+    } catch {
+      // A corrupt record (a bug): the bodies before the damage were delivered, the rest is lost.
+    }
+  }
+
+  private readonly onBatchedBody = (id: number, body: Buffer): void => {
+    // A connection waiting for a transferred body takes this one after it, in order (a copy).
+    if (this.order.waiting(id)) {
+      this.order.visit(id, RECORD.MESSAGE_END, body);
+      return;
+    }
+    const session = this.records.get(id)?.session;
+    if (!session) return;
+    this.traffic.bytesIn += body.length;
+    this.traffic.messagesIn++;
+    try {
+      session.onBody(body);
+    } catch (error) {
+      this.onRecordError(id, error);
+    }
+  };
+
   /**
    * One connection's writes since its last report (a WRITTEN record, or one report of a
    * WRITTEN_BATCH): not ordered with its received messages, only before its ENDED, which the
@@ -523,15 +550,6 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
-      case RECORD.MESSAGES: {
-        // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
-        forEachBatchedBody(Buffer.from(payload), (body) => {
-          this.traffic.bytesIn += body.length;
-          this.traffic.messagesIn++;
-          session.onBody(body);
-        });
-        break;
-      }
       case RECORD.MESSAGE_TRANSFERRED: {
         if (!body) break;
         if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);

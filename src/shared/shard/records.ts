@@ -45,7 +45,10 @@ export const RECORD = {
    * posted just before this record); its place among the other records is here. u32 LE length.
    */
   MESSAGE_TRANSFERRED: 14,
-  /** shard→main: several whole small bodies of one connection, `u32 LE length ‖ body` each (body-batch.ts). */
+  /**
+   * shard→main, connection id 0: whole small bodies of any connections, in order,
+   * `u32 LE connection id ‖ u32 LE length ‖ body` each (body-batch.ts).
+   */
   MESSAGES: 15,
   /**
    * shard→main, connection id 0: the turn's WRITTEN reports of many connections,
@@ -145,7 +148,8 @@ export function decodeEnded(payload: Uint8Array): P2pError | undefined {
 
 /**
  * The connection id of records about many connections at once: real connections start at 1.
- * main→shard: broadcasts (BROADCAST_*); shard→main: write reports (WRITTEN_BATCH).
+ * main→shard: broadcasts (BROADCAST_*); shard→main: small bodies (MESSAGES), write reports
+ * (WRITTEN_BATCH).
  */
 export const SHARD_WIDE_ID = 0;
 /** The connection id broadcast records travel under. */
