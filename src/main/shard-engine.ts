@@ -491,8 +491,17 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /**
+   * The session of the body before, within one MESSAGES record: in W2 ingest a record is mostly
+   * one connection's bodies, and a map lookup each was what batching had saved.
+   */
+  private bodiesId = 0;
+  private bodiesSession: RemoteSession | undefined;
+
   /** A MESSAGES record: small bodies of any connections, in order (body-batch.ts). */
   private onBodies(payload: Uint8Array): void {
+    this.bodiesId = 0;
+    this.bodiesSession = undefined;
     try {
       // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
       forEachBatchedBody(Buffer.from(payload), this.onBatchedBody);
@@ -507,13 +516,18 @@ class ShardHandle implements ShardLink {
       this.order.visit(id, RECORD.MESSAGE_END, body);
       return;
     }
-    const session = this.records.get(id)?.session;
+    let session = this.bodiesSession;
+    if (id !== this.bodiesId) {
+      session = this.bodiesSession = this.records.get(id)?.session;
+      this.bodiesId = id;
+    }
     if (!session) return;
     this.traffic.bytesIn += body.length;
     this.traffic.messagesIn++;
     try {
       session.onBody(body);
     } catch (error) {
+      this.bodiesSession = undefined; // the connection is dropped: nothing more for it
       this.onRecordError(id, error);
     }
   };

@@ -93,6 +93,8 @@ export class ShardConnection {
   /** Bytes delivered to main and not yet read by the application. */
   private unacked = 0;
   private creditLimit = 0;
+  /** In the host's list of connections to report at the end of the turn (shard.ts). */
+  reportScheduled = false;
   /** Written since the last WRITTEN report. */
   private writtenMessages = 0;
   private writtenBytes = 0;

@@ -53,13 +53,20 @@ const outbox = new Outbox(
 const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
 const connections = new Map<number, ShardConnection>();
 
-/** Connections with a WRITTEN report or stats to refresh, flushed once per event-loop turn. */
-const dirty = new Set<ShardConnection>();
+/**
+ * Connections with a WRITTEN report or stats to refresh, flushed once per event-loop turn. An
+ * array and a flag on the connection, not a Set: `schedule` runs for every message received and
+ * written. A connection forgotten meanwhile stays until the flush, which skips it (closed).
+ */
+const dirty: ShardConnection[] = [];
 /** The turn's reports of all those connections, sent as one record (written-reports.ts). */
 const reports = new WrittenReports();
 function flushReports(): void {
-  for (const connection of dirty) connection.report(reports);
-  dirty.clear();
+  for (const connection of dirty) {
+    connection.reportScheduled = false;
+    connection.report(reports);
+  }
+  dirty.length = 0;
   reports.flush(context.send, outbox.maxPayload);
 }
 
@@ -89,11 +96,12 @@ const context: ShardContext = {
   forget: (connection) => {
     connections.delete(connection.id);
     order.forget(connection.id);
-    dirty.delete(connection);
   },
   schedule: (connection) => {
-    if (dirty.size === 0) setImmediate(flushReports);
-    dirty.add(connection);
+    if (connection.reportScheduled) return;
+    connection.reportScheduled = true;
+    if (dirty.length === 0) setImmediate(flushReports);
+    dirty.push(connection);
   },
 };
 
