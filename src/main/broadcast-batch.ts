@@ -23,6 +23,8 @@ export class BroadcastBatch<Msg> {
   readonly message: Msg;
   /** One encoding per chunk size (a pool's connections normally share one). */
   private readonly encodings = new Map<number, EncodedMessage>();
+  private lastChunkSize = 0;
+  private lastEncoding: EncodedMessage | undefined;
   /**
    * Per shard link and encoding: the connection ids that admitted it. A list scanned per offer,
    * not maps: there are as many entries as shards (times chunk sizes, normally one), and
@@ -39,11 +41,15 @@ export class BroadcastBatch<Msg> {
 
   /** The message laid out for `chunkContentSize`, encoded on first use by `encode`. */
   layoutFor(chunkContentSize: number, encode: () => EncodedMessage): EncodedMessage {
+    // A pool's connections normally share one chunk size: no map lookup per connection then.
+    if (chunkContentSize === this.lastChunkSize && this.lastEncoding) return this.lastEncoding;
     let layout = this.encodings.get(chunkContentSize);
     if (!layout) {
       layout = encode();
       this.encodings.set(chunkContentSize, layout);
     }
+    this.lastChunkSize = chunkContentSize;
+    this.lastEncoding = layout;
     return layout;
   }
 
