@@ -41,8 +41,8 @@ test('a body that cannot fit a record is refused and leaves the batch as it was'
   const records: Buffer[] = [];
   const batch = new BodyBatch((_id, _kind, payload) => records.push(Buffer.from(payload)));
   assert.equal(batch.add(1, Buffer.from('kept')), true);
-  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 7)), false);
-  assert.equal(batch.add(2, new Uint8Array(BATCH_PAYLOAD_MAX - 8)), true, 'the largest body that fits goes in a record of its own');
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 11)), false);
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 12)), true, 'the largest body that fits goes in a record of its own');
   batch.flush();
   assert.equal(records.length, 2);
   assert.equal(records[1]!.length, BATCH_PAYLOAD_MAX);
@@ -51,13 +51,13 @@ test('a body that cannot fit a record is refused and leaves the batch as it was'
   assert.deepEqual(bodies, [[1, Buffer.from('kept')]]);
 });
 
-test('a truncated or overlong MESSAGES record is a RangeError', () => {
-  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0, 0, 0, 1, 0]), () => undefined), RangeError);
-  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0, 0, 0, 5, 0, 0, 0, 1, 2]), () => undefined), RangeError);
+test('a truncated or overlong MESSAGES record, or a body before any connection id, is a RangeError', () => {
+  const mark = [0xff, 0xff, 0xff, 0xff];
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0, 0, 0, 1, 0]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0, 0, 0, 5, 0, 0, 0, 1, 2]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0, 0, 0, 9]), () => undefined), RangeError, 'no connection id yet');
   const seen: number[][] = [];
-  forEachBatchedBody(Buffer.from([3, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 9]), (id, body) => seen.push([id, body.length]));
-  assert.deepEqual(seen, [
-    [3, 0],
-    [4, 1],
-  ]);
+  forEachBatchedBody(Buffer.from([...mark, 3, 0, 0, 0, 0, 0, 0, 0, ...mark, 4, 0, 0, 0, 1, 0, 0, 0, 9, 1, 0, 0, 0, 8]), (id, body) => seen.push([id, ...body]));
+  assert.deepEqual(seen, [[3], [4, 9], [4, 8]]);
 });

@@ -47,7 +47,8 @@ export const RECORD = {
   MESSAGE_TRANSFERRED: 14,
   /**
    * shard→main, connection id 0: whole small bodies of any connections, in order,
-   * `u32 LE connection id ‖ u32 LE length ‖ body` each (body-batch.ts).
+   * `u32 LE length ‖ body` each, after a connection mark and id whenever the connection changes
+   * (body-batch.ts).
    */
   MESSAGES: 15,
   /**
