@@ -505,8 +505,10 @@ class ShardHandle implements ShardLink {
     try {
       // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
       forEachBatchedBody(Buffer.from(payload), this.onBatchedBody);
-    } catch {
-      // A corrupt record (a bug): the bodies before the damage were delivered, the rest is lost.
+    } catch (error) {
+      // A corrupt record (a bug): the bodies before the damage were delivered; the connection
+      // being read ends with the error rather than lose a message silently.
+      if (this.bodiesId !== 0) this.onRecordError(this.bodiesId, error);
     }
   }
 
