@@ -1,6 +1,7 @@
 /**
  * Small received bodies packed into MESSAGES records (src/shared/shard/body-batch.ts) come back
- * byte for byte, in order and under their own connection, whatever mix of connections and sizes;
+ * byte for byte, in order and under their own connection, whatever mix of connections and sizes
+ * (bodies of several connections share records);
  * a record never exceeds BATCH_PAYLOAD_MAX, a body too large for one is refused, and a corrupt
  * record is a RangeError, not a wrong body.
  */
@@ -8,12 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BATCH_PAYLOAD_MAX, BodyBatch, forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
-import { RECORD } from '../src/shared/shard/records.ts';
+import { RECORD, SHARD_WIDE_ID } from '../src/shared/shard/records.ts';
 
 test('batched bodies come back in order under their connection; records stay under the bound', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ id: fc.integer({ min: 1, max: 3 }), body: fc.uint8Array({ maxLength: 1500 }), flush: fc.boolean() }), { maxLength: 60 }),
+      fc.array(fc.record({ id: fc.integer({ min: 1, max: 0xffffffff }), body: fc.uint8Array({ maxLength: 1500 }), flush: fc.boolean() }), { maxLength: 60 }),
       (writes) => {
         const records: Array<{ id: number; kind: number; payload: Buffer }> = [];
         const batch = new BodyBatch((id, kind, payload) => records.push({ id, kind, payload: Buffer.from(payload) }));
@@ -26,8 +27,9 @@ test('batched bodies come back in order under their connection; records stay und
         const back: Array<{ id: number; body: Buffer }> = [];
         for (const record of records) {
           assert.equal(record.kind, RECORD.MESSAGES);
+          assert.equal(record.id, SHARD_WIDE_ID);
           assert.ok(record.payload.length <= BATCH_PAYLOAD_MAX);
-          forEachBatchedBody(record.payload, (body) => back.push({ id: record.id, body: Buffer.from(body) }));
+          forEachBatchedBody(record.payload, (id, body) => back.push({ id, body: Buffer.from(body) }));
         }
         assert.deepEqual(back, writes.map(({ id, body }) => ({ id, body: Buffer.from(body) })));
       },
@@ -39,20 +41,23 @@ test('a body that cannot fit a record is refused and leaves the batch as it was'
   const records: Buffer[] = [];
   const batch = new BodyBatch((_id, _kind, payload) => records.push(Buffer.from(payload)));
   assert.equal(batch.add(1, Buffer.from('kept')), true);
-  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 3)), false);
-  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 4)), true, 'the largest body that fits goes in a record of its own');
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 11)), false);
+  assert.equal(batch.add(1, new Uint8Array(BATCH_PAYLOAD_MAX - 12)), true, 'the largest body that fits goes in a record of its own');
   batch.flush();
   assert.equal(records.length, 2);
   assert.equal(records[1]!.length, BATCH_PAYLOAD_MAX);
-  const bodies: Buffer[] = [];
-  forEachBatchedBody(records[0]!, (body) => bodies.push(body));
-  assert.deepEqual(bodies, [Buffer.from('kept')]);
+  const bodies: Array<[number, Buffer]> = [];
+  forEachBatchedBody(records[0]!, (id, body) => bodies.push([id, body]));
+  assert.deepEqual(bodies, [[1, Buffer.from('kept')]]);
 });
 
-test('a truncated or overlong MESSAGES record is a RangeError', () => {
-  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0]), () => undefined), RangeError);
-  assert.throws(() => forEachBatchedBody(Buffer.from([5, 0, 0, 0, 1, 2]), () => undefined), RangeError);
-  const seen: number[] = [];
-  forEachBatchedBody(Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 9]), (body) => seen.push(body.length));
-  assert.deepEqual(seen, [0, 1]);
+test('a truncated or overlong MESSAGES record, or a body before any connection id, is a RangeError', () => {
+  const mark = [0xff, 0xff, 0xff, 0xff];
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0, 0, 0, 1, 0]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([...mark, 1, 0, 0, 0, 5, 0, 0, 0, 1, 2]), () => undefined), RangeError);
+  assert.throws(() => forEachBatchedBody(Buffer.from([1, 0, 0, 0, 9]), () => undefined), RangeError, 'no connection id yet');
+  const seen: number[][] = [];
+  forEachBatchedBody(Buffer.from([...mark, 3, 0, 0, 0, 0, 0, 0, 0, ...mark, 4, 0, 0, 0, 1, 0, 0, 0, 9, 1, 0, 0, 0, 8]), (id, body) => seen.push([id, ...body]));
+  assert.deepEqual(seen, [[3], [4, 9], [4, 8]]);
 });

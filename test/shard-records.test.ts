@@ -12,6 +12,7 @@ import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
 import {
   BROADCAST_ID,
   RECORD,
+  SHARD_WIDE_ID,
   decodeClose,
   decodeTargets,
   decodeCredit,
@@ -26,6 +27,7 @@ import {
   sendTargets,
   type RecordKind,
 } from '../src/shared/shard/records.ts';
+import { WRITTEN_REPORT_BYTES, WrittenReports, forEachWrittenReport } from '../src/shared/shard/written-reports.ts';
 
 test('CREDIT, CLOSE and WRITTEN round-trip', () => {
   fc.assert(
@@ -100,4 +102,25 @@ test('BROADCAST_TO target lists join back to the sorted ids, cut into records of
   sendTargets((_id, _kind, payload) => (bytes += payload.length), Array.from({ length: 500 }, (_, i) => 1 + 2 * i), 1 << 16);
   assert.equal(bytes, 500);
   assert.throws(() => decodeTargets(Uint8Array.of(0x80), []), RangeError);
+});
+
+test('WRITTEN_BATCH reports of many connections come back in order, cut into records of at most max bytes', () => {
+  const report = fc.record({ id: fc.integer({ min: 1, max: 0xffffffff }), messages: fc.nat(0xffffffff), bytes: fc.nat(0xffffffff) });
+  fc.assert(
+    fc.property(fc.array(report, { maxLength: 300 }), fc.integer({ min: 1, max: 200 }), (reports, max) => {
+      const batch = new WrittenReports();
+      for (const r of reports) batch.add(r.id, r.messages, r.bytes);
+      const records: Array<{ id: number; kind: RecordKind; payload: Uint8Array }> = [];
+      // twice: a flush empties the batch
+      for (let i = 0; i < 2; i++) batch.flush((id, kind, payload) => records.push({ id, kind, payload: Uint8Array.from(payload) }), max);
+      const back: typeof reports = [];
+      for (const r of records) {
+        assert.equal(r.id, SHARD_WIDE_ID);
+        assert.equal(r.kind, RECORD.WRITTEN_BATCH);
+        assert.ok(r.payload.length <= Math.max(max, WRITTEN_REPORT_BYTES) && r.payload.length > 0);
+        forEachWrittenReport(r.payload, (id, messages, bytes) => back.push({ id, messages, bytes }));
+      }
+      assert.deepEqual(back, reports.map((r) => ({ ...r })));
+    }),
+  );
 });

@@ -66,3 +66,17 @@ test('a forgotten connection drops what waited; a parked one does not hold up an
   order.arrived(1, new ArrayBuffer(1));
   assert.deepEqual(seen, ['2:11:2'], 'nothing replayed for a forgotten connection');
 });
+
+test('waiting(id) holds exactly while a marking record waits for its buffer (main parks batched bodies by it)', () => {
+  const seen: string[] = [];
+  const order = new TransferOrder(MARK, (id, kind, payload) => seen.push(`${id}:${kind}:${payload[0] ?? '-'}`));
+  assert.equal(order.waiting(1), false);
+  order.visit(1, MARK, Uint8Array.of(0));
+  assert.equal(order.waiting(1), true);
+  assert.equal(order.waiting(2), false, 'another connection is not held up');
+  order.visit(1, PLAIN, Uint8Array.of(7)); // what main does with a batched body while waiting
+  assert.deepEqual(seen, []);
+  order.arrived(1, new ArrayBuffer(1));
+  assert.equal(order.waiting(1), false);
+  assert.deepEqual(seen, [`1:${MARK}:0`, `1:${PLAIN}:7`]);
+});

@@ -23,8 +23,15 @@ export class BroadcastBatch<Msg> {
   readonly message: Msg;
   /** One encoding per chunk size (a pool's connections normally share one). */
   private readonly encodings = new Map<number, EncodedMessage>();
-  /** Per shard link, per encoding: the connection ids that admitted it. */
-  private readonly targets = new Map<ShardLink, Map<EncodedMessage, number[]>>();
+  private lastChunkSize = 0;
+  private lastEncoding: EncodedMessage | undefined;
+  /**
+   * Per shard link and encoding: the connection ids that admitted it. A list scanned per offer,
+   * not maps: there are as many entries as shards (times chunk sizes, normally one), and
+   * consecutive connections sit on different shards (they are dealt round-robin), so the two map
+   * lookups per connection did not hit a cache and were most of `offer` (bench:load W6 profile).
+   */
+  private readonly targets: Array<{ readonly link: ShardLink; readonly layout: EncodedMessage; readonly ids: number[] }> = [];
   private queued = 0;
   private dropped = 0;
 
@@ -34,11 +41,15 @@ export class BroadcastBatch<Msg> {
 
   /** The message laid out for `chunkContentSize`, encoded on first use by `encode`. */
   layoutFor(chunkContentSize: number, encode: () => EncodedMessage): EncodedMessage {
+    // A pool's connections normally share one chunk size: no map lookup per connection then.
+    if (chunkContentSize === this.lastChunkSize && this.lastEncoding) return this.lastEncoding;
     let layout = this.encodings.get(chunkContentSize);
     if (!layout) {
       layout = encode();
       this.encodings.set(chunkContentSize, layout);
     }
+    this.lastChunkSize = chunkContentSize;
+    this.lastEncoding = layout;
     return layout;
   }
 
@@ -48,13 +59,7 @@ export class BroadcastBatch<Msg> {
     if (session.closed) queued = false;
     else if (session instanceof RemoteSession) {
       const link = session.admitBroadcast(layout);
-      if (link) {
-        let byLayout = this.targets.get(link);
-        if (!byLayout) this.targets.set(link, (byLayout = new Map()));
-        let ids = byLayout.get(layout);
-        if (!ids) byLayout.set(layout, (ids = []));
-        ids.push(session.id);
-      }
+      if (link) this.targetsOf(link, layout).push(session.id);
       queued = link !== undefined;
     } else queued = session.writeNow(copyEncodedMessage(layout));
     if (queued) this.queued++;
@@ -62,13 +67,18 @@ export class BroadcastBatch<Msg> {
     return queued;
   }
 
+  private targetsOf(link: ShardLink, layout: EncodedMessage): number[] {
+    for (const entry of this.targets) if (entry.link === link && entry.layout === layout) return entry.ids;
+    const ids: number[] = [];
+    this.targets.push({ link, layout, ids });
+    return ids;
+  }
+
   /** Sends each shard its one copy; returns the counts and the ring bytes that took. */
   flush(): BroadcastResult & { readonly ringBytes: number } {
     let ringBytes = 0;
-    for (const [link, byLayout] of this.targets) {
-      for (const [layout, ids] of byLayout) ringBytes += link.sendBroadcast(ids, layout.buffer);
-    }
-    this.targets.clear();
+    for (const { link, layout, ids } of this.targets) ringBytes += link.sendBroadcast(ids, layout.buffer);
+    this.targets.length = 0;
     return { queued: this.queued, dropped: this.dropped, ringBytes };
   }
 }

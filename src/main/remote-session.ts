@@ -82,7 +82,6 @@ export class RemoteSession implements SessionBackend {
   private resolveEnded!: () => void;
   private closing: Promise<void> | undefined;
   private readonly rates = new TrafficStats();
-  private lastTotals: [number, number] = [0, 0];
   private finalTotals: [number, number] | undefined;
 
   constructor(id: number, link: ShardLink, limits: SessionLimits) {
@@ -306,14 +305,17 @@ export class RemoteSession implements SessionBackend {
     return this.closing;
   }
 
+  /**
+   * The shard's totals, folded into this session's rates. The rates count only increases, from 0,
+   * so their totals are the highest totals seen: the snapshot is the answer as it is (no second
+   * object per call; `pool.stats()` calls this for every connection).
+   */
   stat(): Stat {
     const [sent, received] = this.finalTotals ?? this.link.totals(this.id);
-    const [lastSent, lastReceived] = this.lastTotals;
-    if (sent > lastSent) this.rates.addSent(sent - lastSent);
-    if (received > lastReceived) this.rates.addRecv(received - lastReceived);
-    this.lastTotals = [Math.max(sent, lastSent), Math.max(received, lastReceived)];
-    const rates = this.rates.snapshot();
-    return { totalSent: this.lastTotals[0], totalRecv: this.lastTotals[1], currentInflow: rates.currentInflow, currentOutflow: rates.currentOutflow };
+    const rates = this.rates;
+    if (sent > rates.totalSent) rates.addSent(sent - rates.totalSent);
+    if (received > rates.totalRecv) rates.addRecv(received - rates.totalRecv);
+    return rates.snapshot();
   }
 
   get closed(): boolean {

@@ -22,8 +22,9 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
-import { BROADCAST_ID, RECORD, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
 import { forEachBatchedBody } from '../shared/shard/body-batch.ts';
+import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
@@ -188,7 +189,11 @@ class ShardHandle implements ShardLink {
     this.order.clear();
     this.consumer = new RingConsumer(outbound);
     this.pump = new ConsumerPump(this.consumer, {
-      visit: (id, kind, payload) => this.order.visit(id, kind, payload),
+      visit: (id, kind, payload) => {
+        if (id !== SHARD_WIDE_ID) this.order.visit(id, kind, payload);
+        else if (kind === RECORD.MESSAGES) this.onBodies(payload);
+        else if (kind === RECORD.WRITTEN_BATCH) forEachWrittenReport(payload, this.onWritten);
+      },
       onSpace: () => this.signal({ t: 'space' }),
     });
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
@@ -486,6 +491,66 @@ class ShardHandle implements ShardLink {
     this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
+  /**
+   * The session of the body before, within one MESSAGES record: in W2 ingest a record is mostly
+   * one connection's bodies, and a map lookup each was what batching had saved.
+   */
+  private bodiesId = 0;
+  private bodiesSession: RemoteSession | undefined;
+
+  /** A MESSAGES record: small bodies of any connections, in order (body-batch.ts). */
+  private onBodies(payload: Uint8Array): void {
+    this.bodiesId = 0;
+    this.bodiesSession = undefined;
+    try {
+      // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
+      forEachBatchedBody(Buffer.from(payload), this.onBatchedBody);
+    } catch (error) {
+      // A corrupt record (a bug): the bodies before the damage were delivered; the connection
+      // being read ends with the error rather than lose a message silently.
+      if (this.bodiesId !== 0) this.onRecordError(this.bodiesId, error);
+    }
+  }
+
+  private readonly onBatchedBody = (id: number, body: Buffer): void => {
+    // A connection waiting for a transferred body takes this one after it, in order (a copy).
+    if (this.order.waiting(id)) {
+      this.order.visit(id, RECORD.MESSAGE_END, body);
+      return;
+    }
+    let session = this.bodiesSession;
+    if (id !== this.bodiesId) {
+      session = this.bodiesSession = this.records.get(id)?.session;
+      this.bodiesId = id;
+    }
+    if (!session) return;
+    this.traffic.bytesIn += body.length;
+    this.traffic.messagesIn++;
+    try {
+      session.onBody(body);
+    } catch (error) {
+      this.bodiesSession = undefined; // the connection is dropped: nothing more for it
+      this.onRecordError(id, error);
+    }
+  };
+
+  /**
+   * One connection's writes since its last report (a WRITTEN record, or one report of a
+   * WRITTEN_BATCH): not ordered with its received messages, only before its ENDED, which the
+   * shard sends after the connection's last report.
+   */
+  private readonly onWritten = (id: number, messages: number, bytes: number): void => {
+    const session = this.records.get(id)?.session;
+    if (!session) return;
+    this.traffic.messagesOut += messages;
+    this.traffic.bytesOut += bytes;
+    try {
+      session.onWritten(messages, bytes);
+    } catch (error) {
+      this.onRecordError(id, error);
+    }
+  };
+
   /** One record in order; `body`: the transferred body a MESSAGE_TRANSFERRED record stands for. */
   private onRecord(id: number, kind: number, payload: Uint8Array, body: ArrayBuffer | undefined): void {
     const record = this.records.get(id);
@@ -501,15 +566,6 @@ class ShardHandle implements ShardLink {
         this.traffic.messagesIn++;
         session.onBodyEnd(payload);
         break;
-      case RECORD.MESSAGES: {
-        // One copy out of the ring for the whole batch (a pool slice: < 4 KiB), one view per body.
-        forEachBatchedBody(Buffer.from(payload), (body) => {
-          this.traffic.bytesIn += body.length;
-          this.traffic.messagesIn++;
-          session.onBody(body);
-        });
-        break;
-      }
       case RECORD.MESSAGE_TRANSFERRED: {
         if (!body) break;
         if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);
@@ -520,9 +576,7 @@ class ShardHandle implements ShardLink {
       }
       case RECORD.WRITTEN: {
         const { messages, bytes } = decodeWritten(payload);
-        this.traffic.messagesOut += messages;
-        this.traffic.bytesOut += bytes;
-        session.onWritten(messages, bytes);
+        this.onWritten(id, messages, bytes);
         break;
       }
       case RECORD.ENDED:

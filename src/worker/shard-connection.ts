@@ -29,6 +29,7 @@ import type { IoScheduler } from '../shared/session/io-scheduler.ts';
 import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
 import { SHARD_INCOMING_QUEUE, TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
+import type { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
@@ -92,6 +93,8 @@ export class ShardConnection {
   /** Bytes delivered to main and not yet read by the application. */
   private unacked = 0;
   private creditLimit = 0;
+  /** In the host's list of connections to report at the end of the turn (shard.ts). */
+  reportScheduled = false;
   /** Written since the last WRITTEN report. */
   private writtenMessages = 0;
   private writtenBytes = 0;
@@ -357,12 +360,17 @@ export class ShardConnection {
     void session.close(wait).then(() => this.end(undefined));
   }
 
-  /** Report of writes and stats since the last one (batched per turn by the host). */
-  report(): void {
+  /**
+   * Report of writes and stats since the last one: into the turn's batch (the host flushes it
+   * once per turn), or without one as this connection's own WRITTEN record (its end: in order,
+   * before ENDED).
+   */
+  report(batch?: WrittenReports): void {
     if (this.state === 'closed') return;
     this.countStats();
     if (this.writtenBytes === 0 && this.writtenMessages === 0) return;
-    this.context.send(this.id, RECORD.WRITTEN, encodeWritten({ messages: this.writtenMessages, bytes: this.writtenBytes }));
+    if (batch) batch.add(this.id, this.writtenMessages, this.writtenBytes);
+    else this.context.send(this.id, RECORD.WRITTEN, encodeWritten({ messages: this.writtenMessages, bytes: this.writtenBytes }));
     this.writtenMessages = 0;
     this.writtenBytes = 0;
   }

@@ -1,29 +1,40 @@
 /**
- * Small received bodies of one connection, packed into one MESSAGES ring record (records.ts):
- * `u32 LE length ‖ body`, repeated. The shard appends each small body as the framer cuts it and
- * sends the record when another connection's body or any other record comes, when it is full, or
- * at the end of the event-loop turn (before the doorbell); main copies the record out of the ring
- * once and hands out one view per body (architecture.md §3).
+ * Small received bodies of any of a shard's connections, packed into one MESSAGES ring record
+ * under the shard-wide id 0 (records.ts): `u32 LE length ‖ body`, repeated, where a length of
+ * `CONNECTION_MARK` instead says "the next u32 LE is the connection id of the bodies that
+ * follow" (every record starts with one, so it decodes on its own). The shard appends each small
+ * body as the framer cuts it and sends the record when any other record comes (so every record
+ * keeps its place after the bodies before it), when it is full, or at the end of the event-loop
+ * turn (before the doorbell); main copies the record out of the ring once and hands out one view
+ * per body (architecture.md §3).
  *
  * Why: a record per 100-byte body cost a ring write, a header and a record visit per message on
  * each thread; in W2 ingest (sharded) the shard's `tryWrite` + `Outbox.send` were ~5 % of its busy
- * time and main's ring read + record dispatch + per-body copy ~20 % of main's.
+ * time and main's ring read + record dispatch + per-body copy ~20 % of main's. Batches of one
+ * connection only still made one record per message in W2 echo (one message in flight per
+ * connection); across connections a turn's bodies share records there too, and a run of one
+ * connection's bodies (W2 ingest) still costs 4 bytes of header per body, not 8.
  *
  * BATCH_PAYLOAD_MAX keeps a record below Node's buffer-pool threshold (4 KiB), so main's one copy
  * comes from the pool: a body a user keeps holds at most an 8 KiB pool slab, as a body copied on
  * its own did before.
  */
-import { RECORD, type RecordSink } from './records.ts';
+import { RECORD, SHARD_WIDE_ID, type RecordSink } from './records.ts';
 
 /** Largest MESSAGES payload: `Buffer.from` of anything shorter than 4 KiB is a pool slice. */
 export const BATCH_PAYLOAD_MAX = 4095;
 const LENGTH_BYTES = 4;
+/** A length word that announces a connection id instead (a body is never that long). */
+const CONNECTION_MARK = 0xffffffff;
+/** The mark and the id. */
+const SWITCH_BYTES = 8;
 
 export class BodyBatch {
   private readonly sink: RecordSink;
   private readonly buffer = Buffer.allocUnsafeSlow(BATCH_PAYLOAD_MAX);
-  private id = 0;
   private length = 0;
+  /** Connection of the last body added; 0 (no connection) at the start of a record. */
+  private id = 0;
 
   constructor(sink: RecordSink) {
     this.sink = sink;
@@ -40,13 +51,22 @@ export class BodyBatch {
    * of its own, after calling `flush()` so that it keeps its place.
    */
   add(id: number, body: Uint8Array): boolean {
-    const size = LENGTH_BYTES + body.length;
-    if (size > BATCH_PAYLOAD_MAX) return false;
-    if (this.length > 0 && (id !== this.id || this.length + size > BATCH_PAYLOAD_MAX)) this.flush();
-    this.id = id;
+    if (SWITCH_BYTES + LENGTH_BYTES + body.length > BATCH_PAYLOAD_MAX) return false;
+    let size = LENGTH_BYTES + body.length;
+    if (id !== this.id) size += SWITCH_BYTES;
+    if (this.length + size > BATCH_PAYLOAD_MAX) {
+      this.flush();
+      size = SWITCH_BYTES + LENGTH_BYTES + body.length;
+    }
+    if (id !== this.id) {
+      this.buffer.writeUInt32LE(CONNECTION_MARK, this.length);
+      this.buffer.writeUInt32LE(id, this.length + LENGTH_BYTES);
+      this.length += SWITCH_BYTES;
+      this.id = id;
+    }
     this.buffer.writeUInt32LE(body.length, this.length);
     this.buffer.set(body, this.length + LENGTH_BYTES);
-    this.length += size;
+    this.length += LENGTH_BYTES + body.length;
     return true;
   }
 
@@ -55,22 +75,32 @@ export class BodyBatch {
     if (this.length === 0) return;
     const length = this.length;
     this.length = 0;
-    this.sink(this.id, RECORD.MESSAGES, this.buffer.subarray(0, length));
+    this.id = 0;
+    this.sink(SHARD_WIDE_ID, RECORD.MESSAGES, this.buffer.subarray(0, length));
   }
 }
 
 /**
- * Calls `onBody` with each body of a MESSAGES payload, as views of `batch` (the caller's own copy
- * of the record). A length that runs past the end is a corrupt record: RangeError.
+ * Calls `onBody` with each connection id and body of a MESSAGES payload, the bodies as views of
+ * `batch` (the caller's own copy of the record). A length that runs past the end, or a body
+ * before any connection id, is a corrupt record: RangeError (the bodies before it were delivered).
  */
-export function forEachBatchedBody(batch: Buffer, onBody: (body: Buffer) => void): void {
+export function forEachBatchedBody(batch: Buffer, onBody: (id: number, body: Buffer) => void): void {
   let at = 0;
+  let id = 0;
   while (at < batch.length) {
     if (batch.length - at < LENGTH_BYTES) throw new RangeError('truncated MESSAGES record');
     const length = batch.readUInt32LE(at);
     at += LENGTH_BYTES;
+    if (length === CONNECTION_MARK) {
+      if (batch.length - at < LENGTH_BYTES) throw new RangeError('truncated MESSAGES record');
+      id = batch.readUInt32LE(at);
+      at += LENGTH_BYTES;
+      continue;
+    }
+    if (id === 0) throw new RangeError('MESSAGES record: a body before any connection id');
     if (length > batch.length - at) throw new RangeError(`MESSAGES record: body of ${length} bytes runs past the record`);
-    onBody(batch.subarray(at, at + length));
+    onBody(id, batch.subarray(at, at + length));
     at += length;
   }
 }

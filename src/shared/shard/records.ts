@@ -45,8 +45,17 @@ export const RECORD = {
    * posted just before this record); its place among the other records is here. u32 LE length.
    */
   MESSAGE_TRANSFERRED: 14,
-  /** shard→main: several whole small bodies of one connection, `u32 LE length ‖ body` each (body-batch.ts). */
+  /**
+   * shard→main, connection id 0: whole small bodies of any connections, in order,
+   * `u32 LE length ‖ body` each, after a connection mark and id whenever the connection changes
+   * (body-batch.ts).
+   */
   MESSAGES: 15,
+  /**
+   * shard→main, connection id 0: the turn's WRITTEN reports of many connections,
+   * `u32 LE id ‖ u32 LE messages ‖ u32 LE bytes` each (written-reports.ts).
+   */
+  WRITTEN_BATCH: 16,
 } as const;
 
 export type RecordKind = (typeof RECORD)[keyof typeof RECORD];
@@ -58,14 +67,14 @@ const EMPTY = new Uint8Array(0);
 
 // u32 fields are written and read byte by byte: WRITTEN goes once per message in W2 echo (one
 // reply in flight per connection), and a DataView per encode and decode was an allocation each time.
-function putUint32LE(bytes: Uint8Array, at: number, value: number): void {
+export function putUint32LE(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = value;
   bytes[at + 1] = value >>> 8;
   bytes[at + 2] = value >>> 16;
   bytes[at + 3] = value >>> 24;
 }
 
-function getUint32LE(bytes: Uint8Array, at: number): number {
+export function getUint32LE(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
@@ -138,8 +147,14 @@ export function decodeEnded(payload: Uint8Array): P2pError | undefined {
 
 // ---------------------------------------------------------------- BROADCAST_TO: sorted ids, LEB128 deltas
 
-/** The connection id broadcast records travel under: real connections start at 1. */
-export const BROADCAST_ID = 0;
+/**
+ * The connection id of records about many connections at once: real connections start at 1.
+ * main→shard: broadcasts (BROADCAST_*); shard→main: small bodies (MESSAGES), write reports
+ * (WRITTEN_BATCH).
+ */
+export const SHARD_WIDE_ID = 0;
+/** The connection id broadcast records travel under. */
+export const BROADCAST_ID = SHARD_WIDE_ID;
 
 /**
  * Target lists as LEB128 deltas of the sorted ids: a shard's ids are dense (one pool-wide counter

@@ -28,9 +28,15 @@ export class TransferOrder {
     this.handle = handle;
   }
 
+  /** Whether connection `id`'s records wait for a buffer (a record of it must then go through `visit`). */
+  waiting(id: number): boolean {
+    return this.parked.size !== 0 && this.parked.has(id);
+  }
+
   /** A record from the ring (its payload valid only during the call). */
   visit(id: number, kind: number, payload: Uint8Array): void {
-    const waiting = this.parked.get(id);
+    // Nothing parked is the common case: no lookup per record then.
+    const waiting = this.parked.size === 0 ? undefined : this.parked.get(id);
     if (waiting) {
       waiting.push({ kind, payload: payload.slice() });
       return;
