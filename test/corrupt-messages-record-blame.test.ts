@@ -79,3 +79,32 @@ test('a record cut anywhere names the connection whose bytes were cut (or none b
     ),
   );
 });
+
+test('any bytes as a MESSAGES record: bodies within the record, or CorruptMessagesRecordError; never another error', () => {
+  const word = fc.oneof(fc.constant(0xffffffff), fc.nat(64), fc.nat());
+  const chunk = fc.oneof(
+    word.map((w) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(w);
+      return b;
+    }),
+    fc.uint8Array({ maxLength: 12 }).map((u) => Buffer.from(u)),
+  );
+  fc.assert(
+    fc.property(fc.array(chunk, { maxLength: 16 }), (chunks) => {
+      const record = Buffer.concat(chunks);
+      let covered = 0;
+      try {
+        forEachBatchedBody(record, (id, body) => {
+          assert.ok(id !== 0, 'a body under a real connection id');
+          assert.equal(body.buffer, record.buffer, 'a view of the record');
+          assert.ok(body.byteOffset >= record.byteOffset && body.byteOffset + body.length <= record.byteOffset + record.length, 'inside the record');
+          covered += body.length;
+        });
+      } catch (error) {
+        assert.ok(blamedIn(error) !== undefined, `a corrupt-record error, not ${String(error)}`);
+      }
+      assert.ok(covered <= record.length);
+    }),
+  );
+});
