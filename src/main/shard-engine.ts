@@ -23,7 +23,7 @@ import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
 import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
-import { forEachBatchedBody } from '../shared/shard/body-batch.ts';
+import { CorruptMessagesRecordError, forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
@@ -507,8 +507,10 @@ class ShardHandle implements ShardLink {
       forEachBatchedBody(Buffer.from(payload), this.onBatchedBody);
     } catch (error) {
       // A corrupt record (a bug): the bodies before the damage were delivered; the connection
-      // being read ends with the error rather than lose a message silently.
-      if (this.bodiesId !== 0) this.onRecordError(this.bodiesId, error);
+      // whose bodies the record was carrying there ends with the error rather than lose a
+      // message silently (the decoder names it: it may have no body before the damage).
+      const id = error instanceof CorruptMessagesRecordError ? error.connection : this.bodiesId;
+      if (id !== 0) this.onRecordError(id, error);
     }
   }
 

@@ -81,25 +81,40 @@ export class BodyBatch {
 }
 
 /**
+ * A MESSAGES record that does not decode. `connection`: the connection whose bodies the record was
+ * carrying where the damage was found (the last whole connection id before it; 0 before any), so
+ * main ends that connection and not the one read before it (test: corrupt-messages-record-blame).
+ */
+export class CorruptMessagesRecordError extends RangeError {
+  readonly connection: number;
+
+  constructor(connection: number, message: string) {
+    super(`MESSAGES record, connection ${connection}: ${message}`);
+    this.connection = connection;
+  }
+}
+
+/**
  * Calls `onBody` with each connection id and body of a MESSAGES payload, the bodies as views of
  * `batch` (the caller's own copy of the record). A length that runs past the end, or a body
- * before any connection id, is a corrupt record: RangeError (the bodies before it were delivered).
+ * before any connection id, is a corrupt record: CorruptMessagesRecordError (the bodies before it
+ * were delivered).
  */
 export function forEachBatchedBody(batch: Buffer, onBody: (id: number, body: Buffer) => void): void {
   let at = 0;
   let id = 0;
   while (at < batch.length) {
-    if (batch.length - at < LENGTH_BYTES) throw new RangeError('truncated MESSAGES record');
+    if (batch.length - at < LENGTH_BYTES) throw new CorruptMessagesRecordError(id, 'truncated');
     const length = batch.readUInt32LE(at);
     at += LENGTH_BYTES;
     if (length === CONNECTION_MARK) {
-      if (batch.length - at < LENGTH_BYTES) throw new RangeError('truncated MESSAGES record');
+      if (batch.length - at < LENGTH_BYTES) throw new CorruptMessagesRecordError(id, 'truncated connection id');
       id = batch.readUInt32LE(at);
       at += LENGTH_BYTES;
       continue;
     }
-    if (id === 0) throw new RangeError('MESSAGES record: a body before any connection id');
-    if (length > batch.length - at) throw new RangeError(`MESSAGES record: body of ${length} bytes runs past the record`);
+    if (id === 0) throw new CorruptMessagesRecordError(id, 'a body before any connection id');
+    if (length > batch.length - at) throw new CorruptMessagesRecordError(id, `body of ${length} bytes runs past the record`);
     onBody(id, batch.subarray(at, at + length));
     at += length;
   }
