@@ -10,6 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ByteQueue } from '../src/shared/session/byte-queue.ts';
 
 const CHUNK = 65537; // a maximal chunk: 2-byte length + 65,535 bytes (protocol.md §9.1)
@@ -26,4 +27,36 @@ test('ByteQueue joins a maximal chunk received one byte per read in time linear 
   assert.equal(queue.length, 0);
   assert.deepEqual(Buffer.concat(joined), Buffer.concat(pieces));
   assert.ok(takeMs < 10 * pushMs + 250, `taking 2 × ${CHUNK} one-byte buffers took ${takeMs.toFixed(0)} ms (pushing them ${pushMs.toFixed(0)} ms)`);
+});
+
+test('ByteQueue keeps every byte in order while thousands of held buffers are read and more arrive', () => {
+  // Thousands of one-to-three-byte buffers held, then read a few bytes at a time while pushes
+  // continue: the read part of the store is dropped on the way (past 1024 read slots) without
+  // losing or reordering a buffer.
+  fc.assert(
+    fc.property(fc.integer({ min: 1100, max: 5000 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })), { minLength: 3000, maxLength: 6000 }), (held, steps) => {
+      const queue = new ByteQueue();
+      const expected: number[] = [];
+      let next = 0;
+      let read = 0;
+      const push = (size: number): void => {
+        const piece = Buffer.alloc(size);
+        for (let i = 0; i < size; i++, next++) piece[i] = next & 0xff;
+        for (const byte of piece) expected.push(byte);
+        queue.push(piece);
+      };
+      for (let i = 0; i < held; i++) push(1 + (i % 3));
+      for (const [pushing, size] of steps) {
+        if (pushing) push(1 + (size % 3));
+        else {
+          const n = Math.min(size, queue.length);
+          assert.deepEqual([...queue.take(n, size % 2 ? Buffer.alloc(8) : undefined)], expected.slice(read, read + n));
+          read += n;
+        }
+        assert.equal(queue.length, expected.length - read);
+      }
+      assert.deepEqual([...queue.take(queue.length)], expected.slice(read));
+    }),
+    { numRuns: 20 },
+  );
 });
