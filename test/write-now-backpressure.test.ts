@@ -11,16 +11,26 @@ import type { Connection } from '../src/main/connection.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
+type TestPool = ReturnType<typeof makePool>;
+
+/** `client` connected to `server` (listening on 127.0.0.1, port 0): both ends of the connection. */
+async function connected(server: TestPool, client: TestPool): Promise<{ server: TestPool; client: TestPool; conn: Conn; peer: Conn }> {
+  try {
+    const { port } = await server.listen();
+    const incoming = server.connections()[Symbol.asyncIterator]().next();
+    const conn = await client.connect({ host: '127.0.0.1', port });
+    return { server, client, conn, peer: (await incoming).value as Conn };
+  } catch (error) {
+    await client.close();
+    await server.close();
+    throw error;
+  }
+}
 
 for (const { name, workers } of MODES) {
   test(`${name}: writeNow to a peer that does not read refuses within bounded memory, then 'drain' resumes and all arrive in order`, async () => {
-    const server = makePool(workers, { accept: { incomingMessageQueueSize: 4096 } });
-    const client = makePool(workers, { accept: { outgoingMessageQueueSize: 64 * 1024 } });
+    const { server, client, conn, peer } = await connected(makePool(workers, { accept: { incomingMessageQueueSize: 4096 } }), makePool(workers, { accept: { outgoingMessageQueueSize: 64 * 1024 } }));
     try {
-      const { port } = await server.listen();
-      const incoming = server.connections()[Symbol.asyncIterator]().next();
-      const conn = await client.connect({ host: '127.0.0.1', port });
-      const peer = (await incoming).value as Conn;
       let seq = 0;
       let refused = false;
       // One message per turn, as an echo would: each the first write of its turn.
@@ -58,13 +68,8 @@ for (const { name, workers } of MODES) {
 
   test(`${name}: writeNow one message per turn under a 64 KiB/s upload limit sends no faster than the limit`, async () => {
     const limit = 64 * 1024;
-    const server = makePool(workers);
-    const client = makePool(workers, { maxUploadSpeed: limit, accept: { outgoingMessageQueueSize: 32 * 1024 } });
+    const { server, client, conn, peer } = await connected(makePool(workers), makePool(workers, { maxUploadSpeed: limit, accept: { outgoingMessageQueueSize: 32 * 1024 } }));
     try {
-      const { port } = await server.listen();
-      const incoming = server.connections()[Symbol.asyncIterator]().next();
-      const conn = await client.connect({ host: '127.0.0.1', port });
-      const peer = (await incoming).value as Conn;
       let bytes = 0;
       void (async () => {
         for await (const { size } of peer) bytes += size;
