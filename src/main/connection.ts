@@ -2,7 +2,7 @@
  * An accepted connection: typed messages over the encrypted chunk stream (protocol.md §9.4).
  */
 import { EventEmitter } from 'node:events';
-import { EncodingError, P2pError } from '../shared/errors.ts';
+import { ConnectionClosedError, EncodingError, P2pError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
@@ -80,6 +80,10 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined;
   /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
   private readWaiter: Settlers<FramedMessage> | undefined;
+  /** Reads waiting through `session.read` (they decode a microtask after delivery). */
+  private readsDecodingLater = 0;
+  /** A message did not decode: nothing received after it is delivered (protocol.md §9.2). */
+  private undecodable = false;
 
   /** @internal built by `AuthenticatedConnection.accept` */
   constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
@@ -103,7 +107,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
       const framed = this.session.readNow();
       if (framed) return Promise.resolve(this.received(framed));
       const signal = options?.signal;
-      if (signal === undefined && this.waiting === undefined && this.session.waitForMessage) {
+      // Not behind a read that decodes later: this one would decode first, and could deliver the
+      // message after one that does not decode (test: decoding-error-concurrent-reads).
+      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0 && this.session.waitForMessage) {
         // One promise, settled with the decoded message by a waiter made once: no `then` promise,
         // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
         // A second read while this one waits takes the general path, behind it in the session's queue.
@@ -112,7 +118,17 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
           this.session.waitForMessage!((this.readWaiter ??= this.makeReadWaiter()));
         });
       }
-      return this.session.read(signal).then((waited) => this.received(waited));
+      this.readsDecodingLater++;
+      return this.session.read(signal).then(
+        (waited) => {
+          this.readsDecodingLater--;
+          return this.received(waited);
+        },
+        (error: unknown) => {
+          this.readsDecodingLater--;
+          throw error;
+        },
+      );
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -326,10 +342,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   }
 
   private decode(body: Buffer, delivering = false): Msg {
+    // A read that waited beside the one that met the undecodable message, given what came after it.
+    if (this.undecodable) throw new ConnectionClosedError();
     let message: Msg;
     try {
       message = this.codec.decode(body); // no closure per message (decodeWith takes one)
     } catch (error) {
+      this.undecodable = true;
       // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
       if (delivering) queueMicrotask(() => this.dropAfterDecodingError());
       else this.dropAfterDecodingError();

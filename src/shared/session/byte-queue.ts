@@ -10,9 +10,14 @@ export class ByteQueue {
    * of one buffer, the rule on the echo path, then never touches an array: `push` after `shift()`
    * on one array reallocated the store V8 trims from the front, ~100 B of garbage per received
    * chunk (bench/echo-path.ts), and a store kept for reuse cost idle connections memory.
+   * `rest` is read by index from `restHead`, not with `shift()`: a peer sending a maximal chunk
+   * one byte per segment leaves 65,537 buffers there, a store in V8's large-object space whose
+   * front cannot be trimmed, so each `shift()` moved all the rest (3.9 s to join one chunk; test
+   * byte-queue-dribbled-chunk).
    */
   private first: Buffer | undefined;
-  private readonly rest: Buffer[] = [];
+  private readonly rest: Array<Buffer | undefined> = [];
+  private restHead = 0;
   /** Read offset into `first`. */
   private offset = 0;
   /** Bytes held. */
@@ -30,7 +35,7 @@ export class ByteQueue {
     if (this.length < 2) throw new RangeError(`ByteQueue.peekUInt16BE with ${this.length} bytes held`);
     const first = this.first!;
     if (first.length - this.offset >= 2) return first.readUInt16BE(this.offset);
-    return (first[this.offset]! << 8) | this.rest[0]![0]!;
+    return (first[this.offset]! << 8) | this.rest[this.restHead]![0]!;
   }
 
   /**
@@ -76,6 +81,7 @@ export class ByteQueue {
   clear(): void {
     this.first = undefined;
     this.rest.length = 0;
+    this.restHead = 0;
     this.offset = 0;
     this.length = 0;
   }
@@ -83,10 +89,27 @@ export class ByteQueue {
   private consume(n: number, available: number): void {
     this.length -= n;
     if (n === available) {
-      this.first = this.rest.length > 0 ? this.rest.shift() : undefined;
+      this.first = this.nextOfRest();
       this.offset = 0;
     } else {
       this.offset += n;
     }
+  }
+
+  /** Moves the next held buffer out of `rest`; the array is emptied (its store released) once read through. */
+  private nextOfRest(): Buffer | undefined {
+    const rest = this.rest;
+    if (this.restHead >= rest.length) return undefined;
+    const next = rest[this.restHead];
+    rest[this.restHead++] = undefined;
+    if (this.restHead === rest.length) {
+      rest.length = 0;
+      this.restHead = 0;
+    } else if (this.restHead > 1024 && this.restHead * 2 > rest.length) {
+      // Never read through (a steady stream keeps buffers behind the front): drop the read part.
+      rest.splice(0, this.restHead);
+      this.restHead = 0;
+    }
+    return next;
   }
 }
