@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { argValue } from '../common.ts';
 import { loadAdapter, type RunningServer } from './adapter.ts';
-import { clientWindow, childTime, MAX_SAMPLES, SAMPLE_MS, type Mark } from './client-window.ts';
+import { sampledWindow, childTime, MAX_SAMPLES, SAMPLE_MS, type Mark } from './sampled-window.ts';
 import { epochMs, errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
 import type { ClientDriver } from './workload.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -178,6 +178,7 @@ async function serverMain(): Promise<void> {
     failures: counters.failures,
   });
   let mark = snapshot();
+  let markAt = epochMs();
   const flow = spec.params.flow;
   /** Thread CPU where the span of the thread split opens: the window's mark, or a flow's start. */
   let threadMark: { readonly at: Mark; readonly shards: readonly number[] } | undefined;
@@ -202,8 +203,16 @@ async function serverMain(): Promise<void> {
       samples.push(snapshot());
       await markThreads(samples[0]!);
       sampler = setInterval(() => samples.push(snapshot()), 10);
+    } else if (command.type === 'start') {
+      // The window is cut from these samples at the parent's times (bench/load/sampled-window.ts).
+      samples.push(snapshot());
+      sampler = setInterval(() => {
+        samples.push(snapshot());
+        if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+      }, SAMPLE_MS);
     } else if (command.type === 'mark') {
       mark = snapshot();
+      markAt = command.at;
       if (!flow) await markThreads(mark);
       loopDelay.reset();
     } else if (command.type === 'report' && flow) {
@@ -212,10 +221,12 @@ async function serverMain(): Promise<void> {
       const { report, note } = flowReport(samples, flow, counters.firstFailure, loopDelay);
       await send({ type: 'report', report: { ...report, ...(await threadSplit()) }, notes: note ? [...server.notes, note] : server.notes });
     } else if (command.type === 'report') {
-      const now = snapshot();
-      const lastOpMs = Math.max(0, Math.min(now.at - mark.at, counters.lastAt - mark.at));
+      clearInterval(sampler);
+      samples.push(snapshot());
+      const { from, to } = sampledWindow(samples, mark, childTime(markAt), childTime(command.at));
+      const lastOpMs = Math.max(0, Math.min(to.at - from.at, counters.lastAt - from.at));
       const report = {
-        ...windowReport(mark, now, lastOpMs, now.failures - mark.failures, counters.firstFailure, loopDelay),
+        ...windowReport(from, to, lastOpMs, to.failures - from.failures, counters.firstFailure, loopDelay),
         ...(counters.gauges ? { gauges: { ...counters.gauges } } : {}),
         ...(await threadSplit()),
       };
@@ -291,7 +302,7 @@ async function clientMain(): Promise<void> {
       clearInterval(sampler);
       const handled = snapshot();
       samples.push(handled);
-      const { from, to } = clientWindow(samples, mark, childTime(markAt), childTime(command.at));
+      const { from, to } = sampledWindow(samples, mark, childTime(markAt), childTime(command.at));
       const wantedMs = command.at - markAt;
       const windowMs = to.at - from.at;
       const notes = windowMs < wantedMs / 2 ? [...setupNotes, `client window ${Math.round(windowMs)} ms of ${Math.round(wantedMs)} (event loop saturated)`] : setupNotes;

@@ -28,10 +28,16 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
     timing: (options) => ({ kind: 'window', warmupMs: options.warmup * 1000, windowMs: options.seconds * 1000 }),
     metrics(result) {
       const { client, server } = result;
+      const msgps = client && client.windowMs > 0 ? client.ops / (client.windowMs / 1000) : undefined;
+      // The server's CPU rate over its own window, per message delivered per second at the client:
+      // both children are saturated and their windows can differ by seconds, so CPU counted over
+      // the server's window and divided by the client's messages read 3–5× too high.
+      const perDelivered = (cpuUs: number | undefined): number | undefined =>
+        cpuUs === undefined || !server || server.windowMs <= 0 || !msgps ? undefined : cpuUs / (server.windowMs / 1000) / msgps;
       return {
-        msgps: client && client.windowMs > 0 ? client.ops / (client.windowMs / 1000) : undefined,
-        serverUs: perOp(server?.cpuUs, client?.ops),
-        serverMainUs: perOp(server?.mainCpuUs, client?.ops),
+        msgps,
+        serverUs: perDelivered(server?.cpuUs),
+        serverMainUs: perDelivered(server?.mainCpuUs),
         clientUs: perOp(client?.cpuUs, client?.ops),
         ringBytesPerBroadcast: server?.gauges?.['ringBytesPerBroadcast'],
         ...processCpu(result),

@@ -1,10 +1,11 @@
 /**
- * The client's measurement window (bench/load/child.ts). The parent opens and closes a window at
- * its own wall-clock times; the client cuts it from samples it took every SAMPLE_MS, at those
- * times, rather than from when its event loop got round to the commands. A saturated client (W6:
- * 1,000 connections of 16 KiB messages) handled `mark` up to 3 s late, right before `report`, and
- * the window taken at handling time was 8 ms with no message in it: W6 reported 0 messages/s in
- * about 1 run in 8.
+ * A child's measurement window (bench/load/child.ts). The parent opens and closes a window at its
+ * own wall-clock times; each child cuts it from samples it took every SAMPLE_MS, at those times,
+ * rather than from when its event loop got round to the commands. A saturated client (W6: 1,000
+ * connections of 16 KiB messages) handled `mark` up to 3 s late, right before `report`, and the
+ * window taken at handling time was 8 ms with no message in it: W6 reported 0 messages/s in about
+ * 1 run in 8. A saturated W6 server handled `report` seconds late, so its CPU per message, counted
+ * over its own longer window against the client's messages, read 75–175 µs instead of ~22.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -19,7 +20,7 @@ export interface Mark {
   readonly failures: number;
 }
 
-/** Client window samples: every 50 ms, the last 5 minutes at most. */
+/** Window samples: every 50 ms, the last 5 minutes at most. */
 export const SAMPLE_MS = 50;
 export const MAX_SAMPLES = 6000;
 
@@ -34,7 +35,7 @@ export function childTime(epoch: number): number {
  * sample, taken when `report` was handled). Without samples, `handledMark` (taken when `mark` was
  * handled) opens the window.
  */
-export function clientWindow(samples: readonly Mark[], handledMark: Mark, markAt: number, reportAt: number): { from: Mark; to: Mark } {
+export function sampledWindow(samples: readonly Mark[], handledMark: Mark, markAt: number, reportAt: number): { from: Mark; to: Mark } {
   const last = samples[samples.length - 1];
   if (samples.length < 2 || !last) return { from: handledMark, to: last ?? handledMark };
   const from = samples.find((s) => s.at >= markAt) ?? last;
