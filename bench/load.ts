@@ -44,6 +44,7 @@ import {
   epochMs,
   type ChildMessage,
   type ChildSpec,
+  type ParentCommand,
   type SystemId,
   type WorkloadId,
   type WorkloadParams,
@@ -158,18 +159,18 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
       if (timing.kind === 'window') {
         await sleep(timing.warmupMs);
         const markAt = epochMs();
-        server.send({ type: 'mark', at: markAt });
-        client.send({ type: 'mark', at: markAt });
+        server.send({ type: 'mark', at: markAt } satisfies ParentCommand);
+        client.send({ type: 'mark', at: markAt } satisfies ParentCommand);
         await sleep(timing.windowMs);
       } else {
         const markAt = epochMs();
-        server.send({ type: 'mark', at: markAt });
-        client.send({ type: 'mark', at: markAt });
+        server.send({ type: 'mark', at: markAt } satisfies ParentCommand);
+        client.send({ type: 'mark', at: markAt } satisfies ParentCommand);
         await server.expect('drained', timing.maxMs).catch(() => undefined);
       }
       const reportAt = epochMs();
-      server.send({ type: 'report', at: reportAt });
-      client.send({ type: 'report', at: reportAt });
+      server.send({ type: 'report', at: reportAt } satisfies ParentCommand);
+      client.send({ type: 'report', at: reportAt } satisfies ParentCommand);
       const [s, c] = await Promise.all([server.expect('report', 30_000), client.expect('report', 30_000)]);
       serverReport = s.report;
       clientReport = c.report;

@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { argValue, countArg, numberArg, round, spread } from './common.ts';
-import { canPin, Child, childCommand, sleep, type ChildMessage, type ChildSpec, type WindowReport, type WorkloadId } from './load/common.ts';
+import { canPin, Child, childCommand, epochMs, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type WindowReport, type WorkloadId } from './load/common.ts';
 import type { LoadOptions } from './load/workload.ts';
 import { WORKLOADS } from './load/workloads.ts';
 import { errorPercent, LAYOUTS, predictRate, type Bound, type Costs, type Placement } from './scale/model.ts';
@@ -169,11 +169,12 @@ async function runOnce(name: WorkloadName, scenario: Scenario): Promise<Sample> 
     children.push(client);
     await client.expect('ready', 120_000);
     // Ingest: the client's span is the whole flow too, from before it writes its first byte.
-    if (params.flow) client.send({ type: 'mark' });
+    if (params.flow) client.send({ type: 'mark', at: epochMs() } satisfies ParentCommand);
     for (const child of children) child.send({ type: 'start' });
     if (!params.flow) {
       await sleep(WARMUP * 1000);
-      for (const child of children) child.send({ type: 'mark' });
+      const markAt = epochMs();
+      for (const child of children) child.send({ type: 'mark', at: markAt } satisfies ParentCommand);
     }
     const before = coreTimes();
     const spanStart = performance.now();
@@ -181,7 +182,8 @@ async function runOnce(name: WorkloadName, scenario: Scenario): Promise<Sample> 
     else await sleep(SECONDS * 1000);
     const after = coreTimes();
     const spanMs = performance.now() - spanStart;
-    for (const child of children) child.send({ type: 'report' });
+    const reportAt = epochMs();
+    for (const child of children) child.send({ type: 'report', at: reportAt } satisfies ParentCommand);
     const [s, c] = await Promise.all([server.expect('report', 30_000), client.expect('report', 30_000)]);
     const machine =
       before && after
