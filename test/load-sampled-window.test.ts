@@ -1,12 +1,15 @@
 /**
- * bench/load/sampled-window.ts: the load benchmark's client cuts its window from its own samples
- * at the parent's mark and report times, so a client that handles `mark` late still reports the
- * window the parent asked for.
+ * bench/load/sampled-window.ts: the load benchmark's children cut their windows from their own
+ * samples at the parent's mark and report times, so a child that handles `mark` late still
+ * reports the window the parent asked for; and W6 divides rates, not counts over two windows.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { sampledWindow, type Mark } from '../bench/load/sampled-window.ts';
+import type { WindowReport, WorkloadParams } from '../bench/load/common.ts';
+import { broadcast } from '../bench/load/w6-broadcast.ts';
+import type { RunResult } from '../bench/load/workload.ts';
 
 const cpu = { user: 0, system: 0 };
 const markAt = (at: number, ops: number): Mark => ({ at, cpu, main: cpu, ops, bytes: ops, accepted: 0, failures: 0 });
@@ -48,4 +51,17 @@ test('the window is always ordered and bounded by the samples around the parent 
     ),
     { numRuns: 300 },
   );
+});
+
+test("W6's server CPU per message is its CPU rate per delivered message/s, whatever the two windows' lengths", () => {
+  // The saturated server's window ran 10 s at 1.3 cores while the client's ran 3 s at 20,000
+  // messages/s: 65 µs per delivered message. CPU over the server's window ÷ the client's messages
+  // gave 217 µs.
+  const window = (windowMs: number, cpuUs: number, ops: number): WindowReport => ({ windowMs, cpuUs, mainCpuUs: cpuUs / 10, ops, bytes: 0, accepted: 0, lastOpMs: windowMs, failures: 0, cpuTotalMs: 0 });
+  const result = { server: window(10_000, 13_000_000, 0), client: window(3_000, 1_500_000, 60_000) } as unknown as RunResult;
+  const metrics = broadcast.metrics(result, {} as WorkloadParams);
+  assert.equal(metrics['msgps'], 20_000);
+  assert.equal(metrics['serverUs'], 65);
+  assert.equal(metrics['serverMainUs'], 6.5);
+  assert.equal(metrics['clientUs'], 25);
 });
