@@ -390,7 +390,10 @@ export class EstablishedSession {
     if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
     message.consume();
     const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined };
-    if (this.admits(entry.cost)) {
+    // Behind a writer already waiting for room, even when this one would fit: writes go out in
+    // the order they were made, as on a shard (test write-order-mixes: 'a small write does not
+    // overtake a write waiting for room'). OCaml's Lwt_pipe.push lets it in first.
+    if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
       this.enqueue(entry);
       return Promise.resolve();
     }
@@ -423,7 +426,7 @@ export class EstablishedSession {
     return abortable<void>(signal, ({ resolve, reject }) => {
       const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
       const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle };
-      if (this.admits(entry.cost)) {
+      if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
         this.enqueue(entry);
         return () => undefined;
       }
