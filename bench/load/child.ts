@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { argValue } from '../common.ts';
 import { loadAdapter, type RunningServer } from './adapter.ts';
-import { sampledWindow, childTime, MAX_SAMPLES, SAMPLE_MS, type Mark } from './sampled-window.ts';
+import { sampledWindow, childTime, startSampling, type Mark } from './sampled-window.ts';
 import { epochMs, errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
 import type { ClientDriver } from './workload.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -205,11 +205,7 @@ async function serverMain(): Promise<void> {
       sampler = setInterval(() => samples.push(snapshot()), 10);
     } else if (command.type === 'start') {
       // The window is cut from these samples at the parent's times (bench/load/sampled-window.ts).
-      samples.push(snapshot());
-      sampler = setInterval(() => {
-        samples.push(snapshot());
-        if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
-      }, SAMPLE_MS);
+      sampler = startSampling(samples, snapshot);
     } else if (command.type === 'mark') {
       mark = snapshot();
       markAt = command.at;
@@ -289,12 +285,8 @@ async function clientMain(): Promise<void> {
     const command = await nextCommand();
     if (command.type === 'start') {
       // Sampled first: a window opened before 'start' (bench:scale's ingest) counts what start() does.
-      samples.push(snapshot());
+      sampler = startSampling(samples, snapshot);
       driver.start();
-      sampler = setInterval(() => {
-        samples.push(snapshot());
-        if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
-      }, SAMPLE_MS);
     } else if (command.type === 'mark') {
       mark = snapshot();
       markAt = command.at;

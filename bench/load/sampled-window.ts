@@ -24,6 +24,18 @@ export interface Mark {
 export const SAMPLE_MS = 50;
 export const MAX_SAMPLES = 6000;
 
+/**
+ * Pushes `snapshot()` into `samples` now and then every SAMPLE_MS, keeping the last MAX_SAMPLES;
+ * returns the timer to clear when the window is cut.
+ */
+export function startSampling(samples: Mark[], snapshot: () => Mark): NodeJS.Timeout {
+  samples.push(snapshot());
+  return setInterval(() => {
+    samples.push(snapshot());
+    if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+  }, SAMPLE_MS);
+}
+
 /** A time of the parent's (`epochMs()`) on this process's `performance.now()` clock. */
 export function childTime(epoch: number): number {
   return epoch - performance.timeOrigin;
