@@ -4,6 +4,7 @@
  */
 import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { YoungGenWindow } from './young-gen-probe.ts';
 
 export const MEMORY_PROBE_CHANNEL = 'p2p-socket.memory-probe';
 /** Pass as the pool's shard script (`[SHARD_SCRIPT]`). */
@@ -14,6 +15,20 @@ export interface MemoryProbeRequest {
   readonly id: number;
   /** Write a heap snapshot to `<prefix>-shard-<thread>.heapsnapshot`. */
   readonly snapshotPrefix?: string | undefined;
+}
+
+/** Starts (`start`) or ends and reports (`stop`) a young-generation window in every probe shard. */
+export interface YoungGenRequest {
+  readonly t: 'young';
+  readonly id: number;
+  readonly action: 'start' | 'stop';
+}
+
+export interface YoungGenReply {
+  readonly t: 'young-window';
+  readonly id: number;
+  readonly thread: number;
+  readonly window: YoungGenWindow;
 }
 
 export interface ThreadMemory {
@@ -86,4 +101,34 @@ export function shardMemory(shards: number, options: { snapshotPrefix?: string; 
 /** JS objects plus ArrayBuffers: what a connection keeps that its thread can account for. */
 export function retainedBytes(memory: ThreadMemory): number {
   return memory.objectBytes + memory.arrayBuffers;
+}
+
+/** Starts a young-generation window in every probe shard (young-gen-probe.ts). */
+export function startShardYoungGen(): void {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  channel.postMessage({ t: 'young', id: nextProbe++, action: 'start' } satisfies YoungGenRequest);
+  channel.close();
+}
+
+/** Ends the window in every probe shard and returns each shard's figures, by thread id. */
+export function stopShardYoungGen(shards: number, timeoutMs = 30_000): Promise<Array<{ thread: number; window: YoungGenWindow }>> {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  const id = nextProbe++;
+  const replies: Array<{ thread: number; window: YoungGenWindow }> = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the young-generation probe`)), timeoutMs);
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      channel.close();
+      if (error) reject(error);
+      else resolve(replies.sort((a, b) => a.thread - b.thread));
+    };
+    channel.onmessage = (event) => {
+      const reply = (event as { data: YoungGenRequest | YoungGenReply }).data;
+      if (reply.t !== 'young-window' || reply.id !== id) return;
+      replies.push({ thread: reply.thread, window: reply.window });
+      if (replies.length === shards) finish();
+    };
+    channel.postMessage({ t: 'young', id, action: 'stop' } satisfies YoungGenRequest);
+  });
 }
