@@ -18,19 +18,15 @@
  * written to FILE (open in Chrome DevTools).
  * Prints a table and a JSON line.
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
-import { Pool } from '../src/main/pool.ts';
-import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
-import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
-import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
-import { randomBytes } from 'node:crypto';
-import { MEMORY_PROBE_SHARD, startShardYoungGen, stopShardYoungGen } from '../test/support/memory-probe.ts';
+import { startShardYoungGen, stopShardYoungGen } from '../test/support/memory-probe.ts';
 import { startYoungGenWindow, type YoungGenWindow } from '../test/support/young-gen-probe.ts';
 import { argValue, countArg, grouped, spread } from './common.ts';
+import { startIdleServer } from './idle-server.ts';
 
 const argv = process.argv.slice(2);
 const WORKERS = countArg(argv, 'workers', 0);
@@ -72,33 +68,8 @@ function topSites(head: ProfileNode, per: number): string[] {
 
 async function serverRun(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
-  const { secretKey } = generateKeyPair();
-  const server = new Pool<Uint8Array, undefined>({
-    identity: identityFromKeys(secretKey, randomBytes(24)),
-    chainName: 'SANDBOXED_MAVRYK',
-    metadata: emptyMetadataConfig,
-    proofOfWorkDifficulty: 0,
-    workers: WORKERS,
-    maxConnections: Math.max(10_000, CONNECTIONS + WARMUP + 100),
-    maxIncomingHandshakes: 1000,
-    maxIncomingHandshakesPerAddress: 1000,
-    handshakeTimeout: 30_000,
-    greylistMs: 1,
-    ...(WORKERS > 0 ? { [SHARD_SCRIPT]: MEMORY_PROBE_SHARD } : {}),
-  });
-  let open = 0;
-  server.on('connection', (conn) => {
-    open++;
-    void conn.ended.then(() => open--);
-  });
-  const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
-  await server.ready?.();
-  const clients = fork(new URL('../test/support/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`, String(IN_FLIGHT)], { stdio: 'inherit' });
-  const opened = async (): Promise<number> => {
-    const [ready] = (await once(clients, 'message')) as [{ ready: number }];
-    for (let i = 0; i < 500 && open < ready.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    return open;
-  };
+  const idle = await startIdleServer({ workers: WORKERS, warmup: WARMUP, connections: CONNECTIONS, inFlight: IN_FLIGHT, handshakeTimeout: 30_000 });
+  const opened = (): Promise<number> => idle.opened();
   const settle = async (): Promise<number> => {
     for (let i = 0; i < 4; i++) {
       gc();
@@ -116,7 +87,7 @@ async function serverRun(): Promise<void> {
   }
   if (WORKERS > 0) startShardYoungGen();
   const endMain = startYoungGenWindow();
-  clients.send('next');
+  idle.next();
   const measured = (await opened()) - warm;
   const threads: ThreadRow[] = [{ thread: 'main', window: endMain() }];
   if (WORKERS > 0) for (const s of await stopShardYoungGen(WORKERS)) threads.push({ thread: `shard-${s.thread}`, window: s.window });
@@ -128,8 +99,7 @@ async function serverRun(): Promise<void> {
   }
   const rssAfter = await settle();
   process.send!({ connections: measured, rssPerConn: (rssAfter - rssBefore) / measured, threads } satisfies RunResult);
-  clients.disconnect();
-  await server.close();
+  await idle.close();
   process.exit(0);
 }
 

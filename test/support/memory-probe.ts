@@ -76,11 +76,35 @@ export function mainMemory(snapshotPrefix?: string): Promise<ThreadMemory> {
 
 /** Every probe shard's memory after full collections in that shard; rejects after `timeoutMs`. */
 export function shardMemory(shards: number, options: { snapshotPrefix?: string; timeoutMs?: number } = {}): Promise<ThreadMemory[]> {
-  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
   const id = nextProbe++;
-  const replies: ThreadMemory[] = [];
-  return new Promise<ThreadMemory[]>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the memory probe`)), options.timeoutMs ?? 30_000);
+  return askShards<ThreadMemory>(
+    shards,
+    { t: 'probe', id, snapshotPrefix: options.snapshotPrefix },
+    (reply) => {
+      if (reply.t !== 'memory' || reply.id !== id) return undefined;
+      const { t: _t, id: _id, ...memory } = reply;
+      return memory;
+    },
+    'memory probe',
+    options.timeoutMs,
+  );
+}
+
+/**
+ * Posts `request` to every probe shard and collects one answer per shard (what `answer` makes of
+ * a reply, undefined for messages that are not one), sorted by thread; rejects after `timeoutMs`.
+ */
+function askShards<R extends { thread: number }>(
+  shards: number,
+  request: MemoryProbeRequest | YoungGenRequest,
+  answer: (reply: MemoryProbeReply | YoungGenReply) => R | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<R[]> {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  const replies: R[] = [];
+  return new Promise<R[]>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the ${what}`)), timeoutMs);
     const finish = (error?: Error): void => {
       clearTimeout(timer);
       channel.close();
@@ -88,13 +112,12 @@ export function shardMemory(shards: number, options: { snapshotPrefix?: string; 
       else resolve(replies.sort((a, b) => a.thread - b.thread));
     };
     channel.onmessage = (event) => {
-      const reply = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
-      if (reply.t !== 'memory' || reply.id !== id) return;
-      const { t: _t, id: _id, ...memory } = reply;
-      replies.push(memory);
+      const reply = answer((event as { data: MemoryProbeReply | YoungGenReply }).data);
+      if (reply === undefined) return;
+      replies.push(reply);
       if (replies.length === shards) finish();
     };
-    channel.postMessage({ t: 'probe', id, snapshotPrefix: options.snapshotPrefix } satisfies MemoryProbeRequest);
+    channel.postMessage(request);
   });
 }
 
@@ -112,23 +135,6 @@ export function startShardYoungGen(): void {
 
 /** Ends the window in every probe shard and returns each shard's figures, by thread id. */
 export function stopShardYoungGen(shards: number, timeoutMs = 30_000): Promise<Array<{ thread: number; window: YoungGenWindow }>> {
-  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
   const id = nextProbe++;
-  const replies: Array<{ thread: number; window: YoungGenWindow }> = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the young-generation probe`)), timeoutMs);
-    const finish = (error?: Error): void => {
-      clearTimeout(timer);
-      channel.close();
-      if (error) reject(error);
-      else resolve(replies.sort((a, b) => a.thread - b.thread));
-    };
-    channel.onmessage = (event) => {
-      const reply = (event as { data: YoungGenRequest | YoungGenReply }).data;
-      if (reply.t !== 'young-window' || reply.id !== id) return;
-      replies.push({ thread: reply.thread, window: reply.window });
-      if (replies.length === shards) finish();
-    };
-    channel.postMessage({ t: 'young', id, action: 'stop' } satisfies YoungGenRequest);
-  });
+  return askShards(shards, { t: 'young', id, action: 'stop' }, (reply) => (reply.t === 'young-window' && reply.id === id ? { thread: reply.thread, window: reply.window } : undefined), 'young-generation probe', timeoutMs);
 }
