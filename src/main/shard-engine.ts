@@ -56,11 +56,10 @@ const CONTROL_METHODS: Readonly<Record<keyof ShardControl, true>> = {
 
 /**
  * Reads every control method off Comlink's proxy once per worker. Each property read of that proxy
- * builds a new Proxy, a handler with five closures, a path array and a FinalizationRegistry cell;
- * the cell keeps them all alive through every scavenge until a full collection, so reading
- * `control.adopt` and `control.accept` per handshake made main's young generation carry them:
- * sharded, main allocated 27.7 KB and kept 12.3 KB through scavenges per handshake over a burst
- * of 5,000 (bench/handshake-young-gen.ts --workers=2), and the new space grew to its 64 MiB cap.
+ * builds a new Proxy, a handler with five closures and a path array, and registers the Proxy in a
+ * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake did that twice
+ * per connection: sharded, main allocated 27.7 KB per handshake over a burst of 5,000, 26.3 KB
+ * with the methods read once (bench/handshake-young-gen.ts --workers=2, docs/architecture.md §4c).
  */
 function controlMethods(remote: Comlink.Remote<ShardControl>): ControlMethods {
   const methods: Partial<Record<keyof ShardControl, unknown>> = {};
