@@ -3,7 +3,7 @@
  * generation, per thread (docs/architecture.md §4c).
  *
  *   node bench/handshake-young-gen.ts [--workers=0] [--connections=5000] [--in-flight=128]
- *     [--repeats=1] [--sample=FILE]
+ *     [--repeats=1] [--sample=FILE [--survivors]]
  *
  * A server Pool (the options of bench:load W4's server) accepts `--connections` idle connections
  * from a client child process (test/support/idle-clients.ts, `--in-flight` handshakes at a time,
@@ -15,7 +15,9 @@
  * on. With `--repeats=N` the burst runs N times, each against a fresh server process.
  * `--sample=FILE` (inline only): a sampling heap profile of the burst that keeps collected objects
  * too, i.e. every allocation by site; the top sites are printed per handshake and the profile
- * written to FILE (open in Chrome DevTools).
+ * written to FILE (open in Chrome DevTools). With `--survivors`, objects a scavenge collected are
+ * left out: what remains is what survived one (the connections' own objects, and handshake state
+ * that lived long enough to be copied or promoted).
  * Prints a table and a JSON line.
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +36,7 @@ const CONNECTIONS = countArg(argv, 'connections', 5000);
 const IN_FLIGHT = countArg(argv, 'in-flight', 128);
 const REPEATS = countArg(argv, 'repeats', 1);
 const SAMPLE = argValue(argv, 'sample');
+const SURVIVORS = argv.includes('--survivors');
 const WARMUP = 100;
 
 interface ThreadRow {
@@ -83,7 +86,7 @@ async function serverRun(): Promise<void> {
   if (SAMPLE) {
     session = new Session();
     session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !SURVIVORS });
   }
   if (WORKERS > 0) startShardYoungGen();
   const endMain = startYoungGenWindow();
@@ -94,7 +97,7 @@ async function serverRun(): Promise<void> {
   if (session) {
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
     writeFileSync(SAMPLE!, JSON.stringify(profile));
-    console.log(`\nAllocation sites over the burst (sampled, collected objects included), bytes per handshake, main thread:\n\n| site | B/hs |\n|:--|--:|\n${topSites(profile.head, measured).join('\n')}\n`);
+    console.log(`\nAllocation sites over the burst (sampled, ${SURVIVORS ? 'objects that survived a scavenge' : 'collected objects included'}), bytes per handshake, main thread:\n\n| site | B/hs |\n|:--|--:|\n${topSites(profile.head, measured).join('\n')}\n`);
     session.disconnect();
   }
   const rssAfter = await settle();
