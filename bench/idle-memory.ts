@@ -13,16 +13,10 @@
  * thread also writes a heap snapshot before and after, and the growth of self size per connection
  * is listed by constructor (the largest 25 per thread). Prints a table and a JSON line.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from '../src/main/pool.ts';
-import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
-import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
-import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
-import { randomBytes } from 'node:crypto';
-import { mainMemory, MEMORY_PROBE_SHARD, shardMemory, type ThreadMemory } from '../test/support/memory-probe.ts';
+import { mainMemory, shardMemory, type ThreadMemory } from '../test/support/memory-probe.ts';
+import { startIdleServer } from './idle-server.ts';
 import { argValue, countArg, grouped } from './common.ts';
 
 const argv = process.argv.slice(2);
@@ -72,40 +66,15 @@ function snapshotSummary(file: string): Map<string, { size: number; count: numbe
 const log = (line = ''): void => console.log(line);
 
 if (SNAPSHOTS) mkdirSync(SNAPSHOTS, { recursive: true });
-const { secretKey } = generateKeyPair();
-const server = new Pool<Uint8Array, undefined>({
-  identity: identityFromKeys(secretKey, randomBytes(24)),
-  chainName: 'SANDBOXED_MAVRYK',
-  metadata: emptyMetadataConfig,
-  proofOfWorkDifficulty: 0,
-  workers: WORKERS,
-  maxConnections: CONNECTIONS + 100,
-  maxIncomingHandshakes: 1000,
-  maxIncomingHandshakesPerAddress: 1000,
-  greylistMs: 1,
-  [SHARD_SCRIPT]: MEMORY_PROBE_SHARD,
-});
-let open = 0;
-server.on('connection', (conn) => {
-  open++;
-  void conn.ended.then(() => open--);
-});
-const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
-await server.ready?.();
 // A first batch warms up what every connection path loads once (code, lazily loaded modules),
 // so the growth measured is what the second batch keeps.
 const WARMUP = Math.min(100, CONNECTIONS);
-const clients = fork(new URL('../test/support/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
-const opened = async (): Promise<number> => {
-  const [ready] = (await once(clients, 'message')) as [{ ready: number }];
-  for (let i = 0; i < 500 && open < ready.ready; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  return open;
-};
+const idle = await startIdleServer({ workers: WORKERS, warmup: WARMUP, connections: CONNECTIONS, settleMs: 500 });
+const opened = (): Promise<number> => idle.opened();
 const warm = await opened();
 await probe(undefined); // the probe's own first use loads modules: not in the baseline
 const before = await probe('before');
-clients.send('next');
+idle.next();
 const measured = (await opened()) - warm;
 const after = await probe('after');
 
@@ -150,6 +119,5 @@ if (SNAPSHOTS) {
   }
 }
 console.log(JSON.stringify({ suite: 'idle-memory', workers: WORKERS, connections: measured, warmup: warm, rss_per_conn: Math.round(rss), threads: rows }));
-clients.disconnect();
-await server.close();
+await idle.close();
 process.exit(0);

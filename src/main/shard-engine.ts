@@ -36,6 +36,37 @@ import type { HandshakeBackend } from './session-backend.ts';
 /** Ring data area per direction per shard. 1 MiB holds ~15 full chunks of layouts in flight. */
 const RING_CAPACITY = 1 << 20;
 
+/** The shard's control calls, each read once from Comlink's proxy of the worker (`controlMethods`). */
+type ControlMethods = { readonly [K in keyof ShardControl]: Comlink.Remote<ShardControl>[K] };
+
+/** Every method of ShardControl (a record, so the compiler finds one left out). */
+const CONTROL_METHODS: Readonly<Record<keyof ShardControl, true>> = {
+  adopt: true,
+  dial: true,
+  accept: true,
+  nack: true,
+  abandon: true,
+  waitingFor: true,
+  advertise: true,
+  stats: true,
+  cpuUsage: true,
+  drain: true,
+  shutdown: true,
+};
+
+/**
+ * Reads every control method off Comlink's proxy once per worker. Each property read of that proxy
+ * builds a new Proxy, a handler with five closures and a path array, and registers the Proxy in a
+ * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake did that twice
+ * per connection: sharded, main allocated 27.7 KB per handshake over a burst of 5,000, 26.3 KB
+ * with the methods read once (bench/handshake-young-gen.ts --workers=2, docs/architecture.md §4c).
+ */
+function controlMethods(remote: Comlink.Remote<ShardControl>): ControlMethods {
+  const methods: Partial<Record<keyof ShardControl, unknown>> = {};
+  for (const name of Object.keys(CONTROL_METHODS) as Array<keyof ShardControl>) methods[name] = remote[name];
+  return methods as ControlMethods;
+}
+
 const SHARD_URL = new URL(`../worker/shard${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 /** Restart back-off after a shard dies: doubles from the first delay up to the cap. */
@@ -83,7 +114,7 @@ class ShardHandle implements ShardLink {
   private readonly doorbells = { doorbellsSent: 0, doorbellsReceived: 0 };
   private consumer!: RingConsumer;
   private worker!: Worker;
-  private control!: Comlink.Remote<ShardControl>;
+  private control!: ControlMethods;
   private outbox!: Outbox;
   private pump!: ConsumerPump;
   private stats!: Float64Array;
@@ -180,7 +211,7 @@ class ShardHandle implements ShardLink {
     this.worker = worker;
     this.alive = true;
     this.started = false;
-    this.control = Comlink.wrap<ShardControl>(nodeEndpoint(worker));
+    this.control = controlMethods(Comlink.wrap<ShardControl>(nodeEndpoint(worker)));
     this.outbox = new Outbox(inbound, (bell, connections, layouts) => {
       if (bell) this.doorbells.doorbellsSent++;
       if (connections.length === 0) this.signal({ t: 'bell' });

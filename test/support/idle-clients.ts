@@ -3,7 +3,7 @@
  * server's memory per connection is measured without the clients' in the same process. Each
  * connection has its own identity (distinct peers, as in bench:load W4), at difficulty 0.
  *
- *   node idle-clients.ts <port> <batch>[,<batch>…]
+ *   node idle-clients.ts <port> <batch>[,<batch>…] [<concurrency>]
  *
  * Opens the first batch, sends IPC `{ ready: total }`, waits for a `'next'` message before each
  * further batch; exits when the parent disconnects.
@@ -17,10 +17,11 @@ import { generateKeyPair, identityFromKeys } from '../../src/shared/identity.ts'
 import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
 import { announcedVersion, nodeLocalVersions, SANDBOXED_MAVRYK } from '../../src/shared/wire/network-version.ts';
 
-const [portText, batchesText] = process.argv.slice(2);
+const [portText, batchesText, concurrencyText] = process.argv.slice(2);
 const port = Number(portText);
 const batches = (batchesText ?? '').split(',').map(Number);
-const CONCURRENCY = 64;
+/** Handshakes in flight (bench:load W4 runs 128). */
+const CONCURRENCY = Number(concurrencyText ?? 64);
 const version = announcedVersion(nodeLocalVersions(SANDBOXED_MAVRYK));
 
 process.on('disconnect', () => process.exit(0));

@@ -7,12 +7,20 @@
  */
 import { threadId } from 'node:worker_threads';
 import '../../src/worker/shard.ts';
-import { MEMORY_PROBE_CHANNEL, settledThreadMemory, type MemoryProbeReply, type MemoryProbeRequest } from './memory-probe.ts';
+import { MEMORY_PROBE_CHANNEL, settledThreadMemory, type MemoryProbeReply, type MemoryProbeRequest, type YoungGenReply, type YoungGenRequest } from './memory-probe.ts';
+import { startYoungGenWindow, type YoungGenWindow } from './young-gen-probe.ts';
 
 const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
 channel.unref();
+let endWindow: (() => YoungGenWindow) | undefined;
 channel.onmessage = (event) => {
-  const request = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
+  const request = (event as { data: MemoryProbeRequest | MemoryProbeReply | YoungGenRequest | YoungGenReply }).data;
+  if (request.t === 'young') {
+    // A young-generation window (young-gen-probe.ts): started on one request, reported on the next.
+    if (request.action === 'start') endWindow = startYoungGenWindow();
+    else if (endWindow) channel.postMessage({ t: 'young-window', id: request.id, thread: threadId, window: endWindow() } satisfies YoungGenReply);
+    return;
+  }
   if (request.t !== 'probe') return;
   const file = request.snapshotPrefix && `${request.snapshotPrefix}-shard-${threadId}.heapsnapshot`;
   void settledThreadMemory(threadId, file).then((memory) => channel.postMessage({ t: 'memory', id: request.id, ...memory } satisfies MemoryProbeReply));

@@ -4,6 +4,7 @@
  */
 import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { YoungGenWindow } from './young-gen-probe.ts';
 
 export const MEMORY_PROBE_CHANNEL = 'p2p-socket.memory-probe';
 /** Pass as the pool's shard script (`[SHARD_SCRIPT]`). */
@@ -14,6 +15,20 @@ export interface MemoryProbeRequest {
   readonly id: number;
   /** Write a heap snapshot to `<prefix>-shard-<thread>.heapsnapshot`. */
   readonly snapshotPrefix?: string | undefined;
+}
+
+/** Starts (`start`) or ends and reports (`stop`) a young-generation window in every probe shard. */
+export interface YoungGenRequest {
+  readonly t: 'young';
+  readonly id: number;
+  readonly action: 'start' | 'stop';
+}
+
+export interface YoungGenReply {
+  readonly t: 'young-window';
+  readonly id: number;
+  readonly thread: number;
+  readonly window: YoungGenWindow;
 }
 
 export interface ThreadMemory {
@@ -61,11 +76,35 @@ export function mainMemory(snapshotPrefix?: string): Promise<ThreadMemory> {
 
 /** Every probe shard's memory after full collections in that shard; rejects after `timeoutMs`. */
 export function shardMemory(shards: number, options: { snapshotPrefix?: string; timeoutMs?: number } = {}): Promise<ThreadMemory[]> {
-  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
   const id = nextProbe++;
-  const replies: ThreadMemory[] = [];
-  return new Promise<ThreadMemory[]>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the memory probe`)), options.timeoutMs ?? 30_000);
+  return askShards<ThreadMemory>(
+    shards,
+    { t: 'probe', id, snapshotPrefix: options.snapshotPrefix },
+    (reply) => {
+      if (reply.t !== 'memory' || reply.id !== id) return undefined;
+      const { t: _t, id: _id, ...memory } = reply;
+      return memory;
+    },
+    'memory probe',
+    options.timeoutMs,
+  );
+}
+
+/**
+ * Posts `request` to every probe shard and collects one answer per shard (what `answer` makes of
+ * a reply, undefined for messages that are not one), sorted by thread; rejects after `timeoutMs`.
+ */
+function askShards<R extends { thread: number }>(
+  shards: number,
+  request: MemoryProbeRequest | YoungGenRequest,
+  answer: (reply: MemoryProbeReply | YoungGenReply) => R | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<R[]> {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  const replies: R[] = [];
+  return new Promise<R[]>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${replies.length} of ${shards} shards answered the ${what}`)), timeoutMs);
     const finish = (error?: Error): void => {
       clearTimeout(timer);
       channel.close();
@@ -73,17 +112,29 @@ export function shardMemory(shards: number, options: { snapshotPrefix?: string; 
       else resolve(replies.sort((a, b) => a.thread - b.thread));
     };
     channel.onmessage = (event) => {
-      const reply = (event as { data: MemoryProbeRequest | MemoryProbeReply }).data;
-      if (reply.t !== 'memory' || reply.id !== id) return;
-      const { t: _t, id: _id, ...memory } = reply;
-      replies.push(memory);
+      const reply = answer((event as { data: MemoryProbeReply | YoungGenReply }).data);
+      if (reply === undefined) return;
+      replies.push(reply);
       if (replies.length === shards) finish();
     };
-    channel.postMessage({ t: 'probe', id, snapshotPrefix: options.snapshotPrefix } satisfies MemoryProbeRequest);
+    channel.postMessage(request);
   });
 }
 
 /** JS objects plus ArrayBuffers: what a connection keeps that its thread can account for. */
 export function retainedBytes(memory: ThreadMemory): number {
   return memory.objectBytes + memory.arrayBuffers;
+}
+
+/** Starts a young-generation window in every probe shard (young-gen-probe.ts). */
+export function startShardYoungGen(): void {
+  const channel = new BroadcastChannel(MEMORY_PROBE_CHANNEL);
+  channel.postMessage({ t: 'young', id: nextProbe++, action: 'start' } satisfies YoungGenRequest);
+  channel.close();
+}
+
+/** Ends the window in every probe shard and returns each shard's figures, by thread id. */
+export function stopShardYoungGen(shards: number, timeoutMs = 30_000): Promise<Array<{ thread: number; window: YoungGenWindow }>> {
+  const id = nextProbe++;
+  return askShards(shards, { t: 'young', id, action: 'stop' }, (reply) => (reply.t === 'young-window' && reply.id === id ? { thread: reply.thread, window: reply.window } : undefined), 'young-generation probe', timeoutMs);
 }

@@ -73,6 +73,54 @@ export interface HandshakeResult<Meta> {
 
 /** Step 1–2 of the handshake. Errors are typed (protocol.md §10.1); the caller closes the socket. */
 export async function runHandshake<Meta>(transport: SessionTransport, params: HandshakeParams<Meta>): Promise<HandshakeResult<Meta>> {
+  const channel = await openChannel(transport, params);
+  const remotePlain = await readChunk(transport, channel.opener);
+  const remoteMetadata = decodeWith(() => params.metadata.codec.decode(remotePlain));
+
+  // Step 8: Myself, only after the metadata deciphered (protocol.md §7.3).
+  if (channel.myself) throw new MyselfError(channel.idPoint.host, channel.idPoint.port);
+
+  return {
+    info: {
+      peerId: channel.peerId,
+      // A copy, made once the handshake succeeded: a view would keep the whole received read
+      // alive (long-lived-bytes.ts).
+      publicKey: publicBytes.copy(channel.publicKey),
+      announcedVersion: channel.announcedVersion,
+      incoming: params.incoming,
+      idPoint: channel.idPoint,
+      remoteSocketPort: params.remotePort,
+      privateNode: params.metadata.privateNode(remoteMetadata),
+      localMetadata: params.metadata.value,
+      remoteMetadata,
+    },
+    sealer: channel.sealer,
+    opener: channel.opener,
+  };
+}
+
+/** What steps 1–7 leave for the rest of the handshake: the peer, and the two cipher states. */
+interface OpenChannel {
+  readonly peerId: string;
+  /** A view of the received connection message. */
+  readonly publicKey: Buffer;
+  readonly announcedVersion: NetworkVersion;
+  readonly idPoint: { readonly host: string; readonly port: number | undefined };
+  /** The peer has our own peer id (step 8 refuses it once its metadata deciphered). */
+  readonly myself: boolean;
+  readonly sealer: ChunkSealer;
+  readonly opener: ChunkOpener;
+}
+
+/**
+ * Steps 1–5 and the sending half of 6–7: connection messages both ways, checks, keys, nonces, our
+ * metadata chunk. A function of its own so that what only these steps use (both connection
+ * messages, their decoded fields, the digests) is garbage once it returns: an async function
+ * keeps every local of its frame while it waits, so in one function they lived on through the
+ * round trip of the metadata chunk and were copied by every scavenge in between, with up to
+ * ~130 handshakes in flight during a burst (docs/architecture.md §4c).
+ */
+async function openChannel<Meta>(transport: SessionTransport, params: HandshakeParams<Meta>): Promise<OpenChannel> {
   const { identity, incoming } = params;
   // Step 1: our connection message goes out at once, before we read anything (protocol.md §0, §13.5.6).
   const sent = encodeConnectionMessage({
@@ -115,27 +163,14 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   const sealer = new ChunkSealer(key, nonces.local);
   const opener = new ChunkOpener(key, nonces.remote);
 
-  // Steps 6–7: metadata, exactly one chunk each way (protocol.md §7.1).
+  // Steps 6–7: metadata, exactly one chunk each way (protocol.md §7.1); the peer's is read by the caller.
   transport.write(sealer.seal(encodeStream(localMetadataBytes, MAX_CHUNK_CONTENT)));
-  const remotePlain = await readChunk(transport, opener);
-  const remoteMetadata = decodeWith(() => params.metadata.codec.decode(remotePlain));
-
-  // Step 8: Myself, only after the metadata deciphered (protocol.md §7.3).
-  if (peerIdBytes.equals(identity.peerIdBytes)) throw new MyselfError(idPoint.host, idPoint.port);
-
   return {
-    info: {
-      peerId,
-      // A copy: a view would keep the whole received read alive (long-lived-bytes.ts).
-      publicKey: publicBytes.copy(message.publicKey),
-      announcedVersion: message.version,
-      incoming,
-      idPoint,
-      remoteSocketPort: params.remotePort,
-      privateNode: params.metadata.privateNode(remoteMetadata),
-      localMetadata: params.metadata.value,
-      remoteMetadata,
-    },
+    peerId,
+    publicKey: message.publicKey,
+    announcedVersion: message.version,
+    idPoint,
+    myself: peerIdBytes.equals(identity.peerIdBytes),
     sealer,
     opener,
   };
