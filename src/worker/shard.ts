@@ -81,8 +81,8 @@ const context: ShardContext = {
     bodies.flush();
     outbox.send(id, kind, payload);
   },
-  batchBody: (id, body) => {
-    if (!bodies.add(id, body)) return false;
+  batchBody: (id, source, start, length) => {
+    if (!bodies.add(id, source, start, length)) return false;
     outbox.scheduleBell();
     return true;
   },

@@ -114,6 +114,35 @@ export class ByteQueue {
     return out;
   }
 
+  /** Removes the first `n` bytes (the caller checks `length >= n`). */
+  skip(n: number): void {
+    if (n > this.length) throw new RangeError(`ByteQueue.skip(${n}) with ${this.length} bytes held`);
+    while (n > 0) {
+      const available = this.first!.length - this.offset;
+      const count = Math.min(available, n);
+      this.consume(count, available);
+      n -= count;
+    }
+  }
+
+  /**
+   * Removes the first `target.length` bytes into `target` (the caller checks `length`): a copy
+   * for a few bytes kept apart (a chunk's tag), where a view would be an allocation.
+   */
+  takeInto(target: Uint8Array): void {
+    const n = target.length;
+    if (n > this.length) throw new RangeError(`ByteQueue.takeInto(${n} bytes) with ${this.length} bytes held`);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.first!;
+      const available = head.length - this.offset;
+      const count = Math.min(available, n - filled);
+      for (let i = 0; i < count; i++) target[filled + i] = head[this.offset + i]!;
+      filled += count;
+      this.consume(count, available);
+    }
+  }
+
   /** Drops everything (on teardown) so the memory can be reclaimed. */
   clear(): void {
     this.first = undefined;
