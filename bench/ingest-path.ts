@@ -7,11 +7,11 @@
  * move with the machine's load at all.
  *
  * The shard's side is the real one: SessionTransport → EstablishedSession → ShardConnection (its
- * sink and body taker, credit) → BodyBatch → Outbox → RingProducer, over an in-memory socket whose
+ * sink and body taker, credit) → ShardOutlet (BodyBatch, Outbox) → RingProducer, over an in-memory socket whose
  * 'data' events carry MESSAGES_PER_READ sealed 100-byte messages each, in a buffer of their own (a
  * loopback read of a pre-sealed stream). Main's side is what ShardHandle and RemoteSession do
  * with a MESSAGES record (RingConsumer, one copy out of the ring, forEachBatchedBody, `onBody`)
- * and W2's consumer (`read()`, then `readNow()` until empty, bench/load/system-p2p.ts). A round
+ * and W2's consumer (bench/load/system-p2p.ts `consume`: `read()`, then `readNow()` until empty). A round
  * feeds one read to each connection and lets the shard's turn end (its doorbell), then drains
  * the ring as main would, moving the shard's overflow in as space frees (the ring protocol).
  *
@@ -21,10 +21,9 @@
  * Last line: one JSON object.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { bytesCodec } from '../src/main/codecs.ts';
-import { Connection, type AcceptedInfo, type Received } from '../src/main/connection.ts';
+import { Connection, type AcceptedInfo } from '../src/main/connection.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from '../src/main/options.ts';
 import { RemoteSession, type ShardLink } from '../src/main/remote-session.ts';
 import { createRingBuffer, RingConsumer } from '../src/shared/ring/record-ring.ts';
@@ -33,13 +32,16 @@ import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
 import { EstablishedSession } from '../src/shared/session/established-session.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
-import { BodyBatch, forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
-import { Outbox } from '../src/shared/shard/outbox.ts';
+import { forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
 import { SHARD_INCOMING_QUEUE } from '../src/shared/shard/protocol.ts';
 import { RECORD, SHARD_WIDE_ID } from '../src/shared/shard/records.ts';
+import { ShardOutlet } from '../src/shared/shard/shard-outlet.ts';
 import { createStatsTable } from '../src/shared/shard/stat-slots.ts';
 import { ShardConnection, type ShardContext } from '../src/worker/shard-connection.ts';
 import { countArg, round, spread } from './common.ts';
+import { newCounters, type ServerCounters } from './load/adapter.ts';
+import { consume } from './load/system-p2p.ts';
+import { MemorySocket } from './memory-socket.ts';
 
 const argv = process.argv.slice(2);
 const CONNECTIONS = countArg(argv, 'connections', 500);
@@ -52,42 +54,6 @@ const RING_CAPACITY = 1 << 20;
 /** Rounds after the timed ones whose heap growth is measured (no young-generation GC meanwhile with --max-semi-space-size=64). */
 const HEAP_ROUNDS = 2;
 
-/** What SessionTransport and EstablishedSession use of a net.Socket (nothing is written). */
-class MemorySocket extends EventEmitter {
-  destroyed = false;
-  writableNeedDrain = false;
-  private paused = false;
-  write(): boolean {
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  setNoDelay(): this {
-    return this;
-  }
-  isPaused(): boolean {
-    return this.paused;
-  }
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  end(): this {
-    return this.destroy();
-  }
-  destroy(): this {
-    if (!this.destroyed) {
-      this.destroyed = true;
-      this.emit('close');
-    }
-    return this;
-  }
-}
-
 interface Side {
   cpu: number;
   heap: number;
@@ -96,7 +62,7 @@ interface Side {
 interface Rig {
   readonly sockets: MemorySocket[];
   readonly inputs: Buffer[][];
-  readonly counts: { messages: number };
+  readonly counts: ServerCounters;
   /** Main's side: reads every record the shard wrote, moving its overflow in as space frees. */
   drain(): void;
   close(): void;
@@ -104,8 +70,8 @@ interface Rig {
 
 function build(): Rig {
   const ring = createRingBuffer(RING_CAPACITY);
-  const outbox = new Outbox(ring, () => undefined, () => bodies.flush());
-  const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
+  const outlet = new ShardOutlet(ring, () => undefined);
+  const outbox = outlet.outbox;
   const shardConnections = new Map<number, ShardConnection>();
   const context: ShardContext = {
     identity: undefined as never,
@@ -114,15 +80,8 @@ function build(): Rig {
     announcedVersion: undefined as never,
     metadata: undefined as never,
     advertisedPort: () => undefined,
-    send: (id, kind, payload) => {
-      bodies.flush();
-      outbox.send(id, kind, payload);
-    },
-    batchBody: (id, source, start, length) => {
-      if (!bodies.add(id, source, start, length)) return false;
-      outbox.scheduleBell();
-      return true;
-    },
+    send: outlet.send,
+    batchBody: outlet.batchBody,
     transfer: () => {
       throw new Error('no large bodies here');
     },
@@ -143,7 +102,7 @@ function build(): Rig {
     sendBroadcast: () => 0,
     totals: () => [0, 0],
   };
-  const counts = { messages: 0 };
+  const counts = newCounters();
   const sockets: MemorySocket[] = [];
   const inputs: Buffer[][] = [];
   const body = randomBytes(MESSAGE_SIZE);
@@ -165,7 +124,7 @@ function build(): Rig {
     shardConnections.set(id, connection);
     const remote = new RemoteSession(id, link, { incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE, outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
     remotes.set(id, remote);
-    void consume(new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, remote, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE), counts);
+    void consume(new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, remote, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE), 'sink', counts);
     sockets.push(socket);
     inputs.push(sealReads(new ChunkSealer(key, nonce), body, ROUNDS + HEAP_ROUNDS));
   }
@@ -190,20 +149,6 @@ function build(): Rig {
       for (const connection of shardConnections.values()) void connection.abandon();
     },
   };
-}
-
-async function consume(conn: Connection<Uint8Array, undefined>, counts: { messages: number }): Promise<void> {
-  try {
-    for (;;) {
-      let received: Received<Uint8Array> | undefined = await conn.read();
-      while (received !== undefined) {
-        counts.messages++;
-        received = conn.readNow();
-      }
-    }
-  } catch {
-    // closed
-  }
 }
 
 /** `rounds` reads of PER_READ sealed copies of `body`, each read in an ArrayBuffer of its own. */
