@@ -132,6 +132,16 @@ export class ByteQueue {
   takeInto(target: Uint8Array): void {
     const n = target.length;
     if (n > this.length) throw new RangeError(`ByteQueue.takeInto(${n} bytes) with ${this.length} bytes held`);
+    if (n === 0) return; // there may be no front buffer to look at (as `take`)
+    const front = this.first!;
+    const start = this.offset;
+    const held = front.length - start;
+    if (n <= held) {
+      // The rule: the bytes lie in the front buffer (a tag inside a read of whole chunks).
+      for (let i = 0; i < n; i++) target[i] = front[start + i]!;
+      this.consume(n, held);
+      return;
+    }
     let filled = 0;
     while (filled < n) {
       const head = this.first!;
