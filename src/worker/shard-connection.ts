@@ -17,9 +17,8 @@ import { AbortedError, ConnectionClosedError, P2pError, TimeoutError, type Error
 import type { Identity } from '../shared/identity.ts';
 import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
-import { EncodedMessage } from '../shared/session/encoded-message.ts';
+import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
-import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
