@@ -18,7 +18,6 @@
  * Last line: one JSON object.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { bytesCodec } from '../src/main/codecs.ts';
 import { Connection, type AcceptedInfo, type Received } from '../src/main/connection.ts';
@@ -30,54 +29,13 @@ import { EstablishedSession } from '../src/shared/session/established-session.ts
 import { PendingMessageBudget } from '../src/shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
 import { countArg, grouped, round, spread } from './common.ts';
+import { MemorySocket } from './memory-socket.ts';
 
 const argv = process.argv.slice(2);
 const CONNECTIONS = countArg(argv, 'connections', 1000);
 const ROUNDS = countArg(argv, 'rounds', 300);
 const REPEATS = countArg(argv, 'repeats', 5);
 const MESSAGE_SIZE = 100;
-
-/** What SessionTransport and EstablishedSession use of a net.Socket; writes only counted. */
-class MemorySocket extends EventEmitter {
-  bytesWritten = 0;
-  writes = 0;
-  closed = false;
-  destroyed = false;
-  writableNeedDrain = false;
-  private paused = false;
-  write(bytes: Buffer): boolean {
-    this.writes++;
-    this.bytesWritten += bytes.length;
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  setNoDelay(): this {
-    return this;
-  }
-  isPaused(): boolean {
-    return this.paused;
-  }
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  end(): this {
-    this.destroy();
-    return this;
-  }
-  destroy(): this {
-    if (!this.destroyed) {
-      this.destroyed = this.closed = true;
-      this.emit('close');
-    }
-    return this;
-  }
-}
 
 interface Peer {
   readonly socket: MemorySocket;

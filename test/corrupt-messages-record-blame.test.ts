@@ -23,7 +23,7 @@ function record(runs: ReadonlyArray<readonly [number, readonly Uint8Array[]]>): 
     assert.equal(out, undefined, 'one record');
     out = Buffer.from(payload);
   });
-  for (const [id, bodies] of runs) for (const body of bodies) assert.ok(batch.add(id, body));
+  for (const [id, bodies] of runs) for (const body of bodies) assert.ok(batch.add(id, Buffer.from(body)));
   batch.flush();
   return out!;
 }

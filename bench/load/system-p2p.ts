@@ -75,7 +75,7 @@ function isClosed(error: unknown): boolean {
 }
 
 /** The server's consumer: `read()`, then whatever `readNow()` has queued; echo writes back. */
-async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): Promise<void> {
+export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): Promise<void> {
   try {
     for (;;) {
       let received: Received<Uint8Array> | undefined = await conn.read();

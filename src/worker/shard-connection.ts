@@ -17,9 +17,9 @@ import { AbortedError, ConnectionClosedError, P2pError, TimeoutError, type Error
 import type { Identity } from '../shared/identity.ts';
 import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
-import { EncodedMessage } from '../shared/session/encoded-message.ts';
+import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
-import type { FramedMessage } from '../shared/session/message-framer.ts';
+import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
@@ -47,8 +47,11 @@ export interface ShardContext {
   advertisedPort(): number | undefined;
   /** Sends one record (after any batched bodies: order is kept). */
   readonly send: RecordSink;
-  /** Adds a small body to the current MESSAGES record (body-batch.ts); false: too large, send it on its own. */
-  batchBody(id: number, body: Uint8Array): boolean;
+  /**
+   * Adds a small body, `source[start, start + length)`, to the current MESSAGES record
+   * (body-batch.ts); false: too large, send it on its own.
+   */
+  batchBody(id: number, source: Buffer, start: number, length: number): boolean;
   /** Posts a large body to main, transferred (its ring record follows from the caller). */
   transfer(id: number, body: ArrayBuffer): void;
   readonly maxPayload: () => number;
@@ -74,7 +77,7 @@ export function toRecord(error: unknown): ErrorRecord {
   return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
 }
 
-export class ShardConnection {
+export class ShardConnection implements BodyTaker {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -257,6 +260,7 @@ export class ShardConnection {
     this.creditLimit = creditLimit;
     this.answer({ ok: true, value: null });
     session.onReadable = () => this.drain();
+    session.bodyTaker = this;
     session.sink = (message) => {
       if (this.state !== 'established' || this.unacked >= this.creditLimit) return false;
       this.deliver(message);
@@ -265,6 +269,19 @@ export class ShardConnection {
       return true;
     };
     this.drain();
+  }
+
+  /**
+   * A small body straight from the framer into the turn's MESSAGES record, while the credit
+   * lasts: the `sink` path without the body's view and message object (message-framer.ts
+   * BodyTaker). What it declines (no credit, a large body) goes to `sink` and the queue.
+   */
+  takeBody(plain: Buffer, start: number, length: number): boolean {
+    if (this.state !== 'established' || this.unacked >= this.creditLimit || length >= TRANSFER_THRESHOLD) return false;
+    if (!this.context.batchBody(this.id, plain, start, length)) return false;
+    this.unacked += length + MESSAGE_PREFIX_LENGTH + INCOMING_ENTRY_COST;
+    this.context.schedule(this);
+    return true;
   }
 
   /**
@@ -307,7 +324,7 @@ export class ShardConnection {
   private deliver(message: FramedMessage): void {
     const { body } = message;
     if (body.length < TRANSFER_THRESHOLD) {
-      if (!this.context.batchBody(this.id, body)) sendBody(this.context.send, this.id, body, this.context.maxPayload());
+      if (!this.context.batchBody(this.id, body, 0, body.length)) sendBody(this.context.send, this.id, body, this.context.maxPayload());
       return;
     }
     let buffer: ArrayBuffer;
@@ -357,6 +374,7 @@ export class ShardConnection {
     this.state = 'closing';
     session.onReadable = undefined;
     session.sink = undefined;
+    session.bodyTaker = undefined;
     void session.close(wait).then(() => this.end(undefined));
   }
 

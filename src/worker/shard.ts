@@ -17,11 +17,10 @@ import { ConsumerPump } from '../shared/ring/pump.ts';
 import { RingConsumer } from '../shared/ring/record-ring.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { socketHost } from '../shared/session/transport.ts';
-import { Outbox } from '../shared/shard/outbox.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
 import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
-import { BodyBatch } from '../shared/shard/body-batch.ts';
+import { ShardOutlet } from '../shared/shard/shard-outlet.ts';
 import { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { ShardConnection, type ShardContext } from './shard-connection.ts';
@@ -44,13 +43,11 @@ function post(event: ShardEvent, transfer?: ArrayBuffer[]): void {
   port!.postMessage(event, transfer);
 }
 
-const outbox = new Outbox(
-  config.outbound,
-  (bell, connections, bodies) => post(connections.length === 0 ? { t: 'bell' } : { t: 'bodies', connections, bodies, bell }, bodies),
-  () => bodies.flush(),
+/** The ring to main, small bodies batched in front of it. */
+const outlet = new ShardOutlet(config.outbound, (bell, connections, bodies) =>
+  post(connections.length === 0 ? { t: 'bell' } : { t: 'bodies', connections, bodies, bell }, bodies),
 );
-/** Small bodies of one connection in one MESSAGES record; sent before any other record. */
-const bodies = new BodyBatch((id, kind, payload) => outbox.send(id, kind, payload));
+const outbox = outlet.outbox;
 const connections = new Map<number, ShardConnection>();
 
 /**
@@ -77,15 +74,8 @@ const context: ShardContext = {
   announcedVersion: config.announcedVersion,
   metadata: rawMetadata,
   advertisedPort: () => advertisedPort,
-  send: (id, kind, payload) => {
-    bodies.flush();
-    outbox.send(id, kind, payload);
-  },
-  batchBody: (id, body) => {
-    if (!bodies.add(id, body)) return false;
-    outbox.scheduleBell();
-    return true;
-  },
+  send: outlet.send,
+  batchBody: outlet.batchBody,
   transfer: (id, body) => outbox.transfer(id, body),
   maxPayload: () => outbox.maxPayload,
   stats: new Float64Array(config.stats),

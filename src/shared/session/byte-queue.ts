@@ -114,6 +114,45 @@ export class ByteQueue {
     return out;
   }
 
+  /** Removes the first `n` bytes (the caller checks `length >= n`). */
+  skip(n: number): void {
+    if (n > this.length) throw new RangeError(`ByteQueue.skip(${n}) with ${this.length} bytes held`);
+    while (n > 0) {
+      const available = this.first!.length - this.offset;
+      const count = Math.min(available, n);
+      this.consume(count, available);
+      n -= count;
+    }
+  }
+
+  /**
+   * Removes the first `target.length` bytes into `target` (the caller checks `length`): a copy
+   * for a few bytes kept apart (a chunk's tag), where a view would be an allocation.
+   */
+  takeInto(target: Uint8Array): void {
+    const n = target.length;
+    if (n > this.length) throw new RangeError(`ByteQueue.takeInto(${n} bytes) with ${this.length} bytes held`);
+    if (n === 0) return; // there may be no front buffer to look at (as `take`)
+    const front = this.first!;
+    const start = this.offset;
+    const held = front.length - start;
+    if (n <= held) {
+      // The rule: the bytes lie in the front buffer (a tag inside a read of whole chunks).
+      for (let i = 0; i < n; i++) target[i] = front[start + i]!;
+      this.consume(n, held);
+      return;
+    }
+    let filled = 0;
+    while (filled < n) {
+      const head = this.first!;
+      const available = head.length - this.offset;
+      const count = Math.min(available, n - filled);
+      for (let i = 0; i < count; i++) target[filled + i] = head[this.offset + i]!;
+      filled += count;
+      this.consume(count, available);
+    }
+  }
+
   /** Drops everything (on teardown) so the memory can be reclaimed. */
   clear(): void {
     this.first = undefined;

@@ -8,7 +8,7 @@ import { abortable, removeItem, type Settlers } from './abortable.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
-import { MessageFramer, type FramedMessage } from './message-framer.ts';
+import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
 import { RoomWaiters } from './room-waiters.ts';
@@ -100,6 +100,12 @@ export class EstablishedSession {
    * message on the shard's hot path.
    */
   sink: ((message: FramedMessage) => boolean) | undefined;
+  /**
+   * `sink` for a body that lies whole in one chunk, as bytes to copy before it is made a
+   * FramedMessage (message-framer.ts); offered under `sink`'s condition (nothing queued), and
+   * what it declines goes on to `sink` and the queue.
+   */
+  bodyTaker: BodyTaker | undefined;
   /** Bytes of the unfinished message charged to the pending budget. */
   private pendingCharged = 0;
   /** Reading is paused because the pending budget is exhausted. */
@@ -188,10 +194,11 @@ export class EstablishedSession {
       }
       if (input.length < HEADER_LENGTH + length) break;
       const scratch = scratchBusy ? undefined : (threadScratch ??= Buffer.allocUnsafeSlow(HEADER_LENGTH + 65535));
-      const chunk = input.take(HEADER_LENGTH + length, scratch);
+      input.skip(HEADER_LENGTH);
       if (scratch) scratchBusy = true;
       try {
-        this.framer.push(this.opener.openAt(chunk, HEADER_LENGTH), this.emit, chunk.buffer !== scratch?.buffer);
+        const plain = this.opener.openFrom(input, length, scratch);
+        this.framer.push(plain, this.emit, plain.buffer !== scratch?.buffer, this.bodyTaker && this);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
@@ -293,6 +300,11 @@ export class EstablishedSession {
     this.budgetPaused = false;
     if (this.messageTimer) clearTimeout(this.messageTimer);
     this.messageTimer = undefined;
+  }
+
+  /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
+  takeBody(plain: Buffer, start: number, length: number): boolean {
+    return this.bodyTaker !== undefined && !this.refilling && this.incomingHead >= this.incoming.length && this.bodyTaker.takeBody(plain, start, length);
   }
 
   private deliver(message: FramedMessage): void {

@@ -46,17 +46,18 @@ export class BodyBatch {
   }
 
   /**
-   * Adds connection `id`'s next body (copied now: the framer's views are reused). Returns false,
-   * adding nothing, when the body is too large for a batch: the caller then sends it in records
-   * of its own, after calling `flush()` so that it keeps its place.
+   * Adds connection `id`'s next body, `source[start, start + length)` (copied now: the framer's
+   * plaintext is reused; no view of it is made). Returns false, adding nothing, when the body is
+   * too large for a batch: the caller then sends it in records of its own, after calling
+   * `flush()` so that it keeps its place.
    */
-  add(id: number, body: Uint8Array): boolean {
-    if (SWITCH_BYTES + LENGTH_BYTES + body.length > BATCH_PAYLOAD_MAX) return false;
-    let size = LENGTH_BYTES + body.length;
+  add(id: number, source: Buffer, start = 0, length = source.length - start): boolean {
+    if (SWITCH_BYTES + LENGTH_BYTES + length > BATCH_PAYLOAD_MAX) return false;
+    let size = LENGTH_BYTES + length;
     if (id !== this.id) size += SWITCH_BYTES;
     if (this.length + size > BATCH_PAYLOAD_MAX) {
       this.flush();
-      size = SWITCH_BYTES + LENGTH_BYTES + body.length;
+      size = SWITCH_BYTES + LENGTH_BYTES + length;
     }
     if (id !== this.id) {
       this.buffer.writeUInt32LE(CONNECTION_MARK, this.length);
@@ -64,9 +65,9 @@ export class BodyBatch {
       this.length += SWITCH_BYTES;
       this.id = id;
     }
-    this.buffer.writeUInt32LE(body.length, this.length);
-    this.buffer.set(body, this.length + LENGTH_BYTES);
-    this.length += LENGTH_BYTES + body.length;
+    this.buffer.writeUInt32LE(length, this.length);
+    source.copy(this.buffer, this.length + LENGTH_BYTES, start, start + length);
+    this.length += LENGTH_BYTES + length;
     return true;
   }
 
