@@ -1,7 +1,7 @@
 /**
  * Per-direction chunk encryption state: the channel key and the running nonce (protocol.md §5.3, §6).
  */
-import { openInPlace, sealInPlace } from '../crypto/box.ts';
+import { openInPlace, openInto, peekUInt32BE, sealInPlace } from '../crypto/box.ts';
 import { incrementNonce } from '../crypto/nonce.ts';
 import { DecipherError } from '../errors.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
@@ -71,5 +71,26 @@ export class ChunkOpener {
     incrementNonce(this.nonce);
     if (!ok) throw new DecipherError();
     return body;
+  }
+
+  /**
+   * Decrypts the `tag ‖ ciphertext` of `chunk` from `start` into `out` (exactly the ciphertext's
+   * length, another buffer): the received bytes stay as they were. The nonce advances even on
+   * failure; DECIPHER_ERROR on a bad tag, and then `out` holds nothing usable.
+   */
+  openInto(chunk: Buffer, start: number, out: Buffer): void {
+    const ok = openInto(out, chunk.subarray(start + TAG_LENGTH), chunk.subarray(start, start + TAG_LENGTH), this.nonce, this.key);
+    incrementNonce(this.nonce);
+    if (!ok) throw new DecipherError();
+  }
+
+  /**
+   * The u32 BE the first 4 plaintext bytes of the chunk's content (the `tag ‖ ciphertext` from
+   * `start`) will read as, before the chunk is opened and authenticated: a hint for sizing the
+   * buffer it is opened into, never a length to act on (a forged chunk fails `openInto` after).
+   * The nonce does not move. The caller checks the content has 4 bytes.
+   */
+  peekUInt32BE(chunk: Buffer, start: number): number {
+    return peekUInt32BE(chunk, start + TAG_LENGTH, this.nonce, this.key);
   }
 }

@@ -8,6 +8,7 @@ import { abortable, removeItem, type Settlers } from './abortable.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
+import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
@@ -191,7 +192,7 @@ export class EstablishedSession {
       const chunk = input.take(HEADER_LENGTH + length, scratch);
       if (scratch) scratchBusy = true;
       try {
-        this.framer.push(this.opener.openAt(chunk, HEADER_LENGTH), this.emit, chunk.buffer !== scratch?.buffer);
+        frameChunk(this.framer, this.opener, chunk, length - TAG_LENGTH, this.emit, chunk.buffer !== scratch?.buffer);
       } catch (error) {
         this.failStream(error as P2pError);
         return;

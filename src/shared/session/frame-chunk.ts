@@ -1,0 +1,28 @@
+/**
+ * One received chunk, opened and framed (protocol.md §6.3, §9.2): straight into the body of the
+ * message it belongs to where the framer has one for it, else in place and then framed.
+ *
+ * Why: a 64 KiB message does not fit one chunk (65,517 bytes of content), so its first chunk was
+ * opened in place and copied whole into a fresh body. Opening it into the body instead saved
+ * that copy: ~6 µs per 64 KiB message in a one-core loop (open in place + allocate + copy 51.9 µs,
+ * open into a fresh body 45.4 µs, medians of 3 × 20,000 on the 2-core machine).
+ */
+import type { ChunkOpener } from './chunk-cipher.ts';
+import { HEADER_LENGTH } from './chunk-layout.ts';
+import type { FramedMessage, MessageFramer } from './message-framer.ts';
+
+/**
+ * Opens `chunk` (a whole received chunk: header, tag, `content` bytes of ciphertext) and feeds
+ * its plaintext to `framer`, which calls `emit` for each completed message. `stable`: the chunk's
+ * bytes stay valid after the call (see MessageFramer.push). DECIPHER_ERROR on a bad tag (the
+ * nonce advances either way), DECODING_ERROR from the framer.
+ */
+export function frameChunk(framer: MessageFramer, opener: ChunkOpener, chunk: Buffer, content: number, emit: (message: FramedMessage) => void, stable: boolean): void {
+  const target = framer.directTarget(content, framer.wantsPrefixPeek(content) ? opener.peekUInt32BE(chunk, HEADER_LENGTH) : -1);
+  if (target === undefined) {
+    framer.push(opener.openAt(chunk, HEADER_LENGTH), emit, stable);
+    return;
+  }
+  opener.openInto(chunk, HEADER_LENGTH, target);
+  framer.pushDirect(content, emit);
+}
