@@ -22,6 +22,7 @@ import { MessageFramer, type FramedMessage } from '../src/shared/session/message
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { establishedPeer, framed } from './support/scripted-peer.ts';
+import { sealedChunks } from './support/sealed-chunks.ts';
 
 const KEY = Buffer.alloc(32, 0x42);
 const NONCE = Buffer.alloc(24, 0x17);
@@ -33,22 +34,6 @@ function body(length: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) out[i] = (i * 7 + (i >>> 8) + seed) & 0xff;
   return out;
-}
-
-/** The message stream cut at `sizes` (cycled), each piece sealed as one chunk. */
-function sealedChunks(stream: Buffer, sizes: readonly number[]): Buffer[] {
-  const sealer = new ChunkSealer(KEY, NONCE);
-  const chunks: Buffer[] = [];
-  let at = 0;
-  let i = 0;
-  do {
-    const size = Math.min(sizes[i++ % sizes.length]!, stream.length - at);
-    const encoded = encodeStream(stream.subarray(at, at + size), Math.max(size, 1));
-    encoded.consume();
-    chunks.push(Buffer.from(sealer.seal(encoded)));
-    at += size;
-  } while (at < stream.length);
-  return chunks;
 }
 
 interface Outcome {
@@ -137,7 +122,7 @@ test('a chunk opened into its message body frames the same messages, sizes and e
   fc.assert(
     fc.property(caseArb, ({ lengths, seed, sizes, maxMessageSize, corrupt, lie }) => {
       const bodies = lengths.map((length, i) => body(length, seed + i));
-      const chunks = sealedChunks(Buffer.concat(bodies.map(framed)), sizes);
+      const chunks = sealedChunks(new ChunkSealer(KEY, NONCE), Buffer.concat(bodies.map(framed)), sizes);
       if (corrupt) {
         const chunk = chunks[corrupt[0] % chunks.length]!;
         // Never the length header: that is INVALID_INCOMING_CIPHERTEXT_SIZE's business, before any opening.
@@ -170,7 +155,7 @@ test('a chunk opened into its message body frames the same messages, sizes and e
 test('a forged first chunk of a large message fails with DECIPHER_ERROR on both paths, whatever its prefix announces, and the nonce moves on', () => {
   for (const announced of [0x80000000, 0xffffffff, 100 * 1024 * 1024, 70_000, 65_536]) {
     const message = body(200_000, 3);
-    const chunks = sealedChunks(framed(message), [MAX_CHUNK_CONTENT]);
+    const chunks = sealedChunks(new ChunkSealer(KEY, NONCE), framed(message), [MAX_CHUNK_CONTENT]);
     const first = chunks[0]!;
     // Forge the prefix's ciphertext so that the peek reads `announced` (XOR is malleable; the tag is not).
     const real = message.length;
