@@ -3,9 +3,12 @@
  * message it belongs to where the framer has one for it, else in place and then framed.
  *
  * Why: a 64 KiB message does not fit one chunk (65,517 bytes of content), so its first chunk was
- * opened in place and copied whole into a fresh body. Opening it into the body instead saved
- * that copy: ~6 µs per 64 KiB message in a one-core loop (open in place + allocate + copy 51.9 µs,
- * open into a fresh body 45.4 µs, medians of 3 × 20,000 on the 2-core machine).
+ * opened in place and copied whole into a fresh body (that copy was 9.9 % of a W1 receiver's busy
+ * time, bench/load.ts --profile). Opened into the body, the copy goes but `open` writes the fresh
+ * body itself, which is most of what the copy cost: per 64 KiB message in a one-core loop, open
+ * in place + allocate + copy 51.9 µs against open into a fresh body 45.4 µs (medians of 3 ×
+ * 20,000); through ByteQueue with a fresh buffer per 64 KiB read, as a socket gives them, 74.3 →
+ * 73.8 µs (medians of 5 alternated runs, best 70.8 → 64.9) on a machine at load 8–11.
  */
 import type { ChunkOpener } from './chunk-cipher.ts';
 import { HEADER_LENGTH } from './chunk-layout.ts';

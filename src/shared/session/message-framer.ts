@@ -22,13 +22,19 @@ const POOLED_BODY_MAX = 4096;
 
 /**
  * Chunks with at least this much content that hold only body bytes of a message spanning chunks
- * are opened straight into the body (`directTarget`), instead of in place and then copied: a
- * 64 KiB message's first chunk was copied whole into a fresh body (bench/load.ts W1 inline
- * profile: that copy 9.9 % and the body's allocation 8.3 % of the receiver's busy time). Below
- * it the copy is cheaper than the keystream peek a message's first chunk needs; the bound also
- * keeps bodies opened that way unpooled, so they can be transferred.
+ * are opened straight into the body (`directTarget`) instead of in place and then copied into
+ * it. The bound keeps bodies opened that way unpooled, so they can be transferred.
  */
 export const DIRECT_CONTENT_MIN = POOLED_BODY_MAX;
+
+/**
+ * A chunk that starts a message is opened straight into a new body only from this much content:
+ * sizing the body first costs a keystream peek (one more libsodium call, ~1 µs: 34 ms over ~23,800
+ * messages in a W5 shard profile), and what it saves is a copy of warm bytes (~1.5 µs per 64 KiB
+ * in a loop on this machine; the fresh body is written once either way), so it pays from ~40 KiB.
+ * The case it is for: a 64 KiB message does not fit one chunk (65,517 bytes of content).
+ */
+export const PEEKED_CONTENT_MIN = 48 * 1024;
 
 export interface FramedMessage {
   /** Stream bytes the message used: prefix + body (what OCaml's `read` returns as `size`). */
@@ -159,7 +165,7 @@ export class MessageFramer {
     if (content < DIRECT_CONTENT_MIN) return undefined;
     if (this.bodyLength < 0) {
       // A message start (`wantsPrefixPeek`): the prefix and the first body bytes.
-      if (this.prefixFill !== 0 || announced < 0) return undefined;
+      if (this.prefixFill !== 0 || announced < 0 || content < PEEKED_CONTENT_MIN) return undefined;
       const first = content - MESSAGE_PREFIX_LENGTH;
       if (announced <= first || announced > 0x7fffffff || announced + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) return undefined;
       const capacity = Math.min(announced, announced <= first * 4 ? announced : Math.max(first * 2, MIN_BODY_CAPACITY));
@@ -173,7 +179,7 @@ export class MessageFramer {
 
   /** Whether `directTarget` wants the next chunk's announced length (a message start, and a chunk large enough). */
   wantsPrefixPeek(content: number): boolean {
-    return this.bodyLength < 0 && this.prefixFill === 0 && content >= DIRECT_CONTENT_MIN;
+    return this.bodyLength < 0 && this.prefixFill === 0 && content >= PEEKED_CONTENT_MIN;
   }
 
   /** The chunk `directTarget` returned a target for was opened and authenticated into it: frame its `content` bytes. */
@@ -185,7 +191,7 @@ export class MessageFramer {
       const length = head.readUInt32BE(0);
       this.startBody(length);
       if (head.length - MESSAGE_PREFIX_LENGTH > length || length <= content - MESSAGE_PREFIX_LENGTH) {
-        // Not what the peek said (it cannot differ: the same keystream bytes); frame it the plain way.
+        // Not what the peek said (it reads the same keystream bytes, so only a wrong caller's can differ): frame it the plain way.
         this.bodyLength = -1;
         this.push(head.subarray(0, content), emit);
         return;
