@@ -152,6 +152,45 @@ test('a chunk opened into its message body frames the same messages, sizes and e
   assert.ok(failures > 10, `only ${failures} runs failed`);
 });
 
+test('opened into the body, a message in progress holds what it held opened in place after every chunk, and an owned body is alone in its ArrayBuffer after at most its prefix', () => {
+  let owned = 0;
+  fc.assert(
+    fc.property(caseArb, fc.boolean(), ({ lengths, seed, sizes }, detachSmall) => {
+      const bodies = lengths.map((length, i) => body(length, seed + i));
+      const chunks = sealedChunks(new ChunkSealer(KEY, NONCE), Buffer.concat(bodies.map(framed)), sizes);
+      const before = new MessageFramer(1 << 24, detachSmall);
+      const now = new MessageFramer(1 << 24, detachSmall);
+      const beforeOpener = new ChunkOpener(KEY, NONCE);
+      const nowOpener = new ChunkOpener(KEY, NONCE);
+      const got: FramedMessage[] = [];
+      for (const chunk of chunks) {
+        inPlace(before, beforeOpener, Buffer.from(chunk), () => undefined);
+        direct(now, nowOpener, Buffer.from(chunk), (message) => got.push(message));
+        // The pending-message budget and messageTimeout read these after every chunk (established-session.ts).
+        assert.equal(now.pendingBytes, before.pendingBytes);
+        assert.equal(now.receivedBytes, before.receivedBytes);
+      }
+      assert.deepEqual(
+        got.map((message) => Buffer.from(message.body)),
+        bodies,
+      );
+      // A shard transfers an owned body's whole ArrayBuffer (shard-connection.ts deliver): nothing else may live in it.
+      const others = new Set(got.filter((message) => !message.owned).map((message) => message.body.buffer));
+      const seen = new Set<ArrayBufferLike>();
+      for (const { owned: isOwned, body: b } of got) {
+        if (!isOwned) continue;
+        owned++;
+        assert.equal(b.byteOffset + b.length, b.buffer.byteLength);
+        assert.ok(b.byteOffset === 0 || (b.byteOffset === 4 && Buffer.from(b.buffer, 0, 4).readUInt32BE(0) === b.length), `body at ${b.byteOffset}`);
+        assert.ok(!others.has(b.buffer) && !seen.has(b.buffer), 'an owned body shares its ArrayBuffer');
+        seen.add(b.buffer);
+      }
+    }),
+    { numRuns: 150 },
+  );
+  assert.ok(owned > 20, `only ${owned} owned bodies`);
+});
+
 test('a forged first chunk of a large message fails with DECIPHER_ERROR on both paths, whatever its prefix announces, and the nonce moves on', () => {
   for (const announced of [0x80000000, 0xffffffff, 100 * 1024 * 1024, 70_000, 65_536]) {
     const message = body(200_000, 3);
