@@ -4,7 +4,8 @@
  * the same messages, byte for byte and size for size, and the same error at the same chunk, for
  * any message sizes and chunkings (a prefix split across chunks, several messages per chunk,
  * empty messages, a message starting in the middle of a chunk), whatever the keystream peek
- * says, and within the framer's memory rule (at most 4× what arrived). Over real loopback
+ * says, and within the framer's memory rule (at most 4× what arrived); a first chunk that fails
+ * its tag leaves no body held by the framer (the connection object may outlive the error). Over real loopback
  * sockets in both pool modes: large messages arrive whole, and a forged first chunk of a large
  * message ends the connection with DECIPHER_ERROR, even when its forged prefix announces more
  * than the limit.
@@ -20,6 +21,7 @@ import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { frameChunk } from '../src/shared/session/frame-chunk.ts';
 import { MessageFramer, type FramedMessage } from '../src/shared/session/message-framer.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
+import { settledThreadMemory } from './support/memory-probe.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { establishedPeer, framed } from './support/scripted-peer.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';
@@ -68,7 +70,7 @@ const lyingPeek =
     if (target === undefined) framer.push(opener.openAt(chunk, HEADER_LENGTH), emit);
     else {
       opener.openInto(chunk, HEADER_LENGTH, target);
-      framer.pushDirect(content, emit);
+      framer.pushDirect(target, content, emit);
     }
   };
 
@@ -211,6 +213,29 @@ test('a forged first chunk of a large message fails with DECIPHER_ERROR on both 
     assert.throws(() => new ChunkOpener(KEY, NONCE).openAt(Buffer.from(chunks[1]!), HEADER_LENGTH), (error: unknown) => error instanceof P2pError && error.code === 'DECIPHER_ERROR');
     assert.doesNotThrow(() => opener.openAt(Buffer.from(chunks[1]!), HEADER_LENGTH));
   }
+});
+
+test('a first chunk that fails its tag leaves nothing held by the framer: the body it was to be opened into is dropped', async () => {
+  const FRAMERS = 40;
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < FRAMERS; i++) {
+    const first = sealedChunks(new ChunkSealer(KEY, NONCE), framed(body(200_000, i)), [MAX_CHUNK_CONTENT])[0]!;
+    first[HEADER_LENGTH]! ^= 1; // the tag: the peek still reads the true 200,000
+    chunks.push(first);
+  }
+  const framers = chunks.map(() => new MessageFramer(1 << 24));
+  const before = (await settledThreadMemory(0)).arrayBuffers;
+  for (let i = 0; i < FRAMERS; i++) {
+    assert.throws(
+      () => frameChunk(framers[i]!, new ChunkOpener(KEY, NONCE), chunks[i]!, chunks[i]!.length - HEADER_LENGTH - TAG_LENGTH, () => assert.fail('nothing may be emitted'), true),
+      (error: unknown) => error instanceof P2pError && error.code === 'DECIPHER_ERROR',
+    );
+    assert.equal(framers[i]!.pendingBytes, 0);
+  }
+  const held = (await settledThreadMemory(0)).arrayBuffers - before;
+  // Opened in place, a failed chunk allocates nothing; a kept 200 KB body each would be 8 MB.
+  assert.ok(held < 1 << 20, `${FRAMERS} framers hold ${held} B of ArrayBuffers after their first chunk failed`);
+  assert.equal(framers.length + chunks.length, 2 * FRAMERS); // both stay reachable until here
 });
 
 const identity = makeIdentity(1);

@@ -27,5 +27,5 @@ export function frameChunk(framer: MessageFramer, opener: ChunkOpener, chunk: Bu
     return;
   }
   opener.openInto(chunk, HEADER_LENGTH, target);
-  framer.pushDirect(content, emit);
+  framer.pushDirect(target, content, emit);
 }

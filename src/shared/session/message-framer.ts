@@ -62,12 +62,6 @@ export class MessageFramer {
   /** Body in progress (capacity ≤ the announced length), filled in place up to `partsLength`. */
   private body: Buffer | undefined;
   private partsLength = 0;
-  /**
-   * A message's first chunk is being opened into this (`directTarget` at a message start): its
-   * prefix, then the first body bytes. Adopted as the body once the chunk is authenticated
-   * (`pushDirect`); dropped if it is not.
-   */
-  private head: Buffer | undefined;
 
   /** Copy small messages out of large received buffers (see `detach`). */
   private readonly detachSmall: boolean;
@@ -158,8 +152,8 @@ export class MessageFramer {
    * the rest of a message in progress, or the start of one longer than the chunk. Nothing here
    * acts on `announced` but the size of the buffer, under the same rule as `reserve` (at most 4×
    * what arrived); a length past the limit is left to `push`, which refuses it after the tag is
-   * checked, so a forged chunk still ends in DECIPHER_ERROR. Call `pushDirect` once the chunk is
-   * opened into the target.
+   * checked, so a forged chunk still ends in DECIPHER_ERROR. Call `pushDirect` with the target
+   * once the chunk is opened into it.
    */
   directTarget(content: number, announced: number): Buffer | undefined {
     if (content < DIRECT_CONTENT_MIN) return undefined;
@@ -169,8 +163,8 @@ export class MessageFramer {
       const first = content - MESSAGE_PREFIX_LENGTH;
       if (announced <= first || announced > 0x7fffffff || announced + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) return undefined;
       const capacity = Math.min(announced, announced <= first * 4 ? announced : Math.max(first * 2, MIN_BODY_CAPACITY));
-      this.head = Buffer.allocUnsafeSlow(MESSAGE_PREFIX_LENGTH + capacity);
-      return this.head.subarray(0, content);
+      // Not kept here until the chunk is authenticated (`pushDirect`): a forged chunk leaves nothing held.
+      return Buffer.allocUnsafeSlow(MESSAGE_PREFIX_LENGTH + capacity).subarray(0, content);
     }
     if (content > this.bodyLength - this.partsLength) return undefined;
     this.reserve(this.partsLength + content);
@@ -182,11 +176,11 @@ export class MessageFramer {
     return this.bodyLength < 0 && this.prefixFill === 0 && content >= PEEKED_CONTENT_MIN;
   }
 
-  /** The chunk `directTarget` returned a target for was opened and authenticated into it: frame its `content` bytes. */
-  pushDirect(content: number, emit: (message: FramedMessage) => void): void {
-    const head = this.head;
-    if (head !== undefined) {
-      this.head = undefined;
+  /** The chunk `directTarget` returned `target` for was opened and authenticated into it: frame its `content` bytes. */
+  pushDirect(target: Buffer, content: number, emit: (message: FramedMessage) => void): void {
+    if (this.bodyLength < 0) {
+      // A message start: `target` is the first `content` bytes of a buffer of its own (prefix, then body).
+      const head = Buffer.from(target.buffer, 0, target.buffer.byteLength);
       // The authenticated prefix decides, through the same check as `push` (the peek only sized the buffer).
       const length = head.readUInt32BE(0);
       this.startBody(length);
