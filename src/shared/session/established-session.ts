@@ -288,6 +288,9 @@ export class EstablishedSession {
 
   /** Gives the unfinished message's bytes back to the budget (teardown, close). */
   private releasePending(): void {
+    // Incoming has ended (teardown, close), so nothing more is framed: the unfinished message's
+    // memory goes with its budget charge, even while the application still holds this session.
+    this.framer.discard();
     this.limits.pendingBudget?.add(-this.pendingCharged);
     this.pendingCharged = 0;
     if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);

@@ -82,6 +82,19 @@ export class MessageFramer {
     return (this.body?.length ?? 0) + this.prefixFill;
   }
 
+  /**
+   * Drops the message in progress: the stream has ended, so it can never complete. Its memory
+   * goes with the pending budget's charge (the session may outlive the stream: an application
+   * holds a failed connection as long as it likes).
+   */
+  discard(): void {
+    this.body = undefined;
+    this.partsLength = 0;
+    this.bodyLength = -1;
+    this.prefixFill = 0;
+    this.prefixValue = 0;
+  }
+
   /** Bytes of the message in progress received so far (progress, for the message timeout). */
   get receivedBytes(): number {
     return this.partsLength + this.prefixFill;
