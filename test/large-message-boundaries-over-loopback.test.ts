@@ -13,6 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../src/main/connection.ts';
+import type { PoolOptions } from '../src/main/pool.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
@@ -29,11 +30,25 @@ function body(length: number, seed: number): Buffer {
   return out;
 }
 
-async function firstConnection(connections: Array<Connection<Uint8Array, undefined>>): Promise<Connection<Uint8Array, undefined>> {
+/** The `index`-th connection the pool accepted, waiting up to 10 s for it. */
+async function accepted(connections: Array<Connection<Uint8Array, undefined>>, index = 0): Promise<Connection<Uint8Array, undefined>> {
   const deadline = Date.now() + 10_000;
-  while (connections.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(connections[0], 'no connection accepted');
-  return connections[0];
+  while (connections.length <= index && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(connections[index], 'no connection accepted');
+  return connections[index];
+}
+
+/** A pool in `workers` mode listening on loopback, its accepted connections collected, closed after `run`. */
+async function withPool(workers: number, accept: PoolOptions<Uint8Array, undefined>['accept'], run: (port: number, connections: Array<Connection<Uint8Array, undefined>>) => Promise<void>): Promise<void> {
+  const pool = makePool(workers, { accept });
+  const connections: Array<Connection<Uint8Array, undefined>> = [];
+  pool.on('connection', (conn) => connections.push(conn));
+  try {
+    const { port } = await pool.listen();
+    await run(port, connections);
+  } finally {
+    await pool.close();
+  }
 }
 
 function send(peer: ScriptedPeer, bodies: readonly Buffer[], sizes: readonly number[]): void {
@@ -42,18 +57,14 @@ function send(peer: ScriptedPeer, bodies: readonly Buffer[], sizes: readonly num
 
 for (const { name, workers } of MODES) {
   test(`${name}: messages around one chunk's content and the size limit, cut at any chunk sizes, arrive byte for byte; one byte past the limit ends with DECODING_ERROR`, async () => {
-    const pool = makePool(workers, { accept: { maxMessageSize: LIMIT } });
-    const connections: Array<Connection<Uint8Array, undefined>> = [];
-    pool.on('connection', (conn) => connections.push(conn));
-    try {
-      const { port } = await pool.listen();
+    await withPool(workers, { maxMessageSize: LIMIT }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const content = MAX_CHUNK_CONTENT;
       const lengths = [content - 4, content - 3, content - 5, 0, content, LIMIT - 4, 3, 49_152 - 3, 100_000, 0, 65_536, LIMIT - 4 - 1, 17];
       const bodies = lengths.map((length, i) => body(length, i));
       // Whole chunks, then a cut that puts several messages in a chunk and starts large ones mid-chunk, then one that splits prefixes.
       for (const sizes of [[content], [content - 1, 7, 50_000, content], [2, content, 65_000, 3]]) send(peer, bodies, sizes);
-      const conn = await firstConnection(connections);
+      const conn = await accepted(connections);
       for (let round = 0; round < 3; round++) {
         for (const expected of bodies) {
           const got = await conn.read({ signal: AbortSignal.timeout(10_000) });
@@ -64,37 +75,25 @@ for (const { name, workers } of MODES) {
       send(peer, [body(LIMIT - 3, 99)], [content]);
       await assert.rejects(conn.read({ signal: AbortSignal.timeout(10_000) }), (error: unknown) => error instanceof P2pError && error.code === 'DECODING_ERROR');
       await closedWithin(peer.socket, 5000);
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   test(`${name}: a large message whose first chunk was opened into its body and which then stalls ends with TIMEOUT after messageTimeout`, async () => {
-    const pool = makePool(workers, { accept: { maxMessageSize: 4 << 20, messageTimeout: 300 } });
-    const connections: Array<Connection<Uint8Array, undefined>> = [];
-    pool.on('connection', (conn) => connections.push(conn));
-    try {
-      const { port } = await pool.listen();
+    await withPool(workers, { maxMessageSize: 4 << 20, messageTimeout: 300 }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const whole = framed(body(3 << 20, 5));
       peer.sendChunk(whole.subarray(0, MAX_CHUNK_CONTENT)); // the prefix and the first body bytes, then nothing
       peer.sendChunk(whole.subarray(MAX_CHUNK_CONTENT, 2 * MAX_CHUNK_CONTENT));
-      const conn = await firstConnection(connections);
+      const conn = await accepted(connections);
       const started = Date.now();
       await assert.rejects(conn.read({ signal: AbortSignal.timeout(10_000) }), (error: unknown) => error instanceof P2pError && error.code === 'TIMEOUT');
       assert.ok(Date.now() - started < 5000, `TIMEOUT after ${Date.now() - started} ms`);
       await closedWithin(peer.socket, 5000);
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   test(`${name}: a forged chunk in the middle of a body opened into place ends with DECIPHER_ERROR; the messages before arrive, nothing of that body does, and the pool serves the next peer`, async () => {
-    const pool = makePool(workers, { accept: { maxMessageSize: LIMIT } });
-    const connections: Array<Connection<Uint8Array, undefined>> = [];
-    pool.on('connection', (conn) => connections.push(conn));
-    try {
-      const { port } = await pool.listen();
+    await withPool(workers, { maxMessageSize: LIMIT }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const before = [body(200_000, 1), body(65_536, 2)];
       send(peer, before, [MAX_CHUNK_CONTENT]);
@@ -102,7 +101,7 @@ for (const { name, workers } of MODES) {
       const second = broken[1]!;
       second[second.length - 100]! ^= 0x40; // a body-only chunk, opened straight into the body
       for (const chunk of broken) peer.raw(chunk);
-      const conn = await firstConnection(connections);
+      const conn = await accepted(connections);
       for (const expected of before) {
         const got = await conn.read({ signal: AbortSignal.timeout(10_000) });
         assert.ok(Buffer.from(got.message).equals(expected), `a ${expected.length}-byte message arrived altered`);
@@ -115,14 +114,10 @@ for (const { name, workers } of MODES) {
         const next = await establishedPeer(port, identity);
         const message = body(200_000, 10 + i);
         send(next, [message], [MAX_CHUNK_CONTENT]);
-        const deadline = Date.now() + 10_000;
-        while (connections.length < i + 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-        const got = await connections[i + 1]!.read({ signal: AbortSignal.timeout(10_000) });
+        const got = await (await accepted(connections, i + 1)).read({ signal: AbortSignal.timeout(10_000) });
         assert.ok(Buffer.from(got.message).equals(message));
         next.socket.destroy();
       }
-    } finally {
-      await pool.close();
-    }
+    });
   });
 }
