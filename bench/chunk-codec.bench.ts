@@ -25,6 +25,7 @@ import { ByteQueue } from '../src/shared/session/byte-queue.ts';
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, MAX_CHUNK_CONTENT, checkBinaryChunksSize } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage, MESSAGE_PREFIX_LENGTH } from '../src/shared/session/encoded-message.ts';
+import { frameChunk } from '../src/shared/session/frame-chunk.ts';
 import { MessageFramer, type FramedMessage } from '../src/shared/session/message-framer.ts';
 import { grouped, MB, round, sizeLabel } from './common.ts';
 
@@ -119,6 +120,7 @@ function wireReplay(size: number, count: number, readSize: number): () => void {
   const reads: Buffer[] = [];
   for (let at = 0; at < working.length; at += readSize) reads.push(working.subarray(at, Math.min(at + readSize, working.length)));
   const queue = new ByteQueue();
+  const scratch = Buffer.allocUnsafeSlow(HEADER_LENGTH + 65535);
   const framer = new MessageFramer(MAX_MESSAGE);
   let got: FramedMessage[] | undefined;
   let messages = 0;
@@ -134,8 +136,10 @@ function wireReplay(size: number, count: number, readSize: number): () => void {
       while (queue.length >= HEADER_LENGTH) {
         const length = queue.peekUInt16BE();
         if (queue.length < HEADER_LENGTH + length) break;
-        const chunk = queue.take(HEADER_LENGTH + length);
-        framer.push(opener.open(chunk.subarray(HEADER_LENGTH)), emit);
+        // As EstablishedSession.pump: a chunk spanning reads is joined into the thread's scratch.
+        queue.skip(HEADER_LENGTH);
+        const ciphertext = opener.hold(queue, length, scratch);
+        frameChunk(framer, opener, ciphertext, emit, ciphertext.buffer !== scratch.buffer);
       }
     }
   };

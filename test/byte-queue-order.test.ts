@@ -15,7 +15,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ push: fc.uint8Array({ minLength: 0, maxLength: 40 }) }), weight: 2 },
   { arbitrary: fc.record({ take: fc.nat({ max: 30 }), scratch: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ take: fc.nat({ max: 120 }), scratch: fc.boolean() }), weight: 1 },
-  // A chunk's header skipped, its tag copied out (the receive path: ChunkOpener.openFrom).
+  // A chunk's header skipped, its tag copied out (the receive path: ChunkOpener.hold).
   { arbitrary: fc.record({ skip: fc.nat({ max: 50 }) }), weight: 1 },
   { arbitrary: fc.record({ into: fc.nat({ max: 50 }) }), weight: 1 },
 );

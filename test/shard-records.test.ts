@@ -22,9 +22,11 @@ import {
   encodeCredit,
   encodeEnded,
   encodeWritten,
+  encodeTransferred,
   sendBody,
   sendLayout,
   sendTargets,
+  transferredBytes,
   type RecordKind,
 } from '../src/shared/shard/records.ts';
 import { WRITTEN_REPORT_BYTES, WrittenReports, forEachWrittenReport } from '../src/shared/shard/written-reports.ts';
@@ -47,6 +49,23 @@ test('ENDED carries the typed error, and nothing for a plain close', () => {
   assert.equal(nack.motive, 3);
   assert.deepEqual(nack.alternativePoints, ['1.2.3.4:9732']);
   assert.ok(decodeEnded(encodeEnded(new DecodingError('USER_FUNCTION', 'x'))) instanceof DecodingError);
+});
+
+test('a MESSAGE_TRANSFERRED / WRITE_TRANSFERRED record names the bytes of its buffer from its offset to the end; any other length or offset is a RangeError, never a view of other bytes', () => {
+  fc.assert(
+    fc.property(fc.nat(300), fc.nat(8), fc.nat(0xffffffff), fc.nat(0xffffffff), (length, offset, badLength, badOffset) => {
+      const buffer = new ArrayBuffer(offset + length);
+      new Uint8Array(buffer).fill(7, 0, offset);
+      const bytes = transferredBytes(buffer, encodeTransferred(length, offset));
+      assert.equal(bytes.buffer, buffer);
+      assert.equal(bytes.byteOffset, offset);
+      assert.equal(bytes.length, length);
+      if (badLength + badOffset !== buffer.byteLength) assert.throws(() => transferredBytes(buffer, encodeTransferred(badLength, badOffset)), RangeError);
+      // A short record (the old 4-byte form) reads as offset 0.
+      if (offset === 0) assert.equal(transferredBytes(buffer, encodeTransferred(length).subarray(0, 4)).length, length);
+      else assert.throws(() => transferredBytes(buffer, encodeTransferred(length).subarray(0, 4)), RangeError);
+    }),
+  );
 });
 
 test('a body cut into MESSAGE_PART records joins back; only the last is MESSAGE_END', () => {

@@ -10,10 +10,10 @@ import { bytesCodec } from '../src/main/codecs.ts';
 import type { Connection } from '../src/main/connection.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
-import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { handshakeOptions, makeIdentity, settle } from './support/fixtures.ts';
 import { byteAtATimePair, memoryPair } from './support/memory-pair.ts';
 import { framed, ScriptedPeer } from './support/scripted-peer.ts';
+import { sealedChunks } from './support/sealed-chunks.ts';
 
 const server = makeIdentity(1);
 const client = makeIdentity(1);
@@ -33,17 +33,7 @@ async function established(maxMessageSize?: number): Promise<{ conn: Connection<
 
 /** Seals `stream` cut at the given chunk sizes (cycled), as one byte string. */
 function sealStream(sealer: ChunkSealer, stream: Buffer, sizes: number[]): Buffer {
-  const out: Buffer[] = [];
-  let at = 0;
-  let i = 0;
-  do {
-    const size = Math.min(sizes[i++ % sizes.length]!, stream.length - at);
-    const encoded = encodeStream(stream.subarray(at, at + size), Math.max(size, 1));
-    encoded.consume();
-    out.push(Buffer.from(sealer.seal(encoded)));
-    at += size;
-  } while (at < stream.length);
-  return Buffer.concat(out);
+  return Buffer.concat(sealedChunks(sealer, stream, sizes));
 }
 
 /** Writes `bytes` cut at the given segment sizes (cycled): one 'data' event each. */

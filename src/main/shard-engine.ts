@@ -22,7 +22,7 @@ import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { STAT_SLOTS, TRANSFER_THRESHOLD, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
-import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeTransferred, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, type RecordSink } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, transferredBytes, type RecordSink } from '../shared/shard/records.ts';
 import { CorruptMessagesRecordError, forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
 import { createStatsTable, readTotals, StatSlots } from '../shared/shard/stat-slots.ts';
@@ -601,10 +601,10 @@ class ShardHandle implements ShardLink {
         break;
       case RECORD.MESSAGE_TRANSFERRED: {
         if (!body) break;
-        if (body.byteLength !== decodeTransferred(payload)) throw new RangeError(`transferred body of ${body.byteLength} bytes, record says ${decodeTransferred(payload)}`);
-        this.traffic.bytesIn += body.byteLength;
+        const bytes = transferredBytes(body, payload);
+        this.traffic.bytesIn += bytes.length;
         this.traffic.messagesIn++;
-        session.onBody(Buffer.from(body));
+        session.onBody(bytes);
         break;
       }
       case RECORD.WRITTEN: {

@@ -328,12 +328,15 @@ export class ShardConnection implements BodyTaker {
       return;
     }
     let buffer: ArrayBuffer;
-    if (message.owned && body.buffer instanceof ArrayBuffer) buffer = body.buffer;
-    else {
+    let offset = 0;
+    if (message.owned && body.buffer instanceof ArrayBuffer) {
+      buffer = body.buffer;
+      offset = body.byteOffset; // after the prefix when the body was opened straight into its buffer
+    } else {
       buffer = new ArrayBuffer(body.length);
       new Uint8Array(buffer).set(body);
     }
-    const record = encodeTransferred(body.length); // before the transfer detaches `body`
+    const record = encodeTransferred(body.length, offset); // before the transfer detaches `body`
     this.context.transfer(this.id, buffer);
     this.context.send(this.id, RECORD.MESSAGE_TRANSFERRED, record);
   }

@@ -18,7 +18,7 @@ import { RingConsumer } from '../shared/ring/record-ring.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
-import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, decodeTransferred } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, transferredBytes } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { ShardOutlet } from '../shared/shard/shard-outlet.ts';
 import { WrittenReports } from '../shared/shard/written-reports.ts';
@@ -180,8 +180,8 @@ const order = new TransferOrder(RECORD.WRITE_TRANSFERRED, (id, kind, payload, la
         connection.write(payload, kind === RECORD.WRITE_END);
         break;
       case RECORD.WRITE_TRANSFERRED:
-        if (!layout || layout.byteLength !== decodeTransferred(payload)) throw new RangeError('transferred layout does not match its record');
-        connection.write(new Uint8Array(layout), true, true);
+        if (!layout) throw new RangeError('WRITE_TRANSFERRED without its layout');
+        connection.write(transferredBytes(layout, payload), true, true);
         break;
       case RECORD.CREDIT:
         connection.credit(decodeCredit(payload));

@@ -1,7 +1,7 @@
 /**
  * Per-direction chunk encryption state: the channel key and the running nonce (protocol.md §5.3, §6).
  */
-import { openInPlace, sealInPlace } from '../crypto/box.ts';
+import { openInPlace, openInto, peekUInt32BE, sealInPlace } from '../crypto/box.ts';
 import { incrementNonce } from '../crypto/nonce.ts';
 import { DecipherError, InvalidIncomingCiphertextSizeError } from '../errors.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
@@ -66,27 +66,57 @@ export class ChunkOpener {
    */
   open(sealed: Buffer): Buffer {
     if (sealed.length < TAG_LENGTH) throw new InvalidIncomingCiphertextSizeError(sealed.length); // callers check it first
-    for (let i = 0; i < TAG_LENGTH; i++) openingTag[i] = sealed[i]!;
-    return this.openBody(sealed.subarray(TAG_LENGTH));
+    return this.openHeld(this.holdAt(sealed, 0));
   }
 
   /**
-   * The same for the next chunk in `input`, its header already taken: `length` bytes of
-   * `tag ‖ ciphertext` (at least TAG_LENGTH, the caller checks), the tag copied out and the
-   * ciphertext decrypted where it lies (a view of the received buffer, or a copy into `scratch`
-   * when it spans reads, as ByteQueue.take). One view per chunk, i.e. per small message, where
-   * a view of the chunk, of its tag and of its body were three (W2 ingest, bench/ingest-path.ts).
+   * Takes the next chunk out of `input`, its header already taken: `length` bytes of
+   * `tag ‖ ciphertext` (at least TAG_LENGTH, the caller checks). The tag is copied into this
+   * thread's tag slot and the ciphertext is returned where it lies (a view of the received
+   * buffer, or a copy into `scratch` when it spans reads, as ByteQueue.take), for one of the
+   * `…Held` calls right after. One view per chunk, i.e. per small message, where a view of the
+   * chunk, of its tag and of its body were three (W2 ingest, bench/ingest-path.ts).
    */
-  openFrom(input: ByteQueue, length: number, scratch?: Buffer): Buffer {
+  hold(input: ByteQueue, length: number, scratch?: Buffer): Buffer {
     input.takeInto(openingTag);
-    return this.openBody(input.take(length - TAG_LENGTH, scratch));
+    return input.take(length - TAG_LENGTH, scratch);
   }
 
-  /** Decrypts `body` in place against `openingTag`. */
-  private openBody(body: Buffer): Buffer {
-    const ok = openInPlace(body, openingTag, this.nonce, this.key);
+  /** The same for a whole chunk in one buffer, its `tag ‖ ciphertext` from `start`. */
+  holdAt(chunk: Buffer, start: number): Buffer {
+    for (let i = 0; i < TAG_LENGTH; i++) openingTag[i] = chunk[start + i]!;
+    return chunk.subarray(start + TAG_LENGTH);
+  }
+
+  /**
+   * Decrypts the ciphertext of the chunk last held (`hold`, `holdAt`) in place and returns it.
+   * The nonce advances even on failure; DECIPHER_ERROR on a bad tag.
+   */
+  openHeld(ciphertext: Buffer): Buffer {
+    const ok = openInPlace(ciphertext, openingTag, this.nonce, this.key);
     incrementNonce(this.nonce);
     if (!ok) throw new DecipherError();
-    return body;
+    return ciphertext;
+  }
+
+  /**
+   * Decrypts the ciphertext of the chunk last held into `out` (exactly its length, another
+   * buffer): the received bytes stay as they were. The nonce advances even on failure;
+   * DECIPHER_ERROR on a bad tag, and then `out` holds nothing usable.
+   */
+  openHeldInto(ciphertext: Buffer, out: Buffer): void {
+    const ok = openInto(out, ciphertext, openingTag, this.nonce, this.key);
+    incrementNonce(this.nonce);
+    if (!ok) throw new DecipherError();
+  }
+
+  /**
+   * The u32 BE the first 4 plaintext bytes of a held chunk's ciphertext will read as, before it
+   * is opened and authenticated: a hint for sizing the buffer it is opened into, never a length
+   * to act on (a forged chunk fails `openHeldInto` after). The nonce does not move. The caller
+   * checks the ciphertext has 4 bytes.
+   */
+  peekHeldUInt32BE(ciphertext: Buffer): number {
+    return peekUInt32BE(ciphertext, 0, this.nonce, this.key);
   }
 }

@@ -8,6 +8,7 @@ import { abortable, removeItem, type Settlers } from './abortable.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
+import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
@@ -197,8 +198,8 @@ export class EstablishedSession {
       input.skip(HEADER_LENGTH);
       if (scratch) scratchBusy = true;
       try {
-        const plain = this.opener.openFrom(input, length, scratch);
-        this.framer.push(plain, this.emit, plain.buffer !== scratch?.buffer, this.bodyTaker && this);
+        const ciphertext = this.opener.hold(input, length, scratch);
+        frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer, this.bodyTaker && this);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
@@ -294,6 +295,9 @@ export class EstablishedSession {
 
   /** Gives the unfinished message's bytes back to the budget (teardown, close). */
   private releasePending(): void {
+    // Incoming has ended (teardown, close), so nothing more is framed: the unfinished message's
+    // memory goes with its budget charge, even while the application still holds this session.
+    this.framer.discard();
     this.limits.pendingBudget?.add(-this.pendingCharged);
     this.pendingCharged = 0;
     if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);

@@ -119,16 +119,37 @@ export function decodeWritten(payload: Uint8Array): Written {
 }
 
 
-// ---------------------------------------------------------------- MESSAGE_TRANSFERRED, WRITE_TRANSFERRED: u32 LE length
+// ---------------------------------------------------------------- MESSAGE_TRANSFERRED, WRITE_TRANSFERRED: u32 LE length, u32 LE offset
 
-export function encodeTransferred(length: number): Uint8Array {
-  const payload = new Uint8Array(4);
+/** Where the bytes sit in the transferred ArrayBuffer: `offset` bytes in, `length` bytes, to its end. */
+export interface Transferred {
+  readonly length: number;
+  readonly offset: number;
+}
+
+/**
+ * `offset`: a received body opened straight into its buffer sits after its 4-byte prefix
+ * (message-framer.ts `directTarget`); layouts and other bodies start at 0.
+ */
+export function encodeTransferred(length: number, offset = 0): Uint8Array {
+  const payload = new Uint8Array(8);
   putUint32LE(payload, 0, length);
+  putUint32LE(payload, 4, offset);
   return payload;
 }
 
-export function decodeTransferred(payload: Uint8Array): number {
-  return getUint32LE(payload, 0);
+export function decodeTransferred(payload: Uint8Array): Transferred {
+  return { length: getUint32LE(payload, 0), offset: getUint32LE(payload, 4) };
+}
+
+/**
+ * The bytes a transferred `buffer` stands for, as its record says; RangeError when the two do not
+ * match (the buffer must hold exactly them, to its end: nothing else crosses with it).
+ */
+export function transferredBytes(buffer: ArrayBuffer, payload: Uint8Array): Buffer {
+  const { length, offset } = decodeTransferred(payload);
+  if (offset + length !== buffer.byteLength) throw new RangeError(`transferred buffer of ${buffer.byteLength} bytes, record says ${length} at ${offset}`);
+  return Buffer.from(buffer, offset, length);
 }
 
 // ---------------------------------------------------------------- ENDED: JSON error record, empty = CONNECTION_CLOSED
