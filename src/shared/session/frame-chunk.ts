@@ -7,8 +7,9 @@
  * time, bench/load.ts --profile). Opened into the body, the copy goes but `open` writes the fresh
  * body itself, which is most of what the copy cost: per 64 KiB message in a one-core loop, open
  * in place + allocate + copy 51.9 µs against open into a fresh body 45.4 µs (medians of 3 ×
- * 20,000); through ByteQueue with a fresh buffer per 64 KiB read, as a socket gives them, 74.3 →
- * 73.8 µs (medians of 5 alternated runs, best 70.8 → 64.9) on a machine at load 8–11.
+ * 20,000); through ByteQueue with a fresh buffer per 64 KiB read, as a socket gives them, 75.5 →
+ * 74.0 µs (medians of 10 alternated runs, lower in 7 of the 10 pairs, best 69.1 → 64.9) on a
+ * machine at load 6–11.
  */
 import type { ChunkOpener } from './chunk-cipher.ts';
 import type { BodyTaker, FramedMessage, MessageFramer } from './message-framer.ts';
