@@ -170,6 +170,7 @@ export class ShardConnection {
       advertisedPort: context.advertisedPort(),
       announcedVersion: context.announcedVersion,
       metadata: context.metadata,
+      callerChecksMyself: true,
     }).then(
       (result) => {
         if (this.state !== 'handshaking') return;
@@ -191,6 +192,7 @@ export class ShardConnection {
             idPoint: info.idPoint,
             remoteSocketPort: info.remoteSocketPort,
             remoteMetadata: info.remoteMetadata,
+            myself: result.myself,
           },
         });
       },
