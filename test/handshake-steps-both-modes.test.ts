@@ -20,7 +20,7 @@ import { makePool, MODES } from './support/pools.ts';
 import { ScriptedPeer } from './support/scripted-peer.ts';
 
 /** The pools' deadline: long enough for a handshake on a loaded machine, short for the stalls. */
-const DEADLINE = 1000;
+const DEADLINE = 1500;
 const target = makePowTarget(1);
 
 /** The pool's own identity: the Myself cases play it back. */
