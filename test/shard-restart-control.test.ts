@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../src/main/pool.ts';
 import { settle } from './support/fixtures.ts';
-import { makePool } from './support/pools.ts';
+import { collectText, makePool } from './support/pools.ts';
 
 /** The shard's shutdown grace (shard-engine.ts SHUTDOWN_GRACE_MS): a close that reached no worker takes at least this long. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -26,18 +26,7 @@ async function killAndAwaitReplacement(pool: Pool<Uint8Array, undefined>): Promi
 test('sharded: after a shard restart, dial, stats and close({ wait: true }) (drain) reach the new worker', async () => {
   const client = makePool(1, { handshakeTimeout: 5000 });
   const server = makePool(0);
-  const received: string[] = [];
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  server.on('connection', (conn) => {
-    void (async () => {
-      try {
-        for (;;) received.push(Buffer.from((await conn.read()).message).toString());
-      } catch {
-        done();
-      }
-    })();
-  });
+  const { received, ended } = collectText(server);
   try {
     const { port } = await server.listen();
     await killAndAwaitReplacement(client);
@@ -48,7 +37,7 @@ test('sharded: after a shard restart, dial, stats and close({ wait: true }) (dra
     const started = Date.now();
     await client.close({ wait: true });
     const took = Date.now() - started;
-    await finished;
+    assert.equal(await ended, 'CONNECTION_CLOSED');
     assert.equal(received.length, 300);
     assert.equal(received[299], 'm299');
     assert.ok(took < SHUTDOWN_GRACE_MS, `close took ${took} ms: drain did not reach the worker`);
