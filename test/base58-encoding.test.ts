@@ -37,3 +37,31 @@ test('base58CheckEncode matches the arbitrary-precision definition and round-tri
     { numRuns: 2000 },
   );
 });
+
+test('base58CheckEncode matches the definition for every data length 0..200, around the 64-byte scratch, with leading zeros', () => {
+  // 60 bytes of data is the last that goes through the scratch arrays (60 + 4 checksum = 64); 61 is
+  // the first through the fallback. Leading zeros cover the '1' run, 0xff the most digits per length.
+  const fills: Array<(i: number, length: number) => number> = [
+    () => 0,
+    () => 0xff,
+    (i) => (i * 37 + 11) & 0xff,
+    (i, length) => (i < length >> 1 ? 0 : 0xff),
+    (i, length) => (i === length - 1 ? 1 : 0),
+  ];
+  const outputs: Array<[string, string]> = [];
+  for (let length = 0; length <= 200; length++) {
+    for (const fill of fills) {
+      const data = Uint8Array.from({ length }, (_, i) => fill(i, length));
+      for (const split of new Set([0, Math.min(3, length), length])) {
+        const prefix = data.subarray(0, split);
+        const payload = data.subarray(split);
+        const expected = referenceBase58(Buffer.concat([data, sha256(sha256(Buffer.from(data))).subarray(0, 4)]));
+        const text = base58CheckEncode(prefix, payload);
+        assert.equal(text, expected, `length ${length}, split ${split}`);
+        outputs.push([text, expected]);
+      }
+    }
+  }
+  // Nothing handed out shares the scratch: every earlier result is still what it was.
+  for (const [text, expected] of outputs) assert.equal(text, expected);
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../src/main/connection.ts';
 import { settle } from './support/fixtures.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { collectText, makePool, MODES } from './support/pools.ts';
 
 test('sharded: killing a shard ends its own connections with SHARD_FAILED; the other shard keeps serving; the shard is replaced', async () => {
   const server = makePool(2, { maxConnections: 100, allowDuplicatePeers: true });
@@ -111,25 +111,13 @@ for (const { name, workers } of MODES) {
   test(`${name}: pool.close({ wait: true }) sends queued messages before closing`, async () => {
     const server = makePool(workers);
     const client = makePool(workers);
-    const received: string[] = [];
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    server.on('connection', (conn) => {
-      void (async () => {
-        try {
-          for (;;) received.push(Buffer.from((await conn.read()).message).toString());
-        } catch (error) {
-          assert.equal((error as { code: string }).code, 'CONNECTION_CLOSED');
-          done();
-        }
-      })();
-    });
+    const { received, ended } = collectText(server);
     try {
       const { port } = await server.listen();
       const conn = await client.connect({ host: '127.0.0.1', port });
       for (let i = 0; i < 300; i++) assert.equal(conn.writeNow(Buffer.from(`m${i}`)), true);
       await client.close({ wait: true });
-      await finished;
+      assert.equal(await ended, 'CONNECTION_CLOSED');
       assert.equal(received.length, 300);
       assert.equal(received[299], 'm299');
     } finally {

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { ConnectionClosedError, DecodingError, P2pError, PoolError, errorFromRecord, type ErrorRecord } from '../shared/errors.ts';
+import { ConnectionClosedError, DecodingError, MyselfError, P2pError, PoolError, errorFromRecord, type ErrorRecord } from '../shared/errors.ts';
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { createRingBuffer, RingConsumer } from '../shared/ring/record-ring.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
@@ -731,6 +731,11 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
     } catch (error) {
       void shard.abandon(record);
       throw error instanceof P2pError ? error : new DecodingError('USER_FUNCTION', String(error));
+    }
+    // Step 8: Myself, after the metadata decoded, as inline (the shard leaves it to us: handshake.ts).
+    if (wire.myself) {
+      void shard.abandon(record);
+      throw new MyselfError(wire.idPoint.host, wire.idPoint.port);
     }
     const info: ConnectionInfo<Meta> = {
       peerId: wire.peerId,

@@ -173,6 +173,7 @@ export class ShardConnection implements BodyTaker {
       advertisedPort: context.advertisedPort(),
       announcedVersion: context.announcedVersion,
       metadata: context.metadata,
+      callerChecksMyself: true,
     }).then(
       (result) => {
         if (this.state !== 'handshaking') return;
@@ -194,6 +195,7 @@ export class ShardConnection implements BodyTaker {
             idPoint: info.idPoint,
             remoteSocketPort: info.remoteSocketPort,
             remoteMetadata: info.remoteMetadata,
+            myself: result.myself,
           },
         });
       },

@@ -33,3 +33,20 @@ export function echo(pool: Pool<Uint8Array, undefined>): void {
     })();
   });
 }
+
+/** Every message the pool's connections receive, as text; `ended` settles with the code that ended the first connection. */
+export function collectText(pool: Pool<Uint8Array, undefined>): { received: string[]; ended: Promise<string | undefined> } {
+  const received: string[] = [];
+  let end!: (code: string | undefined) => void;
+  const ended = new Promise<string | undefined>((resolve) => (end = resolve));
+  pool.on('connection', (conn) => {
+    void (async () => {
+      try {
+        for (;;) received.push(Buffer.from((await conn.read()).message).toString());
+      } catch (error) {
+        end((error as { code?: string }).code);
+      }
+    })();
+  });
+  return { received, ended };
+}

@@ -47,6 +47,13 @@ export interface HandshakeParams<Meta> {
   readonly proofOfWorkDifficulty?: number | undefined;
   /** Told which step waits on the peer, for a timeout's message. */
   readonly progress?: HandshakeProgress | undefined;
+  /**
+   * The caller decodes the peer's metadata itself (a shard: the user's codec runs on main), so the
+   * Myself check, which follows the decoding (protocol.md §7.3), is the caller's too: the result
+   * says `myself` instead of MYSELF thrown here. Thrown here, a shard's MYSELF came before main's
+   * DECODING_ERROR for undecodable metadata under our own key, where inline gave DECODING_ERROR.
+   */
+  readonly callerChecksMyself?: boolean | undefined;
 }
 
 /** What `authenticate` learns about the peer (protocol.md §11.1 step 9). */
@@ -67,6 +74,8 @@ export interface ConnectionInfo<Meta> {
 
 export interface HandshakeResult<Meta> {
   readonly info: ConnectionInfo<Meta>;
+  /** The peer has our own peer id; only ever true with `callerChecksMyself`. */
+  readonly myself: boolean;
   readonly sealer: ChunkSealer;
   readonly opener: ChunkOpener;
 }
@@ -78,7 +87,7 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
   const remoteMetadata = decodeWith(() => params.metadata.codec.decode(remotePlain));
 
   // Step 8: Myself, only after the metadata deciphered (protocol.md §7.3).
-  if (channel.myself) throw new MyselfError(channel.idPoint.host, channel.idPoint.port);
+  if (channel.myself && !params.callerChecksMyself) throw new MyselfError(channel.idPoint.host, channel.idPoint.port);
 
   return {
     info: {
@@ -94,6 +103,7 @@ export async function runHandshake<Meta>(transport: SessionTransport, params: Ha
       localMetadata: params.metadata.value,
       remoteMetadata,
     },
+    myself: channel.myself,
     sealer: channel.sealer,
     opener: channel.opener,
   };

@@ -28,6 +28,8 @@ export interface WireInfo {
   readonly idPoint: { readonly host: string; readonly port: number | undefined };
   readonly remoteSocketPort: number;
   readonly remoteMetadata: Uint8Array;
+  /** The peer has our own peer id: main refuses it with MYSELF once it decoded the metadata (protocol.md §7.3). */
+  readonly myself: boolean;
 }
 
 export interface SessionLimitsRecord {
