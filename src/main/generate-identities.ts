@@ -7,11 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { checkProofOfWork, makePowTarget, POW_STAMP_LENGTH } from '../shared/crypto/pow.ts';
-import { generateKeyPair, identityFromKeys, type Identity, type IdentityRoundRequest, type IdentityRoundResult } from '../shared/identity.ts';
-import { DEFAULT_ROUND_ATTEMPTS, POW_JOB_URL } from './generate-identity.ts';
+import { generateKeyPair, identityFromKeys, type Identity, type IdentityRoundRequest } from '../shared/identity.ts';
+import { DEFAULT_ROUND_ATTEMPTS } from './generate-identity.ts';
+import { createPowPool } from './pow-worker-pool.ts';
 
 export interface GenerateIdentitiesProgress {
   readonly found: number;
@@ -52,7 +51,7 @@ export async function generateIdentities(options: GenerateIdentitiesOptions): Pr
   const target = makePowTarget(difficulty);
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const request: IdentityRoundRequest = { targetHex: target.toString('hex'), maxAttempts: DEFAULT_ROUND_ATTEMPTS };
-  const pool = new Piscina<IdentityRoundRequest, IdentityRoundResult>({ filename: fileURLToPath(POW_JOB_URL), minThreads: threads, maxThreads: threads });
+  const pool = createPowPool(threads);
   try {
     // Each lane runs rounds back to back until enough identities are found.
     const lane = async (): Promise<void> => {

@@ -11,12 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { checkProofOfWork, makePowTarget, POW_STAMP_LENGTH } from '../shared/crypto/pow.ts';
 import { errorFromAbortReason } from '../shared/errors.ts';
 import { generateKeyPair, identityFromKeys, identitySearchRound } from '../shared/identity.ts';
 import type { Identity, IdentityRoundRequest, IdentityRoundResult } from '../shared/identity.ts';
+import { createPowPool } from './pow-worker-pool.ts';
 
 /**
  * Hashes per round. A single thread does about 4 million hashes/s, so a round is ~65 ms: long
@@ -55,12 +54,6 @@ export interface GenerateIdentityResult {
   readonly seconds: number;
   readonly hashesPerSecond: number;
 }
-
-/**
- * The piscina task module, next to this file's directory under `worker/`. The extension follows
- * this module's own: the sources run as `.ts` (type stripping) and the build emits `.js`.
- */
-export const POW_JOB_URL = new URL(`../worker/pow-job${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 function stats(attempts: number, started: number): GenerateIdentityProgress {
   const seconds = (performance.now() - started) / 1000;
@@ -138,11 +131,7 @@ function generateOnPool(
   signal: AbortSignal | undefined,
   onProgress: GenerateIdentityOptions['onProgress'],
 ): Promise<GenerateIdentityResult> {
-  const pool = new Piscina<IdentityRoundRequest, IdentityRoundResult>({
-    filename: fileURLToPath(POW_JOB_URL),
-    minThreads: threads,
-    maxThreads: threads,
-  });
+  const pool = createPowPool(threads);
 
   return new Promise<GenerateIdentityResult>((resolve, reject) => {
     let attempts = 0;
