@@ -154,3 +154,18 @@ for (const { name, workers } of MODES) {
     });
   });
 }
+
+for (const { name, workers } of ONE_THREAD) {
+  test(`${name}: the same stream sent in one write and then ended (FIN) reaches a slow reader whole and in order under a small incoming bound, then CONNECTION_CLOSED`, async () => {
+    await withPool(workers, { accept: { incomingMessageQueueSize: 600 } }, async (port, connections) => {
+      const peer = await establishedPeer(port, makeIdentity(1));
+      await accepted(connections, 1);
+      const { chunks, bodies } = script(3);
+      peer.raw(Buffer.concat(chunks.map((chunk) => chunk(peer))));
+      peer.socket.end();
+      const conn = connections[0]!;
+      await readAll(conn, bodies, 'connection');
+      await assert.rejects(conn.read({ signal: AbortSignal.timeout(10_000) }), (error: unknown) => error instanceof P2pError && error.code === 'CONNECTION_CLOSED');
+    });
+  });
+}
