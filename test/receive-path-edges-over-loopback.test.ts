@@ -169,3 +169,23 @@ for (const { name, workers } of ONE_THREAD) {
     });
   });
 }
+
+for (const { name, workers } of MODES) {
+  for (const declared of [0, 1, 15]) {
+    test(`${name}: a chunk header declaring ${declared} bytes (less than a tag), after whole messages and cut into 1-byte reads, gives those messages, then INVALID_INCOMING_CIPHERTEXT_SIZE, then CONNECTION_CLOSED`, async () => {
+      await withPool(workers, { maxDownloadSpeed: 1 << 30, readBufferSize: 1 }, async (port, connections) => {
+        const peer = await establishedPeer(port, identity);
+        await accepted(connections, 1);
+        const before = [body(40, 1), body(0, 2)];
+        const header = Buffer.alloc(2 + declared);
+        header.writeUInt16BE(declared);
+        peer.raw(Buffer.concat([sealed(peer, Buffer.concat(before.map(framed))), sealed(peer, Buffer.alloc(0)), header, sealed(peer, framed(body(9, 3)))]));
+        const conn = connections[0]!;
+        for (const expected of before) assert.ok(Buffer.from((await conn.read({ signal: AbortSignal.timeout(10_000) })).message).equals(expected));
+        await assert.rejects(conn.read({ signal: AbortSignal.timeout(10_000) }), (error: unknown) => error instanceof P2pError && error.code === 'INVALID_INCOMING_CIPHERTEXT_SIZE');
+        await assert.rejects(conn.read({ signal: AbortSignal.timeout(10_000) }), (error: unknown) => error instanceof P2pError && error.code === 'CONNECTION_CLOSED');
+        await closedWithin(peer.socket, 5000);
+      });
+    });
+  }
+}
