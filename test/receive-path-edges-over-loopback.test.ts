@@ -13,12 +13,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../src/main/connection.ts';
-import type { PoolOptions } from '../src/main/pool.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { MODES, withPool } from './support/pools.ts';
 import { establishedPeer, framed, type ScriptedPeer } from './support/scripted-peer.ts';
 
 const identity = makeIdentity(1);
@@ -72,18 +71,6 @@ async function accepted(connections: Array<Connection<Uint8Array, undefined>>, c
   const deadline = Date.now() + 10_000;
   while (connections.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(connections.length, count, 'connections not accepted');
-}
-
-async function withPool(workers: number, options: Partial<PoolOptions<Uint8Array, undefined>>, run: (port: number, connections: Array<Connection<Uint8Array, undefined>>) => Promise<void>): Promise<void> {
-  const pool = makePool(workers, options);
-  const connections: Array<Connection<Uint8Array, undefined>> = [];
-  pool.on('connection', (conn) => connections.push(conn));
-  try {
-    const { port } = await pool.listen();
-    await run(port, connections);
-  } finally {
-    await pool.close();
-  }
 }
 
 /** Reads `expected` in order from `conn`, pausing now and then so the incoming bound fills mid-chunk. */
