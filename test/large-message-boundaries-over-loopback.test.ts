@@ -16,7 +16,8 @@ import type { Connection } from '../src/main/connection.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { MODES, withPool } from './support/pools.ts';
+import { MODES } from './support/pools.ts';
+import { withPool } from './support/with-pool.ts';
 import { establishedPeer, framed, type ScriptedPeer } from './support/scripted-peer.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';
 

@@ -17,7 +17,8 @@ import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { MODES, withPool } from './support/pools.ts';
+import { MODES } from './support/pools.ts';
+import { withPool } from './support/with-pool.ts';
 import { establishedPeer, framed, type ScriptedPeer } from './support/scripted-peer.ts';
 
 const identity = makeIdentity(1);

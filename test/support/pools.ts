@@ -1,7 +1,6 @@
 /**
  * Pool fixtures: two pools on loopback in either mode.
  */
-import type { Connection } from '../../src/main/connection.ts';
 import { Pool, type PoolOptions } from '../../src/main/pool.ts';
 import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
 import { makeIdentity } from './fixtures.ts';
@@ -33,21 +32,4 @@ export function echo(pool: Pool<Uint8Array, undefined>): void {
       }
     })();
   });
-}
-
-/** A pool in `workers` mode listening on loopback, its accepted connections collected in order, closed after `run`. */
-export async function withPool(
-  workers: number,
-  options: Partial<PoolOptions<Uint8Array, undefined>>,
-  run: (port: number, connections: Array<Connection<Uint8Array, undefined>>) => Promise<void>,
-): Promise<void> {
-  const pool = makePool(workers, options);
-  const connections: Array<Connection<Uint8Array, undefined>> = [];
-  pool.on('connection', (conn) => connections.push(conn));
-  try {
-    const { port } = await pool.listen();
-    await run(port, connections);
-  } finally {
-    await pool.close();
-  }
 }
