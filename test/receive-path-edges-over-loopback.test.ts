@@ -177,3 +177,25 @@ for (const { name, workers } of MODES) {
     });
   }
 }
+
+for (const { name, workers } of MODES) {
+  test(`${name}: maximal chunks packed with 1-byte and empty messages (13,000 a chunk) reach a reader under a small incoming bound, each once and in order`, async () => {
+    await withPool(workers, { accept: { incomingMessageQueueSize: 4096 } }, async (port, connections) => {
+      const peer = await establishedPeer(port, identity);
+      await accepted(connections, 1);
+      const perChunk = Math.floor(MAX_CHUNK_CONTENT / 5);
+      const bodies: Buffer[] = [];
+      for (let c = 0; c < 3; c++) {
+        const group = Array.from({ length: perChunk }, (_, i) => (i % 5 === 4 ? Buffer.alloc(0) : Buffer.from([(c * perChunk + i) & 0xff])));
+        bodies.push(...group);
+        peer.raw(sealed(peer, Buffer.concat(group.map(framed))));
+      }
+      const conn = connections[0]!;
+      for (let i = 0; i < bodies.length; i++) {
+        const got = await conn.read({ signal: AbortSignal.timeout(10_000) });
+        if (!Buffer.from(got.message).equals(bodies[i]!)) assert.fail(`message ${i} of ${bodies.length} arrived altered or out of order`);
+      }
+      peer.socket.destroy();
+    });
+  });
+}
