@@ -13,11 +13,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../src/main/connection.ts';
-import type { PoolOptions } from '../src/main/pool.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { MODES } from './support/pools.ts';
+import { withPool } from './support/with-pool.ts';
 import { establishedPeer, framed, type ScriptedPeer } from './support/scripted-peer.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';
 
@@ -38,26 +38,13 @@ async function accepted(connections: Array<Connection<Uint8Array, undefined>>, i
   return connections[index];
 }
 
-/** A pool in `workers` mode listening on loopback, its accepted connections collected, closed after `run`. */
-async function withPool(workers: number, accept: PoolOptions<Uint8Array, undefined>['accept'], run: (port: number, connections: Array<Connection<Uint8Array, undefined>>) => Promise<void>): Promise<void> {
-  const pool = makePool(workers, { accept });
-  const connections: Array<Connection<Uint8Array, undefined>> = [];
-  pool.on('connection', (conn) => connections.push(conn));
-  try {
-    const { port } = await pool.listen();
-    await run(port, connections);
-  } finally {
-    await pool.close();
-  }
-}
-
 function send(peer: ScriptedPeer, bodies: readonly Buffer[], sizes: readonly number[]): void {
   for (const chunk of sealedChunks(peer.sealer!, Buffer.concat(bodies.map(framed)), sizes)) peer.raw(chunk);
 }
 
 for (const { name, workers } of MODES) {
   test(`${name}: messages around one chunk's content and the size limit, cut at any chunk sizes, arrive byte for byte; one byte past the limit ends with DECODING_ERROR`, async () => {
-    await withPool(workers, { maxMessageSize: LIMIT }, async (port, connections) => {
+    await withPool(workers, { accept: { maxMessageSize: LIMIT } }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const content = MAX_CHUNK_CONTENT;
       const lengths = [content - 4, content - 3, content - 5, 0, content, LIMIT - 4, 3, 49_152 - 3, 100_000, 0, 65_536, LIMIT - 4 - 1, 17];
@@ -79,7 +66,7 @@ for (const { name, workers } of MODES) {
   });
 
   test(`${name}: a large message whose first chunk was opened into its body and which then stalls ends with TIMEOUT after messageTimeout`, async () => {
-    await withPool(workers, { maxMessageSize: 4 << 20, messageTimeout: 300 }, async (port, connections) => {
+    await withPool(workers, { accept: { maxMessageSize: 4 << 20, messageTimeout: 300 } }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const whole = framed(body(3 << 20, 5));
       peer.sendChunk(whole.subarray(0, MAX_CHUNK_CONTENT)); // the prefix and the first body bytes, then nothing
@@ -93,7 +80,7 @@ for (const { name, workers } of MODES) {
   });
 
   test(`${name}: a forged chunk in the middle of a body opened into place ends with DECIPHER_ERROR; the messages before arrive, nothing of that body does, and the pool serves the next peer`, async () => {
-    await withPool(workers, { maxMessageSize: LIMIT }, async (port, connections) => {
+    await withPool(workers, { accept: { maxMessageSize: LIMIT } }, async (port, connections) => {
       const peer = await establishedPeer(port, identity);
       const before = [body(200_000, 1), body(65_536, 2)];
       send(peer, before, [MAX_CHUNK_CONTENT]);

@@ -206,6 +206,13 @@ export class EstablishedSession {
       } finally {
         if (scratch) scratchBusy = false;
       }
+      if (this.incomingClosed) {
+        // Closed while this chunk was delivered (a read's codec decodes as the message is
+        // delivered, and may close): `close` has settled the budget, so what the rest of the chunk
+        // started is dropped, not charged (a charge now would stay for the pool's lifetime).
+        this.framer.discard();
+        return;
+      }
       this.accountPending();
       if (!all && this.incomingBytes >= this.limits.incomingQueueSize) {
         // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
