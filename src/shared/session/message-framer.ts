@@ -180,7 +180,7 @@ export class MessageFramer {
   /**
    * Where the next chunk's plaintext (`content` bytes, not yet opened) can be decrypted straight
    * into the message body, or undefined: then open it in place and `push` it. `announced` is
-   * what its first 4 plaintext bytes will read as (ChunkOpener.peekUInt32BE), unauthenticated;
+   * what its first 4 plaintext bytes will read as (ChunkOpener.peekHeldUInt32BE), unauthenticated;
    * asked only where `wantsPrefixPeek` is true, else -1.
    *
    * Only a chunk that holds body bytes of one message spanning chunks and nothing else qualifies:
@@ -197,7 +197,7 @@ export class MessageFramer {
       if (this.prefixFill !== 0 || announced < 0 || content < PEEKED_CONTENT_MIN) return undefined;
       const first = content - MESSAGE_PREFIX_LENGTH;
       if (announced <= first || announced > 0x7fffffff || announced + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) return undefined;
-      const capacity = Math.min(announced, announced <= first * 4 ? announced : Math.max(first * 2, MIN_BODY_CAPACITY));
+      const capacity = bodyCapacity(announced, first, 0);
       // Not kept here until the chunk is authenticated (`pushDirect`): a forged chunk leaves nothing held.
       return Buffer.allocUnsafeSlow(MESSAGE_PREFIX_LENGTH + capacity).subarray(0, content);
     }
@@ -241,10 +241,9 @@ export class MessageFramer {
   private reserve(needed: number): void {
     const capacity = this.body?.length ?? 0;
     if (needed <= capacity) return;
-    const size = this.bodyLength <= needed * 4 ? this.bodyLength : Math.max(needed * 2, capacity * 2, MIN_BODY_CAPACITY);
     // Large bodies unpooled: a finished one may be transferred to another thread (FramedMessage.owned);
     // small ones stay pooled (~35 ns against ~0.6 µs) and are never transferred.
-    const length = Math.min(this.bodyLength, size);
+    const length = bodyCapacity(this.bodyLength, needed, capacity);
     const grown = length >= POOLED_BODY_MAX ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     this.body?.copy(grown, 0, 0, this.partsLength);
     this.body = grown;
@@ -264,6 +263,15 @@ export class MessageFramer {
     this.bodyLength = -1;
     emit(owned ? { size, body, owned } : { size, body });
   }
+}
+
+/**
+ * How many bytes to hold for a `length`-byte body once `arrived` of its bytes are here and
+ * `held` are already held (MessageFramer.reserve, directTarget): the whole body when that is at
+ * most 4× what arrived, else double, never more than the body (the issue 11 rule above).
+ */
+function bodyCapacity(length: number, arrived: number, held: number): number {
+  return Math.min(length, length <= arrived * 4 ? length : Math.max(arrived * 2, held * 2, MIN_BODY_CAPACITY));
 }
 
 /**
