@@ -264,9 +264,9 @@ export class ShardConnection implements BodyTaker {
     session.onReadable = () => this.drain();
     session.bodyTaker = this;
     session.sink = (message) => {
-      if (this.state !== 'established' || this.unacked >= this.creditLimit) return false;
+      if (!this.hasCredit) return false;
       this.deliver(message);
-      this.unacked += message.size + INCOMING_ENTRY_COST;
+      this.charge(message.size);
       this.context.schedule(this);
       return true;
     };
@@ -279,11 +279,21 @@ export class ShardConnection implements BodyTaker {
    * BodyTaker). What it declines (no credit, a large body) goes to `sink` and the queue.
    */
   takeBody(plain: Buffer, start: number, length: number): boolean {
-    if (this.state !== 'established' || this.unacked >= this.creditLimit || length >= TRANSFER_THRESHOLD) return false;
+    if (!this.hasCredit || length >= TRANSFER_THRESHOLD) return false;
     if (!this.context.batchBody(this.id, plain, start, length)) return false;
-    this.unacked += length + MESSAGE_PREFIX_LENGTH + INCOMING_ENTRY_COST;
+    this.charge(length + MESSAGE_PREFIX_LENGTH);
     this.context.schedule(this);
     return true;
+  }
+
+  /** Established, and main's credit for this connection not used up (architecture.md §3). */
+  private get hasCredit(): boolean {
+    return this.state === 'established' && this.unacked < this.creditLimit;
+  }
+
+  /** Counts one message moved to main against the credit: `size` is its prefix and body. */
+  private charge(size: number): void {
+    this.unacked += size + INCOMING_ENTRY_COST;
   }
 
   /**
@@ -312,7 +322,7 @@ export class ShardConnection implements BodyTaker {
       }
       if (!message) break;
       this.deliver(message);
-      this.unacked += message.size + INCOMING_ENTRY_COST;
+      this.charge(message.size);
       moved++;
     }
     if (moved > 0) this.context.schedule(this);
