@@ -12,7 +12,7 @@ export class AddressList {
   private readonly greylisted = new Map<string, number>();
   /**
    * Expired entries left only on lookup would pile up: an attacker with many addresses (an IPv6
-   * prefix) is greylisted once per address and never comes back (issue 11). Inserting past this
+   * prefix) is greylisted once per address and never comes back. Inserting past this
    * size sweeps them out and doubles it, so the map stays within twice its live entries at an
    * amortised O(1) per insert.
    */

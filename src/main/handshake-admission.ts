@@ -1,5 +1,5 @@
 /**
- * Who may start an incoming handshake (protocol.md §11.4, issue 11): the pool-wide bound on
+ * Who may start an incoming handshake (protocol.md §11.4, docs/security.md): the pool-wide bound on
  * handshakes in flight, a per-address share of it, and the count of handshakes an address let
  * time out. Without the share, one address holding `maxIncomingHandshakes` idle sockets and
  * reopening each as it is dropped let 2–5 of 80 honest dials through in 20 s; a stall that is

@@ -7,8 +7,10 @@ import './require-node-version.ts';
 
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
+export type { ShardStats } from './pool-engine.ts';
+export type { AddressList } from './address-list.ts';
 export type { BroadcastResult } from './broadcast-batch.ts';
-export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
+export { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
 export { Connection, type AcceptedInfo, type CloseOptions, type ConnectionEvents, type Received, type EncodedMessage, type Stat } from './connection.ts';
@@ -20,7 +22,7 @@ export {
   DEFAULT_OUTGOING_QUEUE_SIZE,
   DEFAULT_POW_DIFFICULTY,
 } from './options.ts';
-export { generateIdentity, type GenerateIdentityOptions, type GenerateIdentityResult } from './generate-identity.ts';
+export { generateIdentity, type GenerateIdentityOptions, type GenerateIdentityProgress, type GenerateIdentityResult } from './generate-identity.ts';
 
 export type { ConnectionInfo } from '../shared/session/handshake.ts';
 export { copyEncodedMessage } from '../shared/session/encoded-message.ts';
@@ -36,7 +38,9 @@ export {
   readIdentityFile,
   writeIdentityFile,
   type Identity,
+  type IdentityCheckOptions,
   type IdentityJson,
+  type KeyPair,
 } from '../shared/identity.ts';
 export { checkProofOfWork, makePowTarget } from '../shared/crypto/pow.ts';
 export { peerIdOf } from '../shared/crypto/peer-id.ts';

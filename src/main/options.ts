@@ -17,5 +17,5 @@ export const DEFAULT_OUTGOING_QUEUE_SIZE = 8 * 1024 * 1024;
 /** Largest message (prefix + body) accepted from a peer: the node's `P2p_message` limit, 100 MiB (protocol.md §9.1). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 100 * 1024 * 1024;
 
-/** Milliseconds an unfinished incoming message may go without a new byte (issue 11). */
+/** Milliseconds an unfinished incoming message may go without a new byte (docs/security.md). */
 export const DEFAULT_MESSAGE_TIMEOUT = 60_000;

@@ -38,10 +38,9 @@ export interface ShardLink {
  * shard: it stops delivering only once `incomingQueueSize` bytes are unacknowledged, and by then
  * the application has either not read them (queued) or main holds at least a batch and sends it
  * (test: lifecycle conformance, "a slow reader under a small incoming bound …").
- * Before, credit went back at 64 KiB or whenever the queue ran dry, which in W2 echo is after
- * every read and in W1 bulk after every 64 KiB message: one CREDIT record each, and a doorbell
- * when the shard slept. Measured together with the other per-message changes (benchmarks.md,
- * "Per-message work of the sharded path": W2 ingest sharded 3.03 → 2.12 µs per message).
+ * Returning credit whenever the queue ran dry would cost a CREDIT record, and a doorbell when the
+ * shard sleeps, after every read of an echo and every bulk message (benchmarks.md, "Per-message
+ * work of the sharded path").
  */
 const CREDIT_BATCH_FRACTION = 8;
 

@@ -5,8 +5,8 @@
 
 import { SYNOPSIS_LOAD } from './load/load-usage.ts';
 
-const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE] [--count K]   (progress on a TTY, stderr)';
-const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
+const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE] [--count K] [--json]   (progress on a TTY, stderr)';
+const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE [--difficulty F] [--json]';
 const SYNOPSIS_LISTEN = [
   'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
   '                   [--nack MOTIVE] [--nack-points a:p,...]',

@@ -39,10 +39,9 @@ export interface SessionLimits {
 const LARGE_PENDING_MESSAGE = 256 * 1024;
 
 /**
- * Where chunks that span two socket reads are joined, one per thread: a per-connection buffer
- * kept 64 KiB on every connection that ever received a chunk (637 MiB at 10,000 inline
- * connections, issue 11). Joining into a reused buffer instead of a fresh one was +15% bulk
- * throughput (bench/bulk-loopback.ts: 540 → 620 MB/s). The framer copies out what it keeps
+ * Where chunks that span two socket reads are joined, one per thread: a buffer per connection
+ * would keep 64 KiB on every connection that ever received a chunk, and a fresh buffer per join
+ * costs bulk throughput (bench/bulk-loopback.ts). The framer copies out what it keeps
  * before `pump` returns, so one buffer serves every session; `scratchBusy` guards re-entry.
  */
 let threadScratch: Buffer | undefined;
@@ -235,7 +234,7 @@ export class EstablishedSession {
       this.pendingCharged = pending;
     }
     if (budget && !this.budgetPaused && pending >= LARGE_PENDING_MESSAGE && budget.exhausted) {
-      // Over budget: TCP pushes back on this peer until other messages complete (issue 11).
+      // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
       this.budgetPaused = true;
       this.transport.pause();
       budget.waitForRoom((this.resumeFromBudget ??= () => this.onBudgetRoom()));

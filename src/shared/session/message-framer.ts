@@ -10,8 +10,8 @@ import { MESSAGE_PREFIX_LENGTH } from './encoded-message.ts';
 /**
  * A body that spans chunks is filled in place in one buffer (no join at the end: the join cost
  * 13% of the receiver's time in bench/bulk-loopback.ts). The buffer grows with what the peer
- * actually sends, never with what it announced (issue 11: a peer announcing 100 MiB and
- * trickling it made us hold all of it, and a second copy at the join): it starts at twice the
+ * actually sends, never with what it announced (a peer announcing 100 MiB and trickling it must
+ * not make us hold all of it, nor a second copy at the join): it starts at twice the
  * first piece, at least this much (a 64 KiB message then fits at once: no regrowth on the bulk
  * path), and grows (`reserve`) to at most 4× what arrived.
  */

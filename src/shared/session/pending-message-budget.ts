@@ -1,5 +1,5 @@
 /**
- * The pool-wide budget for bytes of messages still arriving (issue 11): every session adds the
+ * The pool-wide budget for bytes of messages still arriving (docs/security.md): every session adds the
  * memory its unfinished message holds and takes it back when the message completes or the
  * connection ends. The count lives in a SharedArrayBuffer, so the main thread and every shard
  * see one number (architecture.md §2); each thread attaches its own handle to it.

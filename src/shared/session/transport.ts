@@ -122,10 +122,9 @@ export class SessionTransport {
   /**
    * Writes bytes that are ready for the wire. A connection's first write in a turn of the event
    * loop goes straight to the socket; later ones in that turn are corked together and go to the
-   * kernel as one writev when the tick ends. Corking every write cost a nextTick, a cork and a
-   * buffered entry per message where one write per turn is the rule (an echo, a reply; W2 echo on a
-   * busy machine, medians of 4 runs: server 20.9 → 20.3 µs/msg, client 20.7 → 19.9, bench/load.ts;
-   * bench/echo-path.ts heap 1670 → 1590 B/msg). A burst costs two syscalls instead of one.
+   * kernel as one writev when the tick ends. Corking every write would cost a nextTick, a cork and
+   * a buffered entry per message where one write per turn is the rule (an echo, a reply: W2 echo,
+   * bench/echo-path.ts). A burst costs two syscalls instead of one.
    */
   write(bytes: Buffer): void {
     if (this.corked) {

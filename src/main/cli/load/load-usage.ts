@@ -7,7 +7,8 @@ export const SYNOPSIS_LOAD = [
   'p2p-socket load [HOST:PORT] [--connections N] [--ramp R] [--duration S] [--warmup S]',
   '                [--mode echo|send|churn] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
   '                [--processes P] [--target-workers N] [--metrics-port P] [--max-upload-speed KIB]',
-  '                [--max-download-speed KIB] [--identities FILE] [--difficulty F]',
+  '                [--max-download-speed KIB] [--identities FILE] [--difficulty F] [--allow-duplicate-peers]',
+  '                [--chain NAME] [--timeout MS] [--connect-concurrency N]',
   '                [--threshold EXPR]... [--json] [--report FILE.html]',
   'p2p-socket load merge A.json B.json... [--threshold EXPR]... [--json]',
 ].join('\n');

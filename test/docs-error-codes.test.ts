@@ -1,0 +1,59 @@
+/**
+ * Every error code the code base defines is documented in docs/errors.md, the one place that
+ * lists them, and README.md links there. The codes are read from the sources, not from a copy:
+ * the `code` of every error class in src/shared/errors.ts (literal or union), the admission
+ * refusals counted in `stats().errors` (src/main/handshake-admission.ts), and every other
+ * `code: 'X'` / `code = 'X'` an error is given in src/ (the command line's own codes included).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { REPO, anchorsOf, linksOf, readDocument } from './support/markdown-documents.ts';
+
+const CODE_LITERAL = /'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})'/g;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(REPO, dir), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(dir, file));
+}
+
+/** The codes in the `readonly code …` declarations of src/shared/errors.ts. */
+function errorClassCodes(): string[] {
+  const text = readFileSync(join(REPO, 'src/shared/errors.ts'), 'utf8');
+  const declarations = text.split('\n').filter((line) => /^\s*readonly code\b/.test(line));
+  return declarations.flatMap((line) => [...line.matchAll(CODE_LITERAL)].map((match) => match[1] ?? ''));
+}
+
+/** The admission refusals, from the `AdmissionRefusal` union. */
+function admissionRefusalCodes(): string[] {
+  const text = readFileSync(join(REPO, 'src/main/handshake-admission.ts'), 'utf8');
+  const union = /type AdmissionRefusal\s*=([^;]+);/.exec(text);
+  assert.ok(union, 'src/main/handshake-admission.ts declares the AdmissionRefusal union');
+  return [...(union[1] ?? '').matchAll(CODE_LITERAL)].map((match) => match[1] ?? '');
+}
+
+/** `code: 'X'` and `code = 'X'` anywhere else in src/ (errors made with Object.assign, CLI errors). */
+function otherAssignedCodes(): string[] {
+  return ['src/main', 'src/shared', 'src/worker'].flatMap(sourceFiles).flatMap((file) => {
+    const text = readFileSync(join(REPO, file), 'utf8');
+    return [...text.matchAll(/\bcode(?:: | = )'([A-Z][A-Z0-9_]+)'/g)].map((match) => match[1] ?? '');
+  });
+}
+
+const errorsDoc = readDocument('docs/errors.md');
+
+test('every error code defined in src/ is documented in docs/errors.md', () => {
+  const classCodes = errorClassCodes();
+  assert.ok(classCodes.length >= 25, `only ${classCodes.length} codes were read from src/shared/errors.ts`);
+  assert.ok(classCodes.includes('CONNECTION_CLOSED') && classCodes.includes('POLICY_FAILED'));
+  const codes = new Set([...classCodes, ...admissionRefusalCodes(), ...otherAssignedCodes()]);
+  const undocumented = [...codes].filter((code) => !errorsDoc.includes(`\`${code}\``)).sort();
+  assert.deepEqual(undocumented, []);
+});
+
+test('README.md sends its reader to docs/errors.md for the error codes', () => {
+  const links = linksOf(readDocument('README.md')).map((link) => link.href.split('#')[0]);
+  assert.ok(links.includes('docs/errors.md'), 'README.md links to docs/errors.md');
+  assert.ok(anchorsOf(errorsDoc).size >= 3);
+});
