@@ -7,6 +7,7 @@ import './require-node-version.ts';
 
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
+export type { Greylisting, Refusal, RefusalOption } from './refusal.ts';
 export type { BroadcastResult } from './broadcast-batch.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
