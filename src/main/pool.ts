@@ -590,13 +590,14 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     if (decision.action === 'nack') {
       const { motive } = decision;
       const points = nackablePoints(decision.points ?? []).slice(0, MAX_NACK_POINTS);
-      await lifecycle.step('closing', () => auth.nack(motive, points).catch(() => undefined), close);
+      // Counted and reported when decided: the peer may have read the Nack before sending it ends.
       this.counters.nacked++;
       const reason = decision.reason ?? (byHook ? `the policy hook nacked it with motive ${motiveName(motive)}` : `nacked with motive ${motiveName(motive)}`);
       const error = nackedError(motive, info, reason);
       this.counted.add(error);
       this.count(error.code);
       this.policyRefusal(info, error.code as Refusal['code'], error.message, motive, byHook);
+      await lifecycle.step('closing', () => auth.nack(motive, points).catch(() => undefined), close);
       throw error;
     }
     this.addPeer(info.peerId, 1);
