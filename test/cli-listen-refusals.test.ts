@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { announcedVersion, bytesCodec, connect, generateKeyPair, identityFromKeys, nodeLocalVersions, nodeMetadataConfig, SANDBOXED_MAVRYK, type Identity } from '../src/main/index.ts';
-import { stampDifficulty } from '../src/shared/crypto/pow.ts';
-import { makeIdentity, settle } from './support/fixtures.ts';
+import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, SANDBOXED_MAVRYK, type Identity } from '../src/main/index.ts';
+import { makeIdentity, settle, weakIdentity } from './support/fixtures.ts';
 import { readyPort, startCli, type Json } from './helpers/cli-process.ts';
 
 let dir = '';
@@ -31,14 +30,6 @@ function dial(port: number, identity: Identity) {
   }).then((auth) => auth.accept({ codec: bytesCodec, timeout: 10_000 }));
 }
 
-/** An identity whose proof of work is below `difficulty` (bounded search). */
-function weakIdentity(difficulty: number): Identity {
-  for (let i = 0; i < 20; i++) {
-    const identity = identityFromKeys(generateKeyPair().secretKey, Buffer.alloc(24));
-    if (stampDifficulty(identity.publicKey, identity.proofOfWorkStamp) < difficulty) return identity;
-  }
-  throw new Error('no weak identity found');
-}
 
 const events = (lines: readonly Json[], name: string): Json[] => lines.filter((line) => line['event'] === name);
 
@@ -82,8 +73,8 @@ for (const workers of [0, 2]) {
     const readyFile = join(dir, `max-${workers}`);
     const listener = startCli(['listen', '--workers', String(workers), '--max-connections', '1', '--connections', '1', '--ready-file', readyFile, '--json'], 30_000);
     const port = await readyPort(readyFile);
-    const holder = await dial(port, weakIdentity(1));
-    const second = await settle(dial(port, weakIdentity(1)));
+    const holder = await dial(port, makeIdentity(0));
+    const second = await settle(dial(port, makeIdentity(0)));
     assert.equal(!second.ok && second.error.code, 'REJECTED_BY_NACK');
     await holder.close();
     const run = await listener.done;

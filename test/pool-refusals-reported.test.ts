@@ -12,11 +12,9 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../src/main/connect.ts';
 import type { Greylisting, Refusal } from '../src/main/refusal.ts';
-import { stampDifficulty } from '../src/shared/crypto/pow.ts';
 import { ConnectionClosedError } from '../src/shared/errors.ts';
-import type { Identity } from '../src/shared/identity.ts';
 import { MOTIVE } from '../src/shared/wire/rejection.ts';
-import { handshakeOptions, makeIdentity, rawClient, rawClientFrom, settle } from './support/fixtures.ts';
+import { handshakeOptions, makeIdentity, rawClient, rawClientFrom, settle, weakIdentity } from './support/fixtures.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 const NODE = { chainName: 'SANDBOXED_MAVRYK', distributedDbVersion: 2, p2pVersion: 1 };
@@ -37,14 +35,6 @@ function closedBeforeHandshake(outcome: Awaited<ReturnType<typeof settle>>): Con
   return error;
 }
 
-/** An identity whose proof of work is below `difficulty` (bounded search). */
-function weakIdentity(difficulty: number): Identity {
-  for (let i = 0; i < 20; i++) {
-    const identity = makeIdentity(0);
-    if (stampDifficulty(identity.publicKey, identity.proofOfWorkStamp) < difficulty) return identity;
-  }
-  throw new Error('no weak identity found');
-}
 
 for (const { name, workers } of MODES) {
   test(`${name}: admission refusals are emitted with reason and option; the dialler's error says it was refused before authentication`, async () => {
