@@ -58,7 +58,7 @@ test('echo on the embedded target, 2 processes: every echo back and matched, thr
   assert.equal(s['bytes_sent'], s['bytes_received']);
   assert.ok(s['msgs_per_s'] > 0 && s['mb_per_s'] > 0);
   assertLatencies(s);
-  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['errors==0', true], ['p99<5s', true]]);
+  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['errors==0', true], ['p99<5s', true], ['connections>=20', true]]);
   // The window's histogram holds the window's round trips, no more than were received.
   const histogram = decodeHistogram(s['histogram']);
   assert.ok(histogram.totalCount > 0 && histogram.totalCount <= s['messages_received']);

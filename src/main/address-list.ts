@@ -7,9 +7,19 @@
 /** Greylist size at which expired entries are first swept out. */
 const FIRST_SWEEP = 1024;
 
+/** Why a key is refused: banned (no `until`), or greylisted until a time after a failure `code`. */
+export interface ListedEntry {
+  /** Milliseconds since the epoch when the greylisting ends; undefined for a ban. */
+  readonly until: number | undefined;
+  /** The failure that greylisted it (NOT_ENOUGH_PROOF_OF_WORK, TIMEOUT …), when one was given. */
+  readonly code: string | undefined;
+}
+
+const BANNED: ListedEntry = { until: undefined, code: undefined };
+
 export class AddressList {
   private readonly banned = new Set<string>();
-  private readonly greylisted = new Map<string, number>();
+  private readonly greylisted = new Map<string, ListedEntry & { readonly until: number }>();
   /**
    * Expired entries left only on lookup would pile up: an attacker with many addresses (an IPv6
    * prefix) is greylisted once per address and never comes back. Inserting past this
@@ -27,10 +37,11 @@ export class AddressList {
     this.greylisted.delete(key);
   }
 
-  greylist(key: string, durationMs: number, now = Date.now()): void {
-    this.greylisted.set(key, now + durationMs);
+  /** Refuses `key` for `durationMs`; `code`: the failure that got it greylisted. */
+  greylist(key: string, durationMs: number, now = Date.now(), code?: string): void {
+    this.greylisted.set(key, { until: now + durationMs, code });
     if (this.greylisted.size < this.sweepAt) return;
-    for (const [entry, until] of this.greylisted) if (until <= now) this.greylisted.delete(entry);
+    for (const [entry, { until }] of this.greylisted) if (until <= now) this.greylisted.delete(entry);
     this.sweepAt = Math.max(FIRST_SWEEP, 2 * this.greylisted.size);
   }
 
@@ -41,11 +52,16 @@ export class AddressList {
 
   /** Banned, or greylisted and not yet expired. */
   refuses(key: string, now = Date.now()): boolean {
-    if (this.banned.has(key)) return true;
-    const until = this.greylisted.get(key);
-    if (until === undefined) return false;
-    if (until > now) return true;
+    return this.entry(key, now) !== undefined;
+  }
+
+  /** Why `key` is refused, or undefined when it is not. */
+  entry(key: string, now = Date.now()): ListedEntry | undefined {
+    if (this.banned.has(key)) return BANNED;
+    const entry = this.greylisted.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until > now) return entry;
     this.greylisted.delete(key);
-    return false;
+    return undefined;
   }
 }

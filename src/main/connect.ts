@@ -2,7 +2,8 @@
  * `connect`: dial a peer and authenticate it, under one deadline (OCaml's `connection_timeout`).
  */
 import { connect as netConnect } from 'node:net';
-import { ConnectionClosedError, type P2pError } from '../shared/errors.ts';
+import type { P2pError } from '../shared/errors.ts';
+import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { OPTIONS_CHECKED, startAuthentication, type AuthenticateOptions, type StartedAuthentication } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
@@ -38,7 +39,7 @@ export function startConnect<Meta>(host: string, port: number, options: ConnectO
       socket.destroy();
       reject(error);
     };
-    const onError = (error: Error): void => failDial!(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
+    const onError = (error: Error): void => failDial!(dialFailedError(host, port, error));
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);

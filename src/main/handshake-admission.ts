@@ -60,6 +60,16 @@ export class HandshakeAdmission {
     return undefined;
   }
 
+  /** Why `admit(host)` just refused with `refusal`, with the numbers and the option that set the limit. */
+  explain(refusal: AdmissionRefusal, host: string): string {
+    const { maxHandshakes, maxPerAddress } = this.options;
+    if (refusal === 'TOO_MANY_HANDSHAKES') return `${this.total} incoming handshakes in flight, maxIncomingHandshakes is ${maxHandshakes}`;
+    return (
+      `${this.perAddress.get(host) ?? 0} incoming handshakes in flight from ${host} and ${this.total} of maxIncomingHandshakes ${maxHandshakes} taken: ` +
+      `past half of them one address may hold maxIncomingHandshakesPerAddress (${maxPerAddress})`
+    );
+  }
+
   /**
    * Frees `host`'s slot. `outcome`: the handshake's error code, or undefined on success. Returns
    * true when the address has now let `maxTimeouts` handshakes time out and is to be greylisted.

@@ -9,6 +9,7 @@ export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
 export type { ShardStats } from './pool-engine.ts';
 export type { AddressList } from './address-list.ts';
+export type { Greylisting, Refusal, RefusalOption } from './refusal.ts';
 export type { BroadcastResult } from './broadcast-batch.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
-import { MOTIVE } from '../shared/wire/rejection.ts';
+import { MOTIVE, motiveName } from '../shared/wire/rejection.ts';
 import type { Identity } from '../shared/identity.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import { announcedVersion, type LocalVersions } from '../shared/wire/network-version.ts';
@@ -28,7 +28,8 @@ import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shar
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
-import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
+import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
+import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
 import { PoolMetrics } from './pool-metrics.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -159,14 +160,18 @@ function nackablePoints(points: readonly Point[]): Point[] {
   return literal;
 }
 
-/** What the side that sent a Nack reports (protocol.md §11.2 step 6). */
-function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
+/**
+ * What the side that sent a Nack reports (protocol.md §11.2 step 6): we refused, with `reason`
+ * (the peer's side sees REJECTED_BY_NACK).
+ */
+function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: string): P2pError {
   if (motive === MOTIVE.UNKNOWN_CHAIN_NAME || motive === MOTIVE.DEPRECATED_P2P_VERSION || motive === MOTIVE.DEPRECATED_DISTRIBUTED_DB_VERSION) {
     return new RejectedNoCommonProtocolError(motive, info.announcedVersion);
   }
-  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new PoolError('TOO_MANY_CONNECTIONS', `nacked ${info.peerId}: too many connections`);
-  if (motive === MOTIVE.ALREADY_CONNECTED) return new PoolError('ALREADY_CONNECTED', `nacked ${info.peerId}: already connected`);
-  return new PoolError('REJECTED', `nacked ${info.peerId} with motive ${motive}`);
+  const message = `we nacked peer ${info.peerId} (${motiveName(motive)}): ${reason}`;
+  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new PoolError('TOO_MANY_CONNECTIONS', message);
+  if (motive === MOTIVE.ALREADY_CONNECTED) return new PoolError('ALREADY_CONNECTED', message);
+  return new PoolError('REJECTED', message);
 }
 
 /**
@@ -179,10 +184,18 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
  *   Errors of one connection never go there: they reject that connection's promise, and peers'
  *   failures (bad proof of work, timeouts, nacks …) are counted in `stats().errors`. With no
  *   `'error'` listener these are only counted: the pool never throws into the event loop.
+ * - `'refused'`: a connection this pool turned away, before the handshake (admission limits, a
+ *   banned or greylisted address) or after it (the accept policy's nacks and closes, the `policy`
+ *   hook's), in either direction, with why and the option that governs it (refusal.ts). Each is
+ *   also counted in `stats().errors` under its `code`.
+ * - `'greylisted'`: an address this pool greylisted after a failed handshake (refusal.ts); its
+ *   connections are then refused until `until`, or until `unban({ address })`.
  */
 export interface PoolEvents<Msg, Meta> {
   connection: [Connection<Msg, Meta>];
   error: [Error];
+  refused: [Refusal];
+  greylisted: [Greylisting];
 }
 
 export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEvents<Msg, Meta>> {
@@ -308,10 +321,19 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     return this.active.size;
   }
 
-  /** Refuses an address before the handshake (`addr`) or a peer id after it (`peerId`). */
+  /** Refuses an address before the handshake (`address`) or a peer id after it (`peerId`), until `unban`. */
   ban(target: { address?: string; peerId?: string }): void {
     if (target.address) this.bannedAddresses.ban(canonicalHost(target.address) ?? target.address);
     if (target.peerId) this.bannedPeers.ban(target.peerId);
+  }
+
+  /**
+   * Lifts a ban and a greylisting of an address or a peer id: its next connection is admitted
+   * again (one it greylisted after a failed handshake included, `'greylisted'` event).
+   */
+  unban(target: { address?: string; peerId?: string }): void {
+    if (target.address) this.bannedAddresses.unban(canonicalHost(target.address) ?? target.address);
+    if (target.peerId) this.bannedPeers.unban(target.peerId);
   }
 
   /**
@@ -448,6 +470,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
       this.count(refusal);
+      if (this.listenerCount('refused') > 0) this.emit('refused', this.admissionRefusal(refusal, host, socket.remotePort));
       return;
     }
     this.counters.incoming++;
@@ -463,8 +486,50 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       )
       .finally(() => {
         // Repeated stalls greylist the address as a failed handshake does (handshake-admission.ts).
-        if (this.admission.release(host, outcome)) this.bannedAddresses.greylist(host, this.options.greylistMs ?? 60_000);
+        if (this.admission.release(host, outcome)) {
+          this.greylist(host, 'TIMEOUT', `${this.options.maxHandshakeTimeouts ?? 3} incoming handshakes in a row timed out (maxHandshakeTimeouts)`, 'maxHandshakeTimeouts');
+        }
       });
+  }
+
+  /** The `'refused'` event of a socket closed before its handshake. */
+  private admissionRefusal(code: 'POOL_CLOSED' | 'POINT_BANNED' | AdmissionRefusal, host: string, port: number | undefined): Refusal {
+    const base = { address: host, port, direction: 'incoming' as const, peerId: undefined, code, motive: undefined };
+    if (code === 'POOL_CLOSED') return { ...base, reason: 'the pool is closing', option: undefined, until: undefined };
+    if (code !== 'POINT_BANNED') return { ...base, reason: this.admission.explain(code, host), option: refusalOption(code, undefined, false), until: undefined };
+    const entry = this.bannedAddresses.entry(host);
+    const until = entry?.until;
+    const reason =
+      until === undefined
+        ? `address ${host} is banned (pool.ban); pool.unban({ address: '${host}' }) lifts it`
+        : `address ${host} is greylisted until ${new Date(until).toISOString()} after ${entry?.code ?? 'a failed handshake'} (greylistMs); pool.unban({ address: '${host}' }) lifts it`;
+    return { ...base, reason, option: refusalOption(code, undefined, until !== undefined), until };
+  }
+
+  /** Greylists `host` for `greylistMs` after `code`, and says so on `'greylisted'`. */
+  private greylist(host: string, code: string, reason: string, option: Greylisting['option']): void {
+    const duration = this.options.greylistMs ?? 60_000;
+    // 0 turns greylisting off: the entry expires at once, and nothing is announced.
+    if (duration <= 0) return;
+    const now = Date.now();
+    this.bannedAddresses.greylist(host, duration, now, code);
+    if (this.listenerCount('greylisted') > 0) this.emit('greylisted', { address: host, code, reason, until: now + duration, option });
+  }
+
+  /** The `'refused'` event of a connection the policy nacked or closed after authentication. */
+  private policyRefusal(info: ConnectionInfo<Meta>, code: Refusal['code'], reason: string, motive: number | undefined, byHook: boolean): void {
+    if (this.listenerCount('refused') === 0) return;
+    this.emit('refused', {
+      address: info.idPoint.host,
+      port: info.remoteSocketPort,
+      direction: info.incoming ? 'incoming' : 'outgoing',
+      peerId: info.peerId,
+      code,
+      reason,
+      option: byHook ? 'policy' : refusalOption(code, motive, false),
+      motive,
+      until: undefined,
+    });
   }
 
   /**
@@ -508,24 +573,31 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const close = (): void => void auth.close().catch(() => undefined);
     if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
     let decision: PolicyDecision = defaultPolicy(info, this.view());
+    let byHook = false;
     const hook = this.options.policy;
     if (decision.action === 'accept' && hook) {
       const accepted = decision;
-      decision = (await lifecycle.step('authenticated', () => this.runHook(hook, info, accepted), close)) ?? decision;
+      const hooked = await lifecycle.step('authenticated', () => this.runHook(hook, info, accepted), close);
+      byHook = hooked !== undefined && hooked.action !== 'accept';
+      decision = hooked ?? decision;
     }
     if (decision.action === 'close') {
       this.counted.add(decision.error);
       this.count(decision.error.code);
+      this.policyRefusal(info, decision.error.code as Refusal['code'], decision.error.message, undefined, byHook);
       throw decision.error;
     }
     if (decision.action === 'nack') {
       const { motive } = decision;
       const points = nackablePoints(decision.points ?? []).slice(0, MAX_NACK_POINTS);
-      await lifecycle.step('closing', () => auth.nack(motive, points).catch(() => undefined), close);
+      // Counted and reported when decided: the peer may have read the Nack before sending it ends.
       this.counters.nacked++;
-      const error = nackedError(motive, info);
+      const reason = decision.reason ?? (byHook ? `the policy hook nacked it with motive ${motiveName(motive)}` : `nacked with motive ${motiveName(motive)}`);
+      const error = nackedError(motive, info, reason);
       this.counted.add(error);
       this.count(error.code);
+      this.policyRefusal(info, error.code as Refusal['code'], error.message, motive, byHook);
+      await lifecycle.step('closing', () => auth.nack(motive, points).catch(() => undefined), close);
       throw error;
     }
     this.addPeer(info.peerId, 1);
@@ -625,7 +697,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.counters.failed++;
     if (!(error instanceof P2pError)) return;
     this.count(error.code);
-    if (GREYLISTING_CODES.has(error.code)) this.bannedAddresses.greylist(host, this.options.greylistMs ?? 60_000);
+    if (GREYLISTING_CODES.has(error.code)) this.greylist(host, error.code, `its handshake failed: ${error.message}`, 'greylistMs');
   }
 
   private count(code: string): void {

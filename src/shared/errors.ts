@@ -5,6 +5,7 @@
  * `err.code`. A registry-wide brand (`Symbol.for`) lets `instanceof P2pError` work across copies
  * of the library and for errors rebuilt after crossing a thread boundary (`errorFromRecord`).
  */
+import { motiveMeaning, motiveName } from './wire/rejection.ts';
 
 const BRAND = Symbol.for('p2p-socket.error');
 
@@ -36,12 +37,42 @@ export abstract class P2pError extends Error {
   }
 }
 
+/** What a CONNECTION_CLOSED knows beyond its message. */
+export interface ConnectionClosedOptions extends ErrorOptions {
+  /** The peer closed before sending any byte of its handshake (see `beforeHandshake`). */
+  readonly beforeHandshake?: boolean;
+  /** The system error code, when `cause` cannot carry it (an error rebuilt from its record). */
+  readonly systemCode?: string | undefined;
+}
+
 /** Reads from or writes to a connection that is closed, or the peer went away (protocol.md §10.1). */
 export class ConnectionClosedError extends P2pError {
   readonly code = 'CONNECTION_CLOSED' as const;
-  constructor(message = 'connection closed') {
-    super(message);
+  /**
+   * The system error the socket failed with (`ECONNRESET`, `ECONNREFUSED`, `EPIPE` …), when there
+   * was one: `cause` is that error. Undefined for an orderly close (the peer's FIN) or our own.
+   */
+  readonly systemCode: string | undefined;
+  /**
+   * True when the peer closed the connection we dialled before sending any byte of its handshake:
+   * it refused us before authentication (a listener's admission limits, our address greylisted or
+   * banned; docs/pool.md, "Refusals").
+   */
+  readonly beforeHandshake: boolean;
+  constructor(message = 'connection closed', options?: ConnectionClosedOptions) {
+    super(message, options);
+    this.systemCode = options?.systemCode ?? systemCodeOf(options?.cause);
+    this.beforeHandshake = options?.beforeHandshake ?? false;
   }
+  override fields(): Record<string, unknown> {
+    return { systemCode: this.systemCode, beforeHandshake: this.beforeHandshake };
+  }
+}
+
+/** The `code` of a Node system error (`ECONNRESET` …), if `error` is one. */
+function systemCodeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /** Poly1305 verification failed on an incoming chunk (protocol.md §6.3). */
@@ -112,7 +143,11 @@ export class RejectedByNackError extends P2pError {
   /** Alternative points as text (`ip:port`, `[ipv6]:port`); `undefined` for Nack_v_0. */
   readonly alternativePoints: readonly string[] | undefined;
   constructor(motive: number, alternativePoints: readonly string[] | undefined) {
-    super(`rejected by nack (motive ${motive}${alternativePoints ? `, ${alternativePoints.length} alternative points` : ''})`);
+    const meaning = motiveMeaning(motive);
+    super(
+      `rejected by nack: the peer refused the connection, motive ${motiveName(motive)} (${motive})${meaning ? `: ${meaning}` : ''}` +
+        `${alternativePoints ? `; ${alternativePoints.length} alternative points` : ''}`,
+    );
     this.motive = motive;
     this.alternativePoints = alternativePoints;
   }
@@ -370,7 +405,12 @@ function withMessage<E extends P2pError>(error: E, message: string): E {
 export function errorFromRecord(record: ErrorRecord): Error {
   const m = record.message;
   switch (record.code) {
-    case 'CONNECTION_CLOSED': return new ConnectionClosedError(m);
+    case 'CONNECTION_CLOSED': {
+      // The system error itself stays on the thread that saw it; its code crosses.
+      const systemCode = typeof record['systemCode'] === 'string' ? record['systemCode'] : undefined;
+      const cause = systemCode === undefined ? undefined : Object.assign(new Error(`${systemCode} (on the thread that owned the socket)`), { code: systemCode });
+      return new ConnectionClosedError(m, { beforeHandshake: record['beforeHandshake'] === true, systemCode, ...(cause ? { cause } : {}) });
+    }
     case 'DECIPHER_ERROR': return new DecipherError(m);
     case 'INVALID_AUTH': return new InvalidAuthError(m);
     case 'REJECTED_SOCKET_CONNECTION': return new RejectedSocketConnectionError(m);

@@ -17,6 +17,7 @@ import { AbortedError, ConnectionClosedError, P2pError, TimeoutError, type Error
 import type { Identity } from '../shared/identity.ts';
 import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
+import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { EstablishedSession } from '../shared/session/established-session.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
@@ -139,7 +140,7 @@ export class ShardConnection implements BodyTaker {
     this.progress = new HandshakeProgress(`${host}:${port}`);
     const socket = netConnect({ host, port });
     this.socket = socket;
-    const onError = (error: Error): void => this.finish(new ConnectionClosedError(`cannot connect to ${host}:${port}: ${error.message}`));
+    const onError = (error: Error): void => this.finish(dialFailedError(host, port, error));
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { makePowTarget, searchProofOfWork } from '../../src/shared/crypto/pow.ts';
+import { makePowTarget, searchProofOfWork, stampDifficulty } from '../../src/shared/crypto/pow.ts';
 import { generateKeyPair, identityFromKeys, type Identity } from '../../src/shared/identity.ts';
 import { emptyMetadataConfig } from '../../src/shared/wire/metadata.ts';
 import type { NetworkVersion } from '../../src/shared/wire/network-version.ts';
@@ -28,6 +28,16 @@ export function makeIdentity(difficulty = 1): Identity {
     if (stamp) return identityFromKeys(secretKey, stamp);
   }
   throw new Error('no identity found');
+}
+
+/** An identity whose proof of work is below `difficulty`: what a peer the pool greylists presents (bounded search). */
+export function weakIdentity(difficulty: number): Identity {
+  for (let i = 0; i < 20; i++) {
+    const { publicKey, secretKey } = generateKeyPair();
+    const identity = identityFromKeys(secretKey, Buffer.alloc(24));
+    if (stampDifficulty(publicKey, identity.proofOfWorkStamp) < difficulty) return identity;
+  }
+  throw new Error('no weak identity found');
 }
 
 /** The OCaml test utilities' version: SANDBOXED_MAVRYK / ddb 1 / p2p 0, so Nack_v_0 (protocol.md §13). */

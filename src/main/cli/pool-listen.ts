@@ -4,8 +4,9 @@
  * one listener holds thousands of peers; `p2p-socket load` aims at it.
  *
  * Per-connection records would be thousands of lines: this mode prints totals instead (the
- * summary's `connections_*`, `messages_*`, `bytes_*` and `errors` by code). `--connections N`
- * still means "exit after N connections ended"; otherwise it runs until SIGINT/SIGTERM.
+ * summary's `connections_*`, `messages_*`, `bytes_*`, `refused` and `errors` by code), and a line
+ * for each greylisting and for the first refusal of each kind from each address. `--connections
+ * N` still means "exit after N connections ended"; otherwise it runs until SIGINT/SIGTERM.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { P2pError } from '../../shared/errors.ts';
@@ -13,6 +14,8 @@ import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import { bytesCodec } from '../codecs.ts';
 import type { Connection } from '../connection.ts';
 import { Pool } from '../pool.ts';
+import type { Greylisting, Refusal } from '../refusal.ts';
+import { motiveName } from '../../shared/wire/rejection.ts';
 import type { ListenOptions } from './args.ts';
 import { addressText } from './connection-report.ts';
 import { writeReadyFile } from './listen-command.ts';
@@ -26,6 +29,9 @@ type Conn = Connection<Uint8Array, NodeMetadata>;
 
 /** How long closing the pool may take at the end before the listener gives up on it. */
 const CLOSE_LIMIT_MS = 10_000;
+
+/** Refusal lines printed at most (one per code and address); past it refusals are only counted. */
+const MAX_REFUSAL_LINES = 1000;
 
 /** What the listener counts; the summary prints it. */
 interface Totals {
@@ -68,7 +74,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     maxDownloadSpeed: pooled.maxDownloadSpeed,
     ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
     // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
-    ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
+    ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points, reason: 'listen --nack refuses every peer' }) } : {}),
   });
   const totals: Totals = { accepted: 0, ended: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0, connectionErrors: {} };
   const internalErrors: Error[] = [];
@@ -76,6 +82,16 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   pool.on('error', (error) => internalErrors.push(error));
+  const refused: Record<string, number> = {};
+  const announced = new Set<string>();
+  pool.on('refused', (refusal) => {
+    refused[refusal.code] = (refused[refusal.code] ?? 0) + 1;
+    const key = `${refusal.code} ${refusal.address}`;
+    if (announced.has(key) || announced.size >= MAX_REFUSAL_LINES) return;
+    announced.add(key);
+    output.event('refused', refusalJson(refusal), refusalText(refusal));
+  });
+  pool.on('greylisted', (entry) => output.event('greylisted', greylistingJson(entry), greylistingText(entry)));
   pool.on('connection', (conn: Conn) => {
     totals.accepted++;
     void serve(conn, options.echo, totals).then(() => {
@@ -136,8 +152,9 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   const errors: Record<string, number> = { ...stats.errors };
   for (const [code, count] of Object.entries(totals.connectionErrors)) errors[code] = (errors[code] ?? 0) + count;
   if (internalErrors.length > 0) errors['INTERNAL_ERROR'] = (errors['INTERNAL_ERROR'] ?? 0) + internalErrors.length;
-  // Nacks sent on purpose (`--nack`) are this listener's success, as in the single-socket mode.
-  const unexpected = Object.entries(errors).filter(([code]) => !(nack && isNackOutcome(code)));
+  // Refusals (limits, bans, greylisting, nacks, `--nack` included) are the listener doing its job,
+  // not failures: `ok` looks at the rest (docs/cli.md, `listen --workers N`).
+  const unexpected = Object.entries(errors).filter(([code, count]) => count > (refused[code] ?? 0));
   // A signal before the N connections asked for were served is a failure, as in listen-command.ts.
   const interrupted = signalled !== undefined && options.connections !== undefined && totals.ended < options.connections;
   const error = interrupted ? { code: 'INTERRUPTED', message: `stopped by ${signalled} after serving ${totals.ended} of --connections ${options.connections}` } : null;
@@ -153,6 +170,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     handshakes_incoming: stats.handshakes.incoming,
     handshakes_failed: stats.handshakes.failed,
     nacked: stats.nacked,
+    refused: Object.fromEntries(Object.entries(refused).sort(([a], [b]) => a.localeCompare(b))),
     messages_received: totals.messagesReceived,
     messages_sent: totals.messagesSent,
     bytes_received: totals.bytesReceived,
@@ -162,7 +180,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     errors,
     error,
   };
-  const errorList = Object.entries(errors).map(([code, count]) => `${code} ×${count}`).join(', ');
+  const errorList = Object.entries(errors).map(([code, count]) => `${code} ×${count}${refused[code] ? ` (${refused[code]} refused)` : ''}`).join(', ');
   output.summary(
     'listen',
     fields,
@@ -172,8 +190,32 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   return ok ? 0 : 1;
 }
 
-function isNackOutcome(code: string): boolean {
-  return code === 'REJECTED' || code === 'TOO_MANY_CONNECTIONS' || code === 'ALREADY_CONNECTED' || code === 'REJECTED_NO_COMMON_PROTOCOL';
+function refusalJson(refusal: Refusal): JsonRecord {
+  return {
+    address: refusal.address,
+    port: refusal.port ?? null,
+    direction: refusal.direction,
+    peer_id: refusal.peerId ?? null,
+    code: refusal.code,
+    reason: refusal.reason,
+    option: refusal.option ?? null,
+    motive: refusal.motive ?? null,
+    motive_name: refusal.motive === undefined ? null : motiveName(refusal.motive),
+    until: refusal.until === undefined ? null : new Date(refusal.until).toISOString(),
+  };
+}
+
+function refusalText(refusal: Refusal): string {
+  const option = refusal.option === undefined ? '' : ` (option ${refusal.option})`;
+  return `refused ${addressText(refusal.address, refusal.port)}: ${refusal.code}: ${refusal.reason}${option}; more ${refusal.code} from ${refusal.address} are only counted`;
+}
+
+function greylistingJson(entry: Greylisting): JsonRecord {
+  return { address: entry.address, code: entry.code, reason: entry.reason, option: entry.option, until: new Date(entry.until).toISOString() };
+}
+
+function greylistingText(entry: Greylisting): string {
+  return `greylisted ${entry.address} until ${new Date(entry.until).toISOString()} after ${entry.code}: ${entry.reason}; its connections are closed before the handshake until then (option ${entry.option})`;
 }
 
 /**

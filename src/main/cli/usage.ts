@@ -104,6 +104,8 @@ Accepts peers, authenticates them, selects a common version and reads their mess
 ${COMMON_FLAGS}
 A connection fails its entry if its handshake fails or no common version exists (the peer is
 then nacked with UNKNOWN_CHAIN_NAME or DEPRECATED_*); a nack sent by --nack counts as success.
+With --workers, refusals (handshake limits, a greylisted address, nacks) are printed as
+'refused' and 'greylisted' lines and counted in the summary's 'refused'; they do not fail the run.
 ${EXIT_CODES} (listen: 0 only if every connection succeeded)
 `;
 

@@ -24,6 +24,7 @@ import { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, MAX_CHUNK_CONTENT, TAG_LENGTH } from './chunk-layout.ts';
 import { encodeStream } from './encoded-message.ts';
 import type { HandshakeProgress } from './handshake-progress.ts';
+import { closedBeforeHandshake } from './closed-before-handshake.ts';
 import type { SessionTransport } from './transport.ts';
 import { publicBytes, secretBytes } from './long-lived-bytes.ts';
 
@@ -145,7 +146,13 @@ async function openChannel<Meta>(transport: SessionTransport, params: HandshakeP
   const localMetadataBytes = encodeMetadata(params.metadata);
 
   // Step 2: the peer's connection message, kept with its prefix for the nonces (protocol.md §5.1).
-  const prefix = await transport.readExact(HEADER_LENGTH);
+  let prefix: Buffer;
+  try {
+    prefix = await transport.readExact(HEADER_LENGTH);
+  } catch (error) {
+    // A listener refuses before authentication by closing without a byte: say so to the dialler.
+    throw incoming ? error : closedBeforeHandshake(error, transport, `${params.remoteHost}:${params.remotePort}`);
+  }
   const bodyLength = prefix.readUInt16BE(0);
   // Too short to hold the fixed fields (0 included): refused before waiting for any of it. The
   // longest, 65535, is read whole (bounded by HANDSHAKE_INPUT_LIMIT) and left to the decoder.

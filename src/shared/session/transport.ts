@@ -305,12 +305,18 @@ export class SessionTransport {
     resolve?.();
   }
 
-  handleEnd(message: string): void {
+  /** `cause`: the socket's error, when it ended with one (ECONNRESET …). */
+  handleEnd(message: string, cause?: Error): void {
     // 'end' and 'close' both land here; an error object captures a stack (8.8% of handshake-churn
     // CPU in bench:load W3), so build one only for the first.
     if (this.failure) return;
     this.releaseBacklog();
-    this.setFailure(socketClosedError(message));
+    this.setFailure(socketClosedError(message, cause));
+  }
+
+  /** True once we started closing the connection ourselves (`close`). */
+  get closedLocally(): boolean {
+    return this.closePromise !== undefined;
   }
 
   /**
@@ -341,16 +347,17 @@ export function socketHost(socket: Socket): string {
  * without a stack trace: its frames would be the event emitter's and the transport's, and
  * capturing them (~6 µs) was 3 % of a W3 server's busy time (bench/handshake-cpu.ts --profile).
  */
-function socketClosedError(message: string): ConnectionClosedError {
+function socketClosedError(message: string, cause?: Error): ConnectionClosedError {
+  const options = cause === undefined ? undefined : { cause };
   const limit: unknown = Error.stackTraceLimit;
   // Not a positive number (deleted, say): V8 captures no stack anyway, and writing it back would
   // leave a property the application removed (test: stack-trace-limit-restored).
-  if (typeof limit !== 'number' || !(limit > 0)) return new ConnectionClosedError(message);
+  if (typeof limit !== 'number' || !(limit > 0)) return new ConnectionClosedError(message, options);
   // Reflect.set: where the limit cannot be written (frozen intrinsics) the error keeps its stack
   // instead of the assignment throwing from a socket event.
   Reflect.set(Error, 'stackTraceLimit', 0);
   try {
-    return new ConnectionClosedError(message);
+    return new ConnectionClosedError(message, options);
   } finally {
     Reflect.set(Error, 'stackTraceLimit', limit);
   }
@@ -369,7 +376,7 @@ function onSocketEnd(this: OwnedSocket): void {
 }
 
 function onSocketError(this: OwnedSocket, error: Error): void {
-  this[OWNER]?.handleEnd(`connection error: ${error.message}`);
+  this[OWNER]?.handleEnd(`connection error: ${error.message}`, error);
 }
 
 function onSocketClose(this: OwnedSocket): void {

@@ -66,3 +66,20 @@ export function parseMotive(text: string): Motive {
     `unknown rejection motive ${JSON.stringify(text)}: expected a name such as TOO_MANY_CONNECTIONS or an int16`,
   );
 }
+
+/**
+ * What a named motive says about the side that sent it, and what governs it on a p2p-socket
+ * Pool, for error messages; undefined for the other codes (a policy's own).
+ */
+const MEANINGS: readonly string[] = [
+  'no motive given',
+  'it holds as many connections as it accepts (a p2p-socket Pool: maxConnections)',
+  'it runs another chain (chainName)',
+  'no p2p version in common (p2pVersions)',
+  'no distributed-db version in common (distributedDbVersions)',
+  'it already has a connection with our peer id (a p2p-socket Pool accepts several with allowDuplicatePeers)',
+];
+
+export function motiveMeaning(code: Motive): string | undefined {
+  return Number.isInteger(code) ? MEANINGS[code] : undefined;
+}

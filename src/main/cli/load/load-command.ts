@@ -1,9 +1,9 @@
 /**
  * `p2p-socket load [HOST:PORT]`: identities, the embedded target when no HOST:PORT is given, the
  * run (load-run.ts) with its live view, then the summary (table, or JSON last on stdout), the
- * thresholds and the HTML report. Exit 0 when the run made connections and every threshold held.
+ * thresholds and the HTML report. Exit 0 when the run reached `--min-connections` (default all
+ * of them) and every threshold held; the summary is printed even when the report cannot be written.
  */
-import { resolve } from 'node:path';
 import type { Identity } from '../../../shared/identity.ts';
 import { generateIdentities } from '../../generate-identities.ts';
 import { readIdentitiesFile } from '../identities-file.ts';
@@ -14,6 +14,8 @@ import { defaultProcesses, type LoadOptions } from './load-options.ts';
 import { writeReport } from './load-report.ts';
 import { runLoad, type RunOutcome } from './load-run.ts';
 import { buildSummary, summaryText, type LoadSummary } from './load-summary.ts';
+import { REFUSED_BEFORE_HANDSHAKE } from './failure-key.ts';
+import { parseThreshold, type Threshold } from './thresholds.ts';
 import { resolveSizes } from './message-sizes.ts';
 
 /** A configuration the run refuses (exit 1 with this code in the summary's error). */
@@ -86,18 +88,26 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     view.done();
     const targetSummary = await target?.stop();
     target = undefined;
-    const summary = summarize(outcome, options, where);
+    let summary = summarize(outcome, options, where);
     const notes = [
       `${processes} generator process${processes === 1 ? '' : 'es'}, busiest ${(outcome.busiest * 100).toFixed(0)} % busy over the window (${outcome.windowSeconds.toFixed(1)} s)`,
       ...outcome.failures.map((failure) => `generator failure: ${failure}`),
       ...(targetSummary ? [targetLine(targetSummary)] : []),
+      ...shortfallNotes(summary, options.minConnections),
     ];
+    let reportError: unknown;
     if (options.report !== undefined) {
-      const file = resolve(options.report);
-      await writeReport(file, { summary, points: outcome.points, histogram: outcome.histogram, title: `p2p-socket load: ${options.mode} on ${where}` });
-      notes.push(`report written to ${file}`);
+      try {
+        await writeReport(options.report, { summary, points: outcome.points, histogram: outcome.histogram, title: `p2p-socket load: ${options.mode} on ${where}` });
+        notes.push(`report written to ${options.report}`);
+      } catch (error) {
+        // Checked before the run, and still failed: the results are printed all the same.
+        reportError = error;
+        summary = { ...summary, ok: false };
+        notes.push(`report NOT written: ${errorText(error)}`);
+      }
     }
-    if (output.json) output.summary('load', { ...summary, error: null }, '');
+    if (output.json) output.summary('load', { ...summary, error: reportError === undefined ? null : errorJson(reportError) }, '');
     else output.text(summaryText(summary, outcome.histogram, notes));
     outcome.histogram.destroy();
     return summary.ok ? 0 : 1;
@@ -138,8 +148,38 @@ function summarize(outcome: RunOutcome, options: LoadOptions, target: string): L
       generatorSaturated: outcome.saturated,
       failed: totals.handshakesOk === 0 || outcome.failures.length > 0,
     },
-    options.thresholds,
+    thresholdsOf(options),
   );
+}
+
+/** The user's thresholds, then `connections>=N` for `--min-connections` (default: every connection asked for). */
+function thresholdsOf(options: LoadOptions): readonly Threshold[] {
+  if (options.minConnections === undefined) return options.thresholds;
+  return [...options.thresholds, parseThreshold(`connections>=${options.minConnections}`)];
+}
+
+/**
+ * When connections are missing: how many, and what the failures in `handshake_errors` point at,
+ * with the target's flags and Pool options that govern them.
+ */
+function shortfallNotes(summary: LoadSummary, minConnections: number | undefined): string[] {
+  const notes: string[] = [];
+  const reached = summary.connections_reached;
+  if (minConnections !== undefined && reached < minConnections) {
+    notes.push(`only ${reached} of ${summary.connections_target} connections reached (--min-connections ${minConnections}): the run FAILED (handshake errors above say why)`);
+  }
+  const seen = (part: string): boolean => Object.keys(summary.handshake_errors).some((key) => key.includes(part));
+  if (seen(REFUSED_BEFORE_HANDSHAKE)) {
+    notes.push(
+      `"${REFUSED_BEFORE_HANDSHAKE}": the target closed these dials before any handshake byte, so it refused them before authentication: ` +
+        "its admission limits (listen --max-handshakes; a Pool's maxIncomingHandshakes, maxIncomingHandshakesPerAddress) or our address greylisted; " +
+        'lower --connect-concurrency or raise those limits (each refused dial is tried again up to 5 times)',
+    );
+  }
+  if (seen('Too_many_connections')) notes.push('Too_many_connections: the target is full (listen --max-connections; a Pool\'s maxConnections)');
+  if (seen('Already_connected')) notes.push('Already_connected: the target refuses a second connection per peer id (more --identities, or listen --allow-duplicate-peers)');
+  if (seen('ECONNREFUSED')) notes.push('ECONNREFUSED: nothing listens at the target address');
+  return notes;
 }
 
 function targetLine(summary: JsonRecord): string {

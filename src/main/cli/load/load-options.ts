@@ -2,7 +2,9 @@
  * `p2p-socket load` and `load merge` command lines: every value checked before any process,
  * identity or socket exists (a bad flag or threshold is a usage error, exit 2).
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SANDBOXED_MAVRYK } from '../../../shared/wire/network-version.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../options.ts';
@@ -25,6 +27,12 @@ export interface LoadOptions {
    */
   readonly targetFlags: readonly string[];
   readonly connections: number;
+  /**
+   * Connections that must be reached (`connections_reached`) for the run to pass: checked as the
+   * threshold `connections>=N`. Default `connections`; undefined in churn mode, where connections
+   * come and go.
+   */
+  readonly minConnections: number | undefined;
   /** New connections per second in total; `undefined`: as fast as `connectConcurrency` allows. */
   readonly ramp: number | undefined;
   readonly duration: number;
@@ -41,6 +49,7 @@ export interface LoadOptions {
   readonly allowDuplicatePeers: boolean;
   readonly thresholds: readonly Threshold[];
   readonly json: boolean;
+  /** `--report`: an absolute path whose directory existed and was writable when the options were read. */
   readonly report: string | undefined;
   readonly chain: string;
   readonly timeout: number;
@@ -78,6 +87,7 @@ const LOAD_FLAGS: Options = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   connections: { type: 'string' },
+  'min-connections': { type: 'string' },
   ramp: { type: 'string' },
   duration: { type: 'string' },
   warmup: { type: 'string' },
@@ -117,11 +127,18 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
   if (target !== undefined && targetWorkers !== undefined) throw new UsageError('--target-workers is for the embedded target (no HOST:PORT)', u);
   const targetFlags = embeddedTargetFlags(values, u);
   if (target !== undefined && targetFlags.length > 0) throw new UsageError(`${targetFlags[0]} is for the embedded target (no HOST:PORT)`, u);
+  const connections = integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections;
+  const minConnections = integerOf(values, 'min-connections', 1, connections, u);
+  if (mode === 'churn' && minConnections !== undefined) {
+    throw new UsageError("--min-connections is for echo and send: in churn mode connections come and go (use --threshold 'handshake_errors==0')", u);
+  }
+  const report = stringOf(values, 'report', u);
   return {
     target,
     targetWorkers: targetWorkers ?? LOAD_DEFAULTS.targetWorkers,
     targetFlags,
-    connections: integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections,
+    connections,
+    minConnections: mode === 'churn' ? undefined : (minConnections ?? connections),
     ramp: positiveNumberOf(values, 'ramp', u),
     duration: positiveNumberOf(values, 'duration', u) ?? LOAD_DEFAULTS.duration,
     warmup: numberOf(values, 'warmup', 0, u) ?? LOAD_DEFAULTS.warmup,
@@ -135,11 +152,34 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
     allowDuplicatePeers: values['allow-duplicate-peers'] === true,
     thresholds: thresholdsOf(values, u),
     json: values['json'] === true,
-    report: stringOf(values, 'report', u),
+    report: report === undefined ? undefined : writablePath(report, '--report', u),
     chain: stringOf(values, 'chain', u) ?? SANDBOXED_MAVRYK,
     timeout: integerOf(values, 'timeout', 1, 2 ** 31 - 1, u) ?? LOAD_DEFAULTS.timeout,
     connectConcurrency: integerOf(values, 'connect-concurrency', 1, 100_000, u) ?? LOAD_DEFAULTS.connectConcurrency,
   };
+}
+
+/**
+ * `path`, absolute, once its directory is known to exist and be writable: a run is minutes of
+ * work, and a report it cannot write at the end would lose them.
+ */
+function writablePath(path: string, flag: string, usage: string): string {
+  const file = resolve(path);
+  const directory = dirname(file);
+  let problem: string | undefined;
+  try {
+    if (!statSync(directory).isDirectory()) problem = `${directory} is not a directory`;
+    else {
+      const existing = statSync(file, { throwIfNoEntry: false });
+      if (existing?.isDirectory()) problem = `${file} is a directory`;
+      else accessSync(existing ? file : directory, constants.W_OK);
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    problem = code === 'ENOENT' ? `directory ${directory} does not exist` : code === 'EACCES' ? `${file} cannot be written (EACCES)` : (error as Error).message;
+  }
+  if (problem !== undefined) throw new UsageError(`${flag} ${path}: ${problem}`, usage);
+  return file;
 }
 
 /** The embedded target's pool flags, checked here and handed to its `listen` as they are. */

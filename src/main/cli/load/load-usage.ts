@@ -4,7 +4,7 @@
  */
 
 export const SYNOPSIS_LOAD = [
-  'p2p-socket load [HOST:PORT] [--connections N] [--ramp R] [--duration S] [--warmup S]',
+  'p2p-socket load [HOST:PORT] [--connections N] [--min-connections N] [--ramp R] [--duration S] [--warmup S]',
   '                [--mode echo|send|churn] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
   '                [--processes P] [--target-workers N] [--metrics-port P] [--max-upload-speed KIB]',
   '                [--max-download-speed KIB] [--identities FILE] [--difficulty F] [--allow-duplicate-peers]',
@@ -13,7 +13,7 @@ export const SYNOPSIS_LOAD = [
   'p2p-socket load merge A.json B.json... [--threshold EXPR]... [--json]',
 ].join('\n');
 
-const EXIT = 'Exit status: 0 success, 1 a threshold failed or no connection was made, 2 bad usage.';
+const EXIT = 'Exit status: 0 success, 1 fewer connections than --min-connections, a threshold failed or the report could not be written, 2 bad usage.';
 
 export const LOAD_USAGE = `Usage:
 ${SYNOPSIS_LOAD}
@@ -21,6 +21,8 @@ ${SYNOPSIS_LOAD}
 Loads a node (or any wire-compatible peer) at HOST:PORT with many authenticated connections. Without
 HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in a child process.
   --connections N      peers to hold (default 100; churn: connections handshaking at once)
+  --min-connections N  connections that must be reached for the run to pass (default: all of
+                       --connections; echo and send only); checked as the threshold connections>=N
   --ramp R             new connections per second (default: as fast as --connect-concurrency allows)
   --duration S         measured seconds, after the ramp and the warm-up (default 10)
   --warmup S           seconds of traffic before the measurement starts (default 0)
@@ -49,7 +51,7 @@ HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in
                        connections, msgs/s, mb/s, handshakes/s; repeatable; a failure exits 1
   --json               the summary as one JSON object, last on stdout (live lines stay on stderr)
   --report FILE.html   a self-contained page with throughput and latency over time and the
-                       latency distribution
+                       latency distribution (its directory must exist and be writable)
   --chain NAME         chain name announced (default SANDBOXED_MAVRYK)
   --timeout MS         limit for each connection's dial + handshake (default 10000)
   --connect-concurrency N  handshakes in flight at once, over all processes (default 8)

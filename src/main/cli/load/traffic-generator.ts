@@ -21,6 +21,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, P2pError, type Connection, type Identity, type NodeMetadata } from '../../index.ts';
+import { failureKey } from './failure-key.ts';
 import { newLatencyHistogram, recordMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { LoadMode } from './load-options.ts';
 import type { SizePicker } from './message-sizes.ts';
@@ -468,7 +469,7 @@ export class TrafficGenerator {
 }
 
 function count(table: Record<string, number>, error: unknown): void {
-  countCode(table, error instanceof P2pError ? error.code : 'INTERNAL_ERROR');
+  countCode(table, failureKey(error));
 }
 
 function countCode(table: Record<string, number>, code: string): void {
