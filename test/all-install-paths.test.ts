@@ -15,7 +15,7 @@
  * clone's devDependencies and builds dist/), and `node --test` starts files in name order, so the
  * rest of the suite runs beside it instead of after it.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -244,29 +244,27 @@ test("the README's Install section has a line for each install path and the line
   assert.notEqual(nodeLine, '', 'the Install section names `npm install node@NN` for consumers on an older Node');
 });
 
-// Each line has its own clone and project: run them side by side, so the file takes about as
-// long as the slowest line.
-describe('README install lines', { concurrency: true, timeout: LINE_TIMEOUT_MS }, () => {
-  for (const kind of ['folder', 'git', 'tarball'] as const) {
-    test(`the README's ${kind} install line, from a fresh clone: plain JS imports the copy and talks to itself, the bin runs`, { timeout: LINE_TIMEOUT_MS }, async () => {
-      const line = lines.find((candidate) => kindOf(candidate) === kind);
-      assert.ok(line !== undefined, `the README has no ${kind} install line`);
-      const project = await cloneAndProject(kind);
-      // The folder line also shows that `npm ci` accepts the lockfile: prepare runs it in the clone.
-      await shell(line, project);
-      await checkImportsAndRunsBin(project);
-      if (kind === 'tarball') {
-        await checkTarballCopy(project);
-        await checkNodeForOlderConsumers(project, nodeLine);
-      }
-    });
-  }
-
-  test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
-    const old = olderNode(CLEAN_ENV.PATH);
-    const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
-    assert.equal(bin.code, 1);
-    assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
-    assert.match(bin.stderr, /In this clone, run 'npm install' once/);
+// One line after another (each with its own clone and project): each line is a whole install and
+// build, and the rest of the suite runs beside this file.
+for (const kind of ['folder', 'git', 'tarball'] as const) {
+  test(`the README's ${kind} install line, from a fresh clone: plain JS imports the copy and talks to itself, the bin runs`, { timeout: LINE_TIMEOUT_MS }, async () => {
+    const line = lines.find((candidate) => kindOf(candidate) === kind);
+    assert.ok(line !== undefined, `the README has no ${kind} install line`);
+    const project = await cloneAndProject(kind);
+    // The folder line also shows that `npm ci` accepts the lockfile: prepare runs it in the clone.
+    await shell(line, project);
+    await checkImportsAndRunsBin(project);
+    if (kind === 'tarball') {
+      await checkTarballCopy(project);
+      await checkNodeForOlderConsumers(project, nodeLine);
+    }
   });
+}
+
+test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
+  const old = olderNode(CLEAN_ENV.PATH);
+  const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
+  assert.equal(bin.code, 1);
+  assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
+  assert.match(bin.stderr, /In this clone, run 'npm install' once/);
 });
