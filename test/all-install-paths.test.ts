@@ -1,28 +1,34 @@
 /**
- * The package as users get it: packed and installed from the tarball, installed from a folder and
- * from git, then imported from plain JavaScript, type-checked from a strict TypeScript consumer,
- * and run under an older Node (which must fail at import, naming the version and why).
+ * Every install line of the README's Install section, run as written from a project beside a
+ * fresh `git clone` of the current commit (uncommitted changes are not in it: commit first), each
+ * line with a clone of its own in a temporary folder with nothing else around it. Each installed
+ * copy is imported from plain JavaScript that talks to itself and its bin is run; the tarball's
+ * copy is also type-checked from a strict TypeScript consumer and run under an older Node (which
+ * must fail at import, naming the version and why), and the README's one line for a consumer on
+ * an older Node is run in that project.
  *
- * Installs are offline-friendly (`--prefer-offline`: every dependency is already in npm's cache
- * after the repository's own `npm install`). Each step is bounded by STEP_TIMEOUT_MS.
+ * Installs are offline-friendly (npm's `prefer-offline`, set through the environment so the lines
+ * run as written: every dependency is already in npm's cache after the repository's own
+ * `npm install`). Each step is bounded by STEP_TIMEOUT_MS.
  *
- * The file name sorts first on purpose: this is the slowest file (the git install alone installs
- * every devDependency), and `node --test` starts files in name order, so the rest of the suite
- * runs beside it instead of after it.
+ * The file name sorts first on purpose: this is the slowest file (each install line installs the
+ * clone's devDependencies and builds dist/), and `node --test` starts files in name order, so the
+ * rest of the suite runs beside it instead of after it.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { lstatSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { supportsSocketTransfer } from '../src/main/node-version.ts';
+import { fileURLToPath } from 'node:url';
+import { olderNode } from './support/older-node.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-const STEP_TIMEOUT_MS = 90_000;
+const STEP_TIMEOUT_MS = 360_000;
+/** A whole install line's test: its install and every check after it. */
+const LINE_TIMEOUT_MS = 2 * STEP_TIMEOUT_MS;
 
 interface Output {
   readonly code: number;
@@ -34,6 +40,14 @@ interface Output {
 const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
 /** The Node running this test (>= 24.20) first on PATH, so bins with `#!/usr/bin/env node` use it. */
 const NODE24_ENV = { ...CLEAN_ENV, PATH: `${dirname(process.execPath)}${delimiter}${CLEAN_ENV.PATH ?? ''}` };
+/** The README's lines run as written; npm's settings for a quiet, cache-first install come from here. */
+const LINE_ENV = {
+  ...NODE24_ENV,
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_loglevel: 'error',
+};
 
 function exec(file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = NODE24_ENV): Promise<Output> {
   return new Promise((resolve) => {
@@ -44,25 +58,19 @@ function exec(file: string, args: readonly string[], cwd: string, env: NodeJS.Pr
   });
 }
 
-async function npm(args: readonly string[], cwd: string): Promise<Output> {
-  const result = await exec('npm', args, cwd);
-  assert.equal(result.code, 0, `npm ${args.join(' ')} failed:\n${result.stderr}`);
+/** A README line, through the shell as a user types it, in `cwd`. */
+async function shell(line: string, cwd: string, env: NodeJS.ProcessEnv = LINE_ENV): Promise<Output> {
+  const result = await exec('sh', ['-c', line], cwd, env);
+  assert.equal(result.code, 0, `${line} failed in ${cwd}:\n${result.stdout}${result.stderr}`);
   return result;
 }
 
-const INSTALL_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
-
-let dir = '';
-let tarball = '';
-let consumers = 0;
-
-/** A fresh consumer project with `spec` installed. */
-async function consumerWith(spec: string): Promise<string> {
-  const consumer = join(dir, `consumer-${consumers++}`);
-  await mkdir(consumer);
-  await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await npm(['install', spec, ...INSTALL_FLAGS], consumer);
-  return consumer;
+/** The Install section of the README: its ```console lines (comments and all), and its prose. */
+async function installSection(): Promise<{ lines: string[]; text: string }> {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+  const text = readme.slice(readme.indexOf('\n## Install\n'), readme.indexOf('\n## ', readme.indexOf('\n## Install\n') + 1));
+  const lines = [...text.matchAll(/```console\n([\s\S]*?)```/g)].flatMap((block) => block[1]!.split('\n')).filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  return { lines, text };
 }
 
 /** Plain JS that uses the public API end to end: a pool, a client, one echoed message. */
@@ -143,92 +151,120 @@ async function checkImportsAndRunsBin(consumer: string): Promise<void> {
   assert.equal(JSON.parse(bin.stdout.trim().split('\n').at(-1)!).ok, true);
 }
 
-/** A Node on PATH that cannot run the library, to run the installed copy under. */
-async function olderNode(): Promise<{ node: string; args: string[] }> {
-  for (const directory of (CLEAN_ENV.PATH ?? '').split(delimiter)) {
-    if (directory === '' || directory.includes('node_modules')) continue;
-    const node = join(directory, 'node');
-    const version = await exec(node, ['-p', 'process.versions.node'], REPO, CLEAN_ENV).catch(() => undefined);
-    if (version?.code === 0 && !supportsSocketTransfer(version.stdout.trim())) return { node, args: [] };
-  }
-  // No older Node here: this one, told it is 20.0.0 before anything loads.
-  const pretend = "Object.defineProperty(process.versions, 'node', { value: '20.0.0' })";
-  return { node: process.execPath, args: ['--import', `data:text/javascript,${encodeURIComponent(pretend)}`] };
+
+/** The tarball's extra checks: dist/ is in it, strict TypeScript consumers compile, an older Node is refused. */
+async function checkTarballCopy(consumer: string): Promise<void> {
+  const files = await readdir(join(consumer, 'node_modules', 'p2p-socket', 'dist', 'main'));
+  assert.ok(files.includes('index.js') && files.includes('index.d.ts'), 'the tarball carries dist/');
+
+  await writeFile(join(consumer, 'consumer.ts'), TYPESCRIPT_CONSUMER);
+  await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG));
+  const strict = await exec(process.execPath, [TSC, '-p', 'tsconfig.json'], consumer);
+  assert.equal(strict.code, 0, `strict nodenext consumer:\n${strict.stdout}${strict.stderr}`);
+  await writeFile(join(consumer, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG));
+  const node10 = await exec(process.execPath, [TSC, '-p', 'tsconfig.node10.json'], consumer);
+  assert.equal(node10.code, 0, `node10-resolution consumer (top-level types):\n${node10.stdout}${node10.stderr}`);
+
+  // An older Node: the import fails at once, with the version needed and why; so does the bin,
+  // telling an installed copy's user to install a newer Node (not to use npm scripts).
+  const old = olderNode(CLEAN_ENV.PATH);
+  const imported = await exec(old.node, [...old.args, 'consumer.mjs'], consumer, CLEAN_ENV);
+  assert.equal(imported.code, 1);
+  assert.match(imported.stderr, /p2p-socket needs Node\.js >= 24\.20 \(or >= 26\.6\); this is v?20\./);
+  assert.match(imported.stderr, /worker threads/);
+  assert.match(imported.stderr, /code: 'UNSUPPORTED_NODE_VERSION'/);
+  const bin = await exec(old.node, [...old.args, join(consumer, 'node_modules', 'p2p-socket', 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], consumer, CLEAN_ENV);
+  assert.equal(bin.code, 1);
+  assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
+  assert.match(bin.stderr, /Install a newer Node\.js/);
+  assert.doesNotMatch(bin.stderr, /npm install|npx/);
 }
+
+/**
+ * The README's line for a consumer on an older Node, run in `consumer` with the older Node first
+ * on PATH (this one when the machine has none): afterwards `npx node` is a Node 24 that runs the
+ * library.
+ */
+async function checkNodeForOlderConsumers(consumer: string, line: string): Promise<void> {
+  const old = olderNode(CLEAN_ENV.PATH);
+  const env = { ...LINE_ENV, PATH: `${dirname(old.node)}${delimiter}${CLEAN_ENV.PATH ?? ''}` };
+  await shell(line, consumer, env);
+  const version = await shell('npx node -p process.version', consumer, env);
+  assert.match(version.stdout.trim(), /^v24\./);
+  const imported = await shell('npx node consumer.mjs', consumer, env);
+  assert.equal(imported.stdout.trim(), 'ping');
+}
+
+let dir = '';
+let head = '';
+let lines: string[] = [];
+let nodeLine = '';
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'p2p-socket-install-'));
-  const packed = await npm(['pack', '--json', '--pack-destination', dir, '--loglevel=error'], REPO);
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
-  tarball = join(dir, filename);
+  const rev = await exec('git', ['rev-parse', 'HEAD'], REPO);
+  assert.equal(rev.code, 0, rev.stderr);
+  head = rev.stdout.trim();
+  const section = await installSection();
+  lines = section.lines;
+  nodeLine = /`(npm install node@\d+)`/.exec(section.text)?.[1] ?? '';
 });
 
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-// The installs are independent (each its own consumer project): run them side by side, so the
-// file takes about as long as the git install alone.
-describe('installs', { concurrency: true }, () => {
-  test('the packed tarball: plain JS imports it and talks to itself, the bin runs', async () => {
-    const consumer = await consumerWith(tarball);
-    const files = await readdir(join(consumer, 'node_modules', 'p2p-socket', 'dist', 'main'));
-    assert.ok(files.includes('index.js') && files.includes('index.d.ts'), 'the tarball carries dist/');
-    await checkImportsAndRunsBin(consumer);
+/** A folder of its own holding a fresh clone of the current commit (`p2p-socket`) and an empty project beside it. */
+async function cloneAndProject(name: string): Promise<string> {
+  const place = join(dir, name);
+  await mkdir(place);
+  for (const args of [
+    ['clone', '--quiet', '--no-checkout', REPO, 'p2p-socket'],
+    ['-C', 'p2p-socket', 'checkout', '--quiet', '-B', 'main', head],
+  ]) {
+    const git = await exec('git', args, place);
+    assert.equal(git.code, 0, git.stderr);
+  }
+  const project = join(place, 'project');
+  await mkdir(project);
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'project', private: true, type: 'module' }));
+  return project;
+}
 
-    await writeFile(join(consumer, 'consumer.ts'), TYPESCRIPT_CONSUMER);
-    await writeFile(join(consumer, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG));
-    const strict = await exec(process.execPath, [TSC, '-p', 'tsconfig.json'], consumer);
-    assert.equal(strict.code, 0, `strict nodenext consumer:\n${strict.stdout}${strict.stderr}`);
-    await writeFile(join(consumer, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG));
-    const node10 = await exec(process.execPath, [TSC, '-p', 'tsconfig.node10.json'], consumer);
-    assert.equal(node10.code, 0, `node10-resolution consumer (top-level types):\n${node10.stdout}${node10.stderr}`);
+type Kind = 'folder' | 'git' | 'tarball';
+function kindOf(line: string): Kind | undefined {
+  if (/^npm pack \.\.\/p2p-socket && npm install \.\/p2p-socket-[\d.]+\.tgz\b/.test(line)) return 'tarball';
+  if (/^npm install "git\+file:\/\/\$\(realpath \.\.\/p2p-socket\)"/.test(line)) return 'git';
+  if (/^npm install \.\.\/p2p-socket\b/.test(line)) return 'folder';
+  return undefined;
+}
 
-    // An older Node: the import fails at once, with the version needed and why; so does the bin,
-    // telling an installed copy's user to install a newer Node (not to use npm scripts).
-    const old = await olderNode();
-    const imported = await exec(old.node, [...old.args, 'consumer.mjs'], consumer, CLEAN_ENV);
-    assert.equal(imported.code, 1);
-    assert.match(imported.stderr, /p2p-socket needs Node\.js >= 24\.20 \(or >= 26\.6\); this is v?20\./);
-    assert.match(imported.stderr, /worker threads/);
-    assert.match(imported.stderr, /code: 'UNSUPPORTED_NODE_VERSION'/);
-    const bin = await exec(old.node, [...old.args, join(consumer, 'node_modules', 'p2p-socket', 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], consumer, CLEAN_ENV);
-    assert.equal(bin.code, 1);
-    assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
-    assert.match(bin.stderr, /Install a newer Node\.js/);
-    assert.doesNotMatch(bin.stderr, /npm install|npx/);
-  });
+test("the README's Install section has a line for each install path and the line for an older Node", () => {
+  assert.deepEqual(lines.map((line) => kindOf(line) ?? `a line this file does not run: ${line}`).sort(), ['folder', 'git', 'tarball']);
+  assert.notEqual(nodeLine, '', 'the Install section names `npm install node@NN` for consumers on an older Node');
+});
 
-  test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
-    const old = await olderNode();
-    const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
-    assert.equal(bin.code, 1);
-    assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
-    assert.match(bin.stderr, /In this clone, run 'npm install' once/);
-  });
-
-  test('a folder install builds dist/ (prepare) and imports', async () => {
-    const consumer = await consumerWith(REPO);
-    await checkImportsAndRunsBin(consumer);
-  });
-
-  test('a git install builds dist/ (prepare) and imports; npm ci accepts the lockfile', async () => {
-    // A repository holding the working tree as it is (committed or not), installed by git URL.
-    const repo = join(dir, 'git-repo');
-    const listed = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO);
-    assert.equal(listed.code, 0, listed.stderr);
-    // Regular files only: a tracked file deleted in the working tree, or a symlink, is left out.
-    const files = listed.stdout.split('\0').filter((file) => file !== '' && lstatSync(join(REPO, file), { throwIfNoEntry: false })?.isFile());
-    await mkdir(repo);
-    const copied = await exec('cp', ['--parents', '-t', repo, ...files], REPO);
-    assert.equal(copied.code, 0, copied.stderr);
-    for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=test', '-c', 'user.email=test@localhost', 'commit', '-qm', 'snapshot']]) {
-      const git = await exec('git', args, repo);
-      assert.equal(git.code, 0, git.stderr);
+// One line after another (each with its own clone and project): each line is a whole install and
+// build, and the rest of the suite runs beside this file.
+for (const kind of ['folder', 'git', 'tarball'] as const) {
+  test(`the README's ${kind} install line, from a fresh clone: plain JS imports the copy and talks to itself, the bin runs`, { timeout: LINE_TIMEOUT_MS }, async () => {
+    const line = lines.find((candidate) => kindOf(candidate) === kind);
+    assert.ok(line !== undefined, `the README has no ${kind} install line`);
+    const project = await cloneAndProject(kind);
+    // The folder line also shows that `npm ci` accepts the lockfile: prepare runs it in the clone.
+    await shell(line, project);
+    await checkImportsAndRunsBin(project);
+    if (kind === 'tarball') {
+      await checkTarballCopy(project);
+      await checkNodeForOlderConsumers(project, nodeLine);
     }
-    // The lockfile agrees with package.json: what `npm ci` checks first (it refuses otherwise).
-    await npm(['ci', '--dry-run', '--ignore-scripts', ...INSTALL_FLAGS], repo);
-    const consumer = await consumerWith(`git+${pathToFileURL(repo).href}`);
-    await checkImportsAndRunsBin(consumer);
   });
+}
+
+test('the bin of a clone on an older Node says to npm install and use the project Node', async () => {
+  const old = olderNode(CLEAN_ENV.PATH);
+  const bin = await exec(old.node, [...old.args, join(REPO, 'bin', 'p2p-socket.js'), 'identity', 'show', 'x'], REPO, CLEAN_ENV);
+  assert.equal(bin.code, 1);
+  assert.match(bin.stderr, /needs Node\.js >= 24\.20/);
+  assert.match(bin.stderr, /In this clone, run 'npm install' once/);
 });

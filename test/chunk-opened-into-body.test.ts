@@ -118,6 +118,31 @@ const caseArb = fc.record({
     fc.record({ delta: fc.nat({ max: 0xffffffff }), absolute: fc.constant(true) }),
   ),
 });
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Fixed cases run before the generated ones on every run (fast-check's `examples`), so that what
+ * the properties must have exercised does not depend on what the generator happened to draw.
+ * Five messages of two whole chunks each: every message starts a chunk, so each is opened
+ * straight into its body.
+ */
+const ALIGNED: Case = {
+  lengths: Array.from({ length: 5 }, () => 2 * MAX_CHUNK_CONTENT - 4),
+  seed: 1,
+  sizes: [MAX_CHUNK_CONTENT],
+  maxMessageSize: 1 << 24,
+  corrupt: undefined,
+  lie: { delta: 0, absolute: false },
+};
+/** Five messages opened into their bodies, twice (the second with a peek that lies). */
+const DIRECT_EXAMPLES: Case[] = [ALIGNED, { ...ALIGNED, seed: 2, lie: { delta: 0xffffffff, absolute: true } }];
+/** One failure each: the first and the second chunk of a message opened into its body fail their tag, a message over the limit, a forged prefix under a lying peek. */
+const FAILING_EXAMPLES: Case[] = [
+  { ...ALIGNED, corrupt: [0, 10] },
+  { ...ALIGNED, corrupt: [1, 100] },
+  { ...ALIGNED, maxMessageSize: 100_000 },
+  { ...ALIGNED, corrupt: [0, TAG_LENGTH + 1], lie: { delta: 70_000, absolute: true } },
+];
 
 test('a chunk opened into its message body frames the same messages, sizes and errors as one opened in place, for any sizes and chunkings', () => {
   let directMessages = 0;
@@ -148,11 +173,12 @@ test('a chunk opened into its message body frames the same messages, sizes and e
       directMessages += now.direct;
       if (now.failed) failures++;
     }),
-    { numRuns: 200 },
+    { numRuns: 200, examples: [...DIRECT_EXAMPLES, ...FAILING_EXAMPLES].map((example) => [example]) },
   );
-  // The property must have exercised the new path and its failures, not only the old one.
-  assert.ok(directMessages > 5, `only ${directMessages} messages were opened straight into their bodies`);
-  assert.ok(failures > 10, `only ${failures} runs failed`);
+  // The property must have exercised the new path and its failures, not only the old one: the
+  // fixed examples alone give 10 direct messages and 4 failures.
+  assert.ok(directMessages >= 10, `only ${directMessages} messages were opened straight into their bodies`);
+  assert.ok(failures >= 4, `only ${failures} runs failed`);
 });
 
 test('opened into the body, a message in progress holds what it held opened in place after every chunk, and an owned body is alone in its ArrayBuffer after at most its prefix', () => {
@@ -189,9 +215,10 @@ test('opened into the body, a message in progress holds what it held opened in p
         seen.add(b.buffer);
       }
     }),
-    { numRuns: 150 },
+    { numRuns: 150, examples: DIRECT_EXAMPLES.flatMap((example) => [[example, false], [example, true]] as Array<[Case, boolean]>) },
   );
-  assert.ok(owned > 20, `only ${owned} owned bodies`);
+  // The fixed examples alone give 20 owned bodies (five per example and mode).
+  assert.ok(owned >= 20, `only ${owned} owned bodies`);
 });
 
 test('a forged first chunk of a large message fails with DECIPHER_ERROR on both paths, whatever its prefix announces, and the nonce moves on', () => {

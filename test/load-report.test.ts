@@ -1,20 +1,19 @@
 /**
- * `p2p-socket load --report FILE.html`: the page is opened in headless Chromium (Debian's
- * /usr/bin/chromium, driven by playwright-core) with the network cut off, and each chart must
- * have drawn: its canvas has painted pixels. Chromium is part of the test setup (.ci/run installs
- * it): when it is missing this test fails and says how to install it.
+ * `p2p-socket load --report FILE.html`: the page is opened in headless Chromium (driven by
+ * playwright-core) with the network cut off, and each chart must have drawn: its canvas has
+ * painted pixels. The browser comes with `npm install` (test/support/headless-chromium.ts): when
+ * none can be had this test fails and says what was tried.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startCli } from './helpers/cli-process.ts';
+import { CHROMIUM_ARGS, headlessChromium } from './support/headless-chromium.ts';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CHARTS = ['throughput', 'latency', 'distribution'];
 
 let dir = '';
@@ -26,7 +25,7 @@ after(async () => {
 });
 
 test('load --report: a self-contained page whose three charts render in headless Chromium', async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install it with 'apt-get update && apt-get install -y chromium' (or set CHROMIUM_PATH)`);
+  const browser = await headlessChromium();
   const file = join(dir, 'report.html');
   const run = await startCli(['load', '--connections', '10', '--duration', '2', '--report', file, '--json'], 40_000).done;
   assert.equal(run.code, 0, run.stderr);
@@ -34,11 +33,13 @@ test('load --report: a self-contained page whose three charts render in headless
   // Self-contained: no script or stylesheet from anywhere else.
   assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=/i);
 
+  // A fresh profile (--user-data-dir) for each run.
   const profile = await mkdtemp(join(dir, 'chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
+    env: browser.env,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1100, height: 1400 },
     timeout: 30_000,
   });
