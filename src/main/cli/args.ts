@@ -143,6 +143,7 @@ const LISTEN_FLAGS: Options = {
   node: { type: 'boolean' },
   points: { type: 'string' },
   genesis: { type: 'string' },
+  'block-interval': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {
