@@ -14,7 +14,8 @@ import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } fr
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
 import { nodeListenOptions, type NodeListenOptions } from './node-listen-options.ts';
 import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
-import { CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
+import type { CodecOptions } from './codec-command.ts';
+import { CODEC_USAGE, CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
 
 /** A bad command line: unknown flag, missing argument, value out of range. Exit status 2. */
 export class UsageError extends P2pError {
@@ -84,7 +85,8 @@ export type Command =
   | { readonly kind: 'listen'; readonly options: ListenOptions }
   | { readonly kind: 'connect'; readonly options: ConnectOptions }
   | { readonly kind: 'load'; readonly options: LoadOptions }
-  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions };
+  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions }
+  | { readonly kind: 'codec'; readonly options: CodecOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
 
@@ -154,6 +156,7 @@ const CONNECT_FLAGS: Options = {
 };
 
 const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' }, count: { type: 'string' } };
+const CODEC_FLAGS: Options = { ...HELP, framed: { type: 'boolean' } };
 const IDENTITY_SHOW_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' } };
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -187,9 +190,22 @@ export function parseCommandLine(argv: readonly string[]): Command {
       }
       if (rest.some(isHelp)) return { kind: 'help', text: LOAD_USAGE };
       return { kind: 'load', options: parseLoad(rest) };
+    case 'codec':
+      if (rest.some(isHelp)) return { kind: 'help', text: CODEC_USAGE };
+      return { kind: 'codec', options: parseCodec(rest) };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(word)}`, MAIN_USAGE);
   }
+}
+
+function parseCodec(argv: readonly string[]): CodecOptions {
+  const [direction, ...rest] = argv;
+  if (direction !== 'decode' && direction !== 'encode') {
+    throw new UsageError(direction === undefined ? 'missing codec subcommand (decode or encode)' : `unknown codec subcommand ${JSON.stringify(direction)}`, CODEC_USAGE);
+  }
+  // An input may start with '-' only as the stdin marker itself, so tokens are not taken for flags.
+  const { values, positionals } = parse(rest, CODEC_FLAGS, CODEC_USAGE, 1);
+  return { direction, framed: values['framed'] === true, input: positionals[0]!, json: false };
 }
 
 /** The usage text of the command named by argv, for error hints (falls back to the main one). */
@@ -198,6 +214,7 @@ export function usageFor(argv: readonly string[]): string {
   if (word === 'listen') return LISTEN_USAGE;
   if (word === 'connect') return CONNECT_USAGE;
   if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
+  if (word === 'codec') return CODEC_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
     if (sub === 'show') return IDENTITY_SHOW_USAGE;
@@ -211,6 +228,7 @@ export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
   if (word === 'listen' || word === 'connect') return word;
   if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
+  if (word === 'codec') return 'codec';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;
   return undefined;
 }
