@@ -1,6 +1,6 @@
 /**
  * The node-like responder: answers one connection as a small Octez/Mavryk node does
- * (docs/messages.md, "A node-like peer"), given the chain it runs and the points it knows.
+ * (docs/node.md), given the chain it runs and the points it knows.
  *
  * Messages are handled one at a time, in arrival order, as the node's connection worker and
  * shell reader do. Answers wait for room in the outgoing queue (so a peer that does not read
