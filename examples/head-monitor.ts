@@ -61,6 +61,30 @@ async function monitorHeads(host: string, port: number, onLevel: (level: number)
 }
 // #endregion monitor
 
+// #region node
+/** A node-like peer on 127.0.0.1: a synthetic chain (genesis, then blocks 1..10) baking a block every `blockMs`. */
+async function startNode(blockMs: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const chain = new SyntheticChain({ headLevel: 10 });
+  const node = new Pool({
+    identity: (await generateIdentity({ difficulty: DIFFICULTY })).identity,
+    chainName: SANDBOXED_MAVRYK,
+    metadata: nodeMetadataConfig({ disableMempool: false, privateNode: false }),
+    codec: peerMessageCodec,
+    proofOfWorkDifficulty: DIFFICULTY,
+    workers: 0,
+  });
+  node.on('connection', (conn) => {
+    serveNodePeer(conn, chain, ['127.0.0.1:9733'], {
+      // A node greylists a peer that sent what it cannot decode.
+      onUndecodable: (c) => node.greylist({ address: c.info.idPoint.host, peerId: c.info.peerId }),
+    }).catch((error: unknown) => console.error('node:', error)); // DECODING_ERROR, DECIPHER_ERROR, …
+  });
+  const { port } = await node.listen({ host: '127.0.0.1', port: 0 });
+  chain.startBaking(blockMs);
+  return { port, stop: () => (chain.stopBaking(), node.close()) };
+}
+// #endregion node
+
 let changes = 0;
 const print = (level: number): void => {
   changes++;
@@ -71,21 +95,8 @@ if (target !== undefined) {
   const [, host = '', port = ''] = /^\[?([^\]]+)\]?:([0-9]+)$/.exec(target) ?? [];
   await monitorHeads(host, Number(port), print, () => false);
 } else {
-  // A node-like peer of our own: a synthetic chain baking a block every 200 ms.
-  const chain = new SyntheticChain({ headLevel: 10 });
-  const node = new Pool({
-    identity: (await generateIdentity({ difficulty: DIFFICULTY })).identity,
-    chainName: SANDBOXED_MAVRYK,
-    metadata: nodeMetadataConfig({ disableMempool: false, privateNode: false }),
-    codec: peerMessageCodec,
-    proofOfWorkDifficulty: DIFFICULTY,
-    workers: 0,
-  });
-  node.on('connection', (conn) => void serveNodePeer(conn, chain, []).catch((error: unknown) => console.error('node:', error)));
-  const { port } = await node.listen({ host: '127.0.0.1', port: 0 });
-  chain.startBaking(200);
+  const node = await startNode(200);
   // The first level is the head at connection time; then three new heads.
-  await monitorHeads('127.0.0.1', port, print, () => changes >= 4);
-  chain.stopBaking();
-  await node.close();
+  await monitorHeads('127.0.0.1', node.port, print, () => changes >= 4);
+  await node.stop();
 }
