@@ -76,7 +76,7 @@ async function startNode(blockMs: number): Promise<{ port: number; stop(): Promi
   node.on('connection', (conn) => {
     serveNodePeer(conn, chain, ['127.0.0.1:9733'], {
       // A node greylists a peer that sent what it cannot decode.
-      onUndecodable: (c) => node.greylist({ address: c.info.idPoint.host, peerId: c.info.peerId }),
+      onUndecodable: (c) => node.greylistPeer({ address: c.info.idPoint.host, peerId: c.info.peerId }),
     }).catch((error: unknown) => console.error('node:', error)); // DECODING_ERROR, DECIPHER_ERROR, …
   });
   const { port } = await node.listen({ host: '127.0.0.1', port: 0 });

@@ -20,7 +20,7 @@ export interface NodeResponderOptions {
   /**
    * Called once when the peer sends what does not decode, before the responder rejects with that
    * DECODING_ERROR; the connection is already closing without a byte written. A node greylists
-   * the peer here: `(conn) => pool.greylist({ address: conn.info.idPoint.host, peerId: conn.info.peerId })`.
+   * the peer here: `(conn) => pool.greylistPeer({ address: conn.info.idPoint.host, peerId: conn.info.peerId })`.
    */
   readonly onUndecodable?: (conn: Connection<PeerMessage, unknown>, error: P2pError) => void;
   /** Closes the connection and ends the responder (resolves with `'aborted'`). */
