@@ -337,6 +337,19 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   /**
+   * Refuses an address and a peer id for `durationMs` (default `greylistMs`), as the node's
+   * `greylist_peer` does to a peer that sent an undecodable message (docs/node.md). `code` is
+   * what the peer did (default `DECODING_ERROR`); the address's greylisting is announced on
+   * `'greylisted'` like the pool's own.
+   */
+  greylistPeer(target: { address?: string; peerId?: string }, options: { durationMs?: number; code?: string } = {}): void {
+    const durationMs = options.durationMs ?? this.options.greylistMs ?? 60_000;
+    const code = options.code ?? 'DECODING_ERROR';
+    if (target.address) this.greylist(canonicalHost(target.address) ?? target.address, code, `${code} (pool.greylistPeer)`, 'greylistMs', durationMs);
+    if (target.peerId) this.bannedPeers.greylist(target.peerId, durationMs, Date.now(), code);
+  }
+
+  /**
    * Resolves once every shard worker has started (inline: at once). Handshakes admitted before
    * that wait for their shard, and their deadline runs meanwhile.
    */
@@ -506,9 +519,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     return { ...base, reason, option: refusalOption(code, undefined, until !== undefined), until };
   }
 
-  /** Greylists `host` for `greylistMs` after `code`, and says so on `'greylisted'`. */
-  private greylist(host: string, code: string, reason: string, option: Greylisting['option']): void {
-    const duration = this.options.greylistMs ?? 60_000;
+  /** Greylists `host` for `duration` (default `greylistMs`) after `code`, and says so on `'greylisted'`. */
+  private greylist(host: string, code: string, reason: string, option: Greylisting['option'], duration = this.options.greylistMs ?? 60_000): void {
     // 0 turns greylisting off: the entry expires at once, and nothing is announced.
     if (duration <= 0) return;
     const now = Date.now();

@@ -12,6 +12,7 @@ import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
 import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
+import { nodeListenOptions, type NodeListenOptions } from './node-listen-options.ts';
 import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
 import type { CodecOptions } from './codec-command.ts';
 import { CODEC_USAGE, CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
@@ -51,6 +52,8 @@ export interface ListenOptions extends PeerOptions {
   readonly nack: { readonly motive: number; readonly points: readonly Point[] } | undefined;
   /** `--workers N`: serve through a Pool (0: inline) instead of one socket at a time (pool-listen.ts). */
   readonly pool: PoolListenOptions | undefined;
+  /** `--node`: answer every peer as a small node does (node-listen-options.ts). */
+  readonly node: NodeListenOptions | undefined;
 }
 
 export interface ConnectOptions extends PeerOptions {
@@ -139,6 +142,10 @@ const LISTEN_FLAGS: Options = {
   'metrics-port': { type: 'string' },
   'max-upload-speed': { type: 'string' },
   'max-download-speed': { type: 'string' },
+  node: { type: 'boolean' },
+  points: { type: 'string' },
+  genesis: { type: 'string' },
+  'block-interval': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {
@@ -275,7 +282,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     } catch (error) {
       throw new UsageError(`--nack: ${(error as Error).message}`, u);
     }
-    nack = { motive, points: pointsText === undefined ? [] : parsePoints(pointsText, u) };
+    nack = { motive, points: pointsText === undefined ? [] : parsePoints(pointsText, u, 'nack-points', NACK_MAX_POINTS) };
   }
   return {
     ...peerOptions(values, u),
@@ -286,6 +293,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     echo: values['echo'] === true,
     nack,
     pool: poolListenOptions(values, u),
+    node: nodeListenOptions(values, u),
   };
 }
 
@@ -372,16 +380,17 @@ export function difficultyOf(values: Values, usage: string): number | undefined 
   return value;
 }
 
-function parsePoints(text: string, usage: string): Point[] {
+/** `a.b.c.d:port,[v6]:port,…` of flag `--name`: literal IPs with their port, at most `max`. */
+export function parsePoints(text: string, usage: string, name: string, max = Number.MAX_SAFE_INTEGER): Point[] {
   const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-  if (items.length > NACK_MAX_POINTS) {
-    throw new UsageError(`--nack-points: at most ${NACK_MAX_POINTS} points fit in a Nack, got ${items.length}`, usage);
+  if (items.length > max) {
+    throw new UsageError(`--${name}: at most ${max} points fit in a Nack, got ${items.length}`, usage);
   }
   return items.map((item) => {
     try {
       return parsePoint(item);
     } catch (error) {
-      throw new UsageError(`--nack-points: ${(error as Error).message}`, usage);
+      throw new UsageError(`--${name}: ${(error as Error).message}`, usage);
     }
   });
 }
