@@ -169,6 +169,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
    * The messages, in order, for `for await (const { message } of conn)`. The loop ends when the
    * connection closes (CONNECTION_CLOSED); any other error that ends the stream (DECIPHER_ERROR,
    * DECODING_ERROR …) is thrown from the loop. Leaving the loop early keeps the connection open.
+   * When the peer leaves, its end comes a turn after the last messages it sent, in both modes: a
+   * loop that handles each message without waiting for I/O gets them all while `write` still
+   * succeeds; a slower one sees `closed` first (writes reject) and still gets them, then ends.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Received<Msg>, void, undefined> {
     for (;;) {

@@ -4,7 +4,7 @@
  * `workers: 0` runs every connection on the main thread; `workers: N` shards them over worker
  * threads that own the sockets (architecture.md §2).
  */
-import { EventEmitter, once } from 'node:events';
+import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
@@ -172,7 +172,8 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>): P2pError {
 /**
  * A pool's events.
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
- *   delivered by `connections()`). Outgoing ones are what `connect` resolves with.
+ *   delivered by `connections()`). Outgoing ones are what `connect` resolves with. A listener
+ *   whose promise rejects ends that connection (HANDLER_FAILED), never the process.
  * - `'error'`: failures that belong to no single connection: a PoolError SHARD_FAILED when a
  *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
  *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
@@ -217,7 +218,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
   constructor(options: PoolOptions<Msg, Meta>) {
-    super();
+    // A listener whose promise rejects comes to `captureRejectionSymbol`, not the event loop.
+    super({ captureRejections: true });
     validatePoolOptions(options);
     this.options = options;
     this.identity = options.identity;
@@ -560,6 +562,21 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     } catch (error) {
       throw new PoolError('POLICY_FAILED', `policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * A listener whose promise rejected (EventEmitter's `captureRejections`): for `'connection'`,
+   * that connection is closed, the reason recorded in its `closingReasons`, and the failure
+   * counted as HANDLER_FAILED in `stats().errors`. Nothing reaches the event loop: a peer that
+   * leaves while the handler writes must not stop the server.
+   */
+  [captureRejectionSymbol](error: unknown, event: unknown, ...args: unknown[]): void {
+    this.count('HANDLER_FAILED');
+    const conn = event === 'connection' ? args[0] : undefined;
+    if (!this.active.has(conn as Connection<Msg, Meta>)) return;
+    const failed = conn as Connection<Msg, Meta>;
+    const reason = `'connection' handler failed: ${error instanceof Error ? error.message : String(error)}`;
+    void failed.close({ reason }).catch(() => undefined);
   }
 
   /** Emits `'error'` if someone listens; counts it either way (see the class comment). */
