@@ -30,6 +30,7 @@ import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 import { PoolMetrics } from './pool-metrics.ts';
+import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
@@ -282,6 +283,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
    * REJECTED_NO_COMMON_PROTOCOL-style nacks we sent.
    */
   async connect(point: Point, options: { signal?: AbortSignal } = {}): Promise<Connection<Msg, Meta>> {
+    const site = callSite();
     validateDial(point, options);
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
@@ -293,7 +295,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
     const timeout = this.options.connectTimeout ?? 10_000;
     const lifecycle = new ConnectionLifecycle(false, timeout, options.signal);
-    return this.establish(lifecycle, host, () => this.engine.dial(host, point.port, timeout));
+    try {
+      return await this.establish(lifecycle, host, () => this.engine.dial(host, point.port, timeout));
+    } catch (error) {
+      // Made on a shard or in a socket callback: its stack would not show this call.
+      throw withCallSite(error, site);
+    }
   }
 
   /** Incoming accepted connections, as they come; ends when the pool closes. */
