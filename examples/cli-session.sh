@@ -7,7 +7,14 @@ set -eu
 # #region session
 dir=$(mktemp -d) # a fresh directory each run: never a stale ready file from an earlier listener
 trap 'rm -rf "$dir"' EXIT
-npx p2p-socket listen --port 0 --ready-file "$dir/port" --connections 1 --echo --json > "$dir/listen.log" &
+# The listener runs in the background as itself, so that `kill "$listener"` reaches it (SIGINT or
+# SIGTERM: it closes and exits). npx would run it under npm and a shell, which do not pass such a
+# signal on. node_modules/.bin holds the Node that `npm install` brings to a clone, and
+# p2p-socket in a project that installed it; in a clone it is bin/p2p-socket.js.
+PATH="$PWD/node_modules/.bin:$PATH"
+p2p_socket=node_modules/.bin/p2p-socket
+[ -e "$p2p_socket" ] || p2p_socket=bin/p2p-socket.js
+node "$p2p_socket" listen --port 0 --ready-file "$dir/port" --connections 1 --echo --json > "$dir/listen.log" &
 listener=$!
 # The file appears whole (written, then renamed) once the listener listens. Wait up to 30 s, and
 # stop waiting if the listener died.

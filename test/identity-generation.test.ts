@@ -20,7 +20,7 @@ function assertConsistent(identity: Identity, difficulty: number): void {
   assert.deepEqual(identityFromJson(identityToJson(identity), { expectedDifficulty: difficulty }), identity);
 }
 
-test('difficulty 10 on 2 threads gives an identity that checks at 10', { timeout: 20_000 }, async () => {
+test('difficulty 10 with 2 threads allowed gives an identity that checks at 10, progress growing', { timeout: 20_000 }, async () => {
   const progress: number[] = [];
   const result = await generateIdentity({
     difficulty: 10,

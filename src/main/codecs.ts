@@ -5,6 +5,8 @@
  * `Data_encoding.bytes`; a node's `P2p_message` codec maps to `u16 tag ‖ payload`.
  */
 import { Packr, type Options as PackrOptions } from 'msgpackr';
+import { EncodingError } from '../shared/errors.ts';
+import { describeValue } from './describe-value.ts';
 
 export interface MessageCodec<Msg> {
   /** The message body. Throwing gives ENCODING_ERROR. */
@@ -13,9 +15,12 @@ export interface MessageCodec<Msg> {
   decode(body: Buffer): Msg;
 }
 
-/** Raw byte payloads: the body is the message. */
+/** Raw byte payloads: the body is the message, which must be a Buffer or Uint8Array. */
 export const bytesCodec: MessageCodec<Uint8Array> = {
-  encode: (message) => message,
+  encode: (message) => {
+    if (message instanceof Uint8Array) return message;
+    throw new EncodingError(`message must be a Buffer or Uint8Array (the bytes codec), got ${describeValue(message)}`);
+  },
   decode: (body) => body,
 };
 

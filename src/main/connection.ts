@@ -19,6 +19,7 @@ import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
 import { validateCloseOptions } from './validate-options.ts';
+import { describeValue } from './describe-value.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
@@ -169,6 +170,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
    * The messages, in order, for `for await (const { message } of conn)`. The loop ends when the
    * connection closes (CONNECTION_CLOSED); any other error that ends the stream (DECIPHER_ERROR,
    * DECODING_ERROR …) is thrown from the loop. Leaving the loop early keeps the connection open.
+   * When the peer leaves, its end comes a turn after the last messages it sent, in both modes: a
+   * loop that handles each message without waiting for I/O gets them all while `write` still
+   * succeeds; a slower one sees `closed` first (writes reject) and still gets them, then ends.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Received<Msg>, void, undefined> {
     for (;;) {
@@ -218,7 +222,11 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     this.sentCount++;
   }
 
-  /** Encodes and cuts a message for this connection's chunk size, to write later (once). */
+  /**
+   * Encodes and cuts a message for this connection's chunk size, to write later (once). A message
+   * the codec cannot encode (with the bytes codec: anything but a Buffer or Uint8Array) is an
+   * ENCODING_ERROR, here and in `write`, `writeNow`, `writeSync` and `pool.broadcast`.
+   */
   encode(message: Msg): EncodedMessage {
     let body: Uint8Array;
     try {
@@ -227,6 +235,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
       if (error instanceof P2pError) throw error;
       throw new EncodingError(String(error), { cause: error });
     }
+    if (!(body instanceof Uint8Array)) throw new EncodingError(`codec.encode must return a Uint8Array, got ${describeValue(body)}`);
     if (body.length + 4 > this.maxMessageSize) {
       throw new EncodingError(`message of ${body.length} bytes exceeds the limit of ${this.maxMessageSize}`);
     }

@@ -5,17 +5,18 @@
  * hashes, seconds of CPU. Work is split into bounded rounds, each with a fresh keypair and a
  * fresh random start stamp as `generate_with_animation` does, so threads never overlap and need
  * no coordination. A piscina pool keeps one round in flight per thread; the first stamp found
- * wins and the pool is destroyed, which terminates the threads still hashing.
+ * wins and the pool is destroyed, which terminates the threads still hashing. A search expected
+ * to take less than starting the pool runs on the calling thread (calling-thread-search.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { checkProofOfWork, makePowTarget, POW_STAMP_LENGTH } from '../shared/crypto/pow.ts';
 import { errorFromAbortReason } from '../shared/errors.ts';
-import { generateKeyPair, identityFromKeys, identitySearchRound } from '../shared/identity.ts';
+import { generateKeyPair, identityFromKeys } from '../shared/identity.ts';
 import type { Identity, IdentityRoundRequest, IdentityRoundResult } from '../shared/identity.ts';
 import { createPowPool } from './pow-worker-pool.ts';
+import { CALLING_THREAD_BUDGET, CALLING_THREAD_WORK, expectedWork, searchOnCallingThread } from './calling-thread-search.ts';
 
 /**
  * Hashes per round. A single thread does about 4 million hashes/s, so a round is ~65 ms: long
@@ -37,6 +38,9 @@ export interface GenerateIdentityOptions {
   /**
    * Worker threads. Default `os.availableParallelism()`. `0` runs the rounds on the calling
    * thread, yielding to the event loop between rounds (each round blocks it for its duration).
+   * A difficulty of 18 or less (2^18 hashes expected, less than starting the threads costs)
+   * starts on the calling thread whatever this says, and goes to the threads only if it has not
+   * succeeded within 2^20 hashes.
    */
   readonly threads?: number;
   /** Hashes per round (default DEFAULT_ROUND_ATTEMPTS). */
@@ -100,27 +104,19 @@ export async function generateIdentity(options: GenerateIdentityOptions): Promis
   }
 
   const request: IdentityRoundRequest = { targetHex: target.toString('hex'), maxAttempts: roundAttempts };
-  if (threads === 0) return generateInline(request, target, started, signal, onProgress);
-  return generateOnPool(request, target, threads, started, signal, onProgress);
-}
-
-async function generateInline(
-  request: IdentityRoundRequest,
-  target: Buffer,
-  started: number,
-  signal: AbortSignal | undefined,
-  onProgress: GenerateIdentityOptions['onProgress'],
-): Promise<GenerateIdentityResult> {
   let attempts = 0;
-  for (;;) {
-    const result = identitySearchRound(request);
-    attempts += result.attempts;
-    if (result.found !== null) return { identity: identityOfRound(result.found, target), ...stats(attempts, started) };
-    onProgress?.(stats(attempts, started));
-    // Let timers, I/O and abort listeners run between rounds (OCaml yields every `yield_every`).
-    await yieldToEventLoop();
-    if (signal?.aborted) throw errorFromAbortReason(signal.reason);
+  if (threads === 0 || expectedWork(options.difficulty) <= CALLING_THREAD_WORK) {
+    let identity: Identity | undefined;
+    const onRound = (result: IdentityRoundResult): boolean => {
+      attempts += result.attempts;
+      if (result.found !== null) identity = identityOfRound(result.found, target);
+      else onProgress?.(stats(attempts, started));
+      return identity !== undefined;
+    };
+    await searchOnCallingThread(request, threads === 0 ? Infinity : CALLING_THREAD_BUDGET, onRound, signal);
+    if (identity) return { identity, ...stats(attempts, started) };
   }
+  return generateOnPool(request, target, threads, started, attempts, signal, onProgress);
 }
 
 function generateOnPool(
@@ -128,13 +124,15 @@ function generateOnPool(
   target: Buffer,
   threads: number,
   started: number,
+  attemptsBefore: number,
   signal: AbortSignal | undefined,
   onProgress: GenerateIdentityOptions['onProgress'],
 ): Promise<GenerateIdentityResult> {
+  if (signal?.aborted) return Promise.reject(errorFromAbortReason(signal.reason));
   const pool = createPowPool(threads);
 
   return new Promise<GenerateIdentityResult>((resolve, reject) => {
-    let attempts = 0;
+    let attempts = attemptsBefore;
     let settled = false;
 
     // Every exit goes through here: tear the pool down (terminating busy threads, rejecting the

@@ -4,7 +4,7 @@
  * `workers: 0` runs every connection on the main thread; `workers: N` shards them over worker
  * threads that own the sockets (architecture.md §2).
  */
-import { EventEmitter, once } from 'node:events';
+import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
@@ -31,6 +31,7 @@ import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
 import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
 import { PoolMetrics } from './pool-metrics.ts';
+import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
@@ -177,7 +178,8 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
 /**
  * A pool's events.
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
- *   delivered by `connections()`). Outgoing ones are what `connect` resolves with.
+ *   delivered by `connections()`). Outgoing ones are what `connect` resolves with. A listener
+ *   whose promise rejects ends that connection (HANDLER_FAILED), never the process.
  * - `'error'`: failures that belong to no single connection: a PoolError SHARD_FAILED when a
  *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
  *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
@@ -230,7 +232,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
 
   constructor(options: PoolOptions<Msg, Meta>) {
-    super();
+    // A listener whose promise rejects comes to `captureRejectionSymbol`, not the event loop.
+    super({ captureRejections: true });
     validatePoolOptions(options);
     this.options = options;
     this.identity = options.identity;
@@ -293,6 +296,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
    * REJECTED_NO_COMMON_PROTOCOL-style nacks we sent.
    */
   async connect(point: Point, options: { signal?: AbortSignal } = {}): Promise<Connection<Msg, Meta>> {
+    const site = callSite();
     validateDial(point, options);
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
@@ -304,7 +308,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
     const timeout = this.options.connectTimeout ?? 10_000;
     const lifecycle = new ConnectionLifecycle(false, timeout, options.signal);
-    return this.establish(lifecycle, host, () => this.engine.dial(host, point.port, timeout));
+    try {
+      return await this.establish(lifecycle, host, () => this.engine.dial(host, point.port, timeout));
+    } catch (error) {
+      // Made on a shard or in a socket callback: its stack would not show this call.
+      throw withCallSite(error, site);
+    }
   }
 
   /** Incoming accepted connections, as they come; ends when the pool closes. */
@@ -644,6 +653,21 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     } catch (error) {
       throw new PoolError('POLICY_FAILED', `policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * A listener whose promise rejected (EventEmitter's `captureRejections`): for `'connection'`,
+   * that connection is closed, the reason recorded in its `closingReasons`, and the failure
+   * counted as HANDLER_FAILED in `stats().errors`. Nothing reaches the event loop: a peer that
+   * leaves while the handler writes must not stop the server.
+   */
+  [captureRejectionSymbol](error: unknown, event: unknown, ...args: unknown[]): void {
+    this.count('HANDLER_FAILED');
+    const conn = event === 'connection' ? args[0] : undefined;
+    if (!this.active.has(conn as Connection<Msg, Meta>)) return;
+    const failed = conn as Connection<Msg, Meta>;
+    const reason = `'connection' handler failed: ${error instanceof Error ? error.message : String(error)}`;
+    void failed.close({ reason }).catch(() => undefined);
   }
 
   /** Emits `'error'` if someone listens; counts it either way (see the class comment). */

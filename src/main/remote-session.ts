@@ -61,7 +61,9 @@ export class RemoteSession implements SessionBackend {
   private readonly readers: Settlers<FramedMessage>[] = [];
   /** No more messages will be delivered to the reader. */
   private incomingEnded = false;
-  /** The shard reported the end (or died): the socket is gone. */
+  /** The shard reported the end (or died): `end` is due. */
+  private ending = false;
+  /** The end took effect: the socket is gone. */
   private gone = false;
   private pendingCredit = 0;
   private parts: Buffer[] = [];
@@ -120,9 +122,21 @@ export class RemoteSession implements SessionBackend {
     this.admitBlocked();
   }
 
-  /** The stream ended on the shard (peer closed, stream error, local close, or shard crash). */
+  /**
+   * The stream ended on the shard (peer closed, stream error, local close, or shard crash). The
+   * end takes effect a turn later (`setImmediate`): the shard's last bodies and its end cross in
+   * one ring drain, and on the main thread a socket's end comes in a later turn than its last
+   * data. So in both modes a reader that handles each message without waiting for I/O answers
+   * every message received before the end, and only then sees it (closed, writes rejected, reads
+   * at CONNECTION_CLOSED); a slower reader sees the end first, then reads what was received.
+   */
   onEnded(error: P2pError | undefined): void {
-    if (this.gone) return;
+    if (this.ending) return;
+    this.ending = true;
+    setImmediate(() => this.end(error));
+  }
+
+  private end(error: P2pError | undefined): void {
     this.gone = true;
     const alreadyEnded = this.incomingEnded;
     this.incomingEnded = true;

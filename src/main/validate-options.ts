@@ -1,6 +1,8 @@
 /**
  * Up-front checks of the public options: a wrong type is a TypeError and a value out of range a
- * RangeError, each naming the option (`options.accept.incomingMessageQueueSize must be …`).
+ * RangeError, each naming the option (`options.accept.incomingMessageQueueSize must be …`); an
+ * option the library does not know is a TypeError naming the closest known one (a misspelt
+ * `maxConnection` would otherwise be ignored).
  * Without them a mistake surfaces far from its cause, or not at all: a queue size given as a
  * string compares false against every byte count, which silently turned backpressure off.
  *
@@ -8,7 +10,9 @@
  * range stays the protocol's INVALID_CHUNKS_SIZE (protocol.md §6.4), only its type is checked.
  */
 
+import { closest, distance } from 'fastest-levenshtein';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
+import { describeValue } from './describe-value.ts';
 
 /**
  * Checks `value`, named `name` when `key` is absent, else field `key` (or index) of `name`. The
@@ -28,23 +32,16 @@ type Spec = Readonly<Record<string, Check>>;
 /** The longest delay `setTimeout` honours; past it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'bigint') return `the bigint ${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'no prototype'})`;
-}
-
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check {
   return (value, name, key) => {
-    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be an integer, got ${describe(value)}`);
+    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be an integer, got ${describeValue(value)}`);
     if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${label(name, key)} must be an integer in [${min}, ${max}], got ${value}`);
   };
 }
 
 function number(min: number, max: number, minExclusive = false): Check {
   return (value, name, key) => {
-    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be a number, got ${describe(value)}`);
+    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be a number, got ${describeValue(value)}`);
     if (!(minExclusive ? value > min : value >= min) || !(value <= max)) {
       throw new RangeError(`${label(name, key)} must be a number in ${minExclusive ? '(' : '['}${min}, ${max}], got ${value}`);
     }
@@ -53,7 +50,7 @@ function number(min: number, max: number, minExclusive = false): Check {
 
 function typeOf(type: 'boolean' | 'string' | 'function'): Check {
   return (value, name, key) => {
-    if (typeof value !== type) throw new TypeError(`${label(name, key)} must be a ${type}, got ${describe(value)}`);
+    if (typeof value !== type) throw new TypeError(`${label(name, key)} must be a ${type}, got ${describeValue(value)}`);
   };
 }
 
@@ -67,14 +64,14 @@ const uint16 = integer(0, 0xffff);
 
 function bytes(length: number): Check {
   return (value, name, key) => {
-    if (!(value instanceof Uint8Array)) throw new TypeError(`${label(name, key)} must be a Buffer or Uint8Array, got ${describe(value)}`);
+    if (!(value instanceof Uint8Array)) throw new TypeError(`${label(name, key)} must be a Buffer or Uint8Array, got ${describeValue(value)}`);
     if (value.length !== length) throw new RangeError(`${label(name, key)} must be ${length} bytes, got ${value.length}`);
   };
 }
 
 function arrayOf(element: Check, nonEmpty: boolean): Check {
   return (value, name, key) => {
-    if (!Array.isArray(value)) throw new TypeError(`${label(name, key)} must be an array, got ${describe(value)}`);
+    if (!Array.isArray(value)) throw new TypeError(`${label(name, key)} must be an array, got ${describeValue(value)}`);
     if (nonEmpty && value.length === 0) throw new RangeError(`${label(name, key)} must not be empty`);
     const path = label(name, key);
     value.forEach((item, index) => element(item, path, index));
@@ -82,7 +79,7 @@ function arrayOf(element: Check, nonEmpty: boolean): Check {
 }
 
 const signal: Check = (value, name, key) => {
-  if (!(value instanceof AbortSignal)) throw new TypeError(`${label(name, key)} must be an AbortSignal, got ${describe(value)}`);
+  if (!(value instanceof AbortSignal)) throw new TypeError(`${label(name, key)} must be an AbortSignal, got ${describeValue(value)}`);
 };
 
 /** An object whose listed fields pass their checks; `required` ones must be present. */
@@ -92,7 +89,7 @@ function fields(spec: Spec, required: readonly string[] = []): Check {
   const names = Object.keys(spec);
   const checks = Object.values(spec);
   return (value, name, key) => {
-    if (typeof value !== 'object' || value === null) throw new TypeError(`${label(name, key)} must be an object, got ${describe(value)}`);
+    if (typeof value !== 'object' || value === null) throw new TypeError(`${label(name, key)} must be an object, got ${describeValue(value)}`);
     const path = label(name, key);
     const record = value as Record<string, unknown>;
     for (let i = 0; i < required.length; i++) {
@@ -105,11 +102,52 @@ function fields(spec: Spec, required: readonly string[] = []): Check {
   };
 }
 
+/**
+ * An options object: `fields`, and every name in it is one of `spec`'s. Names are walked with
+ * `for … in` (no array per call: `accept` and `connect` check their options on every handshake);
+ * symbol keys, the library's internal seams, are not enumerated by it.
+ */
+function options(spec: Spec, required: readonly string[] = []): Check {
+  const check = fields(spec, required);
+  const known = Object.keys(spec);
+  return (value, name, key) => {
+    check(value, name, key);
+    for (const option in value as object) {
+      if (!Object.hasOwn(spec, option)) throw new TypeError(unknownOption(label(name, key), option, known));
+    }
+  };
+}
+
+/** `options.maxConnection is an unknown option; did you mean maxConnections?` */
+function unknownOption(path: string, option: string, known: readonly string[]): string {
+  const nearest = closestName(option, known);
+  return `${path}.${option} is an unknown option; ${nearest ? `did you mean ${nearest}?` : `known options: ${known.join(', ')}`}`;
+}
+
+/**
+ * The known name `option` is plausibly a misspelling of: the nearest by edit distance, if at most
+ * a third of the name differs or the name is an abbreviation of it (`incomingQueueSize`).
+ */
+function closestName(option: string, known: readonly string[]): string | undefined {
+  const lower = option.toLowerCase();
+  const candidates = known.filter((name) => {
+    const other = name.toLowerCase();
+    return distance(lower, other) <= Math.max(2, Math.floor(option.length / 3)) || (option.length >= 4 && isSubsequence(lower, other));
+  });
+  return candidates.length === 0 ? undefined : closest(option, candidates);
+}
+
+function isSubsequence(short: string, long: string): boolean {
+  let at = 0;
+  for (const char of long) if (char === short[at]) at++;
+  return at === short.length;
+}
+
 const identityFields = fields({ peerId: string, publicKey: bytes(32), secretKey: bytes(32), proofOfWorkStamp: bytes(24) }, ['peerId', 'publicKey', 'secretKey', 'proofOfWorkStamp']);
 
 const identity: Check = (value, name, key) => {
   const hint = 'an Identity (from generateIdentity, readIdentityFile or identityFromJson)';
-  if (typeof value !== 'object' || value === null) throw new TypeError(`${label(name, key)} must be ${hint}, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${label(name, key)} must be ${hint}, got ${describeValue(value)}`);
   identityFields(value, name, key);
 };
 
@@ -124,7 +162,7 @@ const ACCEPT: Spec = {
   incomingMessageQueueSize: integer(1),
   outgoingMessageQueueSize: integer(1),
   binaryChunksSize: (value, name, key) => {
-    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be a number, got ${describe(value)}`);
+    if (typeof value !== 'number') throw new TypeError(`${label(name, key)} must be a number, got ${describeValue(value)}`);
   },
   maxMessageSize: integer(4),
   signal,
@@ -132,7 +170,7 @@ const ACCEPT: Spec = {
   negotiatedVersion: version,
   messageTimeout: milliseconds,
   pendingMessageBudget: (value, name, key) => {
-    if (!(value instanceof PendingMessageBudget)) throw new TypeError(`${label(name, key)} must be a PendingMessageBudget, got ${describe(value)}`);
+    if (!(value instanceof PendingMessageBudget)) throw new TypeError(`${label(name, key)} must be a PendingMessageBudget, got ${describeValue(value)}`);
   },
 };
 
@@ -178,20 +216,21 @@ const POOL: Spec = {
   allowDuplicatePeers: boolean,
   disablePeerDiscovery: boolean,
   advertisedPort: integer(1, 65535),
-  accept: fields(ACCEPT),
+  accept: options(ACCEPT),
   policy: func,
 };
 
-export const validatePoolOptions: (options: unknown) => void = (options) => fields(POOL, ['identity', 'chainName', 'metadata'])(options, 'options');
+const poolFields = options(POOL, ['identity', 'chainName', 'metadata']);
+export const validatePoolOptions: (value: unknown) => void = (value) => poolFields(value, 'options');
 
-const authenticateFields = fields(AUTHENTICATE, ['identity', 'incoming', 'announcedVersion', 'metadata']);
-const acceptFields = fields(ACCEPT);
-const connectFields = fields(AUTHENTICATE, ['identity', 'announcedVersion', 'metadata']);
+const authenticateFields = options(AUTHENTICATE, ['identity', 'incoming', 'announcedVersion', 'metadata']);
+const acceptFields = options(ACCEPT);
+const connectFields = options(AUTHENTICATE, ['identity', 'announcedVersion', 'metadata']);
 const connectPort = integer(1, 65535);
 
-export const validateAuthenticateOptions: (options: unknown) => void = (options) => authenticateFields(options, 'options');
+export const validateAuthenticateOptions: (value: unknown) => void = (value) => authenticateFields(value, 'options');
 
-export const validateAcceptOptions: (options: unknown) => void = (options) => acceptFields(options, 'options');
+export const validateAcceptOptions: (value: unknown) => void = (value) => acceptFields(value, 'options');
 
 /** `connect(host, port, options)`: the address, then the options (`incoming` is set by `connect`). */
 export function validateConnectArguments(host: unknown, portNumber: unknown, options: unknown): void {
@@ -201,13 +240,13 @@ export function validateConnectArguments(host: unknown, portNumber: unknown, opt
 }
 
 /** `pool.listen` and `pool.close` options. */
-const listenFields = fields({ host: string, port, signal });
-const closeFields = fields({ wait: boolean, reason: string, signal });
+const listenFields = options({ host: string, port, signal });
+const closeFields = options({ wait: boolean, reason: string, signal });
 const dialPoint = fields({ host: string, port: connectPort }, ['host', 'port']);
-const dialFields = fields({ signal });
+const dialFields = options({ signal });
 
-export const validateListenOptions: (options: unknown) => void = (options) => listenFields(options, 'options');
-export const validateCloseOptions: (options: unknown) => void = (options) => closeFields(options, 'options');
+export const validateListenOptions: (value: unknown) => void = (value) => listenFields(value, 'options');
+export const validateCloseOptions: (value: unknown) => void = (value) => closeFields(value, 'options');
 
 /** `pool.connect(point, options)`. */
 export function validateDial(point: unknown, options: unknown): void {
