@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeHtml, scriptSafe } from '../html-text.ts';
 import { distributionMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { TimePoint } from './load-run.ts';
 import type { LoadSummary } from './load-summary.ts';
@@ -23,14 +24,6 @@ async function chartJsSource(): Promise<string> {
   return readFile(join(dirname(entry), 'chart.umd.min.js'), 'utf8');
 }
 
-/** Text safe inside a <script> element (no `</script` can end it early). */
-function scriptSafe(text: string): string {
-  return text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 export async function writeReport(file: string, data: ReportData): Promise<void> {
   await writeFile(file, await reportHtml(data));
