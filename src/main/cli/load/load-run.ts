@@ -12,7 +12,7 @@ import { identityToJson } from '../../../shared/identity.ts';
 import { mergeEncoded, newLatencyHistogram, percentilesMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { SizeDistribution } from './message-sizes.ts';
 import type { ChildMessage, GeneratorResult, ParentMessage, Tick } from './generator-protocol.ts';
-import { newCounters, type GeneratorCounters, type GeneratorSpec } from './traffic-generator.ts';
+import { COUNTER_TABLES, newCounters, type GeneratorCounters, type GeneratorSpec } from './traffic-generator.ts';
 import { decodeHistogram } from './latency-histogram.ts';
 
 const GENERATOR_URL = new URL(`./generator-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -123,8 +123,12 @@ function addCounters(into: GeneratorCounters, c: GeneratorCounters, sign = 1): v
   into.bytesSent += sign * c.bytesSent;
   into.bytesReceived += sign * c.bytesReceived;
   into.inFlight += sign * c.inFlight;
-  for (const [code, n] of Object.entries(c.handshakeErrors)) into.handshakeErrors[code] = (into.handshakeErrors[code] ?? 0) + sign * n;
-  for (const [code, n] of Object.entries(c.errors)) into.errors[code] = (into.errors[code] ?? 0) + sign * n;
+  into.unsolicited += sign * c.unsolicited;
+  into.chainId ??= c.chainId;
+  for (const table of COUNTER_TABLES) {
+    const target = into[table];
+    for (const [code, n] of Object.entries(c[table])) target[code] = (target[code] ?? 0) + sign * n;
+  }
 }
 
 export function sumCounters(list: readonly GeneratorCounters[]): GeneratorCounters {
@@ -141,7 +145,11 @@ export function counterDelta(end: GeneratorCounters, start: GeneratorCounters): 
   delta.connectionsUp = end.connectionsUp;
   delta.peakConnections = end.peakConnections;
   delta.inFlight = end.inFlight;
-  for (const table of [delta.handshakeErrors, delta.errors]) for (const [code, n] of Object.entries(table)) if (n === 0) delete table[code];
+  delta.chainId = end.chainId;
+  for (const name of COUNTER_TABLES) {
+    const table = delta[name];
+    for (const [code, n] of Object.entries(table)) if (n === 0) delete table[code];
+  }
   return delta;
 }
 

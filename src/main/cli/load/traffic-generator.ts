@@ -66,8 +66,18 @@ export interface GeneratorCounters {
   messagesReceived: number;
   bytesSent: number;
   bytesReceived: number;
-  /** Sent and not yet answered (echo) or handed to the socket (send). */
+  /** Sent and not yet answered (echo, node) or handed to the socket (send). */
   inFlight: number;
+  /** Node mode, by request kind: requests sent, answered, given up on (no answer in time). */
+  requests: Record<string, number>;
+  answers: Record<string, number>;
+  unanswered: Record<string, number>;
+  /** Node mode: requests sent sooner after the previous one of their kind than Octez v25's throttle spacing. */
+  early: Record<string, number>;
+  /** Node mode: answers that came with no request of their kind outstanding (a node's own Current_head). */
+  unsolicited: number;
+  /** Node mode: the chain the target named (`Net…`), once known. */
+  chainId: string | undefined;
 }
 
 export function newCounters(): GeneratorCounters {
@@ -82,11 +92,22 @@ export function newCounters(): GeneratorCounters {
     bytesSent: 0,
     bytesReceived: 0,
     inFlight: 0,
+    requests: {},
+    answers: {},
+    unanswered: {},
+    early: {},
+    unsolicited: 0,
+    chainId: undefined,
   };
 }
 
+/** The counters' tables by code or kind, which add up code by code. */
+export const COUNTER_TABLES = ['handshakeErrors', 'errors', 'requests', 'answers', 'unanswered', 'early'] as const;
+
 export function copyCounters(c: GeneratorCounters): GeneratorCounters {
-  return { ...c, handshakeErrors: { ...c.handshakeErrors }, errors: { ...c.errors } };
+  const copy = { ...c };
+  for (const table of COUNTER_TABLES) copy[table] = { ...c[table] };
+  return copy;
 }
 
 interface Outstanding {
