@@ -176,24 +176,39 @@ export type DecodingReason =
   | 'INVALID_INT'
   | 'USER_FUNCTION';
 
+/** Options of DecodingError and EncodingError: the cause, and where in the value the failure is. */
+export interface CodingErrorOptions extends ErrorOptions {
+  /** The field that failed, e.g. `Current_branch.locator.history[3]` (peer messages, docs/messages.md). */
+  path?: string;
+}
+
 /** Bytes from the peer do not decode (connection message, metadata, Ack, stream) (protocol.md §10.1). */
 export class DecodingError extends P2pError {
   readonly code = 'DECODING_ERROR' as const;
   readonly reason: DecodingReason;
-  constructor(reason: DecodingReason, message: string, options?: ErrorOptions) {
-    super(`decoding error (${reason}): ${message}`, options);
+  /** The field that failed, when the decoder knows it. */
+  readonly path: string | undefined;
+  constructor(reason: DecodingReason, message: string, options?: CodingErrorOptions) {
+    super(`decoding error (${reason}): ${options?.path === undefined ? '' : `${options.path}: `}${message}`, options);
     this.reason = reason;
+    this.path = options?.path;
   }
   override fields(): Record<string, unknown> {
-    return { reason: this.reason };
+    return this.path === undefined ? { reason: this.reason } : { reason: this.reason, path: this.path };
   }
 }
 
 /** A local value could not be encoded (metadata, message, own connection message). */
 export class EncodingError extends P2pError {
   readonly code = 'ENCODING_ERROR' as const;
-  constructor(message: string, options?: ErrorOptions) {
-    super(`encoding error: ${message}`, options);
+  /** The field that failed, when the encoder knows it. */
+  readonly path: string | undefined;
+  constructor(message: string, options?: CodingErrorOptions) {
+    super(`encoding error: ${options?.path === undefined ? '' : `${options.path}: `}${message}`, options);
+    this.path = options?.path;
+  }
+  override fields(): Record<string, unknown> {
+    return this.path === undefined ? {} : { path: this.path };
   }
 }
 
@@ -339,6 +354,10 @@ function maybeNum(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
+function maybeString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 function withMessage<E extends P2pError>(error: E, message: string): E {
   error.message = message;
   return error;
@@ -368,8 +387,8 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'INVALID_MESSAGE_SIZE': return withMessage(new InvalidMessageSizeError(num(record['size']), num(record['max'])), m);
     case 'INVALID_CHUNKS_SIZE':
       return withMessage(new InvalidChunksSizeError(num(record['value']), num(record['min']), num(record['max'])), m);
-    case 'DECODING_ERROR': return withMessage(new DecodingError(record['reason'] as DecodingReason, ''), m);
-    case 'ENCODING_ERROR': return withMessage(new EncodingError(''), m);
+    case 'DECODING_ERROR': return withMessage(new DecodingError(record['reason'] as DecodingReason, '', { path: maybeString(record['path']) }), m);
+    case 'ENCODING_ERROR': return withMessage(new EncodingError('', { path: maybeString(record['path']) }), m);
     case 'INVALID_PUBLIC_KEY': return new InvalidPublicKeyError(m);
     case 'TIMEOUT': return new TimeoutError(m);
     case 'ABORTED': return new AbortedError(m);

@@ -1,7 +1,7 @@
 /**
  * Peer ids: BLAKE2b-128 of the X25519 public key, shown as Base58Check `id…` (protocol.md §3).
  */
-import { base58CheckDecode, base58CheckEncode } from './base58.ts';
+import { base58CheckDecode, base58CheckEncode } from './base58check.ts';
 import { blake2b } from './hash.ts';
 
 /** Prefix bytes `\153\103` that make every peer id start with `id`. */

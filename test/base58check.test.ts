@@ -1,14 +1,14 @@
 /**
- * Base58Check text (protocol.md §3) from the limb encoder (five base-58 digits per limb) equals the arbitrary-precision
- * definition (the value of the bytes written in base 58, one '1' per leading zero byte), and
- * decodes back, one call after another through the encoder's reused scratch arrays. The encoder was rewritten to build one flat string (bench/idle-memory.ts: a peer
- * id was a chain of 18 cons strings, 577 B per connection).
+ * Base58Check text (protocol.md §3) equals the arbitrary-precision definition (the value of
+ * `prefix ‖ payload ‖ first4(sha256²)` written in base 58, one '1' per leading zero byte) and
+ * decodes back; a wrong checksum, prefix, length or character is a DecodingError.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { base58CheckDecode, base58CheckEncode } from '../src/shared/crypto/base58.ts';
+import { base58CheckDecode, base58CheckEncode } from '../src/shared/crypto/base58check.ts';
 import { sha256 } from '../src/shared/crypto/hash.ts';
+import { DecodingError } from '../src/shared/errors.ts';
 
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
@@ -26,7 +26,6 @@ function referenceBase58(bytes: Uint8Array): string {
 test('base58CheckEncode matches the arbitrary-precision definition and round-trips', () => {
   const bytes = (max: number) => fc.oneof(fc.uint8Array({ maxLength: max }), fc.uint8Array({ maxLength: max }).map((b) => new Uint8Array([0, 0, ...b])));
   fc.assert(
-    // Up to 85 bytes: inputs that fit the encoder's scratch arrays (64 bytes with the checksum) and longer ones.
     fc.property(bytes(3), bytes(80), (prefix, payload) => {
       const data = Buffer.concat([prefix, payload]);
       const expected = referenceBase58(Buffer.concat([data, sha256(sha256(data)).subarray(0, 4)]));
@@ -38,9 +37,8 @@ test('base58CheckEncode matches the arbitrary-precision definition and round-tri
   );
 });
 
-test('base58CheckEncode matches the definition for every data length 0..200, around the 64-byte scratch, with leading zeros', () => {
-  // 60 bytes of data is the last that goes through the scratch arrays (60 + 4 checksum = 64); 61 is
-  // the first through the fallback. Leading zeros cover the '1' run, 0xff the most digits per length.
+test('base58CheckEncode matches the definition for every data length 0..200, with leading zeros', () => {
+  // Leading zeros cover the '1' run, 0xff the most digits per length.
   const fills: Array<(i: number, length: number) => number> = [
     () => 0,
     () => 0xff,
@@ -62,6 +60,20 @@ test('base58CheckEncode matches the definition for every data length 0..200, aro
       }
     }
   }
-  // Nothing handed out shares the scratch: every earlier result is still what it was.
   for (const [text, expected] of outputs) assert.equal(text, expected);
+});
+
+test('base58CheckDecode refuses a bad checksum, a wrong prefix, a wrong length and a character outside the alphabet', () => {
+  const prefix = Buffer.from([0x99, 0x67]);
+  const text = base58CheckEncode(prefix, new Uint8Array(16).fill(7));
+  const last = text.at(-1) === '2' ? '3' : '2';
+  const cases: Array<[string, Uint8Array, number]> = [
+    [text.slice(0, -1) + last, prefix, 16], // checksum
+    [text, Buffer.from([0x99, 0x68]), 16], // prefix
+    [text, prefix, 15], // length
+    [text.slice(0, -1) + '0', prefix, 16], // '0' is not in the alphabet
+  ];
+  for (const [input, p, length] of cases) {
+    assert.throws(() => base58CheckDecode(p, input, length), (error: unknown) => error instanceof DecodingError && error.reason === 'USER_FUNCTION', input);
+  }
 });

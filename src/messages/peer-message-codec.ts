@@ -1,0 +1,105 @@
+/**
+ * The peer-message codec: plugs into `accept`, `connect` and pools (`codec` option) in both pool
+ * modes, and converts messages to and from their JSON form (docs/messages.md).
+ */
+import type { MessageCodec } from '../main/codecs.ts';
+import { DecodingError, EncodingError } from '../shared/errors.ts';
+import type { Json, Layout } from './layout.ts';
+import { LayoutFailure, LayoutReader, LayoutWriter } from './layout-cursor.ts';
+import {
+  framedLayout,
+  MAVRYK_MAX_ENVIRONMENT_VERSION,
+  payloadLayout,
+  peerMessageLayout,
+  type PeerMessage,
+} from './peer-message.ts';
+
+export interface PeerMessageCodecOptions {
+  /**
+   * Newest protocol environment version a `Protocol` message may name: 12 for Mavryk nodes (the
+   * default), 17 for current Octez (`OCTEZ_MAX_ENVIRONMENT_VERSION`). Newer ones do not decode.
+   */
+  maxEnvironmentVersion?: number;
+}
+
+export interface PeerMessageCodec extends MessageCodec<PeerMessage> {
+  /** `u16 tag ‖ body`. Throws EncodingError, with the field's `path`, for what a node would refuse. */
+  encode(message: PeerMessage): Buffer;
+  /** Decodes exactly one message from `tag ‖ body`. Throws DecodingError with `reason` and `path`. */
+  decode(body: Uint8Array): PeerMessage;
+  /** The stream form: `u32 length ‖ tag ‖ body`. */
+  encodeFramed(message: PeerMessage): Buffer;
+  /** Decodes the stream form of exactly one message. */
+  decodeFramed(bytes: Uint8Array): PeerMessage;
+  /** The JSON form `codec decode` prints: base58check hashes, hex bytes, 64-bit integers as decimal strings. */
+  toJson(message: PeerMessage): Json;
+  /** A message from its JSON form; throws EncodingError with the field's `path`. Bounds are checked by `encode`. */
+  fromJson(json: unknown): PeerMessage;
+  /** The largest `tag ‖ body` a valid message can take. */
+  readonly maxSize: number;
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodeWith<T>(layout: Layout<T>, bytes: Uint8Array): T {
+  const buf = bufferOf(bytes);
+  const reader = new LayoutReader(buf, 0, buf.length);
+  try {
+    const value = layout.read(reader);
+    if (reader.pos !== buf.length) throw new LayoutFailure('EXTRA_BYTES', `${buf.length - reader.pos} bytes after the message`);
+    return value;
+  } catch (error) {
+    if (error instanceof LayoutFailure) throw new DecodingError(error.reason, error.detail, { path: error.path() || undefined });
+    throw new DecodingError('USER_FUNCTION', String(error), { cause: error });
+  }
+}
+
+function encodingError(error: unknown): EncodingError {
+  if (error instanceof LayoutFailure) return new EncodingError(`${error.detail} (${error.reason})`, { path: error.path() || undefined });
+  return new EncodingError(String(error), { cause: error });
+}
+
+function encodeWith<T>(layout: Layout<T>, value: T): Buffer {
+  let size: number;
+  try {
+    size = layout.measure(value);
+  } catch (error) {
+    throw encodingError(error);
+  }
+  const out = Buffer.allocUnsafe(size);
+  const writer = new LayoutWriter(out);
+  layout.write(value, writer);
+  if (writer.pos !== size) throw new EncodingError(`wrote ${writer.pos} bytes, measured ${size}`);
+  return out;
+}
+
+/** A peer-message codec; see PeerMessageCodecOptions. */
+export function createPeerMessageCodec(options: PeerMessageCodecOptions = {}): PeerMessageCodec {
+  const maxEnvironmentVersion = options.maxEnvironmentVersion ?? MAVRYK_MAX_ENVIRONMENT_VERSION;
+  if (!Number.isInteger(maxEnvironmentVersion) || maxEnvironmentVersion < 0 || maxEnvironmentVersion > 0xffff) {
+    throw new TypeError(`maxEnvironmentVersion must be an integer in 0..65535, got ${maxEnvironmentVersion}`);
+  }
+  const message = peerMessageLayout(maxEnvironmentVersion);
+  const payload = payloadLayout(message);
+  const framed = framedLayout(message);
+  return {
+    maxSize: payload.maxSize,
+    encode: (value) => encodeWith(payload, value),
+    decode: (body) => decodeWith(payload, body),
+    encodeFramed: (value) => encodeWith(framed, value),
+    decodeFramed: (bytes) => decodeWith(framed, bytes),
+    toJson: (value) => message.toJson(value),
+    fromJson(json) {
+      try {
+        return message.fromJson(json);
+      } catch (error) {
+        throw encodingError(error);
+      }
+    },
+  };
+}
+
+/** The codec of a Mavryk node (protocol environments up to V12). */
+export const peerMessageCodec: PeerMessageCodec = createPeerMessageCodec();
