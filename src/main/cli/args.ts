@@ -10,6 +10,8 @@ import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
 import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
+import { parseCrawl, type CrawlOptions } from './crawl/crawl-options.ts';
+import { CRAWL_USAGE } from './crawl/crawl-usage.ts';
 import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
 import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
@@ -81,7 +83,8 @@ export type Command =
   | { readonly kind: 'listen'; readonly options: ListenOptions }
   | { readonly kind: 'connect'; readonly options: ConnectOptions }
   | { readonly kind: 'load'; readonly options: LoadOptions }
-  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions };
+  | { readonly kind: 'load merge'; readonly options: LoadMergeOptions }
+  | { readonly kind: 'crawl'; readonly options: CrawlOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
 
@@ -180,6 +183,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
       }
       if (rest.some(isHelp)) return { kind: 'help', text: LOAD_USAGE };
       return { kind: 'load', options: parseLoad(rest) };
+    case 'crawl':
+      if (rest.some(isHelp)) return { kind: 'help', text: CRAWL_USAGE };
+      return { kind: 'crawl', options: parseCrawl(rest) };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(word)}`, MAIN_USAGE);
   }
@@ -191,6 +197,7 @@ export function usageFor(argv: readonly string[]): string {
   if (word === 'listen') return LISTEN_USAGE;
   if (word === 'connect') return CONNECT_USAGE;
   if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
+  if (word === 'crawl') return CRAWL_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
     if (sub === 'show') return IDENTITY_SHOW_USAGE;
@@ -202,7 +209,7 @@ export function usageFor(argv: readonly string[]): string {
 /** The command name argv asks for, if it names one (for the JSON summary of a usage error). */
 export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
-  if (word === 'listen' || word === 'connect') return word;
+  if (word === 'listen' || word === 'connect' || word === 'crawl') return word;
   if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;
   return undefined;

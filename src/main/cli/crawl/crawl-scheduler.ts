@@ -23,7 +23,7 @@ export interface CrawlLimits {
 /** One dial, as the probe reports it, and where the walk found its point. */
 export interface CrawlVisit<R> {
   readonly point: Point;
-  /** `formatPoint(point)`: the key points are told apart by. */
+  /** `pointText(point)`: the key points are told apart by. */
   readonly key: string;
   readonly depth: number;
   /** The key of the peer that first handed the point over; `undefined` for a seed. */
@@ -73,6 +73,15 @@ interface Queued {
   readonly via: string | undefined;
 }
 
+/** `formatPoint`, or `host:port` for a seed given by host name (dialled as given). */
+export function pointText(point: Point): string {
+  try {
+    return formatPoint(point);
+  } catch {
+    return `${point.host}:${point.port}`;
+  }
+}
+
 export async function crawlBreadthFirst<R>(seeds: readonly Point[], limits: CrawlLimits, hooks: CrawlHooks<R>): Promise<CrawlWalk<R>> {
   const started = performance.now();
   const abort = new AbortController();
@@ -102,7 +111,7 @@ export async function crawlBreadthFirst<R>(seeds: readonly Point[], limits: Craw
   hooks.interrupt?.addEventListener('abort', onInterrupt, { once: true });
 
   const discover = (point: Point, depth: number, via: string | undefined): void => {
-    const key = formatPoint(point);
+    const key = pointText(point);
     if (seen.has(key)) return;
     seen.add(key);
     if (via !== undefined) {

@@ -3,6 +3,7 @@
  * metadata), its chain and head, the points it handed over, how long the handshake took, and,
  * when the dial failed, why, in one of a few kinds a person can act on.
  */
+import type { BlockHead } from '../block-head.ts';
 import { P2pError, RejectedByNackError } from '../../../shared/errors.ts';
 import type { NodeMetadata } from '../../../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../../../shared/wire/network-version.ts';
@@ -27,16 +28,6 @@ export interface PeerFailure {
   /** Nack only. */
   readonly motive?: number;
   readonly motiveName?: string;
-}
-
-export interface BlockHead {
-  readonly level: number;
-  /** `B…` */
-  readonly hash: string;
-  /** Seconds since the epoch, as the header's i64 (decimal text). */
-  readonly timestamp: string;
-  /** Protocol level of the header. */
-  readonly proto: number;
 }
 
 export interface PeerRecord {

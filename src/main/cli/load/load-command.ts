@@ -13,7 +13,8 @@ import { LiveView } from './live-view.ts';
 import { defaultProcesses, type LoadOptions } from './load-options.ts';
 import { writeReport } from './load-report.ts';
 import { runLoad, type RunOutcome } from './load-run.ts';
-import { buildSummary, summaryText, type LoadSummary } from './load-summary.ts';
+import { buildSummary, round, summaryText, total, type LoadSummary } from './load-summary.ts';
+import { mixText } from './node-mix.ts';
 import { resolveSizes } from './message-sizes.ts';
 
 /** A configuration the run refuses (exit 1 with this code in the summary's error). */
@@ -42,6 +43,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
       target = await EmbeddedTarget.start({
         workers: options.targetWorkers,
         echo: options.mode === 'echo',
+        node: options.mode === 'node',
         connections: options.connections,
         difficulty: options.difficulty,
         chain: options.chain,
@@ -79,6 +81,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
         duration: options.duration,
         sizes,
         identities,
+        node: options.node,
       },
       (point) => view.update(point),
       stopEarly,
@@ -94,12 +97,13 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     ];
     if (options.report !== undefined) {
       const file = resolve(options.report);
-      await writeReport(file, { summary, points: outcome.points, histogram: outcome.histogram, title: `p2p-socket load: ${options.mode} on ${where}` });
+      await writeReport(file, { summary, points: outcome.points, histogram: outcome.histogram, kinds: outcome.kinds, title: `p2p-socket load: ${options.mode} on ${where}` });
       notes.push(`report written to ${file}`);
     }
     if (output.json) output.summary('load', { ...summary, error: null }, '');
     else output.text(summaryText(summary, outcome.histogram, notes));
     outcome.histogram.destroy();
+    outcome.kinds.destroy();
     return summary.ok ? 0 : 1;
   } catch (error) {
     const json = error instanceof LoadSetupError ? { code: error.code, message: error.message } : errorJson(error);
@@ -115,8 +119,12 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
 function summarize(outcome: RunOutcome, options: LoadOptions, target: string): LoadSummary {
   const { totals, window, windowSeconds } = outcome;
   const seconds = Math.max(windowSeconds, 1e-3);
-  // msgs/s: round trips in echo, messages handed over in send (churn has none).
-  const messages = options.mode === 'echo' ? window.messagesReceived : options.mode === 'send' ? window.messagesSent : 0;
+  // msgs/s: round trips in echo, messages handed over in send, answered requests in node (churn has none).
+  const messages =
+    options.mode === 'echo' ? window.messagesReceived
+    : options.mode === 'send' ? window.messagesSent
+    : options.mode === 'node' ? total(window.answers)
+    : 0;
   return buildSummary(
     {
       target,
@@ -137,6 +145,24 @@ function summarize(outcome: RunOutcome, options: LoadOptions, target: string): L
       histogram: outcome.histogram,
       generatorSaturated: outcome.saturated,
       failed: totals.handshakesOk === 0 || outcome.failures.length > 0,
+      node:
+        options.node === undefined ? undefined : (
+          {
+            kinds: outcome.kinds,
+            requests: totals.requests,
+            answers: totals.answers,
+            unanswered: totals.unanswered,
+            windowAnswers: window.answers,
+            windowSeconds,
+            run: {
+              chain_id: totals.chainId ?? null,
+              mix: mixText(options.node.mix),
+              rate_per_connection: options.node.ratePerConnection === undefined ? null : round(options.node.ratePerConnection, 4),
+              early_requests: totals.early,
+              unsolicited: totals.unsolicited,
+            },
+          }
+        ),
     },
     options.thresholds,
   );

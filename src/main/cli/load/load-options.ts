@@ -7,10 +7,14 @@ import { parseArgs } from 'node:util';
 import { SANDBOXED_MAVRYK } from '../../../shared/wire/network-version.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../options.ts';
 import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { parseChainId } from '../chain-id-option.ts';
+import { checkReportPath } from '../report-path.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load-usage.ts';
+import { DEFAULT_MIX, mixText as mixTextOf, MixSyntaxError, parseMix, throttleSafeRate, type Mix } from './node-mix.ts';
+import type { NodeTrafficSpec } from './node-traffic.ts';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.ts';
 
-export type LoadMode = 'echo' | 'send' | 'churn';
+export type LoadMode = 'echo' | 'send' | 'churn' | 'node';
 
 /** Message sizes: `--size B`, `--sizes a,b,c` (equally likely) or `--size-dist FILE` (weighted). */
 export type SizeSpec = { readonly kind: 'fixed'; readonly sizes: readonly number[] } | { readonly kind: 'file'; readonly path: string };
@@ -45,6 +49,8 @@ export interface LoadOptions {
   readonly chain: string;
   readonly timeout: number;
   readonly connectConcurrency: number;
+  /** `--mode node`: the mix, the chain and the pace; `undefined` in the other modes. */
+  readonly node: NodeTrafficSpec | undefined;
 }
 
 export interface LoadMergeOptions {
@@ -100,6 +106,9 @@ const LOAD_FLAGS: Options = {
   chain: { type: 'string' },
   timeout: { type: 'string' },
   'connect-concurrency': { type: 'string' },
+  mix: { type: 'string' },
+  'chain-id': { type: 'string' },
+  'rate-per-connection': { type: 'string' },
 };
 
 const MERGE_FLAGS: Options = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, threshold: { type: 'string', multiple: true } };
@@ -112,22 +121,26 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
   const { values, positionals } = parseOptionalTarget(argv, u);
   const target = positionals[0] === undefined ? undefined : parseHostPort(positionals[0], u);
   const mode = stringOf(values, 'mode', u) ?? LOAD_DEFAULTS.mode;
-  if (mode !== 'echo' && mode !== 'send' && mode !== 'churn') throw new UsageError(`--mode must be echo, send or churn, got ${JSON.stringify(mode)}`, u);
+  if (mode !== 'echo' && mode !== 'send' && mode !== 'churn' && mode !== 'node') throw new UsageError(`--mode must be echo, send, churn or node, got ${JSON.stringify(mode)}`, u);
   const targetWorkers = integerOf(values, 'target-workers', 0, 256, u);
   if (target !== undefined && targetWorkers !== undefined) throw new UsageError('--target-workers is for the embedded target (no HOST:PORT)', u);
   const targetFlags = embeddedTargetFlags(values, u);
   if (target !== undefined && targetFlags.length > 0) throw new UsageError(`${targetFlags[0]} is for the embedded target (no HOST:PORT)`, u);
+  const connections = integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections;
+  const rate = positiveNumberOf(values, 'rate', u);
+  const node = nodeTrafficOf(values, mode, connections, rate, u);
   return {
     target,
     targetWorkers: targetWorkers ?? LOAD_DEFAULTS.targetWorkers,
     targetFlags,
-    connections: integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections,
+    connections,
     ramp: positiveNumberOf(values, 'ramp', u),
     duration: positiveNumberOf(values, 'duration', u) ?? LOAD_DEFAULTS.duration,
     warmup: numberOf(values, 'warmup', 0, u) ?? LOAD_DEFAULTS.warmup,
     mode,
     inFlight: integerOf(values, 'in-flight', 1, 1_000_000, u) ?? LOAD_DEFAULTS.inFlight,
-    rate: positiveNumberOf(values, 'rate', u),
+    // Node mode paces each connection itself (node.ratePerConnection).
+    rate: node === undefined ? rate : undefined,
     size: sizeSpec(values, u),
     processes: integerOf(values, 'processes', 1, 1024, u),
     identitiesFile: stringOf(values, 'identities', u),
@@ -135,11 +148,61 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
     allowDuplicatePeers: values['allow-duplicate-peers'] === true,
     thresholds: thresholdsOf(values, u),
     json: values['json'] === true,
-    report: stringOf(values, 'report', u),
+    report: checkReportPath(stringOf(values, 'report', u), u),
     chain: stringOf(values, 'chain', u) ?? SANDBOXED_MAVRYK,
     timeout: integerOf(values, 'timeout', 1, 2 ** 31 - 1, u) ?? LOAD_DEFAULTS.timeout,
     connectConcurrency: integerOf(values, 'connect-concurrency', 1, 100_000, u) ?? LOAD_DEFAULTS.connectConcurrency,
+    node,
   };
+}
+
+/**
+ * `--mode node`'s flags. The pace per connection: `--rate-per-connection R` (or `max`, a closed
+ * loop of `--in-flight` requests), else `--rate` spread over the connections, which must stay
+ * under the rate a real node takes without delaying requests (node-mix.ts), else that rate.
+ */
+function nodeTrafficOf(values: Values, mode: LoadMode, connections: number, rate: number | undefined, u: string): NodeTrafficSpec | undefined {
+  const nodeFlags = ['mix', 'chain-id', 'rate-per-connection'].filter((name) => values[name] !== undefined);
+  if (mode !== 'node') {
+    if (nodeFlags.length > 0) throw new UsageError(`--${nodeFlags[0]} is for --mode node`, u);
+    return undefined;
+  }
+  const sizeFlag = ['size', 'sizes', 'size-dist'].find((name) => values[name] !== undefined);
+  if (sizeFlag !== undefined) throw new UsageError(`--${sizeFlag} is not for --mode node: its messages are the node's requests`, u);
+  let mix: Mix = DEFAULT_MIX;
+  const mixText = stringOf(values, 'mix', u);
+  if (mixText !== undefined) {
+    try {
+      mix = parseMix(mixText);
+    } catch (error) {
+      if (error instanceof MixSyntaxError) throw new UsageError(`--mix: ${error.message}`, u);
+      throw error;
+    }
+  }
+  const chainId = parseChainId(values, u);
+  const perConnectionText = stringOf(values, 'rate-per-connection', u);
+  const safe = throttleSafeRate(mix);
+  let ratePerConnection: number | undefined;
+  if (perConnectionText !== undefined) {
+    if (rate !== undefined) throw new UsageError('--rate and --rate-per-connection exclude each other', u);
+    if (perConnectionText !== 'max') {
+      ratePerConnection = Number(perConnectionText);
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(perConnectionText) || !(ratePerConnection > 0)) throw new UsageError(`--rate-per-connection must be a number > 0 or max, got ${JSON.stringify(perConnectionText)}`, u);
+    }
+  } else if (rate !== undefined) {
+    ratePerConnection = rate / connections;
+    if (ratePerConnection > safe) {
+      throw new UsageError(
+        `--rate ${rate} over ${connections} connections is ${ratePerConnection.toFixed(3)} requests/s per connection, more than a real node ` +
+          `takes without delaying them (${safe.toFixed(3)} with --mix ${mixTextOf(mix)}, node-mix.ts): use --connections ${Math.ceil(rate / safe)} ` +
+          'or more, or --rate-per-connection to go past it against your own target',
+        u,
+      );
+    }
+  } else {
+    ratePerConnection = safe;
+  }
+  return { mix, chainId: chainId === undefined ? undefined : Buffer.from(chainId).toString('hex'), ratePerConnection };
 }
 
 /** The embedded target's pool flags, checked here and handed to its `listen` as they are. */
