@@ -14,8 +14,10 @@ import { parseCrawl, type CrawlOptions } from './crawl/crawl-options.ts';
 import { CRAWL_USAGE } from './crawl/crawl-usage.ts';
 import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
+import { nodeListenOptions, type NodeListenOptions } from './node-listen-options.ts';
 import { poolListenOptions, type PoolListenOptions } from './pool-listen-options.ts';
-import { CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
+import type { CodecOptions } from './codec-command.ts';
+import { CODEC_USAGE, CONNECT_USAGE, IDENTITY_GENERATE_USAGE, IDENTITY_SHOW_USAGE, IDENTITY_USAGE, LISTEN_USAGE, MAIN_USAGE } from './usage.ts';
 
 /** A bad command line: unknown flag, missing argument, value out of range. Exit status 2. */
 export class UsageError extends P2pError {
@@ -52,6 +54,8 @@ export interface ListenOptions extends PeerOptions {
   readonly nack: { readonly motive: number; readonly points: readonly Point[] } | undefined;
   /** `--workers N`: serve through a Pool (0: inline) instead of one socket at a time (pool-listen.ts). */
   readonly pool: PoolListenOptions | undefined;
+  /** `--node`: answer every peer as a small node does (node-listen-options.ts). */
+  readonly node: NodeListenOptions | undefined;
 }
 
 export interface ConnectOptions extends PeerOptions {
@@ -84,7 +88,8 @@ export type Command =
   | { readonly kind: 'connect'; readonly options: ConnectOptions }
   | { readonly kind: 'load'; readonly options: LoadOptions }
   | { readonly kind: 'load merge'; readonly options: LoadMergeOptions }
-  | { readonly kind: 'crawl'; readonly options: CrawlOptions };
+  | { readonly kind: 'crawl'; readonly options: CrawlOptions }
+  | { readonly kind: 'codec'; readonly options: CodecOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
 
@@ -140,6 +145,10 @@ const LISTEN_FLAGS: Options = {
   'metrics-port': { type: 'string' },
   'max-upload-speed': { type: 'string' },
   'max-download-speed': { type: 'string' },
+  node: { type: 'boolean' },
+  points: { type: 'string' },
+  genesis: { type: 'string' },
+  'block-interval': { type: 'string' },
 };
 
 const CONNECT_FLAGS: Options = {
@@ -150,6 +159,7 @@ const CONNECT_FLAGS: Options = {
 };
 
 const IDENTITY_GENERATE_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' }, out: { type: 'string' }, count: { type: 'string' } };
+const CODEC_FLAGS: Options = { ...HELP, framed: { type: 'boolean' } };
 const IDENTITY_SHOW_FLAGS: Options = { ...HELP, ...JSON_FLAG, difficulty: { type: 'string' } };
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -186,9 +196,22 @@ export function parseCommandLine(argv: readonly string[]): Command {
     case 'crawl':
       if (rest.some(isHelp)) return { kind: 'help', text: CRAWL_USAGE };
       return { kind: 'crawl', options: parseCrawl(rest) };
+    case 'codec':
+      if (rest.some(isHelp)) return { kind: 'help', text: CODEC_USAGE };
+      return { kind: 'codec', options: parseCodec(rest) };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(word)}`, MAIN_USAGE);
   }
+}
+
+function parseCodec(argv: readonly string[]): CodecOptions {
+  const [direction, ...rest] = argv;
+  if (direction !== 'decode' && direction !== 'encode') {
+    throw new UsageError(direction === undefined ? 'missing codec subcommand (decode or encode)' : `unknown codec subcommand ${JSON.stringify(direction)}`, CODEC_USAGE);
+  }
+  // An input may start with '-' only as the stdin marker itself, so tokens are not taken for flags.
+  const { values, positionals } = parse(rest, CODEC_FLAGS, CODEC_USAGE, 1);
+  return { direction, framed: values['framed'] === true, input: positionals[0]!, json: false };
 }
 
 /** The usage text of the command named by argv, for error hints (falls back to the main one). */
@@ -198,6 +221,7 @@ export function usageFor(argv: readonly string[]): string {
   if (word === 'connect') return CONNECT_USAGE;
   if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
   if (word === 'crawl') return CRAWL_USAGE;
+  if (word === 'codec') return CODEC_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
     if (sub === 'show') return IDENTITY_SHOW_USAGE;
@@ -211,6 +235,7 @@ export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
   if (word === 'listen' || word === 'connect' || word === 'crawl') return word;
   if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
+  if (word === 'codec') return 'codec';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;
   return undefined;
 }
@@ -264,7 +289,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     } catch (error) {
       throw new UsageError(`--nack: ${(error as Error).message}`, u);
     }
-    nack = { motive, points: pointsText === undefined ? [] : parsePoints(pointsText, u) };
+    nack = { motive, points: pointsText === undefined ? [] : parsePoints(pointsText, u, 'nack-points', NACK_MAX_POINTS) };
   }
   return {
     ...peerOptions(values, u),
@@ -275,6 +300,7 @@ function parseListen(argv: readonly string[]): ListenOptions {
     echo: values['echo'] === true,
     nack,
     pool: poolListenOptions(values, u),
+    node: nodeListenOptions(values, u),
   };
 }
 
@@ -361,16 +387,17 @@ export function difficultyOf(values: Values, usage: string): number | undefined 
   return value;
 }
 
-function parsePoints(text: string, usage: string): Point[] {
+/** `a.b.c.d:port,[v6]:port,…` of flag `--name`: literal IPs with their port, at most `max`. */
+export function parsePoints(text: string, usage: string, name: string, max = Number.MAX_SAFE_INTEGER): Point[] {
   const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-  if (items.length > NACK_MAX_POINTS) {
-    throw new UsageError(`--nack-points: at most ${NACK_MAX_POINTS} points fit in a Nack, got ${items.length}`, usage);
+  if (items.length > max) {
+    throw new UsageError(`--${name}: at most ${max} points fit in a Nack, got ${items.length}`, usage);
   }
   return items.map((item) => {
     try {
       return parsePoint(item);
     } catch (error) {
-      throw new UsageError(`--nack-points: ${(error as Error).message}`, usage);
+      throw new UsageError(`--${name}: ${(error as Error).message}`, usage);
     }
   });
 }

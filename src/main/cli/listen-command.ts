@@ -18,6 +18,8 @@ import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
 import { runPoolListen } from './pool-listen.ts';
+import { countingCodec, NodeService } from './node-service.ts';
+import type { Stat } from '../../shared/session/traffic-stats.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 export async function runListen(options: ListenOptions, output: Output): Promise<number> {
@@ -29,6 +31,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
     output.summary('listen', { ok: false, host: options.host, port: options.port, local_peer_id: null, connections: [], error: errorJson(error) }, `listen failed: ${errorText(error)}`);
     return 1;
   }
+  const node = options.node && new NodeService(options.node, setup.local.chainName);
   const server = createServer({ pauseOnConnect: true });
   const ended: Array<{ readonly index: number; readonly report: ConnectionReport }> = [];
   const active = new Set<Promise<void>>();
@@ -60,7 +63,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
     const index = accepted;
     live.add(socket);
     socket.once('close', () => live.delete(socket));
-    const handled = serve(socket, options, setup, port).then((report) => {
+    const handled = serve(socket, options, setup, port, node).then((report) => {
       ended.push({ index, report });
       output.event('connection', { index, ...report.toJson() }, [`connection #${index} from ${report.remote}`, ...report.describe()].join('\n  '));
       active.delete(handled);
@@ -77,10 +80,15 @@ export async function runListen(options: ListenOptions, output: Output): Promise
     ]);
     port = (server.address() as AddressInfo).port;
     const where = addressText(options.host, port);
-    output.event('listening', { host: options.host, port, peer_id: setup.identity.peerId }, `listening on ${where} as ${setup.identity.peerId}`);
+    output.event(
+      'listening',
+      { host: options.host, port, peer_id: setup.identity.peerId, ...(node ? node.describeJson() : {}) },
+      `listening on ${where} as ${setup.identity.peerId}${node ? `, ${node.describe()}` : ''}`,
+    );
     if (options.readyFile !== undefined) await writeReadyFile(options.readyFile, port);
   } catch (error) {
     server.close();
+    node?.stop();
     output.summary('listen', { ok: false, host: options.host, port: options.port, local_peer_id: setup.identity.peerId, connections: [], error: errorJson(error) }, `listen failed: ${errorText(error)}`);
     return 1;
   }
@@ -95,6 +103,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
     stopping = true;
     server.close();
     while (active.size > 0) await Promise.all(active);
+    node?.stop();
   }
 
   // A signal before the N connections asked for were served is a failure, not a clean end.
@@ -118,9 +127,9 @@ export async function runListen(options: ListenOptions, output: Output): Promise
 }
 
 /** One connection, start to end; never rejects (its failure is in the report). */
-async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, port: number): Promise<ConnectionReport> {
+async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, port: number, node: NodeService | undefined): Promise<ConnectionReport> {
   const report = new ConnectionReport(addressText(socket.remoteAddress, socket.remotePort));
-  let connection: Connection<Uint8Array, NodeMetadata> | undefined;
+  let connection: { close(options: { wait: boolean }): Promise<void>; stat(): Stat } | undefined;
   try {
     const started = Date.now();
     const peer = await authenticate(socket, {
@@ -140,8 +149,24 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
       report.nackSent = { motive: options.nack.motive, points: options.nack.points.map(formatPoint) };
       return report;
     }
-    connection = await negotiateAndAccept(peer, setup.local, report, { chunkSize: options.chunkSize, timeout: remaining(options.timeout, started) });
-    await relay(connection, options.echo, report);
+    const accept = { chunkSize: options.chunkSize, timeout: remaining(options.timeout, started) };
+    if (node) {
+      const bytes = { received: 0, sent: 0 };
+      const conn = await negotiateAndAccept(peer, setup.local, report, { ...accept, codec: countingCodec(bytes) });
+      connection = conn;
+      try {
+        await node.serve(conn);
+      } finally {
+        report.messagesReceived = conn.messageCounts.received;
+        report.messagesSent = conn.messageCounts.sent;
+        report.bytesReceived = bytes.received;
+        report.bytesSent = bytes.sent;
+      }
+    } else {
+      const conn = await negotiateAndAccept(peer, setup.local, report, accept);
+      connection = conn;
+      await relay(conn, options.echo, report);
+    }
   } catch (error) {
     report.fail(error);
   } finally {

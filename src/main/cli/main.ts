@@ -5,6 +5,7 @@
 import { InvalidChunksSizeError } from '../../shared/errors.ts';
 import { runCrawl } from './crawl/crawl-command.ts';
 import { commandNameOf, parseCommandLine, usageFor, UsageError, type Command } from './args.ts';
+import { runCodec } from './codec-command.ts';
 import { runConnect } from './connect-command.ts';
 import { runIdentityGenerate, runIdentityShow } from './identity-command.ts';
 import { runListen } from './listen-command.ts';
@@ -28,6 +29,8 @@ export async function main(argv: readonly string[], streams: OutputStreams = pro
     streams.stdout.write(command.text);
     return EXIT_OK;
   }
+  // Results only on stdout, errors as JSON lines: the codec reports its own failures.
+  if (command.kind === 'codec') return runCodec(command.options, streams);
   const output = new Output(command.options.json, streams);
   try {
     switch (command.kind) {

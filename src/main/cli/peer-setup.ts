@@ -11,7 +11,7 @@ import type { PeerOptions } from './args.ts';
 import type { Output } from './output.ts';
 import { localVersions, negotiate, ourAnnouncement } from './version-policy.ts';
 import type { AuthenticatedConnection } from '../authenticated-connection.ts';
-import { bytesCodec } from '../codecs.ts';
+import { bytesCodec, type MessageCodec } from '../codecs.ts';
 import type { Connection } from '../connection.ts';
 import type { ConnectionReport } from './connection-report.ts';
 
@@ -53,17 +53,18 @@ export function remaining(timeout: number, started: number): number {
  * The version policy, then accept: a version or chain mismatch is answered with a Nack and the
  * peer dropped, as the node does (protocol.md §11.2 step 6). Both commands run it.
  */
-export async function negotiateAndAccept(
+export async function negotiateAndAccept<Msg = Uint8Array>(
   peer: AuthenticatedConnection<NodeMetadata>,
   local: LocalVersions,
   report: ConnectionReport,
-  accept: { chunkSize: number | undefined; timeout: number },
-): Promise<Connection<Uint8Array, NodeMetadata>> {
+  accept: { chunkSize: number | undefined; timeout: number; codec?: MessageCodec<Msg> },
+): Promise<Connection<Msg, NodeMetadata>> {
   const negotiation = negotiate(local, peer.info.announcedVersion);
   if (!negotiation.ok) {
     await peer.nack(negotiation.motive, []);
     throw negotiation.error;
   }
   report.negotiated = negotiation.version;
-  return peer.accept({ codec: bytesCodec, binaryChunksSize: accept.chunkSize, timeout: accept.timeout });
+  const codec = accept.codec ?? (bytesCodec as unknown as MessageCodec<Msg>);
+  return peer.accept({ codec, binaryChunksSize: accept.chunkSize, timeout: accept.timeout });
 }

@@ -10,7 +10,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { P2pError } from '../../shared/errors.ts';
 import type { NodeMetadata } from '../../shared/wire/metadata.ts';
-import { bytesCodec } from '../codecs.ts';
+import { bytesCodec, type MessageCodec } from '../codecs.ts';
+import type { PeerMessage } from '../../messages/peer-message.ts';
+import { NodeService } from './node-service.ts';
 import type { Connection } from '../connection.ts';
 import { Pool } from '../pool.ts';
 import type { ListenOptions } from './args.ts';
@@ -51,38 +53,47 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     return failed(error, null, options.port);
   }
   const nack = options.nack;
-  const pool = new Pool<Uint8Array, NodeMetadata>({
-    identity: setup.identity,
-    chainName: setup.local.chainName,
-    distributedDbVersions: setup.local.distributedDbVersions,
-    p2pVersions: setup.local.p2pVersions,
-    metadata: setup.metadata,
-    codec: bytesCodec,
-    proofOfWorkDifficulty: options.difficulty,
-    workers: pooled.workers,
-    maxConnections: pooled.maxConnections,
-    maxIncomingHandshakes: pooled.maxHandshakes,
-    handshakeTimeout: options.timeout,
-    allowDuplicatePeers: pooled.allowDuplicatePeers,
-    maxUploadSpeed: pooled.maxUploadSpeed,
-    maxDownloadSpeed: pooled.maxDownloadSpeed,
-    ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
-    // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
-    ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
-  });
+  const node = options.node && new NodeService(options.node, setup.local.chainName);
   const totals: Totals = { accepted: 0, ended: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0, connectionErrors: {} };
   const internalErrors: Error[] = [];
 
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  pool.on('error', (error) => internalErrors.push(error));
-  pool.on('connection', (conn: Conn) => {
-    totals.accepted++;
-    void serve(conn, options.echo, totals).then(() => {
-      totals.ended++;
-      if (options.connections !== undefined && totals.ended >= options.connections) stop();
+  /** A pool with `codec` whose connections `serve` handles, counted into `totals`. */
+  const openPool = <Msg>(codec: MessageCodec<Msg>, serve: (conn: Connection<Msg, NodeMetadata>) => Promise<void>): Pool<Msg, NodeMetadata> => {
+    const pool = new Pool<Msg, NodeMetadata>({
+      identity: setup.identity,
+      chainName: setup.local.chainName,
+      distributedDbVersions: setup.local.distributedDbVersions,
+      p2pVersions: setup.local.p2pVersions,
+      metadata: setup.metadata,
+      codec,
+      proofOfWorkDifficulty: options.difficulty,
+      workers: pooled.workers,
+      maxConnections: pooled.maxConnections,
+      maxIncomingHandshakes: pooled.maxHandshakes,
+      handshakeTimeout: options.timeout,
+      allowDuplicatePeers: pooled.allowDuplicatePeers,
+      maxUploadSpeed: pooled.maxUploadSpeed,
+      maxDownloadSpeed: pooled.maxDownloadSpeed,
+      ...(options.chunkSize === undefined ? {} : { accept: { binaryChunksSize: options.chunkSize } }),
+      // `--nack`: refusing every peer on purpose, after the default policy (protocol.md §11.2).
+      ...(nack ? { policy: () => ({ action: 'nack' as const, motive: nack.motive, points: nack.points }) } : {}),
     });
-  });
+    pool.on('error', (error) => internalErrors.push(error));
+    pool.on('connection', (conn) => {
+      totals.accepted++;
+      void serve(conn).then(() => {
+        totals.ended++;
+        if (options.connections !== undefined && totals.ended >= options.connections) stop();
+      });
+    });
+    return pool;
+  };
+  // What the listener does with the pool once serving is set up, whatever its message type.
+  const pool: Pick<Pool, 'listen' | 'stats' | 'close' | 'metrics' | 'metricsContentType'> = node
+    ? openPool(node.codec, (conn) => serveNode(conn, node, totals))
+    : openPool(bytesCodec, (conn) => serve(conn, options.echo, totals));
 
   let port = options.port;
   let metrics: MetricsServer | undefined;
@@ -94,13 +105,14 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     }
     output.event(
       'listening',
-      { host: options.host, port, peer_id: setup.identity.peerId, workers: pooled.workers },
-      `listening on ${addressText(options.host, port)} as ${setup.identity.peerId} (pool, ${pooled.workers} workers)`,
+      { host: options.host, port, peer_id: setup.identity.peerId, workers: pooled.workers, ...(node ? node.describeJson() : {}) },
+      `listening on ${addressText(options.host, port)} as ${setup.identity.peerId} (pool, ${pooled.workers} workers)${node ? `, ${node.describe()}` : ''}`,
     );
     if (options.readyFile !== undefined) await writeReadyFile(options.readyFile, port);
   } catch (error) {
     await metrics?.close();
     await pool.close();
+    node?.stop();
     return failed(error, setup.identity.peerId, port);
   }
 
@@ -128,6 +140,11 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
     process.off('disconnect', onDisconnect);
   }
   const stats = pool.stats();
+  node?.stop();
+  if (node) {
+    totals.bytesReceived = node.bytes.received;
+    totals.bytesSent = node.bytes.sent;
+  }
   await metrics?.close();
   // Bounded: a stuck close must not keep the listener from printing its summary and exiting
   // (main.ts exitWith ends the process if something still holds it).
@@ -170,6 +187,22 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
       `${totals.messagesSent} sent${errorList === '' ? '' : `; errors: ${errorList}`}${error ? `; ${error.message}` : ''}`,
   );
   return ok ? 0 : 1;
+}
+
+/**
+ * Serves one connection with the node-like responder; its messages are counted at its end, and
+ * the error that ended it (DECODING_ERROR …) in `connectionErrors`.
+ */
+async function serveNode(conn: Connection<PeerMessage, NodeMetadata>, node: NodeService, totals: Totals): Promise<void> {
+  try {
+    await node.serve(conn);
+  } catch (error) {
+    const code = error instanceof P2pError ? error.code : 'INTERNAL_ERROR';
+    totals.connectionErrors[code] = (totals.connectionErrors[code] ?? 0) + 1;
+  } finally {
+    totals.messagesReceived += conn.messageCounts.received;
+    totals.messagesSent += conn.messageCounts.sent;
+  }
 }
 
 function isNackOutcome(code: string): boolean {

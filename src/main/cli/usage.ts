@@ -15,6 +15,10 @@ const SYNOPSIS_LISTEN = [
   '                    [--metrics-port P] [--max-upload-speed KIB] [--max-download-speed KIB]]',
 ].join('\n');
 const SYNOPSIS_CONNECT = 'p2p-socket connect HOST:PORT [--send N] [--size BYTES] [--expect-echo]';
+const SYNOPSIS_CODEC = [
+  'p2p-socket codec decode [--framed] HEX|-     (peer message bytes to one JSON line)',
+  'p2p-socket codec encode [--framed] JSON|-    (a JSON peer message to hex)',
+].join('\n');
 const SYNOPSIS_COMMON = [
   'common: [--identity FILE] [--difficulty F] [--chain NAME] [--ddb V] [--p2p V]',
   '        [--private-node] [--disable-mempool] [--chunk-size BYTES] [--timeout MS] [--json]',
@@ -42,6 +46,7 @@ ${SYNOPSIS_LISTEN}
 ${SYNOPSIS_CONNECT}
 ${SYNOPSIS_LOAD}
 ${SYNOPSIS_CRAWL}
+${SYNOPSIS_CODEC}
 ${SYNOPSIS_COMMON}
 
 Run 'p2p-socket <command> --help' for details. ${EXIT_CODES}
@@ -114,4 +119,21 @@ Dials HOST:PORT, authenticates, selects a common version, sends messages and clo
   --expect-echo        read N messages back and check they match byte for byte
 ${COMMON_FLAGS}
 ${EXIT_CODES}
+`;
+
+export const CODEC_USAGE = `Usage:
+${SYNOPSIS_CODEC}
+
+Converts peer messages (docs/messages.md) between their bytes and their JSON form, like
+octez-codec. The bytes are the message itself, u16 tag then body, as lowercase or uppercase hex;
+with --framed, the stream form with its u32 length prefix in front.
+  decode HEX           prints the message as one JSON line: "kind", hashes and ids in base58check,
+                       levels and counts as numbers, 64-bit times as decimal strings, bytes as hex
+  encode JSON          prints the hex of a message in that JSON form (what decode prints)
+  -                    read one input per line from stdin and print one line per input, in order;
+                       an input that fails prints {"error":{"code","message","path"}} and the rest go on
+  --framed             input and output with the u32 length prefix
+A single input that fails prints the same error line on stderr and exits 1; stdout carries results
+only. The error names the field that failed in "path" (e.g. Current_branch.locator.history[3]).
+Exit status: 0 success, 1 a single input failed, 2 bad usage.
 `;
