@@ -1,12 +1,10 @@
 /**
- * A block head as the crawler and the node-mode generator report it: level, `B…` hash,
- * timestamp and protocol level of a header. The hash is Blake2b-256 of the header's encoding
- * (docs/messages.md, "Hashes").
+ * A block head as the crawler reports it: level, `B…` hash (node/synthetic-chain.ts
+ * `blockHashOf`: Blake2b-256 of the header's encoding), timestamp and protocol level.
  */
-import { LayoutWriter } from '../../messages/layout-cursor.ts';
 import { hashToBase58 } from '../../messages/hashes.ts';
-import { partLayouts, type BlockHeader } from '../../messages/peer-message.ts';
-import { blake2b } from '../../shared/crypto/hash.ts';
+import type { BlockHeader } from '../../messages/peer-message.ts';
+import { blockHashOf } from '../../node/synthetic-chain.ts';
 
 export interface BlockHead {
   readonly level: number;
@@ -18,19 +16,6 @@ export interface BlockHead {
   readonly proto: number;
 }
 
-/** The header's encoding, as its hash covers it (the header was decoded, so it measures). */
-export function blockHeaderBytes(header: BlockHeader): Buffer {
-  const layout = partLayouts.blockHeader;
-  const out = Buffer.allocUnsafe(layout.measure(header));
-  layout.write(header, new LayoutWriter(out));
-  return out;
-}
-
 export function blockHeadOf(header: BlockHeader): BlockHead {
-  return {
-    level: header.level,
-    hash: hashToBase58('block', blake2b(32, blockHeaderBytes(header))),
-    timestamp: header.timestamp.toString(),
-    proto: header.proto,
-  };
+  return { level: header.level, hash: hashToBase58('block', blockHashOf(header)), timestamp: header.timestamp.toString(), proto: header.proto };
 }
