@@ -27,7 +27,8 @@ export class LoadSetupError extends Error {
 }
 
 export async function runLoadCommand(options: LoadOptions, output: Output): Promise<number> {
-  const targetText = options.target === undefined ? `embedded (listen --workers ${options.targetWorkers})` : `${options.target.host}:${options.target.port}`;
+  const embedded = `listen${options.mode === 'node' ? ' --node' : ''} --workers ${options.targetWorkers}`;
+  const targetText = options.target === undefined ? `embedded (${embedded})` : `${options.target.host}:${options.target.port}`;
   let target: EmbeddedTarget | undefined;
   const stopEarly = { requested: false };
   const onSignal = (): void => {
@@ -55,7 +56,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? target!.port;
     const processes = Math.min(options.processes ?? defaultProcesses(options), options.connections);
-    const where = target === undefined ? targetText : `127.0.0.1:${port} (embedded, listen --workers ${options.targetWorkers})`;
+    const where = target === undefined ? targetText : `127.0.0.1:${port} (embedded, ${embedded})`;
     const view = new LiveView(output.stderrStream, output.interactive, {
       target: where,
       mode: options.mode,

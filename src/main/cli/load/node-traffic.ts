@@ -268,10 +268,12 @@ export class NodeSession {
     for (const kind of REQUEST_KINDS) {
       if (share[kind] === 0) continue;
       const period = 1000 / (rate * share[kind]);
-      // Spread over one period so that connections do not fire together; the first branch
-      // request comes a whole period after the one that activated the chain.
-      const first = kind === 'branch' ? (this.lastSent.branch ?? now) + period : now + Math.random() * period;
-      this.schedule(kind, first, period);
+      // A random phase, so that connections do not fire together; the first branch request
+      // keeps the throttle's spacing from the one that activated the chain.
+      const previous = kind === 'branch' ? this.lastSent.branch : undefined;
+      const earliest = previous === undefined ? now : Math.max(now, previous + Math.min(period, THROTTLE_SPACING_S.branch * THROTTLE_MARGIN * 1000));
+      const latest = previous === undefined ? now + period : Math.max(earliest, previous + period);
+      this.schedule(kind, earliest + Math.random() * (latest - earliest), period);
     }
   }
 
