@@ -28,6 +28,7 @@ import { peerMessageCodec } from '../../../messages/peer-message-codec.ts';
 import type { BlockHeader, PeerMessage } from '../../../messages/peer-message.ts';
 import { P2pError } from '../../../shared/errors.ts';
 import type { NodeMetadata } from '../../../shared/wire/metadata.ts';
+import { MESSAGE_PREFIX_LENGTH, type EncodedMessage } from '../../../shared/session/encoded-message.ts';
 import type { Connection } from '../../connection.ts';
 import { REQUEST_KINDS, shares, THROTTLE_MARGIN, THROTTLE_SPACING_S, type Mix, type RequestKind } from './node-mix.ts';
 import type { GeneratorCounters } from './traffic-generator.ts';
@@ -104,8 +105,11 @@ export class NodeSession {
   private readonly outstanding: Record<RequestKind, Request[]> = { head: [], branch: [], bootstrap: [] };
   private readonly lastSent: Partial<Record<RequestKind, number>> = {};
   private readonly timers = new Map<RequestKind, NodeJS.Timeout>();
-  /** Closed loop: smooth weighted round robin state. */
+  /** Closed loop: smooth weighted round robin state, and the weights' sum. */
   private readonly credit: Record<RequestKind, number> = { head: 0, branch: 0, bootstrap: 0 };
+  private readonly weights: number;
+  /** Each request encoded once for this connection; every send writes a copy (encoding is in place). */
+  private readonly encoded = new Map<RequestKind, EncodedMessage>();
   private readonly answerOwed = { branch: false, head: false };
   private readonly answeredAt = { branch: -Infinity, head: -Infinity };
   private readonly attachedAt = performance.now();
@@ -117,6 +121,7 @@ export class NodeSession {
     this.spec = spec;
     this.inFlight = inFlight;
     this.sink = sink;
+    this.weights = REQUEST_KINDS.reduce((sum, kind) => sum + spec.mix[kind], 0);
     if (spec.chainId !== undefined) this.activate(Buffer.from(spec.chainId, 'hex'));
   }
 
@@ -292,14 +297,13 @@ export class NodeSession {
   /** Closed loop: sends until `inFlight` requests are outstanding. */
   private fillClosedLoop(): void {
     const mix = this.spec.mix;
-    const total = REQUEST_KINDS.reduce((sum, kind) => sum + mix[kind], 0);
     while (this.sink.running() && !this.conn.closed && this.outstandingCount < this.inFlight) {
       let best: RequestKind = 'head';
       for (const kind of REQUEST_KINDS) {
         this.credit[kind] += mix[kind];
         if (this.credit[kind] > this.credit[best]) best = kind;
       }
-      this.credit[best] -= total;
+      this.credit[best] -= this.weights;
       if (!this.send(best, performance.now())) return;
     }
   }
@@ -308,11 +312,31 @@ export class NodeSession {
     const now = performance.now();
     const previous = this.lastSent[kind];
     if (previous !== undefined && now - previous < THROTTLE_SPACING_S[kind] * 1000) this.sink.count(this.sink.counters.early, kind);
-    if (!this.write(requestMessage(kind, this.chainId!))) return false;
+    if (!this.writeRequest(kind)) return false;
     this.lastSent[kind] = now;
     this.outstanding[kind].push({ due, sent: now });
     this.sink.count(this.sink.counters.requests, kind);
     this.sink.counters.inFlight++;
+    return true;
+  }
+
+  private writeRequest(kind: RequestKind): boolean {
+    let template = this.encoded.get(kind);
+    try {
+      if (template === undefined) {
+        template = this.conn.encode(requestMessage(kind, this.chainId!));
+        this.encoded.set(kind, template);
+      }
+      // A full queue (the node reads slowly): wait in the connection, as `write` does.
+      if (!this.conn.writeEncodedNow(this.conn.copyEncodedMessage(template))) {
+        this.conn.write(requestMessage(kind, this.chainId!)).catch((error: unknown) => this.onWriteError(error));
+      }
+    } catch (error) {
+      this.onWriteError(error);
+      return false;
+    }
+    this.sink.counters.messagesSent++;
+    this.sink.counters.bytesSent += template.streamLength - MESSAGE_PREFIX_LENGTH;
     return true;
   }
 
@@ -338,9 +362,7 @@ export class NodeSession {
   }
 }
 
-/** Sizes of the fixed-size requests; answers (rare) are measured by encoding them. */
-const REQUEST_SIZES: Partial<Record<PeerMessage['kind'], number>> = { Bootstrap: 2, Get_current_branch: 6, Get_current_head: 6 };
-
+/** Bytes of an answer to the node (rare: at most one per throttle spacing). */
 function messageSize(message: PeerMessage): number {
-  return REQUEST_SIZES[message.kind] ?? peerMessageCodec.encode(message).length;
+  return peerMessageCodec.encode(message).length;
 }
