@@ -318,7 +318,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
    * Refuses an address and a peer id for `durationMs` (default `greylistMs`), as the node's
    * `greylist_peer` does to a peer that sent an undecodable message (docs/messages.md).
    */
-  greylist(target: { address?: string; peerId?: string }, durationMs = this.options.greylistMs ?? 60_000): void {
+  greylistPeer(target: { address?: string; peerId?: string }, durationMs = this.options.greylistMs ?? 60_000): void {
     if (target.address) this.bannedAddresses.greylist(canonicalHost(target.address) ?? target.address, durationMs);
     if (target.peerId) this.bannedPeers.greylist(target.peerId, durationMs);
   }

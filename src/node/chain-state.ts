@@ -1,6 +1,5 @@
 /**
- * What the node-like responder needs to know about its chain (docs/messages.md, "A node-like
- * peer"): its id, its head, the headers it holds, its mempool, and when the head changes.
+ * What the node-like responder needs to know about its chain (docs/node.md): its id, its head, the headers it holds, its mempool, and when the head changes.
  * `SyntheticChain` is one; a monitor or a proxy can supply its own.
  */
 import type { BlockHeader, BlockLocator, Mempool } from '../messages/peer-message.ts';

@@ -1,5 +1,5 @@
 /**
- * Genesis blocks and chain ids (docs/messages.md, "Chain id"): a chain id is the first 4 bytes of
+ * Genesis blocks and chain ids (docs/node.md, "Chains"): a chain id is the first 4 bytes of
  * Blake2b-256 of the 32 bytes of the chain's genesis block hash, as Octez's `Chain_id.of_block_hash`.
  */
 import { blake2b } from '../shared/crypto/hash.ts';

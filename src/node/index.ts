@@ -1,6 +1,6 @@
 /**
- * p2p-socket/node: a node-like peer on top of the peer messages (docs/messages.md, "A node-like
- * peer"): the responder that answers a connection as a small node does, the chain state it
+ * p2p-socket/node: a node-like peer on top of the peer messages (docs/node.md): the
+ * responder that answers a connection as a small node does, the chain state it
  * answers from, and the points it advertises. The core `p2p-socket` entry does not load it.
  */
 export { serveNodePeer, type NodePeerEnd, type NodeResponderOptions } from './node-responder.ts';

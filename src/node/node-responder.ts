@@ -1,6 +1,6 @@
 /**
  * The node-like responder: answers one connection as a small Octez/Mavryk node does
- * (docs/messages.md, "A node-like peer"), given the chain it runs and the points it knows.
+ * (docs/node.md), given the chain it runs and the points it knows.
  *
  * Messages are handled one at a time, in arrival order, as the node's connection worker and
  * shell reader do. Answers wait for room in the outgoing queue (so a peer that does not read
@@ -20,7 +20,7 @@ export interface NodeResponderOptions {
   /**
    * Called once when the peer sends what does not decode, before the responder rejects with that
    * DECODING_ERROR; the connection is already closing without a byte written. A node greylists
-   * the peer here: `(conn) => pool.greylist({ address: conn.info.idPoint.host, peerId: conn.info.peerId })`.
+   * the peer here: `(conn) => pool.greylistPeer({ address: conn.info.idPoint.host, peerId: conn.info.peerId })`.
    */
   readonly onUndecodable?: (conn: Connection<PeerMessage, unknown>, error: P2pError) => void;
   /** Closes the connection and ends the responder (resolves with `'aborted'`). */

@@ -1,6 +1,6 @@
 /**
  * A deterministic chain for the node-like responder: a genesis block, then blocks 1…head, each a
- * well-formed shell header (docs/messages.md, "Block header") built from the level alone, so
+ * well-formed shell header (docs/node.md, "The synthetic chain") built from the level alone, so
  * that two runs, or two processes, given the same options hold the same blocks and hashes.
  * `advance()` bakes the next block; `startBaking(ms)` does so on a timer.
  */

@@ -42,7 +42,7 @@ export async function startNodePool(
   });
   const outcomes: Array<Promise<NodePeerEnd | Error>> = [];
   const onUndecodable = options.greylist
-    ? (conn: Connection<PeerMessage, unknown>) => pool.greylist({ address: conn.info.idPoint.host, peerId: conn.info.peerId })
+    ? (conn: Connection<PeerMessage, unknown>) => pool.greylistPeer({ address: conn.info.idPoint.host, peerId: conn.info.peerId })
     : undefined;
   pool.on('connection', (conn) => {
     outcomes.push(serveNodePeer(conn, chain, points, { ...options, ...(onUndecodable ? { onUndecodable } : {}) }).catch((error: unknown) => error as Error));

@@ -1,6 +1,6 @@
 /**
  * `listen --node` and the flags that only make sense with it: the node-like responder
- * (docs/messages.md) served on every connection. Parsed here so that args.ts only names the flags.
+ * (docs/node.md) served on every connection. Parsed here so that args.ts only names the flags.
  */
 import type { Point } from '../../shared/wire/point.ts';
 import { hashFromBase58 } from '../../messages/hashes.ts';

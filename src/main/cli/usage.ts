@@ -11,6 +11,7 @@ const SYNOPSIS_IDENTITY_SHOW = 'p2p-socket identity show FILE';
 const SYNOPSIS_LISTEN = [
   'p2p-socket listen  [--host H] [--port P] [--ready-file FILE] [--connections N] [--echo]',
   '                   [--nack MOTIVE] [--nack-points a:p,...]',
+  '                   [--node [--points a:p,...] [--genesis B...] [--block-interval MS]]',
   '                   [--workers N [--max-connections N] [--max-handshakes N] [--allow-duplicate-peers]',
   '                    [--metrics-port P] [--max-upload-speed KIB] [--max-download-speed KIB]]',
 ].join('\n');
@@ -94,6 +95,12 @@ Accepts peers, authenticates them, selects a common version and reads their mess
   --echo               send every received message back
   --nack MOTIVE        nack every connection: TOO_MANY_CONNECTIONS, Unknown_chain_name, 5, ...
   --nack-points LIST   alternative points sent with --nack: a.b.c.d:port,[v6]:port,...
+  --node               answer every peer as a small node does (docs/node.md): Get_current_branch
+                       first, Bootstrap -> Advertise, branch, head and headers of a synthetic
+                       chain whose genesis follows --chain (the sandboxes: Mavryk mainnet's)
+  --points LIST        (--node) the points Bootstrap is answered with: a.b.c.d:port,[v6]:port,...
+  --genesis B...       (--node) the chain's genesis block hash; the chain id derives from it
+  --block-interval MS  (--node) bake a block every MS and announce it (default: the head stays)
   --workers N          serve through a Pool, the node's accept policy, on N shard threads
                        (0: inline); prints totals instead of one record per connection
   --max-connections N  (--workers) peers beyond N are nacked TOO_MANY_CONNECTIONS (default 100)
