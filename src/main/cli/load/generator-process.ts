@@ -77,7 +77,7 @@ async function handle(message: ParentMessage): Promise<void> {
       await generator.stop();
       clearInterval(ticker);
       tick();
-      await send({ kind: 'result', counters: copyCounters(generator.counters), windowStart, windowEnd, windowMs, histogram: encodeHistogram(generator.window), kinds: generator.kindWindow.encode() });
+      await send({ kind: 'result', counters: copyCounters(generator.counters), windowStart, windowEnd, windowMs, histogram: encodeHistogram(generator.windowHistogram()), kinds: generator.kindWindow.encode() });
       process.disconnect();
       setTimeout(() => process.exit(0), 200).unref();
       return;

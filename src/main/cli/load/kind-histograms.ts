@@ -53,6 +53,13 @@ export class KindHistograms {
     }
   }
 
+  /** Every kind's counts in one histogram (the overall latency, added up exactly). */
+  total(): LatencyHistogram {
+    const total = newLatencyHistogram();
+    for (const histogram of this.byKind.values()) total.add(histogram);
+    return total;
+  }
+
   static merged(list: ReadonlyArray<Readonly<Record<string, string>>>): KindHistograms {
     const merged = new KindHistograms();
     for (const encoded of list) merged.addEncoded(encoded);

@@ -46,8 +46,8 @@ export interface NodeTrafficSpec {
 /** What a session reports to its generator. */
 export interface NodeTrafficSink {
   readonly counters: GeneratorCounters;
-  /** A request answered: due (open loop) or sent (closed loop) and sent times, performance.now(). */
-  complete(kind: RequestKind, due: number, sent: number): void;
+  /** A request answered: when it was due (open loop) or sent (closed loop), performance.now(). */
+  complete(kind: RequestKind, due: number): void;
   /** Whether requests beyond the first Get_current_branch may go (the ramp is over, or paced). */
   trafficOn(): boolean;
   /** Whether the generator still runs (false: stop sending). */
@@ -193,7 +193,7 @@ export class NodeSession {
       if (message.kind === 'Current_head') this.head = message.header;
       else if (message.kind === 'Current_branch') this.head = message.locator.currentHead;
       this.onAnswer(kind);
-      if (this.head !== undefined) this.payAnswers();
+      this.payAnswers();
       return;
     }
     switch (message.kind) {
@@ -233,7 +233,7 @@ export class NodeSession {
     }
     this.sink.counters.inFlight--;
     this.sink.count(this.sink.counters.answers, kind);
-    this.sink.complete(kind, request.due, request.sent);
+    this.sink.complete(kind, request.due);
     if (!this.ready && kind === 'branch') {
       this.ready = true;
       if (this.sink.trafficOn()) this.startMix();
@@ -244,6 +244,7 @@ export class NodeSession {
 
   /** Answers the node's pending requests with its own head, once per spacing of each kind. */
   private payAnswers(): void {
+    if (!this.answerOwed.branch && !this.answerOwed.head) return;
     const head = this.head;
     const chainId = this.chainId;
     if (head === undefined || chainId === undefined || this.conn.closed) return;
