@@ -2,8 +2,8 @@
  * `p2p-socket crawl` command line: every value checked before any identity or socket exists (a
  * bad flag, range or report path is a usage error, exit 2).
  */
-import { parseArgs } from 'node:util';
-import { DEFAULTS, difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { DEFAULTS, difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options } from '../args.ts';
+import { parseOptionalTarget } from '../load/load-options.ts';
 import { AddressFilter, InvalidRangeError } from './address-filter.ts';
 import { CRAWL_USAGE } from './crawl-usage.ts';
 import { parseChainId } from '../chain-id-option.ts';
@@ -65,13 +65,7 @@ const CRAWL_FLAGS: Options = {
 
 export function parseCrawl(argv: readonly string[]): CrawlOptions {
   const u = CRAWL_USAGE;
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: [...argv], options: CRAWL_FLAGS, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };
-  } catch (error) {
-    throw new UsageError((error as Error).message, u);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOptionalTarget(argv, u, CRAWL_FLAGS, Infinity);
   if (positionals.length === 0) throw new UsageError('crawl needs at least one seed HOST:PORT', u);
   let only: AddressFilter | undefined;
   const onlyText = stringOf(values, 'only', u);

@@ -224,8 +224,8 @@ export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {
   return { files: positionals, thresholds: thresholdsOf(values, u), json: values['json'] === true, report: undefined };
 }
 
-/** Like args.ts `parse`, with 0..`most` positionals. */
-function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
+/** Like args.ts `parse`, with 0..`most` positionals (`crawl` takes any number of seeds). */
+export function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {
     result = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };
