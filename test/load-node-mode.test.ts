@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeHistogram } from '../src/main/cli/load/latency-histogram.ts';
@@ -107,4 +107,19 @@ test('closed loop on the embedded target (inline pool), past the throttle: the s
   assert.deepEqual(Object.keys(data['kindDistributions']), KINDS);
   assert.deepEqual(Object.keys(data['summary']['by_kind']), KINDS);
   assert.ok(data['points'].some((p: Json) => p['byKind']?.['head']?.['count'] > 0));
+
+  // load merge of two such runs: each kind's counts add up, its histogram merges exactly.
+  const file = join(dir, 'node.json');
+  await writeFile(file, JSON.stringify(s));
+  const merged = await startCli(['load', 'merge', file, file, '--json', '--threshold', 'p99[head]<5s'], LOAD_TIMEOUT_MS).done;
+  const m = merged.summary;
+  assert.equal(m['mode'], 'node');
+  for (const kind of KINDS) {
+    assert.equal(m['by_kind'][kind]['sent'], 2 * s['by_kind'][kind]['sent']);
+    assert.equal(decodeHistogram(m['by_kind'][kind]['histogram']).totalCount, 2 * decodeHistogram(s['by_kind'][kind]['histogram']).totalCount);
+    assert.equal(m['by_kind'][kind]['latency_ms']['p99'], s['by_kind'][kind]['latency_ms']['p99']);
+  }
+  assert.equal(m['node']['throttle_exceeded'], true);
+  assert.equal(m['node']['early_requests']['head'], 2 * s['node']['early_requests']['head']);
+  assert.deepEqual(m['thresholds'].map((t: Json) => [t.expr, t.ok]), [['p99[head]<5s', true]]);
 });
