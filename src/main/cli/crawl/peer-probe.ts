@@ -1,6 +1,6 @@
 /**
  * One dial of the crawl: handshake, then a short exchange as a valid peer would have it
- * (P2P-MESSAGES.md §9), then close.
+ * (docs/messages.md, "How a node uses them"), then close.
  *
  * 1. Dial and authenticate within `timeout`, announcing port 0 and disable_mempool (the node then
  *    sends its Current_head with an empty mempool), and accept with the peer-message codec.
@@ -9,7 +9,7 @@
  *    `--chain-id`; then send Get_current_branch and Get_current_head for it, in that order (a node
  *    answers Get_current_head only on a chain the peer activated with Get_current_branch).
  * 4. Read until the Advertise and the Current_head are in, the peer closes, or `wait` runs out.
- *    The node's requests are not answered: the crawler announces no head (§9.5).
+ *    The node's requests are not answered: the crawler announces no head of its own.
  *
  * A message that does not decode ends the probe as garbage; a Nack keeps its alternative points,
  * which the walk follows like advertised ones.

@@ -7,7 +7,7 @@
  *   branch     Get_current_branch → Current_branch
  *   bootstrap  Bootstrap          → Advertise
  *
- * Octez v25 throttles each kind per connection (P2P-MESSAGES.md §6.6): a second Get_current_head
+ * Octez v25 throttles each kind per connection (docs/messages.md, "How a node uses them"): a second Get_current_head
  * or Get_current_branch within 4 s of the previous one, or a second Bootstrap within 0.1 s, is
  * held back that long before the node handles it. The request is not refused, only delayed, and
  * the delay would show up as the node's latency: by default each connection sends every kind no

@@ -1,6 +1,6 @@
 /**
  * `load --mode node`: the traffic of one generator connection, as a valid peer of a Tezos-family
- * node (P2P-MESSAGES.md §9; docs/cli.md, "Node mode").
+ * node (docs/cli.md, "Node mode"; docs/messages.md, "How a node uses them").
  *
  * - The chain comes from the node's own Get_current_branch, sent right after the Ack, or from
  *   `--chain-id`. The first request is then Get_current_branch: a node answers Get_current_head
@@ -15,7 +15,7 @@
  *   node's own announcement (a new head), counted apart. A request unanswered within `timeout`
  *   is given up (a node that knows no points never answers Bootstrap).
  * - The node's own requests about its chain are answered with its own head, the only head a
- *   generator may announce without looking like an attacker (§9.5), and an empty mempool; at most
+ *   generator may announce without looking like an attacker, and an empty mempool; at most
  *   one such answer of each kind per throttle spacing. Everything else the node sends is read and
  *   left unanswered.
  * - Every request sent sooner after the previous one of its kind than Octez v25's throttle spacing
@@ -177,7 +177,7 @@ export class NodeSession {
         freed = true;
       }
     }
-    if (freed && this.spec.ratePerConnection === undefined) this.fillClosedLoop();
+    if (freed && this.started && this.spec.ratePerConnection === undefined) this.fillClosedLoop();
   }
 
   private activate(chainId: Uint8Array): void {

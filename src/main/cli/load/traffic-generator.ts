@@ -266,8 +266,8 @@ export class TrafficGenerator {
 
   /**
    * Dials and accepts with `codec`. Port 0 is announced (no point for the target to dial back or
-   * to collide on, P2P-MESSAGES.md §9.2); node mode announces disable_mempool, so a node's
-   * Current_head carries no mempool (§9.6).
+   * to collide on: a node refuses a second connection from one announced point); node mode announces disable_mempool, so a node's
+   * Current_head carries no mempool.
    */
   private async open<Msg>(index: number, codec: MessageCodec<Msg>): Promise<Connection<Msg, NodeMetadata>> {
     const identity = this.identities[index % this.identities.length]!;
