@@ -11,56 +11,21 @@
  *   node bench/load-tool.ts [--seconds=8] [--warmup=2] [--max-processes=4] [--quick]
  * Everything runs on 127.0.0.1; each run is bounded by its duration plus a timeout.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { lastJson, runCli, startListen } from './cli-runs.ts';
 import { argValue, canPin } from './common.ts';
 
-const BIN = fileURLToPath(new URL('../bin/p2p-socket.js', import.meta.url));
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const seconds = Number(argValue(argv, 'seconds') ?? (quick ? 3 : 8));
 const warmup = Number(argValue(argv, 'warmup') ?? (quick ? 1 : 2));
 const maxProcesses = Number(argValue(argv, 'max-processes') ?? (quick ? 2 : 4));
 
-type Json = Record<string, any>;
-
-/** `node BIN args`, on CPU `core` only when given (taskset; children inherit it). */
-function command(args: readonly string[], core: number | undefined): [string, string[]] {
-  return core === undefined ? [process.execPath, [BIN, ...args]] : ['taskset', ['-c', String(core), process.execPath, BIN, ...args]];
-}
-
-function runCli(args: readonly string[], timeoutMs: number, core: number | undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const [file, list] = command(args, core);
-    const child = spawn(file, list, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function startTarget(name: string, core: number | undefined): Promise<{ port: number; stop: () => void }> {
-  const readyFile = join(dir, `port-${name}`);
-  const [file, list] = command(['listen', '--workers', '2', '--echo', '--allow-duplicate-peers', '--max-connections', '20000', '--max-handshakes', '1000', '--ready-file', readyFile, '--json'], core);
-  const child = spawn(file, list, { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 500; i++) {
-    const text = await readFile(readyFile, 'utf8').catch(() => '');
-    if (/^[0-9]+$/.test(text)) return { port: Number(text), stop: () => child.kill('SIGTERM') };
-    await sleep(20);
-  }
-  child.kill('SIGKILL');
-  throw new Error('target did not start');
+function startTarget(name: string, core: number | undefined): Promise<{ port: number; stop: () => void }> {
+  return startListen(dir, name, ['--workers', '2', '--echo', '--allow-duplicate-peers', '--max-connections', '20000', '--max-handshakes', '1000'], core);
 }
 
 interface Row {
@@ -80,8 +45,7 @@ interface Row {
 async function measure(part: 'A' | 'B', port: number, processes: number, connections: number, inFlight: number, core: number | undefined): Promise<Row> {
   const args = ['load', `127.0.0.1:${port}`, '--connections', String(connections), '--in-flight', String(inFlight), '--processes', String(processes), '--duration', String(seconds), '--warmup', String(warmup), '--json'];
   const run = await runCli(args, (seconds + warmup + 120) * 1000, core);
-  const lines = run.stdout.trim().split('\n');
-  const s = JSON.parse(lines.at(-1) ?? '{}') as Json;
+  const s = lastJson(run.stdout);
   const busy = /busy=(\d+)%/g;
   // The busiest process's busy fraction is printed per second on stderr; keep the window's median.
   const values = [...run.stderr.matchAll(busy)].map((m) => Number(m[1]));

@@ -66,3 +66,17 @@ test('any printed threshold parses back to the same metric, operator and value',
     }),
   );
 });
+
+test('a latency of one request kind: p99[head]<5ms checks that kind alone; a kind without answers fails', () => {
+  const threshold = parseThreshold('p99[head] < 5ms');
+  assert.deepEqual(threshold, { expr: 'p99[head] < 5ms', metric: 'p99', kind: 'head', operator: '<', value: 5 });
+  const run = { ...RUN, latencyByKind: { head: { p50: 1, p90: 2, p99: 4, p999: 6, max: 9 }, bootstrap: { p50: 30, p90: 40, p99: 60, p999: 70, max: 80 } } };
+  assert.deepEqual(checkThreshold(threshold, run), { expr: 'p99[head] < 5ms', value: 4, ok: true });
+  assert.deepEqual(checkThreshold(parseThreshold('p99[bootstrap]<5ms'), run), { expr: 'p99[bootstrap]<5ms', value: 60, ok: false });
+  assert.deepEqual(checkThreshold(parseThreshold('max[branch]<1s'), run), { expr: 'max[branch]<1s', value: null, ok: false });
+  // Without the kind, the overall latency as before.
+  assert.equal(checkThreshold(parseThreshold('p99<50ms'), run).value, 40);
+  assert.throws(() => parseThreshold('p99[blocks]<5ms'), /unknown kind "blocks"/);
+  assert.throws(() => parseThreshold('errors[head]==0'), /only latencies/);
+  assert.throws(() => parseThreshold('p99[]<5ms'), /unknown kind ""/);
+});

@@ -10,6 +10,8 @@ import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
 import { parseMotive } from '../../shared/wire/rejection.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../options.ts';
+import { parseCrawl, type CrawlOptions } from './crawl/crawl-options.ts';
+import { CRAWL_USAGE } from './crawl/crawl-usage.ts';
 import { parseLoad, parseLoadMerge, type LoadMergeOptions, type LoadOptions } from './load/load-options.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load/load-usage.ts';
 import { nodeListenOptions, type NodeListenOptions } from './node-listen-options.ts';
@@ -86,6 +88,7 @@ export type Command =
   | { readonly kind: 'connect'; readonly options: ConnectOptions }
   | { readonly kind: 'load'; readonly options: LoadOptions }
   | { readonly kind: 'load merge'; readonly options: LoadMergeOptions }
+  | { readonly kind: 'crawl'; readonly options: CrawlOptions }
   | { readonly kind: 'codec'; readonly options: CodecOptions };
 
 export type CommandName = Exclude<Command['kind'], 'help'>;
@@ -190,6 +193,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
       }
       if (rest.some(isHelp)) return { kind: 'help', text: LOAD_USAGE };
       return { kind: 'load', options: parseLoad(rest) };
+    case 'crawl':
+      if (rest.some(isHelp)) return { kind: 'help', text: CRAWL_USAGE };
+      return { kind: 'crawl', options: parseCrawl(rest) };
     case 'codec':
       if (rest.some(isHelp)) return { kind: 'help', text: CODEC_USAGE };
       return { kind: 'codec', options: parseCodec(rest) };
@@ -214,6 +220,7 @@ export function usageFor(argv: readonly string[]): string {
   if (word === 'listen') return LISTEN_USAGE;
   if (word === 'connect') return CONNECT_USAGE;
   if (word === 'load') return sub === 'merge' ? LOAD_MERGE_USAGE : LOAD_USAGE;
+  if (word === 'crawl') return CRAWL_USAGE;
   if (word === 'codec') return CODEC_USAGE;
   if (word === 'identity') {
     if (sub === 'generate') return IDENTITY_GENERATE_USAGE;
@@ -226,7 +233,7 @@ export function usageFor(argv: readonly string[]): string {
 /** The command name argv asks for, if it names one (for the JSON summary of a usage error). */
 export function commandNameOf(argv: readonly string[]): string | undefined {
   const [word, sub] = argv;
-  if (word === 'listen' || word === 'connect') return word;
+  if (word === 'listen' || word === 'connect' || word === 'crawl') return word;
   if (word === 'load') return sub === 'merge' ? 'load merge' : 'load';
   if (word === 'codec') return 'codec';
   if (word === 'identity' && (sub === 'generate' || sub === 'show')) return `identity ${sub}`;

@@ -101,7 +101,7 @@ export class ConnectionReport {
   }
 }
 
-function versionJson(version: NetworkVersion): JsonRecord {
+export function versionJson(version: NetworkVersion): JsonRecord {
   return {
     chain_name: version.chainName,
     distributed_db_version: version.distributedDbVersion,
@@ -109,7 +109,7 @@ function versionJson(version: NetworkVersion): JsonRecord {
   };
 }
 
-function metadataJson(metadata: NodeMetadata): JsonRecord {
+export function metadataJson(metadata: NodeMetadata): JsonRecord {
   return { disable_mempool: metadata.disableMempool, private_node: metadata.privateNode };
 }
 

@@ -3,6 +3,7 @@
  * (0 success, 1 failure, 2 bad usage). `bin/p2p-socket.js` calls `main`.
  */
 import { InvalidChunksSizeError } from '../../shared/errors.ts';
+import { runCrawl } from './crawl/crawl-command.ts';
 import { commandNameOf, parseCommandLine, usageFor, UsageError, type Command } from './args.ts';
 import { runCodec } from './codec-command.ts';
 import { runConnect } from './connect-command.ts';
@@ -45,6 +46,8 @@ export async function main(argv: readonly string[], streams: OutputStreams = pro
         return await runLoadCommand(command.options, output);
       case 'load merge':
         return await runLoadMerge(command.options, output);
+      case 'crawl':
+        return await runCrawl(command.options, output);
     }
   } catch (error) {
     // Failures before any connection: the identity file cannot be read, generation failed…

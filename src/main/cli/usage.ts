@@ -3,6 +3,7 @@
  * (docs/cli.md); change it only together with the parser in `args.ts`.
  */
 
+import { SYNOPSIS_CRAWL } from './crawl/crawl-usage.ts';
 import { SYNOPSIS_LOAD } from './load/load-usage.ts';
 
 const SYNOPSIS_IDENTITY_GENERATE = 'p2p-socket identity generate [--difficulty F] [--out FILE] [--count K] [--json]   (progress on a TTY, stderr)';
@@ -45,6 +46,7 @@ ${SYNOPSIS_IDENTITY_SHOW}
 ${SYNOPSIS_LISTEN}
 ${SYNOPSIS_CONNECT}
 ${SYNOPSIS_LOAD}
+${SYNOPSIS_CRAWL}
 ${SYNOPSIS_CODEC}
 ${SYNOPSIS_COMMON}
 

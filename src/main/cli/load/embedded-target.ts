@@ -1,6 +1,6 @@
 /**
  * The target `p2p-socket load` starts when given no HOST:PORT: `p2p-socket listen --workers N` in
- * a child process (a pool-backed, node-like listener, pool-listen.ts), so that the generator and
+ * a child process (`listen --node` in node mode) (a pool-backed, node-like listener, pool-listen.ts), so that the generator and
  * the target do not share an event loop. It allows duplicate peer ids, which is how the
  * generator knows it may reuse identities against it, and takes as many peers and handshakes in
  * flight as the run needs.
@@ -15,9 +15,17 @@ import type { JsonRecord } from '../output.ts';
 
 const BIN = fileURLToPath(new URL('../../../../bin/p2p-socket.js', import.meta.url));
 
+/**
+ * What the embedded node target answers Bootstrap with: loopback points (a generator never dials
+ * them), so that bootstrap requests have an answer to wait for.
+ */
+const NODE_TARGET_POINTS = '127.0.0.1:9732,127.0.0.1:9733,127.0.0.1:9734';
+
 export interface EmbeddedTargetOptions {
   readonly workers: number;
   readonly echo: boolean;
+  /** Serve the node-like responder (`listen --node`), advertising a few loopback points. */
+  readonly node?: boolean;
   readonly connections: number;
   readonly difficulty: number;
   readonly chain: string;
@@ -55,6 +63,7 @@ export class EmbeddedTarget {
       '--ready-file', readyFile,
       '--json',
       ...(options.echo ? ['--echo'] : []),
+      ...(options.node ? ['--node', '--points', NODE_TARGET_POINTS] : []),
       ...(options.flags ?? []),
     ];
     // Its own process group, so a Ctrl-C reaches the load command only, which then stops the run

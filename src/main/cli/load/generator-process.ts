@@ -40,8 +40,10 @@ let windowOpened = 0;
 
 function tick(): void {
   if (!generator) return;
-  const { histogram, busy } = generator.takeInterval();
-  void send({ kind: 'tick', counters: copyCounters(generator.counters), histogram: encodeHistogram(histogram), busy });
+  const { histogram, kinds, busy } = generator.takeInterval();
+  void send({ kind: 'tick', counters: copyCounters(generator.counters), histogram: encodeHistogram(histogram), kinds: kinds.encode(), busy });
+  histogram.destroy();
+  kinds.destroy();
 }
 
 process.on('message', (message: ParentMessage) => {
@@ -75,7 +77,7 @@ async function handle(message: ParentMessage): Promise<void> {
       await generator.stop();
       clearInterval(ticker);
       tick();
-      await send({ kind: 'result', counters: copyCounters(generator.counters), windowStart, windowEnd, windowMs, histogram: encodeHistogram(generator.window) });
+      await send({ kind: 'result', counters: copyCounters(generator.counters), windowStart, windowEnd, windowMs, histogram: encodeHistogram(generator.windowHistogram()), kinds: generator.kindWindow.encode() });
       process.disconnect();
       setTimeout(() => process.exit(0), 200).unref();
       return;

@@ -9,6 +9,7 @@
  * Histograms travel encoded (latency-histogram.ts) so that the parent merges them exactly.
  */
 import type { IdentityJson } from '../../../shared/identity.ts';
+import type { EncodedKinds } from './kind-histograms.ts';
 import type { GeneratorCounters, GeneratorSpec } from './traffic-generator.ts';
 import type { SizeDistribution } from './message-sizes.ts';
 
@@ -22,6 +23,8 @@ export interface Tick {
   readonly counters: GeneratorCounters;
   /** Latencies since the previous tick, encoded. */
   readonly histogram: string;
+  /** Node mode: the same by request kind. */
+  readonly kinds: EncodedKinds;
   /** Fraction of the interval the event loop was busy (1: saturated). */
   readonly busy: number;
 }
@@ -36,6 +39,8 @@ export interface GeneratorResult {
   readonly windowMs: number;
   /** Latencies of the window, encoded. */
   readonly histogram: string;
+  /** Node mode: the window's latencies by request kind. */
+  readonly kinds: EncodedKinds;
 }
 
 export type ChildMessage = { readonly kind: 'ramped' } | Tick | GeneratorResult | { readonly kind: 'failed'; readonly message: string };

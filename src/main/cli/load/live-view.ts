@@ -47,6 +47,7 @@ export class LiveView {
       `messages/s    out ${num(p.sentPerS)}   in ${num(p.receivedPerS)}   in flight ${num(p.inFlight)}`,
       `MB/s          out ${p.mbOutPerS.toFixed(2)}   in ${p.mbInPerS.toFixed(2)}`,
       `latency       p50 ${p.p50.toFixed(2)} ms   p99 ${p.p99.toFixed(2)} ms   max ${p.max.toFixed(2)} ms`,
+      ...(Object.keys(p.byKind).length === 0 ? [] : [`by request    ${kindText(p)}`]),
       `errors        ${codes(p.errors)}`,
       `generator     ${h.processes} process${h.processes === 1 ? '' : 'es'}, busiest ${(p.busy * 100).toFixed(0)} % busy: ${saturated}`,
     ].join('\n');
@@ -59,8 +60,18 @@ export function plainLine(p: TimePoint, h: LiveViewHeader): string {
   return (
     `t=${p.t.toFixed(0)}s ${p.phase} conns=${p.connectionsUp}/${h.connections} hs/s=${num(p.handshakesPerS)} ` +
     `out=${num(p.sentPerS)}/s in=${num(p.receivedPerS)}/s MB/s=${p.mbOutPerS.toFixed(2)}/${p.mbInPerS.toFixed(2)} ` +
-    `p50=${p.p50.toFixed(2)}ms p99=${p.p99.toFixed(2)}ms max=${p.max.toFixed(2)}ms errors=${errors} busy=${(p.busy * 100).toFixed(0)}%`
+    `p50=${p.p50.toFixed(2)}ms p99=${p.p99.toFixed(2)}ms max=${p.max.toFixed(2)}ms errors=${errors} busy=${(p.busy * 100).toFixed(0)}%` +
+    Object.entries(p.byKind)
+      .map(([kind, k]) => ` ${kind}=${k.count}:p50=${k.p50.toFixed(2)}ms:p99=${k.p99.toFixed(2)}ms`)
+      .join('')
   );
+}
+
+/** Node mode: each kind's answers and latency this second. */
+function kindText(p: TimePoint): string {
+  return Object.entries(p.byKind)
+    .map(([kind, k]) => `${kind} ${k.count} p50 ${k.p50.toFixed(2)} ms p99 ${k.p99.toFixed(2)} ms`)
+    .join('   ');
 }
 
 function num(n: number): string {

@@ -13,8 +13,9 @@ import { LiveView } from './live-view.ts';
 import { defaultProcesses, type LoadOptions } from './load-options.ts';
 import { writeReport } from './load-report.ts';
 import { runLoad, type RunOutcome } from './load-run.ts';
-import { buildSummary, summaryText, type LoadSummary } from './load-summary.ts';
+import { buildSummary, round, summaryText, total, type LoadSummary } from './load-summary.ts';
 import { REFUSED_BEFORE_HANDSHAKE } from './failure-key.ts';
+import { mixText } from './node-mix.ts';
 import { parseThreshold, type Threshold } from './thresholds.ts';
 import { resolveSizes } from './message-sizes.ts';
 
@@ -28,7 +29,8 @@ export class LoadSetupError extends Error {
 }
 
 export async function runLoadCommand(options: LoadOptions, output: Output): Promise<number> {
-  const targetText = options.target === undefined ? `embedded (listen --workers ${options.targetWorkers})` : `${options.target.host}:${options.target.port}`;
+  const embedded = `listen${options.mode === 'node' ? ' --node' : ''} --workers ${options.targetWorkers}`;
+  const targetText = options.target === undefined ? `embedded (${embedded})` : `${options.target.host}:${options.target.port}`;
   let target: EmbeddedTarget | undefined;
   const stopEarly = { requested: false };
   const onSignal = (): void => {
@@ -44,6 +46,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
       target = await EmbeddedTarget.start({
         workers: options.targetWorkers,
         echo: options.mode === 'echo',
+        node: options.mode === 'node',
         connections: options.connections,
         difficulty: options.difficulty,
         chain: options.chain,
@@ -55,7 +58,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? target!.port;
     const processes = Math.min(options.processes ?? defaultProcesses(options), options.connections);
-    const where = target === undefined ? targetText : `127.0.0.1:${port} (embedded, listen --workers ${options.targetWorkers})`;
+    const where = target === undefined ? targetText : `127.0.0.1:${port} (embedded, ${embedded})`;
     const view = new LiveView(output.stderrStream, output.interactive, {
       target: where,
       mode: options.mode,
@@ -81,6 +84,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
         duration: options.duration,
         sizes,
         identities,
+        node: options.node,
       },
       (point) => view.update(point),
       stopEarly,
@@ -98,7 +102,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     let reportError: unknown;
     if (options.report !== undefined) {
       try {
-        await writeReport(options.report, { summary, points: outcome.points, histogram: outcome.histogram, title: `p2p-socket load: ${options.mode} on ${where}` });
+        await writeReport(options.report, { summary, points: outcome.points, histogram: outcome.histogram, kinds: outcome.kinds, title: `p2p-socket load: ${options.mode} on ${where}` });
         notes.push(`report written to ${options.report}`);
       } catch (error) {
         // Checked before the run, and still failed: the results are printed all the same.
@@ -110,6 +114,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     if (output.json) output.summary('load', { ...summary, error: reportError === undefined ? null : errorJson(reportError) }, '');
     else output.text(summaryText(summary, outcome.histogram, notes));
     outcome.histogram.destroy();
+    outcome.kinds.destroy();
     return summary.ok ? 0 : 1;
   } catch (error) {
     const json = error instanceof LoadSetupError ? { code: error.code, message: error.message } : errorJson(error);
@@ -125,8 +130,12 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
 function summarize(outcome: RunOutcome, options: LoadOptions, target: string): LoadSummary {
   const { totals, window, windowSeconds } = outcome;
   const seconds = Math.max(windowSeconds, 1e-3);
-  // msgs/s: round trips in echo, messages handed over in send (churn has none).
-  const messages = options.mode === 'echo' ? window.messagesReceived : options.mode === 'send' ? window.messagesSent : 0;
+  // msgs/s: round trips in echo, messages handed over in send, answered requests in node (churn has none).
+  const messages =
+    options.mode === 'echo' ? window.messagesReceived
+    : options.mode === 'send' ? window.messagesSent
+    : options.mode === 'node' ? total(window.answers)
+    : 0;
   return buildSummary(
     {
       target,
@@ -147,6 +156,24 @@ function summarize(outcome: RunOutcome, options: LoadOptions, target: string): L
       histogram: outcome.histogram,
       generatorSaturated: outcome.saturated,
       failed: totals.handshakesOk === 0 || outcome.failures.length > 0,
+      node:
+        options.node === undefined ? undefined : (
+          {
+            kinds: outcome.kinds,
+            requests: totals.requests,
+            answers: totals.answers,
+            unanswered: totals.unanswered,
+            windowAnswers: window.answers,
+            windowSeconds,
+            run: {
+              chain_id: totals.chainId ?? null,
+              mix: mixText(options.node.mix),
+              rate_per_connection: options.node.ratePerConnection === undefined ? null : round(options.node.ratePerConnection, 4),
+              early_requests: totals.early,
+              unsolicited: totals.unsolicited,
+            },
+          }
+        ),
     },
     thresholdsOf(options),
   );

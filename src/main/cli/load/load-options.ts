@@ -2,17 +2,19 @@
  * `p2p-socket load` and `load merge` command lines: every value checked before any process,
  * identity or socket exists (a bad flag or threshold is a usage error, exit 2).
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SANDBOXED_MAVRYK } from '../../../shared/wire/network-version.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../options.ts';
 import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { parseChainId } from '../chain-id-option.ts';
+import { checkReportPath } from '../report-path.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load-usage.ts';
+import { DEFAULT_MIX, mixText as mixTextOf, MixSyntaxError, parseMix, throttleSafeRate, type Mix } from './node-mix.ts';
+import type { NodeTrafficSpec } from './node-traffic.ts';
 import { parseThreshold, ThresholdSyntaxError, type Threshold } from './thresholds.ts';
 
-export type LoadMode = 'echo' | 'send' | 'churn';
+export type LoadMode = 'echo' | 'send' | 'churn' | 'node';
 
 /** Message sizes: `--size B`, `--sizes a,b,c` (equally likely) or `--size-dist FILE` (weighted). */
 export type SizeSpec = { readonly kind: 'fixed'; readonly sizes: readonly number[] } | { readonly kind: 'file'; readonly path: string };
@@ -54,6 +56,8 @@ export interface LoadOptions {
   readonly chain: string;
   readonly timeout: number;
   readonly connectConcurrency: number;
+  /** `--mode node`: the mix, the chain and the pace; `undefined` in the other modes. */
+  readonly node: NodeTrafficSpec | undefined;
 }
 
 export interface LoadMergeOptions {
@@ -110,6 +114,9 @@ const LOAD_FLAGS: Options = {
   chain: { type: 'string' },
   timeout: { type: 'string' },
   'connect-concurrency': { type: 'string' },
+  mix: { type: 'string' },
+  'chain-id': { type: 'string' },
+  'rate-per-connection': { type: 'string' },
 };
 
 const MERGE_FLAGS: Options = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, threshold: { type: 'string', multiple: true } };
@@ -122,7 +129,7 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
   const { values, positionals } = parseOptionalTarget(argv, u);
   const target = positionals[0] === undefined ? undefined : parseHostPort(positionals[0], u);
   const mode = stringOf(values, 'mode', u) ?? LOAD_DEFAULTS.mode;
-  if (mode !== 'echo' && mode !== 'send' && mode !== 'churn') throw new UsageError(`--mode must be echo, send or churn, got ${JSON.stringify(mode)}`, u);
+  if (mode !== 'echo' && mode !== 'send' && mode !== 'churn' && mode !== 'node') throw new UsageError(`--mode must be echo, send, churn or node, got ${JSON.stringify(mode)}`, u);
   const targetWorkers = integerOf(values, 'target-workers', 0, 256, u);
   if (target !== undefined && targetWorkers !== undefined) throw new UsageError('--target-workers is for the embedded target (no HOST:PORT)', u);
   const targetFlags = embeddedTargetFlags(values, u);
@@ -130,9 +137,10 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
   const connections = integerOf(values, 'connections', 1, 1_000_000, u) ?? LOAD_DEFAULTS.connections;
   const minConnections = integerOf(values, 'min-connections', 1, connections, u);
   if (mode === 'churn' && minConnections !== undefined) {
-    throw new UsageError("--min-connections is for echo and send: in churn mode connections come and go (use --threshold 'handshake_errors==0')", u);
+    throw new UsageError("--min-connections is for echo, send and node modes: in churn mode connections come and go (use --threshold 'handshake_errors==0')", u);
   }
-  const report = stringOf(values, 'report', u);
+  const rate = positiveNumberOf(values, 'rate', u);
+  const node = nodeTrafficOf(values, mode, connections, rate, u);
   return {
     target,
     targetWorkers: targetWorkers ?? LOAD_DEFAULTS.targetWorkers,
@@ -144,7 +152,8 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
     warmup: numberOf(values, 'warmup', 0, u) ?? LOAD_DEFAULTS.warmup,
     mode,
     inFlight: integerOf(values, 'in-flight', 1, 1_000_000, u) ?? LOAD_DEFAULTS.inFlight,
-    rate: positiveNumberOf(values, 'rate', u),
+    // Node mode paces each connection itself (node.ratePerConnection).
+    rate: node === undefined ? rate : undefined,
     size: sizeSpec(values, u),
     processes: integerOf(values, 'processes', 1, 1024, u),
     identitiesFile: stringOf(values, 'identities', u),
@@ -152,34 +161,61 @@ export function parseLoad(argv: readonly string[]): LoadOptions {
     allowDuplicatePeers: values['allow-duplicate-peers'] === true,
     thresholds: thresholdsOf(values, u),
     json: values['json'] === true,
-    report: report === undefined ? undefined : writablePath(report, '--report', u),
+    report: checkReportPath(stringOf(values, 'report', u), u),
     chain: stringOf(values, 'chain', u) ?? SANDBOXED_MAVRYK,
     timeout: integerOf(values, 'timeout', 1, 2 ** 31 - 1, u) ?? LOAD_DEFAULTS.timeout,
     connectConcurrency: integerOf(values, 'connect-concurrency', 1, 100_000, u) ?? LOAD_DEFAULTS.connectConcurrency,
+    node,
   };
 }
 
 /**
- * `path`, absolute, once its directory is known to exist and be writable: a run is minutes of
- * work, and a report it cannot write at the end would lose them.
+ * `--mode node`'s flags. The pace per connection: `--rate-per-connection R` (or `max`, a closed
+ * loop of `--in-flight` requests), else `--rate` spread over the connections, which must stay
+ * under the rate a real node takes without delaying requests (node-mix.ts), else that rate.
  */
-function writablePath(path: string, flag: string, usage: string): string {
-  const file = resolve(path);
-  const directory = dirname(file);
-  let problem: string | undefined;
-  try {
-    if (!statSync(directory).isDirectory()) problem = `${directory} is not a directory`;
-    else {
-      const existing = statSync(file, { throwIfNoEntry: false });
-      if (existing?.isDirectory()) problem = `${file} is a directory`;
-      else accessSync(existing ? file : directory, constants.W_OK);
-    }
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    problem = code === 'ENOENT' ? `directory ${directory} does not exist` : code === 'EACCES' ? `${file} cannot be written (EACCES)` : (error as Error).message;
+function nodeTrafficOf(values: Values, mode: LoadMode, connections: number, rate: number | undefined, u: string): NodeTrafficSpec | undefined {
+  const nodeFlags = ['mix', 'chain-id', 'rate-per-connection'].filter((name) => values[name] !== undefined);
+  if (mode !== 'node') {
+    if (nodeFlags.length > 0) throw new UsageError(`--${nodeFlags[0]} is for --mode node`, u);
+    return undefined;
   }
-  if (problem !== undefined) throw new UsageError(`${flag} ${path}: ${problem}`, usage);
-  return file;
+  const sizeFlag = ['size', 'sizes', 'size-dist'].find((name) => values[name] !== undefined);
+  if (sizeFlag !== undefined) throw new UsageError(`--${sizeFlag} is not for --mode node: its messages are the node's requests`, u);
+  let mix: Mix = DEFAULT_MIX;
+  const mixText = stringOf(values, 'mix', u);
+  if (mixText !== undefined) {
+    try {
+      mix = parseMix(mixText);
+    } catch (error) {
+      if (error instanceof MixSyntaxError) throw new UsageError(`--mix: ${error.message}`, u);
+      throw error;
+    }
+  }
+  const chainId = parseChainId(values, u);
+  const perConnectionText = stringOf(values, 'rate-per-connection', u);
+  const safe = throttleSafeRate(mix);
+  let ratePerConnection: number | undefined;
+  if (perConnectionText !== undefined) {
+    if (rate !== undefined) throw new UsageError('--rate and --rate-per-connection exclude each other', u);
+    if (perConnectionText !== 'max') {
+      ratePerConnection = Number(perConnectionText);
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(perConnectionText) || !(ratePerConnection > 0)) throw new UsageError(`--rate-per-connection must be a number > 0 or max, got ${JSON.stringify(perConnectionText)}`, u);
+    }
+  } else if (rate !== undefined) {
+    ratePerConnection = rate / connections;
+    if (ratePerConnection > safe) {
+      throw new UsageError(
+        `--rate ${rate} over ${connections} connections is ${ratePerConnection.toFixed(3)} requests/s per connection, more than a real node ` +
+          `takes without delaying them (${safe.toFixed(3)} with --mix ${mixTextOf(mix)}, node-mix.ts): use --connections ${Math.ceil(rate / safe)} ` +
+          'or more, or --rate-per-connection to go past it against your own target',
+        u,
+      );
+    }
+  } else {
+    ratePerConnection = safe;
+  }
+  return { mix, chainId: chainId === undefined ? undefined : Buffer.from(chainId).toString('hex'), ratePerConnection };
 }
 
 /** The embedded target's pool flags, checked here and handed to its `listen` as they are. */
@@ -201,8 +237,8 @@ export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {
   return { files: positionals, thresholds: thresholdsOf(values, u), json: values['json'] === true, report: undefined };
 }
 
-/** Like args.ts `parse`, with 0..`most` positionals. */
-function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
+/** Like args.ts `parse`, with 0..`most` positionals (`crawl` takes any number of seeds). */
+export function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {
     result = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };

@@ -6,7 +6,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeHtml, scriptSafe } from '../html-text.ts';
 import { distributionMs, type LatencyHistogram } from './latency-histogram.ts';
+import type { KindHistograms } from './kind-histograms.ts';
 import type { TimePoint } from './load-run.ts';
 import type { LoadSummary } from './load-summary.ts';
 
@@ -15,6 +17,8 @@ export interface ReportData {
   readonly summary: LoadSummary;
   readonly points: readonly TimePoint[];
   readonly histogram: LatencyHistogram;
+  /** Node mode: the window's latencies by request kind. */
+  readonly kinds?: KindHistograms | undefined;
 }
 
 /** Chart.js's browser build; its package exports only the module builds, so go by its folder. */
@@ -23,22 +27,26 @@ async function chartJsSource(): Promise<string> {
   return readFile(join(dirname(entry), 'chart.umd.min.js'), 'utf8');
 }
 
-/** Text safe inside a <script> element (no `</script` can end it early). */
-function scriptSafe(text: string): string {
-  return text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 export async function writeReport(file: string, data: ReportData): Promise<void> {
   await writeFile(file, await reportHtml(data));
 }
 
 export async function reportHtml(data: ReportData): Promise<string> {
-  const { histogram: _encoded, ...summary } = data.summary;
-  const payload = { summary, points: data.points, distribution: distributionMs(data.histogram) };
+  const { histogram: _encoded, by_kind: byKind, ...rest } = data.summary;
+  // The encoded histograms are for tools; the page shows what they hold.
+  const summary = { ...rest, by_kind: Object.fromEntries(Object.entries(byKind).map(([kind, { histogram: _h, ...k }]) => [kind, k])) };
+  const kinds = data.kinds;
+  const kindDistributions = kinds === undefined ? {} : Object.fromEntries(kinds.kinds().map((kind) => [kind, distributionMs(kinds.get(kind)!)]));
+  const payload = { summary, points: data.points, distribution: distributionMs(data.histogram), kindDistributions };
+  const kindCharts =
+    Object.keys(kindDistributions).length === 0 ? '' : (
+      `<h2>Latency by request kind over time (p99)</h2>
+<div class="chart"><canvas id="kind-latency"></canvas></div>
+<h2>Latency distribution by request kind (measured window)</h2>
+<div class="chart"><canvas id="kind-distribution"></canvas></div>
+`
+    );
   const rows = Object.entries(summary)
     .map(([key, value]) => `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(typeof value === 'object' ? JSON.stringify(value) : String(value))}</td></tr>`)
     .join('\n');
@@ -62,7 +70,7 @@ table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 10p
 <div class="chart"><canvas id="latency"></canvas></div>
 <h2>Latency distribution (measured window)</h2>
 <div class="chart"><canvas id="distribution"></canvas></div>
-<h2>Summary</h2>
+${kindCharts}<h2>Summary</h2>
 <table>${rows}</table>
 <script type="application/json" id="data">${scriptSafe(JSON.stringify(payload))}</script>
 <script>${scriptSafe(await chartJsSource())}</script>
@@ -105,6 +113,23 @@ table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 10p
       y: { beginAtZero: true, title: { display: true, text: 'ms' } },
     } }),
   });
+  const kindColours = { head: '#1f77b4', branch: '#ff7f0e', bootstrap: '#2ca02c' };
+  const kindNames = Object.keys(data.kindDistributions);
+  if (kindNames.length > 0) {
+    new Chart(document.getElementById('kind-latency'), {
+      type: 'line',
+      data: { labels: t, datasets: kindNames.map((kind) => line('p99 ' + kind, data.points.map((p) => (p.byKind && p.byKind[kind] ? p.byKind[kind].p99 : null)), kindColours[kind] || '#7f7f7f', { spanGaps: true })) },
+      options: Object.assign({}, base, { scales: { x: { title: { display: true, text: 'seconds' } }, y: { beginAtZero: true, title: { display: true, text: 'ms' } } } }),
+    });
+    new Chart(document.getElementById('kind-distribution'), {
+      type: 'line',
+      data: { datasets: kindNames.map((kind) => line(kind + ' (ms)', data.kindDistributions[kind].map((d) => ({ x: Math.min(6, nines(d.percentile)), y: d.ms })), kindColours[kind] || '#7f7f7f', { pointRadius: 2 })) },
+      options: Object.assign({}, base, { parsing: false, scales: {
+        x: { type: 'linear', min: 0, max: 6, ticks: { stepSize: 1, callback: (v) => ['p0', 'p90', 'p99', 'p99.9', 'p99.99', 'p99.999', 'max'][v] || '' }, title: { display: true, text: 'percentile' } },
+        y: { beginAtZero: true, title: { display: true, text: 'ms' } },
+      } }),
+    });
+  }
   window.reportRendered = true;
 })();
 </script>

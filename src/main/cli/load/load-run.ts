@@ -12,8 +12,10 @@ import { identityToJson } from '../../../shared/identity.ts';
 import { mergeEncoded, newLatencyHistogram, percentilesMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { SizeDistribution } from './message-sizes.ts';
 import type { ChildMessage, GeneratorResult, ParentMessage, Tick } from './generator-protocol.ts';
-import { newCounters, type GeneratorCounters, type GeneratorSpec } from './traffic-generator.ts';
+import { COUNTER_TABLES, newCounters, type GeneratorCounters, type GeneratorSpec } from './traffic-generator.ts';
 import { decodeHistogram } from './latency-histogram.ts';
+import { KindHistograms } from './kind-histograms.ts';
+import type { RequestKind } from './node-mix.ts';
 
 const GENERATOR_URL = new URL(`./generator-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -41,6 +43,8 @@ export interface TimePoint {
   readonly inFlight: number;
   /** The busiest process's busy fraction. */
   readonly busy: number;
+  /** Node mode: latencies of this second by request kind, ms (kinds without answers left out). */
+  readonly byKind: Readonly<Partial<Record<RequestKind, { readonly p50: number; readonly p99: number; readonly count: number }>>>;
 }
 
 /** The whole run: the generator spec's fields for all processes together, and the phases. */
@@ -62,6 +66,8 @@ export interface RunOutcome {
   readonly windowSeconds: number;
   /** The window's latencies over all processes, merged exactly. */
   readonly histogram: LatencyHistogram;
+  /** Node mode: the same by request kind. */
+  readonly kinds: KindHistograms;
   /** Whether some process was saturated during the window (mean busy ≥ SATURATED_BUSY). */
   readonly saturated: boolean;
   /** The busiest process's mean busy fraction over the window. */
@@ -123,8 +129,12 @@ function addCounters(into: GeneratorCounters, c: GeneratorCounters, sign = 1): v
   into.bytesSent += sign * c.bytesSent;
   into.bytesReceived += sign * c.bytesReceived;
   into.inFlight += sign * c.inFlight;
-  for (const [code, n] of Object.entries(c.handshakeErrors)) into.handshakeErrors[code] = (into.handshakeErrors[code] ?? 0) + sign * n;
-  for (const [code, n] of Object.entries(c.errors)) into.errors[code] = (into.errors[code] ?? 0) + sign * n;
+  into.unsolicited += sign * c.unsolicited;
+  into.chainId ??= c.chainId;
+  for (const table of COUNTER_TABLES) {
+    const target = into[table];
+    for (const [code, n] of Object.entries(c[table])) target[code] = (target[code] ?? 0) + sign * n;
+  }
 }
 
 export function sumCounters(list: readonly GeneratorCounters[]): GeneratorCounters {
@@ -141,7 +151,11 @@ export function counterDelta(end: GeneratorCounters, start: GeneratorCounters): 
   delta.connectionsUp = end.connectionsUp;
   delta.peakConnections = end.peakConnections;
   delta.inFlight = end.inFlight;
-  for (const table of [delta.handshakeErrors, delta.errors]) for (const [code, n] of Object.entries(table)) if (n === 0) delete table[code];
+  delta.chainId = end.chainId;
+  for (const name of COUNTER_TABLES) {
+    const table = delta[name];
+    for (const [code, n] of Object.entries(table)) if (n === 0) delete table[code];
+  }
   return delta;
 }
 
@@ -151,6 +165,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
   const lifetimeMs = Math.ceil((rampSeconds + plan.warmup + plan.duration + 120) * 1000);
   let phase: Phase = 'ramp';
   let interval = newLatencyHistogram();
+  let kindInterval = new KindHistograms();
   const onTick = (g: Generator, tick: Tick): void => {
     g.latest = tick.counters;
     g.lastBusy = tick.busy;
@@ -159,6 +174,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     const part = decodeHistogram(tick.histogram);
     interval.add(part);
     part.destroy();
+    kindInterval.addEncoded(tick.kinds);
   };
   const generators = shares.map(() => new Generator(lifetimeMs, onTick));
   const started = performance.now();
@@ -172,6 +188,15 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     const latency = percentilesMs(interval);
     interval.destroy();
     interval = newLatencyHistogram();
+    const byKind = Object.fromEntries(
+      kindInterval.kinds().map((kind) => {
+        const histogram = kindInterval.get(kind)!;
+        const p = percentilesMs(histogram);
+        return [kind, { p50: p.p50, p99: p.p99, count: histogram.totalCount }];
+      }),
+    );
+    kindInterval.destroy();
+    kindInterval = new KindHistograms();
     const point: TimePoint = {
       t: Math.round((now - started) / 100) / 10,
       phase,
@@ -187,6 +212,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
       errors: { ...total.handshakeErrors, ...total.errors },
       inFlight: total.inFlight,
       busy: Math.max(0, ...generators.map((g) => busyNow(g, now))),
+      byKind,
     };
     previous = total;
     previousAt = now;
@@ -218,6 +244,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
         chain: plan.chain,
         timeout: plan.timeout,
         connectConcurrency: Math.max(1, Math.floor(plan.connectConcurrency / generators.length)),
+        node: plan.node,
       };
       const identities = Array.from({ length: share }, (_, k) => identityToJson(plan.identities[(first + k) % plan.identities.length]!));
       first += share;
@@ -239,6 +266,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
   }
   sample();
   interval.destroy();
+  kindInterval.destroy();
   const results = generators.flatMap((g) => (g.result ? [g.result] : []));
   const window = sumCounters(results.map((r) => counterDelta(r.windowEnd, r.windowStart)));
   // Connections stay up across the window: the peak of each process adds up.
@@ -252,6 +280,7 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     window,
     windowSeconds: Math.max(0, ...results.map((r) => r.windowMs)) / 1000,
     histogram: mergeEncoded(results.map((r) => r.histogram)),
+    kinds: KindHistograms.merged(results.map((r) => r.kinds)),
     saturated: busiest >= SATURATED_BUSY,
     busiest,
     failures: generators.flatMap((g) => (g.failure === undefined ? [] : [g.failure])),

@@ -5,7 +5,8 @@
 
 export const SYNOPSIS_LOAD = [
   'p2p-socket load [HOST:PORT] [--connections N] [--min-connections N] [--ramp R] [--duration S] [--warmup S]',
-  '                [--mode echo|send|churn] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
+  '                [--mode echo|send|churn|node] [--in-flight K] [--rate M] [--size B | --sizes a,b | --size-dist FILE]',
+  '                [--mix head=8,branch=1,bootstrap=1] [--chain-id Net...] [--rate-per-connection R|max]',
   '                [--processes P] [--target-workers N] [--metrics-port P] [--max-upload-speed KIB]',
   '                [--max-download-speed KIB] [--identities FILE] [--difficulty F] [--allow-duplicate-peers]',
   '                [--chain NAME] [--timeout MS] [--connect-concurrency N]',
@@ -19,21 +20,33 @@ export const LOAD_USAGE = `Usage:
 ${SYNOPSIS_LOAD}
 
 Loads a node (or any wire-compatible peer) at HOST:PORT with many authenticated connections. Without
-HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in a child process.
+HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in a child process
+('listen --node' in node mode).
   --connections N      peers to hold (default 100; churn: connections handshaking at once)
   --min-connections N  connections that must be reached for the run to pass (default: all of
-                       --connections; echo and send only); checked as the threshold connections>=N
+                       --connections; not in churn mode); checked as the threshold connections>=N
   --ramp R             new connections per second (default: as fast as --connect-concurrency allows)
   --duration S         measured seconds, after the ramp and the warm-up (default 10)
   --warmup S           seconds of traffic before the measurement starts (default 0)
   --mode M             echo: every message is echoed back, --in-flight K per connection (closed
                        loop; the target must echo, as 'listen --echo' does); send: one way,
                        latency until the message is handed to the socket; churn: connect,
-                       handshake, close, again (handshakes/s) (default echo)
+                       handshake, close, again (handshakes/s); node: every connection is a valid
+                       peer of a Tezos-family node (one identity each, port 0, its chain learnt
+                       from the node, Get_current_branch first, never an undecodable byte) and
+                       sends the --mix of requests; latency from each request to its answer,
+                       per kind too (default echo)
   --in-flight K        messages outstanding per connection (default 1)
   --rate M             messages (churn: handshakes) per second in total, open loop: latency is
                        measured from when each one was due, so a stalled target shows up in it
                        (no coordinated omission)
+  --mix KIND=W,...     node mode: weights of head (Get_current_head), branch (Get_current_branch)
+                       and bootstrap (Bootstrap) requests (default head=8,branch=1,bootstrap=1)
+  --chain-id Net...    node mode: the chain to ask about if the target names none first
+  --rate-per-connection R|max  node mode: requests/s per connection (max: closed loop of
+                       --in-flight). Default: under Octez v25's per-connection throttle (one
+                       head or branch request per 4 s); --rate is spread over the connections
+                       and refused past that; the summary says if a run exceeded it
   --size B             message body size in bytes (default 100)
   --sizes a,b,c        sizes picked at random, equally likely
   --size-dist FILE     JSON object {"size": weight, ...}, sizes picked by weight
@@ -48,7 +61,8 @@ HOST:PORT it starts an embedded target first: 'p2p-socket listen --workers N' in
                        --allow-duplicate-peers; the embedded target does): needed to open more
                        connections than --identities holds
   --threshold EXPR     p50|p90|p99|p999|max <|<=|>|>=|==|!= N[us|ms|s], errors==0, handshake_errors,
-                       connections, msgs/s, mb/s, handshakes/s; repeatable; a failure exits 1
+                       connections, msgs/s, mb/s, handshakes/s; node mode: p99[head]<5ms (one
+                       kind's latency); repeatable; a failure exits 1
   --json               the summary as one JSON object, last on stdout (live lines stay on stderr)
   --report FILE.html   a self-contained page with throughput and latency over time and the
                        latency distribution (its directory must exist and be writable)

@@ -7,12 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { errorJson, errorText, type Output } from '../output.ts';
 import { mergeEncoded, meanMs } from './latency-histogram.ts';
 import type { LoadMergeOptions } from './load-options.ts';
-import { buildSummary, summaryText, type LoadSummary } from './load-summary.ts';
+import { KindHistograms } from './kind-histograms.ts';
+import { buildSummary, summaryText, type KindSummary, type LoadSummary, type NodeInputs } from './load-summary.ts';
 
 export async function runLoadMerge(options: LoadMergeOptions, output: Output): Promise<number> {
   try {
     const summaries = await Promise.all(options.files.map(readSummary));
     const merged = mergeSummaries(summaries, options);
+    merged.kinds?.destroy();
     if (output.json) output.summary('load merge', { ...merged.summary, error: null }, '');
     else output.text(summaryText(merged.summary, merged.histogram, [`merged ${summaries.length} runs; mean latency ${meanMs(merged.histogram).toFixed(2)} ms`]));
     merged.histogram.destroy();
@@ -57,6 +59,7 @@ export function mergeSummaries(summaries: readonly LoadSummary[], options: Pick<
   const unique = (pick: (s: LoadSummary) => string): string[] => [...new Set(summaries.map(pick))];
   const modes = unique((s) => s.mode);
   const histogram = mergeEncoded(summaries.map((s) => s.histogram));
+  const nodeInputs = mergeNode(summaries);
   const summary = buildSummary(
     {
       target: unique((s) => s.target).join(', '),
@@ -78,8 +81,35 @@ export function mergeSummaries(summaries: readonly LoadSummary[], options: Pick<
       histogram,
       generatorSaturated: summaries.some((s) => s.generator_saturated),
       failed: summaries.some((s) => !s.ok),
+      node: nodeInputs,
     },
     options.thresholds,
   );
-  return { summary, histogram };
+  return { summary, histogram, kinds: nodeInputs?.kinds };
+}
+
+/** Node-mode runs: kinds' counts add up, their histograms merge exactly, rates add up. */
+function mergeNode(summaries: readonly LoadSummary[]): NodeInputs | undefined {
+  const nodes = summaries.flatMap((s) => (s.node ? [s.node] : []));
+  if (nodes.length === 0) return undefined;
+  const kinds = summaries.map((s) => s.by_kind ?? {});
+  const field = (pick: (k: KindSummary) => number): Record<string, number> => addTables(kinds.map((byKind) => Object.fromEntries(Object.entries(byKind).map(([kind, k]) => [kind, pick(k)]))));
+  const unique = (values: ReadonlyArray<string | null>): string[] => [...new Set(values.flatMap((v) => (v === null ? [] : [v])))];
+  const rates = [...new Set(nodes.map((n) => n.rate_per_connection))];
+  return {
+    kinds: KindHistograms.merged(kinds.map((byKind) => Object.fromEntries(Object.entries(byKind).flatMap(([kind, k]) => (k.histogram === '' ? [] : [[kind, k.histogram]]))))),
+    requests: field((k) => k.sent),
+    answers: field((k) => k.answered),
+    unanswered: field((k) => k.unanswered),
+    // The runs went on at the same time: their rates add up.
+    windowAnswers: field((k) => k.per_s),
+    windowSeconds: 1,
+    run: {
+      chain_id: unique(nodes.map((n) => n.chain_id)).join(', ') || null,
+      mix: unique(nodes.map((n) => n.mix)).join(' / '),
+      rate_per_connection: rates.length === 1 ? rates[0]! : null,
+      early_requests: addTables(nodes.map((n) => n.early_requests)),
+      unsolicited: nodes.reduce((sum, n) => sum + n.unsolicited, 0),
+    },
+  };
 }

@@ -20,13 +20,18 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, P2pError, type Connection, type Identity, type NodeMetadata } from '../../index.ts';
+import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, P2pError, type Connection, type Identity, type MessageCodec, type NodeMetadata } from '../../index.ts';
+import { peerMessageCodec } from '../../../messages/peer-message-codec.ts';
 import { failureKey } from './failure-key.ts';
+import { KindHistograms } from './kind-histograms.ts';
 import { newLatencyHistogram, recordMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { LoadMode } from './load-options.ts';
+import type { RequestKind } from './node-mix.ts';
+import { NodeSession, type NodeTrafficSink, type NodeTrafficSpec } from './node-traffic.ts';
 import type { SizePicker } from './message-sizes.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
+type NodeConnectionOf = NodeSession['conn'];
 
 /**
  * A dial the target closes before answering is refused, not failed: a node past its incoming
@@ -54,6 +59,8 @@ export interface GeneratorSpec {
   readonly timeout: number;
   /** Handshakes in flight at once in this process. */
   readonly connectConcurrency: number;
+  /** Node mode's requests and pace (node-traffic.ts); absent in the other modes. */
+  readonly node?: NodeTrafficSpec | undefined;
 }
 
 /** Cumulative counters of one process (a tick carries a copy). */
@@ -67,8 +74,18 @@ export interface GeneratorCounters {
   messagesReceived: number;
   bytesSent: number;
   bytesReceived: number;
-  /** Sent and not yet answered (echo) or handed to the socket (send). */
+  /** Sent and not yet answered (echo, node) or handed to the socket (send). */
   inFlight: number;
+  /** Node mode, by request kind: requests sent, answered, given up on (no answer in time). */
+  requests: Record<string, number>;
+  answers: Record<string, number>;
+  unanswered: Record<string, number>;
+  /** Node mode: requests sent sooner after the previous one of their kind than Octez v25's throttle spacing. */
+  early: Record<string, number>;
+  /** Node mode: answers that came with no request of their kind outstanding (a node's own Current_head). */
+  unsolicited: number;
+  /** Node mode: the chain the target named (`Net…`), once known. */
+  chainId: string | undefined;
 }
 
 export function newCounters(): GeneratorCounters {
@@ -83,11 +100,22 @@ export function newCounters(): GeneratorCounters {
     bytesSent: 0,
     bytesReceived: 0,
     inFlight: 0,
+    requests: {},
+    answers: {},
+    unanswered: {},
+    early: {},
+    unsolicited: 0,
+    chainId: undefined,
   };
 }
 
+/** The counters' tables by code or kind, which add up code by code. */
+export const COUNTER_TABLES = ['handshakeErrors', 'errors', 'requests', 'answers', 'unanswered', 'early'] as const;
+
 export function copyCounters(c: GeneratorCounters): GeneratorCounters {
-  return { ...c, handshakeErrors: { ...c.handshakeErrors }, errors: { ...c.errors } };
+  const copy = { ...c };
+  for (const table of COUNTER_TABLES) copy[table] = { ...c[table] };
+  return copy;
 }
 
 interface Outstanding {
@@ -100,6 +128,8 @@ interface Outstanding {
 class Peer {
   readonly index: number;
   conn: Conn | undefined;
+  /** Node mode: the connection's session (then `conn` stays unset). */
+  node: NodeSession | undefined;
   readonly outstanding: Outstanding[] = [];
   /** Open loop: due times of messages waiting for a free in-flight slot. */
   readonly backlog: number[] = [];
@@ -121,6 +151,10 @@ export class TrafficGenerator {
   readonly window = newLatencyHistogram();
   /** The same, from when each message was actually sent (what a closed loop would report). */
   readonly uncorrected = newLatencyHistogram();
+  /** Node mode: the same by request kind, since the last `takeInterval` and over the window. */
+  private kindInterval = new KindHistograms();
+  readonly kindWindow = new KindHistograms();
+  private expiry: NodeJS.Timeout | undefined;
   private readonly spec: GeneratorSpec;
   private readonly identities: readonly Identity[];
   private readonly pickSize: SizePicker;
@@ -168,25 +202,39 @@ export class TrafficGenerator {
 
   private startTraffic(): void {
     this.trafficOn = true;
+    if (this.spec.node !== undefined) {
+      for (const peer of this.peers) peer.node?.startTraffic();
+      return;
+    }
     if (this.spec.rate !== undefined) this.scheduler = this.schedule(this.spec.rate, performance.now());
     for (const peer of this.peers) this.fill(peer);
+  }
+
+  /** The measured window's latencies (the caller owns a node-mode histogram: it is built here). */
+  windowHistogram(): LatencyHistogram {
+    return this.spec.node === undefined ? this.window : this.kindWindow.total();
   }
 
   /** Opens the measured window: latencies from now on count in `window`. */
   measure(): void {
     this.window.reset();
     this.uncorrected.reset();
+    this.kindWindow.reset();
     this.measuring = true;
   }
 
-  /** Latencies recorded since the previous call, and the event loop's busy fraction meanwhile. */
-  takeInterval(): { histogram: LatencyHistogram; busy: number } {
-    const histogram = this.interval;
-    this.interval = newLatencyHistogram();
+  /** Latencies recorded since the previous call (overall and by kind), and the event loop's busy fraction meanwhile. */
+  takeInterval(): { histogram: LatencyHistogram; kinds: KindHistograms; busy: number } {
+    // Node mode records by kind only (two histograms per answer, not five): the overall
+    // latency is their sum.
+    const histogram = this.spec.node === undefined ? this.interval : this.kindInterval.total();
+    if (this.spec.node === undefined) this.interval = newLatencyHistogram();
+    const kinds = this.kindInterval;
+    this.kindInterval = new KindHistograms();
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, this.elu).utilization;
     this.elu = now;
-    return { histogram, busy };
+    return { histogram, kinds, busy };
   }
 
   /** Ends the window, lets outstanding messages come back (bounded), closes everything. */
@@ -194,36 +242,52 @@ export class TrafficGenerator {
     this.measuring = false;
     this.running = false;
     for (const wake of this.churnWaiters.splice(0)) wake();
+    for (const peer of this.peers) peer.node?.stop();
     await this.scheduler;
     if (this.spec.mode !== 'churn') {
       const deadline = performance.now() + DRAIN_MS;
       while (this.liveOutstanding() > 0 && performance.now() < deadline) await sleep(10);
     }
     this.stopping = true;
-    const closing = this.peers.map((peer) => peer.conn?.close().catch(() => undefined));
+    clearInterval(this.expiry);
+    const closing = this.peers.map((peer) => (peer.conn ?? peer.node?.conn)?.close().catch(() => undefined));
     await Promise.race([Promise.all([...closing, ...this.churnSlots, this.rampDone]), sleep(DRAIN_MS, undefined, { ref: false })]);
   }
 
   private liveOutstanding(): number {
     let count = 0;
-    for (const peer of this.peers) if (peer.conn && !peer.conn.closed) count += peer.outstanding.length;
+    for (const peer of this.peers) {
+      if (peer.conn && !peer.conn.closed) count += peer.outstanding.length;
+      if (peer.node && !peer.node.conn.closed) count += peer.node.outstandingCount;
+    }
     return count;
   }
 
   // --- connections -------------------------------------------------------------------------
 
-  private async open(index: number): Promise<Conn> {
+  /**
+   * Dials and accepts with `codec`. Port 0 is announced (no point for the target to dial back or
+   * to collide on: a node refuses a second connection from one announced point); node mode announces disable_mempool, so a node's
+   * Current_head carries no mempool.
+   */
+  private async open<Msg>(index: number, codec: MessageCodec<Msg>): Promise<Connection<Msg, NodeMetadata>> {
     const identity = this.identities[index % this.identities.length]!;
     const started = Date.now();
     const auth = await connect(this.spec.host, this.spec.port, {
       identity,
       announcedVersion: announcedVersion(nodeLocalVersions(this.spec.chain)),
-      metadata: nodeMetadataConfig({ disableMempool: false, privateNode: false }),
+      metadata: nodeMetadataConfig({ disableMempool: this.spec.node !== undefined, privateNode: false }),
       // We take the target as it is: its proof of work is not what is being measured.
       proofOfWorkDifficulty: 0,
       timeout: this.spec.timeout,
     });
-    return auth.accept({ codec: bytesCodec, timeout: Math.max(1, this.spec.timeout - (Date.now() - started)) });
+    return auth.accept({ codec, timeout: Math.max(1, this.spec.timeout - (Date.now() - started)) });
+  }
+
+  /** Dials the way the mode talks: raw bytes, or peer messages in node mode. */
+  private openPeerConnection(peer: Peer): Promise<void> {
+    if (this.spec.node === undefined) return this.open(peer.index, bytesCodec).then((conn) => this.onOpened(peer, conn));
+    return this.open(peer.index, peerMessageCodec).then((conn) => this.onOpened(peer, conn));
   }
 
   private async openAll(): Promise<void> {
@@ -251,11 +315,10 @@ export class TrafficGenerator {
   }
 
   private async openPeer(peer: Peer): Promise<void> {
-    let conn: Conn;
     for (let attempt = 0; ; attempt++) {
       try {
-        conn = await this.open(peer.index);
-        break;
+        await this.openPeerConnection(peer);
+        return;
       } catch (error) {
         // Every failed attempt is counted; only a refused one is tried again (REFUSED_DIAL_RETRIES).
         count(this.counters.handshakeErrors, error);
@@ -265,16 +328,59 @@ export class TrafficGenerator {
         if (!this.running) return;
       }
     }
+  }
+
+  private onOpened(peer: Peer, conn: Conn | NodeConnectionOf): void {
     this.counters.handshakesOk++;
     if (!this.running) {
-      await conn.close().catch(() => undefined);
+      void conn.close().catch(() => undefined);
       return;
     }
-    peer.conn = conn;
     this.counters.connectionsUp++;
     this.counters.peakConnections = Math.max(this.counters.peakConnections, this.counters.connectionsUp);
-    void this.readLoop(peer, conn);
+    if (this.spec.node !== undefined) {
+      const session = new NodeSession(conn as NodeConnectionOf, this.spec.node, this.spec.inFlight, this.nodeSink);
+      peer.node = session;
+      this.expiry ??= setInterval(() => this.expireRequests(), 250);
+      void this.nodeReadLoop(session);
+      if (this.trafficOn) session.startTraffic();
+      return;
+    }
+    peer.conn = conn as Conn;
+    void this.readLoop(peer, conn as Conn);
     this.fill(peer);
+  }
+
+  // --- node mode ---------------------------------------------------------------------------
+
+  private readonly nodeSink: NodeTrafficSink = {
+    counters: this.counters,
+    complete: (kind, due) => this.completeKind(kind, due),
+    trafficOn: () => this.trafficOn,
+    running: () => this.running,
+    count: (table, code) => countCode(table, code),
+  };
+
+  private async nodeReadLoop(session: NodeSession): Promise<void> {
+    try {
+      await session.readLoop();
+    } catch (error) {
+      if (!this.stopping && !session.closedByUs) count(this.counters.errors, error);
+    } finally {
+      session.stop();
+      this.counters.connectionsUp--;
+    }
+  }
+
+  private expireRequests(): void {
+    const now = performance.now();
+    for (const peer of this.peers) peer.node?.expire(now, this.spec.timeout);
+  }
+
+  private completeKind(kind: RequestKind, due: number): void {
+    const ms = performance.now() - due;
+    this.kindInterval.record(kind, ms);
+    if (this.measuring) this.kindWindow.record(kind, ms);
   }
 
   private async readLoop(peer: Peer, conn: Conn): Promise<void> {
@@ -452,7 +558,7 @@ export class TrafficGenerator {
       }
       const started = performance.now();
       try {
-        const conn = await this.open(index);
+        const conn = await this.open(index, bytesCodec);
         this.counters.handshakesOk++;
         this.counters.connectionsUp++;
         this.counters.peakConnections = Math.max(this.counters.peakConnections, this.counters.connectionsUp);
