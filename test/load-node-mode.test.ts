@@ -68,7 +68,7 @@ test('200 connections against listen --node --workers 2 at a real node\'s pace: 
   assert.equal(s['node']['mix'], 'head=2,branch=1,bootstrap=1');
   assert.equal(s['node']['throttle_exceeded'], false);
   assert.deepEqual(s['node']['early_requests'], {});
-  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['p99[head]<5s', true], ['errors==0', true]]);
+  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['p99[head]<5s', true], ['errors==0', true], ['connections>=200', true]]);
   assert.ok(s['msgs_per_s'] > 0);
   // The target decoded every message too: its only errors are dials it refused under pressure
   // (handshake-admission.ts), which the generator dialled again.
@@ -94,7 +94,7 @@ test('closed loop on the embedded target (inline pool), past the throttle: the s
   assert.equal(s['node']['rate_per_connection'], null);
   assert.equal(s['node']['throttle_exceeded'], true);
   assert.ok(s['node']['early_requests']['head'] > 0);
-  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['p99[bootstrap]<5s', true], ['p99[head]<1us', false]]);
+  assert.deepEqual(s['thresholds'].map((t: Json) => [t.expr, t.ok]), [['p99[bootstrap]<5s', true], ['p99[head]<1us', false], ['connections>=20', true]]);
   // Closed loop: the answers per second add up to the run's rate.
   const perS = KINDS.reduce((sum, kind) => sum + s['by_kind'][kind]['per_s'], 0);
   assert.ok(Math.abs(perS - s['msgs_per_s']) <= 0.2 * s['msgs_per_s'] + 1, `${perS} vs ${s['msgs_per_s']}`);
