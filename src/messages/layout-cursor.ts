@@ -41,6 +41,9 @@ export function withSegment(error: unknown, segment: string): never {
 
 export class LayoutReader {
   readonly buf: Buffer;
+  /** `buf`'s ArrayBuffer and offset in it, read once: `view` makes its views from them. */
+  private readonly memory: ArrayBufferLike;
+  private readonly base: number;
   pos: number;
   /** End of the innermost size-delimited value. */
   end: number;
@@ -49,6 +52,8 @@ export class LayoutReader {
 
   constructor(buf: Buffer, start: number, end: number) {
     this.buf = buf;
+    this.memory = buf.buffer;
+    this.base = buf.byteOffset;
     this.pos = start;
     this.end = end;
     this.allowed = Infinity;
@@ -71,7 +76,7 @@ export class LayoutReader {
   /** A view of n claimed bytes; it shares memory with the input. */
   view(n: number): Uint8Array {
     const at = this.take(n);
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + at, n);
+    return new Uint8Array(this.memory, this.base + at, n);
   }
 }
 

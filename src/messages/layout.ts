@@ -9,6 +9,7 @@
  * before it allocates; `measure` refuses what a reader would refuse, and `write` only runs on
  * values `measure` accepted.
  */
+import { Buffer } from 'node:buffer';
 import { HashList, HASH_SIZE } from './hash-list.ts';
 import { hashFromBase58, hashSize, hashToBase58, type HashKind } from './hashes.ts';
 import { LayoutFailure, withSegment, type LayoutReader, type LayoutWriter } from './layout-cursor.ts';
@@ -560,13 +561,17 @@ export type UnionValue<C extends Cases> = { [K in keyof C & string]: Simplify<{ 
 export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionValue<C>> {
   const names = Object.keys(cases);
   const byTag: Array<string | undefined> = [];
+  // Cases by kind in a Map: one lookup per message, where a keyed read of `cases` would go
+  // through V8's megamorphic cache and need an own-property check besides.
+  const byKind = new Map<unknown, UnionCase<unknown>>();
   for (const name of names) {
     const tag = cases[name]!.tag;
     if (byTag[tag] !== undefined) throw new Error(`union tag ${tag} declared twice`);
     byTag[tag] = name;
+    byKind.set(name, cases[name]!);
   }
   const caseOf = (kind: unknown): UnionCase<unknown> => {
-    const found = typeof kind === 'string' && Object.hasOwn(cases, kind) ? cases[kind] : undefined;
+    const found = byKind.get(kind);
     if (found === undefined) fail('UNEXPECTED_TAG', `unknown kind ${JSON.stringify(kind)}`);
     return found;
   };
@@ -585,7 +590,7 @@ export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionVa
       if (name === undefined) fail('UNEXPECTED_TAG', `tag 0x${tag.toString(16).padStart(tagSize * 2, '0')}`);
       const out: Record<string, unknown> = { kind: name };
       try {
-        cases[name]!.body.readInto(r, out);
+        byKind.get(name)!.body.readInto(r, out);
       } catch (error) {
         withSegment(error, `.${name}`);
       }
@@ -601,12 +606,12 @@ export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionVa
       }
     },
     write(value, w) {
-      const c = cases[value.kind]!;
+      const c = byKind.get(value.kind)!;
       w.pos = tagSize === 1 ? w.buf.writeUInt8(c.tag, w.pos) : w.buf.writeUInt16BE(c.tag, w.pos);
       c.body.write(value, w);
     },
     toJson(value) {
-      return { kind: value.kind, ...(cases[value.kind]!.body.toJson(value) as { [field: string]: Json }) };
+      return { kind: value.kind, ...(byKind.get(value.kind)!.body.toJson(value) as { [field: string]: Json }) };
     },
     fromJson(json) {
       const kind = kindOf(json);

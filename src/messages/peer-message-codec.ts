@@ -2,6 +2,7 @@
  * The peer-message codec: plugs into `accept`, `connect` and pools (`codec` option) in both pool
  * modes, and converts messages to and from their JSON form (docs/messages.md).
  */
+import { Buffer } from 'node:buffer';
 import type { MessageCodec } from '../main/codecs.ts';
 import { DecodingError, EncodingError } from '../shared/errors.ts';
 import type { Json, Layout } from './layout.ts';
@@ -25,6 +26,14 @@ export interface PeerMessageCodecOptions {
 export interface PeerMessageCodec extends MessageCodec<PeerMessage> {
   /** `u16 tag ‖ body`. Throws EncodingError, with the field's `path`, for what a node would refuse. */
   encode(message: PeerMessage): Buffer;
+  /**
+   * Writes `u16 tag ‖ body` into `target` at `offset` and returns its length: `encode` without
+   * allocating the result, for a caller that reuses a buffer. Checks the message as `encode` does
+   * and throws EncodingError, leaving `target` untouched, when it fails or does not fit.
+   */
+  encodeInto(message: PeerMessage, target: Uint8Array, offset?: number): number;
+  /** The length of `encode(message)`, with the same checks and errors, without writing it. */
+  encodedSize(message: PeerMessage): number;
   /** Decodes exactly one message from `tag ‖ body`. Throws DecodingError with `reason` and `path`. */
   decode(body: Uint8Array): PeerMessage;
   /** The stream form: `u32 length ‖ tag ‖ body`. */
@@ -61,18 +70,38 @@ function encodingError(error: unknown): EncodingError {
   return new EncodingError(String(error), { cause: error });
 }
 
-function encodeWith<T>(layout: Layout<T>, value: T): Buffer {
-  let size: number;
+/** The encoded size of a value, after the checks a node's reader would make. */
+function measureWith<T>(layout: Layout<T>, value: T): number {
   try {
-    size = layout.measure(value);
+    return layout.measure(value);
   } catch (error) {
     throw encodingError(error);
   }
-  const out = Buffer.allocUnsafe(size);
-  const writer = new LayoutWriter(out);
+}
+
+/** Writes a measured value of `size` bytes at `offset`. */
+function writeWith<T>(layout: Layout<T>, value: T, size: number, target: Buffer, offset: number): void {
+  const writer = new LayoutWriter(target, offset);
   layout.write(value, writer);
-  if (writer.pos !== size) throw new EncodingError(`wrote ${writer.pos} bytes, measured ${size}`);
+  if (writer.pos !== offset + size) throw new EncodingError(`wrote ${writer.pos - offset} bytes, measured ${size}`);
+}
+
+function encodeWith<T>(layout: Layout<T>, value: T): Buffer {
+  const size = measureWith(layout, value);
+  const out = Buffer.allocUnsafe(size);
+  writeWith(layout, value, size, out, 0);
   return out;
+}
+
+function encodeIntoWith<T>(layout: Layout<T>, value: T, target: Uint8Array, offset: number): number {
+  if (!(target instanceof Uint8Array)) throw new EncodingError('encodeInto needs a Uint8Array target');
+  if (!Number.isInteger(offset) || offset < 0 || offset > target.length) {
+    throw new EncodingError(`offset ${offset} is not within the target's ${target.length} bytes`);
+  }
+  const size = measureWith(layout, value);
+  if (size > target.length - offset) throw new EncodingError(`the message takes ${size} bytes, the target has ${target.length - offset} from offset ${offset}`);
+  writeWith(layout, value, size, bufferOf(target), offset);
+  return size;
 }
 
 /** A peer-message codec; see PeerMessageCodecOptions. */
@@ -87,6 +116,8 @@ export function createPeerMessageCodec(options: PeerMessageCodecOptions = {}): P
   return {
     maxSize: payload.maxSize,
     encode: (value) => encodeWith(payload, value),
+    encodeInto: (value, target, offset = 0) => encodeIntoWith(payload, value, target, offset),
+    encodedSize: (value) => measureWith(payload, value),
     decode: (body) => decodeWith(payload, body),
     encodeFramed: (value) => encodeWith(framed, value),
     decodeFramed: (bytes) => decodeWith(framed, bytes),
