@@ -101,3 +101,20 @@ test('fromJson names the field of a bad JSON form and refuses unknown fields', (
     assert.throws(() => peerMessageCodec.fromJson(json), (error: unknown) => error instanceof EncodingError && (error.path ?? '') === path, path);
   }
 });
+
+test('a message whose field getter encodes another message still encodes to its own bytes', () => {
+  const plain: PeerMessage = { kind: 'Get_current_head', chainId: Uint8Array.of(1, 2, 3, 4) };
+  const inner: PeerMessage = { kind: 'Deactivate', chainId: Uint8Array.of(9, 9, 9, 9) };
+  const nested = {
+    kind: 'Get_current_head',
+    get chainId(): Uint8Array {
+      peerMessageCodec.encode(inner);
+      peerMessageCodec.encodeInto(inner, new Uint8Array(6));
+      return Uint8Array.of(1, 2, 3, 4);
+    },
+  } as PeerMessage;
+  assert.deepEqual(peerMessageCodec.encode(nested), peerMessageCodec.encode(plain));
+  const target = new Uint8Array(6);
+  assert.equal(peerMessageCodec.encodeInto(nested, target), 6);
+  assert.deepEqual(target, new Uint8Array(peerMessageCodec.encode(plain)));
+});

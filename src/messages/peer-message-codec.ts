@@ -52,9 +52,10 @@ function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function decodeWith<T>(layout: Layout<T>, bytes: Uint8Array): T {
+function decodeWith<T>(layout: Layout<T>, shared: LayoutReader, bytes: Uint8Array): T {
   const buf = bufferOf(bytes);
-  const reader = new LayoutReader(buf, 0, buf.length);
+  const reader = shared.busy ? new LayoutReader() : shared;
+  reader.reset(buf, 0, buf.length);
   try {
     const value = layout.read(reader);
     if (reader.pos !== buf.length) throw new LayoutFailure('EXTRA_BYTES', `${buf.length - reader.pos} bytes after the message`);
@@ -62,6 +63,8 @@ function decodeWith<T>(layout: Layout<T>, bytes: Uint8Array): T {
   } catch (error) {
     if (error instanceof LayoutFailure) throw new DecodingError(error.reason, error.detail, { path: error.path() || undefined });
     throw new DecodingError('USER_FUNCTION', String(error), { cause: error });
+  } finally {
+    reader.release();
   }
 }
 
@@ -80,27 +83,34 @@ function measureWith<T>(layout: Layout<T>, value: T): number {
 }
 
 /** Writes a measured value of `size` bytes at `offset`. */
-function writeWith<T>(layout: Layout<T>, value: T, size: number, target: Buffer, offset: number): void {
-  const writer = new LayoutWriter(target, offset);
-  layout.write(value, writer);
-  if (writer.pos !== offset + size) throw new EncodingError(`wrote ${writer.pos - offset} bytes, measured ${size}`);
+function writeWith<T>(layout: Layout<T>, shared: LayoutWriter, value: T, size: number, target: Buffer, offset: number): void {
+  const writer = shared.busy ? new LayoutWriter() : shared;
+  writer.reset(target, offset);
+  let end: number;
+  try {
+    layout.write(value, writer);
+    end = writer.pos;
+  } finally {
+    writer.release();
+  }
+  if (end !== offset + size) throw new EncodingError(`wrote ${end - offset} bytes, measured ${size}`);
 }
 
-function encodeWith<T>(layout: Layout<T>, value: T): Buffer {
+function encodeWith<T>(layout: Layout<T>, writer: LayoutWriter, value: T): Buffer {
   const size = measureWith(layout, value);
   const out = Buffer.allocUnsafe(size);
-  writeWith(layout, value, size, out, 0);
+  writeWith(layout, writer, value, size, out, 0);
   return out;
 }
 
-function encodeIntoWith<T>(layout: Layout<T>, value: T, target: Uint8Array, offset: number): number {
+function encodeIntoWith<T>(layout: Layout<T>, writer: LayoutWriter, value: T, target: Uint8Array, offset: number): number {
   if (!(target instanceof Uint8Array)) throw new EncodingError('encodeInto needs a Uint8Array target');
   if (!Number.isInteger(offset) || offset < 0 || offset > target.length) {
     throw new EncodingError(`offset ${offset} is not within the target's ${target.length} bytes`);
   }
   const size = measureWith(layout, value);
   if (size > target.length - offset) throw new EncodingError(`the message takes ${size} bytes, the target has ${target.length - offset} from offset ${offset}`);
-  writeWith(layout, value, size, bufferOf(target), offset);
+  writeWith(layout, writer, value, size, bufferOf(target), offset);
   return size;
 }
 
@@ -113,14 +123,18 @@ export function createPeerMessageCodec(options: PeerMessageCodecOptions = {}): P
   const message = peerMessageLayout(maxEnvironmentVersion);
   const payload = payloadLayout(message);
   const framed = framedLayout(message);
+  // One cursor each way for the codec's life. A call made while one is in use (a getter in a
+  // message that encodes another) gets a cursor of its own.
+  const reader = new LayoutReader();
+  const writer = new LayoutWriter();
   return {
     maxSize: payload.maxSize,
-    encode: (value) => encodeWith(payload, value),
-    encodeInto: (value, target, offset = 0) => encodeIntoWith(payload, value, target, offset),
+    encode: (value) => encodeWith(payload, writer, value),
+    encodeInto: (value, target, offset = 0) => encodeIntoWith(payload, writer, value, target, offset),
     encodedSize: (value) => measureWith(payload, value),
-    decode: (body) => decodeWith(payload, body),
-    encodeFramed: (value) => encodeWith(framed, value),
-    decodeFramed: (bytes) => decodeWith(framed, bytes),
+    decode: (body) => decodeWith(payload, reader, body),
+    encodeFramed: (value) => encodeWith(framed, writer, value),
+    decodeFramed: (bytes) => decodeWith(framed, reader, bytes),
     toJson: (value) => message.toJson(value),
     fromJson(json) {
       try {
