@@ -89,6 +89,12 @@ test('encodeInto refuses a target too small from its offset, or an offset outsid
   assert.throws(() => peerMessageCodec.encodeInto(message, [] as unknown as Uint8Array), EncodingError);
 });
 
+test('toJson refuses a value of an unknown kind with an EncodingError', () => {
+  for (const kind of ['Nope', 'toString', '__proto__', undefined]) {
+    assert.throws(() => peerMessageCodec.toJson({ kind } as unknown as PeerMessage), EncodingError, String(kind));
+  }
+});
+
 test('fromJson names the field of a bad JSON form and refuses unknown fields', () => {
   const cases: Array<[unknown, string]> = [
     [{ kind: 'Get_current_head', chainId: 'NetXbad' }, 'Get_current_head.chainId'],

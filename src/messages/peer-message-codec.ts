@@ -40,7 +40,10 @@ export interface PeerMessageCodec extends MessageCodec<PeerMessage> {
   encodeFramed(message: PeerMessage): Buffer;
   /** Decodes the stream form of exactly one message. */
   decodeFramed(bytes: Uint8Array): PeerMessage;
-  /** The JSON form `codec decode` prints: base58check hashes, hex bytes, 64-bit integers as decimal strings. */
+  /**
+   * The JSON form `codec decode` prints: base58check hashes, hex bytes, 64-bit integers as decimal
+   * strings. Throws EncodingError for a value whose kind is none of the messages'.
+   */
   toJson(message: PeerMessage): Json;
   /** A message from its JSON form; throws EncodingError with the field's `path`. Bounds are checked by `encode`. */
   fromJson(json: unknown): PeerMessage;
@@ -135,7 +138,13 @@ export function createPeerMessageCodec(options: PeerMessageCodecOptions = {}): P
     decode: (body) => decodeWith(payload, reader, body),
     encodeFramed: (value) => encodeWith(framed, writer, value),
     decodeFramed: (bytes) => decodeWith(framed, reader, bytes),
-    toJson: (value) => message.toJson(value),
+    toJson(value) {
+      try {
+        return message.toJson(value);
+      } catch (error) {
+        throw encodingError(error);
+      }
+    },
     fromJson(json) {
       try {
         return message.fromJson(json);
