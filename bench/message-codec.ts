@@ -10,10 +10,9 @@
  * helpers count): each case runs in processes of its own, and the table gives the median of their
  * rounds with the min–max. CPU time, not wall time: on a shared machine wall time mostly measures
  * how often the scheduler runs us (the `CPU share` column says how much of the wall time the
- * process had). Allocations come from V8's GC profiler
- * over a window (bytes that entered the young generation), not from `heapUsed`, which a scavenge
- * inside the window would make too low.
- * Last line: one JSON object (see `summary`). Targets: ≥ 2 M/s small, ≥ 20 k/s full mempool.
+ * process had). Allocations come from V8's GC profiler over a window (bytes that entered the young
+ * generation), not from `heapUsed`, which a scavenge inside the window would make too low.
+ * Last line: one JSON object. Targets: ≥ 2 M/s small, ≥ 20 k/s full mempool.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
