@@ -21,12 +21,14 @@ const hashes = (n: number): HashList => new HashList(new Uint8Array(32 * n));
 const chainId = new Uint8Array(4);
 const longestPoint = '[fe80:e828:209d:20ed:c0ae:fe80:e828:209d]:12345';
 
+/** `encode`, `encodedSize` and `encodeInto` refuse the message naming `path`; the target stays untouched. */
 function refused(message: unknown, path: string): void {
-  assert.throws(
-    () => peerMessageCodec.encode(message as PeerMessage),
-    (error: unknown) => error instanceof EncodingError && (error.path ?? '') === path,
-    path,
-  );
+  const named = (error: unknown): boolean => error instanceof EncodingError && (error.path ?? '') === path;
+  assert.throws(() => peerMessageCodec.encode(message as PeerMessage), named, path);
+  assert.throws(() => peerMessageCodec.encodedSize(message as PeerMessage), named, path);
+  const target = new Uint8Array(64).fill(0xee);
+  assert.throws(() => peerMessageCodec.encodeInto(message as PeerMessage, target, 1), named, path);
+  assert.ok(target.every((byte) => byte === 0xee), path);
 }
 
 test('each bound encodes at its limit and is refused one past it, naming the field', () => {
@@ -73,6 +75,26 @@ test('paths deeper than 3 levels, unknown environments, out-of-range integers an
   refused({ kind: 'Nope' }, '');
 });
 
+test('encodeInto refuses a target too small from its offset, or an offset outside it, writing nothing', () => {
+  const message: PeerMessage = { kind: 'Get_current_head', chainId };
+  assert.equal(peerMessageCodec.encodedSize(message), 6);
+  for (const [length, offset] of [[5, 0], [6, 1], [6, 7], [6, -1], [6, 0.5]] as const) {
+    const target = new Uint8Array(length).fill(0xee);
+    assert.throws(() => peerMessageCodec.encodeInto(message, target, offset), EncodingError, `${length} bytes at ${offset}`);
+    assert.ok(target.every((byte) => byte === 0xee));
+  }
+  const exact = new Uint8Array(8);
+  assert.equal(peerMessageCodec.encodeInto(message, exact, 2), 6);
+  assert.deepEqual(exact, Uint8Array.of(0, 0, 0x00, 0x13, 0, 0, 0, 0));
+  assert.throws(() => peerMessageCodec.encodeInto(message, [] as unknown as Uint8Array), EncodingError);
+});
+
+test('toJson refuses a value of an unknown kind with an EncodingError', () => {
+  for (const kind of ['Nope', 'toString', '__proto__', undefined]) {
+    assert.throws(() => peerMessageCodec.toJson({ kind } as unknown as PeerMessage), EncodingError, String(kind));
+  }
+});
+
 test('fromJson names the field of a bad JSON form and refuses unknown fields', () => {
   const cases: Array<[unknown, string]> = [
     [{ kind: 'Get_current_head', chainId: 'NetXbad' }, 'Get_current_head.chainId'],
@@ -84,4 +106,21 @@ test('fromJson names the field of a bad JSON form and refuses unknown fields', (
   for (const [json, path] of cases) {
     assert.throws(() => peerMessageCodec.fromJson(json), (error: unknown) => error instanceof EncodingError && (error.path ?? '') === path, path);
   }
+});
+
+test('a message whose field getter encodes another message still encodes to its own bytes', () => {
+  const plain: PeerMessage = { kind: 'Get_current_head', chainId: Uint8Array.of(1, 2, 3, 4) };
+  const inner: PeerMessage = { kind: 'Deactivate', chainId: Uint8Array.of(9, 9, 9, 9) };
+  const nested = {
+    kind: 'Get_current_head',
+    get chainId(): Uint8Array {
+      peerMessageCodec.encode(inner);
+      peerMessageCodec.encodeInto(inner, new Uint8Array(6));
+      return Uint8Array.of(1, 2, 3, 4);
+    },
+  } as PeerMessage;
+  assert.deepEqual(peerMessageCodec.encode(nested), peerMessageCodec.encode(plain));
+  const target = new Uint8Array(6);
+  assert.equal(peerMessageCodec.encodeInto(nested, target), 6);
+  assert.deepEqual(target, new Uint8Array(peerMessageCodec.encode(plain)));
 });

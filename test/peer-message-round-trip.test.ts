@@ -1,5 +1,6 @@
 /**
- * Every peer-message kind survives encode → decode → encode byte for byte, and its JSON form
+ * Every peer-message kind survives encode → decode → encode byte for byte (also through
+ * `encodeInto` a larger buffer, which leaves the bytes around the message alone), and its JSON form
  * converts back to the same bytes, for values generated from the layout declaration itself.
  */
 import { test } from 'node:test';
@@ -46,6 +47,11 @@ for (const kind of Object.keys(shape.cases)) {
         assert.equal(framed.readUInt32BE(0), bytes.length);
         assert.deepEqual(framed.subarray(4), bytes);
         assert.deepEqual(peerMessageCodec.encode(peerMessageCodec.decodeFramed(framed)), bytes);
+        assert.equal(peerMessageCodec.encodedSize(message), bytes.length);
+        const target = new Uint8Array(bytes.length + 5).fill(0xee);
+        assert.equal(peerMessageCodec.encodeInto(decoded, target, 3), bytes.length);
+        assert.deepEqual(target.subarray(3, 3 + bytes.length), new Uint8Array(bytes));
+        assert.deepEqual([...target.subarray(0, 3), ...target.subarray(3 + bytes.length)], [0xee, 0xee, 0xee, 0xee, 0xee]);
       }),
       { numRuns: 150 },
     );

@@ -5,6 +5,8 @@
  * one view and encoding one copy, where an array of 3,999 separate Uint8Arrays costs a few
  * hundred microseconds per message each way.
  */
+import { Buffer } from 'node:buffer';
+
 export const HASH_SIZE = 32;
 
 export class HashList implements Iterable<Uint8Array> {

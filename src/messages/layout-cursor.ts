@@ -8,6 +8,7 @@
  * `allowed ≥ n` (else SIZE_LIMIT_EXCEEDED), so nothing is allocated for a length a peer announces
  * before it is checked against both.
  */
+import { Buffer } from 'node:buffer';
 import type { DecodingReason } from '../shared/errors.ts';
 
 /**
@@ -39,19 +40,45 @@ export function withSegment(error: unknown, segment: string): never {
   throw error;
 }
 
-export class LayoutReader {
-  readonly buf: Buffer;
-  pos: number;
-  /** End of the innermost size-delimited value. */
-  end: number;
-  /** Bytes left in the innermost size budget; Infinity when none is active. */
-  allowed: number;
+const NO_BYTES = Buffer.alloc(0);
 
-  constructor(buf: Buffer, start: number, end: number) {
+/**
+ * Where a read is. A codec keeps one and points it at each input in turn (`reset`), then lets go
+ * of the input (`release`), so a decode allocates no cursor.
+ */
+export class LayoutReader {
+  buf: Buffer = NO_BYTES;
+  /** `buf`'s ArrayBuffer and offset in it, read once: `view` makes its views from them. */
+  private memory: ArrayBufferLike = NO_BYTES.buffer;
+  private base = 0;
+  pos = 0;
+  /** End of the innermost size-delimited value. */
+  end = 0;
+  /** Bytes left in the innermost size budget; Infinity when none is active. */
+  allowed = Infinity;
+
+  constructor(buf: Buffer = NO_BYTES, start = 0, end: number = buf.length) {
+    this.reset(buf, start, end);
+  }
+
+  /** Starts reading `buf` from `start` to `end`, with no size budget. */
+  reset(buf: Buffer, start: number, end: number): void {
     this.buf = buf;
+    this.memory = buf.buffer;
+    this.base = buf.byteOffset;
     this.pos = start;
     this.end = end;
     this.allowed = Infinity;
+  }
+
+  /** Drops the reference to the last input. */
+  release(): void {
+    this.reset(NO_BYTES, 0, 0);
+  }
+
+  /** Whether it is reading something now (between `reset` and `release`). */
+  get busy(): boolean {
+    return this.buf !== NO_BYTES;
   }
 
   get remaining(): number {
@@ -71,15 +98,28 @@ export class LayoutReader {
   /** A view of n claimed bytes; it shares memory with the input. */
   view(n: number): Uint8Array {
     const at = this.take(n);
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + at, n);
+    return new Uint8Array(this.memory, this.base + at, n);
   }
 }
 
+/** Where a write is; reused like LayoutReader. */
 export class LayoutWriter {
-  readonly buf: Buffer;
-  pos: number;
-  constructor(buf: Buffer, start = 0) {
+  buf: Buffer = NO_BYTES;
+  pos = 0;
+  constructor(buf: Buffer = NO_BYTES, start = 0) {
+    this.reset(buf, start);
+  }
+
+  reset(buf: Buffer, start: number): void {
     this.buf = buf;
     this.pos = start;
+  }
+
+  release(): void {
+    this.reset(NO_BYTES, 0);
+  }
+
+  get busy(): boolean {
+    return this.buf !== NO_BYTES;
   }
 }

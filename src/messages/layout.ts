@@ -9,6 +9,7 @@
  * before it allocates; `measure` refuses what a reader would refuse, and `write` only runs on
  * values `measure` accepted.
  */
+import { Buffer } from 'node:buffer';
 import { HashList, HASH_SIZE } from './hash-list.ts';
 import { hashFromBase58, hashSize, hashToBase58, type HashKind } from './hashes.ts';
 import { LayoutFailure, withSegment, type LayoutReader, type LayoutWriter } from './layout-cursor.ts';
@@ -559,15 +560,24 @@ export type UnionValue<C extends Cases> = { [K in keyof C & string]: Simplify<{ 
  */
 export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionValue<C>> {
   const names = Object.keys(cases);
-  const byTag: Array<string | undefined> = [];
+  const byTag: Array<{ readonly kind: string; readonly body: ObjLayout<unknown> } | undefined> = [];
+  const byKind = new Map<unknown, UnionCase<unknown>>();
   for (const name of names) {
-    const tag = cases[name]!.tag;
+    const { tag, body } = cases[name]!;
     if (byTag[tag] !== undefined) throw new Error(`union tag ${tag} declared twice`);
-    byTag[tag] = name;
+    byTag[tag] = { kind: name, body };
+    byKind.set(name, cases[name]!);
   }
+  // The case found last: an encode looks its case up to measure and again to write, and a stream
+  // of messages tends to repeat a kind, so most look-ups end at this comparison.
+  let lastKind: unknown;
+  let lastCase: UnionCase<unknown> | undefined;
   const caseOf = (kind: unknown): UnionCase<unknown> => {
-    const found = typeof kind === 'string' && Object.hasOwn(cases, kind) ? cases[kind] : undefined;
+    if (kind === lastKind && lastCase !== undefined) return lastCase;
+    const found = byKind.get(kind);
     if (found === undefined) fail('UNEXPECTED_TAG', `unknown kind ${JSON.stringify(kind)}`);
+    lastKind = kind;
+    lastCase = found;
     return found;
   };
   const kindOf = (value: unknown): string => {
@@ -581,13 +591,13 @@ export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionVa
     read(r) {
       const at = r.take(tagSize);
       const tag = tagSize === 1 ? r.buf[at]! : r.buf.readUInt16BE(at);
-      const name = byTag[tag];
-      if (name === undefined) fail('UNEXPECTED_TAG', `tag 0x${tag.toString(16).padStart(tagSize * 2, '0')}`);
-      const out: Record<string, unknown> = { kind: name };
+      const found = byTag[tag];
+      if (found === undefined) fail('UNEXPECTED_TAG', `tag 0x${tag.toString(16).padStart(tagSize * 2, '0')}`);
+      const out: Record<string, unknown> = { kind: found.kind };
       try {
-        cases[name]!.body.readInto(r, out);
+        found.body.readInto(r, out);
       } catch (error) {
-        withSegment(error, `.${name}`);
+        withSegment(error, `.${found.kind}`);
       }
       return out as UnionValue<C>;
     },
@@ -601,12 +611,12 @@ export function union<C extends Cases>(tagSize: 1 | 2, cases: C): Layout<UnionVa
       }
     },
     write(value, w) {
-      const c = cases[value.kind]!;
+      const c = caseOf(value.kind);
       w.pos = tagSize === 1 ? w.buf.writeUInt8(c.tag, w.pos) : w.buf.writeUInt16BE(c.tag, w.pos);
       c.body.write(value, w);
     },
     toJson(value) {
-      return { kind: value.kind, ...(cases[value.kind]!.body.toJson(value) as { [field: string]: Json }) };
+      return { kind: value.kind, ...(caseOf(value.kind).body.toJson(value) as { [field: string]: Json }) };
     },
     fromJson(json) {
       const kind = kindOf(json);
