@@ -7,7 +7,17 @@
 import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
+import {
+  AlreadyConnectedError,
+  P2pError,
+  PointBannedError,
+  PolicyFailedError,
+  PoolClosedError,
+  RejectedError,
+  RejectedNoCommonProtocolError,
+  TooManyConnectionsError,
+  errorFromAbortReason,
+} from '../shared/errors.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import { MOTIVE, motiveName } from '../shared/wire/rejection.ts';
@@ -170,9 +180,9 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
     return new RejectedNoCommonProtocolError(motive, info.announcedVersion);
   }
   const message = `we nacked peer ${info.peerId} (${motiveName(motive)}): ${reason}`;
-  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new PoolError('TOO_MANY_CONNECTIONS', message);
-  if (motive === MOTIVE.ALREADY_CONNECTED) return new PoolError('ALREADY_CONNECTED', message);
-  return new PoolError('REJECTED', message);
+  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new TooManyConnectionsError(message);
+  if (motive === MOTIVE.ALREADY_CONNECTED) return new AlreadyConnectedError(message);
+  return new RejectedError(message);
 }
 
 /**
@@ -180,7 +190,7 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
  *   delivered by `connections()`). Outgoing ones are what `connect` resolves with. A listener
  *   whose promise rejects ends that connection (HANDLER_FAILED), never the process.
- * - `'error'`: failures that belong to no single connection: a PoolError SHARD_FAILED when a
+ * - `'error'`: failures that belong to no single connection: a ShardFailedError (SHARD_FAILED) when a
  *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
  *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
  *   Errors of one connection never go there: they reject that connection's promise, and peers'
@@ -300,9 +310,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateDial(point, options);
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
-    if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
+    if (this.bannedAddresses.refuses(host)) throw new PointBannedError(`point ${host} is banned or greylisted`);
     if (this.active.size + this.accepting >= this.maxConnections) {
-      throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections and ${this.accepting} being accepted`);
+      throw new TooManyConnectionsError(`already ${this.active.size} connections and ${this.accepting} being accepted`);
     }
     this.counters.outgoing++;
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
@@ -465,7 +475,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.closed = true;
     this.metricsRegistry?.stop();
     for (const server of this.servers) server.close();
-    for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
+    for (const lifecycle of this.opening) lifecycle.stop(new PoolClosedError());
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
     const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
     const aborted = closing.find((result) => result.status === 'rejected');
@@ -592,7 +602,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const { info } = auth;
     // Every failure below closes `auth` in `establish`; `close` is what a deadline or abort does mid-step.
     const close = (): void => void auth.close().catch(() => undefined);
-    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
+    if (this.closed) throw new PoolClosedError();
     let decision: PolicyDecision = defaultPolicy(info, this.view());
     let byHook = false;
     const hook = this.options.policy;
@@ -634,7 +644,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       if (this.closed) {
         // The pool closed while this one was being accepted: it must not outlive the pool.
         void conn.close();
-        throw new PoolError('POOL_CLOSED', 'pool is closed');
+        throw new PoolClosedError();
       }
       this.register(conn);
       return conn;
@@ -651,7 +661,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     try {
       return await hook(info, decision);
     } catch (error) {
-      throw new PoolError('POLICY_FAILED', `policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new PolicyFailedError(`policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
 
@@ -741,6 +751,6 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
+    if (this.closed) throw new PoolClosedError();
   }
 }
