@@ -40,7 +40,7 @@ import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
 import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
-import { PoolMetrics } from './pool-metrics.ts';
+import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
 import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -236,7 +236,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly counted = new WeakSet<object>();
   /** Wire bytes and messages of ended connections, so totals never go down. */
   private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
-  private metricsRegistry: PoolMetrics | undefined;
+  private metricsRegistry: Promise<PoolMetrics> | undefined;
   private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
@@ -450,18 +450,16 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
 
   /**
    * The pool's Prometheus metrics in the text exposition format (pool-metrics.ts), for serving
-   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds.
+   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds. The
+   * first call loads prom-client, which importing the library does not.
    */
-  metrics(): Promise<string> {
-    return this.metricsRegistryOrNew().text();
+  async metrics(): Promise<string> {
+    return (await (this.metricsRegistry ??= PoolMetrics.create(() => this.stats()))).text();
   }
 
+  /** The `content-type` to serve `metrics()` with (Prometheus text format 0.0.4). */
   get metricsContentType(): string {
-    return this.metricsRegistryOrNew().contentType;
-  }
-
-  private metricsRegistryOrNew(): PoolMetrics {
-    return (this.metricsRegistry ??= new PoolMetrics(() => this.stats()));
+    return METRICS_CONTENT_TYPE;
   }
 
   /**
@@ -473,7 +471,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
-    this.metricsRegistry?.stop();
+    this.metricsRegistry?.then((metrics) => metrics.stop(), () => undefined);
     for (const server of this.servers) server.close();
     for (const lifecycle of this.opening) lifecycle.stop(new PoolClosedError());
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
