@@ -20,7 +20,8 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, P2pError, type Connection, type Identity, type NodeMetadata } from '../../index.ts';
+import { bytesCodec, connect, nodeMetadataConfig, P2pError, type Connection, type Identity, type NodeMetadata } from '../../index.ts';
+import { announcedVersion, nodeLocalVersions } from '../../../wire/index.ts';
 import { failureKey } from './failure-key.ts';
 import { newLatencyHistogram, recordMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { LoadMode } from './load-options.ts';
