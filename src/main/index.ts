@@ -9,6 +9,7 @@ import './require-node-version.ts';
 
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
+export type { PoolServer, PoolServerEvents } from './pool-server.ts';
 export type { ShardStats } from './pool-engine.ts';
 export type { AddressList, ListedEntry } from './address-list.ts';
 export type { AdmissionRefusal } from './handshake-admission.ts';

@@ -5,7 +5,7 @@
  * threads that own the sockets (architecture.md §2).
  */
 import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import {
   AlreadyConnectedError,
@@ -41,6 +41,7 @@ import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
 import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
 import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
+import { PoolServer } from './pool-server.ts';
 import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -190,6 +191,7 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
  *   delivered by `connections()`). Outgoing ones are what `connect` resolves with. A listener
  *   whose promise rejects ends that connection (HANDLER_FAILED), never the process.
+ * - `'listening'`: a `listen` call is listening; the handle it resolves with (pool-server.ts).
  * - `'error'`: failures that belong to no single connection: a ShardFailedError (SHARD_FAILED) when a
  *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
  *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
@@ -205,6 +207,7 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
  */
 export interface PoolEvents<Msg, Meta> {
   connection: [Connection<Msg, Meta>];
+  listening: [PoolServer];
   error: [Error];
   refused: [Refusal];
   greylisted: [Greylisting];
@@ -215,7 +218,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly options: PoolOptions<Msg, Meta>;
   private readonly versions: LocalVersions;
   private readonly engine: PoolEngine<Meta>;
-  private readonly servers: Server[] = [];
+  private readonly servers = new Set<PoolServer>();
   private readonly active = new Set<Connection<Msg, Meta>>();
   /** Peer id → connections established or being accepted. */
   private readonly peers = new Map<string, number>();
@@ -279,25 +282,37 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   /**
-   * Listens on `host:port` (default 127.0.0.1, port 0: any free port). Resolves with the bound
-   * address. Aborting `signal` stops this listener (as `net.Server.listen`'s); before it is
-   * listening, the promise rejects with ABORTED.
+   * Listens on `host:port` (default 127.0.0.1, port 0: any free port). Resolves, once listening,
+   * with the listener's handle: `port` and `host` (so `const { port } = await pool.listen()`
+   * reads the bound port), `address()`, `close()` (stops new connections; the pool keeps the
+   * ones accepted), `'close'` and `Symbol.asyncDispose`. The pool also emits `'listening'` with
+   * it. A pool may listen on several addresses; `pool.close()` stops them all. Aborting `signal`
+   * stops this listener (as `net.Server.listen`'s); before it is listening, the promise rejects
+   * with ABORTED. POOL_CLOSED if the pool is closed, or closes before the listener is up.
    */
-  async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<{ host: string; port: number }> {
+  async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<PoolServer> {
     validateListenOptions(options);
     this.assertOpen();
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
     const { signal } = options;
     if (signal?.aborted) throw errorFromAbortReason(signal.reason);
-    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', ...(signal ? { signal } : {}) });
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     // Rejects with the 'error' of a failed listen (EADDRINUSE …); later errors go to 'error'.
     await withDeadline(once(server, 'listening'), { signal }, () => server.close());
     server.on('error', (error) => this.report(error));
-    this.servers.push(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('listen: no address');
+    if (this.closed) {
+      // The pool closed while this listener was starting: it never serves.
+      server.close();
+      throw new PoolClosedError();
+    }
+    const listener = new PoolServer(server, address, signal);
+    this.servers.add(listener);
+    listener.once('close', () => this.servers.delete(listener));
     this.engine.setAdvertisedPort(address.port);
-    return { host: address.address, port: address.port };
+    if (this.listenerCount('listening') > 0) this.emit('listening', listener);
+    return listener;
   }
 
   /**
@@ -472,7 +487,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     if (this.closed) return;
     this.closed = true;
     this.metricsRegistry?.then((metrics) => metrics.stop(), () => undefined);
-    for (const server of this.servers) server.close();
+    for (const server of this.servers) void server.close();
     for (const lifecycle of this.opening) lifecycle.stop(new PoolClosedError());
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
     const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
