@@ -394,6 +394,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /**
    * Each shard's own count of the connections it holds, by lifecycle state (`handshaking`,
    * `authenticated`, `established`, …): one control call per shard. Inline: none.
+   * @internal a probe for tests
    */
   shardConnectionStates(): Promise<Array<Readonly<Record<string, number>>>> {
     return this.engine instanceof ShardEngine ? this.engine.shardCounts() : Promise.resolve([]);
