@@ -2,8 +2,9 @@
  * Typed errors of the P2P socket layer (protocol.md §10).
  *
  * Every failure is its own class with a literal `code`, so TypeScript users can narrow on
- * `err.code`. A registry-wide brand (`Symbol.for`) lets `instanceof P2pError` work across copies
- * of the library and for errors rebuilt after crossing a thread boundary (`errorFromRecord`).
+ * `err.code`, and a `name` that is the class name. A registry-wide brand (`Symbol.for`) lets
+ * `instanceof` of any of the classes work across copies of the library; errors that cross a
+ * thread boundary travel as records and are rebuilt into their class (`errorFromRecord`).
  */
 import { motiveMeaning, motiveName } from './wire/rejection.ts';
 
@@ -47,7 +48,13 @@ export abstract class P2pError extends Error {
     named(this, 'P2pError');
   }
   abstract readonly code: string;
-  readonly [BRAND]: readonly string[] = brandsOf(this);
+  declare readonly [BRAND]: readonly string[];
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    // Not enumerable: logs and deep comparisons of errors show their fields, not the brand.
+    Object.defineProperty(this, BRAND, { value: brandsOf(this) });
+  }
 
   /** True for an instance of this class made by any copy of the library (see `BRAND`). */
   static override [Symbol.hasInstance](value: unknown): boolean {
