@@ -31,17 +31,15 @@ import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  announcedVersion,
   authenticate,
   bytesCodec,
   connect,
   emptyMetadataConfig,
-  generateKeyPair,
   identityFromKeys,
-  nodeLocalVersions,
   SANDBOXED_MAVRYK,
   type Identity,
 } from '../src/main/index.ts';
+import { announcedVersion, generateKeyPair, nodeLocalVersions } from '../src/wire/index.ts';
 import { argValue, canPin, Child, countArg, formatSpread, MB, numberArg, round, secretboxRate, spread, systemCpu, type Spread } from './common.ts';
 
 const SELF = fileURLToPath(import.meta.url);

@@ -6,7 +6,8 @@
  *
  * Run from a clone: `npm run example -- examples/head-monitor.ts [HOST:PORT]`.
  */
-import { announcedVersion, connect, generateIdentity, nodeLocalVersions, nodeMetadataConfig, Pool, SANDBOXED_MAVRYK } from 'p2p-socket';
+import { connect, generateIdentity, nodeMetadataConfig, Pool, SANDBOXED_MAVRYK } from 'p2p-socket';
+import { announcedVersion, nodeLocalVersions } from 'p2p-socket/wire';
 import { peerMessageCodec, type PeerMessage } from 'p2p-socket/messages';
 import { serveNodePeer, SyntheticChain } from 'p2p-socket/node';
 

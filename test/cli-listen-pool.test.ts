@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { announcedVersion, bytesCodec, connect, generateKeyPair, identityFromKeys, nodeLocalVersions, nodeMetadataConfig, SANDBOXED_MAVRYK } from '../src/main/index.ts';
+import { bytesCodec, connect, identityFromKeys, nodeMetadataConfig, SANDBOXED_MAVRYK } from '../src/main/index.ts';
+import { announcedVersion, generateKeyPair, nodeLocalVersions } from '../src/wire/index.ts';
 import { readyPort, startCli } from './helpers/cli-process.ts';
 
 let dir = '';

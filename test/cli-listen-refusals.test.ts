@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, SANDBOXED_MAVRYK, type Identity } from '../src/main/index.ts';
+import { bytesCodec, connect, nodeMetadataConfig, SANDBOXED_MAVRYK, type Identity } from '../src/main/index.ts';
+import { announcedVersion, nodeLocalVersions } from '../src/wire/index.ts';
 import { makeIdentity, settle, weakIdentity } from './support/fixtures.ts';
 import { readyPort, startCli, type Json } from './helpers/cli-process.ts';
 

@@ -21,7 +21,7 @@ function sourceFiles(dir: string): string[] {
 /** The codes in the `readonly code …` declarations of src/shared/errors.ts. */
 function errorClassCodes(): string[] {
   const text = readFileSync(join(REPO, 'src/shared/errors.ts'), 'utf8');
-  const declarations = text.split('\n').filter((line) => /^\s*readonly code\b/.test(line));
+  const declarations = text.split('\n').filter((line) => /^\s*(?:override )?readonly code\b/.test(line));
   return declarations.flatMap((line) => [...line.matchAll(CODE_LITERAL)].map((match) => match[1] ?? ''));
 }
 
@@ -53,6 +53,13 @@ test('every error code defined in src/ is documented in docs/errors.md', () => {
   const codes = new Set([...classCodes, ...admissionRefusalCodes(), ...otherAssignedCodes()]);
   const undocumented = [...codes].filter((code) => !errorsDoc.includes(`\`${code}\``)).sort();
   assert.deepEqual(undocumented, []);
+});
+
+test('every error class of src/shared/errors.ts is named in docs/errors.md', () => {
+  const text = readFileSync(join(REPO, 'src/shared/errors.ts'), 'utf8');
+  const classes = [...text.matchAll(/^export (?:abstract )?class (\w+)/gm)].map((match) => match[1] ?? '');
+  assert.ok(classes.length >= 30, `only ${classes.length} classes were read from src/shared/errors.ts`);
+  assert.deepEqual(classes.filter((name) => !errorsDoc.includes(`\`${name}\``)), []);
 });
 
 test('README.md sends its reader to docs/errors.md for the error codes', () => {

@@ -14,7 +14,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateKeyPair, identityFromKeys, nodeMetadataConfig, Pool, SANDBOXED_MAVRYK, type Connection, type NodeMetadata } from '../src/main/index.ts';
+import { identityFromKeys, nodeMetadataConfig, Pool, SANDBOXED_MAVRYK, type Connection, type NodeMetadata } from '../src/main/index.ts';
+import { generateKeyPair } from '../src/wire/index.ts';
 import { percentilesMs } from '../src/main/cli/load/latency-histogram.ts';
 import { TrafficGenerator } from '../src/main/cli/load/traffic-generator.ts';
 

@@ -4,23 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-
-/** The module URLs a fresh Node process loads for `import(specifier)`. */
-function modulesLoadedBy(specifier: string): string[] {
-  const script = `
-    import { registerHooks } from 'node:module';
-    const seen = [];
-    registerHooks({ load(url, context, next) { seen.push(url); return next(url, context); } });
-    await import(${JSON.stringify(specifier)});
-    process.stdout.write(JSON.stringify(seen));
-  `;
-  const out = execFileSync(process.execPath, ['--conditions=p2p-socket-source', '--input-type=module', '-e', script], {
-    cwd: new URL('..', import.meta.url),
-    encoding: 'utf8',
-  });
-  return JSON.parse(out) as string[];
-}
+import { modulesLoadedBy } from './support/modules-loaded.ts';
 
 const isMessagesModule = (url: string): boolean => url.includes('/src/messages/');
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { statJson } from '../src/main/index.ts';
+import { statJson } from '../src/wire/index.ts';
 import { poolListenOptions } from '../src/main/cli/pool-listen-options.ts';
 import { UsageError } from '../src/main/cli/args.ts';
 

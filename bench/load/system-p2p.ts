@@ -19,14 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
-  announcedVersion,
   bytesCodec,
   connect,
   emptyMetadataConfig,
-  generateKeyPair,
   identityFromKeys,
-  makePowTarget,
-  nodeLocalVersions,
   Pool,
   SANDBOXED_MAVRYK,
   type ConnectOptions,
@@ -34,6 +30,7 @@ import {
   type Identity,
   type Received,
 } from '../../src/main/index.ts';
+import { announcedVersion, generateKeyPair, makePowTarget, nodeLocalVersions } from '../../src/wire/index.ts';
 import { searchProofOfWork } from '../../src/shared/crypto/pow.ts';
 import { MAX_CHUNK_CONTENT } from '../../src/shared/session/chunk-layout.ts';
 import { EncodedMessage, encodeFramedMessage } from '../../src/shared/session/encoded-message.ts';

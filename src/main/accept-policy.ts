@@ -3,7 +3,7 @@
  * after a peer authenticated on any shard, decide to accept it, nack it with a motive, or close
  * it without an answer.
  */
-import { P2pError, PoolError } from '../shared/errors.ts';
+import { P2pError, PeerBannedError, PrivateModeError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import { selectVersion, type LocalVersions, type NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
@@ -41,7 +41,7 @@ export type PolicyHook<Meta> = (
 /** OCaml's `raw_authenticate` checks, in its order (protocol.md §11.2). */
 export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): PolicyDecision {
   if (view.isPeerRefused(info.peerId)) {
-    return { action: 'close', error: new PoolError('PEER_BANNED', `peer ${info.peerId} is banned or greylisted (pool.unban({ peerId }) lifts it)`) };
+    return { action: 'close', error: new PeerBannedError(`peer ${info.peerId} is banned or greylisted (pool.unban({ peerId }) lifts it)`) };
   }
   const selection = selectVersion(view.versions, info.announcedVersion);
   if (!selection.ok) return { action: 'nack', motive: selection.motive, points: [], reason: versionMismatch(selection.motive, view.versions, info.announcedVersion) };
@@ -50,7 +50,7 @@ export function defaultPolicy(info: ConnectionInfo<unknown>, view: PolicyView): 
     return { action: 'nack', motive: MOTIVE.TOO_MANY_CONNECTIONS, points: view.alternativePoints(), reason };
   }
   if (view.privateMode && !view.isTrusted(info)) {
-    return { action: 'close', error: new PoolError('PRIVATE_MODE', `private mode: ${info.peerId} is not in trustedPeers`) };
+    return { action: 'close', error: new PrivateModeError(`private mode: ${info.peerId} is not in trustedPeers`) };
   }
   if (view.isPeerConnected(info.peerId)) {
     const reason = `this pool already has a connection with peer ${info.peerId}, established or being accepted (allowDuplicatePeers: true accepts several)`;

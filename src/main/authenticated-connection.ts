@@ -31,8 +31,9 @@ export interface AcceptOptions<Msg> {
   /** Milliseconds an unfinished incoming message may go without a new byte before TIMEOUT closes the connection (default 60 s). */
   readonly messageTimeout?: number;
   /**
-   * Shared bound on bytes held by unfinished incoming messages, for several connections (a Pool
-   * passes its own, `maxPendingMessageBytes`). None: each connection is bounded by maxMessageSize only.
+   * Shared bound on bytes held by unfinished incoming messages, for several connections: a Pool
+   * passes its own (`maxPendingMessageBytes`). None: each connection is bounded by maxMessageSize only.
+   * @internal
    */
   readonly pendingMessageBudget?: PendingMessageBudget;
   readonly signal?: AbortSignal;

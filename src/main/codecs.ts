@@ -4,9 +4,13 @@
  * maps a value to its body and back: with the bytes codec, a message is exactly OCaml's
  * `Data_encoding.bytes`; a node's `P2p_message` codec maps to `u16 tag ‖ payload`.
  */
-import { Packr, type Options as PackrOptions } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Options as PackrOptions, Packr } from 'msgpackr';
 import { EncodingError } from '../shared/errors.ts';
 import { describeValue } from './describe-value.ts';
+
+/** msgpackr, loaded by the first `msgpackCodec()` rather than with the library. */
+const requireFromHere = createRequire(import.meta.url);
 
 export interface MessageCodec<Msg> {
   /** The message body. Throwing gives ENCODING_ERROR. */
@@ -24,9 +28,10 @@ export const bytesCodec: MessageCodec<Uint8Array> = {
   decode: (body) => body,
 };
 
-/** Any structured-clone-like JS value, with msgpackr. */
+/** Any structured-clone-like JS value, with msgpackr (loaded by the first call). */
 export function msgpackCodec<Msg = unknown>(options: PackrOptions = {}): MessageCodec<Msg> {
-  const packr = new Packr({ useRecords: false, ...options });
+  const { Packr: PackrClass } = requireFromHere('msgpackr') as { Packr: new (options: PackrOptions) => Packr };
+  const packr = new PackrClass({ useRecords: false, ...options });
   return {
     encode: (message) => packr.pack(message),
     decode: (body) => packr.unpack(body) as Msg,

@@ -8,17 +8,32 @@ import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { OPTIONS_CHECKED, startAuthentication, type AuthenticateOptions, type StartedAuthentication } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { HANDSHAKE_PROGRESS, HandshakeProgress } from '../shared/session/handshake-progress.ts';
-import { validateConnectArguments } from './validate-options.ts';
+import type { Point } from '../shared/wire/point.ts';
+import { validateConnectArguments, validateConnectPoint } from './validate-options.ts';
 
 export type ConnectOptions<Meta> = Omit<AuthenticateOptions<Meta>, 'incoming' | 'remoteHost' | 'remotePort'>;
 
 /**
  * Opens a TCP connection to `host:port` and authenticates as the initiator. A refused or reset
  * TCP connection gives CONNECTION_CLOSED; the deadline (`timeout`, `signal`) covers dialling
- * and the handshake.
+ * and the handshake. The point may be given as `pool.connect` takes it: `connect({ host, port }, options)`.
  */
-export async function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
-  if (!options[OPTIONS_CHECKED]) validateConnectArguments(host, port, options);
+export function connect<Meta>(point: Point, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>>;
+export function connect<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>>;
+export async function connect<Meta>(
+  hostOrPoint: string | Point,
+  portOrOptions: number | ConnectOptions<Meta>,
+  lastOptions?: ConnectOptions<Meta>,
+): Promise<AuthenticatedConnection<Meta>> {
+  if (typeof hostOrPoint === 'object' && hostOrPoint !== null) {
+    validateConnectPoint(hostOrPoint, portOrOptions);
+    return connectTo(hostOrPoint.host, hostOrPoint.port, portOrOptions as ConnectOptions<Meta>);
+  }
+  return connectTo(hostOrPoint, portOrOptions as number, lastOptions as ConnectOptions<Meta>);
+}
+
+async function connectTo<Meta>(host: string, port: number, options: ConnectOptions<Meta>): Promise<AuthenticatedConnection<Meta>> {
+  if (!options?.[OPTIONS_CHECKED]) validateConnectArguments(host, port, options);
   // One progress from the dial to the metadata, so every timeout names what it waited for.
   const progress = options[HANDSHAKE_PROGRESS] ?? new HandshakeProgress(`${host}:${port}`);
   const started = startConnect(host, port, options, progress);

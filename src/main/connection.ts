@@ -216,7 +216,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     return this.session.whenWritable(options.signal);
   }
 
-  /** Resolves once the message is encrypted and handed to the socket. */
+  /**
+   * Queues a message like `write` (waiting for room), then resolves once it is encrypted and
+   * handed to the socket: "sync" as in synchronised with the socket (OCaml's `write_sync`), not
+   * a blocking call. Slower than `write`; for a message whose departure the caller must know
+   * about (the last one before `close`, a reply to time). CONNECTION_CLOSED if the connection
+   * closes first; aborting `signal` stops the wait, not a message already queued.
+   */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.session.writeSync(this.encode(message), options.signal);
     this.sentCount++;
@@ -309,12 +315,18 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     return this.info.privateNode;
   }
 
-  /** True once closed (locally or by the peer) for writing. */
+  /**
+   * True as soon as no more can be written: `close()` was called, or the peer or an error ended
+   * the connection. Messages already received may still be read. `ended` says when all is done.
+   */
   get closed(): boolean {
     return this.session.closed;
   }
 
-  /** Resolves once the connection is gone, closed locally or by the peer. */
+  /**
+   * Resolves once the connection is gone: its socket is closed, whoever closed it. Never
+   * rejects; `closed` is already true by then. The same promise on every read.
+   */
   get ended(): Promise<void> {
     return this.session.ended;
   }

@@ -1,12 +1,15 @@
 /**
  * p2p-socket: typed, authenticated, encrypted peer connections, wire-compatible with the
- * Tezos-family `P2p_socket` layer. Usage: README.md and the runnable files in examples/.
+ * Tezos-family `P2p_socket` layer. What a server or client author uses; the protocol's building
+ * blocks (versions, points, metadata codecs, proof-of-work targets …) are in `p2p-socket/wire`.
+ * Usage: README.md, docs/api.md and the runnable files in examples/.
  */
 // First: an unsupported Node fails here, before anything else loads (node-version.ts).
 import './require-node-version.ts';
 
 export { authenticate, type AuthenticateOptions } from './authenticate.ts';
 export { Pool, type PoolEvents, type PoolOptions, type PoolStats } from './pool.ts';
+export type { PoolServer, PoolServerEvents } from './pool-server.ts';
 export type { ShardStats } from './pool-engine.ts';
 export type { AddressList, ListedEntry } from './address-list.ts';
 export type { AdmissionRefusal } from './handshake-admission.ts';
@@ -16,7 +19,6 @@ export { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } 
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
 export { Connection, type AcceptedInfo, type CloseOptions, type ConnectionEvents, type Received, type EncodedMessage, type Stat } from './connection.ts';
-export { statJson, type StatJson } from '../shared/session/stat-json.ts';
 export { bytesCodec, msgpackCodec, type MessageCodec } from './codecs.ts';
 export {
   DEFAULT_INCOMING_QUEUE_SIZE,
@@ -28,47 +30,66 @@ export { generateIdentity, type GenerateIdentityOptions, type GenerateIdentityPr
 
 export type { ConnectionInfo } from '../shared/session/handshake.ts';
 export { copyEncodedMessage } from '../shared/session/encoded-message.ts';
-export { PendingMessageBudget, DEFAULT_MAX_PENDING_MESSAGE_BYTES } from '../shared/session/pending-message-budget.ts';
-export { checkBinaryChunksSize, MAX_CHUNK_CONTENT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../shared/session/chunk-layout.ts';
-export * from '../shared/errors.ts';
+export { DEFAULT_MAX_PENDING_MESSAGE_BYTES } from '../shared/session/pending-message-budget.ts';
 export {
-  generateKeyPair,
+  P2pError,
+  ConnectionClosedError,
+  DecipherError,
+  InvalidAuthError,
+  RejectedSocketConnectionError,
+  NotEnoughProofOfWorkError,
+  MyselfError,
+  RejectedByNackError,
+  InvalidIncomingCiphertextSizeError,
+  InvalidMessageSizeError,
+  InvalidChunksSizeError,
+  DecodingError,
+  EncodingError,
+  InvalidPublicKeyError,
+  TimeoutError,
+  AbortedError,
+  IdentityMismatchError,
+  IdentityKeysMismatchError,
+  InsufficientProofOfWorkError,
+  InvalidIdentityError,
+  EncodedMessageConsumedError,
+  RejectedNoCommonProtocolError,
+  PoolError,
+  TooManyConnectionsError,
+  AlreadyConnectedError,
+  PointBannedError,
+  PeerBannedError,
+  PrivateModeError,
+  RejectedError,
+  PoolClosedError,
+  ShardFailedError,
+  PolicyFailedError,
+  type AnyP2pError,
+  type AnyPoolError,
+  type P2pErrorCode,
+  type PoolErrorCode,
+  type ConnectionClosedOptions,
+  type CodingErrorOptions,
+  type DecodingReason,
+  type ErrorRecord,
+} from '../shared/errors.ts';
+export {
   identityFromJson,
   identityFromKeys,
   identityToJson,
-  publicKeyOf,
   readIdentityFile,
   writeIdentityFile,
   type Identity,
   type IdentityCheckOptions,
   type IdentityJson,
-  type KeyPair,
 } from '../shared/identity.ts';
-export { checkProofOfWork, makePowTarget } from '../shared/crypto/pow.ts';
-export { peerIdOf } from '../shared/crypto/peer-id.ts';
 export {
-  announcedVersion,
   MAVRYK,
   MAVRYK_BASENET,
   MAVRYK_MAINNET,
-  NODE_DISTRIBUTED_DB_VERSIONS,
-  NODE_P2P_VERSIONS,
-  nodeLocalVersions,
   SANDBOXED_MAVRYK,
   SANDBOXED_MAVRYK_MAINNET,
-  selectVersion,
-  type LocalVersions,
   type NetworkVersion,
-  type VersionSelection,
 } from '../shared/wire/network-version.ts';
-export { MOTIVE, motiveName, parseMotive } from '../shared/wire/rejection.ts';
-export { formatPoint, parsePoint, pointsEqual, type Point } from '../shared/wire/point.ts';
-export {
-  emptyMetadataCodec,
-  emptyMetadataConfig,
-  nodeMetadataCodec,
-  nodeMetadataConfig,
-  type MetadataCodec,
-  type MetadataConfig,
-  type NodeMetadata,
-} from '../shared/wire/metadata.ts';
+export { MOTIVE } from '../shared/wire/rejection.ts';
+export { emptyMetadataConfig, nodeMetadataConfig, type MetadataCodec, type MetadataConfig, type NodeMetadata } from '../shared/wire/metadata.ts';

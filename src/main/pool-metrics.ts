@@ -6,8 +6,17 @@
  * shard and costs the shards nothing (architecture.md §3).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { PoolStats } from './pool.ts';
+
+/**
+ * The `content-type` of the exposition text (Prometheus text format 0.0.4, prom-client's
+ * `Registry.PROMETHEUS_CONTENT_TYPE`), known without loading prom-client.
+ */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** prom-client's classes; the package is loaded on a pool's first scrape, not with the library. */
+type PromClient = typeof import('prom-client');
 
 const PREFIX = 'p2p_socket_';
 
@@ -18,12 +27,17 @@ const QUANTILES = [0.5, 0.9, 0.99] as const;
 const LOOP_RESOLUTION_MS = 10;
 
 export class PoolMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay>;
   private snapshot: PoolStats | undefined;
 
-  /** @param stats the pool's `stats()`, read once per scrape */
-  constructor(stats: () => PoolStats) {
+  /** Loads prom-client and registers the families. @param stats the pool's `stats()`, read once per scrape */
+  static async create(stats: () => PoolStats): Promise<PoolMetrics> {
+    return new PoolMetrics(await import('prom-client'), stats);
+  }
+
+  private constructor({ Counter, Gauge, Registry }: PromClient, stats: () => PoolStats) {
+    this.registry = new Registry();
     this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loopDelay.enable();
     const registers = [this.registry];
@@ -115,10 +129,6 @@ export class PoolMetrics {
     } finally {
       this.snapshot = undefined;
     }
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
   }
 
   stop(): void {

@@ -5,9 +5,19 @@
  * threads that own the sockets (architecture.md §2).
  */
 import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { P2pError, PoolError, RejectedNoCommonProtocolError, errorFromAbortReason } from '../shared/errors.ts';
+import {
+  AlreadyConnectedError,
+  P2pError,
+  PointBannedError,
+  PolicyFailedError,
+  PoolClosedError,
+  RejectedError,
+  RejectedNoCommonProtocolError,
+  TooManyConnectionsError,
+  errorFromAbortReason,
+} from '../shared/errors.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import { MOTIVE, motiveName } from '../shared/wire/rejection.ts';
@@ -30,7 +40,8 @@ import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
 import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
-import { PoolMetrics } from './pool-metrics.ts';
+import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
+import { PoolServer } from './pool-server.ts';
 import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -170,9 +181,9 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
     return new RejectedNoCommonProtocolError(motive, info.announcedVersion);
   }
   const message = `we nacked peer ${info.peerId} (${motiveName(motive)}): ${reason}`;
-  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new PoolError('TOO_MANY_CONNECTIONS', message);
-  if (motive === MOTIVE.ALREADY_CONNECTED) return new PoolError('ALREADY_CONNECTED', message);
-  return new PoolError('REJECTED', message);
+  if (motive === MOTIVE.TOO_MANY_CONNECTIONS) return new TooManyConnectionsError(message);
+  if (motive === MOTIVE.ALREADY_CONNECTED) return new AlreadyConnectedError(message);
+  return new RejectedError(message);
 }
 
 /**
@@ -180,7 +191,8 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
  * - `'connection'`: an incoming connection passed the accept policy and is established (also
  *   delivered by `connections()`). Outgoing ones are what `connect` resolves with. A listener
  *   whose promise rejects ends that connection (HANDLER_FAILED), never the process.
- * - `'error'`: failures that belong to no single connection: a PoolError SHARD_FAILED when a
+ * - `'listening'`: a `listen` call is listening; the handle it resolves with (pool-server.ts).
+ * - `'error'`: failures that belong to no single connection: a ShardFailedError (SHARD_FAILED) when a
  *   shard kept dying at start-up and is given up (`cause`: the worker's error), and errors of a
  *   listening server after `listen` resolved (EMFILE and the like, the Error node:net emits).
  *   Errors of one connection never go there: they reject that connection's promise, and peers'
@@ -195,6 +207,7 @@ function nackedError(motive: number, info: ConnectionInfo<unknown>, reason: stri
  */
 export interface PoolEvents<Msg, Meta> {
   connection: [Connection<Msg, Meta>];
+  listening: [PoolServer];
   error: [Error];
   refused: [Refusal];
   greylisted: [Greylisting];
@@ -205,7 +218,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly options: PoolOptions<Msg, Meta>;
   private readonly versions: LocalVersions;
   private readonly engine: PoolEngine<Meta>;
-  private readonly servers: Server[] = [];
+  private readonly servers = new Set<PoolServer>();
   private readonly active = new Set<Connection<Msg, Meta>>();
   /** Peer id → connections established or being accepted. */
   private readonly peers = new Map<string, number>();
@@ -226,7 +239,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly counted = new WeakSet<object>();
   /** Wire bytes and messages of ended connections, so totals never go down. */
   private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
-  private metricsRegistry: PoolMetrics | undefined;
+  private metricsRegistry: Promise<PoolMetrics> | undefined;
   private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly incomingQueue: Connection<Msg, Meta>[] = [];
   private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
@@ -269,25 +282,37 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   /**
-   * Listens on `host:port` (default 127.0.0.1, port 0: any free port). Resolves with the bound
-   * address. Aborting `signal` stops this listener (as `net.Server.listen`'s); before it is
-   * listening, the promise rejects with ABORTED.
+   * Listens on `host:port` (default 127.0.0.1, port 0: any free port). Resolves, once listening,
+   * with the listener's handle: `port` and `host` (so `const { port } = await pool.listen()`
+   * reads the bound port), `address()`, `close()` (stops new connections; the pool keeps the
+   * ones accepted), `'close'` and `Symbol.asyncDispose`. The pool also emits `'listening'` with
+   * it. A pool may listen on several addresses; `pool.close()` stops them all. Aborting `signal`
+   * stops this listener (as `net.Server.listen`'s); before it is listening, the promise rejects
+   * with ABORTED. POOL_CLOSED if the pool is closed, or closes before the listener is up.
    */
-  async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<{ host: string; port: number }> {
+  async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<PoolServer> {
     validateListenOptions(options);
     this.assertOpen();
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
     const { signal } = options;
     if (signal?.aborted) throw errorFromAbortReason(signal.reason);
-    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', ...(signal ? { signal } : {}) });
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     // Rejects with the 'error' of a failed listen (EADDRINUSE …); later errors go to 'error'.
     await withDeadline(once(server, 'listening'), { signal }, () => server.close());
     server.on('error', (error) => this.report(error));
-    this.servers.push(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('listen: no address');
+    if (this.closed) {
+      // The pool closed while this listener was starting: it never serves.
+      server.close();
+      throw new PoolClosedError();
+    }
+    const listener = new PoolServer(server, address, signal);
+    this.servers.add(listener);
+    listener.once('close', () => this.servers.delete(listener));
     this.engine.setAdvertisedPort(address.port);
-    return { host: address.address, port: address.port };
+    if (this.listenerCount('listening') > 0) this.emit('listening', listener);
+    return listener;
   }
 
   /**
@@ -300,9 +325,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateDial(point, options);
     this.assertOpen();
     const host = canonicalHost(point.host) ?? point.host;
-    if (this.bannedAddresses.refuses(host)) throw new PoolError('POINT_BANNED', `point ${host} is banned or greylisted`);
+    if (this.bannedAddresses.refuses(host)) throw new PointBannedError(`point ${host} is banned or greylisted`);
     if (this.active.size + this.accepting >= this.maxConnections) {
-      throw new PoolError('TOO_MANY_CONNECTIONS', `already ${this.active.size} connections and ${this.accepting} being accepted`);
+      throw new TooManyConnectionsError(`already ${this.active.size} connections and ${this.accepting} being accepted`);
     }
     this.counters.outgoing++;
     // One deadline for dial, authenticate and accept (OCaml's connection_timeout, protocol.md §11.4).
@@ -369,6 +394,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /**
    * Each shard's own count of the connections it holds, by lifecycle state (`handshaking`,
    * `authenticated`, `established`, …): one control call per shard. Inline: none.
+   * @internal a probe for tests
    */
   shardConnectionStates(): Promise<Array<Readonly<Record<string, number>>>> {
     return this.engine instanceof ShardEngine ? this.engine.shardCounts() : Promise.resolve([]);
@@ -440,18 +466,16 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
 
   /**
    * The pool's Prometheus metrics in the text exposition format (pool-metrics.ts), for serving
-   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds.
+   * from the user's own HTTP server with `metricsContentType`. Reads only what main holds. The
+   * first call loads prom-client, which importing the library does not.
    */
-  metrics(): Promise<string> {
-    return this.metricsRegistryOrNew().text();
+  async metrics(): Promise<string> {
+    return (await (this.metricsRegistry ??= PoolMetrics.create(() => this.stats()))).text();
   }
 
+  /** The `content-type` to serve `metrics()` with (Prometheus text format 0.0.4). */
   get metricsContentType(): string {
-    return this.metricsRegistryOrNew().contentType;
-  }
-
-  private metricsRegistryOrNew(): PoolMetrics {
-    return (this.metricsRegistry ??= new PoolMetrics(() => this.stats()));
+    return METRICS_CONTENT_TYPE;
   }
 
   /**
@@ -463,9 +487,9 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
-    this.metricsRegistry?.stop();
-    for (const server of this.servers) server.close();
-    for (const lifecycle of this.opening) lifecycle.stop(new PoolError('POOL_CLOSED', 'pool is closed'));
+    this.metricsRegistry?.then((metrics) => metrics.stop(), () => undefined);
+    for (const server of this.servers) void server.close();
+    for (const lifecycle of this.opening) lifecycle.stop(new PoolClosedError());
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
     const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
     const aborted = closing.find((result) => result.status === 'rejected');
@@ -592,7 +616,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const { info } = auth;
     // Every failure below closes `auth` in `establish`; `close` is what a deadline or abort does mid-step.
     const close = (): void => void auth.close().catch(() => undefined);
-    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
+    if (this.closed) throw new PoolClosedError();
     let decision: PolicyDecision = defaultPolicy(info, this.view());
     let byHook = false;
     const hook = this.options.policy;
@@ -634,7 +658,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       if (this.closed) {
         // The pool closed while this one was being accepted: it must not outlive the pool.
         void conn.close();
-        throw new PoolError('POOL_CLOSED', 'pool is closed');
+        throw new PoolClosedError();
       }
       this.register(conn);
       return conn;
@@ -651,7 +675,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     try {
       return await hook(info, decision);
     } catch (error) {
-      throw new PoolError('POLICY_FAILED', `policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new PolicyFailedError(`policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
 
@@ -741,6 +765,6 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PoolError('POOL_CLOSED', 'pool is closed');
+    if (this.closed) throw new PoolClosedError();
   }
 }

@@ -15,9 +15,13 @@
  * such as `--expose-gc` are refused in a worker's `execArgv` anyway); a proof-of-work round needs
  * none. On a Node that no longer knows the flag, it is left out.
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { IdentityRoundRequest, IdentityRoundResult } from '../shared/identity.ts';
+
+/** piscina, loaded by the first pool rather than with the library (most programs never need one). */
+const requireFromHere = createRequire(import.meta.url);
 
 /**
  * The piscina task module, next to this file's directory under `worker/`. The extension follows
@@ -34,7 +38,8 @@ export function createPowPool(threads: number): Piscina<IdentityRoundRequest, Id
 
 /** A piscina pool of `threads` workers for the task module at `filename`, started as above. */
 export function createTaskPool<Request, Result>(filename: string, threads: number): Piscina<Request, Result> {
-  return new Piscina<Request, Result>({
+  const { Piscina: PiscinaClass } = requireFromHere('piscina') as { Piscina: typeof Piscina };
+  return new PiscinaClass<Request, Result>({
     filename,
     minThreads: threads,
     maxThreads: threads,

@@ -248,6 +248,12 @@ const dialFields = options({ signal });
 export const validateListenOptions: (value: unknown) => void = (value) => listenFields(value, 'options');
 export const validateCloseOptions: (value: unknown) => void = (value) => closeFields(value, 'options');
 
+/** `connect(point, options)`: the point as `pool.connect` takes it, then the options. */
+export function validateConnectPoint(point: unknown, options: unknown): void {
+  dialPoint(point, 'point');
+  connectFields(options, 'options');
+}
+
 /** `pool.connect(point, options)`. */
 export function validateDial(point: unknown, options: unknown): void {
   dialPoint(point, 'point');

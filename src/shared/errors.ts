@@ -2,11 +2,17 @@
  * Typed errors of the P2P socket layer (protocol.md §10).
  *
  * Every failure is its own class with a literal `code`, so TypeScript users can narrow on
- * `err.code`. A registry-wide brand (`Symbol.for`) lets `instanceof P2pError` work across copies
- * of the library and for errors rebuilt after crossing a thread boundary (`errorFromRecord`).
+ * `err.code`, and a `name` that is the class name. A registry-wide brand (`Symbol.for`) lets
+ * `instanceof` of any of the classes work across copies of the library; errors that cross a
+ * thread boundary travel as records and are rebuilt into their class (`errorFromRecord`).
  */
 import { motiveMeaning, motiveName } from './wire/rejection.ts';
 
+/**
+ * Where an error lists the `name` of every class it is an instance of. `instanceof` reads this
+ * list rather than the prototype chain, so it holds for an error made by another copy of the
+ * library (two installed versions, or `dist` beside `src`).
+ */
 const BRAND = Symbol.for('p2p-socket.error');
 
 /** A plain record an error travels as between threads or processes (JSON, structured clone). */
@@ -16,15 +22,47 @@ export interface ErrorRecord {
   readonly [field: string]: unknown;
 }
 
-export abstract class P2pError extends Error {
-  abstract readonly code: string;
-  readonly [BRAND] = true;
+/** Gives an error class its `name` (what `err.name` and stack traces show), which is also its brand. */
+function named(errorClass: abstract new (...args: never[]) => P2pError, name: string): void {
+  Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, enumerable: false, configurable: true });
+}
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === P2pError) {
-      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+/**
+ * The names of an error's classes, from its own class up to `P2pError`. A subclass that did not
+ * name itself (the command line's, a user's) is named here after its constructor.
+ */
+function brandsOf(error: P2pError): string[] {
+  const brands: string[] = [];
+  for (let proto: object | null = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (!Object.hasOwn(proto, 'name') && Object.hasOwn(proto, 'constructor')) {
+      named((proto as { constructor: abstract new () => P2pError }).constructor, (proto as { constructor: { name: string } }).constructor.name);
     }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
+    if (Object.hasOwn(proto, 'name')) brands.push(String((proto as { name: unknown }).name));
+  }
+  return brands;
+}
+
+/** The base of every error the library throws: a literal `code`, and a `name` that is the class name. */
+export abstract class P2pError extends Error {
+  static {
+    named(this, 'P2pError');
+  }
+  abstract readonly code: string;
+  declare readonly [BRAND]: readonly string[];
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    // Not enumerable: logs and deep comparisons of errors show their fields, not the brand.
+    Object.defineProperty(this, BRAND, { value: brandsOf(this) });
+  }
+
+  /** True for an instance of this class made by any copy of the library (see `BRAND`). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass never constructed yet has no name: checked the ordinary way.
+    if (!Object.hasOwn(this.prototype, 'name')) return Function.prototype[Symbol.hasInstance].call(this, value);
+    if (typeof value !== 'object' || value === null) return false;
+    const brands = (value as { [BRAND]?: unknown })[BRAND];
+    return Array.isArray(brands) && brands.includes(this.prototype.name);
   }
 
   /** The fields beyond `code` and `message`, for JSON output and thread crossing. */
@@ -47,6 +85,9 @@ export interface ConnectionClosedOptions extends ErrorOptions {
 
 /** Reads from or writes to a connection that is closed, or the peer went away (protocol.md §10.1). */
 export class ConnectionClosedError extends P2pError {
+  static {
+    named(this, 'ConnectionClosedError');
+  }
   readonly code = 'CONNECTION_CLOSED' as const;
   /**
    * The system error the socket failed with (`ECONNRESET`, `ECONNREFUSED`, `EPIPE` …), when there
@@ -77,6 +118,9 @@ function systemCodeOf(error: unknown): string | undefined {
 
 /** Poly1305 verification failed on an incoming chunk (protocol.md §6.3). */
 export class DecipherError extends P2pError {
+  static {
+    named(this, 'DecipherError');
+  }
   readonly code = 'DECIPHER_ERROR' as const;
   constructor(message = 'chunk authentication failed') {
     super(message);
@@ -85,6 +129,9 @@ export class DecipherError extends P2pError {
 
 /** `accept` wrapper of a DECIPHER_ERROR while reading the peer's Ack (protocol.md §10.1). */
 export class InvalidAuthError extends P2pError {
+  static {
+    named(this, 'InvalidAuthError');
+  }
   readonly code = 'INVALID_AUTH' as const;
   constructor(message = 'invalid authentication: the Ack chunk did not decipher', options?: ErrorOptions) {
     super(message, options);
@@ -93,6 +140,9 @@ export class InvalidAuthError extends P2pError {
 
 /** `accept` wrapper of a CONNECTION_CLOSED while reading the peer's Ack (protocol.md §10.1). */
 export class RejectedSocketConnectionError extends P2pError {
+  static {
+    named(this, 'RejectedSocketConnectionError');
+  }
   readonly code = 'REJECTED_SOCKET_CONNECTION' as const;
   constructor(message = 'socket connection rejected: the peer closed before its Ack', options?: ErrorOptions) {
     super(message, options);
@@ -101,6 +151,9 @@ export class RejectedSocketConnectionError extends P2pError {
 
 /** The peer's proof-of-work stamp does not meet our target (protocol.md §2.1, §11.1 step 4). */
 export class NotEnoughProofOfWorkError extends P2pError {
+  static {
+    named(this, 'NotEnoughProofOfWorkError');
+  }
   readonly code = 'NOT_ENOUGH_PROOF_OF_WORK' as const;
   readonly peerId: string;
   /** The difficulty we demand (`proofOfWorkDifficulty`), when known. */
@@ -122,6 +175,9 @@ export class NotEnoughProofOfWorkError extends P2pError {
 
 /** The peer is ourselves: same peer id, after a successful metadata exchange (protocol.md §7.3). */
 export class MyselfError extends P2pError {
+  static {
+    named(this, 'MyselfError');
+  }
   readonly code = 'MYSELF' as const;
   readonly host: string;
   readonly port: number | undefined;
@@ -137,6 +193,9 @@ export class MyselfError extends P2pError {
 
 /** The peer answered our Ack with a Nack or Nack_v_0 (protocol.md §8.6). */
 export class RejectedByNackError extends P2pError {
+  static {
+    named(this, 'RejectedByNackError');
+  }
   readonly code = 'REJECTED_BY_NACK' as const;
   /** Motive code (protocol.md §8.2); 0 for Nack_v_0. */
   readonly motive: number;
@@ -158,6 +217,9 @@ export class RejectedByNackError extends P2pError {
 
 /** Incoming chunk header announces fewer than 16 bytes (protocol.md §6.3). */
 export class InvalidIncomingCiphertextSizeError extends P2pError {
+  static {
+    named(this, 'InvalidIncomingCiphertextSizeError');
+  }
   readonly code = 'INVALID_INCOMING_CIPHERTEXT_SIZE' as const;
   readonly size: number;
   constructor(size: number) {
@@ -171,6 +233,9 @@ export class InvalidIncomingCiphertextSizeError extends P2pError {
 
 /** A chunk plaintext we were asked to send is larger than a chunk can carry (protocol.md §6.3). */
 export class InvalidMessageSizeError extends P2pError {
+  static {
+    named(this, 'InvalidMessageSizeError');
+  }
   readonly code = 'INVALID_MESSAGE_SIZE' as const;
   readonly size: number;
   readonly max: number;
@@ -186,6 +251,9 @@ export class InvalidMessageSizeError extends P2pError {
 
 /** `binaryChunksSize` outside [19, 65535] (protocol.md §6.4). */
 export class InvalidChunksSizeError extends P2pError {
+  static {
+    named(this, 'InvalidChunksSizeError');
+  }
   readonly code = 'INVALID_CHUNKS_SIZE' as const;
   readonly value: number;
   readonly min: number;
@@ -219,6 +287,9 @@ export interface CodingErrorOptions extends ErrorOptions {
 
 /** Bytes from the peer do not decode (connection message, metadata, Ack, stream) (protocol.md §10.1). */
 export class DecodingError extends P2pError {
+  static {
+    named(this, 'DecodingError');
+  }
   readonly code = 'DECODING_ERROR' as const;
   readonly reason: DecodingReason;
   /** The field that failed, when the decoder knows it. */
@@ -235,6 +306,9 @@ export class DecodingError extends P2pError {
 
 /** A local value could not be encoded (metadata, message, own connection message). */
 export class EncodingError extends P2pError {
+  static {
+    named(this, 'EncodingError');
+  }
   readonly code = 'ENCODING_ERROR' as const;
   /** The field that failed, when the encoder knows it. */
   readonly path: string | undefined;
@@ -249,6 +323,9 @@ export class EncodingError extends P2pError {
 
 /** The peer's public key gives an all-zero X25519 shared secret (protocol.md §4.2). */
 export class InvalidPublicKeyError extends P2pError {
+  static {
+    named(this, 'InvalidPublicKeyError');
+  }
   readonly code = 'INVALID_PUBLIC_KEY' as const;
   constructor(message = 'peer public key yields an all-zero shared secret (low-order point)') {
     super(message);
@@ -257,6 +334,9 @@ export class InvalidPublicKeyError extends P2pError {
 
 /** An operation ran past its time limit (OCaml `Timeout`). */
 export class TimeoutError extends P2pError {
+  static {
+    named(this, 'TimeoutError');
+  }
   readonly code = 'TIMEOUT' as const;
   constructor(message = 'operation timed out') {
     super(message);
@@ -265,6 +345,9 @@ export class TimeoutError extends P2pError {
 
 /** An operation was cancelled through its AbortSignal (OCaml `Canceled`). */
 export class AbortedError extends P2pError {
+  static {
+    named(this, 'AbortedError');
+  }
   readonly code = 'ABORTED' as const;
   constructor(message = 'operation aborted', options?: ErrorOptions) {
     super(message, options);
@@ -273,6 +356,9 @@ export class AbortedError extends P2pError {
 
 /** identity.json: `peer_id` is not the hash of `public_key` (protocol.md §12.3). */
 export class IdentityMismatchError extends P2pError {
+  static {
+    named(this, 'IdentityMismatchError');
+  }
   readonly code = 'IDENTITY_MISMATCH' as const;
   readonly expected: string;
   readonly found: string;
@@ -288,6 +374,9 @@ export class IdentityMismatchError extends P2pError {
 
 /** identity.json: `secret_key` does not give `public_key` (protocol.md §12.3). */
 export class IdentityKeysMismatchError extends P2pError {
+  static {
+    named(this, 'IdentityKeysMismatchError');
+  }
   readonly code = 'IDENTITY_KEYS_MISMATCH' as const;
   constructor(message = 'identity secret key does not match its public key') {
     super(message);
@@ -296,6 +385,9 @@ export class IdentityKeysMismatchError extends P2pError {
 
 /** identity.json: the stamp does not meet the demanded difficulty (protocol.md §12.3). */
 export class InsufficientProofOfWorkError extends P2pError {
+  static {
+    named(this, 'InsufficientProofOfWorkError');
+  }
   readonly code = 'INSUFFICIENT_PROOF_OF_WORK' as const;
   readonly expected: number;
   constructor(expected: number) {
@@ -309,6 +401,9 @@ export class InsufficientProofOfWorkError extends P2pError {
 
 /** identity.json is not valid JSON or misses/garbles a field. */
 export class InvalidIdentityError extends P2pError {
+  static {
+    named(this, 'InvalidIdentityError');
+  }
   readonly code = 'INVALID_IDENTITY' as const;
   constructor(message: string, options?: ErrorOptions) {
     super(`invalid identity: ${message}`, options);
@@ -321,6 +416,9 @@ export class InvalidIdentityError extends P2pError {
  * error, since it is the caller's policy that raises it.
  */
 export class RejectedNoCommonProtocolError extends P2pError {
+  static {
+    named(this, 'RejectedNoCommonProtocolError');
+  }
   readonly code = 'REJECTED_NO_COMMON_PROTOCOL' as const;
   /** The motive of the Nack we sent (2, 3 or 4). */
   readonly motive: number;
@@ -339,47 +437,193 @@ export class RejectedNoCommonProtocolError extends P2pError {
   }
 }
 
-/** Pool-level refusals and failures (protocol.md §10.3); no wire effect beyond closing. */
+/**
+ * A pool refused or failed an operation (protocol.md §10.3); on the wire at most a Nack or a
+ * closed socket. Each failure is a subclass with its own literal `code`; `instanceof PoolError`
+ * matches them all. `new PoolError(code, message)` builds the subclass for `code`.
+ */
 export class PoolError extends P2pError {
-  readonly code: 'TOO_MANY_CONNECTIONS' | 'POINT_BANNED' | 'PEER_BANNED' | 'PRIVATE_MODE' | 'ALREADY_CONNECTED' | 'REJECTED' | 'POOL_CLOSED' | 'SHARD_FAILED' | 'POLICY_FAILED';
-  /** `cause`: for SHARD_FAILED the worker's own error, for POLICY_FAILED what the hook threw. */
-  constructor(code: PoolError['code'], message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+  static {
+    named(this, 'PoolError');
   }
+  declare readonly code: PoolErrorCode;
+  constructor(code: PoolErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    if (new.target === PoolError) return poolErrorFor(code, message, options);
+  }
+}
+
+/** `maxConnections` reached: an incoming peer is nacked with this motive; `pool.connect` fails before dialling. */
+export class TooManyConnectionsError extends PoolError {
+  static {
+    named(this, 'TooManyConnectionsError');
+  }
+  override readonly code = 'TOO_MANY_CONNECTIONS' as const;
+  constructor(message = 'too many connections', options?: ErrorOptions) {
+    super('TOO_MANY_CONNECTIONS', message, options);
+  }
+}
+
+/** A connection with that peer id exists or is being accepted (`allowDuplicatePeers` turns the check off). */
+export class AlreadyConnectedError extends PoolError {
+  static {
+    named(this, 'AlreadyConnectedError');
+  }
+  override readonly code = 'ALREADY_CONNECTED' as const;
+  constructor(message = 'already connected to this peer', options?: ErrorOptions) {
+    super('ALREADY_CONNECTED', message, options);
+  }
+}
+
+/** The address is banned or greylisted: `pool.connect` refuses to dial it. */
+export class PointBannedError extends PoolError {
+  static {
+    named(this, 'PointBannedError');
+  }
+  override readonly code = 'POINT_BANNED' as const;
+  constructor(message = 'point is banned or greylisted', options?: ErrorOptions) {
+    super('POINT_BANNED', message, options);
+  }
+}
+
+/** The peer id is banned or greylisted: closed after authentication, without a Nack. */
+export class PeerBannedError extends PoolError {
+  static {
+    named(this, 'PeerBannedError');
+  }
+  override readonly code = 'PEER_BANNED' as const;
+  constructor(message = 'peer is banned or greylisted', options?: ErrorOptions) {
+    super('PEER_BANNED', message, options);
+  }
+}
+
+/** `privateMode` is on and the peer is not in `trustedPeers`: closed, without a Nack. */
+export class PrivateModeError extends PoolError {
+  static {
+    named(this, 'PrivateModeError');
+  }
+  override readonly code = 'PRIVATE_MODE' as const;
+  constructor(message = 'private mode: the peer is not trusted', options?: ErrorOptions) {
+    super('PRIVATE_MODE', message, options);
+  }
+}
+
+/** We nacked the peer with a motive none of the other classes names (the `policy` hook). */
+export class RejectedError extends PoolError {
+  static {
+    named(this, 'RejectedError');
+  }
+  override readonly code = 'REJECTED' as const;
+  constructor(message = 'we rejected the peer', options?: ErrorOptions) {
+    super('REJECTED', message, options);
+  }
+}
+
+/** The pool was closed while the operation was pending, or before it started. */
+export class PoolClosedError extends PoolError {
+  static {
+    named(this, 'PoolClosedError');
+  }
+  override readonly code = 'POOL_CLOSED' as const;
+  constructor(message = 'pool is closed', options?: ErrorOptions) {
+    super('POOL_CLOSED', message, options);
+  }
+}
+
+/** A shard worker stopped, or kept dying at start-up and was given up; `cause` is its error. */
+export class ShardFailedError extends PoolError {
+  static {
+    named(this, 'ShardFailedError');
+  }
+  override readonly code = 'SHARD_FAILED' as const;
+  constructor(message = 'shard failed', options?: ErrorOptions) {
+    super('SHARD_FAILED', message, options);
+  }
+}
+
+/** The `policy` hook threw; `cause` is what it threw. */
+export class PolicyFailedError extends PoolError {
+  static {
+    named(this, 'PolicyFailedError');
+  }
+  override readonly code = 'POLICY_FAILED' as const;
+  constructor(message = 'policy hook failed', options?: ErrorOptions) {
+    super('POLICY_FAILED', message, options);
+  }
+}
+
+/** Every `PoolError` subclass: `err.code` narrows it. */
+export type AnyPoolError =
+  | TooManyConnectionsError
+  | AlreadyConnectedError
+  | PointBannedError
+  | PeerBannedError
+  | PrivateModeError
+  | RejectedError
+  | PoolClosedError
+  | ShardFailedError
+  | PolicyFailedError;
+
+export type PoolErrorCode = AnyPoolError['code'];
+
+const POOL_ERROR_CLASSES: { readonly [Code in PoolErrorCode]: new (message: string, options?: ErrorOptions) => Extract<AnyPoolError, { code: Code }> } = {
+  TOO_MANY_CONNECTIONS: TooManyConnectionsError,
+  ALREADY_CONNECTED: AlreadyConnectedError,
+  POINT_BANNED: PointBannedError,
+  PEER_BANNED: PeerBannedError,
+  PRIVATE_MODE: PrivateModeError,
+  REJECTED: RejectedError,
+  POOL_CLOSED: PoolClosedError,
+  SHARD_FAILED: ShardFailedError,
+  POLICY_FAILED: PolicyFailedError,
+};
+
+function isPoolErrorCode(code: string): code is PoolErrorCode {
+  return Object.hasOwn(POOL_ERROR_CLASSES, code);
+}
+
+/** The `PoolError` subclass for `code`. */
+function poolErrorFor(code: PoolErrorCode, message: string, options?: ErrorOptions): AnyPoolError {
+  return new POOL_ERROR_CLASSES[code](message, options);
 }
 
 /** An encoded message was written twice: its bytes were encrypted in place (protocol.md §6.1, §9.4). */
 export class EncodedMessageConsumedError extends P2pError {
+  static {
+    named(this, 'EncodedMessageConsumedError');
+  }
   readonly code = 'ENCODED_MESSAGE_CONSUMED' as const;
   constructor() {
     super('encoded message already written (encrypted in place); use copyEncodedMessage for each connection');
   }
 }
 
-export type P2pErrorCode =
-  | ConnectionClosedError['code']
-  | DecipherError['code']
-  | InvalidAuthError['code']
-  | RejectedSocketConnectionError['code']
-  | NotEnoughProofOfWorkError['code']
-  | MyselfError['code']
-  | RejectedByNackError['code']
-  | InvalidIncomingCiphertextSizeError['code']
-  | InvalidMessageSizeError['code']
-  | InvalidChunksSizeError['code']
-  | DecodingError['code']
-  | EncodingError['code']
-  | InvalidPublicKeyError['code']
-  | TimeoutError['code']
-  | AbortedError['code']
-  | IdentityMismatchError['code']
-  | IdentityKeysMismatchError['code']
-  | InsufficientProofOfWorkError['code']
-  | InvalidIdentityError['code']
-  | EncodedMessageConsumedError['code']
-  | RejectedNoCommonProtocolError['code']
-  | PoolError['code'];
+/** Every error class the library throws: `switch (err.code)` narrows it to one class and its fields. */
+export type AnyP2pError =
+  | ConnectionClosedError
+  | DecipherError
+  | InvalidAuthError
+  | RejectedSocketConnectionError
+  | NotEnoughProofOfWorkError
+  | MyselfError
+  | RejectedByNackError
+  | InvalidIncomingCiphertextSizeError
+  | InvalidMessageSizeError
+  | InvalidChunksSizeError
+  | DecodingError
+  | EncodingError
+  | InvalidPublicKeyError
+  | TimeoutError
+  | AbortedError
+  | IdentityMismatchError
+  | IdentityKeysMismatchError
+  | InsufficientProofOfWorkError
+  | InvalidIdentityError
+  | EncodedMessageConsumedError
+  | RejectedNoCommonProtocolError
+  | AnyPoolError;
+
+export type P2pErrorCode = AnyP2pError['code'];
 
 function num(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : fallback;
@@ -437,19 +681,9 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'INSUFFICIENT_PROOF_OF_WORK': return withMessage(new InsufficientProofOfWorkError(num(record['expected'])), m);
     case 'INVALID_IDENTITY': return withMessage(new InvalidIdentityError(''), m);
     case 'ENCODED_MESSAGE_CONSUMED': return new EncodedMessageConsumedError();
-    case 'TOO_MANY_CONNECTIONS':
-    case 'POINT_BANNED':
-    case 'PEER_BANNED':
-    case 'PRIVATE_MODE':
-    case 'ALREADY_CONNECTED':
-    case 'POOL_CLOSED':
-    case 'REJECTED':
-    case 'SHARD_FAILED':
-    case 'POLICY_FAILED':
-      return new PoolError(record.code, m);
     case 'REJECTED_NO_COMMON_PROTOCOL':
       return withMessage(new RejectedNoCommonProtocolError(num(record['motive']), record['announced'] as RejectedNoCommonProtocolError['announced']), m);
-    default: return Object.assign(new Error(m), { code: record.code });
+    default: return isPoolErrorCode(record.code) ? poolErrorFor(record.code, m) : Object.assign(new Error(m), { code: record.code });
   }
 }
 

@@ -20,7 +20,8 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { announcedVersion, bytesCodec, connect, nodeLocalVersions, nodeMetadataConfig, P2pError, type Connection, type Identity, type MessageCodec, type NodeMetadata } from '../../index.ts';
+import { bytesCodec, connect, nodeMetadataConfig, P2pError, type Connection, type Identity, type MessageCodec, type NodeMetadata } from '../../index.ts';
+import { announcedVersion, nodeLocalVersions } from '../../../wire/index.ts';
 import { peerMessageCodec } from '../../../messages/peer-message-codec.ts';
 import { failureKey } from './failure-key.ts';
 import { KindHistograms } from './kind-histograms.ts';
