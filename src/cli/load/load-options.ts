@@ -298,9 +298,8 @@ export function defaultProcesses(options: LoadOptions): number {
   const cores = availableParallelism();
   // The embedded target takes its main thread plus its shard threads; the rest is ours.
   const free = options.target === undefined ? cores - 1 - options.targetWorkers : cores;
-  // One process holds 10,000 connections and sustains ~10,000 round trips/s with one in flight
-  // each, up to ~80,000 with 8 (docs/cli.md, Capacity): a process per 2,000 connections keeps
-  // each well below its limit, but more only pays when there are cores to run them on (on 2
-  // cores a second process took CPU from the target: 84,254 → 50,045 round trips/s).
+  // A process per 2,000 connections keeps each well below what one process sustains (docs/cli.md,
+  // Capacity), but more processes only pay when there are cores to run them on: otherwise they
+  // take CPU from the target.
   return Math.max(1, Math.min(free, Math.ceil(options.connections / 2000)));
 }

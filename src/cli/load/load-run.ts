@@ -220,9 +220,9 @@ export async function runLoad(plan: RunPlan, onPoint: (point: TimePoint) => void
     onPoint(point);
   };
   const sampler = setInterval(sample, 1000);
-  // A process that misses its ticks is too busy to run its timers (libuv serves up to ~48k socket
-  // events per loop turn before timers: 4,000 echoing connections starve them for seconds). Its
-  // window counts as saturated for every second its ticks are missing.
+  // A process that misses its ticks is too busy to run its timers (libuv serves many socket events
+  // per loop turn before timers, so thousands of echoing connections can starve them for seconds).
+  // Its window counts as saturated for every second its ticks are missing.
   const stallWatch = setInterval(() => {
     if (phase !== 'measure') return;
     const now = performance.now();

@@ -188,8 +188,7 @@ export class TrafficGenerator {
    * With `ramp`, traffic starts on each connection as it comes up (a gradual ramp, as k6 does);
    * without, the connections are set up first and the traffic starts on all of them at once:
    * the echoes of the first thousands would otherwise hold the event loop and slow the later
-   * handshakes to a crawl (4,000 connections: 2,500 up after 100 s with traffic on, against a
-   * few seconds without).
+   * handshakes to a crawl.
    */
   async start(): Promise<void> {
     this.running = true;
