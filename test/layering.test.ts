@@ -59,3 +59,16 @@ test('src/worker imports neither src/main nor src/cli', () => {
 test('the library subpaths (src/messages, src/node, src/wire) do not import src/cli', () => {
   assert.deepEqual(['src/messages', 'src/node', 'src/wire'].flatMap((folder) => edges(folder, ['src/cli'])), []);
 });
+
+/**
+ * Bench edges into src/worker, each a thread's own code driven on purpose: the memory probe's
+ * shard entry runs the real shard plus a probe, and the ingest path drives a shard's connection
+ * on one thread. They go when that code moves to src/shared; the list is exact, so a new edge
+ * fails here and so does one that went without leaving the list.
+ */
+const BENCH_INTO_WORKER = ['bench/ingest-path.ts → src/worker/shard-connection.ts', 'bench/probes/memory-probe-shard.ts → src/worker/shard.ts'];
+
+test('bench imports nothing from test/support, and from src/worker only the listed thread entries', () => {
+  assert.deepEqual(edges('bench', ['test/support', 'test/helpers']), []);
+  assert.deepEqual(edges('bench', ['src/worker']).sort(), BENCH_INTO_WORKER);
+});

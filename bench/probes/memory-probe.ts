@@ -1,6 +1,7 @@
 /**
  * Main's side of the memory probe (memory-probe-shard.ts): this thread's memory after full
- * collections, and each shard's, asked over a BroadcastChannel.
+ * collections, and each shard's, asked over a BroadcastChannel. The memory benchmarks
+ * (bench/idle-memory.ts, bench/handshake-young-gen.ts) and the memory tests measure with it.
  */
 import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
