@@ -20,11 +20,18 @@ export interface Spread {
   readonly max: number;
 }
 
-/** Median (upper median for even counts), minimum and maximum of a non-empty list. */
+/** The median of a non-empty list: the middle value, or the mean of the two middle values for an even count. */
+export function median(values: readonly number[]): number {
+  return spread(values).median;
+}
+
+/** Median (as `median`), minimum and maximum of a non-empty list. */
 export function spread(values: readonly number[]): Spread {
   if (values.length === 0) throw new RangeError('spread of an empty list');
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+  const mid = sorted.length >> 1;
+  const middle = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median: middle, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
 /** `median (min–max)` with `digits` decimals. */

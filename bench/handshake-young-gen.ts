@@ -6,9 +6,9 @@
  *     [--repeats=1] [--sample=FILE [--survivors]]
  *
  * A server Pool (the options of bench:load W4's server) accepts `--connections` idle connections
- * from a client child process (test/support/idle-clients.ts, `--in-flight` handshakes at a time,
+ * from a client child process (bench/probes/idle-clients.ts, `--in-flight` handshakes at a time,
  * as W4's 128) after 100 that warm up. Over the burst, each thread records its collections
- * (test/support/young-gen-probe.ts): bytes allocated in the young generation and bytes that
+ * (bench/probes/young-gen-probe.ts): bytes allocated in the young generation and bytes that
  * survived a scavenge, per handshake, and the new space's size at the end; plus the process RSS
  * growth per connection after full collections. V8 grows the semi-space when the survivors since
  * its last growth exceed its capacity, so `survived` per handshake is what the burst's RSS hangs
@@ -25,8 +25,8 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
-import { startShardYoungGen, stopShardYoungGen } from '../test/support/memory-probe.ts';
-import { startYoungGenWindow, type YoungGenWindow } from '../test/support/young-gen-probe.ts';
+import { startShardYoungGen, stopShardYoungGen } from './probes/memory-probe.ts';
+import { startYoungGenWindow, type YoungGenWindow } from './probes/young-gen-probe.ts';
 import { argValue, countArg, grouped, spread } from './common.ts';
 import { startIdleServer } from './idle-server.ts';
 

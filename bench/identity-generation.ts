@@ -11,14 +11,10 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { generateIdentities } from '../src/main/generate-identities.ts';
 import { generateIdentity } from '../src/main/generate-identity.ts';
+import { median } from './common.ts';
 
 const difficulties = process.argv.slice(2).map(Number);
 const RUNS: Record<number, number> = { 8: 20, 16: 10, 20: 5, 24: 3 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function timed(run: () => Promise<unknown>, runs: number): Promise<number> {
   const samples: number[] = [];

@@ -4,8 +4,8 @@
  *   node bench/idle-memory.ts [--workers=0] [--connections=2000] [--snapshots=DIR]
  *
  * A server Pool (inline with --workers=0, else sharded with shard workers that answer memory
- * probes, test/support/memory-probe-shard.ts) accepts `--connections` idle connections from a
- * client child process (test/support/idle-clients.ts), after 100 that warm up the code paths.
+ * probes, bench/probes/memory-probe-shard.ts) accepts `--connections` idle connections from a
+ * client child process (bench/probes/idle-clients.ts), after 100 that warm up the code paths.
  * Before and after, every thread runs full collections and reports its JS heap, `external` and
  * ArrayBuffer bytes; the table gives the growth per connection in each thread, and the process's
  * RSS growth per connection (what bench:load W4 reports, which also holds native memory: the
@@ -15,7 +15,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mainMemory, shardMemory, type ThreadMemory } from '../test/support/memory-probe.ts';
+import { mainMemory, shardMemory, type ThreadMemory } from './probes/memory-probe.ts';
 import { startIdleServer } from './idle-server.ts';
 import { argValue, countArg, grouped } from './common.ts';
 

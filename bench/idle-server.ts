@@ -1,7 +1,7 @@
 /**
  * The server side of the idle-connection benchmarks (bench/idle-memory.ts,
  * bench/handshake-young-gen.ts): a Pool that accepts idle connections from a client child process
- * (test/support/idle-clients.ts), a first batch of `warmup` that loads every code path once, then
+ * (bench/probes/idle-clients.ts), a first batch of `warmup` that loads every code path once, then
  * `connections` more when asked. Admission as bench:load W4's server: one client address, up to
  * 1,000 handshakes at once.
  */
@@ -12,7 +12,7 @@ import { Pool } from '../src/main/pool.ts';
 import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
 import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
 import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
-import { MEMORY_PROBE_SHARD } from '../test/support/memory-probe.ts';
+import { MEMORY_PROBE_SHARD } from './probes/memory-probe.ts';
 
 export interface IdleServerOptions {
   readonly workers: number;
@@ -59,7 +59,7 @@ export async function startIdleServer(options: IdleServerOptions): Promise<IdleS
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
   await server.ready?.();
   const args = [String(port), `${options.warmup},${options.connections}`, ...(options.inFlight === undefined ? [] : [String(options.inFlight)])];
-  const clients = fork(new URL('../test/support/idle-clients.ts', import.meta.url), args, { stdio: 'inherit' });
+  const clients = fork(new URL('./probes/idle-clients.ts', import.meta.url), args, { stdio: 'inherit' });
   return {
     server,
     clients,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastJson, runCli, startListen } from './cli-runs.ts';
-import { argValue, canPin } from './common.ts';
+import { argValue, canPin, median } from './common.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -49,8 +49,8 @@ async function measure(part: 'A' | 'B', port: number, processes: number, connect
   const busy = /busy=(\d+)%/g;
   // The busiest process's busy fraction is printed per second on stderr; keep the window's median.
   const values = [...run.stderr.matchAll(busy)].map((m) => Number(m[1]));
-  const sorted = values.slice(Math.floor(values.length / 3)).sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const window = values.slice(Math.floor(values.length / 3));
+  const busiest = window.length > 0 ? median(window) : 0;
   const errors = Object.values((s['errors'] ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0) + Object.values((s['handshake_errors'] ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
   return {
     part,
@@ -62,7 +62,7 @@ async function measure(part: 'A' | 'B', port: number, processes: number, connect
     p50: Number(s['latency_ms']?.['p50'] ?? 0),
     p99: Number(s['latency_ms']?.['p99'] ?? 0),
     saturated: s['generator_saturated'] === true,
-    busiest: `${median}%`,
+    busiest: `${busiest}%`,
     errors,
   };
 }

@@ -27,7 +27,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { argValue, countArg, numberArg, round, type Spread } from './common.ts';
+import { argValue, countArg, numberArg, round, spread, type Spread } from './common.ts';
 import {
   canPin,
   Child,
@@ -217,14 +217,6 @@ interface SystemOutcome {
 }
 
 type Outcomes = Map<WorkloadId, Map<SystemId, SystemOutcome>>;
-
-/** Median (mean of the two middle values for an even count), minimum and maximum. */
-function spread(values: readonly number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
-}
 
 /** The runs no other process competed with, or all runs when every one was noisy. */
 function cleanRuns(outcome: SystemOutcome): RunResult[] {

@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startYoungGenWindow } from '../test/support/young-gen-probe.ts';
+import { startYoungGenWindow } from './probes/young-gen-probe.ts';
 import { HashList, MAX_MEMPOOL_HASHES, peerMessageCodec, type PeerMessage } from '../src/messages/index.ts';
 import { argValue, grouped, round, spread } from './common.ts';
 

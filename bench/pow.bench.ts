@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { generateIdentity } from '../src/main/generate-identity.ts';
 import { checkProofOfWork, makePowTarget, searchProofOfWork } from '../src/shared/crypto/pow.ts';
 import { incrementNonce } from '../src/shared/crypto/nonce.ts';
+import { spread } from './common.ts';
 
 const SINGLE_SAMPLES = 5;
 const SINGLE_SAMPLE_MS = 200; // 5 × 200 ms ≈ 1 s
@@ -48,8 +49,8 @@ function searchSample(): number {
 }
 
 singleSample(100); // warm-up (JIT, sodium)
-const samples = Array.from({ length: SINGLE_SAMPLES }, () => singleSample(SINGLE_SAMPLE_MS)).sort((a, b) => a - b);
-const single = samples[Math.floor(samples.length / 2)]!;
+const singles = spread(Array.from({ length: SINGLE_SAMPLES }, () => singleSample(SINGLE_SAMPLE_MS)));
+const single = singles.median;
 const search = searchSample();
 
 // Aim one generation at ~ALL_MIN_SECONDS; a lucky early find is topped up with more runs, so the
@@ -71,7 +72,7 @@ const rows = [
   {
     case: 'checkProofOfWork, 1 thread',
     'hashes/s (median)': Math.round(single),
-    'min–max': `${Math.round(samples[0]!)}–${Math.round(samples[samples.length - 1]!)}`,
+    'min–max': `${Math.round(singles.min)}–${Math.round(singles.max)}`,
     threads: 1,
     runs: SINGLE_SAMPLES,
     seconds: ((SINGLE_SAMPLES * SINGLE_SAMPLE_MS) / 1000).toFixed(2),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Launcher of the `p2p-socket` command (src/main/cli/main.ts). Node >= 24.20 runs the TypeScript
+// Launcher of the `p2p-socket` command (src/cli/main.ts). Node >= 24.20 runs the TypeScript
 // sources directly (type stripping). Node refuses to strip types under node_modules, so an
 // installed copy runs the build output (dist/, built by `prepare`) instead.
 import { sep } from 'node:path';
@@ -19,5 +19,5 @@ if (!((major === 24 && minor >= 20) || (major === 26 && minor >= 6) || major > 2
   process.exit(1);
 }
 
-const { main, exitWith } = await import(installed ? '../dist/main/cli/main.js' : '../src/main/cli/main.ts');
+const { main, exitWith } = await import(installed ? '../dist/cli/main.js' : '../src/cli/main.ts');
 exitWith(await main(process.argv.slice(2)));

@@ -21,7 +21,7 @@ import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { frameChunk } from '../src/shared/session/frame-chunk.ts';
 import { MessageFramer, type FramedMessage } from '../src/shared/session/message-framer.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { settledThreadMemory } from './support/memory-probe.ts';
+import { settledThreadMemory } from '../bench/probes/memory-probe.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { establishedPeer, framed } from './support/scripted-peer.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';

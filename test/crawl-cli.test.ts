@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticate } from '../src/main/authenticate.ts';
 import { bytesCodec } from '../src/main/codecs.ts';
-import { CRAWL_SUMMARY_KEYS } from '../src/main/cli/crawl/crawl-summary.ts';
+import { CRAWL_SUMMARY_KEYS } from '../src/cli/crawl/crawl-summary.ts';
 import { hashToBase58 } from '../src/messages/hashes.ts';
 import { blockHashOf, SyntheticChain } from '../src/node/synthetic-chain.ts';
 import { MOTIVE } from '../src/shared/wire/rejection.ts';

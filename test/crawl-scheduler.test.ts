@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { AddressFilter, InvalidRangeError } from '../src/main/cli/crawl/address-filter.ts';
-import { crawlBreadthFirst, type CrawlLimits } from '../src/main/cli/crawl/crawl-scheduler.ts';
+import { AddressFilter, InvalidRangeError } from '../src/cli/crawl/address-filter.ts';
+import { crawlBreadthFirst, type CrawlLimits } from '../src/cli/crawl/crawl-scheduler.ts';
 import { formatPoint, type Point } from '../src/shared/wire/point.ts';
 
 const point = (i: number): Point => ({ host: '127.0.0.1', port: 10_000 + i });

@@ -1,12 +1,12 @@
 /**
  * docs/cli.md describes the command the code parses: its synopsis is the one `p2p-socket --help`
- * prints, and every flag that any help text names (src/main/cli/usage.ts, load-usage.ts) appears
+ * prints, and every flag that any help text names (src/cli/usage.ts, load-usage.ts) appears
  * in it. The flags are read from the usage texts themselves, so a new flag is checked as it lands.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as usage from '../src/main/cli/usage.ts';
-import * as loadUsage from '../src/main/cli/load/load-usage.ts';
+import * as usage from '../src/cli/usage.ts';
+import * as loadUsage from '../src/cli/load/load-usage.ts';
 import { readDocument } from './support/markdown-documents.ts';
 
 const cliDoc = readDocument('docs/cli.md');

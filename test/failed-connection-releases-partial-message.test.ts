@@ -13,7 +13,7 @@ import type { Connection } from '../src/main/connection.ts';
 import { P2pError } from '../src/shared/errors.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { closedWithin, makeIdentity } from './support/fixtures.ts';
-import { settledThreadMemory } from './support/memory-probe.ts';
+import { settledThreadMemory } from '../bench/probes/memory-probe.ts';
 import { makePool, MODES } from './support/pools.ts';
 import { establishedPeer } from './support/scripted-peer.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';

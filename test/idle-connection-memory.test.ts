@@ -6,9 +6,9 @@
  * handshake and of the socket plumbing (a peer id built as 18 cons strings, 64 KiB pool slabs
  * pinned by 24- and 32-byte keys, a once('close') wrapper per socket …).
  *
- * The clients run in a child process (test/support/idle-clients.ts), so only the server's side is
+ * The clients run in a child process (bench/probes/idle-clients.ts), so only the server's side is
  * counted; a first batch warms up the code paths, then the growth of a second batch is measured.
- * The shards are the real shard plus a memory probe (test/support/memory-probe-shard.ts): main's
+ * The shards are the real shard plus a memory probe (bench/probes/memory-probe-shard.ts): main's
  * gc() does not reach a worker's heap.
  */
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
-import { mainMemory, MEMORY_PROBE_SHARD, retainedBytes, shardMemory, type ThreadMemory } from './support/memory-probe.ts';
+import { mainMemory, MEMORY_PROBE_SHARD, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 const WARMUP = 200; // connections that warm up the code paths before the baseline
@@ -49,7 +49,7 @@ for (const mode of MODES) {
     });
     const { port } = await server.listen();
     await server.ready();
-    const clients = fork(new URL('./support/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
+    const clients = fork(new URL('../bench/probes/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
     const opened = async (total: number): Promise<void> => {
       const [ready] = (await once(clients, 'message')) as [{ ready: number }];
       assert.equal(ready.ready, total);

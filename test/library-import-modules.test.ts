@@ -16,7 +16,7 @@ test('importing p2p-socket loads no package of the command line, and none it loa
   assert.ok(loaded.some((url) => url.endsWith('/src/main/index.ts')), 'the core entry itself is seen');
   const packages = packagesOf(loaded);
   assert.deepEqual(packages.filter((name) => CLI_PACKAGES.includes(name) || ON_FIRST_USE.includes(name)), []);
-  assert.deepEqual(loaded.filter((url) => url.includes('/src/main/cli/')), [], 'no file of the command line');
+  assert.deepEqual(loaded.filter((url) => url.includes('/src/cli/')), [], 'no file of the command line');
   assert.ok(packages.includes('sodium-native'), `the crypto package is seen (${packages.join(', ')})`);
 });
 

@@ -1,5 +1,5 @@
 /**
- * Coordinated omission (the load generator's open loop, src/main/cli/load/traffic-generator.ts):
+ * Coordinated omission (the load generator's open loop, src/cli/load/traffic-generator.ts):
  * a target built from the Pool API stops reading for 1 s in the middle of a 5 s constant-rate
  * echo run. Everything due during the stall waits for it, so measured from when it was due the
  * latency distribution must show the stall; measured from when it was sent (what a closed loop
@@ -16,8 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { identityFromKeys, nodeMetadataConfig, Pool, SANDBOXED_MAVRYK, type Connection, type NodeMetadata } from '../src/main/index.ts';
 import { generateKeyPair } from '../src/wire/index.ts';
-import { percentilesMs } from '../src/main/cli/load/latency-histogram.ts';
-import { TrafficGenerator } from '../src/main/cli/load/traffic-generator.ts';
+import { percentilesMs } from '../src/cli/load/latency-histogram.ts';
+import { TrafficGenerator } from '../src/cli/load/traffic-generator.ts';
 
 function identity() {
   return identityFromKeys(generateKeyPair().secretKey, Buffer.alloc(24, 1));

@@ -1,5 +1,5 @@
 /**
- * Latency histograms merged across processes (src/main/cli/load/latency-histogram.ts): each of
+ * Latency histograms merged across processes (src/cli/load/latency-histogram.ts): each of
  * several processes records its own latencies and sends its histogram encoded; the merge must
  * hold exactly what one histogram of every value holds (counts bucket by bucket, hence every
  * percentile and the max), not an average of percentiles.
@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { decodeHistogram, encodeHistogram, mergeEncoded, newLatencyHistogram, percentilesMs, recordMs } from '../src/main/cli/load/latency-histogram.ts';
+import { decodeHistogram, encodeHistogram, mergeEncoded, newLatencyHistogram, percentilesMs, recordMs } from '../src/cli/load/latency-histogram.ts';
 
 const run = promisify(execFile);
-const MODULE = fileURLToPath(new URL('../src/main/cli/load/latency-histogram.ts', import.meta.url));
+const MODULE = fileURLToPath(new URL('../src/cli/load/latency-histogram.ts', import.meta.url));
 
 /** Deterministic latencies (ms) for process `p`: a different spread in each. */
 function latencies(p: number): number[] {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeHistogram } from '../src/main/cli/load/latency-histogram.ts';
-import { SUMMARY_KEYS } from '../src/main/cli/load/load-summary.ts';
+import { decodeHistogram } from '../src/cli/load/latency-histogram.ts';
+import { SUMMARY_KEYS } from '../src/cli/load/load-summary.ts';
 import { readyPort, startCli, type Json } from './helpers/cli-process.ts';
 
 const LOAD_TIMEOUT_MS = 60_000;

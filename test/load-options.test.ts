@@ -1,16 +1,16 @@
 /**
- * `p2p-socket load` options (src/main/cli/load/load-options.ts, message-sizes.ts, load-run.ts,
+ * `p2p-socket load` options (src/cli/load/load-options.ts, message-sizes.ts, load-run.ts,
  * node-mix.ts): defaults, message size distributions, how connections are split between
  * processes, and node mode's mix and pace.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { UsageError } from '../src/main/cli/args.ts';
-import { LOAD_DEFAULTS, parseLoad } from '../src/main/cli/load/load-options.ts';
-import { split } from '../src/main/cli/load/load-run.ts';
-import { parseSizeDistribution, sizePicker } from '../src/main/cli/load/message-sizes.ts';
-import { DEFAULT_MIX, parseMix, THROTTLE_MARGIN, THROTTLE_SPACING_S, throttleSafeRate } from '../src/main/cli/load/node-mix.ts';
+import { UsageError } from '../src/cli/args.ts';
+import { LOAD_DEFAULTS, parseLoad } from '../src/cli/load/load-options.ts';
+import { split } from '../src/cli/load/load-run.ts';
+import { parseSizeDistribution, sizePicker } from '../src/cli/load/message-sizes.ts';
+import { DEFAULT_MIX, parseMix, THROTTLE_MARGIN, THROTTLE_SPACING_S, throttleSafeRate } from '../src/cli/load/node-mix.ts';
 
 test('defaults: embedded target, 100 echo connections, closed loop, 100-byte messages', () => {
   const o = parseLoad([]);

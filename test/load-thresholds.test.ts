@@ -1,11 +1,11 @@
 /**
- * `p2p-socket load --threshold EXPR` (src/main/cli/load/thresholds.ts): parsing, units, and the
+ * `p2p-socket load --threshold EXPR` (src/cli/load/thresholds.ts): parsing, units, and the
  * check against a run's numbers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkThreshold, parseThreshold, ThresholdSyntaxError, type ThresholdInputs } from '../src/main/cli/load/thresholds.ts';
+import { checkThreshold, parseThreshold, ThresholdSyntaxError, type ThresholdInputs } from '../src/cli/load/thresholds.ts';
 
 const RUN: ThresholdInputs = {
   latencyMs: { p50: 2, p90: 8, p99: 40, p999: 120, max: 900 },

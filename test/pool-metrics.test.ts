@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveMetrics } from '../src/main/cli/metrics-server.ts';
+import { serveMetrics } from '../src/cli/metrics-server.ts';
 import { makeIdentity } from './support/fixtures.ts';
 import { parseExposition, sumOf, valueOf } from './support/exposition.ts';
 import { echo, makePool, MODES } from './support/pools.ts';

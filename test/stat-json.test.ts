@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { statJson } from '../src/wire/index.ts';
-import { poolListenOptions } from '../src/main/cli/pool-listen-options.ts';
-import { UsageError } from '../src/main/cli/args.ts';
+import { poolListenOptions } from '../src/cli/pool-listen-options.ts';
+import { UsageError } from '../src/cli/args.ts';
 
 test('statJson: totals are exact decimal strings up to 2^53, rates are whole numbers', () => {
   fc.assert(

@@ -219,15 +219,6 @@ export function recordMs(histogram: RecordableHistogram, ms: number): void {
   histogram.record(Math.max(1, Math.min(60e9, Math.round(ms * 1e6))));
 }
 
-export function histogramMs(histogram: { percentile(p: number): number; max: number; count: number }): {
-  p50: number;
-  p99: number;
-  max: number;
-  count: number;
-} {
-  return { p50: histogram.percentile(50) / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6, count: histogram.count };
-}
-
 /** Runs `task(i)` for i in [0, count) with at most `limit` at once; rejects on the first failure. */
 export async function boundedAll<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
   const results = new Array<T>(count);

@@ -48,12 +48,12 @@ export const IO_SCHEDULER = Symbol('p2p-socket.ioScheduler');
 
 /**
  * @internal option key: skip the per-call option check. An inline pool authenticates every
- * connection with the options it validated at construction; checking them again per handshake
- * was 1.5–2.3 % of the server's busy time in `bench/load.ts --only=W3 --profile`.
+ * connection with the options it validated at construction, so checking them again on every
+ * handshake would be work for nothing.
  */
 export const OPTIONS_CHECKED = Symbol('p2p-socket.optionsChecked');
 
-/** The last difficulty's target: a pool (or a server) asks for the same one on every handshake (0.9 % of W3's busy time). */
+/** The last difficulty's target, kept: a pool (or a server) asks for the same one on every handshake. */
 let lastPowTarget: { readonly difficulty: number; readonly target: Buffer } | undefined;
 
 function powTargetFor(difficulty: number): Buffer {
@@ -79,8 +79,7 @@ export interface PeerAddress {
  * @internal Starts the handshake on `socket` (connected or accepted, nothing read yet), options
  * already checked, with no deadline of its own: `authenticate` and `connect` put one on it, and
  * an inline pool's connection lifecycle is the deadline (connection-lifecycle.ts), on the same
- * thread. A second timer, an AbortController and its listener per handshake were ~3 % of W3's
- * server time (bench/handshake-cpu.ts --profile).
+ * thread, which spares it a second timer, an AbortController and its listener per handshake.
  */
 export function startAuthentication<Meta>(
   socket: Socket,

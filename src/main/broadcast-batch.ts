@@ -28,8 +28,8 @@ export class BroadcastBatch<Msg> {
   /**
    * Per shard link and encoding: the connection ids that admitted it. A list scanned per offer,
    * not maps: there are as many entries as shards (times chunk sizes, normally one), and
-   * consecutive connections sit on different shards (they are dealt round-robin), so the two map
-   * lookups per connection did not hit a cache and were most of `offer` (bench:load W6 profile).
+   * consecutive connections sit on different shards (they are dealt round-robin), so two map
+   * lookups per connection would rarely hit a cache and would be most of `offer`'s work.
    */
   private readonly targets: Array<{ readonly link: ShardLink; readonly layout: EncodedMessage; readonly ids: number[] }> = [];
   private queued = 0;

@@ -2,10 +2,9 @@
  * Proof-of-work rounds on the calling thread, for searches too small to be worth a worker pool.
  *
  * Starting the piscina pool (threads, then each loading the task module) costs about as much as
- * 2^18 hashes on one thread, measured with bench/identity-generation.ts (a pool start of
- * 60–600 ms against 0.8–4 million hashes/s, idle and loaded machines alike). A search expected
- * to need less runs here; one that is unlucky moves on to the pool after a bounded budget, so
- * the calling thread is never held for long.
+ * 2^18 hashes on one thread, on idle and loaded machines alike (bench/identity-generation.ts
+ * compares the two). A search expected to need less runs here; one that is unlucky moves on to
+ * the pool after a bounded budget, so the calling thread is never held for long.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { errorFromAbortReason } from '../shared/errors.ts';

@@ -19,9 +19,9 @@ import { createPowPool } from './pow-worker-pool.ts';
 import { CALLING_THREAD_BUDGET, CALLING_THREAD_WORK, expectedWork, searchOnCallingThread } from './calling-thread-search.ts';
 
 /**
- * Hashes per round. A single thread does about 4 million hashes/s, so a round is ~65 ms: long
- * enough that the per-task cost of the pool (tens of µs) is noise, short enough for lively
- * progress reports. Cancellation does not wait for rounds (threads are terminated).
+ * Hashes per round: tens of milliseconds on one thread, long enough that the pool's per-task
+ * cost is noise, short enough for lively progress reports. Cancellation does not wait for
+ * rounds (threads are terminated).
  */
 export const DEFAULT_ROUND_ATTEMPTS = 1 << 18;
 

@@ -17,8 +17,8 @@ import { describeValue } from './describe-value.ts';
 /**
  * Checks `value`, named `name` when `key` is absent, else field `key` (or index) of `name`. The
  * name is only put together for an error message: `accept` and `connect` check their options on
- * every handshake, and joining `options.codec`-style names for every field that passed was
- * 1.2 KB of garbage per handshake on a W4 server (bench/handshake-young-gen.ts --sample).
+ * every handshake, and joining `options.codec`-style names for every field that passed would be
+ * garbage on every handshake for nothing.
  */
 type Check = (value: unknown, name: string, key?: string | number) => void;
 

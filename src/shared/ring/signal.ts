@@ -18,10 +18,9 @@
  * How the signal travels is the caller's choice, on purpose: shards are event-loop threads that
  * own sockets, so nobody may block in `Atomics.wait`. The library posts a message on the worker's
  * port (costs ~ one `postMessage`, but it is batched: one per sleep, not one per record).
- * `claim` also calls `Atomics.notify`, so a waiter may instead use `waitAsync` below; see
- * bench/ring.bench.ts for the two compared. Measured there (2 shared cores, 256 KiB ring, 3 runs):
- * no win for `waitAsync` (100 B records: 4.0 M/s with messages, 2.7 M/s with waitAsync; 4 KiB:
- * 246 k/s vs 207 k/s), and it needs a ref'd handle per wait; messages stay the default.
+ * `claim` also calls `Atomics.notify`, so a waiter may instead use `waitAsync` below. Messages
+ * stay the default: `waitAsync` moves records no faster (bench/ring.bench.ts compares the two)
+ * and needs a ref'd handle per wait.
  */
 
 /** Result of `SignalFlag.waitAsync`, as `Atomics.waitAsync` reports it. */

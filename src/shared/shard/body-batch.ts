@@ -8,16 +8,14 @@
  * turn (before the doorbell); main copies the record out of the ring once and hands out one view
  * per body (architecture.md §3).
  *
- * Why: a record per 100-byte body cost a ring write, a header and a record visit per message on
- * each thread; in W2 ingest (sharded) the shard's `tryWrite` + `Outbox.send` were ~5 % of its busy
- * time and main's ring read + record dispatch + per-body copy ~20 % of main's. Batches of one
- * connection only still made one record per message in W2 echo (one message in flight per
- * connection); across connections a turn's bodies share records there too, and a run of one
- * connection's bodies (W2 ingest) still costs 4 bytes of header per body, not 8.
+ * Why: a record per small body costs a ring write, a header and a record visit per message on
+ * each thread. Batching across connections matters when each connection has one message in
+ * flight (echo), where a batch per connection would still be a record per message; a run of one
+ * connection's bodies costs 4 bytes of header per body, not 8.
  *
  * BATCH_PAYLOAD_MAX keeps a record below Node's buffer-pool threshold (4 KiB), so main's one copy
  * comes from the pool: a body a user keeps holds at most an 8 KiB pool slab, as a body copied on
- * its own did before.
+ * its own would.
  */
 import { RECORD, SHARD_WIDE_ID, type RecordSink } from './records.ts';
 

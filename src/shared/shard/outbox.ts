@@ -5,10 +5,8 @@
  *
  * Buffers transferred to the other thread (large bodies, large layouts) leave at the same moment,
  * in the same message as the doorbell: one `postMessage` per turn carries every buffer of the turn
- * and the wake-up, instead of one per buffer plus the bell. In W5 bulk (64 KiB messages, main and
- * the shard on one core) a post per body was 22 % of the shard's busy time and woke main once per
- * body; a standalone test moving 20,000 64 KiB buffers worker → main on one core cost 20.1 µs of
- * process CPU per buffer posted one by one, 13.1 µs posted 32 at a time (main: 5.3 → 2.9 µs).
+ * and the wake-up, instead of one per buffer plus the bell: a post per large body would cost each
+ * side a message and wake main once per body.
  */
 import { RingProducer } from '../ring/record-ring.ts';
 
@@ -119,8 +117,7 @@ export class Outbox {
 
   /**
    * One doorbell per event-loop turn, after the poll phase: every socket that was readable in
-   * this turn adds its records first. (Per microtask it was one postMessage per small message,
-   * 18–28% of a shard's time in bench:load W2.)
+   * this turn adds its records first, so small messages do not each cost a postMessage.
    */
   scheduleBell(): void {
     if (this.bellScheduled) return;

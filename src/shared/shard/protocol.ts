@@ -4,13 +4,13 @@
  * Three channels:
  * - the control plane: `ShardControl`, the shard's request/response API, called from main
  *   through comlink over the worker's port (dial, adopt, accept, nack, abandon, stats, cpuUsage,
- *   drain, shutdown); a socket travels with `Comlink.transfer`. Never used per message: a call costs
- *   25 µs with 64 in flight, 38–55 µs one at a time (bench:control; a hand-written postMessage
- *   request/response: 7–15 and 23–32 µs), two calls per connection (adopt or dial, then accept).
+ *   drain, shutdown); a socket travels with `Comlink.transfer`. A call costs tens of µs
+ *   (bench:control), so it is made twice per connection (adopt or dial, then accept) and never
+ *   per message.
  * - shard events (`ShardEvent`): typed messages on the same port for what the shard decides on
  *   its own (a connection it ended while main's policy was deciding) and the ring doorbells. A
- *   typed message measured 4.8–10 µs an event against 16–18 µs for a comlink-proxied callback
- *   (bench:control), so events are not comlink calls.
+ *   plain typed message costs a fraction of a comlink-proxied callback (bench:control), so
+ *   events are not comlink calls.
  * - the data plane: the two SharedArrayBuffer rings, whose records are defined in records.ts.
  */
 import type { ErrorRecord } from '../errors.ts';
@@ -126,12 +126,10 @@ export const STAT_SLOTS = 1 << 16;
 /**
  * Received bodies of at least this many bytes cross to main as a transferred ArrayBuffer (one
  * postMessage) instead of ring records (a copy into the ring, a copy out, a join); outgoing
- * layouts of at least this many bytes cross to the shard the same way (the same two copies). Measured with
- * bench/transfer-threshold.ts on the 2-core machine (noisy; medians of 3 × 2,000 bodies), main-
- * thread µs per body, ring → transfer: 1 KiB 1.36 → 2.69, 2 KiB 1.34 → 3.11, 4 KiB 1.99 → 2.04,
- * 8 KiB 5.84 → 4.36, 16 KiB 7.79 → 4.17 (bodies/s 33,147 → 59,710), 64 KiB 42.0 → 11.9,
- * 512 KiB 415 → 46. The ring wins below 4 KiB, a tie at 4–8 KiB; from 16 KiB transfer wins on
- * both main's CPU and rate, so 16 KiB.
+ * layouts of at least this many bytes cross to the shard the same way (the same two copies). The
+ * ring is cheaper for small bodies, where the copies are short and a postMessage dominates; from
+ * 16 KiB a transfer costs main less CPU and moves more bodies a second (bench/transfer-threshold.ts
+ * measures both per body size).
  */
 export const TRANSFER_THRESHOLD = 16 * 1024;
 

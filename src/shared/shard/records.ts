@@ -65,8 +65,8 @@ export type RecordSink = (id: number, kind: RecordKind, payload: Uint8Array) => 
 
 const EMPTY = new Uint8Array(0);
 
-// u32 fields are written and read byte by byte: WRITTEN goes once per message in W2 echo (one
-// reply in flight per connection), and a DataView per encode and decode was an allocation each time.
+// u32 fields are written and read byte by byte: records go per message, and a DataView per
+// encode and decode would be an allocation each time.
 export function putUint32LE(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = value;
   bytes[at + 1] = value >>> 8;
@@ -179,9 +179,8 @@ export const BROADCAST_ID = SHARD_WIDE_ID;
 
 /**
  * Target lists as LEB128 deltas of the sorted ids: a shard's ids are dense (one pool-wide counter
- * dealt round-robin), so a delta takes one byte where a u32 took four. With 500 targets per shard
- * that is 500 bytes instead of 2,000, what keeps a 16 KiB broadcast to 1,000 connections on two
- * shards at 2.07 × 16 KiB of ring bytes instead of 2.25 × (bench:load W6).
+ * dealt round-robin), so a delta takes one byte where a u32 would take four: the target list of a
+ * broadcast to many connections stays small next to its body.
  */
 export function sendTargets(sink: RecordSink, ids: readonly number[], max: number): void {
   const sorted = [...ids].sort((a, b) => a - b);

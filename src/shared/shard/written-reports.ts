@@ -6,11 +6,9 @@
  * messages: the two directions are independent, and a connection's last report before its end
  * still goes as its own WRITTEN record just before ENDED (shard-connection.ts).
  *
- * Why: a WRITTEN record per connection per turn was one ring write, one 8-byte payload and one
- * decoded object per echoed message in W2 echo, and one per connection per broadcast in W6
- * (architecture.md §3: batch what can be batched). Measured with perf on the server of bench:load
- * W5 echo (one core, `workers: 1`): the shard's `flushReports` went from 2.3 % to 0.3 % of its
- * samples, and the main thread lost its WRITTEN record visit per message.
+ * Why: a WRITTEN record per connection per turn would be one ring write, one payload and one
+ * decoded object per echoed message, and one per connection per broadcast; one batch per turn
+ * is one record for main to visit (architecture.md §3: batch what can be batched).
  */
 import { RECORD, SHARD_WIDE_ID, getUint32LE, putUint32LE, type RecordSink } from './records.ts';
 

@@ -120,7 +120,7 @@ function formatGroups(g: readonly number[]): string {
  */
 export function canonicalHost(host: string): string | undefined {
   // A dotted quad that isIPv4 accepts (no leading zeros, octets ≤ 255) is already canonical: the
-  // common case, every accepted socket's address, without the groups (1 % of a W3 server).
+  // common case, every accepted socket's address, answered without building the groups.
   if (isIPv4(host)) return host;
   const g = addressGroups(host);
   return g === undefined ? undefined : formatGroups(g);
