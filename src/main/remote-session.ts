@@ -15,7 +15,8 @@ import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
-import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST } from '../shared/session/queue-costs.ts';
+import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from '../shared/session/queue-costs.ts';
+import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import { RoomWaiters } from '../shared/session/room-waiters.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { SessionBackend } from './session-backend.ts';
@@ -69,7 +70,10 @@ export class RemoteSession implements SessionBackend {
   private parts: Buffer[] = [];
   /** Unreturned credit that triggers a CREDIT record (CREDIT_BATCH_FRACTION). */
   private readonly creditBatch: number;
+  /** Costs (layout bytes plus entry costs, as inline counts its queue) of messages not yet reported written. */
   private inFlight = 0;
+  /** Layout bytes of those messages: what a close that ends them drops. */
+  private unwrittenBytes = 0;
   /** Messages sent to the shard per writeSync waiter, in order: resolved as WRITTEN reports come. */
   private readonly syncWaiters: Array<{ readonly index: number; readonly settlers: Settlers<void> }> = [];
   private sentMessages = 0;
@@ -81,7 +85,10 @@ export class RemoteSession implements SessionBackend {
   private outgoingClosed = false;
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseOutcome> | undefined;
+  /** `close` was called before the shard reported the end. */
+  private closedFirst = false;
+  private endListener: SessionEndListener | undefined;
   private readonly rates = new TrafficStats();
   private finalTotals: [number, number] | undefined;
 
@@ -116,9 +123,13 @@ export class RemoteSession implements SessionBackend {
   }
 
   onWritten(messages: number, bytes: number): void {
-    this.inFlight -= bytes;
+    this.inFlight -= bytes + messages * OUTGOING_ENTRY_COST;
+    this.unwrittenBytes -= bytes;
     this.writtenMessages += messages;
-    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) this.syncWaiters.shift()!.settlers.resolve();
+    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) {
+      this.inFlight -= SYNC_WRITE_EXTRA_COST;
+      this.syncWaiters.shift()!.settlers.resolve();
+    }
     this.admitBlocked();
   }
 
@@ -148,6 +159,20 @@ export class RemoteSession implements SessionBackend {
     for (const reader of this.readers.splice(0)) reader.reject(new ConnectionClosedError());
     this.failWriters();
     this.resolveEnded();
+    this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
+  }
+
+  /** Sent to the shard and never reported written: dropped by the end (a close without wait, the peer's end). */
+  private dropped(): CloseOutcome {
+    return { droppedMessages: this.sentMessages - this.writtenMessages, droppedBytes: this.unwrittenBytes };
+  }
+
+  listenForEnd(listener: SessionEndListener): void {
+    this.endListener = listener;
+  }
+
+  get queuedOutgoingBytes(): number {
+    return this.inFlight;
   }
 
   /** The shard forgot the connection: its last totals stay what `stat()` reports. */
@@ -218,7 +243,7 @@ export class RemoteSession implements SessionBackend {
     const cost = costOf(message);
     if (this.blocked.length > 0 || !this.admits(cost)) return false;
     message.consume();
-    this.send(message);
+    this.send(message, cost);
     return true;
   }
 
@@ -229,7 +254,8 @@ export class RemoteSession implements SessionBackend {
    */
   admitBroadcast(message: EncodedMessage): ShardLink | undefined {
     if (this.outgoingClosed || this.blocked.length > 0 || !this.admits(costOf(message))) return undefined;
-    this.inFlight += message.buffer.length;
+    this.inFlight += costOf(message);
+    this.unwrittenBytes += message.buffer.length;
     this.sentMessages++;
     return this.link;
   }
@@ -237,10 +263,10 @@ export class RemoteSession implements SessionBackend {
   private enqueue(message: EncodedMessage, sync: boolean, signal?: AbortSignal): Promise<void> {
     if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
     message.consume();
-    const cost = costOf(message);
+    const cost = costOf(message) + (sync ? SYNC_WRITE_EXTRA_COST : 0);
     return abortable<void>(signal, (settlers) => {
       if (this.blocked.length === 0 && this.admits(cost)) {
-        this.send(message);
+        this.send(message, cost);
         if (sync) this.syncWaiters.push({ index: this.sentMessages, settlers });
         else settlers.resolve();
         return () => undefined;
@@ -264,9 +290,10 @@ export class RemoteSession implements SessionBackend {
     return this.inFlight === 0 || this.inFlight + cost < this.limits.outgoingQueueSize;
   }
 
-  /** In flight counts layout bytes, which is what the shard reports back as written. */
-  private send(message: EncodedMessage): void {
-    this.inFlight += message.buffer.length;
+  /** The shard reports layout bytes written; `onWritten` takes the entry costs off with them. */
+  private send(message: EncodedMessage, cost: number): void {
+    this.inFlight += cost;
+    this.unwrittenBytes += message.buffer.length;
     this.sentMessages++;
     this.link.sendLayout(this.id, message.buffer);
   }
@@ -274,7 +301,7 @@ export class RemoteSession implements SessionBackend {
   private admitBlocked(): void {
     while (this.blocked.length > 0 && this.admits(this.blocked[0]!.cost)) {
       const writer = this.blocked.shift()!;
-      this.send(writer.message);
+      this.send(writer.message, writer.cost);
       if (writer.sync) this.syncWaiters.push({ index: this.sentMessages, settlers: writer.settlers });
       else writer.settlers.resolve();
     }
@@ -294,7 +321,7 @@ export class RemoteSession implements SessionBackend {
 
   // ------------------------------------------------------------ state
 
-  close(wait = false): Promise<void> {
+  close(wait = false): Promise<CloseOutcome> {
     if (this.closing) {
       // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
       if (!wait && !this.gone && !this.forcedClose) {
@@ -304,8 +331,9 @@ export class RemoteSession implements SessionBackend {
       }
       return this.closing;
     }
+    if (!this.ending) this.closedFirst = true;
     this.closing = (async () => {
-      if (this.gone) return;
+      if (this.gone) return this.dropped();
       if (wait && this.blocked.length > 0) {
         // Blocked writers were never queued: they fail as a closed pipe's pushes do.
         for (const writer of this.blocked.splice(0)) writer.settlers.reject(new ConnectionClosedError());
@@ -314,6 +342,7 @@ export class RemoteSession implements SessionBackend {
       this.outgoingClosed = true;
       this.link.sendClose(this.id, wait);
       await this.endedPromise;
+      return this.dropped();
     })();
     return this.closing;
   }

@@ -8,6 +8,7 @@ import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/established-session.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
+import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Point } from '../shared/wire/point.ts';
 
 /** An established session's I/O (see EstablishedSession for the semantics). */
@@ -26,7 +27,12 @@ export interface SessionBackend {
   discardIncoming(): void;
   /** Resolves once the outgoing queue is at most half full and no writer waits; CONNECTION_CLOSED once closed. */
   whenWritable(signal?: AbortSignal): Promise<void>;
-  close(wait?: boolean): Promise<void>;
+  /** Without `wait`, drops what is queued (and resets the socket if that was anything); resolves with what was dropped. */
+  close(wait?: boolean): Promise<CloseOutcome>;
+  /** Tells `listener` once the socket is gone, with how the session ended. */
+  listenForEnd(listener: SessionEndListener): void;
+  /** Bytes accepted and not yet handed to the socket, each message as its layout plus OUTGOING_ENTRY_COST. */
+  readonly queuedOutgoingBytes: number;
   stat(): Stat;
   readonly closed: boolean;
   /** Resolves once the connection is gone (socket closed), locally or by the peer. */

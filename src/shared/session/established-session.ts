@@ -15,6 +15,7 @@ import type { Stat } from './traffic-stats.ts';
 import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
 import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from './queue-costs.ts';
+import { endError, type CloseOutcome, type SessionEnd, type SessionEndListener } from './session-end.ts';
 
 export interface SessionLimits {
   /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
@@ -89,7 +90,14 @@ export class EstablishedSession {
   private drainWaiters: Array<() => void> = [];
   /** `whenWritable` callers: settled when the queue has room again, or it closes. */
   private readonly room = new RoomWaiters();
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseOutcome> | undefined;
+  /** Messages (and their encoded bytes) dropped from the outgoing queue by a close or the stream's end. */
+  private droppedMessages = 0;
+  private droppedBytes = 0;
+  /** `close` was called before the stream ended otherwise. */
+  private closedFirst = false;
+  /** Told once the socket is gone (the connection's `'close'` event): `listenForEnd`. */
+  private endListener: SessionEndListener | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -125,6 +133,7 @@ export class EstablishedSession {
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     transport.onEnd = (error) => this.onTransportEnd(error);
     transport.onDrain(() => this.flush());
+    transport.onClosed = () => this.endListener?.sessionEnded(this.end());
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
       return;
@@ -530,7 +539,11 @@ export class EstablishedSession {
     this.outgoingClosed = true;
     for (const blocked of this.blockedWriters.splice(0)) blocked.reject(reason());
     if (this.room.waiting) this.room.fail(reason());
-    for (const entry of this.outgoing.splice(0)) entry.settle?.(reason());
+    this.droppedMessages += this.outgoing.length;
+    for (const entry of this.outgoing.splice(0)) {
+      this.droppedBytes += entry.message.buffer.length;
+      entry.settle?.(reason());
+    }
     this.outgoingBytes = 0;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
@@ -545,17 +558,38 @@ export class EstablishedSession {
     return this.outgoingClosed;
   }
 
+  /** Tells `listener` once the socket is gone, with how the session ended. */
+  listenForEnd(listener: SessionEndListener): void {
+    this.endListener = listener;
+    if (this.transport.socketClosed) queueMicrotask(() => listener.sessionEnded(this.end()));
+  }
+
+  /** The error the stream ended with (CONNECTION_CLOSED for a close), once it ended. */
+  get failure(): P2pError | undefined {
+    return this.transport.failure;
+  }
+
+  /** Bytes of messages accepted and not yet handed to the socket, each with its entry cost: what `outgoingQueueSize` bounds. */
+  get queuedOutgoingBytes(): number {
+    return this.outgoingBytes;
+  }
+
+  private end(): SessionEnd {
+    return { by: this.closedFirst ? 'local' : 'peer', error: endError(this.transport.failure), droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
+  }
+
   /** Resolves once the socket is closed, locally or by the peer. */
   get ended(): Promise<void> {
     return this.transport.ended;
   }
 
   /**
-   * Closes the session. With `wait`, messages already queued are sent first; without, they are
-   * dropped (their `writeSync` callers get CONNECTION_CLOSED). Either way, bytes already handed to
-   * the socket are flushed before the FIN (protocol.md §9.4 `close`).
+   * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
+   * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
+   * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
+   * reset instead, so the peer can tell. Resolves with what was dropped.
    */
-  close(wait = false): Promise<void> {
+  close(wait = false): Promise<CloseOutcome> {
     // One error for everything this close fails, built only if something waits: each captures
     // a stack (~6 µs), and a close built three (one per waiter list, one for the transport), 7.4 %
     // of a client's busy time in bench/handshake-cpu.ts. Nobody waiting: the transport's own.
@@ -566,6 +600,7 @@ export class EstablishedSession {
       if (!wait) this.closeOutgoing(reason);
       return this.closing;
     }
+    if (!this.transport.failure) this.closedFirst = true;
     this.closing = (async () => {
       if (wait && !this.outgoingClosed) {
         // No new writes; blocked writers were never queued, so they fail like OCaml's closed pipe.
@@ -577,7 +612,8 @@ export class EstablishedSession {
       this.incomingClosed = true;
       this.releasePending();
       for (const waiter of this.readWaiters.splice(0)) waiter.reject(reason());
-      await this.transport.close(error);
+      await (this.droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
+      return { droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
     })();
     return this.closing;
   }

@@ -50,6 +50,8 @@ export class SessionTransport {
   onInput: (() => void) | undefined;
   /** Called once when the socket ends, errors or is destroyed. */
   onEnd: ((error: P2pError) => void) | undefined;
+  /** Called once the socket is closed (after `onEnd`), whoever closed it. */
+  onClosed: (() => void) | undefined;
   /** Handshake mode: pause reading past this many buffered bytes. */
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
@@ -59,7 +61,7 @@ export class SessionTransport {
   private closePromise: Promise<void> | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
-  private socketClosed = false;
+  private closedSocket = false;
   /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
   private readonly io: IoScheduler | undefined;
   private readonly upShare: Share | undefined;
@@ -96,8 +98,13 @@ export class SessionTransport {
    * wrapper, closures and listener array on every idle connection (bench/idle-memory.ts).
    */
   get ended(): Promise<void> {
-    this.endedPromise ??= this.socketClosed || this.socket.closed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    this.endedPromise ??= this.socketClosed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
+  }
+
+  /** The socket is closed (its 'close' event came, or it was closed before this transport). */
+  get socketClosed(): boolean {
+    return this.closedSocket || this.socket.closed;
   }
 
   /** `flush` runs when the socket drained and when the upload regulator lets this connection write again. */
@@ -253,6 +260,24 @@ export class SessionTransport {
     return this.closePromise;
   }
 
+  /**
+   * Immediate close: a TCP reset instead of a FIN, so the peer can tell that what was queued here
+   * was dropped (its read fails with `systemCode` ECONNRESET); bytes not yet sent are lost.
+   */
+  reset(reason?: P2pError): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
+    this.onInput = undefined;
+    this.input.clear();
+    this.backlog = undefined;
+    const socket = this.socket;
+    this.closePromise = socket.destroyed ? Promise.resolve() : this.ended;
+    // In-memory duplexes used by tests have no reset.
+    if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
+    else socket.destroy();
+    return this.closePromise;
+  }
+
   private setFailure(error: P2pError): void {
     if (this.failure) return;
     this.failure = error;
@@ -298,11 +323,14 @@ export class SessionTransport {
   }
 
   handleClose(): void {
-    this.socketClosed = true;
+    this.closedSocket = true;
     this.handleEnd('connection closed');
     const resolve = this.resolveEnded;
     this.resolveEnded = undefined;
     resolve?.();
+    const onClosed = this.onClosed;
+    this.onClosed = undefined;
+    onClosed?.();
   }
 
   /** `cause`: the socket's error, when it ended with one (ECONNRESET …). */
