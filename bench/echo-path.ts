@@ -25,7 +25,9 @@ import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
-import { EstablishedSession } from '../src/shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, EstablishedSession } from '../src/shared/session/established-session.ts';
+import { DirectLink } from '../src/main/direct-link.ts';
+import { MessageQueues } from '../src/main/message-queues.ts';
 import { PendingMessageBudget } from '../src/shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
 import { countArg, grouped, round, spread } from './common.ts';
@@ -65,13 +67,20 @@ function open(budget: PendingMessageBudget, counts: { messages: number }): Peer 
   const outNonce = randomBytes(24);
   const socket = new MemorySocket();
   const transport = new SessionTransport(socket as unknown as Socket, HANDSHAKE_INPUT_LIMIT);
-  const session = new EstablishedSession(transport, new ChunkSealer(key, outNonce), new ChunkOpener(key, inNonce), {
+  const limits = {
     incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE,
     outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE,
     maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
     messageTimeout: DEFAULT_MESSAGE_TIMEOUT,
     pendingBudget: budget,
+  };
+  // As inline-backend.ts builds it: the engine under a DirectLink under the queues.
+  const engine = new EstablishedSession(transport, new ChunkSealer(key, outNonce), new ChunkOpener(key, inNonce), {
+    ...limits,
+    incomingQueueSize: ENGINE_INCOMING_QUEUE,
+    outgoingQueueSize: Number.POSITIVE_INFINITY,
   });
+  const session = new MessageQueues(new DirectLink(engine, limits.incomingQueueSize), limits);
   const conn = new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, session, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE);
   void consume(conn, counts);
   return { socket, conn, sealer: new ChunkSealer(key, inNonce) };

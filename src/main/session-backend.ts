@@ -10,6 +10,7 @@ import type { FramedMessage } from '../shared/session/message-framer.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Point } from '../shared/wire/point.ts';
+import type { BroadcastBatch } from './broadcast-batch.ts';
 
 /** An established session's I/O (see EstablishedSession for the semantics). */
 export interface SessionBackend {
@@ -33,6 +34,8 @@ export interface SessionBackend {
   listenForEnd(listener: SessionEndListener): void;
   /** Bytes accepted and not yet handed to the socket, each message as its layout plus OUTGOING_ENTRY_COST. */
   readonly queuedOutgoingBytes: number;
+  /** A broadcast's share for this connection, admitted as `writeNow` would; false when dropped or closed. */
+  joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): boolean;
   stat(): Stat;
   readonly closed: boolean;
   /** Resolves once the connection is gone (socket closed), locally or by the peer. */

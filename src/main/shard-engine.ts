@@ -12,7 +12,8 @@ import { publicBytes } from '../shared/session/long-lived-bytes.ts';
 import type { WireInfo } from '../shared/shard/protocol.ts';
 import { AuthenticatedConnection } from './authenticated-connection.ts';
 import type { Attempt, HandshakeConfig, PoolEngine, ShardStats } from './pool-engine.ts';
-import { RemoteSession } from './remote-session.ts';
+import { MessageQueues } from './message-queues.ts';
+import { RingLink } from './ring-link.ts';
 import type { HandshakeBackend } from './session-backend.ts';
 import { ShardHandle, type ShardRecord } from './shard-handle.ts';
 
@@ -162,9 +163,10 @@ function failedAttempt<Meta>(error: P2pError): Attempt<Meta> {
 function remoteHandshake(shard: ShardHandle, record: ShardRecord): HandshakeBackend {
   return {
     accept: async (limits, watch) => {
-      const session = new RemoteSession(record.id, shard.link, limits);
-      await watch(shard.accept(record, session, limits.incomingQueueSize, limits.maxMessageSize));
-      return session;
+      const link = new RingLink(record.id, shard.link);
+      const queues = new MessageQueues(link, limits);
+      await watch(shard.accept(record, link, limits.incomingQueueSize, limits.maxMessageSize));
+      return queues;
     },
     nack: (motive, points) => shard.nack(record, motive, points),
     close: () => shard.abandon(record),

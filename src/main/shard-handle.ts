@@ -17,7 +17,7 @@ import { createStatsTable, StatSlots } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { ShardStats } from './pool-engine.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
-import type { RemoteSession } from './remote-session.ts';
+import type { RingLink } from './ring-link.ts';
 import { ShardRingLink, type RingLinkHost } from './shard-ring-link.ts';
 
 /** Ring data area per direction per shard. 1 MiB holds ~15 full chunks of layouts in flight. */
@@ -74,7 +74,7 @@ export interface ShardRecord {
   state: RecordState;
   /** Why the shard forgot it, when it did so on its own. */
   error: P2pError | undefined;
-  session: RemoteSession | undefined;
+  session: RingLink | undefined;
   /** Rejects the call in progress (shard death, drop). */
   interrupt: ((error: P2pError) => void) | undefined;
 }
@@ -347,7 +347,7 @@ export class ShardHandle implements RingLinkHost {
     return info;
   }
 
-  async accept(record: ShardRecord, session: RemoteSession, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
+  async accept(record: ShardRecord, session: RingLink, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
     record.session = session;
     try {
       await this.call(record, 'accepting', () => this.control.accept(record.id, { incomingQueueSize, maxMessageSize }));

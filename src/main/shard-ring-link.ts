@@ -16,12 +16,12 @@ import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeWritten, encode
 import { CorruptMessagesRecordError, forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
 import { readTotals } from '../shared/shard/stat-slots.ts';
-import type { RemoteSession, ShardLink } from './remote-session.ts';
+import type { RingLink, ShardLink } from './ring-link.ts';
 
 /** What the link needs of a connection's record. */
 export interface LinkedRecord {
   readonly slot: number;
-  readonly session: RemoteSession | undefined;
+  readonly session: RingLink | undefined;
 }
 
 /** What the link needs of its shard handle. */
@@ -168,7 +168,7 @@ export class ShardRingLink implements ShardLink {
    * one connection's bodies, and a map lookup each was what batching had saved.
    */
   private bodiesId = 0;
-  private bodiesSession: RemoteSession | undefined;
+  private bodiesSession: RingLink | undefined;
 
   /** A MESSAGES record: small bodies of any connections, in order (body-batch.ts). */
   private onBodies(payload: Uint8Array): void {

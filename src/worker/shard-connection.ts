@@ -19,7 +19,7 @@ import { acceptSession, nackSession, type HandshakeState } from '../shared/sessi
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import type { EstablishedSession } from '../shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, type EstablishedSession } from '../shared/session/established-session.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
@@ -28,7 +28,7 @@ import type { PendingMessageBudget } from '../shared/session/pending-message-bud
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
 import type { IoScheduler } from '../shared/session/io-scheduler.ts';
 import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
-import { SHARD_INCOMING_QUEUE, TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
+import { TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
 import type { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
@@ -213,7 +213,7 @@ export class ShardConnection implements BodyTaker {
     this.state = 'accepting';
     handshake.transport.onEnd = undefined;
     acceptSession(handshake, {
-      incomingQueueSize: SHARD_INCOMING_QUEUE,
+      incomingQueueSize: ENGINE_INCOMING_QUEUE,
       outgoingQueueSize: Number.POSITIVE_INFINITY,
       maxMessageSize: limits.maxMessageSize,
       detachSmallMessages: false,

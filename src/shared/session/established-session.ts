@@ -33,6 +33,12 @@ export interface SessionLimits {
 }
 
 /**
+ * The engine's own incoming queue in front of a connection's queues (inline: direct-link.ts; a
+ * shard: the ring): small, so reading the socket stops soon after the reader's credit runs out.
+ */
+export const ENGINE_INCOMING_QUEUE = 256 * 1024;
+
+/**
  * Unfinished messages at least this large stop being read while the pending budget is exhausted;
  * smaller ones (a message spanning two chunks holds at most 128 KiB) keep flowing, so ordinary
  * traffic is not held up by the peers that filled the budget.
@@ -53,6 +59,13 @@ interface OutgoingEntry {
   readonly cost: number;
   /** `writeSync`: settled once the chunks are handed to the socket. */
   readonly settle: ((error?: P2pError) => void) | undefined;
+  /** `send`: reported to the `writtenListener` once handed to the socket. */
+  readonly report: boolean;
+}
+
+/** Told of each message `send` handed to the socket (direct-link.ts). */
+export interface WrittenListener {
+  messageWritten(bytes: number): void;
 }
 
 interface BlockedWriter {
@@ -96,6 +109,8 @@ export class EstablishedSession {
   private droppedBytes = 0;
   /** `close` was called before the stream ended otherwise. */
   private closedFirst = false;
+  /** See `send`. */
+  writtenListener: WrittenListener | undefined;
   /** Told once the socket is gone (the connection's `'close'` event): `listenForEnd`. */
   private endListener: SessionEndListener | undefined;
 
@@ -420,7 +435,7 @@ export class EstablishedSession {
   write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
     if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
     message.consume();
-    const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined };
+    const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined, report: false };
     // Behind a writer already waiting for room, even when this one would fit: writes go out in
     // the order they were made, as on a shard (test write-order-mixes: 'a small write does not
     // overtake a write waiting for room'). OCaml's Lwt_pipe.push lets it in first.
@@ -445,7 +460,7 @@ export class EstablishedSession {
     // Nothing queued and the socket takes it: sent at once, without a queue entry (an object per
     // message on the echo path, bench/echo-path.ts).
     if (this.outgoing.length === 0 && !this.transport.congested) this.transport.write(this.sealer.seal(message));
-    else this.enqueue({ message, cost, settle: undefined });
+    else this.enqueue({ message, cost, settle: undefined, report: false });
     return true;
   }
 
@@ -456,7 +471,7 @@ export class EstablishedSession {
     // Aborting rejects the wait; a message already queued may still be sent.
     return abortable<void>(signal, ({ resolve, reject }) => {
       const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
-      const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle };
+      const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle, report: false };
       if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
         this.enqueue(entry);
         return () => undefined;
@@ -479,7 +494,24 @@ export class EstablishedSession {
       return;
     }
     message.consume();
-    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle });
+    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle, report: false });
+  }
+
+  /**
+   * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
+   * written at once when nothing is queued and the socket takes it, else queued; the
+   * `writtenListener` hears of it once it is handed to the socket. Dropped when the outgoing side
+   * is closed (the caller learns of the end separately).
+   */
+  send(message: EncodedMessage): void {
+    if (this.outgoingClosed) return;
+    if (this.outgoing.length === 0 && !this.transport.congested) {
+      this.transport.write(this.sealer.seal(message));
+      this.writtenListener?.messageWritten(message.buffer.length);
+      return;
+    }
+    this.outgoing.push({ message, cost: costOf(message), settle: undefined, report: true });
+    this.outgoingBytes += costOf(message);
   }
 
   /**
@@ -501,16 +533,17 @@ export class EstablishedSession {
 
   private enqueue(entry: OutgoingEntry): void {
     if (this.outgoing.length === 0 && !this.transport.congested) {
-      this.send(entry);
+      this.sendEntry(entry);
       return;
     }
     this.outgoing.push(entry);
     this.outgoingBytes += entry.cost;
   }
 
-  private send(entry: OutgoingEntry): void {
+  private sendEntry(entry: OutgoingEntry): void {
     this.transport.write(this.sealer.seal(entry.message));
     entry.settle?.();
+    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
   }
 
   /** Socket drained: send queued messages until it is congested again, then admit blocked writers. */
@@ -519,7 +552,7 @@ export class EstablishedSession {
     while (sent < this.outgoing.length && !this.transport.congested) {
       const entry = this.outgoing[sent++]!;
       this.outgoingBytes -= entry.cost;
-      this.send(entry);
+      this.sendEntry(entry);
     }
     if (sent > 0) this.outgoing.splice(0, sent);
     while (this.blockedWriters.length > 0 && this.admits(this.blockedWriters[0]!.entry.cost)) {
