@@ -6,7 +6,7 @@
  * (pin it: `taskset -c 1`), and its heap rows (bytes allocated per message on each side) do not
  * move with the machine's load at all.
  *
- * The shard's side is the real one: SessionTransport → EstablishedSession → ShardConnection (its
+ * The shard's side is the real one: SessionTransport → ByteEngine → ShardConnection (its
  * sink and body taker, credit) → ShardOutlet (BodyBatch, Outbox) → RingProducer, over an in-memory socket whose
  * 'data' events carry MESSAGES_PER_READ sealed 100-byte messages each, in a buffer of their own (a
  * loopback read of a pre-sealed stream). Main's side is what ShardRingLink, RingLink and MessageQueues do
@@ -31,7 +31,7 @@ import { createRingBuffer, RingConsumer } from '../src/shared/ring/record-ring.t
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
-import { ENGINE_INCOMING_QUEUE, EstablishedSession } from '../src/shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, ByteEngine } from '../src/shared/session/byte-engine.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
 import { forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
 import { RECORD, SHARD_WIDE_ID } from '../src/shared/shard/records.ts';
@@ -112,7 +112,7 @@ function build(): Rig {
     const nonce = randomBytes(24);
     const socket = new MemorySocket();
     const transport = new SessionTransport(socket as unknown as Socket, HANDSHAKE_INPUT_LIMIT);
-    const session = new EstablishedSession(transport, new ChunkSealer(key, randomBytes(24)), new ChunkOpener(key, nonce), {
+    const session = new ByteEngine(transport, new ChunkSealer(key, randomBytes(24)), new ChunkOpener(key, nonce), {
       incomingQueueSize: ENGINE_INCOMING_QUEUE,
       outgoingQueueSize: Number.POSITIVE_INFINITY,
       maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
@@ -120,7 +120,7 @@ function build(): Rig {
     });
     const connection = new ShardConnection(context, id, i, true, 60_000);
     // The state a handshake and main's accept leave it in (accept-session.ts builds the session).
-    (connection as unknown as { established(session: EstablishedSession, creditLimit: number): void }).established(session, DEFAULT_INCOMING_QUEUE_SIZE);
+    (connection as unknown as { established(session: ByteEngine, creditLimit: number): void }).established(session, DEFAULT_INCOMING_QUEUE_SIZE);
     shardConnections.set(id, connection);
     const remote = new RingLink(id, link);
     const queues = new MessageQueues(remote, { incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE, outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });

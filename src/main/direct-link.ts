@@ -8,7 +8,7 @@
  */
 import type { P2pError } from '../shared/errors.ts';
 import { copyEncodedMessage, type EncodedMessage } from '../shared/session/encoded-message.ts';
-import type { EstablishedSession, WrittenListener } from '../shared/session/established-session.ts';
+import type { ByteEngine, WrittenListener } from '../shared/session/byte-engine.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import { endError } from '../shared/session/session-end.ts';
@@ -17,7 +17,7 @@ import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 
 export class DirectLink implements SessionLink, WrittenListener {
-  private readonly engine: EstablishedSession;
+  private readonly engine: ByteEngine;
   private queues!: LinkedQueues;
   /** The reader's bound: bytes delivered to the queues and not yet given back as credit. */
   private readonly creditLimit: number;
@@ -25,7 +25,7 @@ export class DirectLink implements SessionLink, WrittenListener {
   private ended = false;
   private closing = false;
 
-  constructor(engine: EstablishedSession, creditLimit: number) {
+  constructor(engine: ByteEngine, creditLimit: number) {
     this.engine = engine;
     this.creditLimit = creditLimit;
   }

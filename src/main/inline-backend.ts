@@ -2,7 +2,7 @@
  * The inline engine: the session runs on this thread (`workers: 0`, and plain `authenticate`).
  */
 import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
-import { ENGINE_INCOMING_QUEUE } from '../shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE } from '../shared/session/byte-engine.ts';
 import { DirectLink } from './direct-link.ts';
 import { MessageQueues } from './message-queues.ts';
 import type { HandshakeBackend } from './session-backend.ts';

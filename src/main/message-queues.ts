@@ -14,7 +14,7 @@
 import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '../shared/errors.ts';
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
-import type { SessionLimits } from '../shared/session/established-session.ts';
+import type { SessionLimits } from '../shared/session/byte-engine.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from '../shared/session/queue-costs.ts';
 import { RoomWaiters } from '../shared/session/room-waiters.ts';

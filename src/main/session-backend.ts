@@ -5,14 +5,14 @@
  */
 import type { Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
-import type { SessionLimits } from '../shared/session/established-session.ts';
+import type { SessionLimits } from '../shared/session/byte-engine.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 
-/** An established session's I/O (see EstablishedSession for the semantics). */
+/** An established session's I/O (see ByteEngine for the semantics). */
 export interface SessionBackend {
   read(signal?: AbortSignal): Promise<FramedMessage>;
   /**

@@ -19,7 +19,7 @@ import { acceptSession, nackSession, type HandshakeState } from '../shared/sessi
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import { ENGINE_INCOMING_QUEUE, type EstablishedSession } from '../shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
@@ -91,7 +91,7 @@ export class ShardConnection implements BodyTaker {
   /** What the handshake waits for (replaced by a dialing one when we dial). */
   private progress = new HandshakeProgress();
   private handshake: (HandshakeState & { readonly p2pVersion: number }) | undefined;
-  private session: EstablishedSession | undefined;
+  private session: ByteEngine | undefined;
   /** Main's call awaiting this connection's next step. */
   private waiter: Waiter | undefined;
   /** Bytes delivered to main and not yet read by the application. */
@@ -254,7 +254,7 @@ export class ShardConnection implements BodyTaker {
 
   // ------------------------------------------------------------------ established: data plane
 
-  private established(session: EstablishedSession, creditLimit: number): void {
+  private established(session: ByteEngine, creditLimit: number): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.handshake = undefined; // the session holds what it needs of it

@@ -1,5 +1,5 @@
 /**
- * Callers of `whenWritable` waiting for room in an outgoing queue (inline: EstablishedSession; a
+ * Callers of `whenWritable` waiting for room in an outgoing queue (inline: ByteEngine; a
  * shard's connection on main: RemoteSession). The queue decides when there is room and calls
  * `wake`; `fail` rejects everyone when the connection closes.
  */

@@ -50,8 +50,6 @@ export class SessionTransport {
   onInput: (() => void) | undefined;
   /** Called once when the socket ends, errors or is destroyed. */
   onEnd: ((error: P2pError) => void) | undefined;
-  /** Called once the socket is closed (after `onEnd`), whoever closed it. */
-  onClosed: (() => void) | undefined;
   /** Handshake mode: pause reading past this many buffered bytes. */
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
@@ -182,7 +180,7 @@ export class SessionTransport {
     if (!this.failure && !this.throttled) this.socket.resume();
   }
 
-  /** Reading waits for download quota (the regulator's pause, not the peer's stall: established-session.ts). */
+  /** Reading waits for download quota (the regulator's pause, not the peer's stall: byte-engine.ts). */
   get waitingForQuota(): boolean {
     return this.throttled;
   }
@@ -328,9 +326,6 @@ export class SessionTransport {
     const resolve = this.resolveEnded;
     this.resolveEnded = undefined;
     resolve?.();
-    const onClosed = this.onClosed;
-    this.onClosed = undefined;
-    onClosed?.();
   }
 
   /** `cause`: the socket's error, when it ended with one (ECONNRESET …). */

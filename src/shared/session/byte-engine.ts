@@ -1,10 +1,12 @@
 /**
- * An established session: the stream of encrypted chunks in both directions after two Acks
- * (protocol.md §9), with bounded queues and backpressure. It carries framed message bodies; typing them
- * with a codec is the caller's business (architecture.md §6), so the same engine serves main and shards.
+ * The byte engine of an established session, beside its socket: seals and writes outgoing
+ * layouts, opens and frames incoming chunks into messages (protocol.md §9), pauses the socket when
+ * its small queue is full or the pending-message budget is spent, and fails a stalled message with
+ * TIMEOUT. It carries framed bodies; typing them with a codec is the caller's business
+ * (architecture.md §6). The same engine runs on main (inline: direct-link.ts) and in shards
+ * (worker/shard-connection.ts); the connection contract above it is main's message-queues.ts.
  */
-import { ConnectionClosedError, EncodedMessageConsumedError, InvalidIncomingCiphertextSizeError, P2pError, TimeoutError } from '../errors.ts';
-import { abortable, removeItem, type Settlers } from './abortable.ts';
+import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, TimeoutError } from '../errors.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
@@ -12,10 +14,9 @@ import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
-import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
-import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from './queue-costs.ts';
-import { endError, type CloseOutcome, type SessionEnd, type SessionEndListener } from './session-end.ts';
+import { INCOMING_ENTRY_COST } from './queue-costs.ts';
+import type { CloseOutcome } from './session-end.ts';
 
 export interface SessionLimits {
   /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
@@ -56,8 +57,7 @@ let scratchBusy = false;
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
-  readonly cost: number;
-  /** `writeSync`: settled once the chunks are handed to the socket. */
+  /** `writeThen`: settled once the chunks are handed to the socket. */
   readonly settle: ((error?: P2pError) => void) | undefined;
   /** `send`: reported to the `writtenListener` once handed to the socket. */
   readonly report: boolean;
@@ -68,17 +68,9 @@ export interface WrittenListener {
   messageWritten(bytes: number): void;
 }
 
-interface BlockedWriter {
-  readonly entry: OutgoingEntry;
-  readonly resolve: () => void;
-  readonly reject: (error: P2pError) => void;
-}
-
-type ReadWaiter = Settlers<FramedMessage>;
-
 type IncomingEntry = FramedMessage | P2pError;
 
-export class EstablishedSession {
+export class ByteEngine {
   private readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
   private readonly opener: ChunkOpener;
@@ -88,7 +80,6 @@ export class EstablishedSession {
   private readonly incoming: IncomingEntry[] = [];
   private incomingHead = 0;
   private incomingBytes = 0;
-  private readonly readWaiters: ReadWaiter[] = [];
   /** No more messages will be added (peer closed, stream error, or local close). */
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
@@ -97,22 +88,14 @@ export class EstablishedSession {
   private refilling = false;
 
   private readonly outgoing: OutgoingEntry[] = [];
-  private outgoingBytes = 0;
-  private readonly blockedWriters: BlockedWriter[] = [];
   private outgoingClosed = false;
   private drainWaiters: Array<() => void> = [];
-  /** `whenWritable` callers: settled when the queue has room again, or it closes. */
-  private readonly room = new RoomWaiters();
   private closing: Promise<CloseOutcome> | undefined;
   /** Messages (and their encoded bytes) dropped from the outgoing queue by a close or the stream's end. */
   private droppedMessages = 0;
   private droppedBytes = 0;
-  /** `close` was called before the stream ended otherwise. */
-  private closedFirst = false;
   /** See `send`. */
   writtenListener: WrittenListener | undefined;
-  /** Told once the socket is gone (the connection's `'close'` event): `listenForEnd`. */
-  private endListener: SessionEndListener | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -148,7 +131,6 @@ export class EstablishedSession {
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     transport.onEnd = (error) => this.onTransportEnd(error);
     transport.onDrain(() => this.flush());
-    transport.onClosed = () => this.endListener?.sessionEnded(this.end());
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
       return;
@@ -160,29 +142,6 @@ export class EstablishedSession {
   }
 
   // ---------------------------------------------------------------- reading
-
-  /** Next message, waiting for one. Rejects with the stream's error once, then CONNECTION_CLOSED. */
-  read(signal?: AbortSignal): Promise<FramedMessage> {
-    const ready = this.shiftIncoming();
-    if (ready !== undefined) return settleEntry(ready);
-    if (this.incomingClosed) return Promise.reject(new ConnectionClosedError());
-    // Without a signal nothing can unpark the waiter but delivery or teardown: no register and
-    // unpark closures (a W2 echo reader waits once per message, bench/echo-path.ts).
-    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readWaiters.push({ resolve, reject }));
-    return abortable<FramedMessage>(signal, (waiter) => {
-      this.readWaiters.push(waiter);
-      return () => removeItem(this.readWaiters, waiter);
-    });
-  }
-
-  /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
-  waitForMessage(waiter: ReadWaiter): void {
-    const ready = this.shiftIncoming();
-    if (ready instanceof P2pError) waiter.reject(ready);
-    else if (ready !== undefined) waiter.resolve(ready);
-    else if (this.incomingClosed) waiter.reject(new ConnectionClosedError());
-    else this.readWaiters.push(waiter);
-  }
 
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
   readNow(): FramedMessage | undefined {
@@ -343,11 +302,6 @@ export class EstablishedSession {
 
   private deliver(message: FramedMessage): void {
     if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
-    const waiter = this.readWaiters.shift();
-    if (waiter) {
-      waiter.resolve(message);
-      return;
-    }
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
     if (!this.refilling) this.onReadable?.();
@@ -390,14 +344,8 @@ export class EstablishedSession {
   /** A stream error: queue it for the reader (after what was already received), then tear down. */
   private failStream(error: P2pError): void {
     if (this.incomingClosed) return;
-    this.pushIncomingError(error);
+    this.incoming.push(error);
     this.teardown(error);
-  }
-
-  private pushIncomingError(error: P2pError): void {
-    const waiter = this.readWaiters.shift();
-    if (waiter) waiter.reject(error);
-    else this.incoming.push(error);
   }
 
   /** True once nothing more will be received (after the queued entries). */
@@ -423,64 +371,12 @@ export class EstablishedSession {
     this.releasePending();
     queueMicrotask(() => this.onReadable?.());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
-    for (const waiter of this.readWaiters.splice(0)) waiter.reject(closed);
     this.closeOutgoing(() => closed);
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
 
   // ---------------------------------------------------------------- writing
-
-  /** Queues a message, waiting while the outgoing queue is full (OCaml `write`). */
-  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined, report: false };
-    // Behind a writer already waiting for room, even when this one would fit: writes go out in
-    // the order they were made, as on a shard (test write-order-mixes: 'a small write does not
-    // overtake a write waiting for room'). OCaml's Lwt_pipe.push lets it in first.
-    if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
-      this.enqueue(entry);
-      return Promise.resolve();
-    }
-    return abortable<void>(signal, ({ resolve, reject }) => {
-      const blocked: BlockedWriter = { entry, resolve, reject };
-      this.blockedWriters.push(blocked);
-      return () => removeItem(this.blockedWriters, blocked);
-    });
-  }
-
-  /** Queues a message if there is room; `false` (dropped) when the queue is full (OCaml `write_now`). */
-  writeNow(message: EncodedMessage): boolean {
-    if (this.outgoingClosed) throw new ConnectionClosedError();
-    if (message.consumed) throw new EncodedMessageConsumedError();
-    const cost = costOf(message);
-    if (!this.admits(cost) || this.blockedWriters.length > 0) return false;
-    message.consume();
-    // Nothing queued and the socket takes it: sent at once, without a queue entry (an object per
-    // message on the echo path, bench/echo-path.ts).
-    if (this.outgoing.length === 0 && !this.transport.congested) this.transport.write(this.sealer.seal(message));
-    else this.enqueue({ message, cost, settle: undefined, report: false });
-    return true;
-  }
-
-  /** Like `write`, resolving once every chunk is encrypted and handed to the socket (OCaml `write_sync`). */
-  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    // Aborting rejects the wait; a message already queued may still be sent.
-    return abortable<void>(signal, ({ resolve, reject }) => {
-      const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
-      const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle, report: false };
-      if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
-        this.enqueue(entry);
-        return () => undefined;
-      }
-      const blocked: BlockedWriter = { entry, resolve: () => undefined, reject };
-      this.blockedWriters.push(blocked);
-      return () => removeItem(this.blockedWriters, blocked);
-    });
-  }
 
   /**
    * `writeSync` with a callback instead of a promise, for a shard's hot path (one closure per
@@ -494,7 +390,7 @@ export class EstablishedSession {
       return;
     }
     message.consume();
-    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle, report: false });
+    this.enqueue({ message, settle, report: false });
   }
 
   /**
@@ -510,25 +406,7 @@ export class EstablishedSession {
       this.writtenListener?.messageWritten(message.buffer.length);
       return;
     }
-    this.outgoing.push({ message, cost: costOf(message), settle: undefined, report: true });
-    this.outgoingBytes += costOf(message);
-  }
-
-  /**
-   * Resolves once the outgoing queue is at most half full with no writer waiting: room for
-   * `writeNow` (half, as a stream's low-water mark, so a waiter is not woken for one message).
-   */
-  whenWritable(signal?: AbortSignal): Promise<void> {
-    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
-  }
-
-  private hasRoom(): boolean {
-    return this.blockedWriters.length === 0 && this.outgoingBytes <= this.limits.outgoingQueueSize / 2;
-  }
-
-  /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (protocol.md §9.5). */
-  private admits(cost: number): boolean {
-    return this.outgoing.length === 0 || this.outgoingBytes + cost < this.limits.outgoingQueueSize;
+    this.outgoing.push({ message, settle: undefined, report: true });
   }
 
   private enqueue(entry: OutgoingEntry): void {
@@ -537,7 +415,6 @@ export class EstablishedSession {
       return;
     }
     this.outgoing.push(entry);
-    this.outgoingBytes += entry.cost;
   }
 
   private sendEntry(entry: OutgoingEntry): void {
@@ -546,21 +423,13 @@ export class EstablishedSession {
     if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
   }
 
-  /** Socket drained: send queued messages until it is congested again, then admit blocked writers. */
+  /** Socket drained: send queued messages until it is congested again. */
   private flush(): void {
     let sent = 0;
     while (sent < this.outgoing.length && !this.transport.congested) {
-      const entry = this.outgoing[sent++]!;
-      this.outgoingBytes -= entry.cost;
-      this.sendEntry(entry);
+      this.sendEntry(this.outgoing[sent++]!);
     }
     if (sent > 0) this.outgoing.splice(0, sent);
-    while (this.blockedWriters.length > 0 && this.admits(this.blockedWriters[0]!.entry.cost)) {
-      const blocked = this.blockedWriters.shift()!;
-      this.enqueue(blocked.entry);
-      blocked.resolve();
-    }
-    if (this.room.waiting && this.hasRoom()) this.room.wake();
     if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
@@ -570,14 +439,11 @@ export class EstablishedSession {
   private closeOutgoing(reason: () => P2pError): void {
     if (this.outgoingClosed && this.outgoing.length === 0) return;
     this.outgoingClosed = true;
-    for (const blocked of this.blockedWriters.splice(0)) blocked.reject(reason());
-    if (this.room.waiting) this.room.fail(reason());
     this.droppedMessages += this.outgoing.length;
     for (const entry of this.outgoing.splice(0)) {
       this.droppedBytes += entry.message.buffer.length;
       entry.settle?.(reason());
     }
-    this.outgoingBytes = 0;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
@@ -587,33 +453,9 @@ export class EstablishedSession {
     return this.transport.stats.snapshot();
   }
 
-  get closed(): boolean {
-    return this.outgoingClosed;
-  }
-
-  /** Tells `listener` once the socket is gone, with how the session ended. */
-  listenForEnd(listener: SessionEndListener): void {
-    this.endListener = listener;
-    if (this.transport.socketClosed) queueMicrotask(() => listener.sessionEnded(this.end()));
-  }
-
   /** The error the stream ended with (CONNECTION_CLOSED for a close), once it ended. */
   get failure(): P2pError | undefined {
     return this.transport.failure;
-  }
-
-  /** Bytes of messages accepted and not yet handed to the socket, each with its entry cost: what `outgoingQueueSize` bounds. */
-  get queuedOutgoingBytes(): number {
-    return this.outgoingBytes;
-  }
-
-  private end(): SessionEnd {
-    return { by: this.closedFirst ? 'local' : 'peer', error: endError(this.transport.failure), droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
-  }
-
-  /** Resolves once the socket is closed, locally or by the peer. */
-  get ended(): Promise<void> {
-    return this.transport.ended;
   }
 
   /**
@@ -633,18 +475,14 @@ export class EstablishedSession {
       if (!wait) this.closeOutgoing(reason);
       return this.closing;
     }
-    if (!this.transport.failure) this.closedFirst = true;
     this.closing = (async () => {
       if (wait && !this.outgoingClosed) {
-        // No new writes; blocked writers were never queued, so they fail like OCaml's closed pipe.
-        for (const blocked of this.blockedWriters.splice(0)) blocked.reject(reason());
         this.outgoingClosed = true;
         if (this.outgoing.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
       }
       this.closeOutgoing(reason);
       this.incomingClosed = true;
       this.releasePending();
-      for (const waiter of this.readWaiters.splice(0)) waiter.reject(reason());
       await (this.droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
       return { droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
     })();
@@ -652,10 +490,3 @@ export class EstablishedSession {
   }
 }
 
-function costOf(message: EncodedMessage): number {
-  return OUTGOING_ENTRY_COST + message.buffer.length;
-}
-
-function settleEntry(entry: IncomingEntry): Promise<FramedMessage> {
-  return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
-}
