@@ -12,7 +12,7 @@ import type { CloseOutcome, SessionEndListener } from '../shared/session/session
 import type { Point } from '../shared/wire/point.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 
-/** An established session's I/O (see ByteEngine for the semantics). */
+/** An established session's I/O: the connection contract (MessageQueues, message-queues.ts). */
 export interface SessionBackend {
   read(signal?: AbortSignal): Promise<FramedMessage>;
   /**

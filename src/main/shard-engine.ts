@@ -2,8 +2,8 @@
  * Sharded engine: connections live on worker threads (architecture.md §2). Main transfers each admitted
  * socket to the least-loaded shard (Node >= 24.20 can transfer sockets), or asks it to dial;
  * the shard authenticates and reports the peer; main's policy answers accept or nack. Each shard
- * is a ShardHandle (shard-handle.ts); each established connection a RemoteSession over its
- * shard's ring link.
+ * is a ShardHandle (shard-handle.ts); each established connection is MessageQueues over a RingLink
+ * through its shard's ShardRingLink.
  */
 import type { Socket } from 'node:net';
 import { DecodingError, MyselfError, P2pError, PoolError } from '../shared/errors.ts';

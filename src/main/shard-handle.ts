@@ -91,7 +91,7 @@ function fromRecord(record: ErrorRecord): P2pError {
 export class ShardHandle implements RingLinkHost {
   readonly index: number;
   restarts = 0;
-  /** The data plane: what every RemoteSession of this shard sends and receives through. */
+  /** The data plane: what every RingLink of this shard sends and receives through. */
   readonly link = new ShardRingLink(this);
   private worker!: Worker;
   private control!: ControlMethods;

@@ -2,7 +2,7 @@
  * The data plane between main and one shard: the two rings, the doorbells and the transferred
  * buffers (architecture.md §3). Outgoing layouts, credit and closes go to the shard as ring
  * records; received bodies, write reports and ends come back and are handed to each
- * connection's RemoteSession, in order. The shard's worker, its control calls and the lifecycle
+ * connection's RingLink (ring-link.ts), in order. The shard's worker, its control calls and the lifecycle
  * records are the ShardHandle's (shard-handle.ts).
  */
 import type { Worker } from 'node:worker_threads';

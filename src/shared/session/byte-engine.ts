@@ -6,7 +6,8 @@
  * (architecture.md §6). The same engine runs on main (inline: direct-link.ts) and in shards
  * (worker/shard-connection.ts); the connection contract above it is main's message-queues.ts.
  */
-import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, TimeoutError } from '../errors.ts';
+import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, type TimeoutError } from '../errors.ts';
+import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
@@ -70,7 +71,7 @@ export interface WrittenListener {
 
 type IncomingEntry = FramedMessage | P2pError;
 
-export class ByteEngine {
+export class ByteEngine implements Stallable {
   private readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
   private readonly opener: ChunkOpener;
@@ -118,10 +119,8 @@ export class ByteEngine {
   private budgetPaused = false;
   /** Made the first time the budget pauses this session (most never do). */
   private resumeFromBudget: (() => void) | undefined;
-  /** Unfinished bytes (message and partial chunk) at the last pump: a change is the peer's progress (messageTimeout). */
-  private lastUnfinished = 0;
-  private progressAt = 0;
-  private messageTimer: NodeJS.Timeout | undefined;
+  /** The messageTimeout deadline, made on the first unfinished message. */
+  private stall: StallWatch | undefined;
 
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
@@ -228,58 +227,43 @@ export class ByteEngine {
    * Bytes of a message not delivered yet: its decrypted chunks and the received part of the next
    * chunk. A peer that stops in the middle of a chunk has an unfinished message too.
    */
-  private get unfinishedBytes(): number {
+  get unfinishedBytes(): number {
     return this.framer.receivedBytes + this.transport.input.length;
   }
 
-  /** After a pump: note progress of the unfinished message and keep the messageTimeout timer on while there is one. */
+  /** After a pump: the messageTimeout watch notes the unfinished message's progress. */
   private watchProgress(): void {
     const timeout = this.limits.messageTimeout;
     if (timeout === undefined) return;
     const unfinished = this.unfinishedBytes;
-    if (unfinished === this.lastUnfinished) return;
-    this.lastUnfinished = unfinished;
-    this.progressAt = Date.now();
-    if (unfinished > 0) this.armMessageTimer(timeout);
+    if (unfinished === 0 && this.stall === undefined) return;
+    (this.stall ??= new StallWatch(timeout, this)).observe(unfinished);
+  }
+
+  // Stallable, for the watch.
+  get receiving(): boolean {
+    return !this.incomingClosed;
+  }
+
+  get pausedByUs(): boolean {
+    return this.budgetPaused || this.readPaused;
+  }
+
+  get waitingForQuota(): boolean {
+    return this.transport.waitingForQuota;
+  }
+
+  stalled(error: TimeoutError): void {
+    this.failStream(error);
   }
 
   private onBudgetRoom(): void {
     this.budgetPaused = false;
     // Waiting on the budget is not the peer's stall.
-    this.progressAt = Date.now();
+    this.stall?.restart();
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
     this.pump();
-  }
-
-  /** The message timer fired: fail the stream if the unfinished message made no progress. */
-  private checkProgress(): void {
-    this.messageTimer = undefined;
-    const timeout = this.limits.messageTimeout;
-    const unfinished = this.unfinishedBytes;
-    if (timeout === undefined || this.incomingClosed || unfinished === 0) return;
-    // Paused by us (budget, download quota) or by the application (full queue): not the peer's
-    // stall; look again later. Quota waits end on their own, so the peer's clock restarts then.
-    if (this.budgetPaused || this.readPaused) {
-      this.armMessageTimer(timeout);
-      return;
-    }
-    if (this.transport.waitingForQuota) {
-      this.progressAt = Date.now();
-      this.armMessageTimer(timeout);
-      return;
-    }
-    const idle = Date.now() - this.progressAt;
-    if (idle >= timeout) {
-      this.failStream(new TimeoutError(`unfinished message of ${unfinished} bytes so far (chunks included) made no progress for ${timeout} ms`));
-      return;
-    }
-    this.armMessageTimer(timeout - idle);
-  }
-
-  /** The socket keeps the process alive, not this timer. */
-  private armMessageTimer(ms: number): void {
-    this.messageTimer ??= setTimeout(() => this.checkProgress(), Math.max(1, ms)).unref();
   }
 
   /** Gives the unfinished message's bytes back to the budget (teardown, close). */
@@ -291,8 +275,7 @@ export class ByteEngine {
     this.pendingCharged = 0;
     if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);
     this.budgetPaused = false;
-    if (this.messageTimer) clearTimeout(this.messageTimer);
-    this.messageTimer = undefined;
+    this.stall?.stop();
   }
 
   /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
@@ -322,7 +305,7 @@ export class ByteEngine {
       this.incomingBytes -= entry.size + INCOMING_ENTRY_COST;
       if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
         this.readPaused = false;
-        this.progressAt = Date.now(); // the application's pause was not the peer's stall
+        this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.budgetPaused) {
           this.transport.resume();
           // The entry being read has left the queue but not yet reached its reader: what this
