@@ -21,6 +21,7 @@ import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
 import { validateCloseOptions } from './validate-options.ts';
 import { describeValue } from './describe-value.ts';
+import { nextConnectionId } from './connection-id.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
@@ -84,11 +85,10 @@ export interface CloseReason extends SessionEnd {
   readonly reasons: readonly string[];
 }
 
-let nextConnectionId = 1;
 
 export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implements AsyncDisposable {
   /** Process-unique id; `equals` compares it (OCaml compares fd ids). */
-  readonly id = nextConnectionId++;
+  readonly id = nextConnectionId();
   readonly info: AcceptedInfo<Meta>;
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;

@@ -18,6 +18,8 @@ import type { Point } from '../shared/wire/point.ts';
 import type { ShardStats } from './pool-engine.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { RingLink } from './ring-link.ts';
+import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
+import { nextConnectionId } from './connection-id.ts';
 import { ShardRingLink, type RingLinkHost } from './shard-ring-link.ts';
 
 /** Ring data area per direction per shard. 1 MiB holds ~15 full chunks of layouts in flight. */
@@ -62,16 +64,12 @@ const MAX_START_FAILURES = 5;
 /** How long a closing pool lets a shard close its sockets itself before terminating it. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-
-export type RecordState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
-
-
 /** Main's mirror of one connection on a shard. */
 export interface ShardRecord {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
-  state: RecordState;
+  state: LifecycleState;
   /** Why the shard forgot it, when it did so on its own. */
   error: P2pError | undefined;
   session: RingLink | undefined;
@@ -79,13 +77,10 @@ export interface ShardRecord {
   interrupt: ((error: P2pError) => void) | undefined;
 }
 
-let nextConnectionId = 1;
-
 function fromRecord(record: ErrorRecord): P2pError {
   const error = errorFromRecord(record);
   return error instanceof P2pError ? error : new ConnectionClosedError(`${record.code}: ${error.message}`);
 }
-
 
 /** One shard worker and its rings, as main sees it. */
 export class ShardHandle implements RingLinkHost {
@@ -262,7 +257,7 @@ export class ShardHandle implements RingLinkHost {
     const slot = this.slots.allocate();
     if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
     const incoming = state === 'handshaking'; // an adopted socket; a dial is outgoing
-    const record: ShardRecord = { id: nextConnectionId++, slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
+    const record: ShardRecord = { id: nextConnectionId(), slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
     this.records.set(record.id, record);
     return record;
   }
@@ -294,7 +289,7 @@ export class ShardHandle implements RingLinkHost {
    * One control call for `record`: the outcome, or the error that ended the record meanwhile.
    * `onLost` runs when the call itself failed (the message could not be posted).
    */
-  private call<T>(record: ShardRecord, state: RecordState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
+  private call<T>(record: ShardRecord, state: LifecycleState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
     if (record.state === 'closed') return Promise.reject(record.error ?? new ConnectionClosedError('connection already closed'));
     record.state = state;
     return new Promise<T>((resolve, reject) => {

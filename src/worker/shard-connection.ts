@@ -20,6 +20,7 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
@@ -35,7 +36,6 @@ import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
 
-export type ShardState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
 
 /** What every connection of a shard shares. */
 export interface ShardContext {
@@ -82,7 +82,7 @@ export class ShardConnection implements BodyTaker {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
-  state: ShardState;
+  state: LifecycleState;
   private readonly context: ShardContext;
   /** The deadline before `established`; dropped then (a cleared Timeout is still 160 B kept per connection). */
   private timer: NodeJS.Timeout | undefined;

@@ -236,11 +236,7 @@ export class SessionTransport {
    */
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    // Built only when it is used: a second close is common.
-    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
-    this.onInput = undefined;
-    this.input.clear();
-    this.backlog = undefined;
+    this.stopInput(reason);
     const socket = this.socket;
     this.closePromise = new Promise<void>((resolve) => {
       if (socket.destroyed) {
@@ -264,16 +260,22 @@ export class SessionTransport {
    */
   reset(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
-    this.onInput = undefined;
-    this.input.clear();
-    this.backlog = undefined;
+    this.stopInput(reason);
     const socket = this.socket;
     this.closePromise = socket.destroyed ? Promise.resolve() : this.ended;
     // In-memory duplexes used by tests have no reset.
     if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
     else socket.destroy();
     return this.closePromise;
+  }
+
+  /** A local close: fail what waits with `reason` and drop what was received. */
+  private stopInput(reason: P2pError | undefined): void {
+    // Built only when it is used: a second close is common.
+    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
+    this.onInput = undefined;
+    this.input.clear();
+    this.backlog = undefined;
   }
 
   private setFailure(error: P2pError): void {
