@@ -140,13 +140,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
       const signal = options?.signal;
       // Not behind a read that decodes later: this one would decode first, and could deliver the
       // message after one that does not decode (test: decoding-error-concurrent-reads).
-      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0 && this.session.waitForMessage) {
+      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0) {
         // One promise, settled with the decoded message by a waiter made once: no `then` promise,
         // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
         // A second read while this one waits takes the general path, behind it in the session's queue.
         return new Promise<Received<Msg>>((resolve, reject) => {
           this.waiting = { resolve, reject };
-          this.session.waitForMessage!((this.readWaiter ??= this.makeReadWaiter()));
+          this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
         });
       }
       this.readsDecodingLater++;

@@ -17,10 +17,10 @@ export interface SessionBackend {
   read(signal?: AbortSignal): Promise<FramedMessage>;
   /**
    * `read` without a signal and without a promise of its own: `waiter` gets the next message (or
-   * the stream's error). Only after `readNow` returned `undefined`. Optional: where it exists
-   * (inline), a waiting `Connection.read` is one promise instead of two (bench/echo-path.ts).
+   * the stream's error). Only after `readNow` returned `undefined`. A waiting `Connection.read`
+   * is then one promise instead of two (bench/echo-path.ts).
    */
-  waitForMessage?(waiter: Settlers<FramedMessage>): void;
+  waitForMessage(waiter: Settlers<FramedMessage>): void;
   readNow(): FramedMessage | undefined;
   write(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
   writeNow(message: EncodedMessage): boolean;
