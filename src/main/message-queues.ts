@@ -169,16 +169,21 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
   /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
   waitForMessage(waiter: Settlers<FramedMessage>): void {
     const entry = this.shift();
-    if (entry instanceof P2pError) waiter.reject(entry);
-    else if (entry !== undefined) waiter.resolve(entry);
-    else if (this.incomingEnded) waiter.reject(new ConnectionClosedError());
+    if (entry !== undefined) {
+      if (entry instanceof P2pError) waiter.reject(entry);
+      else waiter.resolve(entry);
+    } else if (this.incomingEnded) waiter.reject(new ConnectionClosedError());
     else this.readers.push(waiter);
   }
 
   readNow(): FramedMessage | undefined {
+    // Nothing queued is the common case of a reader that drains: no instanceof then.
     const entry = this.shift();
+    if (entry === undefined) {
+      if (this.incomingEnded) throw new ConnectionClosedError();
+      return undefined;
+    }
     if (entry instanceof P2pError) throw entry;
-    if (entry === undefined && this.incomingEnded) throw new ConnectionClosedError();
     return entry;
   }
 
