@@ -4,7 +4,7 @@
  *
  * - encode: `encodeFramedMessage` alone (allocate the wire layout, copy the body in).
  * - seal:   encode + `ChunkSealer.seal`, the sender's whole per-message path before the socket.
- * - open:   the receiver's per-read path as `EstablishedSession.pump` runs it: a read buffer of
+ * - open:   the receiver's per-read path as `ByteEngine.pump` runs it: a read buffer of
  *           sealed chunks goes through `ByteQueue` → `ChunkOpener.open` → `MessageFramer.push`.
  *           Each op first copies the pristine wire bytes into the read buffer (opening is in
  *           place), as the kernel-to-user copy of a real read would; small messages are batched
@@ -86,7 +86,7 @@ function addSeal(size: number): void {
   const sealer = new ChunkSealer(key, nonce);
   add({ name: `seal ${sizeLabel(size)}`, kind: 'seal', bodySize: size, messagesPerOp: 1 }, () => {
     const message = encodeFramedMessage(body, MAX_CHUNK_CONTENT);
-    message.consume(); // as EstablishedSession.write does before sealing
+    message.consume(); // as ByteEngine.write does before sealing
     sink ^= sealer.seal(message)[0]!;
   });
 }
@@ -136,7 +136,7 @@ function wireReplay(size: number, count: number, readSize: number): () => void {
       while (queue.length >= HEADER_LENGTH) {
         const length = queue.peekUInt16BE();
         if (queue.length < HEADER_LENGTH + length) break;
-        // As EstablishedSession.pump: a chunk spanning reads is joined into the thread's scratch.
+        // As ByteEngine.pump: a chunk spanning reads is joined into the thread's scratch.
         queue.skip(HEADER_LENGTH);
         const ciphertext = opener.hold(queue, length, scratch);
         frameChunk(framer, opener, ciphertext, emit, ciphertext.buffer !== scratch.buffer);

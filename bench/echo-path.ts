@@ -5,7 +5,7 @@
  * one process on one core (pin it: `taskset -c 1`), and its heap row (bytes allocated per
  * message) does not move with the machine's load at all, so it shows an allocation cut there too.
  *
- * Each connection is the real stack — SessionTransport → EstablishedSession → Connection (a
+ * Each connection is the real stack — SessionTransport → ByteEngine → Connection (a
  * `Pool`'s with `workers: 0`: default queues, a 60 s messageTimeout, a pending-message budget) —
  * over an in-memory socket: 'data' events carry one sealed 100-byte message each in a buffer of
  * its own (as a loopback read does: bench/load W2), and writes are counted, not sent. The consumer
@@ -25,7 +25,9 @@ import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
-import { EstablishedSession } from '../src/shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, ByteEngine } from '../src/shared/session/byte-engine.ts';
+import { DirectLink } from '../src/main/direct-link.ts';
+import { MessageQueues } from '../src/main/message-queues.ts';
 import { PendingMessageBudget } from '../src/shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
 import { countArg, grouped, round, spread } from './common.ts';
@@ -65,13 +67,20 @@ function open(budget: PendingMessageBudget, counts: { messages: number }): Peer 
   const outNonce = randomBytes(24);
   const socket = new MemorySocket();
   const transport = new SessionTransport(socket as unknown as Socket, HANDSHAKE_INPUT_LIMIT);
-  const session = new EstablishedSession(transport, new ChunkSealer(key, outNonce), new ChunkOpener(key, inNonce), {
+  const limits = {
     incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE,
     outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE,
     maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
     messageTimeout: DEFAULT_MESSAGE_TIMEOUT,
     pendingBudget: budget,
+  };
+  // As inline-backend.ts builds it: the engine under a DirectLink under the queues.
+  const engine = new ByteEngine(transport, new ChunkSealer(key, outNonce), new ChunkOpener(key, inNonce), {
+    ...limits,
+    incomingQueueSize: ENGINE_INCOMING_QUEUE,
+    outgoingQueueSize: Number.POSITIVE_INFINITY,
   });
+  const session = new MessageQueues(new DirectLink(engine, limits.incomingQueueSize), limits);
   const conn = new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, session, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE);
   void consume(conn, counts);
   return { socket, conn, sealer: new ChunkSealer(key, inNonce) };

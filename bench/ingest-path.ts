@@ -6,10 +6,10 @@
  * (pin it: `taskset -c 1`), and its heap rows (bytes allocated per message on each side) do not
  * move with the machine's load at all.
  *
- * The shard's side is the real one: SessionTransport → EstablishedSession → ShardConnection (its
+ * The shard's side is the real one: SessionTransport → ByteEngine → ShardConnection (its
  * sink and body taker, credit) → ShardOutlet (BodyBatch, Outbox) → RingProducer, over an in-memory socket whose
  * 'data' events carry MESSAGES_PER_READ sealed 100-byte messages each, in a buffer of their own (a
- * loopback read of a pre-sealed stream). Main's side is what ShardHandle and RemoteSession do
+ * loopback read of a pre-sealed stream). Main's side is what ShardRingLink, RingLink and MessageQueues do
  * with a MESSAGES record (RingConsumer, one copy out of the ring, forEachBatchedBody, `onBody`)
  * and W2's consumer (bench/load/system-p2p.ts `consume`: `read()`, then `readNow()` until empty). A round
  * feeds one read to each connection and lets the shard's turn end (its doorbell), then drains
@@ -25,15 +25,15 @@ import type { Socket } from 'node:net';
 import { bytesCodec } from '../src/main/codecs.ts';
 import { Connection, type AcceptedInfo } from '../src/main/connection.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_OUTGOING_QUEUE_SIZE } from '../src/main/options.ts';
-import { RemoteSession, type ShardLink } from '../src/main/remote-session.ts';
+import { MessageQueues } from '../src/main/message-queues.ts';
+import { RingLink, type ShardLink } from '../src/main/ring-link.ts';
 import { createRingBuffer, RingConsumer } from '../src/shared/ring/record-ring.ts';
 import { ChunkOpener, ChunkSealer } from '../src/shared/session/chunk-cipher.ts';
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeFramedMessage } from '../src/shared/session/encoded-message.ts';
-import { EstablishedSession } from '../src/shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, ByteEngine } from '../src/shared/session/byte-engine.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../src/shared/session/transport.ts';
 import { forEachBatchedBody } from '../src/shared/shard/body-batch.ts';
-import { SHARD_INCOMING_QUEUE } from '../src/shared/shard/protocol.ts';
 import { RECORD, SHARD_WIDE_ID } from '../src/shared/shard/records.ts';
 import { ShardOutlet } from '../src/shared/shard/shard-outlet.ts';
 import { createStatsTable } from '../src/shared/shard/stat-slots.ts';
@@ -93,7 +93,7 @@ function build(): Rig {
     forget: (connection) => shardConnections.delete(connection.id),
     schedule: () => undefined,
   };
-  const remotes = new Map<number, RemoteSession>();
+  const remotes = new Map<number, RingLink>();
   const link: ShardLink = {
     sendLayout: () => undefined,
     // CREDIT records go main → shard through the other ring; here straight to the connection.
@@ -112,19 +112,20 @@ function build(): Rig {
     const nonce = randomBytes(24);
     const socket = new MemorySocket();
     const transport = new SessionTransport(socket as unknown as Socket, HANDSHAKE_INPUT_LIMIT);
-    const session = new EstablishedSession(transport, new ChunkSealer(key, randomBytes(24)), new ChunkOpener(key, nonce), {
-      incomingQueueSize: SHARD_INCOMING_QUEUE,
+    const session = new ByteEngine(transport, new ChunkSealer(key, randomBytes(24)), new ChunkOpener(key, nonce), {
+      incomingQueueSize: ENGINE_INCOMING_QUEUE,
       outgoingQueueSize: Number.POSITIVE_INFINITY,
       maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
       detachSmallMessages: false,
     });
     const connection = new ShardConnection(context, id, i, true, 60_000);
     // The state a handshake and main's accept leave it in (accept-session.ts builds the session).
-    (connection as unknown as { established(session: EstablishedSession, creditLimit: number): void }).established(session, DEFAULT_INCOMING_QUEUE_SIZE);
+    (connection as unknown as { established(session: ByteEngine, creditLimit: number): void }).established(session, DEFAULT_INCOMING_QUEUE_SIZE);
     shardConnections.set(id, connection);
-    const remote = new RemoteSession(id, link, { incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE, outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
+    const remote = new RingLink(id, link);
+    const queues = new MessageQueues(remote, { incomingQueueSize: DEFAULT_INCOMING_QUEUE_SIZE, outgoingQueueSize: DEFAULT_OUTGOING_QUEUE_SIZE, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
     remotes.set(id, remote);
-    void consume(new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, remote, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE), 'sink', counts);
+    void consume(new Connection<Uint8Array, undefined>({} as AcceptedInfo<undefined>, queues, bytesCodec, MAX_CHUNK_CONTENT, DEFAULT_MAX_MESSAGE_SIZE), 'sink', counts);
     sockets.push(socket);
     inputs.push(sealReads(new ChunkSealer(key, nonce), body, ROUNDS + HEAP_ROUNDS));
   }

@@ -1,5 +1,5 @@
 /**
- * What SessionTransport and EstablishedSession use of a net.Socket, in memory, for the benches
+ * What SessionTransport and ByteEngine use of a net.Socket, in memory, for the benches
  * that run the receive path without the kernel (echo-path.ts, ingest-path.ts): bytes arrive as
  * 'data' events the bench emits; writes are only counted.
  */

@@ -55,7 +55,7 @@ type Feed = (framer: MessageFramer, opener: ChunkOpener, chunk: Buffer, emit: (m
 
 /** The path before: open in place, then frame. */
 const inPlace: Feed = (framer, opener, chunk, emit) => framer.push(opener.open(chunk.subarray(HEADER_LENGTH)), emit);
-/** The receive path (EstablishedSession.pump). */
+/** The receive path (ByteEngine.pump). */
 const direct: Feed = (framer, opener, chunk, emit) => frameChunk(framer, opener, opener.holdAt(chunk, HEADER_LENGTH), emit, true);
 /**
  * The receive path with a keystream peek that is off by `delta` (or says `delta` itself, when
@@ -195,7 +195,7 @@ test('opened into the body, a message in progress holds what it held opened in p
       for (const chunk of chunks) {
         inPlace(before, beforeOpener, Buffer.from(chunk), () => undefined);
         direct(now, nowOpener, Buffer.from(chunk), (message) => got.push(message));
-        // The pending-message budget and messageTimeout read these after every chunk (established-session.ts).
+        // The pending-message budget and messageTimeout read these after every chunk (byte-engine.ts).
         assert.equal(now.pendingBytes, before.pendingBytes);
         assert.equal(now.receivedBytes, before.receivedBytes);
       }

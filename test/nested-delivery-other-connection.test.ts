@@ -3,7 +3,7 @@
  * waiting read's codec decodes inside delivery (inline), and a codec that reads another
  * connection there (`readNow`) makes that one refill its queue from the chunks it holds. The
  * chunk being framed was opened before its messages are delivered, so the thread-wide tag slot
- * (chunk-cipher.ts) and join scratch (established-session.ts) are free for the nested one: both
+ * (chunk-cipher.ts) and join scratch (byte-engine.ts) are free for the nested one: both
  * streams arrive byte for byte, in order.
  */
 import { test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The receive path (EstablishedSession.pump: header skipped, ChunkOpener.hold copying the tag
+ * The receive path (ByteEngine.pump: header skipped, ChunkOpener.hold copying the tag
  * into the thread's slot, frameChunk; on a shard the BodyTaker) at its edges, over real loopback
  * sockets in both pool modes: tag-only chunks (empty ciphertext) between messages, many small
  * messages in one chunk, bodies at the transfer threshold and opened into place between small

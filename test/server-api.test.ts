@@ -72,7 +72,7 @@ for (const { name, workers } of MODES) {
         if (echoed.length === 3) break;
       }
       assert.deepEqual(echoed, ['a', 'bb', 'ccc']);
-      assert.equal(conn.closed, false, 'leaving the loop early keeps the connection open');
+      assert.equal(conn.closed, true, 'leaving the loop early closes the connection');
       await conn.close();
       assert.equal(await Promise.race([serverLoop, sleep(5000, 'still running')]), 'ended');
     } finally {

@@ -195,7 +195,10 @@ class P2pClientConn implements ClientConn {
   }
 
   close(): Promise<void> {
-    return this.conn.close().catch(() => undefined);
+    return this.conn.close().then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   destroy(): void {

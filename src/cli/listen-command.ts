@@ -129,7 +129,7 @@ export async function runListen(options: ListenOptions, output: Output): Promise
 /** One connection, start to end; never rejects (its failure is in the report). */
 async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, port: number, node: NodeService | undefined): Promise<ConnectionReport> {
   const report = new ConnectionReport(addressText(socket.remoteAddress, socket.remotePort));
-  let connection: { close(options: { wait: boolean }): Promise<void>; stat(): Stat } | undefined;
+  let connection: { close(options: { wait: boolean }): Promise<unknown>; stat(): Stat } | undefined;
   try {
     const started = Date.now();
     const peer = await authenticate(socket, {

@@ -8,8 +8,8 @@
  * ring records go out in `flush`, after every connection decided, in the same turn, so the
  * message keeps its place among each connection's other writes.
  */
-import { copyEncodedMessage, type EncodedMessage } from '../shared/session/encoded-message.ts';
-import { RemoteSession, type ShardLink } from './remote-session.ts';
+import type { EncodedMessage } from '../shared/session/encoded-message.ts';
+import type { ShardLink } from './ring-link.ts';
 import type { SessionBackend } from './session-backend.ts';
 
 export interface BroadcastResult {
@@ -55,23 +55,21 @@ export class BroadcastBatch<Msg> {
 
   /** Offers the layout to one connection's session; true if it was queued. */
   offer(session: SessionBackend, layout: EncodedMessage): boolean {
-    let queued: boolean;
-    if (session.closed) queued = false;
-    else if (session instanceof RemoteSession) {
-      const link = session.admitBroadcast(layout);
-      if (link) this.targetsOf(link, layout).push(session.id);
-      queued = link !== undefined;
-    } else queued = session.writeNow(copyEncodedMessage(layout));
+    const queued = !session.closed && session.joinBroadcast(this as BroadcastBatch<unknown>, layout);
     if (queued) this.queued++;
     else this.dropped++;
     return queued;
   }
 
-  private targetsOf(link: ShardLink, layout: EncodedMessage): number[] {
-    for (const entry of this.targets) if (entry.link === link && entry.layout === layout) return entry.ids;
-    const ids: number[] = [];
-    this.targets.push({ link, layout, ids });
-    return ids;
+  /** A sharded connection's share: its id joins its shard's list for this layout. */
+  addTarget(link: ShardLink, layout: EncodedMessage, id: number): void {
+    for (const entry of this.targets) {
+      if (entry.link === link && entry.layout === layout) {
+        entry.ids.push(id);
+        return;
+      }
+    }
+    this.targets.push({ link, layout, ids: [id] });
   }
 
   /** Sends each shard its one copy; returns the counts and the ring bytes that took. */

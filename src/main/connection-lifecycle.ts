@@ -11,8 +11,9 @@
  */
 import { P2pError, TimeoutError, errorFromAbortReason } from '../shared/errors.ts';
 import { WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
+import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 
-export type LifecycleState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
+export type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 
 /** What a step waits for; may ask the shard that owns the socket. */
 export type WaitDescription = () => string | Promise<string>;

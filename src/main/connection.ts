@@ -6,6 +6,7 @@ import { ConnectionClosedError, EncodingError, P2pError } from '../shared/errors
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
+import type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
 import { asDecodingError } from '../shared/session/handshake.ts';
 import type { Settlers } from '../shared/session/abortable.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
@@ -20,9 +21,14 @@ import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
 import { validateCloseOptions } from './validate-options.ts';
 import { describeValue } from './describe-value.ts';
+import { nextConnectionId } from './connection-id.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
+export type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
+
+/** How long `close({ wait: true })` waits for the queue to drain by default before dropping the rest. */
+export const DEFAULT_CLOSE_TIMEOUT = 10_000;
 
 /** A received message and the stream bytes it used (prefix + body), as OCaml's `read` gives. */
 export interface Received<Msg> {
@@ -31,8 +37,17 @@ export interface Received<Msg> {
 }
 
 export interface CloseOptions {
-  /** Send what is already queued before closing (default false: it is dropped). */
+  /**
+   * Graceful close: send what is already queued, then close (the peer sees an orderly end).
+   * Default false, the immediate close: what is queued is dropped, the promise says how much,
+   * and when that was anything the socket is reset, so the peer sees ECONNRESET.
+   */
   readonly wait?: boolean;
+  /**
+   * With `wait`: milliseconds to wait for the queue to drain (default DEFAULT_CLOSE_TIMEOUT,
+   * 10 s). Past it, the close goes on as an immediate one, and resolves with what it dropped.
+   */
+  readonly timeout?: number;
   /** Why, for logs (`addClosingReason`). */
   readonly reason?: string;
   /**
@@ -59,13 +74,21 @@ export interface AcceptedInfo<Meta> extends ConnectionInfo<Meta> {
  */
 export interface ConnectionEvents {
   drain: [];
+  close: [CloseReason];
 }
 
-let nextConnectionId = 1;
+/** The `'close'` event's argument: how the connection ended, once its socket is gone. */
+export interface CloseReason extends SessionEnd {
+  /** The peer reset the connection: it closed at once and dropped what it had queued for us. */
+  readonly reset: boolean;
+  /** The reasons recorded with `close({ reason })` and `addClosingReason`. */
+  readonly reasons: readonly string[];
+}
 
-export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
+
+export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implements AsyncDisposable {
   /** Process-unique id; `equals` compares it (OCaml compares fd ids). */
-  readonly id = nextConnectionId++;
+  readonly id = nextConnectionId();
   readonly info: AcceptedInfo<Meta>;
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
@@ -94,6 +117,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     this.codec = codec;
     this.chunkContentSize = chunkContentSize;
     this.maxMessageSize = maxMessageSize;
+    session.listenForEnd(this);
+  }
+
+  /** @internal the session's socket is gone: the `'close'` event. */
+  sessionEnded(end: SessionEnd): void {
+    const reset = end.error?.code === 'CONNECTION_CLOSED' && (end.error as ConnectionClosedError).systemCode === 'ECONNRESET';
+    this.emit('close', { ...end, reset, reasons: this.reasons });
   }
 
   /**
@@ -110,13 +140,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
       const signal = options?.signal;
       // Not behind a read that decodes later: this one would decode first, and could deliver the
       // message after one that does not decode (test: decoding-error-concurrent-reads).
-      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0 && this.session.waitForMessage) {
+      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0) {
         // One promise, settled with the decoded message by a waiter made once: no `then` promise,
         // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
         // A second read while this one waits takes the general path, behind it in the session's queue.
         return new Promise<Received<Msg>>((resolve, reject) => {
           this.waiting = { resolve, reject };
-          this.session.waitForMessage!((this.readWaiter ??= this.makeReadWaiter()));
+          this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
         });
       }
       this.readsDecodingLater++;
@@ -169,22 +199,34 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
   /**
    * The messages, in order, for `for await (const { message } of conn)`. The loop ends when the
    * connection closes (CONNECTION_CLOSED); any other error that ends the stream (DECIPHER_ERROR,
-   * DECODING_ERROR …) is thrown from the loop. Leaving the loop early keeps the connection open.
+   * DECODING_ERROR …) is thrown from the loop. Leaving the loop early (`break`, `return`, a throw
+   * in its body) closes the connection gracefully, as `close({ wait: true })`.
    * When the peer leaves, its end comes a turn after the last messages it sent, in both modes: a
    * loop that handles each message without waiting for I/O gets them all while `write` still
    * succeeds; a slower one sees `closed` first (writes reject) and still gets them, then ends.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Received<Msg>, void, undefined> {
-    for (;;) {
-      let received: Received<Msg>;
-      try {
-        received = await this.read();
-      } catch (error) {
-        if (error instanceof P2pError && error.code === 'CONNECTION_CLOSED') return;
-        throw error;
+    let ended = false;
+    try {
+      for (;;) {
+        let received: Received<Msg>;
+        try {
+          received = await this.read();
+        } catch (error) {
+          ended = true;
+          if (error instanceof P2pError && error.code === 'CONNECTION_CLOSED') return;
+          throw error;
+        }
+        yield received;
       }
-      yield received;
+    } finally {
+      if (!ended) await this.close({ wait: true });
     }
+  }
+
+  /** `await using conn = …`: a graceful close at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close({ wait: true });
   }
 
   /** The next message if one is queued, else `undefined`; throws like `read`. */
@@ -282,14 +324,33 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> {
     return { sent: this.sentCount, received: this.receivedCount };
   }
 
-  /** Closes the connection; see `CloseOptions`. Resolves once the socket is closed. */
-  async close(options: CloseOptions = {}): Promise<void> {
+  /**
+   * Closes the connection; see `CloseOptions`. Resolves once the socket is closed, with what the
+   * close dropped of the outgoing queue.
+   */
+  async close(options: CloseOptions = {}): Promise<CloseOutcome> {
     validateCloseOptions(options);
     if (options.reason !== undefined) this.reasons.push(options.reason);
-    const closing = this.session.close(options.wait ?? false);
-    if (!options.signal) return closing;
-    // On abort, a close without wait overtakes the waiting one (`ended` tells when it is done).
-    return withDeadline(closing, { signal: options.signal }, () => void this.session.close(false));
+    const wait = options.wait ?? false;
+    const closing = this.session.close(wait);
+    if (!wait) return closing;
+    // Past the bound, a close without wait overtakes the waiting one; both settle with its outcome.
+    const timer = setTimeout(() => void this.session.close(false), options.timeout ?? DEFAULT_CLOSE_TIMEOUT);
+    const bounded = closing.finally(() => clearTimeout(timer));
+    if (!options.signal) return bounded;
+    // On abort, the same, and the promise rejects at once (`ended` tells when the socket is gone).
+    return withDeadline(bounded, { signal: options.signal }, () => void this.session.close(false));
+  }
+
+  /**
+   * Bytes of messages accepted for sending and not yet handed to the socket, each counted as its
+   * encoded layout plus a fixed entry cost (OUTGOING_ENTRY_COST): what `outgoingMessageQueueSize`
+   * bounds. `writeNow` refuses a message when this plus its cost would reach the bound, unless
+   * nothing is queued. The same in both modes; with shards, a message counts until its shard
+   * reports it handed to the socket.
+   */
+  get queuedOutgoingBytes(): number {
+    return this.session.queuedOutgoingBytes;
   }
 
   /** Records why the connection is closing, for logs; no wire effect. */

@@ -45,7 +45,8 @@ import { PoolServer } from './pool-server.ts';
 import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
-import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions } from './validate-options.ts';
+import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions, validateSignalOption } from './validate-options.ts';
+import { ConnectionFeeds } from './connection-feed.ts';
 
 export interface PoolOptions<Msg, Meta> {
   readonly identity: Identity;
@@ -241,8 +242,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly endedTraffic = { totalSent: 0, totalRecv: 0, messagesSent: 0, messagesReceived: 0 };
   private metricsRegistry: Promise<PoolMetrics> | undefined;
   private readonly bandwidth: BandwidthCoordinator | undefined;
-  private readonly incomingQueue: Connection<Msg, Meta>[] = [];
-  private readonly incomingWaiters: Array<(conn: Connection<Msg, Meta> | undefined) => void> = [];
+  private readonly feeds = new ConnectionFeeds<Connection<Msg, Meta>>(() => this.maxConnections);
 
   constructor(options: PoolOptions<Msg, Meta>) {
     // A listener whose promise rejects comes to `captureRejectionSymbol`, not the event loop.
@@ -341,13 +341,16 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     }
   }
 
-  /** Incoming accepted connections, as they come; ends when the pool closes. */
-  async *connections(): AsyncGenerator<Connection<Msg, Meta>> {
-    for (;;) {
-      const next = this.incomingQueue.shift() ?? (this.closed ? undefined : await new Promise<Connection<Msg, Meta> | undefined>((resolve) => this.incomingWaiters.push(resolve)));
-      if (next === undefined) return;
-      yield next;
-    }
+  /**
+   * Incoming accepted connections, as they come, from the moment of this call (the first
+   * iterator also gets those accepted while nobody listened); ends when the pool closes. Every
+   * iterator gets every connection, whether or not a `'connection'` listener exists too, and
+   * holds at most `maxConnections` unread ones (closed ones are let go first). Aborting `signal`
+   * ends it: its waiting `next` rejects with ABORTED (TIMEOUT for `AbortSignal.timeout`).
+   */
+  connections(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<Connection<Msg, Meta>> {
+    validateSignalOption(options);
+    return this.feeds.open(options.signal);
   }
 
   /** Connections currently established. */
@@ -480,20 +483,21 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
 
   /**
    * Stops listening and closes every connection. With `wait`, messages already queued are sent
-   * first (protocol.md §9.4 `close ~wait`); aborting `signal` stops that wait (what is still
-   * queued is dropped, as `Connection.close`) and the promise rejects with ABORTED or TIMEOUT.
+   * first (protocol.md §9.4 `close ~wait`) for at most `timeout` ms each (default 10 s, as
+   * `Connection.close`); aborting `signal` stops that wait (what is still queued is dropped) and
+   * the promise rejects with ABORTED or TIMEOUT.
    */
-  async close(options: { wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async close(options: { wait?: boolean; timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
     validateCloseOptions(options);
     if (this.closed) return;
     this.closed = true;
     this.metricsRegistry?.then((metrics) => metrics.stop(), () => undefined);
     for (const server of this.servers) void server.close();
     for (const lifecycle of this.opening) lifecycle.stop(new PoolClosedError());
-    const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}) };
+    const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}), ...(options.timeout === undefined ? {} : { timeout: options.timeout }) };
     const closing = await Promise.allSettled([...this.active].map((conn) => conn.close(closeOptions)));
     const aborted = closing.find((result) => result.status === 'rejected');
-    for (const waiter of this.incomingWaiters.splice(0)) waiter(undefined);
+    this.feeds.end();
     await this.engine.close(options.wait ?? false);
     // Last: closing with `wait` drains queued messages under the limits.
     this.bandwidth?.close();
@@ -716,9 +720,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   }
 
   private deliverIncoming(conn: Connection<Msg, Meta>): void {
-    const waiter = this.incomingWaiters.shift();
-    if (waiter) waiter(conn);
-    else if (this.listenerCount('connection') === 0) this.incomingQueue.push(conn);
+    this.feeds.deliver(conn, this.listenerCount('connection') > 0);
     this.emit('connection', conn);
   }
 

@@ -241,12 +241,14 @@ export function validateConnectArguments(host: unknown, portNumber: unknown, opt
 
 /** `pool.listen` and `pool.close` options. */
 const listenFields = options({ host: string, port, signal });
-const closeFields = options({ wait: boolean, reason: string, signal });
+const closeFields = options({ wait: boolean, timeout: integer(0), reason: string, signal });
 const dialPoint = fields({ host: string, port: connectPort }, ['host', 'port']);
 const dialFields = options({ signal });
 
 export const validateListenOptions: (value: unknown) => void = (value) => listenFields(value, 'options');
 export const validateCloseOptions: (value: unknown) => void = (value) => closeFields(value, 'options');
+/** An options object whose only field is `signal` (`pool.connections`). */
+export const validateSignalOption: (value: unknown) => void = (value) => dialFields(value, 'options');
 
 /** `connect(point, options)`: the point as `pool.connect` takes it, then the options. */
 export function validateConnectPoint(point: unknown, options: unknown): void {

@@ -19,7 +19,8 @@ import { acceptSession, nackSession, type HandshakeState } from '../shared/sessi
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import type { EstablishedSession } from '../shared/session/established-session.ts';
+import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
@@ -28,14 +29,13 @@ import type { PendingMessageBudget } from '../shared/session/pending-message-bud
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
 import type { IoScheduler } from '../shared/session/io-scheduler.ts';
 import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
-import { SHARD_INCOMING_QUEUE, TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
+import { TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
 import type { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
 
-export type ShardState = 'dialing' | 'handshaking' | 'authenticated' | 'accepting' | 'established' | 'closing' | 'closed';
 
 /** What every connection of a shard shares. */
 export interface ShardContext {
@@ -82,7 +82,7 @@ export class ShardConnection implements BodyTaker {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
-  state: ShardState;
+  state: LifecycleState;
   private readonly context: ShardContext;
   /** The deadline before `established`; dropped then (a cleared Timeout is still 160 B kept per connection). */
   private timer: NodeJS.Timeout | undefined;
@@ -91,7 +91,7 @@ export class ShardConnection implements BodyTaker {
   /** What the handshake waits for (replaced by a dialing one when we dial). */
   private progress = new HandshakeProgress();
   private handshake: (HandshakeState & { readonly p2pVersion: number }) | undefined;
-  private session: EstablishedSession | undefined;
+  private session: ByteEngine | undefined;
   /** Main's call awaiting this connection's next step. */
   private waiter: Waiter | undefined;
   /** Bytes delivered to main and not yet read by the application. */
@@ -213,7 +213,7 @@ export class ShardConnection implements BodyTaker {
     this.state = 'accepting';
     handshake.transport.onEnd = undefined;
     acceptSession(handshake, {
-      incomingQueueSize: SHARD_INCOMING_QUEUE,
+      incomingQueueSize: ENGINE_INCOMING_QUEUE,
       outgoingQueueSize: Number.POSITIVE_INFINITY,
       maxMessageSize: limits.maxMessageSize,
       detachSmallMessages: false,
@@ -254,7 +254,7 @@ export class ShardConnection implements BodyTaker {
 
   // ------------------------------------------------------------------ established: data plane
 
-  private established(session: EstablishedSession, creditLimit: number): void {
+  private established(session: ByteEngine, creditLimit: number): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.handshake = undefined; // the session holds what it needs of it
@@ -311,7 +311,7 @@ export class ShardConnection implements BodyTaker {
       if (session.drained) {
         // The plain end, without the CONNECTION_CLOSED `readNow` would build (and throw) only for
         // `end` to send it as an empty record (records.ts): 2–3 % of a shard's W3 time.
-        this.end(undefined);
+        this.end(session.failure);
         return;
       }
       let message;

@@ -12,7 +12,7 @@ import {
 } from '../errors.ts';
 import { formatPoint, type Point } from '../wire/point.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
-import { EstablishedSession, type SessionLimits } from './established-session.ts';
+import { ByteEngine, type SessionLimits } from './byte-engine.ts';
 import { readAck, sendAck } from './handshake.ts';
 import type { SessionTransport } from './transport.ts';
 
@@ -32,7 +32,7 @@ export async function acceptSession(
   state: HandshakeState,
   limits: SessionLimits,
   watch: <T>(operation: Promise<T>) => Promise<T> = (operation) => operation,
-): Promise<EstablishedSession> {
+): Promise<ByteEngine> {
   const { transport, sealer, opener } = state;
   try {
     sendAck(transport, sealer, { kind: 'ack' });
@@ -43,7 +43,7 @@ export async function acceptSession(
     void transport.close();
     throw acceptError(error);
   }
-  return new EstablishedSession(transport, sealer, opener, limits);
+  return new ByteEngine(transport, sealer, opener, limits);
 }
 
 /**

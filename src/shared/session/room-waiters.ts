@@ -1,7 +1,6 @@
 /**
- * Callers of `whenWritable` waiting for room in an outgoing queue (inline: EstablishedSession; a
- * shard's connection on main: RemoteSession). The queue decides when there is room and calls
- * `wake`; `fail` rejects everyone when the connection closes.
+ * Callers of `whenWritable` waiting for room in a connection's outgoing queue (message-queues.ts).
+ * The queue decides when there is room and calls `wake`; `fail` rejects everyone when it closes.
  */
 import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import { abortable, removeItem, type Settlers } from './abortable.ts';

@@ -59,7 +59,7 @@ export class SessionTransport {
   private closePromise: Promise<void> | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
-  private socketClosed = false;
+  private closedSocket = false;
   /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
   private readonly io: IoScheduler | undefined;
   private readonly upShare: Share | undefined;
@@ -96,8 +96,13 @@ export class SessionTransport {
    * wrapper, closures and listener array on every idle connection (bench/idle-memory.ts).
    */
   get ended(): Promise<void> {
-    this.endedPromise ??= this.socketClosed || this.socket.closed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    this.endedPromise ??= this.socketClosed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
+  }
+
+  /** The socket is closed (its 'close' event came, or it was closed before this transport). */
+  get socketClosed(): boolean {
+    return this.closedSocket || this.socket.closed;
   }
 
   /** `flush` runs when the socket drained and when the upload regulator lets this connection write again. */
@@ -175,7 +180,7 @@ export class SessionTransport {
     if (!this.failure && !this.throttled) this.socket.resume();
   }
 
-  /** Reading waits for download quota (the regulator's pause, not the peer's stall: established-session.ts). */
+  /** Reading waits for download quota (the regulator's pause, not the peer's stall: byte-engine.ts). */
   get waitingForQuota(): boolean {
     return this.throttled;
   }
@@ -231,11 +236,7 @@ export class SessionTransport {
    */
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    // Built only when it is used: a second close is common.
-    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
-    this.onInput = undefined;
-    this.input.clear();
-    this.backlog = undefined;
+    this.stopInput(reason);
     const socket = this.socket;
     this.closePromise = new Promise<void>((resolve) => {
       if (socket.destroyed) {
@@ -251,6 +252,30 @@ export class SessionTransport {
       socket.end();
     });
     return this.closePromise;
+  }
+
+  /**
+   * Immediate close: a TCP reset instead of a FIN, so the peer can tell that what was queued here
+   * was dropped (its read fails with `systemCode` ECONNRESET); bytes not yet sent are lost.
+   */
+  reset(reason?: P2pError): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.stopInput(reason);
+    const socket = this.socket;
+    this.closePromise = socket.destroyed ? Promise.resolve() : this.ended;
+    // In-memory duplexes used by tests have no reset.
+    if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
+    else socket.destroy();
+    return this.closePromise;
+  }
+
+  /** A local close: fail what waits with `reason` and drop what was received. */
+  private stopInput(reason: P2pError | undefined): void {
+    // Built only when it is used: a second close is common.
+    if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
+    this.onInput = undefined;
+    this.input.clear();
+    this.backlog = undefined;
   }
 
   private setFailure(error: P2pError): void {
@@ -298,7 +323,7 @@ export class SessionTransport {
   }
 
   handleClose(): void {
-    this.socketClosed = true;
+    this.closedSocket = true;
     this.handleEnd('connection closed');
     const resolve = this.resolveEnded;
     this.resolveEnded = undefined;

@@ -132,6 +132,3 @@ export const STAT_SLOTS = 1 << 16;
  * measures both per body size).
  */
 export const TRANSFER_THRESHOLD = 16 * 1024;
-
-/** The shard's own queue in front of main: small, so a full ring pauses the socket early. */
-export const SHARD_INCOMING_QUEUE = 256 * 1024;

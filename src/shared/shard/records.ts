@@ -8,6 +8,7 @@
  */
 import { ConnectionClosedError, errorFromRecord, P2pError, type ErrorRecord } from '../errors.ts';
 import { HEADER_LENGTH } from '../session/chunk-layout.ts';
+import { endError } from '../session/session-end.ts';
 
 export const RECORD = {
   /** main→shard: whole chunks of an outgoing message, more parts follow. */
@@ -155,7 +156,8 @@ export function transferredBytes(buffer: ArrayBuffer, payload: Uint8Array): Buff
 // ---------------------------------------------------------------- ENDED: JSON error record, empty = CONNECTION_CLOSED
 
 export function encodeEnded(error: unknown): Uint8Array {
-  if (!(error instanceof P2pError) || error.code === 'CONNECTION_CLOSED') return EMPTY;
+  // A plain close crosses as nothing; a socket failure (ECONNRESET: the peer reset) keeps its code.
+  if (!(error instanceof P2pError) || (error.code === 'CONNECTION_CLOSED' && endError(error) === undefined)) return EMPTY;
   return Buffer.from(JSON.stringify(error.toRecord()));
 }
 

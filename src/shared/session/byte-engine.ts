@@ -1,10 +1,13 @@
 /**
- * An established session: the stream of encrypted chunks in both directions after two Acks
- * (protocol.md §9), with bounded queues and backpressure. It carries framed message bodies; typing them
- * with a codec is the caller's business (architecture.md §6), so the same engine serves main and shards.
+ * The byte engine of an established session, beside its socket: seals and writes outgoing
+ * layouts, opens and frames incoming chunks into messages (protocol.md §9), pauses the socket when
+ * its small queue is full or the pending-message budget is spent, and fails a stalled message with
+ * TIMEOUT. It carries framed bodies; typing them with a codec is the caller's business
+ * (architecture.md §6). The same engine runs on main (inline: direct-link.ts) and in shards
+ * (worker/shard-connection.ts); the connection contract above it is main's message-queues.ts.
  */
-import { ConnectionClosedError, EncodedMessageConsumedError, InvalidIncomingCiphertextSizeError, P2pError, TimeoutError } from '../errors.ts';
-import { abortable, removeItem, type Settlers } from './abortable.ts';
+import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, type TimeoutError } from '../errors.ts';
+import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
@@ -12,9 +15,9 @@ import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import type { Stat } from './traffic-stats.ts';
-import { RoomWaiters } from './room-waiters.ts';
 import type { SessionTransport } from './transport.ts';
-import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from './queue-costs.ts';
+import { INCOMING_ENTRY_COST } from './queue-costs.ts';
+import type { CloseOutcome } from './session-end.ts';
 
 export interface SessionLimits {
   /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
@@ -30,6 +33,12 @@ export interface SessionLimits {
   /** Milliseconds an unfinished message (a partial chunk counts) may go without a new byte before the connection fails with TIMEOUT. */
   readonly messageTimeout?: number | undefined;
 }
+
+/**
+ * The engine's own incoming queue in front of a connection's queues (inline: direct-link.ts; a
+ * shard: the ring): small, so reading the socket stops soon after the reader's credit runs out.
+ */
+export const ENGINE_INCOMING_QUEUE = 256 * 1024;
 
 /**
  * Unfinished messages at least this large stop being read while the pending budget is exhausted;
@@ -49,22 +58,20 @@ let scratchBusy = false;
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
-  readonly cost: number;
-  /** `writeSync`: settled once the chunks are handed to the socket. */
+  /** `writeThen`: settled once the chunks are handed to the socket. */
   readonly settle: ((error?: P2pError) => void) | undefined;
+  /** `send`: reported to the `writtenListener` once handed to the socket. */
+  readonly report: boolean;
 }
 
-interface BlockedWriter {
-  readonly entry: OutgoingEntry;
-  readonly resolve: () => void;
-  readonly reject: (error: P2pError) => void;
+/** Told of each message `send` handed to the socket (direct-link.ts). */
+export interface WrittenListener {
+  messageWritten(bytes: number): void;
 }
-
-type ReadWaiter = Settlers<FramedMessage>;
 
 type IncomingEntry = FramedMessage | P2pError;
 
-export class EstablishedSession {
+export class ByteEngine implements Stallable {
   private readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
   private readonly opener: ChunkOpener;
@@ -74,7 +81,6 @@ export class EstablishedSession {
   private readonly incoming: IncomingEntry[] = [];
   private incomingHead = 0;
   private incomingBytes = 0;
-  private readonly readWaiters: ReadWaiter[] = [];
   /** No more messages will be added (peer closed, stream error, or local close). */
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
@@ -83,13 +89,14 @@ export class EstablishedSession {
   private refilling = false;
 
   private readonly outgoing: OutgoingEntry[] = [];
-  private outgoingBytes = 0;
-  private readonly blockedWriters: BlockedWriter[] = [];
   private outgoingClosed = false;
   private drainWaiters: Array<() => void> = [];
-  /** `whenWritable` callers: settled when the queue has room again, or it closes. */
-  private readonly room = new RoomWaiters();
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseOutcome> | undefined;
+  /** Messages (and their encoded bytes) dropped from the outgoing queue by a close or the stream's end. */
+  private droppedMessages = 0;
+  private droppedBytes = 0;
+  /** See `send`. */
+  writtenListener: WrittenListener | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -112,10 +119,8 @@ export class EstablishedSession {
   private budgetPaused = false;
   /** Made the first time the budget pauses this session (most never do). */
   private resumeFromBudget: (() => void) | undefined;
-  /** Unfinished bytes (message and partial chunk) at the last pump: a change is the peer's progress (messageTimeout). */
-  private lastUnfinished = 0;
-  private progressAt = 0;
-  private messageTimer: NodeJS.Timeout | undefined;
+  /** The messageTimeout deadline, made on the first unfinished message. */
+  private stall: StallWatch | undefined;
 
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
@@ -136,29 +141,6 @@ export class EstablishedSession {
   }
 
   // ---------------------------------------------------------------- reading
-
-  /** Next message, waiting for one. Rejects with the stream's error once, then CONNECTION_CLOSED. */
-  read(signal?: AbortSignal): Promise<FramedMessage> {
-    const ready = this.shiftIncoming();
-    if (ready !== undefined) return settleEntry(ready);
-    if (this.incomingClosed) return Promise.reject(new ConnectionClosedError());
-    // Without a signal nothing can unpark the waiter but delivery or teardown: no register and
-    // unpark closures (a W2 echo reader waits once per message, bench/echo-path.ts).
-    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readWaiters.push({ resolve, reject }));
-    return abortable<FramedMessage>(signal, (waiter) => {
-      this.readWaiters.push(waiter);
-      return () => removeItem(this.readWaiters, waiter);
-    });
-  }
-
-  /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
-  waitForMessage(waiter: ReadWaiter): void {
-    const ready = this.shiftIncoming();
-    if (ready instanceof P2pError) waiter.reject(ready);
-    else if (ready !== undefined) waiter.resolve(ready);
-    else if (this.incomingClosed) waiter.reject(new ConnectionClosedError());
-    else this.readWaiters.push(waiter);
-  }
 
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
   readNow(): FramedMessage | undefined {
@@ -245,58 +227,43 @@ export class EstablishedSession {
    * Bytes of a message not delivered yet: its decrypted chunks and the received part of the next
    * chunk. A peer that stops in the middle of a chunk has an unfinished message too.
    */
-  private get unfinishedBytes(): number {
+  get unfinishedBytes(): number {
     return this.framer.receivedBytes + this.transport.input.length;
   }
 
-  /** After a pump: note progress of the unfinished message and keep the messageTimeout timer on while there is one. */
+  /** After a pump: the messageTimeout watch notes the unfinished message's progress. */
   private watchProgress(): void {
     const timeout = this.limits.messageTimeout;
     if (timeout === undefined) return;
     const unfinished = this.unfinishedBytes;
-    if (unfinished === this.lastUnfinished) return;
-    this.lastUnfinished = unfinished;
-    this.progressAt = Date.now();
-    if (unfinished > 0) this.armMessageTimer(timeout);
+    if (unfinished === 0 && this.stall === undefined) return;
+    (this.stall ??= new StallWatch(timeout, this)).observe(unfinished);
+  }
+
+  // Stallable, for the watch.
+  get receiving(): boolean {
+    return !this.incomingClosed;
+  }
+
+  get pausedByUs(): boolean {
+    return this.budgetPaused || this.readPaused;
+  }
+
+  get waitingForQuota(): boolean {
+    return this.transport.waitingForQuota;
+  }
+
+  stalled(error: TimeoutError): void {
+    this.failStream(error);
   }
 
   private onBudgetRoom(): void {
     this.budgetPaused = false;
     // Waiting on the budget is not the peer's stall.
-    this.progressAt = Date.now();
+    this.stall?.restart();
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
     this.pump();
-  }
-
-  /** The message timer fired: fail the stream if the unfinished message made no progress. */
-  private checkProgress(): void {
-    this.messageTimer = undefined;
-    const timeout = this.limits.messageTimeout;
-    const unfinished = this.unfinishedBytes;
-    if (timeout === undefined || this.incomingClosed || unfinished === 0) return;
-    // Paused by us (budget, download quota) or by the application (full queue): not the peer's
-    // stall; look again later. Quota waits end on their own, so the peer's clock restarts then.
-    if (this.budgetPaused || this.readPaused) {
-      this.armMessageTimer(timeout);
-      return;
-    }
-    if (this.transport.waitingForQuota) {
-      this.progressAt = Date.now();
-      this.armMessageTimer(timeout);
-      return;
-    }
-    const idle = Date.now() - this.progressAt;
-    if (idle >= timeout) {
-      this.failStream(new TimeoutError(`unfinished message of ${unfinished} bytes so far (chunks included) made no progress for ${timeout} ms`));
-      return;
-    }
-    this.armMessageTimer(timeout - idle);
-  }
-
-  /** The socket keeps the process alive, not this timer. */
-  private armMessageTimer(ms: number): void {
-    this.messageTimer ??= setTimeout(() => this.checkProgress(), Math.max(1, ms)).unref();
   }
 
   /** Gives the unfinished message's bytes back to the budget (teardown, close). */
@@ -308,8 +275,7 @@ export class EstablishedSession {
     this.pendingCharged = 0;
     if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);
     this.budgetPaused = false;
-    if (this.messageTimer) clearTimeout(this.messageTimer);
-    this.messageTimer = undefined;
+    this.stall?.stop();
   }
 
   /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
@@ -319,11 +285,6 @@ export class EstablishedSession {
 
   private deliver(message: FramedMessage): void {
     if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
-    const waiter = this.readWaiters.shift();
-    if (waiter) {
-      waiter.resolve(message);
-      return;
-    }
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
     if (!this.refilling) this.onReadable?.();
@@ -344,7 +305,7 @@ export class EstablishedSession {
       this.incomingBytes -= entry.size + INCOMING_ENTRY_COST;
       if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
         this.readPaused = false;
-        this.progressAt = Date.now(); // the application's pause was not the peer's stall
+        this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.budgetPaused) {
           this.transport.resume();
           // The entry being read has left the queue but not yet reached its reader: what this
@@ -366,14 +327,8 @@ export class EstablishedSession {
   /** A stream error: queue it for the reader (after what was already received), then tear down. */
   private failStream(error: P2pError): void {
     if (this.incomingClosed) return;
-    this.pushIncomingError(error);
+    this.incoming.push(error);
     this.teardown(error);
-  }
-
-  private pushIncomingError(error: P2pError): void {
-    const waiter = this.readWaiters.shift();
-    if (waiter) waiter.reject(error);
-    else this.incoming.push(error);
   }
 
   /** True once nothing more will be received (after the queued entries). */
@@ -399,64 +354,12 @@ export class EstablishedSession {
     this.releasePending();
     queueMicrotask(() => this.onReadable?.());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
-    for (const waiter of this.readWaiters.splice(0)) waiter.reject(closed);
     this.closeOutgoing(() => closed);
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
 
   // ---------------------------------------------------------------- writing
-
-  /** Queues a message, waiting while the outgoing queue is full (OCaml `write`). */
-  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    const entry: OutgoingEntry = { message, cost: costOf(message), settle: undefined };
-    // Behind a writer already waiting for room, even when this one would fit: writes go out in
-    // the order they were made, as on a shard (test write-order-mixes: 'a small write does not
-    // overtake a write waiting for room'). OCaml's Lwt_pipe.push lets it in first.
-    if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
-      this.enqueue(entry);
-      return Promise.resolve();
-    }
-    return abortable<void>(signal, ({ resolve, reject }) => {
-      const blocked: BlockedWriter = { entry, resolve, reject };
-      this.blockedWriters.push(blocked);
-      return () => removeItem(this.blockedWriters, blocked);
-    });
-  }
-
-  /** Queues a message if there is room; `false` (dropped) when the queue is full (OCaml `write_now`). */
-  writeNow(message: EncodedMessage): boolean {
-    if (this.outgoingClosed) throw new ConnectionClosedError();
-    if (message.consumed) throw new EncodedMessageConsumedError();
-    const cost = costOf(message);
-    if (!this.admits(cost) || this.blockedWriters.length > 0) return false;
-    message.consume();
-    // Nothing queued and the socket takes it: sent at once, without a queue entry (an object per
-    // message on the echo path, bench/echo-path.ts).
-    if (this.outgoing.length === 0 && !this.transport.congested) this.transport.write(this.sealer.seal(message));
-    else this.enqueue({ message, cost, settle: undefined });
-    return true;
-  }
-
-  /** Like `write`, resolving once every chunk is encrypted and handed to the socket (OCaml `write_sync`). */
-  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    // Aborting rejects the wait; a message already queued may still be sent.
-    return abortable<void>(signal, ({ resolve, reject }) => {
-      const settle = (error?: P2pError): void => (error ? reject(error) : resolve());
-      const entry: OutgoingEntry = { message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle };
-      if (this.blockedWriters.length === 0 && this.admits(entry.cost)) {
-        this.enqueue(entry);
-        return () => undefined;
-      }
-      const blocked: BlockedWriter = { entry, resolve: () => undefined, reject };
-      this.blockedWriters.push(blocked);
-      return () => removeItem(this.blockedWriters, blocked);
-    });
-  }
 
   /**
    * `writeSync` with a callback instead of a promise, for a shard's hot path (one closure per
@@ -470,55 +373,46 @@ export class EstablishedSession {
       return;
     }
     message.consume();
-    this.enqueue({ message, cost: costOf(message) + SYNC_WRITE_EXTRA_COST, settle });
+    this.enqueue({ message, settle, report: false });
   }
 
   /**
-   * Resolves once the outgoing queue is at most half full with no writer waiting: room for
-   * `writeNow` (half, as a stream's low-water mark, so a waiter is not woken for one message).
+   * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
+   * written at once when nothing is queued and the socket takes it, else queued; the
+   * `writtenListener` hears of it once it is handed to the socket. Dropped when the outgoing side
+   * is closed (the caller learns of the end separately).
    */
-  whenWritable(signal?: AbortSignal): Promise<void> {
-    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
-  }
-
-  private hasRoom(): boolean {
-    return this.blockedWriters.length === 0 && this.outgoingBytes <= this.limits.outgoingQueueSize / 2;
-  }
-
-  /** Lwt_pipe's rule: admit if it fits or the queue is empty, so one big message always goes (protocol.md §9.5). */
-  private admits(cost: number): boolean {
-    return this.outgoing.length === 0 || this.outgoingBytes + cost < this.limits.outgoingQueueSize;
+  send(message: EncodedMessage): void {
+    if (this.outgoingClosed) return;
+    if (this.outgoing.length === 0 && !this.transport.congested) {
+      this.transport.write(this.sealer.seal(message));
+      this.writtenListener?.messageWritten(message.buffer.length);
+      return;
+    }
+    this.outgoing.push({ message, settle: undefined, report: true });
   }
 
   private enqueue(entry: OutgoingEntry): void {
     if (this.outgoing.length === 0 && !this.transport.congested) {
-      this.send(entry);
+      this.sendEntry(entry);
       return;
     }
     this.outgoing.push(entry);
-    this.outgoingBytes += entry.cost;
   }
 
-  private send(entry: OutgoingEntry): void {
+  private sendEntry(entry: OutgoingEntry): void {
     this.transport.write(this.sealer.seal(entry.message));
     entry.settle?.();
+    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
   }
 
-  /** Socket drained: send queued messages until it is congested again, then admit blocked writers. */
+  /** Socket drained: send queued messages until it is congested again. */
   private flush(): void {
     let sent = 0;
     while (sent < this.outgoing.length && !this.transport.congested) {
-      const entry = this.outgoing[sent++]!;
-      this.outgoingBytes -= entry.cost;
-      this.send(entry);
+      this.sendEntry(this.outgoing[sent++]!);
     }
     if (sent > 0) this.outgoing.splice(0, sent);
-    while (this.blockedWriters.length > 0 && this.admits(this.blockedWriters[0]!.entry.cost)) {
-      const blocked = this.blockedWriters.shift()!;
-      this.enqueue(blocked.entry);
-      blocked.resolve();
-    }
-    if (this.room.waiting && this.hasRoom()) this.room.wake();
     if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
@@ -528,10 +422,11 @@ export class EstablishedSession {
   private closeOutgoing(reason: () => P2pError): void {
     if (this.outgoingClosed && this.outgoing.length === 0) return;
     this.outgoingClosed = true;
-    for (const blocked of this.blockedWriters.splice(0)) blocked.reject(reason());
-    if (this.room.waiting) this.room.fail(reason());
-    for (const entry of this.outgoing.splice(0)) entry.settle?.(reason());
-    this.outgoingBytes = 0;
+    this.droppedMessages += this.outgoing.length;
+    for (const entry of this.outgoing.splice(0)) {
+      this.droppedBytes += entry.message.buffer.length;
+      entry.settle?.(reason());
+    }
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
@@ -541,21 +436,18 @@ export class EstablishedSession {
     return this.transport.stats.snapshot();
   }
 
-  get closed(): boolean {
-    return this.outgoingClosed;
-  }
-
-  /** Resolves once the socket is closed, locally or by the peer. */
-  get ended(): Promise<void> {
-    return this.transport.ended;
+  /** The error the stream ended with (CONNECTION_CLOSED for a close), once it ended. */
+  get failure(): P2pError | undefined {
+    return this.transport.failure;
   }
 
   /**
-   * Closes the session. With `wait`, messages already queued are sent first; without, they are
-   * dropped (their `writeSync` callers get CONNECTION_CLOSED). Either way, bytes already handed to
-   * the socket are flushed before the FIN (protocol.md §9.4 `close`).
+   * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
+   * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
+   * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
+   * reset instead, so the peer can tell. Resolves with what was dropped.
    */
-  close(wait = false): Promise<void> {
+  close(wait = false): Promise<CloseOutcome> {
     // One error for everything this close fails, built only if something waits: each captures
     // a stack (~6 µs), and a close built three (one per waiter list, one for the transport), 7.4 %
     // of a client's busy time in bench/handshake-cpu.ts. Nobody waiting: the transport's own.
@@ -568,25 +460,16 @@ export class EstablishedSession {
     }
     this.closing = (async () => {
       if (wait && !this.outgoingClosed) {
-        // No new writes; blocked writers were never queued, so they fail like OCaml's closed pipe.
-        for (const blocked of this.blockedWriters.splice(0)) blocked.reject(reason());
         this.outgoingClosed = true;
         if (this.outgoing.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
       }
       this.closeOutgoing(reason);
       this.incomingClosed = true;
       this.releasePending();
-      for (const waiter of this.readWaiters.splice(0)) waiter.reject(reason());
-      await this.transport.close(error);
+      await (this.droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
+      return { droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
     })();
     return this.closing;
   }
 }
 
-function costOf(message: EncodedMessage): number {
-  return OUTGOING_ENTRY_COST + message.buffer.length;
-}
-
-function settleEntry(entry: IncomingEntry): Promise<FramedMessage> {
-  return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
-}

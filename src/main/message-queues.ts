@@ -1,0 +1,391 @@
+/**
+ * The connection contract, one piece of code for both modes (architecture.md §2): the incoming
+ * queue and its readers, the outgoing bound with its blocked writers and `writeSync` waiters,
+ * room for `writeNow`, close and how the session ended. Below it a SessionLink (session-link.ts)
+ * moves the bytes: to the byte engine on this thread (direct-link.ts) or to a shard (ring-link.ts).
+ *
+ * - Incoming: messages wait here; what the reader takes goes back to the link as credit, in
+ *   batches, and the link stops reading the socket while the reader is `incomingQueueSize` behind.
+ * - Outgoing: a message counts, as its layout plus OUTGOING_ENTRY_COST (and SYNC_WRITE_EXTRA_COST
+ *   for `writeSync`), from the moment it is accepted until the link reports it handed to the
+ *   socket: `write` waits and `writeNow` refuses past `outgoingQueueSize` (Lwt_pipe's rule: an
+ *   empty queue takes any message, protocol.md §9.5).
+ */
+import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '../shared/errors.ts';
+import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
+import type { EncodedMessage } from '../shared/session/encoded-message.ts';
+import type { SessionLimits } from '../shared/session/byte-engine.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
+import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from '../shared/session/queue-costs.ts';
+import { RoomWaiters } from '../shared/session/room-waiters.ts';
+import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
+import type { Stat } from '../shared/session/traffic-stats.ts';
+import type { BroadcastBatch } from './broadcast-batch.ts';
+import type { SessionBackend } from './session-backend.ts';
+import type { LinkedQueues, SessionLink } from './session-link.ts';
+
+/**
+ * Credit goes back to the link in batches of an eighth of the incoming bound (1 MiB for the
+ * default 8 MiB), whether or not the queue ran dry. Any batch up to the bound cannot stall the
+ * link: it stops delivering only once `incomingQueueSize` bytes are unacknowledged, and by then
+ * the application has either not read them (queued) or holds at least a batch and returns it
+ * (test: lifecycle conformance, "a slow reader under a small incoming bound …"). Returning credit
+ * after every read would cost a shard a CREDIT record, and a doorbell when it sleeps, per message.
+ */
+const CREDIT_BATCH_FRACTION = 8;
+
+interface BlockedWriter {
+  readonly message: EncodedMessage;
+  readonly cost: number;
+  readonly settlers: Settlers<void>;
+  readonly sync: boolean;
+}
+
+type IncomingEntry = FramedMessage | P2pError;
+
+export class MessageQueues implements SessionBackend, LinkedQueues {
+  private readonly link: SessionLink;
+  private readonly limits: SessionLimits;
+  private incoming: IncomingEntry[] = [];
+  /** Index of the next entry: `Array.shift` on a long queue costs a copy per read. */
+  private incomingHead = 0;
+  private readonly readers: Settlers<FramedMessage>[] = [];
+  /** No more messages will be delivered to the reader. */
+  private incomingEnded = false;
+  /** The link reported the end: it takes effect a turn later (`onEnded`). */
+  private ending = false;
+  /** The end took effect: the socket is gone. */
+  private gone = false;
+  private pendingCredit = 0;
+  private readonly creditBatch: number;
+  /** Costs of the messages accepted and not yet reported handed to the socket. */
+  private queuedBytes = 0;
+  /** Layout bytes of those messages: what an end drops. */
+  private unwrittenBytes = 0;
+  private sentMessages = 0;
+  private writtenMessages = 0;
+  /** `writeSync` callers by the count of messages sent up to theirs: settled as reports come. */
+  private readonly syncWaiters: Array<{ readonly index: number; readonly settlers: Settlers<void> }> = [];
+  private readonly blocked: BlockedWriter[] = [];
+  /** `whenWritable` callers: settled when the queue falls to half the bound, or at the end. */
+  private readonly room = new RoomWaiters();
+  /** `admitBlocked` is running: a direct link's report from within it does not start another. */
+  private admitting = false;
+  private forcedClose = false;
+  private outgoingClosed = false;
+  private readonly endedPromise: Promise<void>;
+  private resolveEnded!: () => void;
+  private closing: Promise<CloseOutcome> | undefined;
+  /** `close` was called before the link reported the end. */
+  private closedFirst = false;
+  private endListener: SessionEndListener | undefined;
+
+  constructor(link: SessionLink, limits: SessionLimits) {
+    this.link = link;
+    this.limits = limits;
+    this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
+    this.endedPromise = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    link.attach(this);
+  }
+
+  // ------------------------------------------------------------ from the link
+
+  /** A received message, this session's own. */
+  onMessage(message: FramedMessage): void {
+    const reader = this.readers.shift();
+    if (reader) {
+      this.credit(message.size);
+      reader.resolve(message);
+    } else this.incoming.push(message);
+  }
+
+  /** The link handed `messages` whole messages (`bytes` of layouts, parts included) to the socket. */
+  onWritten(messages: number, bytes: number): void {
+    this.queuedBytes -= bytes + messages * OUTGOING_ENTRY_COST;
+    this.unwrittenBytes -= bytes;
+    this.writtenMessages += messages;
+    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) {
+      this.queuedBytes -= SYNC_WRITE_EXTRA_COST;
+      this.syncWaiters.shift()!.settlers.resolve();
+    }
+    if (this.admitting) return;
+    if (this.blocked.length > 0) this.admitBlocked();
+    else if (this.room.waiting && this.hasRoom()) this.room.wake();
+  }
+
+  /**
+   * The stream ended below (peer closed, stream error, local close, or shard crash). The end takes
+   * effect a turn later (`setImmediate`): on a socket, the end comes in a later turn than the last
+   * data, and a shard's last bodies and its end cross in one ring drain. So in both modes a reader
+   * that handles each message without waiting for I/O answers every message received before the
+   * end, and only then sees it (closed, writes rejected, reads at CONNECTION_CLOSED); a slower
+   * reader sees the end first, then reads what was received. The end of our own close has
+   * nothing to wait for: it takes effect at once.
+   */
+  onEnded(error: P2pError | undefined): void {
+    if (this.ending) return;
+    this.ending = true;
+    if (this.closedFirst) this.end(error);
+    else setImmediate(() => this.end(error));
+  }
+
+  private end(error: P2pError | undefined): void {
+    this.gone = true;
+    const alreadyEnded = this.incomingEnded;
+    this.incomingEnded = true;
+    if (error && !alreadyEnded) {
+      const reader = this.readers.shift();
+      if (reader) reader.reject(error);
+      else this.incoming.push(error);
+    }
+    if (this.readers.length > 0) {
+      const closed = new ConnectionClosedError();
+      for (const reader of this.readers.splice(0)) reader.reject(closed);
+    }
+    this.failWriters();
+    this.resolveEnded();
+    this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
+  }
+
+  /** Accepted and never reported written: dropped by the end (a close without wait, the peer's end). */
+  private dropped(): CloseOutcome {
+    return { droppedMessages: this.sentMessages - this.writtenMessages, droppedBytes: this.unwrittenBytes };
+  }
+
+  // ------------------------------------------------------------ reading
+
+  read(signal?: AbortSignal): Promise<FramedMessage> {
+    const entry = this.shift();
+    if (entry !== undefined) return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
+    if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
+    // Without a signal nothing can unpark the reader but delivery or the end: no closures.
+    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readers.push({ resolve, reject }));
+    return abortable<FramedMessage>(signal, (settlers) => {
+      this.readers.push(settlers);
+      return () => removeItem(this.readers, settlers);
+    });
+  }
+
+  /** See SessionBackend.waitForMessage: `read` for a caller that makes its own promise. */
+  waitForMessage(waiter: Settlers<FramedMessage>): void {
+    const entry = this.shift();
+    if (entry !== undefined) {
+      if (entry instanceof P2pError) waiter.reject(entry);
+      else waiter.resolve(entry);
+    } else if (this.incomingEnded) waiter.reject(new ConnectionClosedError());
+    else this.readers.push(waiter);
+  }
+
+  readNow(): FramedMessage | undefined {
+    // Nothing queued is the common case of a reader that drains: no instanceof then.
+    const entry = this.shift();
+    if (entry === undefined) {
+      if (this.incomingEnded) throw new ConnectionClosedError();
+      return undefined;
+    }
+    if (entry instanceof P2pError) throw entry;
+    return entry;
+  }
+
+  /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
+  discardIncoming(): void {
+    this.incoming = [];
+    this.incomingHead = 0;
+    this.incomingEnded = true;
+  }
+
+  private shift(): IncomingEntry | undefined {
+    if (this.incomingHead >= this.incoming.length) return undefined;
+    const entry = this.incoming[this.incomingHead++]!;
+    if (this.incomingHead === this.incoming.length) {
+      this.incoming = [];
+      this.incomingHead = 0;
+    } else if (this.incomingHead >= 1024 && this.incomingHead * 2 >= this.incoming.length) {
+      this.incoming = this.incoming.slice(this.incomingHead);
+      this.incomingHead = 0;
+    }
+    if (!(entry instanceof P2pError)) this.credit(entry.size);
+    return entry;
+  }
+
+  private credit(size: number): void {
+    this.pendingCredit += size + INCOMING_ENTRY_COST;
+    if (this.pendingCredit >= this.creditBatch) {
+      const bytes = this.pendingCredit;
+      this.pendingCredit = 0;
+      if (!this.incomingEnded) this.link.credit(bytes);
+    }
+  }
+
+  // ------------------------------------------------------------ writing
+
+  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    message.consume();
+    const cost = costOf(message);
+    // Behind a writer already waiting for room, even when this one would fit: writes go out in
+    // the order they were made (test write-order-mixes).
+    if (this.blocked.length === 0 && this.admits(cost)) {
+      this.send(message, cost);
+      return Promise.resolve();
+    }
+    return this.block(message, cost, false, signal);
+  }
+
+  /** Like `write`, resolving once the link reports the message handed to the socket. */
+  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
+    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
+    message.consume();
+    const cost = costOf(message) + SYNC_WRITE_EXTRA_COST;
+    // Aborting rejects the wait; a message already accepted may still be sent.
+    return abortable<void>(signal, (settlers) => {
+      if (this.blocked.length === 0 && this.admits(cost)) {
+        this.syncWaiters.push({ index: this.sentMessages + 1, settlers });
+        this.send(message, cost);
+        return () => undefined;
+      }
+      const writer: BlockedWriter = { message, cost, settlers, sync: true };
+      this.blocked.push(writer);
+      return () => removeItem(this.blocked, writer);
+    });
+  }
+
+  writeNow(message: EncodedMessage): boolean {
+    if (this.outgoingClosed) throw new ConnectionClosedError();
+    if (message.consumed) throw new EncodedMessageConsumedError();
+    const cost = costOf(message);
+    if (this.blocked.length > 0 || !this.admits(cost)) return false;
+    message.consume();
+    this.send(message, cost);
+    return true;
+  }
+
+  /**
+   * A broadcast's share for this connection: admitted as `writeNow` would, in order with the
+   * other writes; the link joins it to the batch (a shard gets the layout once for all its
+   * connections: broadcast-batch.ts). False when dropped or closed.
+   */
+  joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): boolean {
+    const cost = costOf(layout);
+    if (this.outgoingClosed || this.blocked.length > 0 || !this.admits(cost)) return false;
+    this.count(layout, cost);
+    this.link.joinBroadcast(batch, layout);
+    return true;
+  }
+
+  private block(message: EncodedMessage, cost: number, sync: boolean, signal: AbortSignal | undefined): Promise<void> {
+    return abortable<void>(signal, (settlers) => {
+      const writer: BlockedWriter = { message, cost, settlers, sync };
+      this.blocked.push(writer);
+      return () => removeItem(this.blocked, writer);
+    });
+  }
+
+  whenWritable(signal?: AbortSignal): Promise<void> {
+    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
+  }
+
+  /** Half the bound, as a stream's low-water mark, so a waiter is not woken for one message. */
+  private hasRoom(): boolean {
+    return this.blocked.length === 0 && this.queuedBytes <= this.limits.outgoingQueueSize / 2;
+  }
+
+  private admits(cost: number): boolean {
+    return this.queuedBytes === 0 || this.queuedBytes + cost < this.limits.outgoingQueueSize;
+  }
+
+  private count(message: EncodedMessage, cost: number): void {
+    this.queuedBytes += cost;
+    this.unwrittenBytes += message.buffer.length;
+    this.sentMessages++;
+  }
+
+  /** Counted before the link sees it: a direct link reports it written before returning. */
+  private send(message: EncodedMessage, cost: number): void {
+    this.count(message, cost);
+    this.link.send(message);
+  }
+
+  private admitBlocked(): void {
+    this.admitting = true;
+    try {
+      while (this.blocked.length > 0 && !this.outgoingClosed && this.admits(this.blocked[0]!.cost)) {
+        const writer = this.blocked.shift()!;
+        if (writer.sync) this.syncWaiters.push({ index: this.sentMessages + 1, settlers: writer.settlers });
+        else writer.settlers.resolve();
+        this.send(writer.message, writer.cost);
+      }
+    } finally {
+      this.admitting = false;
+    }
+    if (this.room.waiting && this.hasRoom()) this.room.wake();
+  }
+
+  private failWriters(): void {
+    this.outgoingClosed = true;
+    // Built only when a writer waits: every connection's end comes here, and an error's stack
+    // costs microseconds.
+    if (this.blocked.length === 0 && this.syncWaiters.length === 0 && !this.room.waiting) return;
+    const error = new ConnectionClosedError();
+    for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
+    for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
+    this.room.fail(error);
+  }
+
+  // ------------------------------------------------------------ state
+
+  /**
+   * Without `wait`, what is accepted and not yet on the socket is dropped (the link resets the
+   * socket when that was anything); with it, it is sent first. Blocked writers were never
+   * accepted: they fail either way, as a closed pipe's pushes do.
+   */
+  close(wait = false): Promise<CloseOutcome> {
+    if (this.closing) {
+      // A close without wait overtakes a waiting one (its timeout, or an aborted signal).
+      if (!wait && !this.gone && !this.forcedClose) {
+        this.forcedClose = true;
+        this.failWriters();
+        this.link.close(false);
+      }
+      return this.closing;
+    }
+    if (!this.ending) this.closedFirst = true;
+    this.closing = (async () => {
+      if (this.gone) return this.dropped();
+      if (wait && this.blocked.length > 0) {
+        const error = new ConnectionClosedError();
+        for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
+      }
+      if (!wait) this.failWriters();
+      this.outgoingClosed = true;
+      this.link.close(wait);
+      await this.endedPromise;
+      return this.dropped();
+    })();
+    return this.closing;
+  }
+
+  listenForEnd(listener: SessionEndListener): void {
+    this.endListener = listener;
+  }
+
+  get queuedOutgoingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  stat(): Stat {
+    return this.link.stat();
+  }
+
+  get closed(): boolean {
+    return this.outgoingClosed;
+  }
+
+  get ended(): Promise<void> {
+    return this.endedPromise;
+  }
+}
+
+function costOf(message: EncodedMessage): number {
+  return message.buffer.length + OUTGOING_ENTRY_COST;
+}

@@ -1,0 +1,104 @@
+/**
+ * The sharded side of the seam (session-link.ts) for one connection: its layouts, credit and
+ * close go to its shard as ring records (through the shard's ShardRingLink), and what the shard
+ * sends back (bodies, cut into records or transferred whole; write reports; the end) goes up to
+ * the connection's queues. Wire totals come from the shard's stats table.
+ */
+import type { P2pError } from '../shared/errors.ts';
+import type { EncodedMessage } from '../shared/session/encoded-message.ts';
+import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
+import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
+import type { BroadcastBatch } from './broadcast-batch.ts';
+import type { LinkedQueues, SessionLink } from './session-link.ts';
+
+/** What a connection's link needs from its shard's data plane (shard-ring-link.ts). */
+export interface ShardLink {
+  /** Sends a layout (whole chunks) as one or more ring records. */
+  sendLayout(id: number, layout: Buffer): void;
+  sendCredit(id: number, bytes: number): void;
+  sendClose(id: number, wait: boolean): void;
+  /** Sends one layout for all of `ids` (a broadcast); returns the ring bytes it took. */
+  sendBroadcast(ids: readonly number[], layout: Buffer): number;
+  /** Wire totals [sent, received] from the shard's stats table. */
+  totals(id: number): [number, number];
+}
+
+export class RingLink implements SessionLink {
+  readonly id: number;
+  private readonly shard: ShardLink;
+  private queues!: LinkedQueues;
+  /** Parts of a body that came as several ring records. */
+  private parts: Buffer[] = [];
+  private readonly rates = new TrafficStats();
+  private finalTotals: [number, number] | undefined;
+
+  constructor(id: number, shard: ShardLink) {
+    this.id = id;
+    this.shard = shard;
+  }
+
+  attach(queues: LinkedQueues): void {
+    this.queues = queues;
+  }
+
+  // ------------------------------------------------------------ down
+
+  send(message: EncodedMessage): void {
+    this.shard.sendLayout(this.id, message.buffer);
+  }
+
+  joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): void {
+    batch.addTarget(this.shard, layout, this.id);
+  }
+
+  credit(bytes: number): void {
+    this.shard.sendCredit(this.id, bytes);
+  }
+
+  close(wait: boolean): void {
+    this.shard.sendClose(this.id, wait);
+  }
+
+  /**
+   * The shard's totals, folded into this connection's rates. The rates count only increases,
+   * from 0, so their totals are the highest totals seen: the snapshot is the answer as it is (no
+   * second object per call; `pool.stats()` calls this for every connection).
+   */
+  stat(): Stat {
+    const [sent, received] = this.finalTotals ?? this.shard.totals(this.id);
+    const rates = this.rates;
+    if (sent > rates.totalSent) rates.addSent(sent - rates.totalSent);
+    if (received > rates.totalRecv) rates.addRecv(received - rates.totalRecv);
+    return rates.snapshot();
+  }
+
+  // ------------------------------------------------------------ up, from the shard
+
+  onBodyPart(part: Uint8Array): void {
+    this.parts.push(Buffer.from(part));
+  }
+
+  onBodyEnd(last: Uint8Array): void {
+    const body = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
+    this.parts = [];
+    this.onBody(body);
+  }
+
+  /** A whole body, this connection's own (joined from ring records, or a transferred buffer). */
+  onBody(body: Buffer): void {
+    this.queues.onMessage({ size: body.length + MESSAGE_PREFIX_LENGTH, body });
+  }
+
+  onWritten(messages: number, bytes: number): void {
+    this.queues.onWritten(messages, bytes);
+  }
+
+  onEnded(error: P2pError | undefined): void {
+    this.queues.onEnded(error);
+  }
+
+  /** The shard forgot the connection: its last totals stay what `stat()` reports. */
+  keepTotals(totals: [number, number]): void {
+    this.finalTotals = totals;
+  }
+}

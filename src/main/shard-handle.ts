@@ -1,0 +1,425 @@
+/**
+ * One shard worker as main sees it: its start, death and restart with back-off, its control calls
+ * (comlink) and one `ShardRecord` per connection on it, mirroring its lifecycle state
+ * (architecture.md §4). A record is removed exactly when the shard has forgotten the connection:
+ * a failed call, a nack sent, an abandon answered, a `dropped` event, the ENDED record, or the
+ * shard's death. The rings are the ShardRingLink's (shard-ring-link.ts).
+ */
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { ConnectionClosedError, P2pError, PoolError, errorFromRecord, type ErrorRecord } from '../shared/errors.ts';
+import { createRingBuffer } from '../shared/ring/record-ring.ts';
+import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { createStatsTable, StatSlots } from '../shared/shard/stat-slots.ts';
+import type { Point } from '../shared/wire/point.ts';
+import type { ShardStats } from './pool-engine.ts';
+import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
+import type { RingLink } from './ring-link.ts';
+import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
+import { nextConnectionId } from './connection-id.ts';
+import { ShardRingLink, type RingLinkHost } from './shard-ring-link.ts';
+
+/** Ring data area per direction per shard. 1 MiB holds ~15 full chunks of layouts in flight. */
+const RING_CAPACITY = 1 << 20;
+
+/** The shard's control calls, each read once from Comlink's proxy of the worker (`controlMethods`). */
+type ControlMethods = { readonly [K in keyof ShardControl]: Comlink.Remote<ShardControl>[K] };
+
+/** Every method of ShardControl (a record, so the compiler finds one left out). */
+const CONTROL_METHODS: Readonly<Record<keyof ShardControl, true>> = {
+  adopt: true,
+  dial: true,
+  accept: true,
+  nack: true,
+  abandon: true,
+  waitingFor: true,
+  advertise: true,
+  stats: true,
+  cpuUsage: true,
+  drain: true,
+  shutdown: true,
+};
+
+/**
+ * Reads every control method off Comlink's proxy once per worker. Each property read of that proxy
+ * builds a new Proxy, a handler with five closures and a path array, and registers the Proxy in a
+ * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake did that twice
+ * per connection: sharded, main allocated 27.7 KB per handshake over a burst of 5,000, 26.3 KB
+ * with the methods read once (bench/handshake-young-gen.ts --workers=2, docs/architecture.md §4c).
+ */
+function controlMethods(remote: Comlink.Remote<ShardControl>): ControlMethods {
+  const methods: Partial<Record<keyof ShardControl, unknown>> = {};
+  for (const name of Object.keys(CONTROL_METHODS) as Array<keyof ShardControl>) methods[name] = remote[name];
+  return methods as ControlMethods;
+}
+
+/** Restart back-off after a shard dies: doubles from the first delay up to the cap. */
+const RESTART_DELAY_MS = 100;
+const RESTART_DELAY_CAP_MS = 5000;
+/** Consecutive deaths before start-up completed after which the shard is given up. */
+const MAX_START_FAILURES = 5;
+/** How long a closing pool lets a shard close its sockets itself before terminating it. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+/** Main's mirror of one connection on a shard. */
+export interface ShardRecord {
+  readonly id: number;
+  readonly slot: number;
+  readonly incoming: boolean;
+  state: LifecycleState;
+  /** Why the shard forgot it, when it did so on its own. */
+  error: P2pError | undefined;
+  session: RingLink | undefined;
+  /** Rejects the call in progress (shard death, drop). */
+  interrupt: ((error: P2pError) => void) | undefined;
+}
+
+function fromRecord(record: ErrorRecord): P2pError {
+  const error = errorFromRecord(record);
+  return error instanceof P2pError ? error : new ConnectionClosedError(`${record.code}: ${error.message}`);
+}
+
+/** One shard worker and its rings, as main sees it. */
+export class ShardHandle implements RingLinkHost {
+  readonly index: number;
+  restarts = 0;
+  /** The data plane: what every RingLink of this shard sends and receives through. */
+  readonly link = new ShardRingLink(this);
+  private worker!: Worker;
+  private control!: ControlMethods;
+  private slots!: StatSlots;
+  alive = false;
+  /** The current worker finished its start-up (it answered its first control call). */
+  private started = false;
+  private startFailures = 0;
+  /** The shard kept dying at start-up and is not restarted any more. */
+  gaveUp = false;
+  private lastError: Error | undefined;
+  /** Resolves once a worker of this shard has started, or the shard was given up. */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly records = new Map<number, ShardRecord>();
+  private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
+  private readonly script: URL;
+  private readonly onGaveUp: (error: PoolError) => void;
+  private closing = false;
+
+  constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>, script: URL, onGaveUp: (error: PoolError) => void) {
+    this.index = index;
+    this.config = config;
+    this.script = script;
+    this.onGaveUp = onGaveUp;
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
+    this.start();
+  }
+
+  /** Connections and handshakes on this shard: what "least loaded" compares. */
+  get load(): number {
+    return this.records.size;
+  }
+
+  get usable(): boolean {
+    return this.alive && !this.closing;
+  }
+
+  shardStats(): ShardStats {
+    let incoming = 0;
+    let outgoing = 0;
+    for (const record of this.records.values()) {
+      if (record.state !== 'established') continue;
+      if (record.incoming) incoming++;
+      else outgoing++;
+    }
+    const connections = incoming + outgoing;
+    const established = { connections, connectionsByDirection: { incoming, outgoing } };
+    const { traffic, doorbells } = this.link;
+    return { shard: this.index, ...established, handshakes: this.records.size - connections, alive: this.alive, restarts: this.restarts, ...traffic, ...this.link.rings(), ...doorbells };
+  }
+
+  /** The shard's own view of its connections by lifecycle state (one control call); none from a dead shard. */
+  shardCounts(): Promise<Readonly<Record<string, number>>> {
+    return this.ask(() => this.control.stats(), {});
+  }
+
+  /** The shard thread's own CPU time so far (one control call); undefined from a dead shard. */
+  cpuUsage(): Promise<NodeJS.CpuUsage | undefined> {
+    return this.ask(() => this.control.cpuUsage(), undefined);
+  }
+
+  /** One control call, answered with `dead` when the worker is gone or exits before answering. */
+  private ask<T, D>(call: () => Promise<T>, dead: D): Promise<T | D> {
+    if (!this.alive) return Promise.resolve(dead);
+    const stop = new AbortController();
+    const gone = once(this.worker, 'exit', { signal: stop.signal }).then(
+      () => dead,
+      () => dead,
+    );
+    return Promise.race([call(), gone]).finally(() => stop.abort());
+  }
+
+  private start(): void {
+    const inbound = createRingBuffer(RING_CAPACITY);
+    const outbound = createRingBuffer(RING_CAPACITY);
+    const statsBuffer = createStatsTable(STAT_SLOTS);
+    this.slots = new StatSlots(STAT_SLOTS);
+    const worker = new Worker(this.script, { workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
+    this.worker = worker;
+    this.alive = true;
+    this.started = false;
+    this.control = controlMethods(Comlink.wrap<ShardControl>(nodeEndpoint(worker)));
+    this.link.attach(worker, inbound, outbound, new Float64Array(statsBuffer));
+    worker.on('message', (message: ShardEvent) => this.onEvent(message));
+    worker.on('error', (error) => {
+      this.lastError = error; // 'exit' follows and does the work
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.onExit(code);
+    });
+    // The shard answers its first call once its module has run: then start-up succeeded.
+    this.control.stats().then(
+      () => {
+        if (this.worker === worker) {
+          this.started = true;
+          this.startFailures = 0;
+          this.markReady();
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** A dead shard ends its own connections with SHARD_FAILED (cause: the worker's error) and is replaced with back-off. */
+  private onExit(code: number): void {
+    this.alive = false;
+    // Its sessions can no longer give back what their unfinished messages charged.
+    const budget = this.config.pendingMessages?.budget;
+    if (budget) PendingMessageBudget.attach(budget, this.index + 1).clearThread(this.index + 1);
+    const cause = this.lastError ?? new Error(`shard ${this.index} exited with code ${code}`);
+    this.lastError = undefined;
+    this.failAll(new PoolError('SHARD_FAILED', `shard ${this.index} stopped: ${cause.message}`, { cause }));
+    if (this.closing) return;
+    if (!this.started) this.startFailures++;
+    if (this.startFailures >= MAX_START_FAILURES) {
+      this.gaveUp = true;
+      this.markReady();
+      this.onGaveUp(new PoolError('SHARD_FAILED', `shard ${this.index} failed ${this.startFailures} times at start-up; not restarted`, { cause }));
+      return;
+    }
+    const delay = this.started ? 0 : Math.min(RESTART_DELAY_CAP_MS, RESTART_DELAY_MS * 2 ** (this.startFailures - 1));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.closing) return;
+      this.restarts++;
+      this.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private failAll(error: PoolError): void {
+    const records = [...this.records.values()];
+    this.records.clear();
+    this.link.clear();
+    for (const record of records) this.drop(record, error);
+  }
+
+  /** For tests and operators: stop the worker as a crash would. */
+  kill(): Promise<number> {
+    return this.worker.terminate();
+  }
+
+  /**
+   * Lets the shard close what it still holds (`drain` sends queued messages first, `shutdown`
+   * does not), for at most SHUTDOWN_GRACE_MS, then terminates the worker.
+   */
+  async close(wait: boolean): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.alive && this.started) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+      await Promise.race([(wait ? this.control.drain() : this.control.shutdown()).catch(() => undefined), grace]);
+      clearTimeout(timer);
+    }
+    await this.worker.terminate();
+  }
+
+  signal(message: MainSignal): void {
+    if (this.alive) this.worker.postMessage(message);
+  }
+
+  // ------------------------------------------------------------ lifecycle calls
+
+  private open(state: 'handshaking' | 'dialing'): ShardRecord {
+    const slot = this.slots.allocate();
+    if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
+    const incoming = state === 'handshaking'; // an adopted socket; a dial is outgoing
+    const record: ShardRecord = { id: nextConnectionId(), slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
+    this.records.set(record.id, record);
+    return record;
+  }
+
+  /** The shard forgot the connection: remove the record, free its slot. */
+  private remove(record: ShardRecord): void {
+    if (this.records.get(record.id) === record) this.records.delete(record.id);
+    this.link.forget(record.id);
+    if (record.state !== 'closed') {
+      record.state = 'closed';
+      this.slots.release(record.slot);
+    }
+  }
+
+  private drop(record: ShardRecord, error: P2pError): void {
+    const wasClosed = record.state === 'closed';
+    record.error ??= error;
+    const { interrupt, session } = record;
+    record.interrupt = undefined;
+    if (!wasClosed) {
+      record.state = 'closed';
+      this.slots.release(record.slot);
+    }
+    interrupt?.(error);
+    session?.onEnded(error);
+  }
+
+  /**
+   * One control call for `record`: the outcome, or the error that ended the record meanwhile.
+   * `onLost` runs when the call itself failed (the message could not be posted).
+   */
+  private call<T>(record: ShardRecord, state: LifecycleState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
+    if (record.state === 'closed') return Promise.reject(record.error ?? new ConnectionClosedError('connection already closed'));
+    record.state = state;
+    return new Promise<T>((resolve, reject) => {
+      record.interrupt = reject;
+      let pending: Promise<Outcome<T>>;
+      try {
+        pending = request();
+      } catch (error) {
+        pending = Promise.reject(error as Error);
+      }
+      pending.then(
+        (outcome) => {
+          if (record.interrupt !== reject) return; // already ended (shard death, drop)
+          record.interrupt = undefined;
+          if (outcome.ok) resolve(outcome.value);
+          else {
+            const error = fromRecord(outcome.error);
+            record.error = error;
+            this.remove(record);
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          onLost?.();
+          if (record.interrupt !== reject) return;
+          record.interrupt = undefined;
+          this.remove(record);
+          reject(new ConnectionClosedError(`shard ${this.index}: control call failed: ${error instanceof Error ? error.message : String(error)}`));
+        },
+      );
+    });
+  }
+
+  adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
+    const record = this.open('handshaking');
+    const opening = { id: record.id, slot: record.slot, timeout, socket };
+    const call = () => this.control.adopt(Comlink.transfer(opening, [socket as never]));
+    return { record, info: this.authenticatedOn(record, this.call(record, 'handshaking', call, () => socket.destroy())) };
+  }
+
+  dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
+    const record = this.open('dialing');
+    return { record, info: this.authenticatedOn(record, this.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
+  }
+
+  /** The mirror follows the shard: authenticated, awaiting main's policy. */
+  private async authenticatedOn(record: ShardRecord, handshake: Promise<WireInfo>): Promise<WireInfo> {
+    const info = await handshake;
+    if (record.state !== 'closed' && record.state !== 'closing') record.state = 'authenticated';
+    return info;
+  }
+
+  async accept(record: ShardRecord, session: RingLink, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
+    record.session = session;
+    try {
+      await this.call(record, 'accepting', () => this.control.accept(record.id, { incomingQueueSize, maxMessageSize }));
+    } catch (error) {
+      record.session = undefined;
+      throw error;
+    }
+    if (record.state === 'accepting') record.state = 'established';
+  }
+
+  async nack(record: ShardRecord, motive: number, points: readonly Point[]): Promise<void> {
+    await this.call(record, 'closing', () => this.control.nack(record.id, motive, points.map((p) => ({ host: p.host, port: p.port }))));
+    this.remove(record);
+  }
+
+  /** Ends the connection in any state; resolves once the shard has forgotten it. */
+  async abandon(record: ShardRecord): Promise<void> {
+    if (record.state === 'closed') return;
+    const interrupt = record.interrupt;
+    record.interrupt = undefined;
+    interrupt?.(new ConnectionClosedError('connection abandoned'));
+    record.state = 'closing';
+    if (!this.alive) return;
+    await this.control.abandon(record.id).catch(() => undefined);
+    this.remove(record);
+  }
+
+  /** What the shard says the connection waits for (a dead shard: that it stopped). */
+  waitingFor(record: ShardRecord): Promise<string> {
+    if (!this.alive) return Promise.resolve(`shard ${this.index} stopped`);
+    return Promise.resolve(this.control.waitingFor(record.id));
+  }
+
+  advertise(port: number): void {
+    void this.control.advertise(port).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------ RingLinkHost
+
+  record(id: number): ShardRecord | undefined {
+    return this.records.get(id);
+  }
+
+  forget(record: ShardRecord): void {
+    this.remove(record);
+  }
+
+  /** A record main could not handle (a bug, or a corrupt ring) ends that one connection. */
+  failRecord(id: number, error: unknown): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    void this.abandon(record);
+    this.records.delete(id);
+    this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  // ------------------------------------------------------------ from the shard
+
+  private onEvent(event: ShardEvent): void {
+    if (typeof event !== 'object' || event === null || !('t' in event)) return; // a comlink reply
+    switch (event.t) {
+      case 'bell':
+        this.link.onBell();
+        return;
+      case 'space':
+        this.link.onSpace();
+        return;
+      case 'dropped': {
+        const record = this.records.get(event.connection);
+        if (!record) return;
+        this.records.delete(record.id);
+        this.drop(record, fromRecord(event.error));
+        return;
+      }
+      case 'bodies':
+        this.link.onTransferred(event.connections, event.bodies, event.bell);
+        return;
+    }
+  }
+}
