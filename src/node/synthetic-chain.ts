@@ -36,9 +36,9 @@ export const LOCATOR_HISTORY_SENT = 200;
 const STEPS_PER_SIZE = 10;
 const DEFAULT_GENESIS_TIME = 1_704_067_200n;
 
-/** `Operation_list_list_hash` of a block without operation lists: Blake2b-256 of nothing. */
 /** The mempool of a chain without operations: one object, so its answers encode alike. */
 const EMPTY_MEMPOOL: Mempool = Object.freeze({ knownValid: new HashList(), pending: new HashList() });
+/** `Operation_list_list_hash` of a block without operation lists: Blake2b-256 of nothing. */
 const NO_OPERATIONS_HASH = new Uint8Array(blake2b(32, Buffer.alloc(0)));
 
 export class SyntheticChain implements ChainState {
