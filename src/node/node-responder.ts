@@ -12,7 +12,8 @@ import { P2pError } from '../shared/errors.ts';
 import { HashList } from '../messages/hash-list.ts';
 import type { PeerMessage, PeerMessageOf } from '../messages/peer-message.ts';
 import type { ChainState, StoredBlock } from './chain-state.ts';
-import { advertisedPoints, type PointsSource } from './points-source.ts';
+import type { Point } from '../shared/wire/point.ts';
+import { ADVERTISED_POINTS, advertisedPoints, canonicalPoints, sampledPoints, type PointsSource } from './points-source.ts';
 
 export interface NodeResponderOptions {
   /** Run as a private node: `Bootstrap` is never answered (default false). */
@@ -108,9 +109,12 @@ function answer<Meta>(
   switch (message.kind) {
     case 'Disconnect':
       return 'disconnect';
-    case 'Bootstrap':
+    case 'Bootstrap': {
       if (privateMode || conn.privateNode) return undefined;
-      return advertise(conn, points);
+      if (typeof points === 'function') return advertise(conn, points);
+      const advertised = answers.listAdvertise(points);
+      return advertised === null ? undefined : send(conn, advertised);
+    }
     case 'Get_current_branch':
       if (!ours(message.chainId)) return undefined;
       peer.active = true;
@@ -187,14 +191,18 @@ async function sendHeaders<Meta>(conn: Connection<PeerMessage, Meta>, chain: Cha
 
 /**
  * One peer's Current_branch and Current_head answers, each message object kept while the chain
- * returns the same locator, header and mempool objects: a codec may then reuse its encoding
- * (the listener's does), the same bytes going out for every request between two heads.
+ * returns the same locator, header and mempool objects, and the Advertise of a short list of
+ * points: a codec may then reuse its encoding (the listener's does), the same bytes going out for
+ * every request between two heads.
  */
 class ChainAnswers {
   private readonly chain: ChainState;
   private readonly disableMempool: boolean;
   private branch: PeerMessageOf<'Current_branch'> | undefined;
   private head: PeerMessageOf<'Current_head'> | undefined;
+  /** A list source's points a node would take, and their Advertise when there are at most 50. */
+  private listed: string[] | undefined;
+  private advertised: PeerMessage | undefined;
 
   constructor(chain: ChainState, disableMempool: boolean) {
     this.chain = chain;
@@ -209,6 +217,18 @@ class ChainAnswers {
       this.branch = answer;
     }
     return answer;
+  }
+
+  /**
+   * The Advertise of a list of points, read once: the same message for every Bootstrap when it
+   * has at most 50 points, a new sample of them otherwise; null when it has none (nothing is sent).
+   */
+  listAdvertise(points: readonly (Point | string)[]): PeerMessage | null {
+    this.listed ??= canonicalPoints(points);
+    if (this.listed.length === 0) return null;
+    if (this.listed.length > ADVERTISED_POINTS) return { kind: 'Advertise', points: sampledPoints(this.listed) };
+    this.advertised ??= { kind: 'Advertise', points: this.listed };
+    return this.advertised;
   }
 
   currentHead(head: StoredBlock): PeerMessage {
