@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../src/main/connection.ts';
 import type { NodeMetadata } from '../src/shared/wire/metadata.ts';
-import type { PeerMessage } from '../src/messages/peer-message.ts';
+import type { PeerMessage, PeerMessageOf } from '../src/messages/peer-message.ts';
+import { peerMessageCodec } from '../src/messages/peer-message-codec.ts';
 import { hashToBase58 } from '../src/messages/hashes.ts';
 import { chainIdOf, TEZOS_MAINNET_GENESIS } from '../src/node/genesis.ts';
 import { readyPort, startCli } from './helpers/cli-process.ts';
@@ -37,13 +38,24 @@ for (const { name, flags } of MODES) {
     const peer = (await dialNode(port)) as Connection<PeerMessage, NodeMetadata>;
     const { chainId } = await expectKind(peer, 'Get_current_branch');
     assert.equal(hashToBase58('chainId', chainId), 'NetXXAAR1wWQhhe', 'the sandbox runs the Mavryk mainnet genesis');
-    await peer.write({ kind: 'Bootstrap' });
-    assert.deepEqual((await expectKind(peer, 'Advertise')).points, ['127.0.0.1:9733', '[::1]:9734']);
-    await peer.write({ kind: 'Get_current_branch', chainId });
-    const branch = await expectKind(peer, 'Current_branch');
-    await peer.write({ kind: 'Get_current_head', chainId });
-    const head = await expectKind(peer, 'Current_head');
+    for (let round = 0; round < 2; round++) {
+      await peer.write({ kind: 'Bootstrap' });
+      assert.deepEqual((await expectKind(peer, 'Advertise')).points, ['127.0.0.1:9733', '[::1]:9734']);
+    }
+    // Each asked twice: between two heads the listener sends the same bytes again, and counts them.
+    const answers: PeerMessage[] = [];
+    for (let round = 0; round < 2; round++) {
+      await peer.write({ kind: 'Get_current_branch', chainId });
+      answers.push(await expectKind(peer, 'Current_branch'));
+      await peer.write({ kind: 'Get_current_head', chainId });
+      answers.push(await expectKind(peer, 'Current_head'));
+    }
+    const [branch, head, branchAgain, headAgain] = answers as [PeerMessageOf<'Current_branch'>, PeerMessageOf<'Current_head'>, PeerMessage, PeerMessage];
     assert.equal(head.header.level, branch.locator.currentHead.level);
+    assert.deepEqual(branchAgain, branch);
+    assert.deepEqual(headAgain, head);
+    const advertiseSize = peerMessageCodec.encode({ kind: 'Advertise', points: ['127.0.0.1:9733', '[::1]:9734'] }).length;
+    const answerBytes = answers.reduce((sum, answer) => sum + peerMessageCodec.encode(answer).length, 0);
     await peer.write({ kind: 'Disconnect' });
     await peer.ended;
 
@@ -53,9 +65,10 @@ for (const { name, flags } of MODES) {
     assert.equal(listening['chain_id'], 'NetXXAAR1wWQhhe');
     assert.equal(listening['head_level'], head.header.level);
     const counts = flags.length === 0 ? run.summary['connections'][0] : run.summary;
-    assert.equal(counts['messages_received'], 4);
-    assert.equal(counts['messages_sent'], 4);
-    assert.equal(counts['bytes_received'], 2 + 2 + 6 + 6);
+    assert.equal(counts['messages_received'], 7);
+    assert.equal(counts['messages_sent'], 7);
+    assert.equal(counts['bytes_received'], 2 * 2 + 4 * 6 + 2);
+    assert.equal(counts['bytes_sent'], 6 + 2 * advertiseSize + answerBytes);
   });
 }
 

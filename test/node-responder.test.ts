@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Connection } from '../src/main/connection.ts';
 import type { NodeMetadata } from '../src/shared/wire/metadata.ts';
 import { HashList } from '../src/messages/hash-list.ts';
-import type { Mempool, PeerMessage } from '../src/messages/peer-message.ts';
+import type { Mempool, PeerMessage, PeerMessageOf } from '../src/messages/peer-message.ts';
 import { hashToBase58 } from '../src/messages/hashes.ts';
 import { SyntheticChain } from '../src/node/synthetic-chain.ts';
 import { chainIdOf, genesisOfChainName } from '../src/node/genesis.ts';
@@ -196,6 +196,32 @@ for (const { name, workers } of MODES) {
         await probe(bystander, chain);
         await watcher.close();
         await bystander.close();
+      } finally {
+        await node.close();
+      }
+    });
+
+    test('between two heads the answers repeat; after a new head, branch and head answers carry the new head', async () => {
+      const chain = new SyntheticChain({ headLevel: 10 });
+      const node = await startNodePool(workers, chain, []);
+      try {
+        const peer = await greeted(node, chain);
+        const ask = async (): Promise<[PeerMessageOf<'Current_branch'>, PeerMessageOf<'Current_head'>]> => {
+          await peer.write({ kind: 'Get_current_branch', chainId: chain.chainId });
+          const branch = await expectKind(peer, 'Current_branch');
+          await peer.write({ kind: 'Get_current_head', chainId: chain.chainId });
+          return [branch, await expectKind(peer, 'Current_head')];
+        };
+        const [branch, head] = await ask();
+        assert.deepEqual(await ask(), [branch, head]);
+        const next = chain.advance();
+        assert.equal((await expectKind(peer, 'Current_head')).header.level, 11, 'the announcement');
+        const [newBranch, newHead] = await ask();
+        assert.deepEqual(newHead.header, next.header);
+        assert.deepEqual(newBranch.locator.currentHead, next.header);
+        assert.deepEqual(newBranch.locator.history.at(0), chain.block(next.header.predecessor)!.hash);
+        assert.deepEqual(newBranch.locator.history.at(1), branch.locator.history.at(0));
+        await peer.close();
       } finally {
         await node.close();
       }

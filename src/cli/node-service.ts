@@ -53,11 +53,22 @@ export class NodeService {
   }
 }
 
-/** The peer-message codec, adding the payload bytes it decodes and encodes to `bytes`. */
+/**
+ * The peer-message codec, adding the payload bytes it decodes and encodes to `bytes`. The
+ * responder answers every Get_current_head and Get_current_branch between two heads, and every
+ * Bootstrap when it has at most 50 points, with the same message object (node-responder.ts): its
+ * bytes are encoded once and reused while it lives.
+ */
 export function countingCodec(bytes: PayloadBytes): MessageCodec<PeerMessage> {
+  const repeated = new WeakMap<PeerMessage, Buffer>();
   return {
     encode(message) {
-      const body = peerMessageCodec.encode(message);
+      const reusable = message.kind === 'Current_head' || message.kind === 'Current_branch' || message.kind === 'Advertise';
+      let body = reusable ? repeated.get(message) : undefined;
+      if (body === undefined) {
+        body = peerMessageCodec.encode(message);
+        if (reusable) repeated.set(message, body);
+      }
       bytes.sent += body.length;
       return body;
     },

@@ -10,6 +10,10 @@ export interface StoredBlock {
   readonly header: BlockHeader;
 }
 
+/**
+ * Values it returns are not mutated afterwards; returning the same object while a value is
+ * unchanged lets the responder reuse its answer (docs/node.md).
+ */
 export interface ChainState {
   /** The 4-byte chain id (`chainIdOf(genesis)`). */
   readonly chainId: Uint8Array;

@@ -10,9 +10,10 @@
 import type { Connection } from '../main/connection.ts';
 import { P2pError } from '../shared/errors.ts';
 import { HashList } from '../messages/hash-list.ts';
-import type { PeerMessage } from '../messages/peer-message.ts';
+import type { PeerMessage, PeerMessageOf } from '../messages/peer-message.ts';
 import type { ChainState, StoredBlock } from './chain-state.ts';
-import { advertisedPoints, type PointsSource } from './points-source.ts';
+import type { Point } from '../shared/wire/point.ts';
+import { ADVERTISED_POINTS, advertisedPoints, canonicalPoints, sampledPoints, type PointsSource } from './points-source.ts';
 
 export interface NodeResponderOptions {
   /** Run as a private node: `Bootstrap` is never answered (default false). */
@@ -50,14 +51,14 @@ interface PeerChainState {
 export async function serveNodePeer<Meta>(conn: Connection<PeerMessage, Meta>, chain: ChainState, points: PointsSource, options: NodeResponderOptions = {}): Promise<NodePeerEnd> {
   const { signal } = options;
   const peer: PeerChainState = { active: false, tracked: false };
-  const disableMempool = announcesDisableMempool(conn.info.remoteMetadata);
+  const answers = new ChainAnswers(chain, announcesDisableMempool(conn.info.remoteMetadata));
   const onAbort = (): void => void conn.close().catch(() => undefined);
   signal?.addEventListener('abort', onAbort, { once: true });
   // A new head goes to every peer for which the chain is active (the node's Current_head advertisement).
   const stopHeads = chain.onHead((head) => {
     if (!peer.active || conn.closed) return;
     try {
-      conn.writeNow(currentHead(chain, head, disableMempool));
+      conn.writeNow(answers.currentHead(head));
     } catch {
       // Closed meanwhile, or a head the chain built wrong: this peer misses it, the chain goes on.
     }
@@ -66,12 +67,20 @@ export async function serveNodePeer<Meta>(conn: Connection<PeerMessage, Meta>, c
     if (signal?.aborted) return 'aborted';
     // The first thing a node sends: the branch of every chain it runs.
     await conn.write({ kind: 'Get_current_branch', chainId: chain.chainId });
+    const privateMode = options.privateMode ?? false;
     for (;;) {
-      const { message } = await conn.read();
-      const end = await answer(conn, message, chain, points, peer, disableMempool, options.privateMode ?? false);
-      if (end !== undefined) {
-        await conn.close();
-        return end;
+      // One wait, then whatever else is queued; an answer waits only when the queue is full.
+      let received = await conn.read();
+      for (;;) {
+        const handled = answer(conn, received.message, chain, points, peer, answers, privateMode);
+        const end = handled instanceof Promise ? await handled : handled;
+        if (end !== undefined) {
+          await conn.close();
+          return end;
+        }
+        const next = conn.readNow();
+        if (next === undefined) break;
+        received = next;
       }
     }
   } catch (error) {
@@ -86,44 +95,41 @@ export async function serveNodePeer<Meta>(conn: Connection<PeerMessage, Meta>, c
   }
 }
 
-/** Handles one message; returns how the connection ends when it does. */
-async function answer<Meta>(
+/** Handles one message; returns how the connection ends when it does, at once unless it waits to write. */
+function answer<Meta>(
   conn: Connection<PeerMessage, Meta>,
   message: PeerMessage,
   chain: ChainState,
   points: PointsSource,
   peer: PeerChainState,
-  disableMempool: boolean,
+  answers: ChainAnswers,
   privateMode: boolean,
-): Promise<NodePeerEnd | undefined> {
+): NodePeerEnd | undefined | Promise<NodePeerEnd | undefined> {
   const ours = (chainId: Uint8Array): boolean => sameBytes(chainId, chain.chainId);
   switch (message.kind) {
     case 'Disconnect':
       return 'disconnect';
     case 'Bootstrap': {
       if (privateMode || conn.privateNode) return undefined;
-      const advertised = await advertisedPoints(points);
-      if (advertised.length > 0) await conn.write({ kind: 'Advertise', points: advertised });
-      return undefined;
+      if (typeof points === 'function') return advertise(conn, points);
+      const advertised = answers.listAdvertise(points);
+      return advertised === null ? undefined : send(conn, advertised);
     }
     case 'Get_current_branch':
       if (!ours(message.chainId)) return undefined;
       peer.active = true;
-      await conn.write({ kind: 'Current_branch', chainId: chain.chainId, locator: chain.locator() });
-      return undefined;
+      return send(conn, answers.currentBranch());
     case 'Get_protocol_branch': {
       if (!ours(message.chainId)) return undefined;
       peer.active = true;
       const locator = chain.locator();
       // The chain runs one protocol level: its locator is the head's.
-      if (locator.currentHead.proto === message.protoLevel) {
-        await conn.write({ kind: 'Protocol_branch', chainId: chain.chainId, protoLevel: message.protoLevel, locator });
-      }
-      return undefined;
+      if (locator.currentHead.proto !== message.protoLevel) return undefined;
+      return send(conn, { kind: 'Protocol_branch', chainId: chain.chainId, protoLevel: message.protoLevel, locator });
     }
     case 'Get_current_head':
-      if (ours(message.chainId) && peer.active) await conn.write(currentHead(chain, chain.head(), disableMempool));
-      return undefined;
+      if (!ours(message.chainId) || !peer.active) return undefined;
+      return send(conn, answers.currentHead(chain.head()));
     case 'Current_branch':
     case 'Current_head':
       if (ours(message.chainId) && peer.active) peer.tracked = true;
@@ -133,20 +139,14 @@ async function answer<Meta>(
       peer.active = false;
       return peer.tracked ? 'deactivate' : undefined;
     case 'Get_block_headers':
-      for (const hash of message.blockHashes) {
-        const block = chain.block(hash);
-        if (block) await conn.write({ kind: 'Block_header', header: block.header });
-      }
-      return undefined;
+      return sendHeaders(conn, chain, message.blockHashes);
     case 'Get_checkpoint': {
       const checkpoint = ours(message.chainId) ? chain.checkpoint() : undefined;
-      if (checkpoint) await conn.write({ kind: 'Checkpoint', chainId: chain.chainId, header: checkpoint.header });
-      return undefined;
+      return checkpoint && send(conn, { kind: 'Checkpoint', chainId: chain.chainId, header: checkpoint.header });
     }
     case 'Get_predecessor_header': {
       const block = chain.predecessor(message.blockHash, message.offset);
-      if (block) await conn.write({ kind: 'Predecessor_header', blockHash: message.blockHash, offset: message.offset, header: block.header });
-      return undefined;
+      return block && send(conn, { kind: 'Predecessor_header', blockHash: message.blockHash, offset: message.offset, header: block.header });
     }
     // The chain holds no operations and no protocol sources: every one is unknown, skipped.
     case 'Get_operations':
@@ -169,9 +169,77 @@ async function answer<Meta>(
   }
 }
 
-function currentHead(chain: ChainState, head: StoredBlock, disableMempool: boolean): PeerMessage {
-  const mempool = disableMempool ? EMPTY_MEMPOOL : chain.mempool();
-  return { kind: 'Current_head', chainId: chain.chainId, header: head.header, mempool };
+/** Queues `message`, waiting (the returned promise) only while the outgoing queue is full. */
+function send<Meta>(conn: Connection<PeerMessage, Meta>, message: PeerMessage): undefined | Promise<undefined> {
+  if (conn.writeNow(message)) return undefined;
+  return conn.write(message).then(() => undefined);
+}
+
+async function advertise<Meta>(conn: Connection<PeerMessage, Meta>, points: PointsSource): Promise<undefined> {
+  const advertised = await advertisedPoints(points);
+  if (advertised.length > 0) await send(conn, { kind: 'Advertise', points: advertised });
+  return undefined;
+}
+
+async function sendHeaders<Meta>(conn: Connection<PeerMessage, Meta>, chain: ChainState, hashes: Iterable<Uint8Array>): Promise<undefined> {
+  for (const hash of hashes) {
+    const block = chain.block(hash);
+    if (block) await send(conn, { kind: 'Block_header', header: block.header });
+  }
+  return undefined;
+}
+
+/**
+ * One peer's Current_branch and Current_head answers, each message object kept while the chain
+ * returns the same locator, header and mempool objects, and the Advertise of a short list of
+ * points: a codec may then reuse its encoding (the listener's does), the same bytes going out for
+ * every request between two heads.
+ */
+class ChainAnswers {
+  private readonly chain: ChainState;
+  private readonly disableMempool: boolean;
+  private branch: PeerMessageOf<'Current_branch'> | undefined;
+  private head: PeerMessageOf<'Current_head'> | undefined;
+  /** A list source's points a node would take, and their Advertise when there are at most 50. */
+  private listed: string[] | undefined;
+  private advertised: PeerMessage | undefined;
+
+  constructor(chain: ChainState, disableMempool: boolean) {
+    this.chain = chain;
+    this.disableMempool = disableMempool;
+  }
+
+  currentBranch(): PeerMessage {
+    const locator = this.chain.locator();
+    let answer = this.branch;
+    if (answer?.locator !== locator) {
+      answer = { kind: 'Current_branch', chainId: this.chain.chainId, locator };
+      this.branch = answer;
+    }
+    return answer;
+  }
+
+  /**
+   * The Advertise of a list of points, read once: the same message for every Bootstrap when it
+   * has at most 50 points, a new sample of them otherwise; null when it has none (nothing is sent).
+   */
+  listAdvertise(points: readonly (Point | string)[]): PeerMessage | null {
+    this.listed ??= canonicalPoints(points);
+    if (this.listed.length === 0) return null;
+    if (this.listed.length > ADVERTISED_POINTS) return { kind: 'Advertise', points: sampledPoints(this.listed) };
+    this.advertised ??= { kind: 'Advertise', points: this.listed };
+    return this.advertised;
+  }
+
+  currentHead(head: StoredBlock): PeerMessage {
+    const mempool = this.disableMempool ? EMPTY_MEMPOOL : this.chain.mempool();
+    let answer = this.head;
+    if (answer?.header !== head.header || answer.mempool !== mempool) {
+      answer = { kind: 'Current_head', chainId: this.chain.chainId, header: head.header, mempool };
+      this.head = answer;
+    }
+    return answer;
+  }
 }
 
 const EMPTY_MEMPOOL = Object.freeze({ knownValid: new HashList(), pending: new HashList() });

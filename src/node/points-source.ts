@@ -4,7 +4,10 @@
  */
 import { formatPoint, parsePoint, type Point } from '../shared/wire/point.ts';
 
-/** Points as `{ host, port }` or as text (`1.2.3.4:9732`, `[::1]:9732`). */
+/**
+ * Points as `{ host, port }` or as text (`1.2.3.4:9732`, `[::1]:9732`): a list, which the
+ * responder reads once per connection, or a function it calls on each `Bootstrap`.
+ */
 export type PointsSource = readonly (Point | string)[] | (() => readonly (Point | string)[] | Promise<readonly (Point | string)[]>);
 
 /** Points in one Advertise, as Octez sends them (`list_known_points`, default size 50). */
@@ -20,6 +23,11 @@ const POINTS_IN_ORDER = 30;
  */
 export async function advertisedPoints(source: PointsSource): Promise<string[]> {
   const listed = typeof source === 'function' ? await source() : source;
+  return sampledPoints(canonicalPoints(listed));
+}
+
+/** The points a node would take, in canonical text, without duplicates, in the list's order. */
+export function canonicalPoints(listed: readonly (Point | string)[]): string[] {
   const texts: string[] = [];
   const seen = new Set<string>();
   for (const point of listed) {
@@ -28,7 +36,12 @@ export async function advertisedPoints(source: PointsSource): Promise<string[]> 
     seen.add(text);
     texts.push(text);
   }
-  if (texts.length <= ADVERTISED_POINTS) return texts;
+  return texts;
+}
+
+/** At most 50 of canonical `texts`: all of them, or the first 30 and 20 drawn from the rest. */
+export function sampledPoints(texts: readonly string[]): string[] {
+  if (texts.length <= ADVERTISED_POINTS) return [...texts];
   const rest = texts.slice(POINTS_IN_ORDER);
   for (let i = 0; i < ADVERTISED_POINTS - POINTS_IN_ORDER; i++) {
     const j = i + Math.floor(Math.random() * (rest.length - i));

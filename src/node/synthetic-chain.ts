@@ -36,6 +36,8 @@ export const LOCATOR_HISTORY_SENT = 200;
 const STEPS_PER_SIZE = 10;
 const DEFAULT_GENESIS_TIME = 1_704_067_200n;
 
+/** The mempool of a chain without operations: one object, so its answers encode alike. */
+const EMPTY_MEMPOOL: Mempool = Object.freeze({ knownValid: new HashList(), pending: new HashList() });
 /** `Operation_list_list_hash` of a block without operation lists: Blake2b-256 of nothing. */
 const NO_OPERATIONS_HASH = new Uint8Array(blake2b(32, Buffer.alloc(0)));
 
@@ -55,6 +57,8 @@ export class SyntheticChain implements ChainState {
   private headLevel = 0;
   private readonly events = new EventEmitter<{ head: [StoredBlock] }>();
   private baking: NodeJS.Timeout | undefined;
+  /** The head's locator, built once per head: the same object lets a responder reuse its encoding. */
+  private headLocator: BlockLocator | undefined;
 
   constructor(options: SyntheticChainOptions = {}) {
     const genesis = options.genesis ?? genesisOfChainName(options.chainName ?? 'SANDBOXED_MAVRYK');
@@ -93,6 +97,7 @@ export class SyntheticChain implements ChainState {
    * genesis once the walk reaches it, or at the oldest block held. At most 200 hashes.
    */
   locator(): BlockLocator {
+    if (this.headLocator?.currentHead.level === this.headLevel) return this.headLocator;
     const hashes: Uint8Array[] = [];
     let level = this.headLevel;
     let step = 1;
@@ -103,7 +108,8 @@ export class SyntheticChain implements ChainState {
       hashes.push(block.hash);
       if (hashes.length % STEPS_PER_SIZE === 0) step *= 2;
     }
-    return { currentHead: this.head().header, history: HashList.from(hashes) };
+    this.headLocator = Object.freeze({ currentHead: this.head().header, history: HashList.from(hashes) });
+    return this.headLocator;
   }
 
   block(hash: Uint8Array): StoredBlock | undefined {
@@ -125,7 +131,7 @@ export class SyntheticChain implements ChainState {
 
   /** An empty mempool: the chain holds no operations. */
   mempool(): Mempool {
-    return { knownValid: new HashList(), pending: new HashList() };
+    return EMPTY_MEMPOOL;
   }
 
   onHead(listener: (head: StoredBlock) => void): () => void {
