@@ -46,9 +46,9 @@ const CONTROL_METHODS: Readonly<Record<keyof ShardControl, true>> = {
 /**
  * Reads every control method off Comlink's proxy once per worker. Each property read of that proxy
  * builds a new Proxy, a handler with five closures and a path array, and registers the Proxy in a
- * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake did that twice
- * per connection: sharded, main allocated 27.7 KB per handshake over a burst of 5,000, 26.3 KB
- * with the methods read once (bench/handshake-young-gen.ts --workers=2, docs/architecture.md §4c).
+ * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake would do that
+ * twice per connection, garbage for main's young generation (bench/handshake-young-gen.ts
+ * --workers=2 measures it, docs/architecture.md §4c).
  */
 function controlMethods(remote: Comlink.Remote<ShardControl>): ControlMethods {
   const methods: Partial<Record<keyof ShardControl, unknown>> = {};

@@ -310,7 +310,7 @@ export class ShardConnection implements BodyTaker {
     while (gone || this.unacked < this.creditLimit) {
       if (session.drained) {
         // The plain end, without the CONNECTION_CLOSED `readNow` would build (and throw) only for
-        // `end` to send it as an empty record (records.ts): 2–3 % of a shard's W3 time.
+        // `end` to send it as an empty record (records.ts); bench/load.ts W3 measures this path.
         this.end(session.failure);
         return;
       }

@@ -154,8 +154,8 @@ function fanOut(kind: number, payload: Uint8Array): void {
   }
   const last = kind === RECORD.BROADCAST_END;
   // One copy out of the ring per part, then each connection copies from that private copy: a
-  // copy out of a SharedArrayBuffer is V8's relaxed_memmove, not memcpy, and once per connection
-  // it was 17.8 % of each shard's time in bench:load W6 (perf, 2 shards, 16 KiB to 1,000).
+  // copy out of a SharedArrayBuffer is V8's relaxed_memmove, not memcpy, which is slow to repeat
+  // once per connection (bench/load.ts W6 measures broadcast).
   const part = broadcastTargets.length > 1 ? Buffer.from(payload) : payload;
   for (const id of broadcastTargets) {
     const connection = connections.get(id);

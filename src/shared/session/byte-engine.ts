@@ -448,9 +448,9 @@ export class ByteEngine implements Stallable {
    * reset instead, so the peer can tell. Resolves with what was dropped.
    */
   close(wait = false): Promise<CloseOutcome> {
-    // One error for everything this close fails, built only if something waits: each captures
-    // a stack (~6 µs), and a close built three (one per waiter list, one for the transport), 7.4 %
-    // of a client's busy time in bench/handshake-cpu.ts. Nobody waiting: the transport's own.
+    // One error for everything this close fails, built only if something waits: each error
+    // captures a stack, which is costly on handshake churn (bench/handshake-cpu.ts measures it).
+    // Nobody waiting: the transport's own.
     let error: ConnectionClosedError | undefined;
     const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
     if (this.closing) {

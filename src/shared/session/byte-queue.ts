@@ -6,8 +6,8 @@ const EMPTY = Buffer.alloc(0);
 /**
  * A push of at most this many bytes while bytes are already held is copied into an owned buffer
  * of TAIL_CAPACITY instead of being held as it came: Node gives each socket read its own Buffer,
- * ~224 B of JS heap for a 1-byte read (measured, 20,000 one-byte segments over loopback), so a
- * peer dribbling a 65,537-byte chunk one byte per segment made ~15 MB of heap per connection.
+ * with heap overhead far above one byte, so a peer dribbling a 65,537-byte chunk one byte per
+ * segment would otherwise make megabytes of heap per connection.
  * Only pushes onto a non-empty queue are copied: a chunk that arrives whole (the echo path) is
  * held as it came.
  */
@@ -99,8 +99,8 @@ export class ByteQueue {
       return out;
     }
     // Spanning reads: a full chunk (65537 bytes) is larger than one 64 KiB socket read, so this is
-    // the bulk path. Joining into a reused scratch buffer instead of a fresh one was +15% bulk
-    // throughput (bench/bulk-loopback.ts: 540 → 620 MB/s).
+    // the bulk path. It joins into a reused scratch buffer rather than a fresh one, for bulk
+    // throughput (bench/bulk-loopback.ts measures this).
     const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
     this.moveInto(out, n);
     return out;

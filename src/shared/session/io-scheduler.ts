@@ -15,8 +15,8 @@
  *   charged to the connection too: our unit of writing is a whole message (up to MBs), not a
  *   chunk, so one low-priority write can be large, and an uncharged one would be free
  *   (docs/bandwidth.md). The greedy test in test/bandwidth-regulation.test.ts fails without the
- *   per-connection quotas (greedy 1.31 MB vs ~0.75 MB for the others in 3 s); it passes with
- *   OCaml's exact rule too, so this stricter charge is a precaution, not a measured fix.
+ *   per-connection quotas; it passes with OCaml's exact rule too, so this stricter charge is a
+ *   precaution against large low-priority writes.
  * - Writes: a sealed message is written whole (OCaml never splits a chunk) once the quota is
  *   positive; its size is charged afterwards. Reads: what the socket delivered is handed on and
  *   charged in steps of at most `readBufferSize` bytes (OCaml's `read_buffer_size`); once the

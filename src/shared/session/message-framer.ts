@@ -8,12 +8,12 @@ import { DecodingError } from '../errors.ts';
 import { MESSAGE_PREFIX_LENGTH } from './encoded-message.ts';
 
 /**
- * A body that spans chunks is filled in place in one buffer (no join at the end: the join cost
- * 13% of the receiver's time in bench/bulk-loopback.ts). The buffer grows with what the peer
- * actually sends, never with what it announced (a peer announcing 100 MiB and trickling it must
- * not make us hold all of it, nor a second copy at the join): it starts at twice the
- * first piece, at least this much (a 64 KiB message then fits at once: no regrowth on the bulk
- * path), and grows (`reserve`) to at most 4× what arrived.
+ * A body that spans chunks is filled in place in one buffer (no join at the end: a join is a
+ * large share of the receiver's time, as bench/bulk-loopback.ts shows). The buffer grows with
+ * what the peer actually sends, never with what it announced (a peer announcing 100 MiB and
+ * trickling it must not make us hold all of it, nor a second copy at the join): it starts at
+ * twice the first piece, at least this much (a 64 KiB message then fits at once: no regrowth on
+ * the bulk path), and grows (`reserve`) to at most 4× what arrived.
  */
 const MIN_BODY_CAPACITY = 128 * 1024;
 
@@ -29,9 +29,9 @@ export const DIRECT_CONTENT_MIN = POOLED_BODY_MAX;
 
 /**
  * A chunk that starts a message is opened straight into a new body only from this much content:
- * sizing the body first costs a keystream peek (one more libsodium call, ~1 µs: 34 ms over ~23,800
- * messages in a W5 shard profile), and what it saves is a copy of warm bytes (~1.5 µs per 64 KiB
- * in a loop on this machine; the fresh body is written once either way), so it pays from ~40 KiB.
+ * sizing the body first costs a keystream peek (one more libsodium call), and what it saves is a
+ * copy of warm bytes (the fresh body is written once either way), so it pays only for large
+ * content (bench/bulk-loopback.ts and bench/load.ts W5 exercise this path).
  * The case it is for: a 64 KiB message does not fit one chunk (65,517 bytes of content).
  */
 export const PEEKED_CONTENT_MIN = 48 * 1024;
@@ -235,14 +235,14 @@ export class MessageFramer {
 
   /**
    * Makes room for `needed` body bytes: the whole announced length once that is at most 4× what
-   * arrived, else double. Doubling alone copied 896 KiB per 1 MiB message and cost 18% of bulk
-   * throughput at 1 MiB (bench/bulk-loopback.ts: 605 → 498 MB/s); the 4× step copies 384 KiB.
+   * arrived, else double. Doubling alone would copy most of a large body several times over;
+   * the 4× step keeps those copies few (bench/bulk-loopback.ts measures bulk throughput).
    */
   private reserve(needed: number): void {
     const capacity = this.body?.length ?? 0;
     if (needed <= capacity) return;
     // Large bodies unpooled: a finished one may be transferred to another thread (FramedMessage.owned);
-    // small ones stay pooled (~35 ns against ~0.6 µs) and are never transferred.
+    // small ones stay pooled (much cheaper to allocate) and are never transferred.
     const length = bodyCapacity(this.bodyLength, needed, capacity);
     const grown = length >= POOLED_BODY_MAX ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     this.body?.copy(grown, 0, 0, this.partsLength);

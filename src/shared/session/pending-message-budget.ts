@@ -19,7 +19,7 @@ const LIMIT = 0;
 /**
  * One count per thread that charges (0: main, then one per shard), summed when read: a shard that
  * dies cannot give its sessions' bytes back, so main clears that thread's count once the worker
- * has exited (a single shared count kept a killed shard's 128 KiB for good:
+ * has exited (a single shared count would keep a killed shard's bytes charged for good:
  * test/pending-budget-shard-death.test.ts).
  */
 const FIRST_COUNT = 1;

@@ -332,8 +332,8 @@ export class SessionTransport {
 
   /** `cause`: the socket's error, when it ended with one (ECONNRESET …). */
   handleEnd(message: string, cause?: Error): void {
-    // 'end' and 'close' both land here; an error object captures a stack (8.8% of handshake-churn
-    // CPU in bench:load W3), so build one only for the first.
+    // 'end' and 'close' both land here; an error object captures a stack, costly on handshake
+    // churn (bench/load.ts W3 measures it), so build one only for the first.
     if (this.failure) return;
     this.releaseBacklog();
     this.setFailure(socketClosedError(message, cause));
@@ -370,7 +370,7 @@ export function socketHost(socket: Socket): string {
 /**
  * CONNECTION_CLOSED for an end the socket reported, or a local close nobody waited on, built
  * without a stack trace: its frames would be the event emitter's and the transport's, and
- * capturing them (~6 µs) was 3 % of a W3 server's busy time (bench/handshake-cpu.ts --profile).
+ * capturing them would cost handshake-churn CPU for nothing (bench/handshake-cpu.ts measures it).
  */
 function socketClosedError(message: string, cause?: Error): ConnectionClosedError {
   const options = cause === undefined ? undefined : { cause };
