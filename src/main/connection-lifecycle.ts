@@ -18,7 +18,7 @@ export type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 /** What a step waits for; may ask the shard that owns the socket. */
 export type WaitDescription = () => string | Promise<string>;
 
-/** How long a TIMEOUT waits for its step's description (a shard's answer, ~25–55 µs) before going without. */
+/** How long a TIMEOUT waits for its step's description (one control call to the shard) before going without it. */
 const DESCRIBE_WAIT_MS = 100;
 
 const STEP_WAITS: Partial<Record<LifecycleState, string>> = {
