@@ -1,7 +1,7 @@
 /**
  * `npm run soak`: many connections between two pools on loopback for a given time, with echo
  * traffic; RSS and heap of both sides sampled each second, checked for growth after warm-up;
- * sockets counted after close; every message accounted for (issue 11).
+ * sockets counted after close; every message accounted for.
  *
  *   npm run soak -- [--connections=10000] [--seconds=60] [--warmup=15] [--rate=5000]
  *                   [--size=1024] [--server-workers=2] [--client-workers=0] [--max-growth=4]

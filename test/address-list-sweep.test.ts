@@ -1,5 +1,5 @@
 /**
- * The greylist does not keep expired entries of addresses that never come back (issue 11):
+ * The greylist does not keep expired entries of addresses that never come back:
  * inserting sweeps them out once the map has doubled, so it stays within twice its live entries.
  */
 import { test } from 'node:test';

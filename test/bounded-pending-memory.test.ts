@@ -1,5 +1,5 @@
 /**
- * Bounded memory for messages still arriving (issue 11): peers that announce a 50 MiB message and
+ * Bounded memory for messages still arriving: peers that announce a 50 MiB message and
  * trickle it cannot grow the server's RSS past the pool-wide `maxPendingMessageBytes` plus a
  * constant, in both modes, while another connection keeps flowing; and an unfinished message
  * that stalls for `messageTimeout` ends its connection with TIMEOUT. The server runs in a child

@@ -203,7 +203,7 @@ test('opened into the body, a message in progress holds what it held opened in p
         got.map((message) => Buffer.from(message.body)),
         bodies,
       );
-      // A shard transfers an owned body's whole ArrayBuffer (shard-connection.ts deliver): nothing else may live in it.
+      // A shard transfers an owned body's whole ArrayBuffer (send-to-main.ts): nothing else may live in it.
       const others = new Set(got.filter((message) => !message.owned).map((message) => message.body.buffer));
       const seen = new Set<ArrayBufferLike>();
       for (const { owned: isOwned, body: b } of got) {

@@ -1,5 +1,5 @@
 /**
- * Fair admission under attack (issue 11, protocol.md §11.4): one address holding idle sockets and
+ * Fair admission under attack (protocol.md §11.4): one address holding idle sockets and
  * reopening each as soon as the server drops it must not lock out peers from other addresses,
  * and its stalls greylist it. The attacker dials from 127.0.0.2, the honest peer from 127.0.0.1;
  * the server listens on 127.0.0.1 (loopback only). Both pool modes.

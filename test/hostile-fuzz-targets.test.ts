@@ -1,6 +1,6 @@
 /**
  * Short runs of the in-process fuzz targets (byte queue, chunk reader, wire decoders, ring) that
- * `npm run fuzz` runs by the million (issue 11). FUZZ_SEED replays a failure.
+ * `npm run fuzz` runs by the million. FUZZ_SEED replays a failure.
  */
 import { test } from 'node:test';
 import fc from 'fast-check';

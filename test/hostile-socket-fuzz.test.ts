@@ -1,5 +1,5 @@
 /**
- * Hostile peers over real loopback sockets (issue 11): fast-check behaviours built from valid and
+ * Hostile peers over real loopback sockets: fast-check behaviours built from valid and
  * mutated handshake steps, cut at random points, with pauses, FINs, resets and silent holds,
  * against `authenticate`/`accept` and a Pool in both modes. A short run; `npm run fuzz` runs it
  * long with a printed seed.

@@ -1,5 +1,5 @@
 /**
- * Zero- and maximum-length fields from a hostile peer (issue 11): a connection message that
+ * Zero- and maximum-length fields from a hostile peer: a connection message that
  * announces 0 bytes and then nothing, or 65535 bytes, ends in a typed error on that connection,
  * the address is greylisted, and the server (with no 'error' listener) keeps serving
  * (protocol.md §1.1, §10.2). Both pool modes, over real loopback sockets.

@@ -1,10 +1,10 @@
 /**
  * What an idle established connection keeps, measured inside the threads that keep it: JS heap
  * plus ArrayBuffers after full collections, on main and (sharded) in every shard, per connection.
- * Issue 7: 17 KB of RSS per idle inline connection against 2.3 KB for plain TCP; the accounting
- * (bench/idle-memory.ts, docs/architecture.md §4c) found per-connection leftovers of the
- * handshake and of the socket plumbing (a peer id built as 18 cons strings, 64 KiB pool slabs
- * pinned by 24- and 32-byte keys, a once('close') wrapper per socket …).
+ * The accounting of bench/idle-memory.ts (docs/architecture.md §4c) found per-connection
+ * leftovers of the handshake and of the socket plumbing (a peer id built as 18 cons strings,
+ * 64 KiB pool slabs pinned by 24- and 32-byte keys, a once('close') wrapper per socket …); this
+ * test keeps them out.
  *
  * The clients run in a child process (bench/probes/idle-clients.ts), so only the server's side is
  * counted; a first batch warms up the code paths, then the growth of a second batch is measured.
@@ -23,9 +23,9 @@ const WARMUP = 200; // connections that warm up the code paths before the baseli
 const CONNECTIONS = 300;
 /**
  * Bytes per idle connection, all threads together, measured here (300 connections, Node 24.21):
- * inline 6,800 before issue 7's changes and 4,830 after; sharded (main + both shards) 9,400
- * before and 8,000–8,100 after. Each bound fails on the code before the changes and leaves the
- * code after 10–20 % of room (a shard's share varied by up to 500 B between runs).
+ * the leftovers above cost inline about 2,000 B and sharded (main + both shards) about 1,300 B;
+ * each bound sits 10–20 % above what the code measures (a shard's share varies by up to 500 B
+ * between runs), so a leftover that returns fails it.
  */
 const BOUND = { inline: 5_800, sharded: 8_900 } as const;
 

@@ -1,6 +1,6 @@
 /**
  * A connection that received chunks spanning socket reads keeps no 64 KiB join buffer of its own
- * (issue 11: 637 MiB of ArrayBuffers at 10,000 inline connections): the buffer is one per thread.
+ * (one per connection held 637 MiB of ArrayBuffers at 10,000 inline connections): the buffer is one per thread.
  * 200 inline connections each receive a 200 KiB message; ArrayBuffer memory after GC must not
  * grow by anything like 200 × 64 KiB.
  */

@@ -1,5 +1,5 @@
 /**
- * An established peer that sends part of a chunk and then nothing (hostile review of issue 11):
+ * An established peer that sends part of a chunk and then nothing:
  * before, only a message with at least one whole chunk started `messageTimeout`, so a connection
  * holding a partial chunk (up to 64 KiB) stayed open forever. Now the unfinished message includes
  * the partial chunk: the connection ends with TIMEOUT and its socket closes, in both modes. A peer

@@ -1,9 +1,9 @@
 /**
  * `connect`: dial a peer and authenticate it, under one deadline (OCaml's `connection_timeout`).
  */
-import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { P2pError } from '../shared/errors.ts';
-import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
+import { dial } from '../shared/session/dial.ts';
 import type { AuthenticatedConnection } from './authenticated-connection.ts';
 import { OPTIONS_CHECKED, startAuthentication, type AuthenticateOptions, type StartedAuthentication } from './authenticate.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
@@ -46,21 +46,23 @@ async function connectTo<Meta>(host: string, port: number, options: ConnectOptio
  * for the handshake with the time left.
  */
 export function startConnect<Meta>(host: string, port: number, options: ConnectOptions<Meta>, progress: HandshakeProgress): StartedAuthentication<Meta> {
-  const socket = netConnect({ host, port });
   let handshake: StartedAuthentication<Meta> | undefined;
   let failDial: ((error: P2pError) => void) | undefined;
+  let socket!: Socket;
   const dialed = new Promise<void>((resolve, reject) => {
     failDial = (error) => {
       socket.destroy();
       reject(error);
     };
-    const onError = (error: Error): void => failDial!(dialFailedError(host, port, error));
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      failDial = undefined;
-      resolve();
-    });
+    socket = dial(
+      host,
+      port,
+      () => {
+        failDial = undefined;
+        resolve();
+      },
+      (error) => failDial!(error),
+    );
   });
   let stopped: P2pError | undefined;
   const authenticated = dialed.then(() => {

@@ -9,7 +9,8 @@
  * (`cancel`); the deadline or the signal calls it and the pending step rejects with TIMEOUT or
  * ABORTED, whatever that step was waiting for (a socket, a shard, or a user's policy hook).
  */
-import { P2pError, TimeoutError, errorFromAbortReason } from '../shared/errors.ts';
+import { P2pError, errorFromAbortReason } from '../shared/errors.ts';
+import { deadlineExpired } from '../shared/session/deadline.ts';
 import { WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 
@@ -103,7 +104,7 @@ export class ConnectionLifecycle {
         clearTimeout(timer);
       }
     }
-    this.stop(new TimeoutError(`timed out after ${timeout} ms${detail ? `: ${detail}` : ''}`));
+    this.stop(deadlineExpired(timeout, detail));
   }
 
   /** The connection is established: no deadline any more. */

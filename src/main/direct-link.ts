@@ -8,7 +8,8 @@
  */
 import type { P2pError } from '../shared/errors.ts';
 import { copyEncodedMessage, type EncodedMessage } from '../shared/session/encoded-message.ts';
-import type { ByteEngine, WrittenListener } from '../shared/session/byte-engine.ts';
+import type { ByteEngine } from '../shared/session/byte-engine.ts';
+import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import { endError } from '../shared/session/session-end.ts';

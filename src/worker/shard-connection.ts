@@ -12,71 +12,31 @@
  * answers main's pending call and forgets the connection. A failure here never leaves this
  * connection: nothing it does may throw into the worker.
  */
-import { connect as netConnect, type Socket } from 'node:net';
-import { AbortedError, ConnectionClosedError, P2pError, TimeoutError, type ErrorRecord } from '../shared/errors.ts';
-import type { Identity } from '../shared/identity.ts';
+import type { Socket } from 'node:net';
+import { AbortedError, ConnectionClosedError, P2pError } from '../shared/errors.ts';
 import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
-import { dialFailedError } from '../shared/session/closed-before-handshake.ts';
+import { dial } from '../shared/session/dial.ts';
+import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
-import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
+import type { BodyTaker } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
-import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
-import type { IoScheduler } from '../shared/session/io-scheduler.ts';
-import { RECORD, encodeEnded, encodeTransferred, encodeWritten, sendBody, type RecordSink } from '../shared/shard/records.ts';
+import { RECORD, encodeEnded, encodeWritten } from '../shared/shard/records.ts';
 import { TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
 import type { WrittenReports } from '../shared/shard/written-reports.ts';
-import type { MetadataConfig } from '../shared/wire/metadata.ts';
-import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
+import { sendToMain } from './send-to-main.ts';
+import { toRecord, type ShardContext } from './shard-context.ts';
 
-
-/** What every connection of a shard shares. */
-export interface ShardContext {
-  readonly identity: Identity;
-  readonly powTarget: Buffer;
-  /** The difficulty behind `powTarget`, named in NOT_ENOUGH_PROOF_OF_WORK. */
-  readonly proofOfWorkDifficulty: number;
-  readonly announcedVersion: NetworkVersion;
-  readonly metadata: MetadataConfig<Buffer>;
-  advertisedPort(): number | undefined;
-  /** Sends one record (after any batched bodies: order is kept). */
-  readonly send: RecordSink;
-  /**
-   * Adds a small body, `source[start, start + length)`, to the current MESSAGES record
-   * (body-batch.ts); false: too large, send it on its own.
-   */
-  batchBody(id: number, source: Buffer, start: number, length: number): boolean;
-  /** Posts a large body to main, transferred (its ring record follows from the caller). */
-  transfer(id: number, body: ArrayBuffer): void;
-  readonly maxPayload: () => number;
-  readonly stats: Float64Array;
-  /** Bytes of unfinished messages, counted pool-wide (pending-message-budget.ts). */
-  readonly pendingBudget: PendingMessageBudget | undefined;
-  /** Milliseconds an unfinished message may go without a byte. */
-  readonly messageTimeout: number | undefined;
-  /** Bandwidth regulation of this shard's sockets, when the pool limits a direction. */
-  readonly io?: IoScheduler | undefined;
-  /** Tells main about an exit it is not waiting for. */
-  dropped(id: number, error: ErrorRecord): void;
-  /** Called once, when the connection is closed and forgotten. */
-  forget(connection: ShardConnection): void;
-  /** Batches WRITTEN reports and stats refreshes to one per event-loop turn. */
-  schedule(connection: ShardConnection): void;
-}
+export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
-
-export function toRecord(error: unknown): ErrorRecord {
-  if (error instanceof P2pError) return error.toRecord();
-  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
-}
 
 export class ShardConnection implements BodyTaker {
   readonly id: number;
@@ -114,7 +74,7 @@ export class ShardConnection implements BodyTaker {
     this.state = incoming ? 'handshaking' : 'dialing';
     this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
     writeTotals(context.stats, slot, 0, 0);
-    this.timer = setTimeout(() => this.finish(new TimeoutError(`timed out after ${timeout} ms: ${this.waitingFor()}`)), timeout);
+    this.timer = setTimeout(() => this.finish(deadlineExpired(timeout, this.waitingFor())), timeout);
   }
 
   /** What this connection waits for in its state, for a TIMEOUT's message (main asks it too). */
@@ -138,14 +98,15 @@ export class ShardConnection implements BodyTaker {
   dial(host: string, port: number): Promise<Outcome<WireInfo>> {
     const reply = this.await<WireInfo>();
     this.progress = new HandshakeProgress(`${host}:${port}`);
-    const socket = netConnect({ host, port });
+    const socket = dial(
+      host,
+      port,
+      () => {
+        if (this.state === 'dialing') this.authenticate(socket, host, port);
+      },
+      (error) => this.finish(error),
+    );
     this.socket = socket;
-    const onError = (error: Error): void => this.finish(dialFailedError(host, port, error));
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      if (this.state === 'dialing') this.authenticate(socket, host, port);
-    });
     return reply;
   }
 
@@ -266,7 +227,7 @@ export class ShardConnection implements BodyTaker {
     session.bodyTaker = this;
     session.sink = (message) => {
       if (!this.hasCredit) return false;
-      this.deliver(message);
+      sendToMain(this.context, this.id, message);
       this.charge(message.size);
       this.context.schedule(this);
       return true;
@@ -322,36 +283,11 @@ export class ShardConnection implements BodyTaker {
         return;
       }
       if (!message) break;
-      this.deliver(message);
+      sendToMain(this.context, this.id, message);
       this.charge(message.size);
       moved++;
     }
     if (moved > 0) this.context.schedule(this);
-  }
-
-  /**
-   * One received message to main: a large body as a transferred ArrayBuffer (the framer's own
-   * buffer when it assembled the body, else one copy into a fresh one; never a pooled Buffer)
-   * with a ring record that keeps its place; a small one as ring records (architecture.md §3).
-   */
-  private deliver(message: FramedMessage): void {
-    const { body } = message;
-    if (body.length < TRANSFER_THRESHOLD) {
-      if (!this.context.batchBody(this.id, body, 0, body.length)) sendBody(this.context.send, this.id, body, this.context.maxPayload());
-      return;
-    }
-    let buffer: ArrayBuffer;
-    let offset = 0;
-    if (message.owned && body.buffer instanceof ArrayBuffer) {
-      buffer = body.buffer;
-      offset = body.byteOffset; // after the prefix when the body was opened straight into its buffer
-    } else {
-      buffer = new ArrayBuffer(body.length);
-      new Uint8Array(buffer).set(body);
-    }
-    const record = encodeTransferred(body.length, offset); // before the transfer detaches `body`
-    this.context.transfer(this.id, buffer);
-    this.context.send(this.id, RECORD.MESSAGE_TRANSFERRED, record);
   }
 
   credit(bytes: number): void {

@@ -23,7 +23,8 @@ import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { ShardOutlet } from '../shared/shard/shard-outlet.ts';
 import { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { MetadataConfig } from '../shared/wire/metadata.ts';
-import { ShardConnection, type ShardContext } from './shard-connection.ts';
+import { ShardConnection } from './shard-connection.ts';
+import type { ShardContext } from './shard-context.ts';
 import { IoScheduler } from '../shared/session/io-scheduler.ts';
 
 const port = parentPort;

@@ -1,5 +1,5 @@
 /**
- * In-process fuzz targets for the pieces a peer's bytes reach first (issue 11): the byte queue,
+ * In-process fuzz targets for the pieces a peer's bytes reach first: the byte queue,
  * the chunk reader (queue → opener → framer, as ByteEngine.pump drives them), the wire
  * decoders and the shared-memory ring. Each is a fast-check property against a model; the
  * short run is in test/hostile-fuzz-targets.test.ts, the long one in `npm run fuzz`.

@@ -1,5 +1,5 @@
 /**
- * Hostile peer behaviours for the socket-level fuzzer (issue 11): a fast-check arbitrary of
+ * Hostile peer behaviours for the socket-level fuzzer: a fast-check arbitrary of
  * scripts built from valid and mutated handshake steps (protocol.md §11.1, §11.3) and framed
  * messages (§9.1), and an interpreter that plays one over a real socket, cutting every write at
  * random points, pausing, then ending with a FIN, a reset or a silent hold.

@@ -1,5 +1,5 @@
 /**
- * The socket-level fuzzer (issue 11): fast-check peer behaviours played over real loopback
+ * The socket-level fuzzer: fast-check peer behaviours played over real loopback
  * sockets against `authenticate` + `accept`, or against a Pool. The property: every session ends
  * in a typed error (or success) within its deadline, the server's socket is closed, nothing
  * escapes into the event loop, and the server still serves an honest peer afterwards.

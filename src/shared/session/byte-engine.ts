@@ -14,6 +14,8 @@ import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
+import { PendingCharge } from './pending-charge.ts';
+import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
 import type { SessionTransport } from './transport.ts';
 import { INCOMING_ENTRY_COST } from './queue-costs.ts';
@@ -41,13 +43,6 @@ export interface SessionLimits {
 export const ENGINE_INCOMING_QUEUE = 256 * 1024;
 
 /**
- * Unfinished messages at least this large stop being read while the pending budget is exhausted;
- * smaller ones (a message spanning two chunks holds at most 128 KiB) keep flowing, so ordinary
- * traffic is not held up by the peers that filled the budget.
- */
-const LARGE_PENDING_MESSAGE = 256 * 1024;
-
-/**
  * Where chunks that span two socket reads are joined, one per thread: a buffer per connection
  * would keep 64 KiB on every connection that ever received a chunk, and a fresh buffer per join
  * costs bulk throughput (bench/bulk-loopback.ts). The framer copies out what it keeps
@@ -56,24 +51,10 @@ const LARGE_PENDING_MESSAGE = 256 * 1024;
 let threadScratch: Buffer | undefined;
 let scratchBusy = false;
 
-interface OutgoingEntry {
-  readonly message: EncodedMessage;
-  /** `writeThen`: settled once the chunks are handed to the socket. */
-  readonly settle: ((error?: P2pError) => void) | undefined;
-  /** `send`: reported to the `writtenListener` once handed to the socket. */
-  readonly report: boolean;
-}
-
-/** Told of each message `send` handed to the socket (direct-link.ts). */
-export interface WrittenListener {
-  messageWritten(bytes: number): void;
-}
-
 type IncomingEntry = FramedMessage | P2pError;
 
 export class ByteEngine implements Stallable {
   private readonly transport: SessionTransport;
-  private readonly sealer: ChunkSealer;
   private readonly opener: ChunkOpener;
   private readonly limits: SessionLimits;
   private readonly framer: MessageFramer;
@@ -88,15 +69,8 @@ export class ByteEngine implements Stallable {
   /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
   private refilling = false;
 
-  private readonly outgoing: OutgoingEntry[] = [];
-  private outgoingClosed = false;
-  private drainWaiters: Array<() => void> = [];
+  private readonly outgoing: OutgoingLayouts;
   private closing: Promise<CloseOutcome> | undefined;
-  /** Messages (and their encoded bytes) dropped from the outgoing queue by a close or the stream's end. */
-  private droppedMessages = 0;
-  private droppedBytes = 0;
-  /** See `send`. */
-  writtenListener: WrittenListener | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -113,23 +87,19 @@ export class ByteEngine implements Stallable {
    * what it declines goes on to `sink` and the queue.
    */
   bodyTaker: BodyTaker | undefined;
-  /** Bytes of the unfinished message charged to the pending budget. */
-  private pendingCharged = 0;
-  /** Reading is paused because the pending budget is exhausted. */
-  private budgetPaused = false;
-  /** Made the first time the budget pauses this session (most never do). */
-  private resumeFromBudget: (() => void) | undefined;
+  /** This session's charge to the pending budget, when the pool has one. */
+  private readonly pending: PendingCharge | undefined;
   /** The messageTimeout deadline, made on the first unfinished message. */
   private stall: StallWatch | undefined;
 
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
-    this.sealer = sealer;
     this.opener = opener;
     this.limits = limits;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
+    this.outgoing = new OutgoingLayouts(transport, sealer);
+    this.pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
     transport.onEnd = (error) => this.onTransportEnd(error);
-    transport.onDrain(() => this.flush());
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
       return;
@@ -168,7 +138,7 @@ export class ByteEngine implements Stallable {
    */
   private pump(all = false): void {
     const input = this.transport.input;
-    while ((all || (!this.readPaused && !this.budgetPaused)) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
+    while ((all || (!this.readPaused && !this.pending?.paused)) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
       const length = input.peekUInt16BE();
       if (length < TAG_LENGTH) {
         this.failStream(new InvalidIncomingCiphertextSizeError(length));
@@ -194,7 +164,10 @@ export class ByteEngine implements Stallable {
         this.framer.discard();
         return;
       }
-      this.accountPending();
+      if (this.pending?.account(this.framer.pendingBytes)) {
+        // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
+        this.transport.pause();
+      }
       if (!all && this.incomingBytes >= this.limits.incomingQueueSize) {
         // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
         this.readPaused = true;
@@ -202,25 +175,6 @@ export class ByteEngine implements Stallable {
       }
     }
     this.watchProgress();
-  }
-
-  /**
-   * After each chunk: charge the unfinished message's memory to the pending budget, and stop
-   * reading when it is large and the budget exhausted.
-   */
-  private accountPending(): void {
-    const budget = this.limits.pendingBudget;
-    const pending = this.framer.pendingBytes;
-    if (budget && pending !== this.pendingCharged) {
-      budget.add(pending - this.pendingCharged);
-      this.pendingCharged = pending;
-    }
-    if (budget && !this.budgetPaused && pending >= LARGE_PENDING_MESSAGE && budget.exhausted) {
-      // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
-      this.budgetPaused = true;
-      this.transport.pause();
-      budget.waitForRoom((this.resumeFromBudget ??= () => this.onBudgetRoom()));
-    }
   }
 
   /**
@@ -246,7 +200,7 @@ export class ByteEngine implements Stallable {
   }
 
   get pausedByUs(): boolean {
-    return this.budgetPaused || this.readPaused;
+    return this.pending?.paused === true || this.readPaused;
   }
 
   get waitingForQuota(): boolean {
@@ -258,7 +212,6 @@ export class ByteEngine implements Stallable {
   }
 
   private onBudgetRoom(): void {
-    this.budgetPaused = false;
     // Waiting on the budget is not the peer's stall.
     this.stall?.restart();
     if (this.readPaused || this.incomingClosed) return;
@@ -271,10 +224,7 @@ export class ByteEngine implements Stallable {
     // Incoming has ended (teardown, close), so nothing more is framed: the unfinished message's
     // memory goes with its budget charge, even while the application still holds this session.
     this.framer.discard();
-    this.limits.pendingBudget?.add(-this.pendingCharged);
-    this.pendingCharged = 0;
-    if (this.budgetPaused && this.resumeFromBudget) this.limits.pendingBudget?.cancelWait(this.resumeFromBudget);
-    this.budgetPaused = false;
+    this.pending?.release();
     this.stall?.stop();
   }
 
@@ -306,7 +256,7 @@ export class ByteEngine implements Stallable {
       if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
-        if (!this.budgetPaused) {
+        if (!this.pending?.paused) {
           this.transport.resume();
           // The entry being read has left the queue but not yet reached its reader: what this
           // pump frames must queue behind it, not overtake it through the sink or a reentrant
@@ -354,7 +304,7 @@ export class ByteEngine implements Stallable {
     this.releasePending();
     queueMicrotask(() => this.onReadable?.());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
-    this.closeOutgoing(() => closed);
+    this.outgoing.drop(() => closed);
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
@@ -368,12 +318,7 @@ export class ByteEngine implements Stallable {
    * bounds what it queues (a shard's queue is main's in-flight bound).
    */
   writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
-    if (this.outgoingClosed) {
-      settle(new ConnectionClosedError());
-      return;
-    }
-    message.consume();
-    this.enqueue({ message, settle, report: false });
+    this.outgoing.writeThen(message, settle);
   }
 
   /**
@@ -383,51 +328,12 @@ export class ByteEngine implements Stallable {
    * is closed (the caller learns of the end separately).
    */
   send(message: EncodedMessage): void {
-    if (this.outgoingClosed) return;
-    if (this.outgoing.length === 0 && !this.transport.congested) {
-      this.transport.write(this.sealer.seal(message));
-      this.writtenListener?.messageWritten(message.buffer.length);
-      return;
-    }
-    this.outgoing.push({ message, settle: undefined, report: true });
+    this.outgoing.send(message);
   }
 
-  private enqueue(entry: OutgoingEntry): void {
-    if (this.outgoing.length === 0 && !this.transport.congested) {
-      this.sendEntry(entry);
-      return;
-    }
-    this.outgoing.push(entry);
-  }
-
-  private sendEntry(entry: OutgoingEntry): void {
-    this.transport.write(this.sealer.seal(entry.message));
-    entry.settle?.();
-    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
-  }
-
-  /** Socket drained: send queued messages until it is congested again. */
-  private flush(): void {
-    let sent = 0;
-    while (sent < this.outgoing.length && !this.transport.congested) {
-      this.sendEntry(this.outgoing[sent++]!);
-    }
-    if (sent > 0) this.outgoing.splice(0, sent);
-    if (this.outgoing.length === 0 && this.drainWaiters.length > 0) {
-      for (const resolve of this.drainWaiters.splice(0)) resolve();
-    }
-  }
-
-  /** `reason` is asked only when something waits on the outgoing side (see `close`). */
-  private closeOutgoing(reason: () => P2pError): void {
-    if (this.outgoingClosed && this.outgoing.length === 0) return;
-    this.outgoingClosed = true;
-    this.droppedMessages += this.outgoing.length;
-    for (const entry of this.outgoing.splice(0)) {
-      this.droppedBytes += entry.message.buffer.length;
-      entry.settle?.(reason());
-    }
-    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  /** Told of each message `send` handed to the socket. */
+  set writtenListener(listener: WrittenListener | undefined) {
+    this.outgoing.writtenListener = listener;
   }
 
   // ---------------------------------------------------------------- state
@@ -455,19 +361,17 @@ export class ByteEngine implements Stallable {
     const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
     if (this.closing) {
       // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
-      if (!wait) this.closeOutgoing(reason);
+      if (!wait) this.outgoing.drop(reason);
       return this.closing;
     }
     this.closing = (async () => {
-      if (wait && !this.outgoingClosed) {
-        this.outgoingClosed = true;
-        if (this.outgoing.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
-      }
-      this.closeOutgoing(reason);
+      if (wait) await this.outgoing.finish();
+      this.outgoing.drop(reason);
       this.incomingClosed = true;
       this.releasePending();
-      await (this.droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
-      return { droppedMessages: this.droppedMessages, droppedBytes: this.droppedBytes };
+      const { droppedMessages, droppedBytes } = this.outgoing;
+      await (droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
+      return { droppedMessages, droppedBytes };
     })();
     return this.closing;
   }

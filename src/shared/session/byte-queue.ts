@@ -82,7 +82,7 @@ export class ByteQueue {
    * received buffers), so in-place decryption is safe.
    */
   take(n: number, scratch?: Buffer): Buffer {
-    // Zero bytes is a real request (a peer may announce an empty field, issue 11's `00 00`) and
+    // Zero bytes is a real request (a peer may announce an empty field: `00 00`) and
     // may come when nothing is buffered: there is no first buffer to look at then.
     if (n === 0) return EMPTY;
     if (n > this.length) throw new RangeError(`ByteQueue.take(${n}) with ${this.length} bytes held`);

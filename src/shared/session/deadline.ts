@@ -35,8 +35,7 @@ export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions,
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    const expired = (): TimeoutError => new TimeoutError(`timed out after ${timeout} ms${options.waitingFor ? `: ${options.waitingFor()}` : ''}`);
-    if (timeout !== undefined) timer = setTimeout(() => stop(expired()), timeout);
+    if (timeout !== undefined) timer = setTimeout(() => stop(deadlineExpired(timeout, options.waitingFor?.())), timeout);
     operation.then(
       (value) => {
         cleanup();
@@ -48,4 +47,12 @@ export function withDeadline<T>(operation: Promise<T>, options: DeadlineOptions,
       },
     );
   });
+}
+
+/**
+ * The TIMEOUT every connection deadline ends with (`connect`, a pool's handshake deadline on main
+ * or in a shard): how long it was, and what the connection waited for when that is known.
+ */
+export function deadlineExpired(timeout: number, waitingFor?: string): TimeoutError {
+  return new TimeoutError(`timed out after ${timeout} ms${waitingFor ? `: ${waitingFor}` : ''}`);
 }

@@ -268,7 +268,7 @@ export class MessageFramer {
 /**
  * How many bytes to hold for a `length`-byte body once `arrived` of its bytes are here and
  * `held` are already held (MessageFramer.reserve, directTarget): the whole body when that is at
- * most 4× what arrived, else double, never more than the body (the issue 11 rule above).
+ * most 4× what arrived, else double, never more than the body (the rule above).
  */
 function bodyCapacity(length: number, arrived: number, held: number): number {
   return Math.min(length, length <= arrived * 4 ? length : Math.max(arrived * 2, held * 2, MIN_BODY_CAPACITY));

@@ -1,0 +1,102 @@
+/**
+ * The byte engine's outgoing queue (byte-engine.ts): encoded layouts waiting for the socket to
+ * take more, sealed only as they are written, so a queued message costs its layout and nothing
+ * else. Its caller bounds what it queues (the connection contract, message-queues.ts, or a
+ * shard's in-flight credit); this queue only orders and reports.
+ */
+import { ConnectionClosedError, type P2pError } from '../errors.ts';
+import type { ChunkSealer } from './chunk-cipher.ts';
+import type { EncodedMessage } from './encoded-message.ts';
+import type { SessionTransport } from './transport.ts';
+
+interface OutgoingEntry {
+  readonly message: EncodedMessage;
+  /** `writeThen`: settled once the chunks are handed to the socket. */
+  readonly settle: ((error?: P2pError) => void) | undefined;
+  /** `send`: reported to the `writtenListener` once handed to the socket. */
+  readonly report: boolean;
+}
+
+/** Told of each message `send` handed to the socket (direct-link.ts). */
+export interface WrittenListener {
+  messageWritten(bytes: number): void;
+}
+
+export class OutgoingLayouts {
+  private readonly transport: SessionTransport;
+  private readonly sealer: ChunkSealer;
+  private readonly entries: OutgoingEntry[] = [];
+  private drainWaiters: Array<() => void> = [];
+  /** No more messages are taken (a close, or the stream's end). */
+  private closed = false;
+  /** Messages (and their encoded bytes) dropped by a close or the stream's end. */
+  droppedMessages = 0;
+  droppedBytes = 0;
+  /** See `send`. */
+  writtenListener: WrittenListener | undefined;
+
+  constructor(transport: SessionTransport, sealer: ChunkSealer) {
+    this.transport = transport;
+    this.sealer = sealer;
+    transport.onDrain(() => this.flush());
+  }
+
+  /** See ByteEngine.writeThen. */
+  writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
+    if (this.closed) {
+      settle(new ConnectionClosedError());
+      return;
+    }
+    message.consume();
+    this.enqueue({ message, settle, report: false });
+  }
+
+  /** See ByteEngine.send. */
+  send(message: EncodedMessage): void {
+    if (this.closed) return;
+    this.enqueue({ message, settle: undefined, report: true });
+  }
+
+  private enqueue(entry: OutgoingEntry): void {
+    if (this.entries.length === 0 && !this.transport.congested) {
+      this.write(entry);
+      return;
+    }
+    this.entries.push(entry);
+  }
+
+  private write(entry: OutgoingEntry): void {
+    this.transport.write(this.sealer.seal(entry.message));
+    entry.settle?.();
+    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
+  }
+
+  /** Socket drained: send queued messages until it is congested again. */
+  private flush(): void {
+    let sent = 0;
+    while (sent < this.entries.length && !this.transport.congested) this.write(this.entries[sent++]!);
+    if (sent > 0) this.entries.splice(0, sent);
+    if (this.entries.length === 0 && this.drainWaiters.length > 0) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Takes no more messages and resolves once those already queued are handed to the socket (or dropped). */
+  async finish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.entries.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Drops what is queued; `reason` is asked only when a `writeThen` caller waits on a dropped message. */
+  drop(reason: () => P2pError): void {
+    if (this.closed && this.entries.length === 0) return;
+    this.closed = true;
+    this.droppedMessages += this.entries.length;
+    for (const entry of this.entries.splice(0)) {
+      this.droppedBytes += entry.message.buffer.length;
+      entry.settle?.(reason());
+    }
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+}
