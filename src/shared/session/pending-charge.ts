@@ -1,7 +1,7 @@
 /**
  * One session's share of the pool's pending-message budget (pending-message-budget.ts): what its
  * unfinished message holds is charged after each chunk, and a large unfinished message stops
- * being read while the budget is exhausted, until other sessions give bytes back.
+ * being read while the budget is exhausted, until other connections give bytes back.
  */
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 
