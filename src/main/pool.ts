@@ -4,11 +4,10 @@
  * `workers: 0` runs every connection on the main thread; `workers: N` shards them over worker
  * threads that own the sockets (architecture.md §2).
  */
-import { captureRejectionSymbol, EventEmitter, once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { captureRejectionSymbol, EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { P2pError, PointBannedError, PoolClosedError, TooManyConnectionsError, errorFromAbortReason } from '../shared/errors.ts';
-import { withDeadline } from '../shared/session/deadline.ts';
+import { P2pError, PointBannedError, PoolClosedError, TooManyConnectionsError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { announcedVersion, type LocalVersions } from '../shared/wire/network-version.ts';
 import { NODE_DISTRIBUTED_DB_VERSIONS, NODE_P2P_VERSIONS } from '../shared/wire/network-version.ts';
@@ -30,7 +29,8 @@ import { PoolTally, type PoolStats } from './pool-stats.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
-import { PoolServer } from './pool-server.ts';
+import { PoolListeners } from './pool-listeners.ts';
+import type { PoolServer } from './pool-server.ts';
 import { callSite, withCallSite } from './call-site.ts';
 import { BandwidthCoordinator } from './bandwidth-coordinator.ts';
 import { validateCloseOptions, validateDial, validateListenOptions, validatePoolOptions, validateSignalOption } from './validate-options.ts';
@@ -50,7 +50,11 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   readonly identity: Identity;
   private readonly options: PoolOptions<Msg, Meta>;
   private readonly engine: PoolEngine<Meta>;
-  private readonly servers = new Set<PoolServer>();
+  private readonly servers = new PoolListeners({
+    onSocket: (socket) => this.admit(socket),
+    onError: (error) => this.report(error),
+    isClosed: () => this.closed,
+  });
   private readonly registry = new ConnectionRegistry<Msg, Meta>();
   readonly bannedAddresses = new AddressList();
   readonly bannedPeers = new AddressList();
@@ -127,24 +131,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   async listen(options: { host?: string; port?: number; signal?: AbortSignal } = {}): Promise<PoolServer> {
     validateListenOptions(options);
     this.assertOpen();
-    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
-    const { signal } = options;
-    if (signal?.aborted) throw errorFromAbortReason(signal.reason);
-    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
-    // Rejects with the 'error' of a failed listen (EADDRINUSE …); later errors go to 'error'.
-    await withDeadline(once(server, 'listening'), { signal }, () => server.close());
-    server.on('error', (error) => this.report(error));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('listen: no address');
-    if (this.closed) {
-      // The pool closed while this listener was starting: it never serves.
-      server.close();
-      throw new PoolClosedError();
-    }
-    const listener = new PoolServer(server, address, signal);
-    this.servers.add(listener);
-    listener.once('close', () => this.servers.delete(listener));
-    this.engine.setAdvertisedPort(address.port);
+    const listener = await this.servers.listen(options);
+    this.engine.setAdvertisedPort(listener.port);
     if (this.listenerCount('listening') > 0) this.emit('listening', listener);
     return listener;
   }
@@ -298,7 +286,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     if (this.closed) return;
     this.closed = true;
     this.metricsRegistry?.then((metrics) => metrics.stop(), () => undefined);
-    for (const server of this.servers) void server.close();
+    this.servers.closeAll();
     for (const lifecycle of this.establisher.opening) lifecycle.stop(new PoolClosedError());
     const closeOptions = { wait: options.wait ?? false, reason: 'pool closed', ...(options.signal ? { signal: options.signal } : {}), ...(options.timeout === undefined ? {} : { timeout: options.timeout }) };
     const closing = await Promise.allSettled([...this.registry.active].map((conn) => conn.close(closeOptions)));
