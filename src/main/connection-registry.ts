@@ -11,6 +11,12 @@ export class ConnectionRegistry<Msg, Meta> {
   private readonly peers = new Map<string, number>();
   /** Connections the policy accepted whose Ack exchange is under way: they hold a slot too. */
   accepting = 0;
+  /** Reads a connection's last totals before it leaves the registry. */
+  private readonly onEnded: (conn: Connection<Msg, Meta>) => void;
+
+  constructor(onEnded: (conn: Connection<Msg, Meta>) => void) {
+    this.onEnded = onEnded;
+  }
 
   /** Connection slots taken: established ones and those being accepted. */
   get taken(): number {
@@ -29,13 +35,14 @@ export class ConnectionRegistry<Msg, Meta> {
   }
 
   /**
-   * Holds `conn` (its peer already added by the accept run) until it ends; `onEnded` then reads
-   * its last totals before it leaves the registry.
+   * Holds `conn` (its peer already added by the accept run) until it ends. The reaction made here
+   * keeps only `conn` and the registry: one made in the accept run would keep that run's whole
+   * scope for the connection's life (test/idle-connection-memory.test.ts).
    */
-  register(conn: Connection<Msg, Meta>, onEnded: (conn: Connection<Msg, Meta>) => void): void {
+  register(conn: Connection<Msg, Meta>): void {
     this.active.add(conn);
     void conn.ended.then(() => {
-      onEnded(conn);
+      this.onEnded(conn);
       this.active.delete(conn);
       this.addPeer(conn.info.peerId, -1);
     });

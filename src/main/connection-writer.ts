@@ -8,23 +8,29 @@ import type { MessageCodec } from './codecs.ts';
 import { describeValue } from './describe-value.ts';
 import type { SessionBackend } from './session-backend.ts';
 
+/** What emits the `'drain'` the writer owes. */
+export interface DrainEmitter {
+  emit(event: 'drain'): boolean;
+}
+
 export class ConnectionWriter<Msg> {
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
-  readonly chunkContentSize: number;
+  private readonly chunkContentSize: number;
   private readonly maxMessageSize: number;
-  private readonly onDrain: () => void;
+  /** The connection, which emits `'drain'`. */
+  private readonly emitter: DrainEmitter;
   /** A `'drain'` is owed: `writeNow` returned false and room has not come back yet. */
   private drainOwed = false;
   /** Messages queued for sending (the pool's metrics sum them). */
   sent = 0;
 
-  constructor(session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number, onDrain: () => void) {
+  constructor(session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number, emitter: DrainEmitter) {
     this.session = session;
     this.codec = codec;
     this.chunkContentSize = chunkContentSize;
     this.maxMessageSize = maxMessageSize;
-    this.onDrain = onDrain;
+    this.emitter = emitter;
   }
 
   /** `Connection.encode`. */
@@ -51,7 +57,7 @@ export class ConnectionWriter<Msg> {
       this.session.whenWritable().then(
         () => {
           this.drainOwed = false;
-          this.onDrain();
+          this.emitter.emit('drain');
         },
         () => (this.drainOwed = false),
       );

@@ -80,18 +80,31 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
   readonly id = nextConnectionId();
   readonly info: AcceptedInfo<Meta>;
   private readonly session: SessionBackend;
-  private readonly reader: ConnectionReader<Msg>;
-  private readonly writer: ConnectionWriter<Msg>;
+  private readonly codec: MessageCodec<Msg>;
+  private readonly chunkContentSize: number;
+  private readonly maxMessageSize: number;
   private readonly reasons: string[] = [];
+  /** Reading and writing, each made on first use: an idle connection does without (test/idle-connection-memory.test.ts). */
+  private reader: ConnectionReader<Msg> | undefined;
+  private writer: ConnectionWriter<Msg> | undefined;
 
   /** @internal built by `AuthenticatedConnection.accept` */
   constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
     super();
     this.info = info;
     this.session = session;
-    this.reader = new ConnectionReader(session, codec);
-    this.writer = new ConnectionWriter(session, codec, chunkContentSize, maxMessageSize, () => this.emit('drain'));
+    this.codec = codec;
+    this.chunkContentSize = chunkContentSize;
+    this.maxMessageSize = maxMessageSize;
     session.listenForEnd(this);
+  }
+
+  private get reading(): ConnectionReader<Msg> {
+    return (this.reader ??= new ConnectionReader(this.session, this.codec));
+  }
+
+  private get writing(): ConnectionWriter<Msg> {
+    return (this.writer ??= new ConnectionWriter(this.session, this.codec, this.chunkContentSize, this.maxMessageSize, this));
   }
 
   /** @internal the session's socket is gone: the `'close'` event. */
@@ -106,7 +119,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * it, then with CONNECTION_CLOSED. A message that does not decode ends the connection.
    */
   read(options?: { signal?: AbortSignal }): Promise<Received<Msg>> {
-    return this.reader.read(options);
+    return this.reading.read(options);
   }
 
   /**
@@ -144,13 +157,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** The next message if one is queued, else `undefined`; throws like `read`. */
   readNow(): Received<Msg> | undefined {
-    return this.reader.readNow();
+    return this.reading.readNow();
   }
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
   async write(message: Msg, options?: { signal?: AbortSignal }): Promise<void> {
-    await this.session.write(this.writer.encode(message), options?.signal);
-    this.writer.sent++;
+    await this.session.write(this.writing.encode(message), options?.signal);
+    this.writing.sent++;
   }
 
   /**
@@ -158,7 +171,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * `writable()` or for the `'drain'` event before writing more. Throws CONNECTION_CLOSED if closed.
    */
   writeNow(message: Msg): boolean {
-    return this.writer.owesDrainUnless(this.session.writeNow(this.writer.encode(message)));
+    return this.writing.owesDrainUnless(this.session.writeNow(this.writing.encode(message)));
   }
 
   /**
@@ -178,8 +191,8 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * closes first; aborting `signal` stops the wait, not a message already queued.
    */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.session.writeSync(this.writer.encode(message), options.signal);
-    this.writer.sent++;
+    await this.session.writeSync(this.writing.encode(message), options.signal);
+    this.writing.sent++;
   }
 
   /**
@@ -188,7 +201,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * ENCODING_ERROR, here and in `write`, `writeNow`, `writeSync` and `pool.broadcast`.
    */
   encode(message: Msg): EncodedMessage {
-    return this.writer.encode(message);
+    return this.writing.encode(message);
   }
 
   /**
@@ -196,7 +209,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * encoded message can be written once: use `copyEncodedMessage` to send it to several peers.
    */
   writeEncodedNow(message: EncodedMessage): boolean {
-    return this.writer.owesDrainUnless(this.session.writeNow(message));
+    return this.writing.owesDrainUnless(this.session.writeNow(message));
   }
 
   /**
@@ -205,9 +218,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * @internal
    */
   joinBroadcast(batch: BroadcastBatch<Msg>): boolean {
-    const layout = batch.layoutFor(this.writer.chunkContentSize, () => this.writer.encode(batch.message));
+    const layout = batch.layoutFor(this.chunkContentSize, () => this.writing.encode(batch.message));
     const queued = batch.offer(this.session, layout);
-    return this.session.closed ? queued : this.writer.owesDrainUnless(queued);
+    return this.session.closed ? queued : this.writing.owesDrainUnless(queued);
   }
 
   /** Deep copy of an encoded message (protocol.md §9.4 `copy_encoded_message`). */
@@ -222,7 +235,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** Messages this connection queued for sending, and messages it delivered to its reader. */
   get messageCounts(): { readonly sent: number; readonly received: number } {
-    return { sent: this.writer.sent, received: this.reader.received };
+    return { sent: this.writer?.sent ?? 0, received: this.reader?.received ?? 0 };
   }
 
   /**

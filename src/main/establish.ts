@@ -190,7 +190,7 @@ export class Establisher<Msg, Meta> {
         throw new PoolClosedError();
       }
       tally.counters.accepted++;
-      registry.register(conn, (ended) => tally.ended(ended));
+      registry.register(conn);
       return conn;
     } catch (error) {
       registry.addPeer(info.peerId, -1);

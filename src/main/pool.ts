@@ -55,7 +55,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     onError: (error) => this.report(error),
     isClosed: () => this.closed,
   });
-  private readonly registry = new ConnectionRegistry<Msg, Meta>();
+  private readonly registry = new ConnectionRegistry<Msg, Meta>((conn) => this.tally.ended(conn));
   readonly bannedAddresses = new AddressList();
   readonly bannedPeers = new AddressList();
   private readonly admission: HandshakeAdmission;
