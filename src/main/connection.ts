@@ -2,39 +2,28 @@
  * An accepted connection: typed messages over the encrypted chunk stream (protocol.md §9.4).
  */
 import { EventEmitter } from 'node:events';
-import { ConnectionClosedError, EncodingError, P2pError } from '../shared/errors.ts';
+import { P2pError, type ConnectionClosedError } from '../shared/errors.ts';
 import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
-import { asDecodingError } from '../shared/session/handshake.ts';
-import type { Settlers } from '../shared/session/abortable.ts';
-import type { FramedMessage } from '../shared/session/message-framer.ts';
-import {
-  copyEncodedMessage as copyEncoded,
-  encodeFramedMessage,
-  type EncodedMessage,
-} from '../shared/session/encoded-message.ts';
+import { copyEncodedMessage as copyEncoded, type EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { MessageCodec } from './codecs.ts';
 import { validateCloseOptions } from './validate-options.ts';
-import { describeValue } from './describe-value.ts';
 import { nextConnectionId } from './connection-id.ts';
+import { ConnectionReader, type Received } from './connection-reader.ts';
+import { ConnectionWriter } from './connection-writer.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
 export type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
+export type { Received } from './connection-reader.ts';
 
 /** How long `close({ wait: true })` waits for the queue to drain by default before dropping the rest. */
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-
-/** A received message and the stream bytes it used (prefix + body), as OCaml's `read` gives. */
-export interface Received<Msg> {
-  readonly size: number;
-  readonly message: Msg;
-}
 
 export interface CloseOptions {
   /**
@@ -95,19 +84,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
   private readonly chunkContentSize: number;
   private readonly maxMessageSize: number;
   private readonly reasons: string[] = [];
-  /** A `'drain'` is owed: `writeNow` returned false and room has not come back yet. */
-  private drainOwed = false;
-  /** Messages queued for sending and messages delivered (the pool's metrics sum them). */
-  private sentCount = 0;
-  private receivedCount = 0;
-  /** The settlers of the one `read` waiting through `readWaiter` (methods: bivariant, so a Connection<T> stays a Connection<unknown>). */
-  private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined;
-  /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
-  private readWaiter: Settlers<FramedMessage> | undefined;
-  /** Reads waiting through `session.read` (they decode a microtask after delivery). */
-  private readsDecodingLater = 0;
-  /** A message did not decode: nothing received after it is delivered (protocol.md §9.2). */
-  private undecodable = false;
+  /** Reading and writing, each made on first use: an idle connection does without (test/idle-connection-memory.test.ts). */
+  private reader: ConnectionReader<Msg> | undefined;
+  private writer: ConnectionWriter<Msg> | undefined;
 
   /** @internal built by `AuthenticatedConnection.accept` */
   constructor(info: AcceptedInfo<Meta>, session: SessionBackend, codec: MessageCodec<Msg>, chunkContentSize: number, maxMessageSize: number) {
@@ -118,6 +97,14 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
     this.chunkContentSize = chunkContentSize;
     this.maxMessageSize = maxMessageSize;
     session.listenForEnd(this);
+  }
+
+  private get reading(): ConnectionReader<Msg> {
+    return (this.reader ??= new ConnectionReader(this.session, this.codec));
+  }
+
+  private get writing(): ConnectionWriter<Msg> {
+    return (this.writer ??= new ConnectionWriter(this.session, this.codec, this.chunkContentSize, this.maxMessageSize, this));
   }
 
   /** @internal the session's socket is gone: the `'close'` event. */
@@ -132,68 +119,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * it, then with CONNECTION_CLOSED. A message that does not decode ends the connection.
    */
   read(options?: { signal?: AbortSignal }): Promise<Received<Msg>> {
-    // A message already queued resolves at once (one promise, no option object, no await hop):
-    // a reader that drains a burst with `read` pays per message what `readNow` does.
-    try {
-      const framed = this.session.readNow();
-      if (framed) return Promise.resolve(this.received(framed));
-      const signal = options?.signal;
-      // Not behind a read that decodes later: this one would decode first, and could deliver the
-      // message after one that does not decode (test: decoding-error-concurrent-reads).
-      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0) {
-        // One promise, settled with the decoded message by a waiter made once: no `then` promise,
-        // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
-        // A second read while this one waits takes the general path, behind it in the session's queue.
-        return new Promise<Received<Msg>>((resolve, reject) => {
-          this.waiting = { resolve, reject };
-          this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
-        });
-      }
-      this.readsDecodingLater++;
-      return this.session.read(signal).then(
-        (waited) => {
-          this.readsDecodingLater--;
-          return this.received(waited);
-        },
-        (error: unknown) => {
-          this.readsDecodingLater--;
-          throw error;
-        },
-      );
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  }
-
-  private received(framed: FramedMessage, delivering = false): Received<Msg> {
-    return { size: framed.size, message: this.decode(framed.body, delivering) };
-  }
-
-  /**
-   * Settles `waiting` with the message decoded as the session delivers it. A decoding error
-   * rejects the read; the teardown it causes waits for a microtask, so the session finishes the
-   * chunk it is framing first, as when `read` decoded in a `then`.
-   */
-  private makeReadWaiter(): Settlers<FramedMessage> {
-    return {
-      resolve: (framed: FramedMessage): void => {
-        const waiting = this.waiting!;
-        this.waiting = undefined;
-        let received: Received<Msg>;
-        try {
-          received = this.received(framed, true);
-        } catch (error) {
-          waiting.reject(error as Error);
-          return;
-        }
-        waiting.resolve(received);
-      },
-      reject: (error: P2pError): void => {
-        const waiting = this.waiting!;
-        this.waiting = undefined;
-        waiting.reject(error);
-      },
-    };
+    return this.reading.read(options);
   }
 
   /**
@@ -231,14 +157,13 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** The next message if one is queued, else `undefined`; throws like `read`. */
   readNow(): Received<Msg> | undefined {
-    const framed = this.session.readNow();
-    return framed && this.received(framed);
+    return this.reading.readNow();
   }
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
   async write(message: Msg, options?: { signal?: AbortSignal }): Promise<void> {
-    await this.session.write(this.encode(message), options?.signal);
-    this.sentCount++;
+    await this.session.write(this.writing.encode(message), options?.signal);
+    this.writing.sent++;
   }
 
   /**
@@ -246,7 +171,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * `writable()` or for the `'drain'` event before writing more. Throws CONNECTION_CLOSED if closed.
    */
   writeNow(message: Msg): boolean {
-    return this.owesDrainUnless(this.session.writeNow(this.encode(message)));
+    return this.writing.owesDrainUnless(this.session.writeNow(this.writing.encode(message)));
   }
 
   /**
@@ -266,8 +191,8 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * closes first; aborting `signal` stops the wait, not a message already queued.
    */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.session.writeSync(this.encode(message), options.signal);
-    this.sentCount++;
+    await this.session.writeSync(this.writing.encode(message), options.signal);
+    this.writing.sent++;
   }
 
   /**
@@ -276,18 +201,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * ENCODING_ERROR, here and in `write`, `writeNow`, `writeSync` and `pool.broadcast`.
    */
   encode(message: Msg): EncodedMessage {
-    let body: Uint8Array;
-    try {
-      body = this.codec.encode(message);
-    } catch (error) {
-      if (error instanceof P2pError) throw error;
-      throw new EncodingError(String(error), { cause: error });
-    }
-    if (!(body instanceof Uint8Array)) throw new EncodingError(`codec.encode must return a Uint8Array, got ${describeValue(body)}`);
-    if (body.length + 4 > this.maxMessageSize) {
-      throw new EncodingError(`message of ${body.length} bytes exceeds the limit of ${this.maxMessageSize}`);
-    }
-    return encodeFramedMessage(body, this.chunkContentSize);
+    return this.writing.encode(message);
   }
 
   /**
@@ -295,7 +209,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * encoded message can be written once: use `copyEncodedMessage` to send it to several peers.
    */
   writeEncodedNow(message: EncodedMessage): boolean {
-    return this.owesDrainUnless(this.session.writeNow(message));
+    return this.writing.owesDrainUnless(this.session.writeNow(message));
   }
 
   /**
@@ -304,9 +218,9 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * @internal
    */
   joinBroadcast(batch: BroadcastBatch<Msg>): boolean {
-    const layout = batch.layoutFor(this.chunkContentSize, () => this.encode(batch.message));
+    const layout = batch.layoutFor(this.chunkContentSize, () => this.writing.encode(batch.message));
     const queued = batch.offer(this.session, layout);
-    return this.session.closed ? queued : this.owesDrainUnless(queued);
+    return this.session.closed ? queued : this.writing.owesDrainUnless(queued);
   }
 
   /** Deep copy of an encoded message (protocol.md §9.4 `copy_encoded_message`). */
@@ -321,7 +235,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** Messages this connection queued for sending, and messages it delivered to its reader. */
   get messageCounts(): { readonly sent: number; readonly received: number } {
-    return { sent: this.sentCount, received: this.receivedCount };
+    return { sent: this.writer?.sent ?? 0, received: this.reader?.received ?? 0 };
   }
 
   /**
@@ -400,44 +314,6 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
     const { idPoint, peerId, incoming } = this.info;
     const point = idPoint.port === undefined ? idPoint.host : `${formatHost(idPoint.host)}:${idPoint.port}`;
     return `Connection#${this.id}(${incoming ? 'from' : 'to'} ${peerId} at ${point})`;
-  }
-
-  /** After a refused `writeNow`, emits `'drain'` once there is room again. */
-  private owesDrainUnless(queued: boolean): boolean {
-    if (queued) this.sentCount++;
-    if (!queued && !this.drainOwed) {
-      this.drainOwed = true;
-      this.session.whenWritable().then(
-        () => {
-          this.drainOwed = false;
-          this.emit('drain');
-        },
-        () => (this.drainOwed = false),
-      );
-    }
-    return queued;
-  }
-
-  private dropAfterDecodingError(): void {
-    this.session.discardIncoming();
-    void this.session.close(false);
-  }
-
-  private decode(body: Buffer, delivering = false): Msg {
-    // A read that waited beside the one that met the undecodable message, given what came after it.
-    if (this.undecodable) throw new ConnectionClosedError();
-    let message: Msg;
-    try {
-      message = this.codec.decode(body); // no closure per message (decodeWith takes one)
-    } catch (error) {
-      this.undecodable = true;
-      // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
-      if (delivering) queueMicrotask(() => this.dropAfterDecodingError());
-      else this.dropAfterDecodingError();
-      throw asDecodingError(error);
-    }
-    this.receivedCount++;
-    return message;
   }
 }
 

@@ -1,60 +1,27 @@
 /**
- * One shard worker as main sees it: its start, death and restart with back-off, its control calls
- * (comlink) and one `ShardRecord` per connection on it, mirroring its lifecycle state
- * (architecture.md §4). A record is removed exactly when the shard has forgotten the connection:
- * a failed call, a nack sent, an abandon answered, a `dropped` event, the ENDED record, or the
- * shard's death. The rings are the ShardRingLink's (shard-ring-link.ts).
+ * One shard worker as main sees it: its start, death and restart with back-off, and the
+ * lifecycle calls main makes for each connection on it (architecture.md §4). The control plane
+ * is shard-control.ts, the mirror of its connections shard-records.ts, the rings and doorbells
+ * the ShardRingLink's (shard-ring-link.ts).
  */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import * as Comlink from 'comlink/dist/esm/comlink.mjs';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { ConnectionClosedError, P2pError, PoolError, errorFromRecord, type ErrorRecord } from '../shared/errors.ts';
+import { ConnectionClosedError, PoolError } from '../shared/errors.ts';
 import { createRingBuffer } from '../shared/ring/record-ring.ts';
-import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardControl, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
-import { createStatsTable, StatSlots } from '../shared/shard/stat-slots.ts';
+import { STAT_SLOTS, type MainSignal, type ShardConfig, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { createStatsTable } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { ShardStats } from './pool-engine.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { RingLink } from './ring-link.ts';
-import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
-import { nextConnectionId } from './connection-id.ts';
+import { askWorker, controlMethods, transferring, type ControlMethods } from './shard-control.ts';
+import { fromRecord, ShardRecords, type ShardRecord } from './shard-records.ts';
 import { ShardRingLink, type RingLinkHost } from './shard-ring-link.ts';
+
+export type { ShardRecord } from './shard-records.ts';
 
 /** Ring data area per direction per shard. 1 MiB holds ~15 full chunks of layouts in flight. */
 const RING_CAPACITY = 1 << 20;
-
-/** The shard's control calls, each read once from Comlink's proxy of the worker (`controlMethods`). */
-type ControlMethods = { readonly [K in keyof ShardControl]: Comlink.Remote<ShardControl>[K] };
-
-/** Every method of ShardControl (a record, so the compiler finds one left out). */
-const CONTROL_METHODS: Readonly<Record<keyof ShardControl, true>> = {
-  adopt: true,
-  dial: true,
-  accept: true,
-  nack: true,
-  abandon: true,
-  waitingFor: true,
-  advertise: true,
-  stats: true,
-  cpuUsage: true,
-  drain: true,
-  shutdown: true,
-};
-
-/**
- * Reads every control method off Comlink's proxy once per worker. Each property read of that proxy
- * builds a new Proxy, a handler with five closures and a path array, and registers the Proxy in a
- * FinalizationRegistry; reading `control.adopt` and `control.accept` per handshake would do that
- * twice per connection, garbage for main's young generation (bench/handshake-young-gen.ts
- * --workers=2 measures it, docs/architecture.md §4c).
- */
-function controlMethods(remote: Comlink.Remote<ShardControl>): ControlMethods {
-  const methods: Partial<Record<keyof ShardControl, unknown>> = {};
-  for (const name of Object.keys(CONTROL_METHODS) as Array<keyof ShardControl>) methods[name] = remote[name];
-  return methods as ControlMethods;
-}
 
 /** Restart back-off after a shard dies: doubles from the first delay up to the cap. */
 const RESTART_DELAY_MS = 100;
@@ -64,24 +31,6 @@ const MAX_START_FAILURES = 5;
 /** How long a closing pool lets a shard close its sockets itself before terminating it. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-/** Main's mirror of one connection on a shard. */
-export interface ShardRecord {
-  readonly id: number;
-  readonly slot: number;
-  readonly incoming: boolean;
-  state: LifecycleState;
-  /** Why the shard forgot it, when it did so on its own. */
-  error: P2pError | undefined;
-  session: RingLink | undefined;
-  /** Rejects the call in progress (shard death, drop). */
-  interrupt: ((error: P2pError) => void) | undefined;
-}
-
-function fromRecord(record: ErrorRecord): P2pError {
-  const error = errorFromRecord(record);
-  return error instanceof P2pError ? error : new ConnectionClosedError(`${record.code}: ${error.message}`);
-}
-
 /** One shard worker and its rings, as main sees it. */
 export class ShardHandle implements RingLinkHost {
   readonly index: number;
@@ -90,7 +39,6 @@ export class ShardHandle implements RingLinkHost {
   readonly link = new ShardRingLink(this);
   private worker!: Worker;
   private control!: ControlMethods;
-  private slots!: StatSlots;
   alive = false;
   /** The current worker finished its start-up (it answered its first control call). */
   private started = false;
@@ -102,7 +50,7 @@ export class ShardHandle implements RingLinkHost {
   readonly ready: Promise<void>;
   private markReady!: () => void;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly records = new Map<number, ShardRecord>();
+  private readonly records: ShardRecords;
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
   private readonly script: URL;
   private readonly onGaveUp: (error: PoolError) => void;
@@ -110,6 +58,7 @@ export class ShardHandle implements RingLinkHost {
 
   constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>, script: URL, onGaveUp: (error: PoolError) => void) {
     this.index = index;
+    this.records = new ShardRecords(index, this.link);
     this.config = config;
     this.script = script;
     this.onGaveUp = onGaveUp;
@@ -127,13 +76,7 @@ export class ShardHandle implements RingLinkHost {
   }
 
   shardStats(): ShardStats {
-    let incoming = 0;
-    let outgoing = 0;
-    for (const record of this.records.values()) {
-      if (record.state !== 'established') continue;
-      if (record.incoming) incoming++;
-      else outgoing++;
-    }
+    const { incoming, outgoing } = this.records.established();
     const connections = incoming + outgoing;
     const established = { connections, connectionsByDirection: { incoming, outgoing } };
     const { traffic, doorbells } = this.link;
@@ -153,24 +96,19 @@ export class ShardHandle implements RingLinkHost {
   /** One control call, answered with `dead` when the worker is gone or exits before answering. */
   private ask<T, D>(call: () => Promise<T>, dead: D): Promise<T | D> {
     if (!this.alive) return Promise.resolve(dead);
-    const stop = new AbortController();
-    const gone = once(this.worker, 'exit', { signal: stop.signal }).then(
-      () => dead,
-      () => dead,
-    );
-    return Promise.race([call(), gone]).finally(() => stop.abort());
+    return askWorker(this.worker, call, dead);
   }
 
   private start(): void {
     const inbound = createRingBuffer(RING_CAPACITY);
     const outbound = createRingBuffer(RING_CAPACITY);
     const statsBuffer = createStatsTable(STAT_SLOTS);
-    this.slots = new StatSlots(STAT_SLOTS);
+    this.records.resetSlots();
     const worker = new Worker(this.script, { workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
     this.worker = worker;
     this.alive = true;
     this.started = false;
-    this.control = controlMethods(Comlink.wrap<ShardControl>(nodeEndpoint(worker)));
+    this.control = controlMethods(worker);
     this.link.attach(worker, inbound, outbound, new Float64Array(statsBuffer));
     worker.on('message', (message: ShardEvent) => this.onEvent(message));
     worker.on('error', (error) => {
@@ -200,7 +138,7 @@ export class ShardHandle implements RingLinkHost {
     if (budget) PendingMessageBudget.attach(budget, this.index + 1).clearThread(this.index + 1);
     const cause = this.lastError ?? new Error(`shard ${this.index} exited with code ${code}`);
     this.lastError = undefined;
-    this.failAll(new PoolError('SHARD_FAILED', `shard ${this.index} stopped: ${cause.message}`, { cause }));
+    this.records.dropAll(new PoolError('SHARD_FAILED', `shard ${this.index} stopped: ${cause.message}`, { cause }));
     if (this.closing) return;
     if (!this.started) this.startFailures++;
     if (this.startFailures >= MAX_START_FAILURES) {
@@ -217,13 +155,6 @@ export class ShardHandle implements RingLinkHost {
       this.start();
     }, delay);
     this.restartTimer.unref();
-  }
-
-  private failAll(error: PoolError): void {
-    const records = [...this.records.values()];
-    this.records.clear();
-    this.link.clear();
-    for (const record of records) this.drop(record, error);
   }
 
   /** For tests and operators: stop the worker as a crash would. */
@@ -253,86 +184,16 @@ export class ShardHandle implements RingLinkHost {
 
   // ------------------------------------------------------------ lifecycle calls
 
-  private open(state: 'handshaking' | 'dialing'): ShardRecord {
-    const slot = this.slots.allocate();
-    if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
-    const incoming = state === 'handshaking'; // an adopted socket; a dial is outgoing
-    const record: ShardRecord = { id: nextConnectionId(), slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
-    this.records.set(record.id, record);
-    return record;
-  }
-
-  /** The shard forgot the connection: remove the record, free its slot. */
-  private remove(record: ShardRecord): void {
-    if (this.records.get(record.id) === record) this.records.delete(record.id);
-    this.link.forget(record.id);
-    if (record.state !== 'closed') {
-      record.state = 'closed';
-      this.slots.release(record.slot);
-    }
-  }
-
-  private drop(record: ShardRecord, error: P2pError): void {
-    const wasClosed = record.state === 'closed';
-    record.error ??= error;
-    const { interrupt, session } = record;
-    record.interrupt = undefined;
-    if (!wasClosed) {
-      record.state = 'closed';
-      this.slots.release(record.slot);
-    }
-    interrupt?.(error);
-    session?.onEnded(error);
-  }
-
-  /**
-   * One control call for `record`: the outcome, or the error that ended the record meanwhile.
-   * `onLost` runs when the call itself failed (the message could not be posted).
-   */
-  private call<T>(record: ShardRecord, state: LifecycleState, request: () => Promise<Outcome<T>>, onLost?: () => void): Promise<T> {
-    if (record.state === 'closed') return Promise.reject(record.error ?? new ConnectionClosedError('connection already closed'));
-    record.state = state;
-    return new Promise<T>((resolve, reject) => {
-      record.interrupt = reject;
-      let pending: Promise<Outcome<T>>;
-      try {
-        pending = request();
-      } catch (error) {
-        pending = Promise.reject(error as Error);
-      }
-      pending.then(
-        (outcome) => {
-          if (record.interrupt !== reject) return; // already ended (shard death, drop)
-          record.interrupt = undefined;
-          if (outcome.ok) resolve(outcome.value);
-          else {
-            const error = fromRecord(outcome.error);
-            record.error = error;
-            this.remove(record);
-            reject(error);
-          }
-        },
-        (error: unknown) => {
-          onLost?.();
-          if (record.interrupt !== reject) return;
-          record.interrupt = undefined;
-          this.remove(record);
-          reject(new ConnectionClosedError(`shard ${this.index}: control call failed: ${error instanceof Error ? error.message : String(error)}`));
-        },
-      );
-    });
-  }
-
   adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
-    const record = this.open('handshaking');
+    const record = this.records.open('handshaking');
     const opening = { id: record.id, slot: record.slot, timeout, socket };
-    const call = () => this.control.adopt(Comlink.transfer(opening, [socket as never]));
-    return { record, info: this.authenticatedOn(record, this.call(record, 'handshaking', call, () => socket.destroy())) };
+    const call = () => this.control.adopt(transferring(opening, socket));
+    return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => socket.destroy())) };
   }
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
-    const record = this.open('dialing');
-    return { record, info: this.authenticatedOn(record, this.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
+    const record = this.records.open('dialing');
+    return { record, info: this.authenticatedOn(record, this.records.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
   }
 
   /** The mirror follows the shard: authenticated, awaiting main's policy. */
@@ -345,7 +206,7 @@ export class ShardHandle implements RingLinkHost {
   async accept(record: ShardRecord, session: RingLink, incomingQueueSize: number, maxMessageSize: number): Promise<void> {
     record.session = session;
     try {
-      await this.call(record, 'accepting', () => this.control.accept(record.id, { incomingQueueSize, maxMessageSize }));
+      await this.records.call(record, 'accepting', () => this.control.accept(record.id, { incomingQueueSize, maxMessageSize }));
     } catch (error) {
       record.session = undefined;
       throw error;
@@ -354,8 +215,8 @@ export class ShardHandle implements RingLinkHost {
   }
 
   async nack(record: ShardRecord, motive: number, points: readonly Point[]): Promise<void> {
-    await this.call(record, 'closing', () => this.control.nack(record.id, motive, points.map((p) => ({ host: p.host, port: p.port }))));
-    this.remove(record);
+    await this.records.call(record, 'closing', () => this.control.nack(record.id, motive, points.map((p) => ({ host: p.host, port: p.port }))));
+    this.records.remove(record);
   }
 
   /** Ends the connection in any state; resolves once the shard has forgotten it. */
@@ -367,7 +228,7 @@ export class ShardHandle implements RingLinkHost {
     record.state = 'closing';
     if (!this.alive) return;
     await this.control.abandon(record.id).catch(() => undefined);
-    this.remove(record);
+    this.records.remove(record);
   }
 
   /** What the shard says the connection waits for (a dead shard: that it stopped). */
@@ -387,7 +248,7 @@ export class ShardHandle implements RingLinkHost {
   }
 
   forget(record: ShardRecord): void {
-    this.remove(record);
+    this.records.remove(record);
   }
 
   /** A record main could not handle (a bug, or a corrupt ring) ends that one connection. */
@@ -395,8 +256,7 @@ export class ShardHandle implements RingLinkHost {
     const record = this.records.get(id);
     if (!record) return;
     void this.abandon(record);
-    this.records.delete(id);
-    this.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
+    this.records.drop(record, new ConnectionClosedError(`connection ${id}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   // ------------------------------------------------------------ from the shard
@@ -413,8 +273,7 @@ export class ShardHandle implements RingLinkHost {
       case 'dropped': {
         const record = this.records.get(event.connection);
         if (!record) return;
-        this.records.delete(record.id);
-        this.drop(record, fromRecord(event.error));
+        this.records.drop(record, fromRecord(event.error));
         return;
       }
       case 'bodies':

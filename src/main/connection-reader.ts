@@ -1,0 +1,131 @@
+/**
+ * The reading side of a Connection: takes framed messages from the session, decodes them with
+ * the codec, and ends the connection at the first message that does not decode (protocol.md
+ * §9.2). `Connection.read`, `readNow` and the async iterator read through it.
+ */
+import { ConnectionClosedError, type P2pError } from '../shared/errors.ts';
+import type { Settlers } from '../shared/session/abortable.ts';
+import { asDecodingError } from '../shared/session/handshake.ts';
+import type { FramedMessage } from '../shared/session/message-framer.ts';
+import type { MessageCodec } from './codecs.ts';
+import type { SessionBackend } from './session-backend.ts';
+
+/** A received message and the stream bytes it used (prefix + body), as OCaml's `read` gives. */
+export interface Received<Msg> {
+  readonly size: number;
+  readonly message: Msg;
+}
+
+export class ConnectionReader<Msg> {
+  private readonly session: SessionBackend;
+  private readonly codec: MessageCodec<Msg>;
+  /** Messages delivered to the reader (the pool's metrics sum them). */
+  received = 0;
+  /** The settlers of the one `read` waiting through `readWaiter` (methods: bivariant, so a Connection<T> stays a Connection<unknown>). */
+  private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined;
+  /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
+  private readWaiter: Settlers<FramedMessage> | undefined;
+  /** Reads waiting through `session.read` (they decode a microtask after delivery). */
+  private readsDecodingLater = 0;
+  /** A message did not decode: nothing received after it is delivered (protocol.md §9.2). */
+  private undecodable = false;
+
+  constructor(session: SessionBackend, codec: MessageCodec<Msg>) {
+    this.session = session;
+    this.codec = codec;
+  }
+
+  /** `Connection.read`. */
+  read(options?: { signal?: AbortSignal }): Promise<Received<Msg>> {
+    // A message already queued resolves at once (one promise, no option object, no await hop):
+    // a reader that drains a burst with `read` pays per message what `readNow` does.
+    try {
+      const framed = this.session.readNow();
+      if (framed) return Promise.resolve(this.decoded(framed));
+      const signal = options?.signal;
+      // Not behind a read that decodes later: this one would decode first, and could deliver the
+      // message after one that does not decode (test: decoding-error-concurrent-reads).
+      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0) {
+        // One promise, settled with the decoded message by a waiter made once: no `then` promise,
+        // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
+        // A second read while this one waits takes the general path, behind it in the session's queue.
+        return new Promise<Received<Msg>>((resolve, reject) => {
+          this.waiting = { resolve, reject };
+          this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
+        });
+      }
+      this.readsDecodingLater++;
+      return this.session.read(signal).then(
+        (waited) => {
+          this.readsDecodingLater--;
+          return this.decoded(waited);
+        },
+        (error: unknown) => {
+          this.readsDecodingLater--;
+          throw error;
+        },
+      );
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** `Connection.readNow`. */
+  readNow(): Received<Msg> | undefined {
+    const framed = this.session.readNow();
+    return framed && this.decoded(framed);
+  }
+
+  private decoded(framed: FramedMessage, delivering = false): Received<Msg> {
+    return { size: framed.size, message: this.decode(framed.body, delivering) };
+  }
+
+  /**
+   * Settles `waiting` with the message decoded as the session delivers it. A decoding error
+   * rejects the read; the teardown it causes waits for a microtask, so the session finishes the
+   * chunk it is framing first, as when `read` decoded in a `then`.
+   */
+  private makeReadWaiter(): Settlers<FramedMessage> {
+    return {
+      resolve: (framed: FramedMessage): void => {
+        const waiting = this.waiting!;
+        this.waiting = undefined;
+        let received: Received<Msg>;
+        try {
+          received = this.decoded(framed, true);
+        } catch (error) {
+          waiting.reject(error as Error);
+          return;
+        }
+        waiting.resolve(received);
+      },
+      reject: (error: P2pError): void => {
+        const waiting = this.waiting!;
+        this.waiting = undefined;
+        waiting.reject(error);
+      },
+    };
+  }
+
+  private dropAfterDecodingError(): void {
+    this.session.discardIncoming();
+    void this.session.close(false);
+  }
+
+  private decode(body: Buffer, delivering = false): Msg {
+    // A read that waited beside the one that met the undecodable message, given what came after it.
+    if (this.undecodable) throw new ConnectionClosedError();
+    let message: Msg;
+    try {
+      message = this.codec.decode(body); // no closure per message (decodeWith takes one)
+    } catch (error) {
+      this.undecodable = true;
+      // OCaml's reader stops at a decoding error and tears the connection down (protocol.md §9.2).
+      if (delivering) queueMicrotask(() => this.dropAfterDecodingError());
+      else this.dropAfterDecodingError();
+      throw asDecodingError(error);
+    }
+    this.received++;
+    return message;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * A pool's established connections and the peers they belong to: what `size`, `broadcast`'s
+ * default recipients, the accept policy's view (slots taken, connected peers) and `stats()` read.
+ */
+import type { Connection } from './connection.ts';
+
+export class ConnectionRegistry<Msg, Meta> {
+  /** Connections established and not yet ended. */
+  readonly active = new Set<Connection<Msg, Meta>>();
+  /** Peer id → connections established or being accepted. */
+  private readonly peers = new Map<string, number>();
+  /** Connections the policy accepted whose Ack exchange is under way: they hold a slot too. */
+  accepting = 0;
+  /** Reads a connection's last totals before it leaves the registry. */
+  private readonly onEnded: (conn: Connection<Msg, Meta>) => void;
+
+  constructor(onEnded: (conn: Connection<Msg, Meta>) => void) {
+    this.onEnded = onEnded;
+  }
+
+  /** Connection slots taken: established ones and those being accepted. */
+  get taken(): number {
+    return this.active.size + this.accepting;
+  }
+
+  /** Whether a connection with `peerId` is established or being accepted. */
+  hasPeer(peerId: string): boolean {
+    return this.peers.has(peerId);
+  }
+
+  addPeer(peerId: string, delta: number): void {
+    const count = (this.peers.get(peerId) ?? 0) + delta;
+    if (count <= 0) this.peers.delete(peerId);
+    else this.peers.set(peerId, count);
+  }
+
+  /**
+   * Holds `conn` (its peer already added by the accept run) until it ends. The reaction made here
+   * keeps only `conn` and the registry: one made in the accept run would keep that run's whole
+   * scope for the connection's life (test/idle-connection-memory.test.ts).
+   */
+  register(conn: Connection<Msg, Meta>): void {
+    this.active.add(conn);
+    void conn.ended.then(() => {
+      this.onEnded(conn);
+      this.active.delete(conn);
+      this.addPeer(conn.info.peerId, -1);
+    });
+  }
+}
