@@ -2,16 +2,21 @@
  * Load benchmark: this library's Pool (inline and sharded) against Node TLS 1.3,
  * @hyperswarm/secret-stream and plain TCP, server and client in separate processes on loopback.
  *
- *   W1 bulk        1 connection, 64 KiB messages one way: MB/s (+ raw secretbox MB/s)
+ *   W1 bulk        1 connection, 64 KiB messages one way: MB/s (+ raw secretbox MB/s), each
+ *                  side's CPU µs per message and, for ours, the part beyond its secretbox cost
  *   W2 echo        1,000 connections, 100-byte messages, one in flight each: round trips/s,
- *                  p50/p99 latency, CPU µs per echoed message, server event-loop delay
+ *                  p50/p99 latency, CPU µs per echoed message, server event-loop delay p99 / max
  *   W2 ingest      the same connections, traffic pre-sealed by the client: server messages/s
- *   W3 handshake   64 in flight, full handshake (PoW check on, difficulty 1) then close: handshakes/s
- *   W4 memory      5,000 idle connections: server RSS bytes per connection after GC
+ *   W3 handshake   64 in flight, full handshake (PoW check on, difficulty 1) then close: handshakes/s,
+ *                  CPU µs per handshake and, for ours, beyond its X25519 + TCP connect/close floor
+ *   W4 memory      5,000 idle connections: server RSS (fixed 1 MiB semi-spaces) and live heap +
+ *                  ArrayBuffer bytes (every thread) per connection after GC
  *   W5 one core    W1 bulk and W2 echo, server pinned to one core: workers: 1 against workers: 0
  *   W6 broadcast   one 16 KiB message to all of 1,000 connections over 2 shards, repeated:
- *                  pool.broadcast against writeNow one by one, messages delivered per second
+ *                  pool.broadcast against writeNow one by one, run alternately, messages
+ *                  delivered per second and server CPU per message, gains per pair of runs
  *
+ * The floors W1 and W3 subtract are measured in this process before the runs (load/floors.ts).
  * Each measurement is repeated (3 times; 1 with --quick) and reported as median (min–max). W1, W2
  * echo and W3 pin the server to core 1 and the client to core 0 (`taskset`); W2 ingest and W4 do
  * not pin. The table is printed as Markdown; the LAST line is one JSON object (see
