@@ -284,7 +284,6 @@ function printTable(workload: WorkloadDefinition, outcomes: Map<SystemId, System
 
 // ====================================================================== main
 
-
 async function main(): Promise<void> {
   const began = performance.now();
   const workloads = selectedWorkloads();
@@ -311,7 +310,7 @@ async function main(): Promise<void> {
       (tls ? `; ${tls.note}` : ''),
   );
 
-  // Costs measured on this process's core before the runs, which W1 and W3 split their CPU by.
+  // Costs measured in this process before the runs, which W1 and W3 split their CPU by.
   const measured = await measureFloors(
     { bulk: workloads.some((w) => w.id === 'W1-bulk'), handshake: workloads.some((w) => w.id === 'W3-handshake') && systems.some(isP2p) },
     options,
@@ -395,21 +394,21 @@ async function main(): Promise<void> {
     console.log(`\nraw secretbox, 1 core, ${options.bulkMessageSize}-byte messages: seal ${seal.median.toFixed(1)} MB/s (${seal.min.toFixed(1)}–${seal.max.toFixed(1)}), open ${open.median.toFixed(1)} MB/s`);
   }
   if (floors.sealUsPerMessage !== undefined && floors.openUsPerMessage !== undefined) {
-    console.log(`W1 crypto per message (raw secretbox on its chunks, this process's core): seal ${floors.sealUsPerMessage.toFixed(1)} µs, open ${floors.openUsPerMessage.toFixed(1)} µs; "non-crypto" = CPU µs/msg minus these`);
+    console.log(`W1 crypto per message (raw secretbox on its chunks, CPU time in this process): seal ${floors.sealUsPerMessage.toFixed(1)} µs, open ${floors.openUsPerMessage.toFixed(1)} µs; "non-crypto" = CPU µs/msg minus these`);
   }
   if (measured.handshake && floors.handshakeFloorUs !== undefined) {
     const { x25519Us, tcpUs } = measured.handshake;
     console.log(
-      `W3 floor per handshake, both sides (this process's core): ${X25519_PER_HANDSHAKE} X25519 × ${x25519Us.toFixed(1)} µs + loopback TCP connect and close ${tcpUs.toFixed(1)} µs = ${floors.handshakeFloorUs.toFixed(1)} µs`,
+      `W3 floor per handshake, both sides (CPU time in this process): ${X25519_PER_HANDSHAKE} X25519 × ${x25519Us.toFixed(1)} µs + loopback TCP connect and close ${tcpUs.toFixed(1)} µs = ${floors.handshakeFloorUs.toFixed(1)} µs`,
     );
   }
-  const w6Pairs = (value: (r: RunResult) => number | undefined, top: WorkloadId, bottom: WorkloadId) =>
-    pairedRatios(outcomes.get(top)?.get('p2p-sharded')?.runs ?? [], outcomes.get(bottom)?.get('p2p-sharded')?.runs ?? [], value);
-  const w6Metric = (id: WorkloadId, key: string) => (r: RunResult): number | undefined => WORKLOADS[id].metrics(r, WORKLOADS[id].params(options), floors)[key];
   // Per pair of runs (same run number, run one after the other): broadcast ÷ unicast delivered
-  // messages/s, and unicast ÷ broadcast server CPU per delivered message.
-  const w6Gain = w6Pairs(w6Metric('W6-broadcast', 'msgps'), 'W6-broadcast', 'W6-unicast');
-  const w6CpuGain = w6Pairs(w6Metric('W6-unicast', 'serverUs'), 'W6-unicast', 'W6-broadcast');
+  // messages/s, and unicast ÷ broadcast server CPU per delivered message. Both W6 workloads
+  // compute their numbers with the same metrics().
+  const w6Runs = (id: WorkloadId): RunResult[] => outcomes.get(id)?.get('p2p-sharded')?.runs ?? [];
+  const w6Value = (key: string) => (r: RunResult): number | undefined => WORKLOADS['W6-broadcast'].metrics(r, WORKLOADS['W6-broadcast'].params(options), floors)[key];
+  const w6Gain = pairedRatios(w6Runs('W6-broadcast'), w6Runs('W6-unicast'), w6Value('msgps'));
+  const w6CpuGain = pairedRatios(w6Runs('W6-unicast'), w6Runs('W6-broadcast'), w6Value('serverUs'));
   if (w6Gain.spread) {
     console.log(
       `W6 per pair of runs: delivered msgs/s broadcast ÷ unicast ${w6Gain.ratios.map((g) => g.toFixed(2)).join(', ')} (median ${w6Gain.spread.median.toFixed(2)}); ` +

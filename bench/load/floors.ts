@@ -46,6 +46,7 @@ export async function tcpConnectCloseUs(count: number, inFlight: number): Promis
   const { port } = server.address() as { port: number };
   const one = async (): Promise<void> => {
     const socket = connect({ host: HOST, port });
+    socket.setTimeout(5000, () => socket.destroy()); // a stuck connection cannot hold the run
     socket.on('error', () => undefined);
     socket.on('connect', () => socket.end());
     socket.resume();
