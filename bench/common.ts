@@ -85,26 +85,47 @@ export function countArg(argv: readonly string[], name: string, fallback: number
   return value;
 }
 
-/** MB/s of one core running `crypto_secretbox_detached` (seal) or `_open_detached` on `size` bytes for ~`ms`. */
+/**
+ * MB/s of one core running `crypto_secretbox_detached` (seal) or `_open_detached` on `size` bytes
+ * for ~`ms`: MB per second of this thread's CPU time, so other processes on the core do not lower it.
+ */
 export function secretboxRate(mode: 'seal' | 'open', size: number, ms: number): number {
+  return size / secretboxUs(mode, [size], ms); // bytes per µs = MB/s
+}
+
+/**
+ * CPU µs this thread spends running `crypto_secretbox_detached` (seal) or `_open_detached` once
+ * on each of `sizes` bytes (a message's chunks), over ~`ms` of wall time.
+ */
+export function secretboxUs(mode: 'seal' | 'open', sizes: readonly number[], ms: number): number {
   const key = randomBytes(32);
   const nonce = randomBytes(24);
-  const plain = randomBytes(size);
-  const cipher = Buffer.alloc(size);
-  const tag = Buffer.alloc(16);
-  sodium.crypto_secretbox_detached(cipher, tag, plain, nonce, key);
-  let calls = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 16; i++) {
+  const buffers = sizes.map((size) => {
+    const plain = randomBytes(size);
+    const cipher = Buffer.alloc(size);
+    const tag = Buffer.alloc(16);
+    sodium.crypto_secretbox_detached(cipher, tag, plain, nonce, key);
+    return { plain, cipher, tag };
+  });
+  return threadCpuUsPerCall(ms, () => {
+    for (const { plain, cipher, tag } of buffers) {
       if (mode === 'seal') sodium.crypto_secretbox_detached(plain, tag, plain, nonce, key);
       else if (!sodium.crypto_secretbox_open_detached(plain, cipher, tag, nonce, key)) throw new Error('secretbox open failed');
     }
+  });
+}
+
+/** CPU µs of this thread per call of `call`, run in batches of 16 for ~`ms` of wall time. */
+export function threadCpuUsPerCall(ms: number, call: () => void): number {
+  let calls = 0;
+  const cpuBefore = process.threadCpuUsage();
+  const started = performance.now();
+  do {
+    for (let i = 0; i < 16; i++) call();
     calls += 16;
-    elapsed = performance.now() - started;
-  } while (elapsed < ms);
-  return (calls * size) / (elapsed / 1000) / MB;
+  } while (performance.now() - started < ms);
+  const cpu = process.threadCpuUsage(cpuBefore);
+  return (cpu.user + cpu.system) / calls;
 }
 
 // ====================================================================== child processes

@@ -2,16 +2,21 @@
  * Load benchmark: this library's Pool (inline and sharded) against Node TLS 1.3,
  * @hyperswarm/secret-stream and plain TCP, server and client in separate processes on loopback.
  *
- *   W1 bulk        1 connection, 64 KiB messages one way: MB/s (+ raw secretbox MB/s)
+ *   W1 bulk        1 connection, 64 KiB messages one way: MB/s (+ raw secretbox MB/s), each
+ *                  side's CPU µs per message and, for ours, the part beyond its secretbox cost
  *   W2 echo        1,000 connections, 100-byte messages, one in flight each: round trips/s,
- *                  p50/p99 latency, CPU µs per echoed message, server event-loop delay
+ *                  p50/p99 latency, CPU µs per echoed message, server event-loop delay p99 / max
  *   W2 ingest      the same connections, traffic pre-sealed by the client: server messages/s
- *   W3 handshake   64 in flight, full handshake (PoW check on, difficulty 1) then close: handshakes/s
- *   W4 memory      5,000 idle connections: server RSS bytes per connection after GC
+ *   W3 handshake   64 in flight, full handshake (PoW check on, difficulty 1) then close: handshakes/s,
+ *                  CPU µs per handshake and, for ours, beyond its X25519 + TCP connect/close floor
+ *   W4 memory      5,000 idle connections: server RSS (fixed 1 MiB semi-spaces) and live heap +
+ *                  ArrayBuffer bytes (every thread) per connection after GC
  *   W5 one core    W1 bulk and W2 echo, server pinned to one core: workers: 1 against workers: 0
  *   W6 broadcast   one 16 KiB message to all of 1,000 connections over 2 shards, repeated:
- *                  pool.broadcast against writeNow one by one, messages delivered per second
+ *                  pool.broadcast against writeNow one by one, run alternately, messages
+ *                  delivered per second and server CPU per message, gains per pair of runs
  *
+ * The floors W1 and W3 subtract are measured in this process before the runs (load/floors.ts).
  * Each measurement is repeated (3 times; 1 with --quick) and reported as median (min–max). W1, W2
  * echo and W3 pin the server to core 1 and the client to core 0 (`taskset`); W2 ingest and W4 do
  * not pin. The table is printed as Markdown; the LAST line is one JSON object (see
@@ -50,8 +55,9 @@ import {
   type WorkloadParams,
 } from './load/common.ts';
 import { makeTlsMaterial } from './load/tls-cert.ts';
-import { secretboxRate } from './load/w1-bulk.ts';
-import type { LoadOptions, RunResult, WorkloadDefinition } from './load/workload.ts';
+import { measureFloors, X25519_PER_HANDSHAKE } from './load/floors.ts';
+import { pairedRatios, runGroups } from './load/paired.ts';
+import type { Floors, LoadOptions, RunResult, WorkloadDefinition } from './load/workload.ts';
 import { WORKLOADS } from './load/workloads.ts';
 
 const argv = process.argv.slice(2);
@@ -175,6 +181,7 @@ async function runOnce(ctx: RunContext): Promise<RunResult> {
       serverReport = s.report;
       clientReport = c.report;
       s.notes.forEach((n) => notes.add(n));
+      c.notes.forEach((n) => notes.add(n));
     } else {
       await sleep(timing.settleMs);
       server.send({ type: 'memory' });
@@ -224,10 +231,13 @@ function cleanRuns(outcome: SystemOutcome): RunResult[] {
   return clean.length > 0 ? clean : outcome.runs;
 }
 
+/** Measured by the parent before the runs (bench/load/floors.ts); set once in main(). */
+let floors: Floors = {};
+
 function metricSpread(workload: WorkloadDefinition, outcome: SystemOutcome | undefined, key: string): Spread | undefined {
   if (!outcome) return undefined;
   const values = cleanRuns(outcome)
-    .map((r) => workload.metrics(r, workload.params(options))[key])
+    .map((r) => workload.metrics(r, workload.params(options), floors)[key])
     .filter((v): v is number => v !== undefined && Number.isFinite(v));
   return values.length > 0 ? spread(values) : undefined;
 }
@@ -300,90 +310,110 @@ async function main(): Promise<void> {
       (tls ? `; ${tls.note}` : ''),
   );
 
+  // Costs measured in this process before the runs, which W1 and W3 split their CPU by.
+  const measured = await measureFloors(
+    { bulk: workloads.some((w) => w.id === 'W1-bulk'), handshake: workloads.some((w) => w.id === 'W3-handshake') && systems.some(isP2p) },
+    options,
+  );
+  floors = measured.floors;
+  const seal = measured.secretbox?.seal;
+  const open = measured.secretbox?.open;
+
   const outcomes: Outcomes = new Map();
   const unavailable = new Map<SystemId, string>();
   let noisyRuns = 0;
   let skippedForTime = 0;
-  for (const workload of workloads) {
-    const params = workload.params(options);
-    const perSystem = new Map<SystemId, SystemOutcome>();
-    outcomes.set(workload.id, perSystem);
-    const runnable = workload.systems.filter((s) => systems.includes(s));
-    for (const s of runnable) perSystem.set(s, { runs: [], errors: [] });
-    console.log(`\n${workload.title(options)}`);
+  for (const group of runGroups(workloads)) {
+    for (const workload of group) {
+      const perSystem = new Map<SystemId, SystemOutcome>();
+      outcomes.set(workload.id, perSystem);
+      for (const s of workload.systems.filter((s) => systems.includes(s))) perSystem.set(s, { runs: [], errors: [] });
+      console.log(`\n${workload.title(options)}`);
+    }
+    if (group.length > 1) console.log(`  (run alternately: ${group.map((w) => w.id).join(', ')})`);
     for (let run = 1; run <= options.repeats; run++) {
-      for (const system of runnable) {
-        const outcome = perSystem.get(system)!;
-        const label = `  ${workload.id} ${system.padEnd(12)} run ${run}`;
-        const blocked = unavailable.get(system);
-        if (blocked !== undefined) {
-          if (outcome.errors.length === 0) outcome.errors.push(blocked);
-          if (run === 1) console.log(`${label}: skipped (unavailable: ${blocked})`);
-          continue;
-        }
-        if (outcome.runs.length === 0 && outcome.errors.length > 0) continue; // failed before: not repeated
-        if (system.startsWith('tls') && !tls?.files) {
-          unavailable.set(system, tls?.note ?? 'no TLS material');
-          outcome.errors.push(tls?.note ?? 'no TLS material');
-          continue;
-        }
-        if (performance.now() - began > BUDGET_MS) {
-          skippedForTime++;
-          if (outcome.runs.length === 0) outcome.errors.push('skipped: time budget spent');
-          continue;
-        }
-        // A run another process competed with is kept and shown, but retried (a bounded number
-        // of times, budget permitting) so the medians can come from clean runs.
-        for (let attempt = 0; attempt <= NOISY_RETRIES; attempt++) {
-          const tag = attempt > 0 ? `${label} retry ${attempt}` : label;
-          try {
-            const result = await runOnce({ workload, system, run, params, pinned, tls: tls?.files, profileDir });
-            outcome.runs.push(result);
-            const metrics = workload.metrics(result, params);
-            // The first three columns, and the CPU per operation, which judges a run on a busy machine.
-            const headline = workload.columns
-              .filter((c, i) => i < 3 || c.label.includes('CPU µs'))
-              .map((c) => `${c.label} ${metrics[c.key] === undefined ? '–' : formatNumber(metrics[c.key]!, c.digits)}`)
-              .join(', ');
-            if (result.noisy) noisyRuns++;
-            console.log(
-              `${tag}: ${headline}` +
-                (result.otherCpuPct === undefined ? '' : `; other processes ${result.otherCpuPct.toFixed(0)}% CPU`) +
-                ` (${(result.wallMs / 1000).toFixed(1)} s)` +
-                (result.noisy ? '  <- NOISY' : ''),
-            );
-            if (!result.noisy || performance.now() - began > BUDGET_MS * 0.8) break;
-          } catch (error) {
-            const text = error instanceof Error ? error.message : String(error);
-            outcome.errors.push(text);
-            console.log(`${tag}: FAILED: ${text}`);
-            if (error instanceof RunFailure && error.unavailable) unavailable.set(system, text);
-            break;
+      for (const workload of group) {
+        const params = workload.params(options);
+        const perSystem = outcomes.get(workload.id)!;
+        for (const [system, outcome] of perSystem) {
+          const label = `  ${workload.id} ${system.padEnd(12)} run ${run}`;
+          const blocked = unavailable.get(system);
+          if (blocked !== undefined) {
+            if (outcome.errors.length === 0) outcome.errors.push(blocked);
+            if (run === 1) console.log(`${label}: skipped (unavailable: ${blocked})`);
+            continue;
+          }
+          if (outcome.runs.length === 0 && outcome.errors.length > 0) continue; // failed before: not repeated
+          if (system.startsWith('tls') && !tls?.files) {
+            unavailable.set(system, tls?.note ?? 'no TLS material');
+            outcome.errors.push(tls?.note ?? 'no TLS material');
+            continue;
+          }
+          if (performance.now() - began > BUDGET_MS) {
+            skippedForTime++;
+            if (outcome.runs.length === 0) outcome.errors.push('skipped: time budget spent');
+            continue;
+          }
+          // A run another process competed with is kept and shown, but retried (a bounded number
+          // of times, budget permitting) so the medians can come from clean runs.
+          for (let attempt = 0; attempt <= NOISY_RETRIES; attempt++) {
+            const tag = attempt > 0 ? `${label} retry ${attempt}` : label;
+            try {
+              const result = await runOnce({ workload, system, run, params, pinned, tls: tls?.files, profileDir });
+              outcome.runs.push(result);
+              const metrics = workload.metrics(result, params, floors);
+              // The first three columns, and the CPU per operation, which judges a run on a busy machine.
+              const headline = workload.columns
+                .filter((c, i) => i < 3 || c.label.includes('CPU µs'))
+                .map((c) => `${c.label} ${metrics[c.key] === undefined ? '–' : formatNumber(metrics[c.key]!, c.digits)}`)
+                .join(', ');
+              if (result.noisy) noisyRuns++;
+              console.log(
+                `${tag}: ${headline}` +
+                  (result.otherCpuPct === undefined ? '' : `; other processes ${result.otherCpuPct.toFixed(0)}% CPU`) +
+                  ` (${(result.wallMs / 1000).toFixed(1)} s)` +
+                  (result.noisy ? '  <- NOISY' : ''),
+              );
+              if (!result.noisy || performance.now() - began > BUDGET_MS * 0.8) break;
+            } catch (error) {
+              const text = error instanceof Error ? error.message : String(error);
+              outcome.errors.push(text);
+              console.log(`${tag}: FAILED: ${text}`);
+              if (error instanceof RunFailure && error.unavailable) unavailable.set(system, text);
+              break;
+            }
           }
         }
       }
     }
   }
 
-  // Raw secretbox on this process's core: the crypto ceiling of one side of our protocol (W1).
-  let seal: Spread | undefined;
-  let open: Spread | undefined;
-  if (workloads.some((w) => w.id === 'W1-bulk')) {
-    secretboxRate('seal', options.bulkMessageSize, 200);
-    const seals: number[] = [];
-    const opens: number[] = [];
-    for (let i = 0; i < options.repeats; i++) {
-      seals.push(secretboxRate('seal', options.bulkMessageSize, 500));
-      opens.push(secretboxRate('open', options.bulkMessageSize, 500));
-    }
-    seal = spread(seals);
-    open = spread(opens);
-  }
-
   console.log(`\n## Results (median (min–max) of ${options.repeats} run(s) for the first column, medians elsewhere)`);
   for (const workload of workloads) printTable(workload, outcomes.get(workload.id)!);
   if (seal && open) {
     console.log(`\nraw secretbox, 1 core, ${options.bulkMessageSize}-byte messages: seal ${seal.median.toFixed(1)} MB/s (${seal.min.toFixed(1)}–${seal.max.toFixed(1)}), open ${open.median.toFixed(1)} MB/s`);
+  }
+  if (floors.sealUsPerMessage !== undefined && floors.openUsPerMessage !== undefined) {
+    console.log(`W1 crypto per message (raw secretbox on its chunks, CPU time in this process): seal ${floors.sealUsPerMessage.toFixed(1)} µs, open ${floors.openUsPerMessage.toFixed(1)} µs; "non-crypto" = CPU µs/msg minus these`);
+  }
+  if (measured.handshake && floors.handshakeFloorUs !== undefined) {
+    const { x25519Us, tcpUs } = measured.handshake;
+    console.log(
+      `W3 floor per handshake, both sides (CPU time in this process): ${X25519_PER_HANDSHAKE} X25519 × ${x25519Us.toFixed(1)} µs + loopback TCP connect and close ${tcpUs.toFixed(1)} µs = ${floors.handshakeFloorUs.toFixed(1)} µs`,
+    );
+  }
+  // Per pair of runs (same run number, run one after the other): broadcast ÷ unicast delivered
+  // messages/s, and unicast ÷ broadcast server CPU per delivered message. Both W6 workloads
+  // compute their numbers with the same metrics().
+  const w6Runs = (id: WorkloadId): RunResult[] => outcomes.get(id)?.get('p2p-sharded')?.runs ?? [];
+  const w6Value = (key: string) => (r: RunResult): number | undefined => WORKLOADS['W6-broadcast'].metrics(r, WORKLOADS['W6-broadcast'].params(options), floors)[key];
+  const w6Gain = pairedRatios(w6Runs('W6-broadcast'), w6Runs('W6-unicast'), w6Value('msgps'));
+  const w6CpuGain = pairedRatios(w6Runs('W6-unicast'), w6Runs('W6-broadcast'), w6Value('serverUs'));
+  if (w6Gain.spread) {
+    console.log(
+      `W6 per pair of runs: delivered msgs/s broadcast ÷ unicast ${w6Gain.ratios.map((g) => g.toFixed(2)).join(', ')} (median ${w6Gain.spread.median.toFixed(2)}); ` +
+        `server CPU µs/msg unicast ÷ broadcast ${w6CpuGain.ratios.map((g) => g.toFixed(2)).join(', ')}${w6CpuGain.spread ? ` (median ${w6CpuGain.spread.median.toFixed(2)})` : ''}`,
+    );
   }
   for (const note of globalNotes) console.log(`note: ${note}`);
   if (noisyRuns > 0) console.log(`note: ${noisyRuns} run(s) flagged NOISY (> ${NOISY_OTHER_CPU}% of a core used by other processes, or a client window under half the parent's)`);
@@ -415,6 +445,11 @@ async function main(): Promise<void> {
   const w1 = best('W1-bulk', 'mbps');
   const w2 = best('W2-echo', 'rtps');
   const w3 = best('W3-handshake', 'hsps');
+  /** The worst (largest) value of `key` over the clean runs of these workloads, for `system`. */
+  const worst = (ids: readonly WorkloadId[], system: SystemId, key: string): number | undefined => {
+    const values = ids.map((id) => metricSpread(WORKLOADS[id], outcomes.get(id)?.get(system), key)?.max).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? Math.max(...values) : undefined;
+  };
   const ingestInline = median('W2-ingest', 'p2p-inline', 'msgps');
   const ingestSharded = median('W2-ingest', 'p2p-sharded', 'msgps');
   const errors: Record<string, string> = {};
@@ -446,6 +481,11 @@ async function main(): Promise<void> {
     w1_over_tls: ratio(w1.value, median('W1-bulk', 'tls', 'mbps')),
     w1_over_plain: ratio(w1.value, median('W1-bulk', 'tcp', 'mbps')),
     w1_mbps_by_system: bySystem('W1-bulk', 'mbps', 1),
+    w1_noncrypto_us_per_msg: w1.system ? r(median('W1-bulk', w1.system, 'noncryptoUs'), 1) : null,
+    w1_noncrypto_us_per_msg_inline: r(median('W1-bulk', 'p2p-inline', 'noncryptoUs'), 1),
+    w1_noncrypto_us_per_msg_sharded: r(median('W1-bulk', 'p2p-sharded', 'noncryptoUs'), 1),
+    w1_crypto_us_per_msg_seal: r(floors.sealUsPerMessage, 1),
+    w1_crypto_us_per_msg_open: r(floors.openUsPerMessage, 1),
 
     w2_rtps: r(w2.value, 0),
     w2_engine: engine(w2.system),
@@ -481,6 +521,10 @@ async function main(): Promise<void> {
     w3_over_secretstream: ratio(w3.value, median('W3-handshake', 'secretstream', 'hsps')),
     w3_over_plain: ratio(w3.value, median('W3-handshake', 'tcp', 'hsps')),
     w3_hsps_by_system: bySystem('W3-handshake', 'hsps', 0),
+    w3_cpu_us_per_handshake: w3.system ? r(median('W3-handshake', w3.system, 'bothUs'), 0) : null,
+    w3_cpu_us_beyond_floor: w3.system ? r(median('W3-handshake', w3.system, 'beyondFloorUs'), 0) : null,
+    w3_cpu_us_per_handshake_by_system: bySystem('W3-handshake', 'bothUs', 0),
+    w3_floor_us: r(floors.handshakeFloorUs, 1),
 
     w4_bytes_per_conn: r(median('W4-memory', 'p2p-inline', 'rssPerConn'), 0),
     w4_bytes_per_conn_sharded: r(median('W4-memory', 'p2p-sharded', 'rssPerConn'), 0),
@@ -488,6 +532,9 @@ async function main(): Promise<void> {
     w4_bytes_per_conn_secretstream: r(median('W4-memory', 'secretstream', 'rssPerConn'), 0),
     w4_bytes_per_conn_plain: r(median('W4-memory', 'tcp', 'rssPerConn'), 0),
     w4_js_bytes_per_conn_by_system: bySystem('W4-memory', 'jsPerConn', 0),
+    w4_live_bytes_per_conn: r(median('W4-memory', 'p2p-inline', 'liveBytesPerConn'), 0),
+    w4_live_bytes_per_conn_sharded: r(median('W4-memory', 'p2p-sharded', 'liveBytesPerConn'), 0),
+    w4_live_bytes_per_conn_by_system: bySystem('W4-memory', 'liveBytesPerConn', 0),
 
     w5_bulk_mbps_inline: r(median('W5-bulk', 'p2p-inline', 'mbps')),
     w5_bulk_mbps_sharded: r(median('W5-bulk', 'p2p-sharded', 'mbps')),
@@ -498,10 +545,16 @@ async function main(): Promise<void> {
 
     w6_broadcast_msgps: r(median('W6-broadcast', 'p2p-sharded', 'msgps'), 0),
     w6_unicast_msgps: r(median('W6-unicast', 'p2p-sharded', 'msgps'), 0),
-    w6_broadcast_gain: ratio(median('W6-broadcast', 'p2p-sharded', 'msgps'), median('W6-unicast', 'p2p-sharded', 'msgps')),
+    w6_broadcast_gain: r(w6Gain.spread?.median, 3),
+    w6_server_cpu_gain: r(w6CpuGain.spread?.median, 3),
+    w6_server_cpu_us_per_msg_broadcast: r(median('W6-broadcast', 'p2p-sharded', 'serverUs'), 1),
+    w6_server_cpu_us_per_msg_unicast: r(median('W6-unicast', 'p2p-sharded', 'serverUs'), 1),
     w6_ring_bytes_per_broadcast: r(median('W6-broadcast', 'p2p-sharded', 'ringBytesPerBroadcast'), 0),
     w6_server_main_us_per_msg_broadcast: r(median('W6-broadcast', 'p2p-sharded', 'serverMainUs'), 2),
     w6_server_main_us_per_msg_unicast: r(median('W6-unicast', 'p2p-sharded', 'serverMainUs'), 2),
+
+    loop_delay_max_ms: r(worst(['W2-echo', 'W2-ingest', 'W6-broadcast', 'W6-unicast'], 'p2p-sharded', 'loopMax'), 1),
+    loop_delay_max_ms_inline: r(worst(['W2-echo', 'W2-ingest'], 'p2p-inline', 'loopMax'), 1),
 
     errors,
   };

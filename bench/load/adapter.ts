@@ -42,6 +42,11 @@ export interface RunningServer {
   readonly notes: string[];
   /** Each shard thread's own CPU time so far (sharded pool only; bench/scale.ts). */
   shardCpu?(): Promise<ReadonlyArray<NodeJS.CpuUsage | undefined>>;
+  /**
+   * Each shard thread's heap used plus ArrayBuffer bytes after full collections in that thread
+   * (sharded pool in W4 only, whose shards answer memory probes: bench/probes/memory-probe.ts).
+   */
+  shardLiveBytes?(): Promise<number[]>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { argValue } from '../common.ts';
 import { loadAdapter, type RunningServer } from './adapter.ts';
-import { sampledWindow, childTime, startSampling, type Mark } from './sampled-window.ts';
+import { sampledWindow, childTime, sampleIfDue, startSampling, type Mark } from './sampled-window.ts';
 import { epochMs, errorText, sleep, type ChildMessage, type ChildSpec, type ParentCommand, type ThreadSplit, type WindowReport } from './common.ts';
 import type { ClientDriver } from './workload.ts';
 import { WORKLOADS } from './workloads.ts';
@@ -152,7 +152,13 @@ async function serverMain(): Promise<void> {
     return;
   }
   const counters = server.counters;
+  /** Heap used plus ArrayBuffers of every thread, after full collections (the caller's `main` one). */
+  const liveBytes = async (main: NodeJS.MemoryUsage): Promise<number> => {
+    const shards = (await server.shardLiveBytes?.()) ?? [];
+    return shards.reduce((sum, bytes) => sum + bytes, main.heapUsed + main.arrayBuffers);
+  };
   const baseline = gc ? await settledMemory() : undefined;
+  const baselineLive = baseline ? await liveBytes(baseline) : undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   await send({ type: 'listening', port: server.port, notes: server.notes });
@@ -229,9 +235,10 @@ async function serverMain(): Promise<void> {
       await send({ type: 'report', report, notes: server.notes });
     } else if (command.type === 'memory') {
       const loaded = await settledMemory();
+      const loadedLive = await liveBytes(loaded);
       await send({
         type: 'memory',
-        memory: { baseline: baseline ?? loaded, loaded, open: counters.open, gcAvailable: gc !== undefined, cpuTotalMs: cpuTotalMs() },
+        memory: { baseline: baseline ?? loaded, loaded, baselineLive: baselineLive ?? loadedLive, loadedLive, open: counters.open, gcAvailable: gc !== undefined, cpuTotalMs: cpuTotalMs() },
         notes: gc ? server.notes : [...server.notes, 'gc() unavailable: memory measured without a forced GC'],
       });
     } else if (command.type === 'stop') {
@@ -279,11 +286,16 @@ async function clientMain(): Promise<void> {
   // messages/s in about 1 run in 8). A window still shorter than half the parent's is flagged.
   const samples: Mark[] = [];
   let sampler: NodeJS.Timeout | undefined;
+  let sampling = false;
+  driver.sampleOnArrival?.(() => {
+    if (sampling) sampleIfDue(samples, snapshot, performance.now());
+  });
   let mark = snapshot();
   let markAt = epochMs();
   for (;;) {
     const command = await nextCommand();
     if (command.type === 'start') {
+      sampling = true;
       // Sampled first: a window opened before 'start' (bench:scale's ingest) counts what start() does.
       sampler = startSampling(samples, snapshot);
       driver.start();
@@ -293,6 +305,7 @@ async function clientMain(): Promise<void> {
       driver.latency?.reset();
     } else if (command.type === 'report') {
       clearInterval(sampler);
+      sampling = false;
       const handled = snapshot();
       samples.push(handled);
       const { from, to } = sampledWindow(samples, mark, childTime(markAt), childTime(command.at));

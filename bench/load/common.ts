@@ -131,6 +131,12 @@ export interface ThreadSplit {
 export interface MemoryReport {
   readonly baseline: NodeJS.MemoryUsage;
   readonly loaded: NodeJS.MemoryUsage;
+  /**
+   * Heap used plus ArrayBuffer bytes after full collections, main thread plus (sharded pool) every
+   * shard, at the baseline and when loaded: what is live, whatever size V8 gave its heaps.
+   */
+  readonly baselineLive: number;
+  readonly loadedLive: number;
   /** Connections open on the server when measured. */
   readonly open: number;
   readonly gcAvailable: boolean;

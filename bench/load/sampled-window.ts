@@ -30,10 +30,23 @@ export const MAX_SAMPLES = 6000;
  */
 export function startSampling(samples: Mark[], snapshot: () => Mark): NodeJS.Timeout {
   samples.push(snapshot());
-  return setInterval(() => {
-    samples.push(snapshot());
-    if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
-  }, SAMPLE_MS);
+  return setInterval(() => pushSample(samples, snapshot()), SAMPLE_MS);
+}
+
+function pushSample(samples: Mark[], sample: Mark): void {
+  samples.push(sample);
+  if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+}
+
+/**
+ * Takes a sample when the last one is SAMPLE_MS old or more (`now`: this process's
+ * `performance.now()`). Called where messages arrive, it keeps samples coming while the event
+ * loop is too busy for the sampling timer: a receiver's callbacks run exactly when it is busy.
+ * Nothing happens before `startSampling` put the first sample in.
+ */
+export function sampleIfDue(samples: Mark[], snapshot: () => Mark, now: number): void {
+  const last = samples[samples.length - 1];
+  if (last !== undefined && now - last.at >= SAMPLE_MS) pushSample(samples, snapshot());
 }
 
 /** A time of the parent's (`epochMs()`) on this process's `performance.now()` clock. */

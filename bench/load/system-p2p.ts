@@ -31,6 +31,7 @@ import {
   type Received,
 } from '../../src/main/index.ts';
 import { announcedVersion, generateKeyPair, makePowTarget, nodeLocalVersions } from '../../src/wire/index.ts';
+import { SHARD_SCRIPT } from '../../src/main/shard-engine.ts';
 import { searchProofOfWork } from '../../src/shared/crypto/pow.ts';
 import { MAX_CHUNK_CONTENT } from '../../src/shared/session/chunk-layout.ts';
 import { EncodedMessage, encodeFramedMessage } from '../../src/shared/session/encoded-message.ts';
@@ -214,6 +215,8 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
       const counters = newCounters();
       const identity = benchIdentity(params.powDifficulty);
       const conns = new Set<Conn>();
+      // W4 sharded: shards that also answer memory probes, since main's gc() does not reach them.
+      const probe = sharded && mode === 'idle' ? await import('../probes/memory-probe.ts') : undefined;
       const pool = new Pool({
         identity,
         chainName: SANDBOXED_MAVRYK,
@@ -227,6 +230,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         // One failed handshake would otherwise greylist 127.0.0.1, and every later one with it.
         greylistMs: 1,
         ...(mode === 'broadcast' || mode === 'unicast' ? { accept: { outgoingMessageQueueSize: PUSH_QUEUE_SIZE } } : {}),
+        ...(probe ? { [SHARD_SCRIPT]: probe.MEMORY_PROBE_SHARD } : {}),
       });
       let closing = false;
       let pushing = false;
@@ -240,12 +244,14 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
       });
       pool.on('error', (error) => countFailure(counters, `pool: ${errorText(error)}`));
       const { port } = await pool.listen({ host: HOST, port: 0 });
+      if (probe) await pool.ready(); // every shard listens for probes before the baseline
       const notes = [sharded ? `Pool workers: ${params.workers}` : 'Pool workers: 0'];
       return {
         port,
         counters,
         notes,
         ...(sharded ? { shardCpu: () => pool.shardCpuUsage() } : {}),
+        ...(probe ? { shardLiveBytes: async () => (await probe.shardMemory(params.workers)).map((m) => m.heapUsed + m.arrayBuffers) } : {}),
         close: async () => {
           closing = true;
           await Promise.race([pool.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);

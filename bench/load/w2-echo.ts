@@ -29,6 +29,7 @@ export const echo: WorkloadDefinition = {
       clientUs: perOp(client?.cpuUs, client?.ops),
       serverMainUs: perOp(server?.mainCpuUs, server?.ops),
       loopP99: server?.loopDelay?.p99,
+      loopMax: server?.loopDelay?.max,
       ...processCpu(result),
     };
   },
@@ -40,6 +41,7 @@ export const echo: WorkloadDefinition = {
     { key: 'clientUs', label: 'client CPU µs/msg', digits: 1 },
     { key: 'serverMainUs', label: 'server main-thread µs/msg', digits: 1 },
     { key: 'loopP99', label: 'server loop delay p99 ms', digits: 2 },
+    { key: 'loopMax', label: 'server loop delay max ms', digits: 1 },
     ...PROCESS_CPU_COLUMNS,
   ],
   async clientDriver(side, port, params): Promise<ClientDriver> {

@@ -38,6 +38,7 @@ export const ingest: WorkloadDefinition = {
       serverMainUs: perOp(server?.mainCpuUs, server?.ops),
       serverCpu: cpuPercent(server),
       loopP99: server?.loopDelay?.p99,
+      loopMax: server?.loopDelay?.max,
     };
   },
   columns: [
@@ -46,6 +47,7 @@ export const ingest: WorkloadDefinition = {
     { key: 'serverMainUs', label: 'main-thread µs/msg', digits: 2 },
     { key: 'serverCpu', label: 'server CPU %', digits: 0 },
     { key: 'loopP99', label: 'loop delay p99 ms', digits: 1 },
+    { key: 'loopMax', label: 'loop delay max ms', digits: 1 },
   ],
   async clientDriver(side, port, params): Promise<ClientDriver> {
     const connectPresealed = side.connectPresealed?.bind(side);

@@ -5,7 +5,8 @@
  * one by one with `writeNow`. Both pace the same way: a round that met a full queue waits 1 ms.
  * The headline is messages delivered per second at the receivers (the client counts them); the
  * server also reports the ring bytes per broadcast its pool counted (`pool.stats().broadcasts`).
- * Neither side is pinned.
+ * Neither side is pinned. bench/load.ts runs the two alternated (broadcast run 1, unicast run 1,
+ * broadcast run 2 …: `pairedWith`) and reports the gain per pair.
  */
 import type { ClientConn } from './adapter.ts';
 import { boundedAll } from './common.ts';
@@ -22,6 +23,7 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
       `W6 ${mode}: one ${BROADCAST_MESSAGE_SIZE / 1024} KiB message to all of ${o.echoConnections.toLocaleString('en-US')} connections over ${o.workers} shards, ` +
       (mode === 'broadcast' ? 'pool.broadcast' : 'writeNow on each connection'),
     systems: ['p2p-sharded'],
+    pairedWith: mode === 'broadcast' ? 'W6-unicast' : 'W6-broadcast',
     pinning: 'free',
     serverNodeArgs: [],
     params: (options) => ({ ...baseParams(options), mode, connections: options.echoConnections, messageSize: BROADCAST_MESSAGE_SIZE }),
@@ -40,6 +42,7 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
         serverMainUs: perDelivered(server?.mainCpuUs),
         clientUs: perOp(client?.cpuUs, client?.ops),
         ringBytesPerBroadcast: server?.gauges?.['ringBytesPerBroadcast'],
+        loopMax: server?.loopDelay?.max,
         ...processCpu(result),
       };
     },
@@ -49,12 +52,16 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
       { key: 'serverMainUs', label: 'server main-thread µs/msg', digits: 2 },
       { key: 'clientUs', label: 'client CPU µs/msg', digits: 1 },
       { key: 'ringBytesPerBroadcast', label: 'ring bytes/broadcast', digits: 0 },
+      { key: 'loopMax', label: 'server loop delay max ms', digits: 1 },
       ...PROCESS_CPU_COLUMNS,
     ],
     async clientDriver(side, port, params): Promise<ClientDriver> {
       const count = params.connections;
       await side.prepare(count);
       const counters = newClientCounters();
+      // The window's samples are taken here, as messages arrive (sampleOnArrival): the client is
+      // saturated, and its sampling timer alone left windows with no sample in them.
+      let sample = (): void => {};
       const conns: ClientConn[] = await boundedAll(count, params.connectConcurrency, (i) =>
         side.connect(port, i, (body) => {
           counters.ops++;
@@ -64,12 +71,16 @@ function pushing(mode: 'broadcast' | 'unicast'): WorkloadDefinition {
             counters.failures++;
             counters.firstFailure ??= `message of ${body.length} bytes, sent ${params.messageSize}`;
           }
+          sample();
         }),
       );
       return {
         connections: count,
         notes: [],
         counters,
+        sampleOnArrival(take) {
+          sample = take;
+        },
         start() {},
         async stop() {
           for (const conn of conns) conn.destroy();

@@ -47,6 +47,12 @@ export interface ClientDriver {
   readonly counters: { ops: number; bytes: number; lastAt: number; failures: number; firstFailure: string | undefined };
   /** Latency of each operation, reset when the window opens. */
   readonly latency?: RecordableHistogram;
+  /**
+   * Hands the driver a function to call after counting each message that arrives; the child
+   * passes one that takes a window sample when one is due (sampled-window.ts `sampleIfDue`), so a
+   * client whose event loop starves its sampling timer still has samples stamped as messages land.
+   */
+  sampleOnArrival?(sample: () => void): void;
   /** Stops the traffic and closes every connection. */
   stop(): Promise<void>;
 }
@@ -68,6 +74,19 @@ export interface RunResult {
   readonly notes: readonly string[];
 }
 
+/**
+ * Costs the parent measures in the same process tree before the runs (bench/load/floors.ts),
+ * so a workload can split what it spends into the part a floor explains and the rest.
+ */
+export interface Floors {
+  /** W1: µs to seal one bulk message's chunks with raw secretbox on one core (the sender's crypto). */
+  readonly sealUsPerMessage?: number;
+  /** W1: µs to open them (the receiver's crypto). */
+  readonly openUsPerMessage?: number;
+  /** W3: CPU µs per handshake, both sides together, of its X25519 agreements and a loopback TCP connect and close. */
+  readonly handshakeFloorUs?: number;
+}
+
 export interface Column {
   readonly key: string;
   readonly label: string;
@@ -78,13 +97,21 @@ export interface WorkloadDefinition {
   readonly id: WorkloadId;
   title(options: LoadOptions): string;
   readonly systems: readonly SystemId[];
+  /**
+   * A workload whose runs alternate with this one's (run 1 of each, then run 2 of each …), so a
+   * ratio of the two can be taken per pair of runs that saw the same machine.
+   */
+  readonly pairedWith?: WorkloadId;
   /** split: server `taskset -c 1`, client `-c 0`; free: no pinning (the server may use both cores). */
   readonly pinning: 'split' | 'free';
   readonly serverNodeArgs: readonly string[];
   params(options: LoadOptions): WorkloadParams;
   timing(options: LoadOptions): Timing;
-  /** Numbers of one run (undefined: not measurable in that run). The first column is the headline. */
-  metrics(result: RunResult, params: WorkloadParams): Record<string, number | undefined>;
+  /**
+   * Numbers of one run (undefined: not measurable in that run). The first column is the headline.
+   * `floors`: costs the parent measured on its own core, which some numbers subtract.
+   */
+  metrics(result: RunResult, params: WorkloadParams, floors?: Floors): Record<string, number | undefined>;
   readonly columns: readonly Column[];
   clientDriver(side: ClientSide, port: number, params: WorkloadParams): Promise<ClientDriver>;
 }
