@@ -7,7 +7,6 @@
  * all ended; otherwise it runs until SIGINT/SIGTERM. Exit status 0 only if every entry is ok.
  */
 import { once } from 'node:events';
-import { rename, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { P2pError } from '../shared/errors.ts';
 import type { NodeMetadata } from '../shared/wire/metadata.ts';
@@ -18,6 +17,7 @@ import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
 import { runPoolListen } from './pool-listen.ts';
+import { replaceFile } from './replace-file.ts';
 import { countingCodec, NodeService } from './node-service.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
@@ -208,14 +208,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
   }
 }
 
-/** Writes the port, just the number, so that a reader never sees a partial file. */
+/** Writes the port, just the number (replace-file.ts: never partial, no planted file followed). */
 export async function writeReadyFile(path: string, port: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, String(port));
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
+  await replaceFile(path, String(port));
 }
