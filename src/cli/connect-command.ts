@@ -11,6 +11,8 @@ import { connect } from '../main/connect.ts';
 import type { ConnectOptions } from './args.ts';
 import { ConnectionReport } from './connection-report.ts';
 import type { Output } from './output.ts';
+import { CONNECT_USAGE } from './usage.ts';
+import { EXIT_OK, failureStatus } from './exit-status.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 /** An echo differs from what we sent. */
@@ -34,7 +36,7 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
   let setup: PeerSetup | undefined;
   let connection: Connection<Uint8Array, NodeMetadata> | undefined;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, CONNECT_USAGE);
     const started = Date.now();
     const peer = await connect(options.host, options.port, {
       identity: setup.identity,
@@ -60,7 +62,7 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
   }
   const ok = report.ok;
   output.summary('connect', { local_peer_id: setup?.identity.peerId ?? null, ...report.toJson() }, [`connect ${target}`, ...report.describe()].join('\n'));
-  return ok ? 0 : 1;
+  return ok ? EXIT_OK : failureStatus(report.error);
 }
 
 /** Writes and (with `--expect-echo`) reads concurrently, so neither side's queue can stall the other. */

@@ -18,6 +18,8 @@ import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
 import { runPoolListen } from './pool-listen.ts';
 import { replaceFile } from './replace-file.ts';
+import { failureStatus } from './exit-status.ts';
+import { LISTEN_USAGE } from './usage.ts';
 import { countingCodec, NodeService } from './node-service.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
@@ -26,10 +28,10 @@ export async function runListen(options: ListenOptions, output: Output): Promise
   if (options.pool !== undefined) return runPoolListen(options, options.pool, output);
   let setup: PeerSetup;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, LISTEN_USAGE);
   } catch (error) {
     output.summary('listen', { ok: false, host: options.host, port: options.port, local_peer_id: null, connections: [], error: errorJson(error) }, `listen failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   }
   const node = options.node && new NodeService(options.node, setup.local.chainName);
   const server = createServer({ pauseOnConnect: true });

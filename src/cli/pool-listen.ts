@@ -26,6 +26,8 @@ import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { statJson } from '../shared/session/stat-json.ts';
+import { failureStatus } from './exit-status.ts';
+import { LISTEN_USAGE } from './usage.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
@@ -50,11 +52,11 @@ interface Totals {
 export async function runPoolListen(options: ListenOptions, pooled: PoolListenOptions, output: Output): Promise<number> {
   const failed = (error: unknown, peerId: string | null, port: number): number => {
     output.summary('listen', { ok: false, host: options.host, port, local_peer_id: peerId, workers: pooled.workers, error: errorJson(error) }, `listen failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   };
   let setup: PeerSetup;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, LISTEN_USAGE);
   } catch (error) {
     return failed(error, null, options.port);
   }

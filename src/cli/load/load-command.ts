@@ -18,6 +18,8 @@ import { REFUSED_BEFORE_HANDSHAKE } from './failure-key.ts';
 import { mixText } from './node-mix.ts';
 import { parseThreshold, type Threshold } from './thresholds.ts';
 import { resolveSizes } from './message-sizes.ts';
+import { LOAD_USAGE } from './load-usage.ts';
+import { failureStatus } from '../exit-status.ts';
 
 /** A configuration the run refuses (exit 1 with this code in the summary's error). */
 export class LoadSetupError extends Error {
@@ -119,7 +121,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
   } catch (error) {
     const json = error instanceof LoadSetupError ? { code: error.code, message: error.message } : errorJson(error);
     output.summary('load', { ok: false, target: targetText, mode: options.mode, error: json }, `load failed: ${error instanceof LoadSetupError ? `${error.code}: ${error.message}` : errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   } finally {
     target?.kill();
     process.off('SIGINT', onSignal);
@@ -220,7 +222,7 @@ function targetLine(summary: JsonRecord): string {
  */
 async function loadIdentities(options: LoadOptions, output: Output): Promise<Identity[]> {
   if (options.identitiesFile !== undefined) {
-    const identities = await readIdentitiesFile(options.identitiesFile, options.difficulty > 0 ? options.difficulty : undefined);
+    const identities = await readIdentitiesFile(options.identitiesFile, LOAD_USAGE, options.difficulty > 0 ? options.difficulty : undefined);
     const duplicatesAllowed = options.allowDuplicatePeers || options.target === undefined;
     if (identities.length < options.connections && !duplicatesAllowed) {
       throw new LoadSetupError(
