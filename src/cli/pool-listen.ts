@@ -27,6 +27,7 @@ import type { PoolListenOptions } from './pool-listen-options.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { statJson } from '../shared/session/stat-json.ts';
 import { failureStatus } from './exit-status.ts';
+import { MESSAGE_LIMIT, peerText } from './peer-text.ts';
 import { LISTEN_USAGE } from './usage.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
@@ -226,7 +227,7 @@ function refusalJson(refusal: Refusal): JsonRecord {
 
 function refusalText(refusal: Refusal): string {
   const option = refusal.option === undefined ? '' : ` (option ${refusal.option})`;
-  return `refused ${addressText(refusal.address, refusal.port)}: ${refusal.code}: ${refusal.reason}${option}; more ${refusal.code} from ${refusal.address} are only counted`;
+  return `refused ${addressText(refusal.address, refusal.port)}: ${refusal.code}: ${peerText(refusal.reason, MESSAGE_LIMIT)}${option}; more ${refusal.code} from ${refusal.address} are only counted`;
 }
 
 function greylistingJson(entry: Greylisting): JsonRecord {
@@ -234,7 +235,7 @@ function greylistingJson(entry: Greylisting): JsonRecord {
 }
 
 function greylistingText(entry: Greylisting): string {
-  return `greylisted ${entry.address} until ${new Date(entry.until).toISOString()} after ${entry.code}: ${entry.reason}; its connections are closed before the handshake until then (option ${entry.option})`;
+  return `greylisted ${entry.address} until ${new Date(entry.until).toISOString()} after ${entry.code}: ${peerText(entry.reason, MESSAGE_LIMIT)}; its connections are closed before the handshake until then (option ${entry.option})`;
 }
 
 /**

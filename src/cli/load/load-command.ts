@@ -20,6 +20,7 @@ import { parseThreshold, type Threshold } from './thresholds.ts';
 import { resolveSizes } from './message-sizes.ts';
 import { LOAD_USAGE } from './load-usage.ts';
 import { failureStatus } from '../exit-status.ts';
+import { MESSAGE_LIMIT, peerText } from '../peer-text.ts';
 
 /** A configuration the run refuses (exit 1 with this code in the summary's error). */
 export class LoadSetupError extends Error {
@@ -97,7 +98,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     let summary = summarize(outcome, options, where);
     const notes = [
       `${processes} generator process${processes === 1 ? '' : 'es'}, busiest ${(outcome.busiest * 100).toFixed(0)} % busy over the window (${outcome.windowSeconds.toFixed(1)} s)`,
-      ...outcome.failures.map((failure) => `generator failure: ${failure}`),
+      ...outcome.failures.map((failure) => `generator failure: ${peerText(failure, MESSAGE_LIMIT)}`),
       ...(targetSummary ? [targetLine(targetSummary)] : []),
       ...shortfallNotes(summary, options.minConnections),
     ];

@@ -1,0 +1,19 @@
+/**
+ * Text that came from a peer (a chain name, an error message quoting what it sent), made safe
+ * for a terminal before it is printed in human output: every character outside printable ASCII
+ * is shown as an escape (`\x1B`, `\u202E`, `\u{1F600}`, with jsesc), so escape sequences, bells
+ * and carriage returns never reach the terminal, and past `limit` characters the rest is
+ * replaced by an ellipsis and the full length. JSON output needs none of this (JSON.stringify).
+ */
+import jsesc from 'jsesc';
+
+/** Characters of a name (chain name, refusal reason) shown before the ellipsis. */
+export const NAME_LIMIT = 120;
+/** Characters of an error message shown before the ellipsis. */
+export const MESSAGE_LIMIT = 500;
+
+export function peerText(text: string, limit: number = NAME_LIMIT): string {
+  const cut = text.length > limit;
+  const escaped = jsesc(cut ? text.slice(0, limit) : text, { es6: true, wrap: false, quotes: 'backtick' });
+  return cut ? `${escaped}… [${text.length} characters]` : escaped;
+}
