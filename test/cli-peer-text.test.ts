@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { MESSAGE_LIMIT, NAME_LIMIT, peerText } from '../src/cli/peer-text.ts';
+import { asciiJson, MESSAGE_LIMIT, NAME_LIMIT, peerText } from '../src/cli/peer-text.ts';
 import type { NetworkVersion } from '../src/shared/wire/network-version.ts';
 import { makeIdentity, rawClient } from './support/fixtures.ts';
 import { ScriptedPeer } from './support/scripted-peer.ts';
@@ -65,6 +65,31 @@ test('peerText: printable ASCII only, bounded, the full length told when cut', (
   assert.equal(peerText('TEZOS_MAINNET'), 'TEZOS_MAINNET');
   assert.equal(peerText('a\x1bb\x07\r\n'), 'a\\x1Bb\\x07\\r\\n');
   assert.ok(NAME_LIMIT < MESSAGE_LIMIT);
+});
+
+test('asciiJson: the same JSON value, in ASCII only', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.string({ unit: 'binary', maxLength: 200 }), (value, text) => {
+      for (const v of [value, { text }]) {
+        const json = asciiJson(v);
+        assert.match(json, /^[\x00-\x7e]*$/);
+        assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(v)));
+      }
+    }),
+  );
+});
+
+test('connect --json to a peer announcing a hostile chain name: JSON lines in ASCII, the name whole', async () => {
+  const responder = await silentResponder(makeIdentity(0), HOSTILE_VERSION);
+  try {
+    const run = await startCli(['connect', `127.0.0.1:${responder.port}`, '--timeout', '5000', '--json'], CHILD_TIMEOUT_MS).done;
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /^[\x00-\x7e]*$/);
+    assert.equal(run.summary['announced_version']['chain_name'], HOSTILE_CHAIN);
+    assert.equal(run.summary['error']['code'], 'REJECTED_NO_COMMON_PROTOCOL');
+  } finally {
+    await responder.close();
+  }
 });
 
 test('connect to a peer announcing a hostile chain name: escaped and cut in the human output', async () => {

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { P2pError } from '../shared/errors.ts';
 import { motiveName } from '../shared/wire/rejection.ts';
-import { MESSAGE_LIMIT, peerText } from './peer-text.ts';
+import { asciiJson, MESSAGE_LIMIT, peerText } from './peer-text.ts';
 
 export interface OutputStreams {
   readonly stdout: Writable;
@@ -73,7 +73,7 @@ export class Output {
 
   private line(record: JsonRecord): void {
     this.clearProgress();
-    this.streams.stdout.write(`${JSON.stringify(record)}\n`);
+    this.streams.stdout.write(`${asciiJson(record)}\n`);
   }
 }
 
