@@ -167,13 +167,14 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
     } else {
       const conn = await negotiateAndAccept(peer, setup.local, report, accept);
       connection = conn;
-      await relay(conn, options.echo, report);
+      await relay(conn, options.echo, options.timeout, report);
     }
   } catch (error) {
     report.fail(error);
   } finally {
     if (connection) {
-      await connection.close({ wait: true });
+      // Flush the last echoes of a connection that went well; after a failure, nothing to wait for.
+      await connection.close({ wait: report.ok });
       report.stat = connection.stat();
     } else {
       socket.destroy();
@@ -183,8 +184,12 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
   return report;
 }
 
-/** Reads until the peer closes (the normal end), echoing with `--echo`. */
-async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boolean, report: ConnectionReport): Promise<void> {
+/**
+ * Reads until the peer closes (the normal end), echoing with `--echo`: each echo must be taken
+ * within `timeout` (TIMEOUT otherwise), so a peer that sends and never reads cannot hold the
+ * connection, and with `--connections N` the listener, forever.
+ */
+async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boolean, timeout: number, report: ConnectionReport): Promise<void> {
   let echoing = echo;
   for (;;) {
     let message: Uint8Array;
@@ -199,7 +204,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
     report.bytesReceived += message.length;
     if (!echoing) continue;
     try {
-      await connection.write(message);
+      await connection.write(message, { signal: AbortSignal.timeout(timeout) });
       report.messagesSent++;
       report.bytesSent += message.length;
     } catch (error) {

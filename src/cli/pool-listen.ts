@@ -112,7 +112,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   // What the listener does with the pool once serving is set up, whatever its message type.
   const pool: Pick<Pool, 'listen' | 'stats' | 'close' | 'metrics' | 'metricsContentType'> = node
     ? openPool(node.codec, (conn) => serveNode(conn, node, totals))
-    : openPool(bytesCodec, (conn) => serve(conn, options.echo, totals));
+    : openPool(bytesCodec, (conn) => serve(conn, options.echo, options.timeout, totals));
 
   let port = options.port;
   let metrics: MetricsServer | undefined;
@@ -256,9 +256,10 @@ async function serveNode(conn: Connection<PeerMessage, NodeMetadata>, node: Node
 
 /**
  * Reads until the peer closes, echoing with `--echo`: `read()` then whatever `readNow()` has
- * queued, `writeNow` while the outgoing queue has room (docs/pool.md, backpressure).
+ * queued, `writeNow` while the outgoing queue has room (docs/pool.md, backpressure), else a
+ * write that must be taken within `timeout` (TIMEOUT: a peer that sends and never reads).
  */
-async function serve(conn: Conn, echo: boolean, totals: Totals): Promise<void> {
+async function serve(conn: Conn, echo: boolean, timeout: number, totals: Totals): Promise<void> {
   let echoing = echo;
   try {
     for (;;) {
@@ -269,7 +270,7 @@ async function serve(conn: Conn, echo: boolean, totals: Totals): Promise<void> {
         totals.bytesReceived += message.length;
         if (echoing) {
           try {
-            if (!conn.writeNow(message)) await conn.write(message);
+            if (!conn.writeNow(message)) await conn.write(message, { signal: AbortSignal.timeout(timeout) });
             totals.messagesSent++;
             totals.bytesSent += message.length;
           } catch (error) {
