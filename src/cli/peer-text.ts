@@ -7,9 +7,9 @@
  */
 import jsesc from 'jsesc';
 
-/** Characters of a name (chain name, refusal reason) shown before the ellipsis. */
+/** Characters of a name (a chain name) shown before the ellipsis. */
 export const NAME_LIMIT = 120;
-/** Characters of an error message shown before the ellipsis. */
+/** Characters of an error message or a refusal reason shown before the ellipsis. */
 export const MESSAGE_LIMIT = 500;
 
 export function peerText(text: string, limit: number = NAME_LIMIT): string {
