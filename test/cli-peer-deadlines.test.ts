@@ -18,7 +18,9 @@ import { silentResponder } from './support/scripted-responder.ts';
 import { readyPort, startCli } from './helpers/cli-process.ts';
 
 /** Far past the --timeout used below: a run still going then is the hang this file is about. */
-const CHILD_TIMEOUT_MS = 30_000;
+const CHILD_TIMEOUT_MS = 60_000;
+/** --timeout: long enough for a handshake on a loaded machine (it bounds the handshake too). */
+const TIMEOUT_MS = '5000';
 const CLI_VERSION: NetworkVersion = { chainName: SANDBOXED_MAVRYK, distributedDbVersion: 2, p2pVersion: 1 };
 const MIB = Buffer.alloc(1 << 20, 7);
 /** Messages the never-reading sender offers: far more than socket buffers and queues hold. */
@@ -37,7 +39,7 @@ after(async () => {
 test('connect --send 200 --size 1048576 to a peer that never reads: TIMEOUT, exit 1', async () => {
   const responder = await silentResponder(makeIdentity(0), CLI_VERSION);
   try {
-    const run = await startCli(['connect', `127.0.0.1:${responder.port}`, '--send', '200', '--size', '1048576', '--timeout', '1500', '--json'], CHILD_TIMEOUT_MS).done;
+    const run = await startCli(['connect', `127.0.0.1:${responder.port}`, '--send', '200', '--size', '1048576', '--timeout', TIMEOUT_MS, '--json'], CHILD_TIMEOUT_MS).done;
     assert.equal(run.signal, null, `connect did not end by itself: ${run.stderr}`);
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.summary['ok'], false);
@@ -56,9 +58,9 @@ async function floodWithoutReading(port: number): Promise<() => Promise<void>> {
     announcedVersion: CLI_VERSION,
     metadata: nodeMetadataConfig({ disableMempool: false, privateNode: false }),
     proofOfWorkDifficulty: 0,
-    timeout: 5000,
+    timeout: 20_000,
   });
-  const conn = await peer.accept({ codec: bytesCodec, timeout: 5000 });
+  const conn = await peer.accept({ codec: bytesCodec, timeout: 20_000 });
   // Not awaited: these writes stall too once the listener stops reading to wait on its echo.
   for (let i = 0; i < FLOOD; i++) conn.write(MIB).catch(() => undefined);
   return async () => {
@@ -71,7 +73,7 @@ for (const workers of [undefined, 0, 2]) {
   test(`${mode}: a peer that sends and never reads the echoes ends in TIMEOUT, exit 1`, async () => {
     const readyFile = join(dir, `ready-${String(workers)}`);
     const pool = workers === undefined ? [] : ['--workers', String(workers)];
-    const listener = startCli(['listen', ...pool, '--echo', '--connections', '1', '--timeout', '1500', '--ready-file', readyFile, '--json'], CHILD_TIMEOUT_MS);
+    const listener = startCli(['listen', ...pool, '--echo', '--connections', '1', '--timeout', TIMEOUT_MS, '--ready-file', readyFile, '--json'], CHILD_TIMEOUT_MS);
     const close = await floodWithoutReading(await readyPort(readyFile));
     try {
       const run = await listener.done;
