@@ -39,7 +39,8 @@ const COMMON_FLAGS = `Common flags (listen, connect):
                        + accept; each write, echo and the final flush (connect); each echo (listen)
   --json               one JSON object per line on stdout; the last line is the summary`;
 
-const EXIT_CODES = `Exit status: 0 success, 1 failure (see the summary's error), 2 bad usage.`;
+const EXIT_CODES = `Exit status: 0 success, 1 failure (see the summary's error), 2 bad usage (a file named that
+cannot be read or is too large included).`;
 
 export const MAIN_USAGE = `Usage:
 ${SYNOPSIS_IDENTITY_GENERATE}
