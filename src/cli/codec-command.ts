@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { peerMessageCodec } from '../messages/peer-message-codec.ts';
 import { P2pError } from '../shared/errors.ts';
 import type { OutputStreams } from './output.ts';
+import { asciiJson } from './peer-text.ts';
 
 export interface CodecOptions {
   readonly direction: 'decode' | 'encode';
@@ -32,7 +33,7 @@ function decodeLine(text: string, framed: boolean): string {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new InvalidInputError('input is not an even number of hex digits');
   const bytes = Buffer.from(hex, 'hex');
   const message = framed ? peerMessageCodec.decodeFramed(bytes) : peerMessageCodec.decode(bytes);
-  return JSON.stringify(peerMessageCodec.toJson(message));
+  return asciiJson(peerMessageCodec.toJson(message));
 }
 
 function encodeLine(text: string, framed: boolean): string {
@@ -50,7 +51,7 @@ function encodeLine(text: string, framed: boolean): string {
 function errorLine(error: unknown): string {
   const record = error instanceof P2pError ? error.toRecord() : { code: 'INTERNAL_ERROR', message: String(error) };
   const path = typeof record['path'] === 'string' ? record['path'] : null;
-  return JSON.stringify({ error: { code: record.code, message: record.message, path } });
+  return asciiJson({ error: { code: record.code, message: record.message, path } });
 }
 
 /** Runs the command; resolves to the exit status (1 when a single input fails). */

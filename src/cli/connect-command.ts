@@ -1,7 +1,8 @@
 /**
  * `p2p-socket connect HOST:PORT`: dial, authenticate, check versions (nack on failure), accept,
  * send `--send` random messages of `--size` bytes, optionally read them back (`--expect-echo`),
- * then close after everything queued has been sent.
+ * then close after everything queued has been sent. Every step that waits on the peer is bounded
+ * by `--timeout` (docs/cli.md): a peer that stops reading or answering ends the run in TIMEOUT.
  */
 import { randomBytes } from 'node:crypto';
 import { P2pError } from '../shared/errors.ts';
@@ -11,6 +12,8 @@ import { connect } from '../main/connect.ts';
 import type { ConnectOptions } from './args.ts';
 import { ConnectionReport } from './connection-report.ts';
 import type { Output } from './output.ts';
+import { CONNECT_USAGE } from './usage.ts';
+import { EXIT_OK, failureStatus } from './exit-status.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
 
 /** An echo differs from what we sent. */
@@ -34,7 +37,7 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
   let setup: PeerSetup | undefined;
   let connection: Connection<Uint8Array, NodeMetadata> | undefined;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, CONNECT_USAGE);
     const started = Date.now();
     const peer = await connect(options.host, options.port, {
       identity: setup.identity,
@@ -48,7 +51,8 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
 
     connection = await negotiateAndAccept(peer, setup.local, report, { chunkSize: options.chunkSize, timeout: remaining(options.timeout, started) });
     await exchange(connection, options, report);
-    await connection.close({ wait: true, reason: 'done' });
+    // The queue must drain within --timeout, or the close gives up with TIMEOUT.
+    await connection.close({ wait: true, reason: 'done', signal: AbortSignal.timeout(options.timeout) });
   } catch (error) {
     report.fail(error);
   } finally {
@@ -60,7 +64,7 @@ export async function runConnect(options: ConnectOptions, output: Output): Promi
   }
   const ok = report.ok;
   output.summary('connect', { local_peer_id: setup?.identity.peerId ?? null, ...report.toJson() }, [`connect ${target}`, ...report.describe()].join('\n'));
-  return ok ? 0 : 1;
+  return ok ? EXIT_OK : failureStatus(report.error);
 }
 
 /** Writes and (with `--expect-echo`) reads concurrently, so neither side's queue can stall the other. */
@@ -70,7 +74,8 @@ async function exchange(connection: Connection<Uint8Array, NodeMetadata>, option
     for (let i = 0; i < options.send; i++) {
       const payload = randomBytes(options.size);
       if (options.expectEcho) sent.push(payload);
-      await connection.write(payload);
+      // Each message must be taken by the peer's side within --timeout (TIMEOUT otherwise).
+      await connection.write(payload, { signal: AbortSignal.timeout(options.timeout) });
       report.messagesSent++;
       report.bytesSent += payload.length;
     }

@@ -10,6 +10,7 @@ import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { canonicalHost, formatPoint } from '../shared/wire/point.ts';
 import { motiveName } from '../shared/wire/rejection.ts';
 import { counted, errorJson, errorText, type JsonRecord } from './output.ts';
+import { peerText } from './peer-text.ts';
 
 export class ConnectionReport {
   /** The peer's address: the point dialled, or the TCP source of an incoming connection. */
@@ -113,8 +114,9 @@ export function metadataJson(metadata: NodeMetadata): JsonRecord {
   return { disable_mempool: metadata.disableMempool, private_node: metadata.privateNode };
 }
 
+/** The peer's announced version for human output; its chain name escaped (peer-text.ts). */
 export function versionText(version: NetworkVersion): string {
-  return `${version.chainName} ddb ${version.distributedDbVersion} p2p ${version.p2pVersion}`;
+  return `${peerText(version.chainName)} ddb ${version.distributedDbVersion} p2p ${version.p2pVersion}`;
 }
 
 export function metadataText(metadata: NodeMetadata): string {

@@ -4,7 +4,10 @@
  */
 import { resolve } from 'node:path';
 import { stampDifficulty } from '../shared/crypto/pow.ts';
-import { readIdentityFile, writeIdentityFile, type Identity } from '../shared/identity.ts';
+import { writeIdentityFile, type Identity } from '../shared/identity.ts';
+import { readIdentityOption } from './identities-file.ts';
+import { failureStatus } from './exit-status.ts';
+import { IDENTITY_SHOW_USAGE } from './usage.ts';
 import { generateIdentity } from '../main/generate-identity.ts';
 import type { IdentityGenerateOptions, IdentityShowOptions } from './args.ts';
 import { runIdentityBatch } from './identity-batch-command.ts';
@@ -63,10 +66,10 @@ export async function runIdentityShow(options: IdentityShowOptions, output: Outp
   const file = resolve(options.file);
   let identity: Identity;
   try {
-    identity = await readIdentityFile(file, options.difficulty === undefined ? {} : { expectedDifficulty: options.difficulty });
+    identity = await readIdentityOption(file, 'FILE', IDENTITY_SHOW_USAGE, options.difficulty === undefined ? {} : { expectedDifficulty: options.difficulty });
   } catch (error) {
     output.summary('identity show', { ok: false, file, error: errorJson(error) }, `${file}: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   }
   const met = stampDifficulty(identity.publicKey, identity.proofOfWorkStamp);
   output.summary(

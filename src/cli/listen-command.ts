@@ -7,7 +7,6 @@
  * all ended; otherwise it runs until SIGINT/SIGTERM. Exit status 0 only if every entry is ok.
  */
 import { once } from 'node:events';
-import { rename, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { P2pError } from '../shared/errors.ts';
 import type { NodeMetadata } from '../shared/wire/metadata.ts';
@@ -18,6 +17,9 @@ import type { ListenOptions } from './args.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
 import { runPoolListen } from './pool-listen.ts';
+import { replaceFile } from './replace-file.ts';
+import { failureStatus } from './exit-status.ts';
+import { LISTEN_USAGE } from './usage.ts';
 import { countingCodec, NodeService } from './node-service.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import { negotiateAndAccept, preparePeer, remaining, type PeerSetup } from './peer-setup.ts';
@@ -26,10 +28,10 @@ export async function runListen(options: ListenOptions, output: Output): Promise
   if (options.pool !== undefined) return runPoolListen(options, options.pool, output);
   let setup: PeerSetup;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, LISTEN_USAGE);
   } catch (error) {
     output.summary('listen', { ok: false, host: options.host, port: options.port, local_peer_id: null, connections: [], error: errorJson(error) }, `listen failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   }
   const node = options.node && new NodeService(options.node, setup.local.chainName);
   const server = createServer({ pauseOnConnect: true });
@@ -165,13 +167,14 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
     } else {
       const conn = await negotiateAndAccept(peer, setup.local, report, accept);
       connection = conn;
-      await relay(conn, options.echo, report);
+      await relay(conn, options.echo, options.timeout, report);
     }
   } catch (error) {
     report.fail(error);
   } finally {
     if (connection) {
-      await connection.close({ wait: true });
+      // Flush the last echoes of a connection that went well; after a failure, nothing to wait for.
+      await connection.close({ wait: report.ok });
       report.stat = connection.stat();
     } else {
       socket.destroy();
@@ -181,8 +184,12 @@ async function serve(socket: Socket, options: ListenOptions, setup: PeerSetup, p
   return report;
 }
 
-/** Reads until the peer closes (the normal end), echoing with `--echo`. */
-async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boolean, report: ConnectionReport): Promise<void> {
+/**
+ * Reads until the peer closes (the normal end), echoing with `--echo`: each echo must be taken
+ * within `timeout` (TIMEOUT otherwise), so a peer that sends and never reads cannot hold the
+ * connection, and with `--connections N` the listener, forever.
+ */
+async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boolean, timeout: number, report: ConnectionReport): Promise<void> {
   let echoing = echo;
   for (;;) {
     let message: Uint8Array;
@@ -197,7 +204,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
     report.bytesReceived += message.length;
     if (!echoing) continue;
     try {
-      await connection.write(message);
+      await connection.write(message, { signal: AbortSignal.timeout(timeout) });
       report.messagesSent++;
       report.bytesSent += message.length;
     } catch (error) {
@@ -208,14 +215,7 @@ async function relay(connection: Connection<Uint8Array, NodeMetadata>, echo: boo
   }
 }
 
-/** Writes the port, just the number, so that a reader never sees a partial file. */
+/** Writes the port, just the number (replace-file.ts: never partial, no planted file followed). */
 export async function writeReadyFile(path: string, port: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, String(port));
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
+  await replaceFile(path, String(port));
 }

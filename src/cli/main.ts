@@ -12,10 +12,7 @@ import { runListen } from './listen-command.ts';
 import { runLoadCommand } from './load/load-command.ts';
 import { runLoadMerge } from './load/merge-command.ts';
 import { errorJson, errorText, Output, type OutputStreams } from './output.ts';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+import { EXIT_OK, EXIT_USAGE, failureStatus } from './exit-status.ts';
 
 /** Runs the command line `argv` (without `node` and the script) and resolves to the exit status. */
 export async function main(argv: readonly string[], streams: OutputStreams = process): Promise<number> {
@@ -52,7 +49,7 @@ export async function main(argv: readonly string[], streams: OutputStreams = pro
   } catch (error) {
     // Failures before any connection: the identity file cannot be read, generation failed…
     output.summary(command.kind, { ok: false, error: errorJson(error) }, `${command.kind} failed: ${errorText(error)}`);
-    return EXIT_FAILURE;
+    return failureStatus(error);
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Writable } from 'node:stream';
 import { P2pError } from '../shared/errors.ts';
 import { motiveName } from '../shared/wire/rejection.ts';
+import { asciiJson, MESSAGE_LIMIT, peerText } from './peer-text.ts';
 
 export interface OutputStreams {
   readonly stdout: Writable;
@@ -72,7 +73,7 @@ export class Output {
 
   private line(record: JsonRecord): void {
     this.clearProgress();
-    this.streams.stdout.write(`${JSON.stringify(record)}\n`);
+    this.streams.stdout.write(`${asciiJson(record)}\n`);
   }
 }
 
@@ -95,16 +96,20 @@ export function errorJson(error: unknown): JsonRecord {
   return { code: 'INTERNAL_ERROR', message: String(error) };
 }
 
-/** `code: message`, for human output. */
 /** `1 connection`, `2 connections`. */
 export function counted(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * `code: message`, for human output. Messages may quote what a peer sent (its chain name in
+ * REJECTED_NO_COMMON_PROTOCOL): escaped and bounded (peer-text.ts).
+ */
 export function errorText(error: unknown): string {
   const { code, message } = errorJson(error);
   // Node's system errors already start with their code ("ENOENT: no such file …").
-  return String(message).startsWith(`${String(code)}:`) ? String(message) : `${String(code)}: ${String(message)}`;
+  const text = String(message).startsWith(`${String(code)}:`) ? String(message) : `${String(code)}: ${String(message)}`;
+  return peerText(text, MESSAGE_LIMIT);
 }
 
 /** Deep copy with camelCase keys turned to snake_case and `undefined` to `null`. */

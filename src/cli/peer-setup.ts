@@ -3,7 +3,6 @@
  * at `--difficulty`), the versions, the node metadata and the handshake options built from them.
  */
 import type { Identity } from '../shared/identity.ts';
-import { readIdentityFile } from '../shared/identity.ts';
 import { nodeMetadataConfig, type MetadataConfig, type NodeMetadata } from '../shared/wire/metadata.ts';
 import type { LocalVersions, NetworkVersion } from '../shared/wire/network-version.ts';
 import { generateIdentity } from '../main/generate-identity.ts';
@@ -14,6 +13,7 @@ import type { AuthenticatedConnection } from '../main/authenticated-connection.t
 import { bytesCodec, type MessageCodec } from '../main/codecs.ts';
 import type { Connection } from '../main/connection.ts';
 import type { ConnectionReport } from './connection-report.ts';
+import { readIdentityOption } from './identities-file.ts';
 
 export interface PeerSetup {
   readonly identity: Identity;
@@ -22,10 +22,11 @@ export interface PeerSetup {
   readonly metadata: MetadataConfig<NodeMetadata>;
 }
 
-export async function preparePeer(options: PeerOptions, output: Output): Promise<PeerSetup> {
+/** `usage`: the command's usage text, for the usage error of an `--identity` that cannot be read. */
+export async function preparePeer(options: PeerOptions, output: Output, usage: string): Promise<PeerSetup> {
   const local = localVersions(options.chain, options.ddb, options.p2p);
   return {
-    identity: await loadIdentity(options, output),
+    identity: await loadIdentity(options, output, usage),
     local,
     announced: ourAnnouncement(local),
     metadata: nodeMetadataConfig({ disableMempool: options.disableMempool, privateNode: options.privateNode }),
@@ -36,8 +37,8 @@ export async function preparePeer(options: PeerOptions, output: Output): Promise
  * `--identity FILE`, read with the node's checks but no proof-of-work check (the node does not
  * check its own stamp at start-up, protocol.md §12.3); else a fresh identity at `--difficulty`.
  */
-async function loadIdentity(options: PeerOptions, output: Output): Promise<Identity> {
-  if (options.identityFile !== undefined) return readIdentityFile(options.identityFile);
+async function loadIdentity(options: PeerOptions, output: Output, usage: string): Promise<Identity> {
+  if (options.identityFile !== undefined) return readIdentityOption(options.identityFile, '--identity', usage);
   if (options.difficulty > 0) output.progress(`generating an identity at difficulty ${options.difficulty}…`);
   const { identity } = await generateIdentity({ difficulty: options.difficulty });
   output.clearProgress();

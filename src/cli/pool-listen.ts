@@ -26,6 +26,9 @@ import { preparePeer, type PeerSetup } from './peer-setup.ts';
 import type { PoolListenOptions } from './pool-listen-options.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { statJson } from '../shared/session/stat-json.ts';
+import { failureStatus } from './exit-status.ts';
+import { MESSAGE_LIMIT, peerText } from './peer-text.ts';
+import { LISTEN_USAGE } from './usage.ts';
 
 type Conn = Connection<Uint8Array, NodeMetadata>;
 
@@ -50,11 +53,11 @@ interface Totals {
 export async function runPoolListen(options: ListenOptions, pooled: PoolListenOptions, output: Output): Promise<number> {
   const failed = (error: unknown, peerId: string | null, port: number): number => {
     output.summary('listen', { ok: false, host: options.host, port, local_peer_id: peerId, workers: pooled.workers, error: errorJson(error) }, `listen failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   };
   let setup: PeerSetup;
   try {
-    setup = await preparePeer(options, output);
+    setup = await preparePeer(options, output, LISTEN_USAGE);
   } catch (error) {
     return failed(error, null, options.port);
   }
@@ -109,7 +112,7 @@ export async function runPoolListen(options: ListenOptions, pooled: PoolListenOp
   // What the listener does with the pool once serving is set up, whatever its message type.
   const pool: Pick<Pool, 'listen' | 'stats' | 'close' | 'metrics' | 'metricsContentType'> = node
     ? openPool(node.codec, (conn) => serveNode(conn, node, totals))
-    : openPool(bytesCodec, (conn) => serve(conn, options.echo, totals));
+    : openPool(bytesCodec, (conn) => serve(conn, options.echo, options.timeout, totals));
 
   let port = options.port;
   let metrics: MetricsServer | undefined;
@@ -224,7 +227,7 @@ function refusalJson(refusal: Refusal): JsonRecord {
 
 function refusalText(refusal: Refusal): string {
   const option = refusal.option === undefined ? '' : ` (option ${refusal.option})`;
-  return `refused ${addressText(refusal.address, refusal.port)}: ${refusal.code}: ${refusal.reason}${option}; more ${refusal.code} from ${refusal.address} are only counted`;
+  return `refused ${addressText(refusal.address, refusal.port)}: ${refusal.code}: ${peerText(refusal.reason, MESSAGE_LIMIT)}${option}; more ${refusal.code} from ${refusal.address} are only counted`;
 }
 
 function greylistingJson(entry: Greylisting): JsonRecord {
@@ -232,7 +235,7 @@ function greylistingJson(entry: Greylisting): JsonRecord {
 }
 
 function greylistingText(entry: Greylisting): string {
-  return `greylisted ${entry.address} until ${new Date(entry.until).toISOString()} after ${entry.code}: ${entry.reason}; its connections are closed before the handshake until then (option ${entry.option})`;
+  return `greylisted ${entry.address} until ${new Date(entry.until).toISOString()} after ${entry.code}: ${peerText(entry.reason, MESSAGE_LIMIT)}; its connections are closed before the handshake until then (option ${entry.option})`;
 }
 
 /**
@@ -253,9 +256,10 @@ async function serveNode(conn: Connection<PeerMessage, NodeMetadata>, node: Node
 
 /**
  * Reads until the peer closes, echoing with `--echo`: `read()` then whatever `readNow()` has
- * queued, `writeNow` while the outgoing queue has room (docs/pool.md, backpressure).
+ * queued, `writeNow` while the outgoing queue has room (docs/pool.md, backpressure), else a
+ * write that must be taken within `timeout` (TIMEOUT: a peer that sends and never reads).
  */
-async function serve(conn: Conn, echo: boolean, totals: Totals): Promise<void> {
+async function serve(conn: Conn, echo: boolean, timeout: number, totals: Totals): Promise<void> {
   let echoing = echo;
   try {
     for (;;) {
@@ -266,7 +270,7 @@ async function serve(conn: Conn, echo: boolean, totals: Totals): Promise<void> {
         totals.bytesReceived += message.length;
         if (echoing) {
           try {
-            if (!conn.writeNow(message)) await conn.write(message);
+            if (!conn.writeNow(message)) await conn.write(message, { signal: AbortSignal.timeout(timeout) });
             totals.messagesSent++;
             totals.bytesSent += message.length;
           } catch (error) {

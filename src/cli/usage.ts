@@ -35,10 +35,12 @@ const COMMON_FLAGS = `Common flags (listen, connect):
   --private-node       announce private_node in the metadata
   --disable-mempool    announce disable_mempool in the metadata
   --chunk-size BYTES   binary_chunks_size: total wire size of the chunks we write, 19..65535
-  --timeout MS         limit for authenticate + accept, and for each echo (default 10000)
+  --timeout MS         limit of each step that waits on the peer (default 10000): authenticate
+                       + accept; each write, echo and the final flush (connect); each echo (listen)
   --json               one JSON object per line on stdout; the last line is the summary`;
 
-const EXIT_CODES = `Exit status: 0 success, 1 failure (see the summary's error), 2 bad usage.`;
+const EXIT_CODES = `Exit status: 0 success, 1 failure (see the summary's error), 2 bad usage (a file named that
+cannot be read or is too large included).`;
 
 export const MAIN_USAGE = `Usage:
 ${SYNOPSIS_IDENTITY_GENERATE}

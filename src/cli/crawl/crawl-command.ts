@@ -12,6 +12,8 @@ import { writeCrawlReport } from './crawl-report.ts';
 import { crawlBreadthFirst } from './crawl-scheduler.ts';
 import { buildCrawlSummary, crawlSummaryText } from './crawl-summary.ts';
 import { probePeer } from './peer-probe.ts';
+import { CRAWL_USAGE } from './crawl-usage.ts';
+import { failureStatus } from '../exit-status.ts';
 
 export async function runCrawl(options: CrawlOptions, output: Output): Promise<number> {
   const interrupt = new AbortController();
@@ -37,6 +39,7 @@ export async function runCrawl(options: CrawlOptions, output: Output): Promise<n
         json: options.json,
       },
       output,
+      CRAWL_USAGE,
     );
     const seeds = options.seeds.map(seedPoint);
     const only = options.only;
@@ -64,7 +67,7 @@ export async function runCrawl(options: CrawlOptions, output: Output): Promise<n
     return summary.ok ? 0 : 1;
   } catch (error) {
     output.summary('crawl', { ok: false, error: errorJson(error) }, `crawl failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

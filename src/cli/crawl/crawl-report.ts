@@ -6,9 +6,9 @@
  * Graph: a circle per point (dialled: coloured by how the dial ended; handed over but not
  * dialled: small and grey), an arrow from each peer to every point it advertised.
  */
-import { writeFile } from 'node:fs/promises';
 import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, type SimulationLinkDatum, type SimulationNodeDatum } from 'd3-force';
 import { escapeHtml, scriptSafe } from '../html-text.ts';
+import { replaceFile } from '../replace-file.ts';
 import { statusText, type CrawlSummary, type PeerJson } from './crawl-summary.ts';
 
 interface GraphNode extends SimulationNodeDatum {
@@ -196,5 +196,5 @@ ${peerRows(summary)}
 }
 
 export async function writeCrawlReport(file: string, summary: CrawlSummary, title: string): Promise<void> {
-  await writeFile(file, crawlReportHtml(summary, title));
+  await replaceFile(file, crawlReportHtml(summary, title));
 }

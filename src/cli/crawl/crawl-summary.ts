@@ -7,6 +7,7 @@ import { formatPoint } from '../../shared/wire/point.ts';
 import { metadataJson, versionJson } from '../connection-report.ts';
 import { codes } from '../load/load-summary.ts';
 import type { JsonRecord } from '../output.ts';
+import { peerText } from '../peer-text.ts';
 import type { CrawlOptions } from './crawl-options.ts';
 import type { CrawlWalk } from './crawl-scheduler.ts';
 import type { PeerFailure, PeerRecord } from './peer-record.ts';
@@ -150,7 +151,7 @@ export function crawlSummaryText(summary: CrawlSummary, notes: readonly string[]
       p.point,
       String(p.depth),
       p.peer_id ?? '',
-      v ? `${String(v['chain_name'])} ${String(v['distributed_db_version'])}/${String(v['p2p_version'])}` : '',
+      v ? `${peerText(String(v['chain_name']))} ${String(v['distributed_db_version'])}/${String(v['p2p_version'])}` : '',
       p.chain_id ?? '',
       p.head ? String(p.head.level) : '',
       p.head ? `${p.head.hash.slice(0, 12)}…` : '',

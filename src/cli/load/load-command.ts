@@ -18,6 +18,9 @@ import { REFUSED_BEFORE_HANDSHAKE } from './failure-key.ts';
 import { mixText } from './node-mix.ts';
 import { parseThreshold, type Threshold } from './thresholds.ts';
 import { resolveSizes } from './message-sizes.ts';
+import { LOAD_USAGE } from './load-usage.ts';
+import { failureStatus } from '../exit-status.ts';
+import { MESSAGE_LIMIT, peerText } from '../peer-text.ts';
 
 /** A configuration the run refuses (exit 1 with this code in the summary's error). */
 export class LoadSetupError extends Error {
@@ -95,7 +98,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
     let summary = summarize(outcome, options, where);
     const notes = [
       `${processes} generator process${processes === 1 ? '' : 'es'}, busiest ${(outcome.busiest * 100).toFixed(0)} % busy over the window (${outcome.windowSeconds.toFixed(1)} s)`,
-      ...outcome.failures.map((failure) => `generator failure: ${failure}`),
+      ...outcome.failures.map((failure) => `generator failure: ${peerText(failure, MESSAGE_LIMIT)}`),
       ...(targetSummary ? [targetLine(targetSummary)] : []),
       ...shortfallNotes(summary, options.minConnections),
     ];
@@ -119,7 +122,7 @@ export async function runLoadCommand(options: LoadOptions, output: Output): Prom
   } catch (error) {
     const json = error instanceof LoadSetupError ? { code: error.code, message: error.message } : errorJson(error);
     output.summary('load', { ok: false, target: targetText, mode: options.mode, error: json }, `load failed: ${error instanceof LoadSetupError ? `${error.code}: ${error.message}` : errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   } finally {
     target?.kill();
     process.off('SIGINT', onSignal);
@@ -220,7 +223,7 @@ function targetLine(summary: JsonRecord): string {
  */
 async function loadIdentities(options: LoadOptions, output: Output): Promise<Identity[]> {
   if (options.identitiesFile !== undefined) {
-    const identities = await readIdentitiesFile(options.identitiesFile, options.difficulty > 0 ? options.difficulty : undefined);
+    const identities = await readIdentitiesFile(options.identitiesFile, LOAD_USAGE, options.difficulty > 0 ? options.difficulty : undefined);
     const duplicatesAllowed = options.allowDuplicatePeers || options.target === undefined;
     if (identities.length < options.connections && !duplicatesAllowed) {
       throw new LoadSetupError(

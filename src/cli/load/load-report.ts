@@ -3,10 +3,11 @@
  * library's UMD build is inlined from node_modules, the data embedded as JSON): throughput and
  * latency over time, the latency distribution over percentiles, and the summary.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeHtml, scriptSafe } from '../html-text.ts';
+import { replaceFile } from '../replace-file.ts';
 import { distributionMs, type LatencyHistogram } from './latency-histogram.ts';
 import type { KindHistograms } from './kind-histograms.ts';
 import type { TimePoint } from './load-run.ts';
@@ -29,7 +30,7 @@ async function chartJsSource(): Promise<string> {
 
 
 export async function writeReport(file: string, data: ReportData): Promise<void> {
-  await writeFile(file, await reportHtml(data));
+  await replaceFile(file, await reportHtml(data));
 }
 
 export async function reportHtml(data: ReportData): Promise<string> {

@@ -3,8 +3,10 @@
  * same time (several machines loading one target). Counts and rates add up; the latency
  * histograms merge bucket by bucket, so the merged percentiles are exact, not averages.
  */
-import { readFile } from 'node:fs/promises';
+import { failureStatus } from '../exit-status.ts';
+import { LARGE_FILE_LIMIT, readOptionFile } from '../option-file.ts';
 import { errorJson, errorText, type Output } from '../output.ts';
+import { LOAD_MERGE_USAGE } from './load-usage.ts';
 import { mergeEncoded, meanMs } from './latency-histogram.ts';
 import type { LoadMergeOptions } from './load-options.ts';
 import { KindHistograms } from './kind-histograms.ts';
@@ -21,7 +23,7 @@ export async function runLoadMerge(options: LoadMergeOptions, output: Output): P
     return merged.summary.ok ? 0 : 1;
   } catch (error) {
     output.summary('load merge', { ok: false, error: errorJson(error) }, `load merge failed: ${errorText(error)}`);
-    return 1;
+    return failureStatus(error);
   }
 }
 
@@ -32,7 +34,7 @@ export class InvalidSummaryError extends Error {
 
 /** A summary object, or `load --json` output whose last line is one. */
 export async function readSummary(file: string): Promise<LoadSummary> {
-  const text = (await readFile(file, 'utf8')).trim();
+  const text = (await readOptionFile(file, 'FILE', LARGE_FILE_LIMIT, LOAD_MERGE_USAGE)).trim();
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -2,8 +2,8 @@
  * Message sizes of a load run: one size, a list picked uniformly (`--sizes`), or a weighted
  * distribution from a file (`--size-dist`, a JSON object `{"size": weight, ...}`).
  */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../args.ts';
+import { readOptionFile, SMALL_FILE_LIMIT } from '../option-file.ts';
 import { LOAD_USAGE } from './load-usage.ts';
 import { MAX_LOAD_SIZE, type SizeSpec } from './load-options.ts';
 
@@ -17,7 +17,7 @@ export type SizePicker = () => number;
 
 export async function resolveSizes(spec: SizeSpec): Promise<SizeDistribution> {
   if (spec.kind === 'fixed') return { sizes: spec.sizes, weights: spec.sizes.map(() => 1) };
-  const text = await readFile(spec.path, 'utf8');
+  const text = await readOptionFile(spec.path, '--size-dist', SMALL_FILE_LIMIT, LOAD_USAGE);
   return parseSizeDistribution(text, spec.path);
 }
 
