@@ -23,7 +23,7 @@ export interface PoolListenOptions {
 /** Largest `--max-*-speed` in KiB/s: 16 GiB/s, the pool's own bound (validate-options.ts). */
 const MAX_SPEED_KIB = 16 * 1024 * 1024;
 
-/** The node's defaults (pool.ts), so a bare `--workers N` behaves as a node does. */
+/** The node's defaults (pool-options.ts), so a bare `--workers N` behaves as a node does. */
 export const POOL_LISTEN_DEFAULTS = { maxConnections: 100, maxHandshakes: 20 } as const;
 
 /** `undefined` without `--workers`; the pool-only flags are refused then. */

@@ -14,6 +14,12 @@ import { IO_SCHEDULER, OPTIONS_CHECKED, startAuthentication, type StartedAuthent
 import { startConnect, type ConnectOptions } from './connect.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { IoScheduler, type BandwidthConfig } from '../shared/session/io-scheduler.ts';
+import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
+import { announcedVersion, type LocalVersions } from '../shared/wire/network-version.ts';
+import type { PoolError } from '../shared/errors.ts';
+import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
+import type { PoolOptions } from './pool-options.ts';
+import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -131,4 +137,27 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
   async ready(): Promise<void> {}
 
   async close(_wait: boolean): Promise<void> {}
+}
+
+/** What a pool's engine shares with the pool: its versions, its pending-message budget, its bandwidth table. */
+export interface EngineParts {
+  readonly versions: LocalVersions;
+  readonly pendingMessageBudget: PendingMessageBudget;
+  readonly bandwidth: BandwidthConfig | undefined;
+  /** Called when a shard kept dying at start-up and was given up. */
+  readonly onShardFailed: (error: PoolError) => void;
+}
+
+/** The engine `workers` asks for (0: inline), with the handshake settings every connection shares. */
+export function createEngine<Msg, Meta>(options: PoolOptions<Msg, Meta>, workers: number, parts: EngineParts): PoolEngine<Meta> {
+  const config: HandshakeConfig<Meta> = {
+    identity: options.identity,
+    announcedVersion: announcedVersion(parts.versions),
+    metadata: options.metadata,
+    proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
+    advertisedPort: options.advertisedPort,
+    pendingMessages: { budget: parts.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
+    bandwidth: parts.bandwidth,
+  };
+  return workers === 0 ? new InlineEngine(config) : new ShardEngine(config, { workers, script: options[SHARD_SCRIPT], onShardFailed: parts.onShardFailed });
 }

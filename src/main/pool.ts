@@ -9,24 +9,22 @@ import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { P2pError, PointBannedError, PoolClosedError, TooManyConnectionsError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
-import { announcedVersion, type LocalVersions } from '../shared/wire/network-version.ts';
-import { NODE_DISTRIBUTED_DB_VERSIONS, NODE_P2P_VERSIONS } from '../shared/wire/network-version.ts';
+import { NODE_DISTRIBUTED_DB_VERSIONS, NODE_P2P_VERSIONS, type LocalVersions } from '../shared/wire/network-version.ts';
 import { canonicalHost, type Point } from '../shared/wire/point.ts';
 import { AddressList } from './address-list.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import type { Connection } from './connection.ts';
 import { BroadcastBatch, type BroadcastResult } from './broadcast-batch.ts';
-import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
 import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Establisher } from './establish.ts';
-import { InlineEngine, type PoolEngine } from './pool-engine.ts';
+import { createEngine, type PoolEngine } from './pool-engine.ts';
 import type { PoolEvents } from './pool-events.ts';
 import type { PoolOptions } from './pool-options.ts';
 import { PoolRefusals } from './pool-refusals.ts';
 import { PoolTally, type PoolStats } from './pool-stats.ts';
-import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
+import { ShardEngine } from './shard-engine.ts';
 import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
 import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
 import { PoolListeners } from './pool-listeners.ts';
@@ -68,8 +66,6 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly feeds = new ConnectionFeeds<Connection<Msg, Meta>>(() => this.establisher.maxConnections);
 
-
-
   constructor(options: PoolOptions<Msg, Meta>) {
     // A listener whose promise rejects comes to `captureRejectionSymbol`, not the event loop.
     super({ captureRejections: true });
@@ -91,19 +87,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     // Main charges as thread 0 (workers: 0), shard i as thread i + 1.
     this.pendingMessageBudget = new PendingMessageBudget(options.maxPendingMessageBytes ?? DEFAULT_MAX_PENDING_MESSAGE_BYTES, 1 + workers);
     this.bandwidth = BandwidthCoordinator.create(options, Math.max(1, workers));
-    const config = {
-      identity: options.identity,
-      announcedVersion: announcedVersion(versions),
-      metadata: options.metadata,
-      proofOfWorkDifficulty: options.proofOfWorkDifficulty ?? DEFAULT_POW_DIFFICULTY,
-      advertisedPort: options.advertisedPort,
-      pendingMessages: { budget: this.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
-      bandwidth: this.bandwidth?.config,
-    };
-    this.engine =
-      workers === 0
-        ? new InlineEngine(config)
-        : new ShardEngine(config, { workers, script: options[SHARD_SCRIPT], onShardFailed: (error) => this.report(error) });
+    const pendingMessageBudget = this.pendingMessageBudget;
+    this.engine = createEngine(options, workers, { versions, pendingMessageBudget, bandwidth: this.bandwidth?.config, onShardFailed: (error) => this.report(error) });
     this.refusals = new PoolRefusals(
       {
         listens: (event) => this.listenerCount(event) > 0,
@@ -115,7 +100,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       options.greylistMs ?? 60_000,
     );
     const isClosed = (): boolean => this.closed;
-    const { registry, tally, bannedPeers, pendingMessageBudget, refusals } = this;
+    const { registry, tally, bannedPeers, refusals } = this;
     this.establisher = new Establisher({ options, versions, registry, tally, refusals, bannedPeers, pendingMessageBudget, isClosed });
   }
 

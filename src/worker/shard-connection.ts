@@ -1,7 +1,7 @@
 /**
  * One connection on a shard, from dial (or adopted socket) to closed: the socket side of the
  * connection lifecycle (architecture.md §4). Main mirrors it with one record per connection
- * (src/main/shard-engine.ts).
+ * (src/main/shard-records.ts).
  *
  *   dialing ─→ handshaking ─→ authenticated ─→ accepting ─→ established ─→ closing ─→ closed
  *        \___________\______________\______________\_____________________________↗
