@@ -15,6 +15,7 @@ import {
   PoolClosedError,
   RejectedError,
   RejectedNoCommonProtocolError,
+  TimeoutError,
   TooManyConnectionsError,
   errorFromAbortReason,
 } from '../shared/errors.ts';
@@ -38,7 +39,7 @@ import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shar
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { InlineEngine, type Attempt, type PoolEngine, type ShardStats } from './pool-engine.ts';
 import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
-import { defaultMaxPerAddress, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
+import { defaultMaxPerAddress, defaultMinIdleMs, HandshakeAdmission, type AdmissionRefusal } from './handshake-admission.ts';
 import { refusalOption, type Greylisting, type Refusal } from './refusal.ts';
 import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
 import { PoolServer } from './pool-server.ts';
@@ -261,6 +262,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       maxHandshakes,
       maxPerAddress: options.maxIncomingHandshakesPerAddress ?? defaultMaxPerAddress(maxHandshakes),
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
+      minIdleMs: defaultMinIdleMs(options.handshakeTimeout ?? 5000),
     });
     const workers = options.workers ?? availableParallelism();
     // Main charges as thread 0 (workers: 0), shard i as thread i + 1.
@@ -511,24 +513,37 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /** Pre-handshake admission on main (protocol.md §11.4), then authentication on the engine. */
   private admit(socket: Socket): void {
     const host = socketHost(socket);
-    const refusal = this.closed
+    let lifecycle: ConnectionLifecycle | undefined;
+    let attempt: Attempt<Meta> | undefined;
+    // What admission may look at to evict this handshake for a newcomer (handshake-admission.ts).
+    const admitted = {
+      received: () => attempt?.received() ?? 0,
+      waitingOnPeer: () => lifecycle?.state === 'handshaking' || lifecycle?.state === 'accepting',
+      evict: (reason: string) => {
+        lifecycle?.stop(new TimeoutError(reason));
+        if (this.listenerCount('refused') > 0) {
+          this.emit('refused', { address: host, port: socket.remotePort, direction: 'incoming', peerId: undefined, code: 'TIMEOUT', reason, option: 'maxIncomingHandshakes', motive: undefined, until: undefined });
+        }
+      },
+    };
+    const slot = this.closed
       ? 'POOL_CLOSED'
       : this.bannedAddresses.refuses(host)
         ? 'POINT_BANNED'
-        : this.admission.admit(host);
-    if (refusal) {
+        : this.admission.admit(host, admitted);
+    if (typeof slot === 'string') {
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
-      this.count(refusal);
-      if (this.listenerCount('refused') > 0) this.emit('refused', this.admissionRefusal(refusal, host, socket.remotePort));
+      this.count(slot);
+      if (this.listenerCount('refused') > 0) this.emit('refused', this.admissionRefusal(slot, host, socket.remotePort));
       return;
     }
     this.counters.incoming++;
     // One deadline for authenticate, the policy and accept (protocol.md §11.4).
     const timeout = this.options.handshakeTimeout ?? 5000;
-    const lifecycle = new ConnectionLifecycle(true, timeout);
+    lifecycle = new ConnectionLifecycle(true, timeout);
     let outcome: string | undefined;
-    this.establish(lifecycle, host, () => this.engine.adopt(socket, timeout, host))
+    this.establish(lifecycle, host, () => (attempt = this.engine.adopt(socket, timeout, host)))
       .then(
         (conn) => this.deliverIncoming(conn),
         // Counted in `establish`; the connection's failure is its own.
@@ -536,8 +551,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       )
       .finally(() => {
         // Repeated stalls greylist the address as a failed handshake does (handshake-admission.ts).
-        if (this.admission.release(host, outcome)) {
-          this.greylist(host, 'TIMEOUT', `${this.options.maxHandshakeTimeouts ?? 3} incoming handshakes in a row timed out (maxHandshakeTimeouts)`, 'maxHandshakeTimeouts');
+        if (this.admission.release(slot, outcome)) {
+          this.greylist(host, 'TIMEOUT', `${this.options.maxHandshakeTimeouts ?? 3} incoming handshakes in a row timed out or were evicted (maxHandshakeTimeouts)`, 'maxHandshakeTimeouts');
         }
       });
   }
