@@ -118,11 +118,16 @@ export class HandshakeAdmission {
   explain(refusal: AdmissionRefusal, host: string): string {
     const { maxHandshakes, maxPerAddress } = this.options;
     const total = this.slots.size;
+    const held = this.perAddress.get(host) ?? 0;
     if (refusal === 'TOO_MANY_HANDSHAKES') {
-      return `${total} incoming handshakes in flight, maxIncomingHandshakes is ${maxHandshakes}, and none has been silent long enough to give up its slot`;
+      const why =
+        held >= maxPerAddress
+          ? `${host} already holds its share (maxIncomingHandshakesPerAddress ${maxPerAddress}), so it may not evict another's`
+          : 'every one is progressing or waiting on us, none silent for long enough to give up its slot';
+      return `${total} incoming handshakes in flight, maxIncomingHandshakes is ${maxHandshakes}: ${why}`;
     }
     return (
-      `${this.perAddress.get(host) ?? 0} incoming handshakes in flight from ${host} and ${total} of maxIncomingHandshakes ${maxHandshakes} taken: ` +
+      `${held} incoming handshakes in flight from ${host} and ${total} of maxIncomingHandshakes ${maxHandshakes} taken: ` +
       `past half of them one address may hold maxIncomingHandshakesPerAddress (${maxPerAddress})`
     );
   }
