@@ -47,7 +47,7 @@ test('with every slot taken, a newcomer evicts the handshake that has sent nothi
   const newcomer = new Handshake();
   admitted(pool.admit('192.0.2.1', newcomer, 10));
   assert.equal(pool.inFlight, 4);
-  assert.match(held[0]!.handshake.evictedWith ?? '', /sent nothing in 10 ms.*maxIncomingHandshakes/);
+  assert.match(held[0]!.handshake.evictedWith ?? '', /it sent nothing in 10 ms.*maxIncomingHandshakes/);
   assert.deepEqual(held.slice(1).map(({ handshake }) => handshake.evictedWith), [undefined, undefined, undefined]);
   // The next newcomer takes the next oldest.
   admitted(pool.admit('192.0.2.2', new Handshake(), 11));

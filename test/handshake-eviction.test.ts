@@ -7,9 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { settle } from './support/fixtures.ts';
+import { closedWithin, rawClientFrom, settle } from './support/fixtures.ts';
+import type { Refusal } from '../src/main/refusal.ts';
 import { echo, makePool, MODES } from './support/pools.ts';
 
 /** The `index`th attacker address: 127.0.1.1 … 127.0.1.250, 127.0.2.1 …, never 127.0.0.x. */
@@ -98,4 +100,50 @@ for (const { name, workers } of MODES) {
       }
     });
   }
+}
+
+for (const { name, workers } of MODES) {
+  test(`${name}: a newcomer evicts the oldest silent handshake, not an older one that has sent bytes; 'refused' says so and TIMEOUT counts it`, async () => {
+    // 20 s deadline: a handshake that has spoken keeps its slot for 5 s, longer than this test.
+    const server = makePool(workers, { handshakeTimeout: 20_000, maxIncomingHandshakes: 4, maxIncomingHandshakesPerAddress: 4 });
+    const refusals: Refusal[] = [];
+    server.on('refused', (refusal) => refusals.push(refusal));
+    const sockets: Socket[] = [];
+    try {
+      const { port } = await server.listen();
+      await server.ready();
+      // The oldest waits for the server's connection message (its handshake has started on the
+      // thread that owns the socket), so it is read from the start.
+      const speaking = await rawClientFrom('127.0.1.1', port);
+      sockets.push(speaking);
+      await once(speaking, 'data');
+      for (const address of ['127.0.1.2', '127.0.1.3', '127.0.1.4']) sockets.push(await rawClientFrom(address, port));
+      // Each reads, so it sees the server's FIN and closes, as a peer that is dropped does.
+      for (const socket of sockets) socket.on('data', () => undefined).on('error', () => undefined);
+      const deadline = Date.now() + 3000;
+      while (server.stats().handshakesInFlight < 4 && Date.now() < deadline) await sleep(20);
+      assert.equal(server.stats().handshakesInFlight, 4);
+      // Then it sends the first byte of its connection message's length, and nothing more. Main
+      // must see that byte before the newcomer comes: a shard publishes it as it reads it, well
+      // within these 100 ms (its periodic refresh, every 250 ms, would often be too late).
+      speaking.write(Buffer.from([0]));
+      await sleep(100);
+      const newcomer = await rawClientFrom('127.0.1.5', port);
+      newcomer.on('data', () => undefined).on('error', () => undefined);
+      sockets.push(newcomer);
+      await closedWithin(sockets[1]!, 3000);
+      assert.deepEqual(
+        refusals.map(({ code, address, option, direction }) => ({ code, address, option, direction })),
+        [{ code: 'TIMEOUT', address: '127.0.1.2', option: 'maxIncomingHandshakes', direction: 'incoming' }],
+      );
+      assert.match(refusals[0]!.reason, /evicted after it sent nothing in \d+ ms: all 4 incoming handshake slots were taken/);
+      assert.equal(speaking.closed, false, 'the handshake that sent a byte was evicted');
+      while (server.stats().errors['TIMEOUT'] === undefined && Date.now() < deadline) await sleep(20);
+      assert.equal(server.stats().errors['TIMEOUT'], 1);
+      assert.equal(server.stats().handshakesInFlight, 4);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close();
+    }
+  });
 }

@@ -192,6 +192,6 @@ export class HandshakeAdmission {
 
   private evictionReason(slot: AdmissionSlot, now: number): string {
     const silent = slot.received === 0 ? `sent nothing in ${now - slot.progressAt} ms` : `sent ${slot.received} bytes, then nothing for ${now - slot.progressAt} ms`;
-    return `evicted after ${silent}: all ${this.options.maxHandshakes} incoming handshake slots were taken (maxIncomingHandshakes) and a new connection arrived`;
+    return `evicted after it ${silent}: all ${this.options.maxHandshakes} incoming handshake slots were taken (maxIncomingHandshakes) and a new connection arrived`;
   }
 }
