@@ -56,7 +56,7 @@ const DIALS = 80;
 
 for (const { name, workers } of MODES) {
   for (const addresses of [1000, 80]) {
-    test(`${name}: ${ATTACKERS} idle sockets rotating over ${addresses} addresses; ≥ 70% of ${DIALS} honest dials succeed, the silent handshakes are evicted`, async (t) => {
+    test(`${name}: ${ATTACKERS} idle sockets rotating over ${addresses} addresses; ≥ 70% of ${DIALS} honest dials succeed, the silent handshakes are evicted`, { timeout: 120_000 }, async (t) => {
       const server = makePool(workers, { handshakeTimeout: 1000, maxIncomingHandshakes: 20, maxConnections: 1000, allowDuplicatePeers: true });
       const honest = makePool(0, { connectTimeout: 3000, allowDuplicatePeers: true });
       echo(server);
