@@ -110,17 +110,41 @@ test('an address that keeps stalling loses its handshake before an older one fro
   assert.equal(honest.evictedWith, undefined);
 });
 
-test('an evicted handshake counts as a timeout of its address; its release frees nothing twice', () => {
-  const pool = admission(1, 1000, 1, 2);
+test('a newcomer that evicts a handshake from its own address holds one slot there, not two', () => {
+  const pool = admission(2, 1000, 2);
+  admitted(pool.admit('203.0.113.1', new Handshake(), 0));
+  admitted(pool.admit('198.51.100.1', new Handshake(), 1));
+  admitted(pool.admit('203.0.113.1', new Handshake(), 2)); // evicts its own address's first handshake
+  // 203.0.113.1 holds one of its two: it may still evict.
+  admitted(pool.admit('203.0.113.1', new Handshake(), 3));
+});
+
+test('an eviction after minIdleMs of silence counts as a timeout of its address; its release frees nothing twice', () => {
+  const pool = admission(1, 100, 1, 2);
   const first = admitted(pool.admit('203.0.113.1', new Handshake(), 0));
-  const second = admitted(pool.admit('198.51.100.1', new Handshake(), 1)); // evicts the first
+  const second = admitted(pool.admit('198.51.100.1', new Handshake(), 100)); // evicts the first
   assert.equal(pool.inFlight, 1);
   assert.equal(pool.release(first, 'TIMEOUT'), false);
   assert.equal(pool.inFlight, 1, 'the evicted slot was already given away');
-  const third = admitted(pool.admit('203.0.113.1', new Handshake(), 2)); // evicts the second
+  const third = admitted(pool.admit('203.0.113.1', new Handshake(), 200)); // evicts the second
   assert.equal(pool.release(second, 'TIMEOUT'), false);
   assert.equal(pool.release(third, 'TIMEOUT'), true, 'two timeouts in a row greylist 203.0.113.1');
   assert.equal(pool.inFlight, 0);
+});
+
+test('an eviction before minIdleMs of silence does not greylist, but puts its address first in line', () => {
+  const pool = admission(2, 100, 2, 1);
+  const early = admitted(pool.admit('203.0.113.1', new Handshake(), 0));
+  const other = new Handshake();
+  admitted(pool.admit('198.51.100.1', other, 1));
+  admitted(pool.admit('192.0.2.1', new Handshake(), 50)); // evicts `early` after 50 ms
+  assert.equal(pool.release(early, 'TIMEOUT'), false, 'maxTimeouts 1, yet an early eviction does not greylist');
+  // 203.0.113.1's next handshake is the newest, but its address was evicted before: it goes first.
+  const again = new Handshake();
+  admitted(pool.admit('203.0.113.1', again, 60)); // evicts the oldest, `other`
+  assert.ok(other.evictedWith);
+  admitted(pool.admit('192.0.2.2', new Handshake(), 70));
+  assert.ok(again.evictedWith, "the address with an early eviction on record lost its handshake first");
 });
 
 /** One step of the property below. */
@@ -131,7 +155,7 @@ type Step =
   | { kind: 'policy'; index: number };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('admit' as const), address: fc.integer({ min: 0, max: 5 }), at: fc.integer({ min: 0, max: 150 }) }),
+  fc.record({ kind: fc.constant('admit' as const), address: fc.integer({ min: 0, max: 3 }), at: fc.integer({ min: 0, max: 150 }) }),
   fc.record({ kind: fc.constant('release' as const), index: fc.nat(), outcome: fc.constantFrom('TIMEOUT' as const, 'CONNECTION_CLOSED' as const, undefined) }),
   fc.record({ kind: fc.constant('speak' as const), index: fc.nat(), bytes: fc.integer({ min: 1, max: 100 }) }),
   fc.record({ kind: fc.constant('policy' as const), index: fc.nat() }),
@@ -152,8 +176,13 @@ test('any sequence: slots stay within the budget and the share, and only silent 
           const host = `10.0.0.${step.address}`;
           const held = live.filter((entry) => entry.slot.host === host).length;
           const result = pool.admit(host, handshake, now);
-          // Past half the budget an address gets no more than its share, by eviction or not.
+          // Past half the budget an address gets no more than its share, by eviction or not; below
+          // the budget, and below its share or half the budget, it gets a slot.
           if (typeof result !== 'string' && held >= share) assert.ok(before.length * 2 < max, `${host} got a slot beyond its share`);
+          // When all are taken, an address below its share gets one if a handshake has sent nothing.
+          const silent = before.some((entry) => entry.peerTurn && entry.bytes === 0);
+          const entitled = before.length < max ? held < share || before.length * 2 < max : held < share && silent;
+          if (entitled) assert.notEqual(typeof result, 'string', `${host} refused with ${String(result)}`);
           for (const entry of before) {
             if (entry.handshake.evictedWith === undefined) continue;
             assert.ok(entry.peerTurn, 'evicted while not waiting on its peer');
@@ -179,5 +208,6 @@ test('any sequence: slots stay within the budget and the share, and only silent 
       for (const entry of live) pool.release(entry.slot, undefined);
       assert.equal(pool.inFlight, 0);
     }),
+    { numRuns: 2000 },
   );
 });

@@ -9,8 +9,11 @@
  * §10.2). Neither helps against idle sockets spread over hundreds of addresses: refusing newcomers
  * while the slots are full let none of 80 honest dials through. So a newcomer takes the slot of a
  * handshake that is waiting on its peer and has sent nothing, or nothing for `minIdleMs`: a peer
- * that speaks keeps its slot, one that sends nothing loses it to the next arrival, and each
- * eviction counts as one of its address's timeouts.
+ * that speaks keeps its slot, one that sends nothing loses it to the next arrival. An eviction
+ * after `minIdleMs` of silence counts as one of its address's timeouts; a quicker one says little
+ * about the peer (a loaded shard may not have read its first bytes yet: three such in a row
+ * greylisted an honest address), so it only puts the address's handshakes first in line for the
+ * next eviction.
  *
  * Runs on the main thread for both pool modes: admission happens before a socket is handed to a
  * shard (architecture.md §2).
@@ -56,6 +59,8 @@ export class AdmissionSlot {
   progressAt: number;
   /** Given to a newcomer already (evicted): its release only counts the outcome. */
   freed = false;
+  /** Evicted before `minIdleMs` of silence: not a stall that greylists. */
+  evictedEarly = false;
 
   constructor(host: string, handshake: AdmittedHandshake, now: number) {
     this.host = host;
@@ -81,8 +86,10 @@ export class HandshakeAdmission {
   private readonly options: HandshakeAdmissionOptions;
   private readonly slots = new Set<AdmissionSlot>();
   private readonly perAddress = new Map<string, number>();
-  /** Address → timeouts since its last success, in insertion order (oldest first). */
+  /** Address → timeouts (early evictions apart) since its last success, in insertion order (oldest first). */
   private readonly timeouts = new Map<string, number>();
+  /** Address → early evictions since its last success, likewise: it orders eviction, nothing more. */
+  private readonly earlyEvictions = new Map<string, number>();
 
   constructor(options: HandshakeAdmissionOptions) {
     this.options = options;
@@ -106,11 +113,13 @@ export class HandshakeAdmission {
       const victim = overShare ? undefined : this.stalest(now);
       if (!victim) return 'TOO_MANY_HANDSHAKES';
       this.free(victim);
+      victim.evictedEarly = now - victim.progressAt < this.options.minIdleMs;
       victim.handshake.evict(this.evictionReason(victim, now));
     } else if (overShare) return 'TOO_MANY_HANDSHAKES_FROM_ADDRESS';
     const slot = new AdmissionSlot(host, handshake, now);
     this.slots.add(slot);
-    this.perAddress.set(host, held + 1);
+    // Counted again: the evicted handshake may have been this address's.
+    this.perAddress.set(host, (this.perAddress.get(host) ?? 0) + 1);
     return slot;
   }
 
@@ -142,15 +151,17 @@ export class HandshakeAdmission {
     const { host } = slot;
     if (outcome === undefined) {
       this.timeouts.delete(host);
+      this.earlyEvictions.delete(host);
       return false;
     }
     if (outcome !== 'TIMEOUT') return false;
-    const count = (this.timeouts.get(host) ?? 0) + 1;
+    if (slot.evictedEarly) {
+      bump(this.earlyEvictions, host);
+      return false;
+    }
+    if (bump(this.timeouts, host) < this.options.maxTimeouts) return false;
     this.timeouts.delete(host);
-    if (count >= this.options.maxTimeouts) return true;
-    this.timeouts.set(host, count);
-    if (this.timeouts.size > MAX_TRACKED_STALLERS) this.timeouts.delete(this.timeouts.keys().next().value!);
-    return false;
+    return true;
   }
 
   private free(slot: AdmissionSlot): void {
@@ -165,7 +176,7 @@ export class HandshakeAdmission {
   /**
    * The handshake to evict, among those waiting on their peer that have received nothing or
    * nothing for `minIdleMs` (progress is the received byte count growing between two looks):
-   * from the address with the most timeouts since its last success, then the one whose last
+   * from the address with the most timeouts and evictions since its last success, then the one whose last
    * progress is oldest. An address that keeps stalling loses its handshakes before one that
    * completes them, whose newest handshake may not have been read yet (a shard reads it).
    * Undefined when every handshake is progressing or past its peer's part.
@@ -181,7 +192,7 @@ export class HandshakeAdmission {
         slot.progressAt = now;
       }
       if (received > 0 && now - slot.progressAt < this.options.minIdleMs) continue;
-      const timeouts = this.timeouts.get(slot.host) ?? 0;
+      const timeouts = (this.timeouts.get(slot.host) ?? 0) + (this.earlyEvictions.get(slot.host) ?? 0);
       if (!stalest || timeouts > stalestTimeouts || (timeouts === stalestTimeouts && slot.progressAt < stalest.progressAt)) {
         stalest = slot;
         stalestTimeouts = timeouts;
@@ -194,4 +205,13 @@ export class HandshakeAdmission {
     const silent = slot.received === 0 ? `sent nothing in ${now - slot.progressAt} ms` : `sent ${slot.received} bytes, then nothing for ${now - slot.progressAt} ms`;
     return `evicted after it ${silent}: all ${this.options.maxHandshakes} incoming handshake slots were taken (maxIncomingHandshakes) and a new connection arrived`;
   }
+}
+
+/** Adds one to `host`'s count, moving it last; past MAX_TRACKED_STALLERS the oldest is forgotten. */
+function bump(counts: Map<string, number>, host: string): number {
+  const count = (counts.get(host) ?? 0) + 1;
+  counts.delete(host);
+  counts.set(host, count);
+  if (counts.size > MAX_TRACKED_STALLERS) counts.delete(counts.keys().next().value!);
+  return count;
 }

@@ -256,6 +256,7 @@ export class ShardHandle implements RingLinkHost {
   private open(state: 'handshaking' | 'dialing'): ShardRecord {
     const slot = this.slots.allocate();
     if (slot === undefined) throw new PoolError('TOO_MANY_CONNECTIONS', `shard ${this.index} has no free stats slot`);
+    this.link.clearTotals(slot);
     const incoming = state === 'handshaking'; // an adopted socket; a dial is outgoing
     const record: ShardRecord = { id: nextConnectionId(), slot, incoming, state, error: undefined, session: undefined, interrupt: undefined };
     this.records.set(record.id, record);
