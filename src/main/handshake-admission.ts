@@ -11,9 +11,9 @@
  * handshake that is waiting on its peer and has sent nothing, or nothing for `minIdleMs`: a peer
  * that speaks keeps its slot, one that sends nothing loses it to the next arrival. An eviction
  * after `minIdleMs` of silence counts as one of its address's timeouts; a quicker one says little
- * about the peer (a loaded shard may not have read its first bytes yet: three such in a row
- * greylisted an honest address), so it only puts the address's handshakes first in line for the
- * next eviction.
+ * about the peer (a loaded shard may not have read an honest peer's first bytes yet, and three
+ * such in a row would greylist it), so it only puts the address's handshakes first in line for
+ * the next eviction.
  *
  * Runs on the main thread for both pool modes: admission happens before a socket is handed to a
  * shard (architecture.md §2).

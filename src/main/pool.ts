@@ -76,7 +76,10 @@ export interface PoolOptions<Msg, Meta> {
    * (default a quarter of it, at least 1); see handshake-admission.ts.
    */
   readonly maxIncomingHandshakesPerAddress?: number;
-  /** Incoming handshakes an address lets time out or have evicted, with no success between, before it is greylisted (default 3). */
+  /**
+   * Incoming handshakes an address lets time out (or have evicted after a quarter of
+   * `handshakeTimeout` of silence), with no success between, before it is greylisted (default 3).
+   */
   readonly maxHandshakeTimeouts?: number;
   /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */
   readonly handshakeTimeout?: number;

@@ -67,7 +67,7 @@ export interface Greylisting {
   /**
    * The failure that got it greylisted: a failed authentication (`NOT_ENOUGH_PROOF_OF_WORK`,
    * `DECIPHER_ERROR`, `DECODING_ERROR` …, protocol.md §10.2) or `TIMEOUT` (`maxHandshakeTimeouts`
-   * incoming handshakes in a row let time out or evicted).
+   * incoming handshakes in a row let time out, or evicted after long silence).
    */
   readonly code: string;
   readonly reason: string;
