@@ -8,42 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { settle } from './support/fixtures.ts';
+import { echoDials } from './support/echo-dials.ts';
+import { idleFlood } from './support/idle-flood.ts';
 import { echo, makePool, MODES } from './support/pools.ts';
 
 const ATTACKER = '127.0.0.2';
-
-/** `count` idle sockets from ATTACKER, each reopened as soon as it closes, until `stop()`. */
-function idleFlood(port: number, count: number): { stop: () => Promise<void>; opened: () => number } {
-  let running = true;
-  let opened = 0;
-  const open = new Set<Socket>();
-  const dial = (): void => {
-    if (!running) return;
-    opened++;
-    const socket = netConnect({ host: '127.0.0.1', port, localAddress: ATTACKER });
-    open.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('data', () => undefined);
-    // Reopened 10 ms after the server drops it: up to 100 dials/s per socket, 2,500/s for 25. At
-    // 1 ms the loop made ~6,000 connections/s on this 2-core machine (31k in 5.7 s, more than the
-    // 28k ephemeral ports) and, once in three runs, the kernel reset the honest peer's connections
-    // too: a connection flood is a firewall's business (docs/security.md), not what this measures.
-    socket.on('close', () => {
-      open.delete(socket);
-      setTimeout(dial, 10);
-    });
-  };
-  for (let i = 0; i < count; i++) dial();
-  return {
-    opened: () => opened,
-    stop: async () => {
-      running = false;
-      for (const socket of open) socket.destroy();
-      await sleep(50);
-    },
-  };
-}
 
 for (const { name, workers } of MODES) {
   // With 400 sockets greylisting is off: the per-address share alone must hold the line while the
@@ -62,30 +31,16 @@ for (const { name, workers } of MODES) {
       const honest = makePool(0, { connectTimeout: 3000, allowDuplicatePeers: true });
       echo(server);
       const { port } = await server.listen();
-      const flood = idleFlood(port, attackers);
+      const flood = idleFlood(port, attackers, () => ATTACKER);
       try {
         await sleep(200); // the attacker holds its sockets first
         const DIALS = 40;
-        let ok = 0;
-        const failures: string[] = [];
-        // Four at a time: the honest peer is not slower than a normal node dialling.
-        for (let round = 0; round < DIALS / 4; round++) {
-          const outcomes = await Promise.all(
-            Array.from({ length: 4 }, async () => {
-              const dialled = await settle(honest.connect({ host: '127.0.0.1', port }));
-              if (!dialled.ok) return `${dialled.error.code}: ${dialled.error.message}`;
-              await dialled.value.write(Buffer.from('hello'));
-              const echoed = await settle(dialled.value.read({ signal: AbortSignal.timeout(3000) }));
-              await dialled.value.close();
-              return echoed.ok ? 'ok' : (echoed.error.code ?? 'read failed');
-            }),
-          );
-          for (const outcome of outcomes) outcome === 'ok' ? ok++ : failures.push(outcome);
-          await sleep(150); // spread over ~2 s: before and after the attacker's first timeouts
-        }
+        // Four at a time (the honest peer is not slower than a normal node dialling), spread over
+        // ~2 s: before and after the attacker's first timeouts.
+        const { ok, failures } = await echoDials(honest, port, DIALS, 4, 150);
         const stats = server.stats();
         t.diagnostic(`${ok}/${DIALS} honest dials succeeded; attacker opened ${flood.opened()} sockets; server refusals ${JSON.stringify(stats.errors)}`);
-        assert.ok(ok >= DIALS * 0.95, `${ok}/${DIALS} honest dials succeeded; failures ${failures.join()}; server errors ${JSON.stringify(stats.errors)}`);
+        assert.ok(ok >= DIALS * 0.95, `${ok}/${DIALS} honest dials succeeded; failures ${JSON.stringify(failures)}; server errors ${JSON.stringify(stats.errors)}`);
         // The staller's timeouts greylist it (protocol.md §10.2); its new sockets are then refused at once.
         const deadline = Date.now() + 5000;
         while ((server.stats().errors['TIMEOUT'] ?? 0) < 3 && Date.now() < deadline) await sleep(50);

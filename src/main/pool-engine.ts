@@ -64,6 +64,8 @@ export interface Attempt<Meta> {
   abandon(): void;
   /** What the handshake is waiting for (dial, connection message, metadata), for a TIMEOUT's message. */
   waitingFor(): string | Promise<string>;
+  /** Bytes received from the peer so far (sharded: as the shard last published them), for handshake eviction. */
+  received(): number;
 }
 
 export interface PoolEngine<Meta> {
@@ -89,6 +91,7 @@ function attemptOf<Meta>(started: StartedAuthentication<Meta>, progress: Handsha
     authenticated: started.authenticated,
     abandon: () => started.stop(new AbortedError()),
     waitingFor: () => progress.waitingFor(),
+    received: () => progress.received,
   };
 }
 

@@ -25,14 +25,21 @@ export interface PoolOptions<Msg, Meta> {
   readonly workers?: number;
   /** Established connections above which peers are nacked TOO_MANY_CONNECTIONS (default 100). */
   readonly maxConnections?: number;
-  /** Incoming handshakes in flight above which new sockets are closed at once (default 20, protocol.md §11.4). */
+  /**
+   * Incoming handshakes in flight (default 20, protocol.md §11.4). When all are taken, a new
+   * socket evicts one that has received nothing (or nothing for a quarter of `handshakeTimeout`),
+   * or is closed at once; see handshake-admission.ts.
+   */
   readonly maxIncomingHandshakes?: number;
   /**
    * Incoming handshakes in flight from one address once half of `maxIncomingHandshakes` are taken
    * (default a quarter of it, at least 1); see handshake-admission.ts.
    */
   readonly maxIncomingHandshakesPerAddress?: number;
-  /** Incoming handshakes an address lets time out, with no success between, before it is greylisted (default 3). */
+  /**
+   * Incoming handshakes an address lets time out (or have evicted after a quarter of
+   * `handshakeTimeout` of silence), with no success between, before it is greylisted (default 3).
+   */
   readonly maxHandshakeTimeouts?: number;
   /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */
   readonly handshakeTimeout?: number;

@@ -34,6 +34,12 @@ export class PoolRefusals {
     if (this.listeners.listens('refused')) this.listeners.refused(this.admissionRefusal(code, host, port));
   }
 
+  /** The `'refused'` event of a handshake evicted for a newcomer while every slot was taken (handshake-admission.ts). */
+  evicted(host: string, port: number | undefined, reason: string): void {
+    if (!this.listeners.listens('refused')) return;
+    this.listeners.refused({ address: host, port, direction: 'incoming', peerId: undefined, code: 'TIMEOUT', reason, option: 'maxIncomingHandshakes', motive: undefined, until: undefined });
+  }
+
   private admissionRefusal(code: 'POOL_CLOSED' | 'POINT_BANNED' | AdmissionRefusal, host: string, port: number | undefined): Refusal {
     const base = { address: host, port, direction: 'incoming' as const, peerId: undefined, code, motive: undefined };
     if (code === 'POOL_CLOSED') return { ...base, reason: 'the pool is closing', option: undefined, until: undefined };

@@ -7,7 +7,7 @@
 import { captureRejectionSymbol, EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { P2pError, PointBannedError, PoolClosedError, TooManyConnectionsError } from '../shared/errors.ts';
+import { P2pError, PointBannedError, PoolClosedError, TimeoutError, TooManyConnectionsError } from '../shared/errors.ts';
 import type { Identity } from '../shared/identity.ts';
 import { NODE_DISTRIBUTED_DB_VERSIONS, NODE_P2P_VERSIONS, type LocalVersions } from '../shared/wire/network-version.ts';
 import { canonicalHost, type Point } from '../shared/wire/point.ts';
@@ -19,13 +19,13 @@ import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shar
 import { ConnectionLifecycle } from './connection-lifecycle.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Establisher } from './establish.ts';
-import { createEngine, type PoolEngine } from './pool-engine.ts';
+import { createEngine, type Attempt, type PoolEngine } from './pool-engine.ts';
 import type { PoolEvents } from './pool-events.ts';
 import type { PoolOptions } from './pool-options.ts';
 import { PoolRefusals } from './pool-refusals.ts';
 import { PoolTally, type PoolStats } from './pool-stats.ts';
 import { ShardEngine } from './shard-engine.ts';
-import { defaultMaxPerAddress, HandshakeAdmission } from './handshake-admission.ts';
+import { defaultMaxPerAddress, defaultMinIdleMs, HandshakeAdmission } from './handshake-admission.ts';
 import { METRICS_CONTENT_TYPE, PoolMetrics } from './pool-metrics.ts';
 import { PoolListeners } from './pool-listeners.ts';
 import type { PoolServer } from './pool-server.ts';
@@ -82,6 +82,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       maxHandshakes,
       maxPerAddress: options.maxIncomingHandshakesPerAddress ?? defaultMaxPerAddress(maxHandshakes),
       maxTimeouts: options.maxHandshakeTimeouts ?? 3,
+      minIdleMs: defaultMinIdleMs(options.handshakeTimeout ?? 5000),
     });
     const workers = options.workers ?? availableParallelism();
     // Main charges as thread 0 (workers: 0), shard i as thread i + 1.
@@ -286,24 +287,35 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /** Pre-handshake admission on main (protocol.md §11.4), then authentication on the engine. */
   private admit(socket: Socket): void {
     const host = socketHost(socket);
-    const refusal = this.closed
+    let lifecycle: ConnectionLifecycle | undefined;
+    let attempt: Attempt<Meta> | undefined;
+    // What admission may look at to evict this handshake for a newcomer (handshake-admission.ts).
+    const admitted = {
+      received: () => attempt?.received() ?? 0,
+      waitingOnPeer: () => lifecycle?.state === 'handshaking' || lifecycle?.state === 'accepting',
+      evict: (reason: string) => {
+        lifecycle?.stop(new TimeoutError(reason));
+        this.refusals.evicted(host, socket.remotePort, reason);
+      },
+    };
+    const slot = this.closed
       ? 'POOL_CLOSED'
       : this.bannedAddresses.refuses(host)
         ? 'POINT_BANNED'
-        : this.admission.admit(host);
-    if (refusal) {
+        : this.admission.admit(host, admitted);
+    if (typeof slot === 'string') {
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
-      this.tally.count(refusal);
-      this.refusals.admissionRefused(refusal, host, socket.remotePort);
+      this.tally.count(slot);
+      this.refusals.admissionRefused(slot, host, socket.remotePort);
       return;
     }
     this.tally.counters.incoming++;
     // One deadline for authenticate, the policy and accept (protocol.md §11.4).
     const timeout = this.options.handshakeTimeout ?? 5000;
-    const lifecycle = new ConnectionLifecycle(true, timeout);
+    lifecycle = new ConnectionLifecycle(true, timeout);
     let outcome: string | undefined;
-    this.establisher.establish(lifecycle, host, () => this.engine.adopt(socket, timeout, host))
+    this.establisher.establish(lifecycle, host, () => (attempt = this.engine.adopt(socket, timeout, host)))
       .then(
         (conn) => this.deliverIncoming(conn),
         // Counted in `establish`; the connection's failure is its own.
@@ -311,8 +323,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       )
       .finally(() => {
         // Repeated stalls greylist the address as a failed handshake does (handshake-admission.ts).
-        if (this.admission.release(host, outcome)) {
-          this.refusals.greylist(host, 'TIMEOUT', `${this.options.maxHandshakeTimeouts ?? 3} incoming handshakes in a row timed out (maxHandshakeTimeouts)`, 'maxHandshakeTimeouts');
+        if (this.admission.release(slot, outcome)) {
+          this.refusals.greylist(host, 'TIMEOUT', `${this.options.maxHandshakeTimeouts ?? 3} incoming handshakes in a row timed out or were evicted (maxHandshakeTimeouts)`, 'maxHandshakeTimeouts');
         }
       });
   }

@@ -39,9 +39,11 @@ export interface Refusal {
   /**
    * Also the key it is counted under in `stats().errors`. Before the handshake:
    * `TOO_MANY_HANDSHAKES`, `TOO_MANY_HANDSHAKES_FROM_ADDRESS`, `POINT_BANNED` (banned, or
-   * greylisted: then `until` is set), `POOL_CLOSED`. After it: `PEER_BANNED`, `PRIVATE_MODE`, the
-   * nacks `TOO_MANY_CONNECTIONS`, `ALREADY_CONNECTED`, `REJECTED_NO_COMMON_PROTOCOL`, `REJECTED`
-   * (any other motive), or the code of the error a `policy` hook closed with.
+   * greylisted: then `until` is set), `POOL_CLOSED`. During it: `TIMEOUT`, a handshake evicted
+   * for a new socket when every slot was taken (handshake-admission.ts). After it: `PEER_BANNED`,
+   * `PRIVATE_MODE`, the nacks `TOO_MANY_CONNECTIONS`, `ALREADY_CONNECTED`,
+   * `REJECTED_NO_COMMON_PROTOCOL`, `REJECTED` (any other motive), or the code of the error a
+   * `policy` hook closed with.
    */
   readonly code: AdmissionRefusal | P2pErrorCode;
   /** Why, in a sentence with the numbers (`3 incoming handshakes in flight from 127.0.0.1 …`). */
@@ -65,7 +67,7 @@ export interface Greylisting {
   /**
    * The failure that got it greylisted: a failed authentication (`NOT_ENOUGH_PROOF_OF_WORK`,
    * `DECIPHER_ERROR`, `DECODING_ERROR` …, protocol.md §10.2) or `TIMEOUT` (`maxHandshakeTimeouts`
-   * incoming handshakes in a row let time out).
+   * incoming handshakes in a row let time out, or evicted after long silence).
    */
   readonly code: string;
   readonly reason: string;

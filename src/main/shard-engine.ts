@@ -80,6 +80,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       authenticated: this.authenticated(shard, record, info),
       abandon: () => void shard.abandon(record),
       waitingFor: () => shard.waitingFor(record),
+      received: () => shard.link.totals(record.id)[1],
     };
   }
 
@@ -157,7 +158,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
 }
 
 function failedAttempt<Meta>(error: P2pError): Attempt<Meta> {
-  return { authenticated: Promise.reject(error), abandon: () => undefined, waitingFor: () => error.message };
+  return { authenticated: Promise.reject(error), abandon: () => undefined, waitingFor: () => error.message, received: () => 0 };
 }
 
 function remoteHandshake(shard: ShardHandle, record: ShardRecord): HandshakeBackend {

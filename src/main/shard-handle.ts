@@ -186,6 +186,7 @@ export class ShardHandle implements RingLinkHost {
 
   adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.records.open('handshaking');
+    this.link.clearTotals(record.slot);
     const opening = { id: record.id, slot: record.slot, timeout, socket };
     const call = () => this.control.adopt(transferring(opening, socket));
     return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => socket.destroy())) };
@@ -193,6 +194,7 @@ export class ShardHandle implements RingLinkHost {
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.records.open('dialing');
+    this.link.clearTotals(record.slot);
     return { record, info: this.authenticatedOn(record, this.records.call(record, 'dialing', () => this.control.dial({ id: record.id, slot: record.slot, timeout, host, port }))) };
   }
 

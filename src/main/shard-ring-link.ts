@@ -15,7 +15,7 @@ import { TRANSFER_THRESHOLD, type MainSignal } from '../shared/shard/protocol.ts
 import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeEnded, decodeWritten, encodeClose, encodeCredit, encodeTransferred, sendLayout, sendTargets, transferredBytes, type RecordSink } from '../shared/shard/records.ts';
 import { CorruptMessagesRecordError, forEachBatchedBody } from '../shared/shard/body-batch.ts';
 import { forEachWrittenReport } from '../shared/shard/written-reports.ts';
-import { readTotals } from '../shared/shard/stat-slots.ts';
+import { readTotals, writeTotals } from '../shared/shard/stat-slots.ts';
 import type { RingLink, ShardLink } from './ring-link.ts';
 
 /** What the link needs of a connection's record. */
@@ -134,6 +134,14 @@ export class ShardRingLink implements ShardLink {
   sendClose(id: number, wait: boolean): void {
     if (!this.host.alive) return;
     this.outbox.send(id, RECORD.CLOSE, encodeClose(wait));
+  }
+
+  /**
+   * A slot handed to a new connection reads zero, not its last holder's totals, until the shard
+   * writes it: main reads a handshake's received bytes to decide evictions (handshake-admission.ts).
+   */
+  clearTotals(slot: number): void {
+    writeTotals(this.stats, slot, 0, 0);
   }
 
   totals(id: number): [number, number] {

@@ -123,6 +123,10 @@ export class ShardConnection implements BodyTaker {
     const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, this.context.io);
     this.transport = transport;
     this.progress.attach(transport);
+    // Main evicts silent handshakes when its slots are full (handshake-admission.ts): it reads the
+    // received count as each read lands, not only at the periodic refresh.
+    const publish = (): void => this.countStats();
+    socket.on('data', publish);
     const { context } = this;
     runHandshake(transport, {
       identity: context.identity,
@@ -138,6 +142,7 @@ export class ShardConnection implements BodyTaker {
       callerChecksMyself: true,
     }).then(
       (result) => {
+        socket.off('data', publish);
         if (this.state !== 'handshaking') return;
         this.state = 'authenticated';
         this.handshake = { transport, sealer: result.sealer, opener: result.opener, p2pVersion: result.info.announcedVersion.p2pVersion };
@@ -161,7 +166,10 @@ export class ShardConnection implements BodyTaker {
           },
         });
       },
-      (error: unknown) => this.finish(error),
+      (error: unknown) => {
+        socket.off('data', publish);
+        this.finish(error);
+      },
     );
   }
 

@@ -25,10 +25,15 @@ export class HandshakeProgress {
     this.transport = transport;
   }
 
+  /** Bytes received from the peer so far. */
+  get received(): number {
+    return this.transport?.stats.totalRecv ?? 0;
+  }
+
   /** What the handshake was waiting for, for a TIMEOUT's message. */
   waitingFor(): string {
     if (!this.transport && this.dialing) return `no answer from ${this.dialing} to the TCP connection`;
-    const received = this.transport?.stats.totalRecv ?? 0;
+    const { received } = this;
     if (this.step === 'metadata') return 'no metadata from the peer after its connection message (protocol.md §7)';
     if (received === 0) return 'no connection message from the peer — is this a P2P port?';
     return `the peer's connection message is incomplete (${received} bytes received) — is this a P2P port?`;
