@@ -1,7 +1,7 @@
 /**
  * Every error code the code base defines is documented in docs/errors.md, the one place that
  * lists them, and README.md links there. The codes are read from the sources, not from a copy:
- * the `code` of every error class in src/shared/errors.ts (literal or union), the admission
+ * the `code` of every error class in src/shared/errors/ (literal or union), the admission
  * refusals counted in `stats().errors` (src/main/handshake-admission.ts), and every other
  * `code: 'X'` / `code = 'X'` an error is given in src/ (the command line's own codes included).
  */
@@ -18,9 +18,14 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(join(REPO, dir), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => join(dir, file));
 }
 
-/** The codes in the `readonly code …` declarations of src/shared/errors.ts. */
+/** The text of the files that define the library's error classes (src/shared/errors/). */
+function errorClassSources(): string {
+  return sourceFiles('src/shared/errors').map((file) => readFileSync(join(REPO, file), 'utf8')).join('\n');
+}
+
+/** The codes in the `readonly code …` declarations of src/shared/errors/. */
 function errorClassCodes(): string[] {
-  const text = readFileSync(join(REPO, 'src/shared/errors.ts'), 'utf8');
+  const text = errorClassSources();
   const declarations = text.split('\n').filter((line) => /^\s*(?:override )?readonly code\b/.test(line));
   return declarations.flatMap((line) => [...line.matchAll(CODE_LITERAL)].map((match) => match[1] ?? ''));
 }
@@ -48,17 +53,17 @@ const errorsDoc = readDocument('docs/errors.md');
 
 test('every error code defined in src/ is documented in docs/errors.md', () => {
   const classCodes = errorClassCodes();
-  assert.ok(classCodes.length >= 25, `only ${classCodes.length} codes were read from src/shared/errors.ts`);
+  assert.ok(classCodes.length >= 25, `only ${classCodes.length} codes were read from src/shared/errors/`);
   assert.ok(classCodes.includes('CONNECTION_CLOSED') && classCodes.includes('POLICY_FAILED'));
   const codes = new Set([...classCodes, ...admissionRefusalCodes(), ...otherAssignedCodes()]);
   const undocumented = [...codes].filter((code) => !errorsDoc.includes(`\`${code}\``)).sort();
   assert.deepEqual(undocumented, []);
 });
 
-test('every error class of src/shared/errors.ts is named in docs/errors.md', () => {
-  const text = readFileSync(join(REPO, 'src/shared/errors.ts'), 'utf8');
+test('every error class of src/shared/errors/ is named in docs/errors.md', () => {
+  const text = errorClassSources();
   const classes = [...text.matchAll(/^export (?:abstract )?class (\w+)/gm)].map((match) => match[1] ?? '');
-  assert.ok(classes.length >= 30, `only ${classes.length} classes were read from src/shared/errors.ts`);
+  assert.ok(classes.length >= 30, `only ${classes.length} classes were read from src/shared/errors/`);
   assert.deepEqual(classes.filter((name) => !errorsDoc.includes(`\`${name}\``)), []);
 });
 

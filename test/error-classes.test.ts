@@ -4,9 +4,13 @@
  * even when the class comes from another copy of the library. Pool failures are one class each,
  * all `instanceof PoolError`. An error met in a shard reaches main as its own class, in both modes.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as errors from '../src/shared/errors.ts';
 import {
   AlreadyConnectedError,
@@ -23,6 +27,26 @@ import {
 import { makeIdentity } from './support/fixtures.ts';
 import { MODES, makePool } from './support/pools.ts';
 import { establishedPeer } from './support/scripted-peer.ts';
+
+/**
+ * The error module of a second copy of the library, as two installed versions would give: the
+ * shared sources copied to a folder of their own, so every class in it is a distinct object.
+ */
+let secondCopy: Promise<typeof errors> | undefined;
+let secondCopyDir: string | undefined;
+function importSecondCopy(): Promise<typeof errors> {
+  if (secondCopy === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-socket-copy-'));
+    secondCopyDir = dir;
+    cpSync(fileURLToPath(new URL('../src/shared', import.meta.url)), join(dir, 'shared'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    secondCopy = import(pathToFileURL(join(dir, 'shared/errors.ts')).href) as Promise<typeof errors>;
+  }
+  return secondCopy;
+}
+after(() => {
+  if (secondCopyDir !== undefined) rmSync(secondCopyDir, { recursive: true, force: true });
+});
 
 type ErrorClass = abstract new (...args: never[]) => P2pError;
 
@@ -105,7 +129,7 @@ const poolCodes: Partial<Record<P2pErrorCode, true>> = {
 };
 
 test('instanceof holds for an error made by another copy of the library, class by class', async () => {
-  const copy = (await import(new URL('../src/shared/errors.ts?copy=second', import.meta.url).href)) as typeof errors;
+  const copy = await importSecondCopy();
   assert.notEqual(copy.DecipherError, DecipherError, 'the second copy has classes of its own');
   const classes = classesOf(errors);
   for (const foreign of oneOfEach(copy)) {
@@ -174,7 +198,7 @@ for (const { name, workers } of MODES) {
       const error = await failure;
       assert.ok(error instanceof DecipherError, `got ${String(error)}`);
       assert.equal(error.name, 'DecipherError');
-      const copy = (await import(new URL('../src/shared/errors.ts?copy=second', import.meta.url).href)) as typeof errors;
+      const copy = await importSecondCopy();
       assert.ok(error instanceof copy.DecipherError, 'and instanceof the class of another copy');
       peer.socket.destroy();
     } finally {

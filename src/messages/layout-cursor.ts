@@ -40,6 +40,19 @@ export function withSegment(error: unknown, segment: string): never {
   throw error;
 }
 
+/** Throws a LayoutFailure. */
+export function fail(reason: LayoutFailure['reason'], detail: string): never {
+  throw new LayoutFailure(reason, detail);
+}
+
+/** What a value is, for a failure's detail: `null`, `32 bytes`, `an array`, or its `typeof`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
 const NO_BYTES = Buffer.alloc(0);
 
 /**
