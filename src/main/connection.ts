@@ -15,6 +15,7 @@ import {
   encodeFramedMessage,
   type EncodedMessage,
 } from '../shared/session/encoded-message.ts';
+import { layoutPool } from '../shared/session/layout-pool.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -237,7 +238,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
   async write(message: Msg, options?: { signal?: AbortSignal }): Promise<void> {
-    await this.session.write(this.encode(message), options?.signal);
+    await this.session.write(this.encodeOwn(message), options?.signal);
     this.sentCount++;
   }
 
@@ -246,7 +247,11 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * `writable()` or for the `'drain'` event before writing more. Throws CONNECTION_CLOSED if closed.
    */
   writeNow(message: Msg): boolean {
-    return this.owesDrainUnless(this.session.writeNow(this.encode(message)));
+    const encoded = this.encodeOwn(message);
+    const queued = this.session.writeNow(encoded);
+    // Refused, the layout was never anyone's but this call's: back to the pool.
+    if (!queued && encoded.recyclable) layoutPool.give(encoded.buffer);
+    return this.owesDrainUnless(queued);
   }
 
   /**
@@ -266,7 +271,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * closes first; aborting `signal` stops the wait, not a message already queued.
    */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.session.writeSync(this.encode(message), options.signal);
+    await this.session.writeSync(this.encodeOwn(message), options.signal);
     this.sentCount++;
   }
 
@@ -276,6 +281,16 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * ENCODING_ERROR, here and in `write`, `writeNow`, `writeSync` and `pool.broadcast`.
    */
   encode(message: Msg): EncodedMessage {
+    return encodeFramedMessage(this.encodeBody(message), this.chunkContentSize);
+  }
+
+  /** `encode` for this connection's own writes: the layout may come from the layout pool. */
+  private encodeOwn(message: Msg): EncodedMessage {
+    return encodeFramedMessage(this.encodeBody(message), this.chunkContentSize, true);
+  }
+
+  /** The codec's bytes for `message`, checked (ENCODING_ERROR). */
+  private encodeBody(message: Msg): Uint8Array {
     let body: Uint8Array;
     try {
       body = this.codec.encode(message);
@@ -287,7 +302,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
     if (body.length + 4 > this.maxMessageSize) {
       throw new EncodingError(`message of ${body.length} bytes exceeds the limit of ${this.maxMessageSize}`);
     }
-    return encodeFramedMessage(body, this.chunkContentSize);
+    return body;
   }
 
   /**

@@ -95,7 +95,7 @@ export class DirectLink implements SessionLink, WrittenListener {
 
   /** Inline connections get a copy each, sealed on this thread. */
   joinBroadcast(_batch: BroadcastBatch<unknown>, layout: EncodedMessage): void {
-    this.engine.send(copyEncodedMessage(layout));
+    this.engine.send(copyEncodedMessage(layout, true));
   }
 
   credit(bytes: number): void {

@@ -7,6 +7,7 @@
 import type { P2pError } from '../shared/errors.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
+import { layoutPool } from '../shared/session/layout-pool.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
@@ -45,6 +46,9 @@ export class RingLink implements SessionLink {
 
   send(message: EncodedMessage): void {
     this.shard.sendLayout(this.id, message.buffer);
+    // Copied into the ring, the layout is free again; a transferred one has left this thread
+    // (detached, the pool does not take it).
+    if (message.recyclable) layoutPool.give(message.buffer);
   }
 
   joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): void {

@@ -20,6 +20,7 @@ import { dial } from '../shared/session/dial.ts';
 import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
@@ -303,8 +304,10 @@ export class ShardConnection implements BodyTaker {
   write(payload: Uint8Array, last: boolean, owned = false): void {
     const session = this.session;
     if (this.state !== 'established' || !session) return;
-    const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
-    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
+    // Out of the ring before the slot is reused, into a buffer of this shard's layout pool that
+    // goes back to it once written (layout-pool.ts).
+    const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : layoutPool.copy(payload);
+    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length, !owned && LayoutPool.keeps(layout.length));
     session.writeThen(message, (error) => {
       if (error) return; // the stream's end is reported by `end`
       this.writtenBytes += layout.length;

@@ -66,7 +66,7 @@ export class OutgoingLayouts {
   }
 
   private write(entry: OutgoingEntry): void {
-    this.transport.write(this.sealer.seal(entry.message));
+    this.transport.write(this.sealer.seal(entry.message), entry.message.recyclable);
     entry.settle?.();
     if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
   }
