@@ -18,7 +18,7 @@
 /** Layouts up to this size come from Node's shared buffer pool, cheaper still (encoded-message.ts). */
 export const SMALL_LAYOUT_MAX = 4096;
 /** Bytes of free layouts one thread keeps at most. */
-export const POOL_CAPACITY = 1536 * 1024;
+export const POOL_CAPACITY = 2 * 1024 * 1024;
 /** Larger layouts are not kept: a few of them would fill the pool. */
 export const POOLED_LAYOUT_MAX = 256 * 1024;
 
