@@ -33,7 +33,8 @@ import { argValue, numberArg } from './common.ts';
 type Conn = Connection<Uint8Array, undefined>;
 const argv = process.argv.slice(2);
 const WORKLOAD = argValue(argv, 'workload') ?? 'bulk';
-const WORKERS = numberArg(argv, 'workers', 0);
+/** 0: inline (numberArg takes positive numbers only). */
+const WORKERS = Number(argValue(argv, 'workers') ?? 0);
 const CONNECTIONS = WORKLOAD === 'bulk' ? 1 : numberArg(argv, 'connections', 20);
 const SIZE = numberArg(argv, 'size', WORKLOAD === 'bulk' ? 64 * 1024 : 16 * 1024);
 /** Deliveries measured, and delivered before the window opens. */
