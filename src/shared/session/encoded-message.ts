@@ -26,13 +26,19 @@ export class EncodedMessage {
    * with it, it goes back to this thread's layout pool (layout-pool.ts).
    */
   readonly recyclable: boolean;
+  /**
+   * The buffer is one broadcast's plaintext, shared by several connections: each seals it into
+   * a copy of its own (`ChunkSealer.seal`), never in place. Only the library makes these.
+   */
+  readonly shared: boolean;
   private used = false;
 
-  constructor(buffer: Buffer, chunkContentSize: number, streamLength: number, recyclable = false) {
+  constructor(buffer: Buffer, chunkContentSize: number, streamLength: number, recyclable = false, shared = false) {
     this.buffer = buffer;
     this.chunkContentSize = chunkContentSize;
     this.streamLength = streamLength;
-    this.recyclable = recyclable;
+    this.recyclable = recyclable && !shared;
+    this.shared = shared;
   }
 
   /** Number of chunks: an empty stream still takes one tag-only chunk (protocol.md §9.3 `cut`). */
@@ -109,16 +115,18 @@ export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number, 
   return new EncodedMessage(out, chunkContentSize, streamLength, pooled);
 }
 
-/**
- * Deep copy, so one encoding can be written to several connections (protocol.md §9.4).
- * `recyclable`: the copy is for the library's own write (a broadcast's share), as in
- * `encodeFramedMessage`.
- */
-export function copyEncodedMessage(message: EncodedMessage, recyclable = false): EncodedMessage {
+/** Deep copy, so one encoding can be written to several connections (protocol.md §9.4). */
+export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
   if (message.consumed) throw new EncodedMessageConsumedError();
-  const pooled = recyclable && LayoutPool.keeps(message.buffer.length);
-  const out = pooled ? layoutPool.copy(message.buffer) : Buffer.from(message.buffer);
-  return new EncodedMessage(out, message.chunkContentSize, message.streamLength, pooled);
+  return new EncodedMessage(Buffer.from(message.buffer), message.chunkContentSize, message.streamLength);
+}
+
+/**
+ * One connection's share of a layout several connections send (a broadcast): the same bytes,
+ * sealed into a copy of its own when written, so the layout stays plaintext for the others.
+ */
+export function sharedLayout(message: EncodedMessage): EncodedMessage {
+  return new EncodedMessage(message.buffer, message.chunkContentSize, message.streamLength, false, true);
 }
 
 /** Bytes of a layout: the stream and each chunk's header and tag. */

@@ -10,7 +10,7 @@ import { Socket } from 'node:net';
 import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import { canonicalHost } from '../wire/point.ts';
 import { ByteQueue } from './byte-queue.ts';
-import { layoutPool } from './layout-pool.ts';
+import { LayoutPool, layoutPool } from './layout-pool.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import type { IoScheduler, Share } from './io-scheduler.ts';
 
@@ -163,7 +163,7 @@ export class SessionTransport {
   private recycleWhenWritten(bytes: Buffer): (() => void) | undefined {
     // A closure per layout (only layouts of more than 4 KiB are recyclable): each callback gives
     // back its own buffer, whatever order a failing socket calls them in.
-    return this.socket instanceof Socket ? () => layoutPool.give(bytes) : undefined;
+    return this.socket instanceof Socket && LayoutPool.keeps(bytes.length) ? () => layoutPool.give(bytes) : undefined;
   }
 
   /** Ends the corked batch of this tick (scheduled by `write`). */
