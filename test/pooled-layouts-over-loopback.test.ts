@@ -10,10 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../src/main/connection.ts';
-import type { Pool } from '../src/main/pool.ts';
 import { POOL_CAPACITY, layoutPool } from '../src/shared/session/layout-pool.ts';
+import { connectMany } from './support/connect-many.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
@@ -32,22 +31,6 @@ function message(n: number, size: number): Buffer {
   return out;
 }
 
-async function connectPair(server: Pool<Uint8Array, undefined>, client: Pool<Uint8Array, undefined>, count: number): Promise<Array<[Conn, Conn]>> {
-  const { port } = await server.listen();
-  const accepted: Conn[] = [];
-  server.on('connection', (conn) => void accepted.push(conn));
-  const pairs: Array<[Conn, Conn]> = [];
-  for (let i = 0; i < count; i++) {
-    const clientSide = await client.connect({ host: '127.0.0.1', port });
-    const deadline = Date.now() + TIMEOUT;
-    while (accepted.length <= i && Date.now() < deadline) await sleep(5);
-    const serverSide = accepted[i];
-    assert.ok(serverSide, `dial ${i} was accepted`);
-    pairs.push([serverSide, clientSide]);
-  }
-  return pairs;
-}
-
 /** Reads `expected.length` messages and checks each one byte for byte. */
 async function expectAll(conn: Conn, expected: readonly Buffer[], what: string): Promise<void> {
   for (const [i, want] of expected.entries()) {
@@ -61,7 +44,7 @@ for (const { name, workers } of MODES) {
     const server = makePool(workers, { allowDuplicatePeers: true });
     const client = makePool(0, { allowDuplicatePeers: true });
     try {
-      const pairs = await connectPair(server, client, 3);
+      const pairs = await connectMany(server, client, 3, TIMEOUT);
       const [sender, receiver] = pairs[0]!;
       let n = 0;
       for (let round = 0; round < 2; round++) {
@@ -106,7 +89,7 @@ for (const { name, workers } of MODES) {
     const server = makePool(workers, { allowDuplicatePeers: true });
     const client = makePool(0, { allowDuplicatePeers: true });
     try {
-      const [[sender, receiver]] = (await connectPair(server, client, 1)) as [[Conn, Conn]];
+      const [[sender, receiver]] = (await connectMany(server, client, 1, TIMEOUT)) as [[Conn, Conn]];
       // 8 KiB: pooled when the library encodes it, and copied (not transferred) to a shard.
       const held = sender.encode(message(1, 8192));
       assert.equal(sender.writeEncodedNow(held), true);
