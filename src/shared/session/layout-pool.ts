@@ -2,12 +2,13 @@
  * Outgoing layouts the library made for itself, kept for reuse once the socket is done with
  * them: one small pool per thread (architecture.md §3, "Pooled layouts").
  *
- * A bulk sender used to allocate a fresh 64 KiB layout per message, and that garbage, not the
- * crypto, set its pace: V8 ran a full mark-compact every ~80 MB of new buffer memory
- * (bench/send-path.ts measures it). A layout goes back here only from the socket's write
- * callback (transport.ts), so it is reused only after the kernel has copied it, and only
- * layouts made by `encode…` for `write`/`writeNow`/`writeSync`, by a broadcast's copies or by a
- * shard's copy out of its ring: never an `EncodedMessage` the application holds.
+ * Without it a bulk sender allocates a fresh 64 KiB layout per message, and that garbage, not
+ * the crypto, sets its pace: V8 runs a full mark-compact every ~80 MB of new buffer memory
+ * (bench/send-path.ts measures it). A layout goes back here only once nothing uses it: from the
+ * socket's write callback, after the kernel has copied it (transport.ts); once copied into a
+ * ring (ring-link.ts); or refused by `writeNow` (connection.ts). Only layouts made by `encode…`
+ * for `write`/`writeNow`/`writeSync`, a broadcast's sealed copies and a shard's copies out of its
+ * ring come back: never an `EncodedMessage` the application holds.
  *
  * Each buffer is the whole of its own `ArrayBuffer`, sized exactly: one of them can still cross
  * to a shard as a transferred buffer (it then simply leaves this pool). Free buffers are kept
