@@ -95,7 +95,7 @@ function build(): Rig {
   };
   const remotes = new Map<number, RingLink>();
   const link: ShardLink = {
-    sendLayout: () => undefined,
+    sendLayout: () => false,
     // CREDIT records go main → shard through the other ring; here straight to the connection.
     sendCredit: (id, bytes) => shardConnections.get(id)?.credit(bytes),
     sendClose: () => undefined,

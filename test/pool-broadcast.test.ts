@@ -7,30 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../src/main/connection.ts';
-import type { Pool } from '../src/main/pool.ts';
+import { connectMany } from './support/connect-many.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
 
 /** A deadline generous for a loaded 2-core machine. */
 const TIMEOUT = 10_000;
-
-/** `count` connections from `client` to `server`, dialled one at a time: [server side, client side]. */
-async function connectMany(server: Pool<Uint8Array, undefined>, client: Pool<Uint8Array, undefined>, count: number): Promise<Array<[Conn, Conn]>> {
-  const { port } = await server.listen();
-  const accepted: Conn[] = [];
-  server.on('connection', (conn) => void accepted.push(conn));
-  const pairs: Array<[Conn, Conn]> = [];
-  for (let i = 0; i < count; i++) {
-    const clientSide = await client.connect({ host: '127.0.0.1', port });
-    const deadline = Date.now() + TIMEOUT;
-    while (accepted.length <= i && Date.now() < deadline) await sleep(5);
-    const serverSide = accepted[i];
-    assert.ok(serverSide, `dial ${i} was accepted`);
-    pairs.push([serverSide, clientSide]);
-  }
-  return pairs;
-}
 
 /** Bodies arrive as Buffers: expected ones are Buffers too, for deepEqual. */
 function filled(size: number, fill: number): Buffer {

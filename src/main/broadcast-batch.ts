@@ -1,8 +1,8 @@
 /**
  * One message to many connections (`pool.broadcast`): encoded once, and sent to each shard once
  * with the list of its connections, instead of once per connection (architecture.md §3). Each
- * shard then seals its own copy per connection. Inline connections get a copy each, sealed on
- * this thread, as `copyEncodedMessage` + `writeEncodedNow` would.
+ * shard then seals its one copy into a pooled buffer per connection; inline connections seal
+ * this batch's layout the same way, on this thread (encoded-message.ts `sharedLayout`).
  *
  * Each connection admits or drops the message by its own outgoing bound, as `writeNow` does; the
  * ring records go out in `flush`, after every connection decided, in the same turn, so the

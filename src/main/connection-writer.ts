@@ -33,8 +33,18 @@ export class ConnectionWriter<Msg> {
     this.emitter = emitter;
   }
 
-  /** `Connection.encode`. */
+  /** `Connection.encode`: the layout is the caller's for good. */
   encode(message: Msg): EncodedMessage {
+    return encodeFramedMessage(this.encodeBody(message), this.chunkContentSize);
+  }
+
+  /** `encode` for the connection's own writes: the layout may come from the layout pool and go back to it once written. */
+  encodeOwn(message: Msg): EncodedMessage {
+    return encodeFramedMessage(this.encodeBody(message), this.chunkContentSize, true);
+  }
+
+  /** The codec's bytes for `message`, checked (ENCODING_ERROR). */
+  private encodeBody(message: Msg): Uint8Array {
     let body: Uint8Array;
     try {
       body = this.codec.encode(message);
@@ -46,7 +56,7 @@ export class ConnectionWriter<Msg> {
     if (body.length + 4 > this.maxMessageSize) {
       throw new EncodingError(`message of ${body.length} bytes exceeds the limit of ${this.maxMessageSize}`);
     }
-    return encodeFramedMessage(body, this.chunkContentSize);
+    return body;
   }
 
   /** Counts a queued message; after a refused one, emits `'drain'` once there is room again. */

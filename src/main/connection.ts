@@ -8,6 +8,7 @@ import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
 import { copyEncodedMessage as copyEncoded, type EncodedMessage } from '../shared/session/encoded-message.ts';
+import { layoutPool } from '../shared/session/layout-pool.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
@@ -162,7 +163,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */
   async write(message: Msg, options?: { signal?: AbortSignal }): Promise<void> {
-    await this.session.write(this.writing.encode(message), options?.signal);
+    await this.session.write(this.writing.encodeOwn(message), options?.signal);
     this.writing.sent++;
   }
 
@@ -171,7 +172,11 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * `writable()` or for the `'drain'` event before writing more. Throws CONNECTION_CLOSED if closed.
    */
   writeNow(message: Msg): boolean {
-    return this.writing.owesDrainUnless(this.session.writeNow(this.writing.encode(message)));
+    const encoded = this.writing.encodeOwn(message);
+    const queued = this.session.writeNow(encoded);
+    // Refused, the layout was never anyone's but this call's: back to the pool.
+    if (!queued && encoded.recyclable) layoutPool.give(encoded.buffer);
+    return this.writing.owesDrainUnless(queued);
   }
 
   /**
@@ -191,7 +196,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    * closes first; aborting `signal` stops the wait, not a message already queued.
    */
   async writeSync(message: Msg, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.session.writeSync(this.writing.encode(message), options.signal);
+    await this.session.writeSync(this.writing.encodeOwn(message), options.signal);
     this.writing.sent++;
   }
 

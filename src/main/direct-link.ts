@@ -7,7 +7,7 @@
  * as they reach it.
  */
 import type { P2pError } from '../shared/errors.ts';
-import { copyEncodedMessage, type EncodedMessage } from '../shared/session/encoded-message.ts';
+import { sharedLayout, type EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { ByteEngine } from '../shared/session/byte-engine.ts';
 import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
@@ -93,9 +93,12 @@ export class DirectLink implements SessionLink, WrittenListener {
     this.engine.send(message);
   }
 
-  /** Inline connections get a copy each, sealed on this thread. */
+  /**
+   * Inline connections seal the batch's one plaintext layout into a pooled copy each, when their
+   * turn to write comes (encoded-message.ts `shared`); nothing writes into the batch's layout.
+   */
   joinBroadcast(_batch: BroadcastBatch<unknown>, layout: EncodedMessage): void {
-    this.engine.send(copyEncodedMessage(layout));
+    this.engine.send(sharedLayout(layout));
   }
 
   credit(bytes: number): void {

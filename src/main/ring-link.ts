@@ -7,14 +7,18 @@
 import type { P2pError } from '../shared/errors.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
+import { layoutPool } from '../shared/session/layout-pool.ts';
 import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 
 /** What a connection's link needs from its shard's data plane (shard-ring-link.ts). */
 export interface ShardLink {
-  /** Sends a layout (whole chunks) as one or more ring records. */
-  sendLayout(id: number, layout: Buffer): void;
+  /**
+   * Sends a layout (whole chunks) as one or more ring records, or transferred; true when it was
+   * copied into the ring, so the caller may reuse it at once.
+   */
+  sendLayout(id: number, layout: Buffer): boolean;
   sendCredit(id: number, bytes: number): void;
   sendClose(id: number, wait: boolean): void;
   /** Sends one layout for all of `ids` (a broadcast); returns the ring bytes it took. */
@@ -44,7 +48,9 @@ export class RingLink implements SessionLink {
   // ------------------------------------------------------------ down
 
   send(message: EncodedMessage): void {
-    this.shard.sendLayout(this.id, message.buffer);
+    // Copied into the ring, the layout is free again; a transferred one leaves this thread with
+    // the turn's doorbell, so it must not be handed out before (layout-pool.ts).
+    if (this.shard.sendLayout(this.id, message.buffer) && message.recyclable) layoutPool.give(message.buffer);
   }
 
   joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): void {

@@ -100,16 +100,18 @@ export class ShardRingLink implements ShardLink {
   /**
    * A layout of TRANSFER_THRESHOLD bytes or more that is the one view of its own ArrayBuffer (what
    * `encode` allocates above 4 KiB) is transferred, and the shard seals it in place: no copy
-   * through the ring (architecture.md §3). Anything else is cut into ring records.
+   * through the ring (architecture.md §3). Anything else is cut into ring records, copied at once
+   * (outbox.ts): true then.
    */
-  sendLayout(id: number, layout: Buffer): void {
+  sendLayout(id: number, layout: Buffer): boolean {
     const buffer = layout.buffer;
     if (layout.length >= TRANSFER_THRESHOLD && this.host.alive && buffer instanceof ArrayBuffer && layout.byteOffset === 0 && layout.byteLength === buffer.byteLength) {
       this.outbox.send(id, RECORD.WRITE_TRANSFERRED, encodeTransferred(layout.length));
       this.outbox.transfer(id, buffer); // posted with this turn's doorbell (outbox.ts)
-      return;
+      return false;
     }
     sendLayout(this.toShard, id, layout, this.outbox.maxPayload);
+    return true;
   }
 
   /** The outbox as a RecordSink, made once (not a closure per message written). */

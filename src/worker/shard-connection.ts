@@ -20,6 +20,7 @@ import { dial } from '../shared/session/dial.ts';
 import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
@@ -304,15 +305,19 @@ export class ShardConnection implements BodyTaker {
   }
 
   /**
-   * A part of an outgoing layout: whole chunks, sealed here in place and written. `owned`: the
-   * bytes are this connection's alone (a transferred layout), sealed where they are; otherwise
-   * (a ring record, a broadcast) they are copied first.
+   * A part of an outgoing layout: whole chunks, sealed here and written. `from`: where the bytes
+   * are. `ring`: a ring record, copied out before its slot is reused, into a buffer of this
+   * shard's layout pool that goes back to it once written (layout-pool.ts), and sealed there.
+   * `transferred`: this connection's alone, sealed where they are. `shared`: a broadcast's
+   * plaintext, this shard's private copy for all its targets, sealed into a pooled copy when
+   * this connection's turn to write comes (encoded-message.ts `shared`).
    */
-  write(payload: Uint8Array, last: boolean, owned = false): void {
+  write(payload: Uint8Array, last: boolean, from: 'ring' | 'transferred' | 'shared' = 'ring'): void {
     const session = this.session;
     if (this.state !== 'established' || !session) return;
-    const layout = owned ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) : Buffer.from(payload); // out of the ring before the slot is reused
-    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length);
+    const layout = from === 'ring' ? layoutPool.copy(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const recyclable = from === 'ring' && LayoutPool.keeps(layout.length);
+    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length, recyclable, from === 'shared');
     session.writeThen(message, (error) => {
       if (error) return; // the stream's end is reported by `end`
       this.writtenBytes += layout.length;

@@ -141,8 +141,8 @@ const control: ShardControl = {
 let broadcastTargets: number[] = [];
 
 /**
- * A broadcast reaches the shard once; each target connection copies and seals its own layout
- * (`write` copies out of the ring), in order with its other writes.
+ * A broadcast reaches the shard once; each target connection seals its own copy from the
+ * shard's one plaintext copy, in order with its other writes (`write`, `shared`).
  */
 function fanOut(kind: number, payload: Uint8Array): void {
   if (kind === RECORD.BROADCAST_TO) {
@@ -154,15 +154,17 @@ function fanOut(kind: number, payload: Uint8Array): void {
     return;
   }
   const last = kind === RECORD.BROADCAST_END;
-  // One copy out of the ring per part, then each connection copies from that private copy: a
-  // copy out of a SharedArrayBuffer is V8's relaxed_memmove, not memcpy, which is slow to repeat
-  // once per connection (bench/load.ts W6 measures broadcast).
-  const part = broadcastTargets.length > 1 ? Buffer.from(payload) : payload;
+  // One copy out of the ring per part, which every target seals from into a pooled copy of its
+  // own when it writes: no copy per connection (a copy out of a SharedArrayBuffer is V8's
+  // relaxed_memmove, not memcpy, which would be slow to repeat once per connection anyway).
+  // A lone target copies out of the ring as a plain write does.
+  const shared = broadcastTargets.length > 1;
+  const part = shared ? Buffer.from(payload) : payload;
   for (const id of broadcastTargets) {
     const connection = connections.get(id);
     if (!connection) continue;
     try {
-      connection.write(part, last);
+      connection.write(part, last, shared ? 'shared' : 'ring');
     } catch {
       void connection.abandon();
     }
@@ -182,7 +184,7 @@ const order = new TransferOrder(RECORD.WRITE_TRANSFERRED, (id, kind, payload, la
         break;
       case RECORD.WRITE_TRANSFERRED:
         if (!layout) throw new RangeError('WRITE_TRANSFERRED without its layout');
-        connection.write(transferredBytes(layout, payload), true, true);
+        connection.write(transferredBytes(layout, payload), true, 'transferred');
         break;
       case RECORD.CREDIT:
         connection.credit(decodeCredit(payload));

@@ -58,6 +58,14 @@ export function sealInPlace(plaintext: Buffer, tag: Buffer, nonce: Buffer, key: 
   sodium.crypto_secretbox_detached(plaintext, tag, plaintext, nonce, key);
 }
 
+/**
+ * Encrypts `plaintext` into `ciphertext` (another buffer of the same length, not overlapping)
+ * with its tag into `tag`; `plaintext` stays as it was (protocol.md §6.1).
+ */
+export function sealInto(ciphertext: Buffer, tag: Buffer, plaintext: Buffer, nonce: Buffer, key: Buffer): void {
+  sodium.crypto_secretbox_detached(ciphertext, tag, plaintext, nonce, key);
+}
+
 /** Decrypts `ciphertext` in place; false when the tag does not verify (protocol.md §6.3). */
 export function openInPlace(ciphertext: Buffer, tag: Buffer, nonce: Buffer, key: Buffer): boolean {
   return sodium.crypto_secretbox_open_detached(ciphertext, ciphertext, tag, nonce, key);

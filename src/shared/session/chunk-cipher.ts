@@ -1,12 +1,13 @@
 /**
  * Per-direction chunk encryption state: the channel key and the running nonce (protocol.md §5.3, §6).
  */
-import { openInPlace, openInto, peekUInt32BE, sealInPlace } from '../crypto/box.ts';
+import { openInPlace, openInto, peekUInt32BE, sealInPlace, sealInto } from '../crypto/box.ts';
 import { incrementNonce } from '../crypto/nonce.ts';
 import { DecipherError, InvalidIncomingCiphertextSizeError } from '../errors.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { ByteQueue } from './byte-queue.ts';
 import type { EncodedMessage } from './encoded-message.ts';
+import { LayoutPool, layoutPool } from './layout-pool.ts';
 import { secretBytes } from './long-lived-bytes.ts';
 
 /** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
@@ -23,10 +24,24 @@ export class ChunkSealer {
    * Encrypts every chunk of a layout in place, in order, and fills the tags. The headers are
    * already there (written at encode time), so this works on any run of whole chunks, such as a
    * slice that crossed to a shard. The caller has claimed the message (`EncodedMessage.consume`)
-   * so it cannot be queued twice.
+   * so it cannot be queued twice. A `shared` layout (one broadcast's plaintext for several
+   * connections) stays as it is: it is sealed into a copy of its own, from the layout pool when
+   * large enough, and that copy is returned.
    */
   seal(message: EncodedMessage): Buffer {
-    return this.sealLayout(message.buffer);
+    if (!message.shared) return this.sealLayout(message.buffer);
+    const plain = message.buffer;
+    const size = plain.length;
+    const out = LayoutPool.keeps(size) ? layoutPool.take(size) : Buffer.allocUnsafe(size);
+    for (let at = 0; at < size; ) {
+      const end = at + HEADER_LENGTH + plain.readUInt16BE(at);
+      out[at] = plain[at]!;
+      out[at + 1] = plain[at + 1]!;
+      sealInto(out.subarray(at + CHUNK_OVERHEAD, end), out.subarray(at + HEADER_LENGTH, at + CHUNK_OVERHEAD), plain.subarray(at + CHUNK_OVERHEAD, end), this.nonce, this.key);
+      incrementNonce(this.nonce);
+      at = end;
+    }
+    return out;
   }
 
   sealLayout(layout: Buffer): Buffer {

@@ -9,12 +9,10 @@
  */
 import { EncodedMessageConsumedError } from '../errors.ts';
 import { CHUNK_OVERHEAD, TAG_LENGTH } from './chunk-layout.ts';
+import { LayoutPool, SMALL_LAYOUT_MAX, layoutPool } from './layout-pool.ts';
 
 /** Bytes of the Tezos `dynamic_size` length prefix in front of every message (protocol.md §9.1). */
 export const MESSAGE_PREFIX_LENGTH = 4;
-
-/** Layouts up to this size come from Node's shared buffer pool. */
-const POOLED_LAYOUT_MAX = 4096;
 
 export class EncodedMessage {
   /** Wire layout: for each chunk `[header 2][tag 16][content]`; content is plaintext until written. */
@@ -23,12 +21,24 @@ export class EncodedMessage {
   readonly chunkContentSize: number;
   /** Bytes of the message stream: prefix + body. */
   readonly streamLength: number;
+  /**
+   * The library made this layout for itself and nobody else holds it: once the socket is done
+   * with it, it goes back to this thread's layout pool (layout-pool.ts).
+   */
+  readonly recyclable: boolean;
+  /**
+   * The buffer is one broadcast's plaintext, shared by several connections: each seals it into
+   * a copy of its own (`ChunkSealer.seal`), never in place. Only the library makes these.
+   */
+  readonly shared: boolean;
   private used = false;
 
-  constructor(buffer: Buffer, chunkContentSize: number, streamLength: number) {
+  constructor(buffer: Buffer, chunkContentSize: number, streamLength: number, recyclable = false, shared = false) {
     this.buffer = buffer;
     this.chunkContentSize = chunkContentSize;
     this.streamLength = streamLength;
+    this.recyclable = recyclable && !shared;
+    this.shared = shared;
   }
 
   /** Number of chunks: an empty stream still takes one tag-only chunk (protocol.md §9.3 `cut`). */
@@ -64,18 +74,25 @@ export function encodeStream(stream: Uint8Array, chunkContentSize: number): Enco
   return new EncodedMessage(out, chunkContentSize, stream.length);
 }
 
-/** Lays out `u32 BE length ‖ body`: one message of the Tezos framing (protocol.md §9.1). */
-export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number): EncodedMessage {
+/**
+ * Lays out `u32 BE length ‖ body`: one message of the Tezos framing (protocol.md §9.1).
+ * `recyclable`: the layout is for the library's own write (`write`, `writeNow`, `writeSync`),
+ * never handed to the application, so it may come from and go back to the layout pool.
+ */
+export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number, recyclable = false): EncodedMessage {
   const streamLength = MESSAGE_PREFIX_LENGTH + body.length;
   if (streamLength <= chunkContentSize) {
     // One chunk: the common case for small messages, laid out without the layout and slicing loops.
-    const out = allocateBytes(CHUNK_OVERHEAD + streamLength);
+    const size = CHUNK_OVERHEAD + streamLength;
+    const pooled = recyclable && LayoutPool.keeps(size);
+    const out = allocateBytes(size, pooled);
     out.writeUInt16BE(streamLength + TAG_LENGTH, 0);
     out.writeUInt32BE(body.length, CHUNK_OVERHEAD);
     out.set(body, CHUNK_OVERHEAD + MESSAGE_PREFIX_LENGTH);
-    return new EncodedMessage(out, chunkContentSize, streamLength);
+    return new EncodedMessage(out, chunkContentSize, streamLength, pooled);
   }
-  const out = allocateLayout(streamLength, chunkContentSize);
+  const pooled = recyclable && LayoutPool.keeps(layoutSize(streamLength, chunkContentSize));
+  const out = allocateLayout(streamLength, chunkContentSize, pooled);
   // The prefix may itself be cut when chunks carry fewer than 4 bytes (binaryChunksSize < 22).
   const prefix = Buffer.allocUnsafe(MESSAGE_PREFIX_LENGTH);
   prefix.writeUInt32BE(body.length, 0);
@@ -95,7 +112,7 @@ export function encodeFramedMessage(body: Uint8Array, chunkContentSize: number):
       }
     }
   }
-  return new EncodedMessage(out, chunkContentSize, streamLength);
+  return new EncodedMessage(out, chunkContentSize, streamLength, pooled);
 }
 
 /** Deep copy, so one encoding can be written to several connections (protocol.md §9.4). */
@@ -105,14 +122,26 @@ export function copyEncodedMessage(message: EncodedMessage): EncodedMessage {
 }
 
 /**
+ * One connection's share of a layout several connections send (a broadcast): the same bytes,
+ * sealed into a copy of its own when written, so the layout stays plaintext for the others.
+ */
+export function sharedLayout(message: EncodedMessage): EncodedMessage {
+  return new EncodedMessage(message.buffer, message.chunkContentSize, message.streamLength, false, true);
+}
+
+/** Bytes of a layout: the stream and each chunk's header and tag. */
+function layoutSize(streamLength: number, chunkContentSize: number): number {
+  return streamLength + CHUNK_OVERHEAD * chunkCountFor(streamLength, chunkContentSize);
+}
+
+/**
  * Allocates the layout and writes every chunk's header (u16 BE tag + content length) up front, so
  * the layout describes itself: whoever seals it (this thread or a shard) walks the headers and
  * needs no chunk size (protocol.md §6.1).
  */
-function allocateLayout(streamLength: number, chunkContentSize: number): Buffer {
+function allocateLayout(streamLength: number, chunkContentSize: number, pooled = false): Buffer {
   const chunks = chunkCountFor(streamLength, chunkContentSize);
-  const size = streamLength + CHUNK_OVERHEAD * chunks;
-  const out = allocateBytes(size);
+  const out = allocateBytes(layoutSize(streamLength, chunkContentSize), pooled);
   const stride = chunkContentSize + CHUNK_OVERHEAD;
   for (let i = 0; i < chunks; i++) {
     const length = Math.min(chunkContentSize, streamLength - i * chunkContentSize);
@@ -121,10 +150,12 @@ function allocateLayout(streamLength: number, chunkContentSize: number): Buffer 
   return out;
 }
 
-function allocateBytes(size: number): Buffer {
+/** `pooled`: from this thread's layout pool (the caller checked `LayoutPool.keeps`). */
+function allocateBytes(size: number, pooled = false): Buffer {
   // Small layouts come from Node's pool, much cheaper than an unpooled allocation for small
   // messages (bench/chunk-codec.bench.ts measures seal against raw secretbox); they cross
-  // threads by copy through the rings. Large ones are unpooled, so they can be transferred as
-  // they are (architecture.md §3).
-  return size <= POOLED_LAYOUT_MAX ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
+  // threads by copy through the rings. Large ones are unpooled, each the whole of its own
+  // ArrayBuffer, so they can be transferred as they are (architecture.md §3); pooled ones are too.
+  if (pooled) return layoutPool.take(size);
+  return size <= SMALL_LAYOUT_MAX ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
 }

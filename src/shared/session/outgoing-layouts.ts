@@ -66,7 +66,9 @@ export class OutgoingLayouts {
   }
 
   private write(entry: OutgoingEntry): void {
-    this.transport.write(this.sealer.seal(entry.message));
+    const { message } = entry;
+    // A shared layout is sealed into a copy of its own, which is recyclable.
+    this.transport.write(this.sealer.seal(message), message.recyclable || message.shared);
     entry.settle?.();
     if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
   }

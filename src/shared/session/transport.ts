@@ -6,10 +6,11 @@
  * Listeners are module-level functions bound through a symbol, so nothing is allocated per
  * event (a lesson from ws: it matters at thousands of connections).
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import { canonicalHost } from '../wire/point.ts';
 import { ByteQueue } from './byte-queue.ts';
+import { LayoutPool, layoutPool } from './layout-pool.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import type { IoScheduler, Share } from './io-scheduler.ts';
 
@@ -125,30 +126,44 @@ export class SessionTransport {
   }
 
   /**
-   * Writes bytes that are ready for the wire. A connection's first write in a turn of the event
+   * Writes bytes that are ready for the wire; `recyclable` bytes go back to the layout pool once
+   * the socket is done with them (layout-pool.ts). A connection's first write in a turn of the event
    * loop goes straight to the socket; later ones in that turn are corked together and go to the
    * kernel as one writev when the tick ends. Corking every write would cost a nextTick, a cork and
    * a buffered entry per message where one write per turn is the rule (an echo, a reply: W2 echo,
    * bench/echo-path.ts). A burst costs two syscalls instead of one.
    */
-  write(bytes: Buffer): void {
+  write(bytes: Buffer, recyclable = false): void {
+    const done = recyclable ? this.recycleWhenWritten(bytes) : undefined;
     if (this.corked) {
-      this.socket.write(bytes);
+      this.socket.write(bytes, done);
     } else if (this.writeTurn === loopTurn) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(uncorkTransport, this);
-      this.socket.write(bytes);
+      this.socket.write(bytes, done);
     } else {
       this.writeTurn = loopTurn;
       if (!turnScheduled) {
         turnScheduled = true;
         setImmediate(nextTurn).unref();
       }
-      this.socket.write(bytes);
+      this.socket.write(bytes, done);
     }
     this.stats.addSent(bytes.length);
     if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
+  }
+
+  /**
+   * The write callback that gives `bytes` back to the layout pool, or none. Only a `net.Socket`
+   * qualifies: its callback comes once the kernel has copied the bytes (or the write was dropped
+   * with the socket), whereas another stream (an in-memory duplex in tests) may hand the very
+   * buffer on to its reader.
+   */
+  private recycleWhenWritten(bytes: Buffer): (() => void) | undefined {
+    // A closure per layout (only layouts of more than 4 KiB are recyclable): each callback gives
+    // back its own buffer, whatever order a failing socket calls them in.
+    return this.socket instanceof Socket && LayoutPool.keeps(bytes.length) ? () => layoutPool.give(bytes) : undefined;
   }
 
   /** Ends the corked batch of this tick (scheduled by `write`). */
