@@ -707,6 +707,11 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private register(conn: Connection<Msg, Meta>): void {
     this.counters.accepted++;
     this.active.add(conn);
+    // A stream that failed after the handshake (DECIPHER_ERROR, TIMEOUT …) is counted as a
+    // handshake's failure is; a peer's orderly end or reset (CONNECTION_CLOSED) is no failure.
+    conn.once('close', ({ error }) => {
+      if (error !== undefined && error.code !== 'CONNECTION_CLOSED') this.count(error.code);
+    });
     void conn.ended.then(() => {
       const stat = conn.stat();
       const counts = conn.messageCounts;
