@@ -92,3 +92,23 @@ export async function startTinyFlood(port: number, version: NetworkVersion, body
     },
   };
 }
+
+/**
+ * `npm run soak -- --tiny-flood=N`: N flooding peers beside the soak's honest connections, on
+ * the soak's chain. The soak server echoes what it reads; an echo to a peer that never reads
+ * fills that connection's outgoing queue, after which the server reads no more of it: its
+ * incoming queue fills and stays full, which the soak's growth check then covers.
+ */
+export async function startTinyFloods(count: number, port: number, chainName: string, bodySize = 0): Promise<{ sent: () => number; stop: () => void }> {
+  const version: NetworkVersion = { chainName, distributedDbVersion: 1, p2pVersion: 0 };
+  const flooders = await Promise.all(Array.from({ length: count }, () => startTinyFlood(port, version, bodySize)));
+  return {
+    sent: () => flooders.reduce((sum, flooder) => sum + flooder.sent(), 0),
+    stop: () => {
+      for (const flooder of flooders) {
+        flooder.stop();
+        flooder.socket.destroy();
+      }
+    },
+  };
+}

@@ -81,7 +81,7 @@ export class ByteEngine implements Stallable {
   private closing: Promise<CloseOutcome> | undefined;
   /** The close under way waits for the queued messages (`close(true)`). */
   private closingWaits = false;
-  /** A close without wait overtook a waiting one: the socket is reset, not closed gracefully. */
+  /** A close without wait overtook a waiting one, or asked for a reset: the socket is reset, not closed gracefully. */
   private forced = false;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
@@ -383,19 +383,21 @@ export class ByteEngine implements Stallable {
    * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
    * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
    * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
-   * reset instead, so the peer can tell. Resolves with what was dropped.
+   * reset instead, so the peer can tell; `reset` asks for that whatever this close drops (a
+   * shard's connection whose main dropped messages the shard never saw). Resolves with what was dropped.
    */
-  close(wait = false): Promise<CloseOutcome> {
+  close(wait = false, reset = false): Promise<CloseOutcome> {
     // One error for everything this close fails, built only if something waits: each error
     // captures a stack, which is costly on handshake churn (bench/handshake-cpu.ts measures it).
     // Nobody waiting: the transport's own.
     let error: ConnectionClosedError | undefined;
     const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
+    if (reset) this.forced = true;
     if (this.closing) {
       // A close without wait overtakes a waiting one (its timeout, an aborted signal): what is
       // queued is dropped, and a socket still flushing to a peer that does not read is reset
       // rather than given its close grace, so the wait's bound is the whole close's.
-      if (!wait && this.closingWaits) {
+      if (!wait && (this.closingWaits || reset)) {
         this.forced = true;
         this.outgoing.drop(reason);
         if (this.transport.closedLocally) void this.transport.reset(error);
