@@ -31,7 +31,7 @@ import { AddressList } from './address-list.ts';
 import type { AcceptOptions, AuthenticatedConnection } from './authenticated-connection.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
 import { socketHost } from '../shared/session/transport.ts';
-import type { Connection } from './connection.ts';
+import type { CloseReason, Connection } from './connection.ts';
 import { BroadcastBatch, type BroadcastResult } from './broadcast-batch.ts';
 import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
 import { DEFAULT_MAX_PENDING_MESSAGE_BYTES, PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
@@ -704,14 +704,19 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
+  /**
+   * A stream that failed after the handshake (DECIPHER_ERROR, TIMEOUT …) is counted as a
+   * handshake's failure is; a peer's orderly end or reset (CONNECTION_CLOSED) is no failure. One
+   * listener for every connection: idle connections carry no closure of their own.
+   */
+  private readonly countEnd = ({ error }: CloseReason): void => {
+    if (error !== undefined && error.code !== 'CONNECTION_CLOSED') this.count(error.code);
+  };
+
   private register(conn: Connection<Msg, Meta>): void {
     this.counters.accepted++;
     this.active.add(conn);
-    // A stream that failed after the handshake (DECIPHER_ERROR, TIMEOUT …) is counted as a
-    // handshake's failure is; a peer's orderly end or reset (CONNECTION_CLOSED) is no failure.
-    conn.once('close', ({ error }) => {
-      if (error !== undefined && error.code !== 'CONNECTION_CLOSED') this.count(error.code);
-    });
+    conn.on('close', this.countEnd);
     void conn.ended.then(() => {
       const stat = conn.stat();
       const counts = conn.messageCounts;

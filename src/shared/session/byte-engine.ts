@@ -12,7 +12,7 @@ import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
-import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
+import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
 import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
@@ -53,7 +53,7 @@ let scratchBusy = false;
 
 type IncomingEntry = FramedMessage | P2pError;
 
-export class ByteEngine implements Stallable {
+export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
   private readonly limits: SessionLimits;
@@ -74,8 +74,6 @@ export class ByteEngine implements Stallable {
    * many tiny messages a chunk packs, and what waits costs its plaintext bytes (at most a chunk).
    */
   private unframed: Buffer | undefined;
-  /** Asked by the framer between messages: the queue is full (`pump` without `all`). */
-  private readonly full = (): boolean => this.incomingBytes >= this.limits.incomingQueueSize;
 
   private readonly outgoing: OutgoingLayouts;
   private closing: Promise<CloseOutcome> | undefined;
@@ -151,7 +149,7 @@ export class ByteEngine implements Stallable {
    */
   private pump(all = false): void {
     const input = this.transport.input;
-    const hold = all ? undefined : this.full;
+    const hold = all ? undefined : this;
     if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
       const rest = this.unframed;
       this.unframed = undefined;
@@ -197,9 +195,14 @@ export class ByteEngine implements Stallable {
         // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
         this.transport.pause();
       }
-      if (!all && (this.unframed !== undefined || this.full())) this.pauseFull();
+      if (!all && (this.unframed !== undefined || this.full)) this.pauseFull();
     }
     this.watchProgress();
+  }
+
+  /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
+  get full(): boolean {
+    return this.incomingBytes >= this.limits.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */

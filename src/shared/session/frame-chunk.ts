@@ -8,7 +8,7 @@
  * of the receive path per large message (load-benchmark.md, "What limits our numbers").
  */
 import type { ChunkOpener } from './chunk-cipher.ts';
-import type { BodyTaker, FramedMessage, MessageFramer } from './message-framer.ts';
+import type { BodyTaker, FramedMessage, MessageFramer, QueueHold } from './message-framer.ts';
 
 /**
  * Opens the chunk `opener` holds (ChunkOpener.hold / holdAt: its tag in the opener's slot,
@@ -18,7 +18,7 @@ import type { BodyTaker, FramedMessage, MessageFramer } from './message-framer.t
  * the ciphertext's bytes stay valid after the call (see MessageFramer.push). DECIPHER_ERROR on a
  * bad tag (the nonce advances either way), DECODING_ERROR from the framer.
  */
-export function frameChunk(framer: MessageFramer, opener: ChunkOpener, ciphertext: Buffer, emit: (message: FramedMessage) => void, stable: boolean, taker?: BodyTaker, hold?: () => boolean): Buffer | undefined {
+export function frameChunk(framer: MessageFramer, opener: ChunkOpener, ciphertext: Buffer, emit: (message: FramedMessage) => void, stable: boolean, taker?: BodyTaker, hold?: QueueHold): Buffer | undefined {
   const content = ciphertext.length;
   const target = framer.directTarget(content, framer.wantsPrefixPeek(content) ? opener.peekHeldUInt32BE(ciphertext) : -1);
   if (target === undefined) {

@@ -69,6 +69,11 @@ export interface BodyTaker {
   takeBody(plain: Buffer, start: number, length: number): boolean;
 }
 
+/** The caller's queue, asked between messages whether framing must stop (MessageFramer.push). */
+export interface QueueHold {
+  readonly full: boolean;
+}
+
 export class MessageFramer {
   private readonly maxMessageSize: number;
   /**
@@ -125,14 +130,14 @@ export class MessageFramer {
    * the plaintext stays valid after this call (a received buffer), so a message inside it may be
    * handed out as a view; otherwise (a reused scratch buffer) every byte kept is copied. `taker`:
    * offered each body that lies whole in this chunk before it is emitted. `hold`: asked between
-   * messages; true stops framing there. Returns the bytes framed: less than the plaintext only
+   * messages; when full, framing stops there. Returns the bytes framed: less than the plaintext only
    * when `hold` stopped it, and the caller feeds the rest later.
    */
-  push(plain: Buffer, emit: (message: FramedMessage) => void, stable = true, taker?: BodyTaker, hold?: () => boolean): number {
+  push(plain: Buffer, emit: (message: FramedMessage) => void, stable = true, taker?: BodyTaker, hold?: QueueHold): number {
     let at = 0;
     while (at < plain.length) {
       // Between messages: the caller's queue is full, the rest waits unframed (returned offset).
-      if (hold !== undefined && this.bodyLength < 0 && this.prefixFill === 0 && hold()) return at;
+      if (hold !== undefined && this.bodyLength < 0 && this.prefixFill === 0 && hold.full) return at;
       if (this.bodyLength < 0) {
         if (this.prefixFill === 0 && plain.length - at >= MESSAGE_PREFIX_LENGTH) {
           this.startBody(plain.readUInt32BE(at));
