@@ -5,11 +5,15 @@
  *
  *   npm run soak -- [--connections=10000] [--seconds=60] [--warmup=15] [--rate=5000]
  *                   [--size=1024] [--server-workers=2] [--client-workers=0] [--max-growth=4]
+ *                   [--tiny-flood=0]
  *
  * The server pool runs in a child process (bench/soak/server.ts) so each side's memory and
  * descriptor table are its own (10,000 sockets per process stay under a 20,000 `ulimit -n`).
  * --rate is messages per second over all connections (each echoed back); --max-growth is the
  * RSS growth after warm-up (MiB, see floorGrowth) above which a side is reported as growing.
+ * --tiny-flood=N adds N hostile peers that flood the server with chunks packed with empty
+ * messages and never read (bench/soak/tiny-flood.ts): the server must hold no more for them than
+ * their incoming bounds, so its RSS stays flat as under honest traffic.
  * Prints a table and a JSON line; exits 1 when a message is lost, a descriptor leaks or a side grows.
  */
 import { fork } from 'node:child_process';
@@ -21,6 +25,7 @@ import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
 import { countArg, numberArg } from './common.ts';
 import { fdKinds } from './soak/descriptors.ts';
 import { generateIdentityFast } from './soak/identity.ts';
+import { startTinyFloods } from './soak/tiny-flood.ts';
 
 const argv = process.argv.slice(2);
 const CONNECTIONS = countArg(argv, 'connections', 10_000);
@@ -31,6 +36,7 @@ const SIZE = countArg(argv, 'size', 1024);
 const SERVER_WORKERS = countArg(argv, 'server-workers', 2);
 const CLIENT_WORKERS = countArg(argv, 'client-workers', 0);
 const MAX_GROWTH = numberArg(argv, 'max-growth', 16);
+const TINY_FLOOD = countArg(argv, 'tiny-flood', 0);
 const MiB = 1024 * 1024;
 
 interface Sample {
@@ -46,7 +52,7 @@ interface Sample {
 
 /** Open sockets of this process (see soak/descriptors.ts). */
 const fds = (): number => fdKinds()['socket'] ?? 0;
-const child = fork(new URL('./soak/server.ts', import.meta.url), [String(SERVER_WORKERS), String(CONNECTIONS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(new URL('./soak/server.ts', import.meta.url), [String(SERVER_WORKERS), String(CONNECTIONS + TINY_FLOOD)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const replies: unknown[] = [];
 const waiters: Array<(reply: unknown) => void> = [];
 child.on('message', (message) => {
@@ -81,6 +87,8 @@ for (let wave = 0; wave < CONNECTIONS; wave += 500) {
 }
 const dialSeconds = (Date.now() - dialStarted) / 1000;
 console.log(`${CONNECTIONS} connections in ${dialSeconds.toFixed(1)} s`);
+const flood = await startTinyFloods(TINY_FLOOD, port, 'SOAK');
+if (TINY_FLOOD > 0) console.log(`${TINY_FLOOD} peers flooding empty messages`);
 
 // ---- traffic: message = u32 connection ‖ u32 sequence ‖ padding; echoes must come back in order
 let sent = 0;
@@ -153,6 +161,8 @@ while (Date.now() - started < SECONDS * 1000) {
 }
 sending = false;
 await sender;
+const floodSent = flood.sent();
+flood.stop();
 
 // ---- every message accounted for
 const drainDeadline = Date.now() + 60_000;
@@ -229,6 +239,7 @@ console.log(
       heapSlopeMiBPerMin: { server: serverHeapGrowth, client: clientHeapGrowth },
       peakRssMiB: { server: Math.max(...samples.map((s) => s.serverRss)) / MiB, client: Math.max(...samples.map((s) => s.clientRss)) / MiB },
       fdsLeaked: { server: serverLeaked, client: clientLeaked },
+      tinyFlood: { peers: TINY_FLOOD, messagesSent: floodSent },
       serverFdKinds: { before: serverFdKindsBefore, afterConnectionsClosed: serverAfter.kinds },
       serverFdsAfterPoolClose: closed.fds,
     },

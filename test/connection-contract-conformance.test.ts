@@ -120,6 +120,25 @@ for (const { name, workers } of MODES) {
     });
   });
 
+  for (const messages of [20, MESSAGES]) {
+    test(`${name}: an immediate close after ${messages} writeNow to a reader that keeps up: delivered + droppedMessages ≤ written (= when nothing was dropped), and the receiver sees a reset iff something was dropped`, async () => {
+      const size = 1024;
+      await withPair(workers, { client: { accept: { outgoingMessageQueueSize: 64 * 1024 * 1024 } } }, async (client, server) => {
+        const reads = readAll(server);
+        const closed = once(server, 'close') as Promise<[CloseReason]>;
+        let written = 0;
+        while (written < messages && client.writeNow(new Uint8Array(size))) written++;
+        assert.equal(written, messages);
+        const outcome = await within(client.close(), 20_000, 'immediate close');
+        const { count } = await within(reads, 20_000, 'reads');
+        const [reason] = await within(closed, 10_000, "the receiver's close event");
+        assert.equal(reason.reset, outcome.droppedMessages > 0, `reset ${reason.reset}, ${outcome.droppedMessages} dropped`);
+        if (outcome.droppedMessages === 0) assert.equal(count, written);
+        else assert.ok(count + outcome.droppedMessages <= written, `${count} delivered, ${outcome.droppedMessages} dropped of ${written}`);
+      });
+    });
+  }
+
   test(`${name}: a graceful close gives up at its timeout and reports what it dropped`, async () => {
     await withPair(workers, { server: { accept: { incomingMessageQueueSize: 4096 } } }, async (client) => {
       let queued = 0;

@@ -35,7 +35,8 @@ test('CREDIT, CLOSE and WRITTEN round-trip', () => {
   fc.assert(
     fc.property(fc.nat(0xffffffff), fc.boolean(), fc.nat(0xffffffff), fc.nat(0xffffffff), (credit, wait, messages, bytes) => {
       assert.equal(decodeCredit(encodeCredit(credit)), credit);
-      assert.deepEqual(decodeClose(encodeClose(wait)), { wait });
+      assert.deepEqual(decodeClose(encodeClose(wait)), { wait, reset: false });
+      assert.deepEqual(decodeClose(encodeClose(wait, true)), { wait, reset: true });
       assert.deepEqual(decodeWritten(encodeWritten({ messages, bytes })), { messages, bytes });
     }),
   );

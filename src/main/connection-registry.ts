@@ -2,7 +2,7 @@
  * A pool's established connections and the peers they belong to: what `size`, `broadcast`'s
  * default recipients, the accept policy's view (slots taken, connected peers) and `stats()` read.
  */
-import type { Connection } from './connection.ts';
+import type { CloseReason, Connection } from './connection.ts';
 
 export class ConnectionRegistry<Msg, Meta> {
   /** Connections established and not yet ended. */
@@ -14,8 +14,12 @@ export class ConnectionRegistry<Msg, Meta> {
   /** Reads a connection's last totals before it leaves the registry. */
   private readonly onEnded: (conn: Connection<Msg, Meta>) => void;
 
-  constructor(onEnded: (conn: Connection<Msg, Meta>) => void) {
+  /** One `'close'` listener for every connection (the pool counts the errors streams end with): idle connections carry no closure of their own. */
+  private readonly onClose: (reason: CloseReason) => void;
+
+  constructor(onEnded: (conn: Connection<Msg, Meta>) => void, onClose: (reason: CloseReason) => void) {
     this.onEnded = onEnded;
+    this.onClose = onClose;
   }
 
   /** Connection slots taken: established ones and those being accepted. */
@@ -41,6 +45,7 @@ export class ConnectionRegistry<Msg, Meta> {
    */
   register(conn: Connection<Msg, Meta>): void {
     this.active.add(conn);
+    conn.on('close', this.onClose);
     void conn.ended.then(() => {
       this.onEnded(conn);
       this.active.delete(conn);

@@ -34,16 +34,17 @@ export interface CloseOptions {
    */
   readonly wait?: boolean;
   /**
-   * With `wait`: milliseconds to wait for the queue to drain (default DEFAULT_CLOSE_TIMEOUT,
-   * 10 s). Past it, the close goes on as an immediate one, and resolves with what it dropped.
+   * With `wait`: milliseconds the whole close may take (default DEFAULT_CLOSE_TIMEOUT, 10 s),
+   * the flush to a peer that does not read included. Past it, the close goes on as an immediate
+   * one: what is left is dropped, the socket is reset, and the promise resolves with what it dropped.
    */
   readonly timeout?: number;
   /** Why, for logs (`addClosingReason`). */
   readonly reason?: string;
   /**
    * Stops waiting (`wait`) when aborted: what is still queued is dropped and the promise rejects
-   * at once with ABORTED (TIMEOUT for `AbortSignal.timeout`). The socket then closes as without
-   * `wait`: bytes already handed to it get up to 2 s to flush (`ended` resolves when it is gone).
+   * at once with ABORTED (TIMEOUT for `AbortSignal.timeout`), and the socket is reset as past
+   * `timeout` (`ended` resolves when it is gone).
    */
   readonly signal?: AbortSignal;
 }

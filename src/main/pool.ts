@@ -53,7 +53,14 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     onError: (error) => this.report(error),
     isClosed: () => this.closed,
   });
-  private readonly registry = new ConnectionRegistry<Msg, Meta>((conn) => this.tally.ended(conn));
+  private readonly registry = new ConnectionRegistry<Msg, Meta>(
+    (conn) => this.tally.ended(conn),
+    ({ error }) => {
+      // A stream that failed after the handshake (DECIPHER_ERROR, TIMEOUT …) counts as a handshake's
+      // failure does; a peer's orderly end or reset (CONNECTION_CLOSED) is no failure.
+      if (error !== undefined && error.code !== 'CONNECTION_CLOSED') this.tally.count(error.code);
+    },
+  );
   readonly bannedAddresses = new AddressList();
   readonly bannedPeers = new AddressList();
   private readonly admission: HandshakeAdmission;

@@ -135,7 +135,10 @@ export class ShardRingLink implements ShardLink {
 
   sendClose(id: number, wait: boolean): void {
     if (!this.host.alive) return;
-    this.outbox.send(id, RECORD.CLOSE, encodeClose(wait));
+    // An immediate close drops what has not reached the shard, as an inline connection drops what
+    // its socket has not taken: the shard cannot write what it never sees.
+    const discarded = wait ? 0 : this.outbox.discardWaiting(id, RECORD.WRITE_PART, RECORD.WRITE_END);
+    this.outbox.send(id, RECORD.CLOSE, encodeClose(wait, discarded > 0));
   }
 
   /**

@@ -326,13 +326,13 @@ export class ShardConnection implements BodyTaker {
     });
   }
 
-  /** Main asked to close: queued writes first when `wait`. */
-  close(wait: boolean): void {
+  /** Main asked to close: queued writes first when `wait`; `reset`: main dropped some (encodeClose). */
+  close(wait: boolean, reset = false): void {
     const session = this.session;
     if (!session) return;
     if (this.state === 'closing') {
       // A close without wait overtakes a waiting one (main's `close({ wait, signal })` aborted).
-      if (!wait) void session.close(false);
+      if (!wait) void session.close(false, reset);
       return;
     }
     if (this.state !== 'established') return;
@@ -340,7 +340,7 @@ export class ShardConnection implements BodyTaker {
     session.onReadable = undefined;
     session.sink = undefined;
     session.bodyTaker = undefined;
-    void session.close(wait).then(() => this.end(undefined));
+    void session.close(wait, reset).then(() => this.end(undefined));
   }
 
   /**

@@ -190,7 +190,10 @@ const order = new TransferOrder(RECORD.WRITE_TRANSFERRED, (id, kind, payload, la
         connection.credit(decodeCredit(payload));
         break;
       case RECORD.CLOSE:
-        connection.close(decodeClose(payload).wait);
+        {
+          const { wait, reset } = decodeClose(payload);
+          connection.close(wait, reset);
+        }
         break;
     }
   } catch {

@@ -12,7 +12,7 @@ import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
-import { MessageFramer, type BodyTaker, type FramedMessage } from './message-framer.ts';
+import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
 import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
@@ -53,7 +53,7 @@ let scratchBusy = false;
 
 type IncomingEntry = FramedMessage | P2pError;
 
-export class ByteEngine implements Stallable {
+export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
   private readonly limits: SessionLimits;
@@ -68,9 +68,19 @@ export class ByteEngine implements Stallable {
   private readPaused = false;
   /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
   private refilling = false;
+  /**
+   * The rest of an opened chunk, not framed because the queue filled in the middle of it: framed
+   * first when reading resumes. So the queue exceeds its bound by at most one message, however
+   * many tiny messages a chunk packs, and what waits costs its plaintext bytes (at most a chunk).
+   */
+  private unframed: Buffer | undefined;
 
   private readonly outgoing: OutgoingLayouts;
   private closing: Promise<CloseOutcome> | undefined;
+  /** The close under way waits for the queued messages (`close(true)`). */
+  private closingWaits = false;
+  /** A close without wait overtook a waiting one, or asked for a reset: the socket is reset, not closed gracefully. */
+  private forced = false;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -105,9 +115,10 @@ export class ByteEngine implements Stallable {
       return;
     }
     transport.onInput = () => this.pump();
-    // Bytes that arrived during the handshake (the peer may stream right after its Ack).
+    // Bytes that arrived during the handshake (the peer may stream right after its Ack); they may
+    // fill the queue already, and then the socket stays paused.
     this.pump();
-    transport.resume();
+    if (!this.pausedByUs) transport.resume();
   }
 
   // ---------------------------------------------------------------- reading
@@ -138,6 +149,21 @@ export class ByteEngine implements Stallable {
    */
   private pump(all = false): void {
     const input = this.transport.input;
+    const hold = all ? undefined : this;
+    if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
+      const rest = this.unframed;
+      this.unframed = undefined;
+      try {
+        const framed = this.framer.push(rest, this.emit, true, this.bodyTaker && this, hold);
+        if (framed < rest.length) this.unframed = rest.subarray(framed);
+      } catch (error) {
+        this.failStream(error as P2pError);
+        return;
+      }
+      if (this.incomingClosed) return;
+      if (this.pending?.account(this.framer.pendingBytes)) this.transport.pause();
+      if (this.unframed !== undefined) this.pauseFull();
+    }
     while ((all || (!this.readPaused && !this.pending?.paused)) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
       const length = input.peekUInt16BE();
       if (length < TAG_LENGTH) {
@@ -150,7 +176,7 @@ export class ByteEngine implements Stallable {
       if (scratch) scratchBusy = true;
       try {
         const ciphertext = this.opener.hold(input, length, scratch);
-        frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer, this.bodyTaker && this);
+        this.unframed = frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer, this.bodyTaker && this, hold);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
@@ -162,19 +188,27 @@ export class ByteEngine implements Stallable {
         // delivered, and may close): `close` has settled the budget, so what the rest of the chunk
         // started is dropped, not charged (a charge now would stay for the pool's lifetime).
         this.framer.discard();
+        this.unframed = undefined;
         return;
       }
       if (this.pending?.account(this.framer.pendingBytes)) {
         // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
         this.transport.pause();
       }
-      if (!all && this.incomingBytes >= this.limits.incomingQueueSize) {
-        // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
-        this.readPaused = true;
-        this.transport.pause();
-      }
+      if (!all && (this.unframed !== undefined || this.full)) this.pauseFull();
     }
     this.watchProgress();
+  }
+
+  /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
+  get full(): boolean {
+    return this.incomingBytes >= this.limits.incomingQueueSize;
+  }
+
+  /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
+  private pauseFull(): void {
+    this.readPaused = true;
+    this.transport.pause();
   }
 
   /**
@@ -224,6 +258,7 @@ export class ByteEngine implements Stallable {
     // Incoming has ended (teardown, close), so nothing more is framed: the unfinished message's
     // memory goes with its budget charge, even while the application still holds this session.
     this.framer.discard();
+    this.unframed = undefined;
     this.pending?.release();
     this.stall?.stop();
   }
@@ -351,26 +386,35 @@ export class ByteEngine implements Stallable {
    * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
    * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
    * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
-   * reset instead, so the peer can tell. Resolves with what was dropped.
+   * reset instead, so the peer can tell; `reset` asks for that whatever this close drops (a
+   * shard's connection whose main dropped messages the shard never saw). Resolves with what was dropped.
    */
-  close(wait = false): Promise<CloseOutcome> {
+  close(wait = false, reset = false): Promise<CloseOutcome> {
     // One error for everything this close fails, built only if something waits: each error
     // captures a stack, which is costly on handshake churn (bench/handshake-cpu.ts measures it).
     // Nobody waiting: the transport's own.
     let error: ConnectionClosedError | undefined;
     const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
+    if (reset) this.forced = true;
     if (this.closing) {
-      // A close without wait overtakes a waiting one (an aborted `close({ wait, signal })`).
-      if (!wait) this.outgoing.drop(reason);
+      // A close without wait overtakes a waiting one (its timeout, an aborted signal): what is
+      // queued is dropped, and a socket still flushing to a peer that does not read is reset
+      // rather than given its close grace, so the wait's bound is the whole close's.
+      if (!wait && (this.closingWaits || reset)) {
+        this.forced = true;
+        this.outgoing.drop(reason);
+        if (this.transport.closedLocally) void this.transport.reset(error);
+      }
       return this.closing;
     }
+    this.closingWaits = wait;
     this.closing = (async () => {
       if (wait) await this.outgoing.finish();
       this.outgoing.drop(reason);
       this.incomingClosed = true;
       this.releasePending();
       const { droppedMessages, droppedBytes } = this.outgoing;
-      await (droppedMessages > 0 ? this.transport.reset(error) : this.transport.close(error));
+      await (droppedMessages > 0 || this.forced ? this.transport.reset(error) : this.transport.close(error));
       return { droppedMessages, droppedBytes };
     })();
     return this.closing;

@@ -36,6 +36,12 @@ export const DIRECT_CONTENT_MIN = POOLED_BODY_MAX;
  */
 export const PEEKED_CONTENT_MIN = 48 * 1024;
 
+/**
+ * The body of every empty message: one shared zero-length buffer (nothing in it can change), so a
+ * flood of empty messages costs no buffer per message in a queue (a shard's batches use it too).
+ */
+export const EMPTY_BODY = Buffer.alloc(0);
+
 export interface FramedMessage {
   /** Stream bytes the message used: prefix + body (what OCaml's `read` returns as `size`). */
   readonly size: number;
@@ -61,6 +67,11 @@ export interface BodyTaker {
    * Returns false to decline: the framer then emits it as a FramedMessage.
    */
   takeBody(plain: Buffer, start: number, length: number): boolean;
+}
+
+/** The caller's queue, asked between messages whether framing must stop (MessageFramer.push). */
+export interface QueueHold {
+  readonly full: boolean;
 }
 
 export class MessageFramer {
@@ -118,11 +129,15 @@ export class MessageFramer {
    * Feeds one chunk's plaintext; calls `emit` for each completed message, in order. `stable`:
    * the plaintext stays valid after this call (a received buffer), so a message inside it may be
    * handed out as a view; otherwise (a reused scratch buffer) every byte kept is copied. `taker`:
-   * offered each body that lies whole in this chunk before it is emitted.
+   * offered each body that lies whole in this chunk before it is emitted. `hold`: asked between
+   * messages; when full, framing stops there. Returns the bytes framed: less than the plaintext only
+   * when `hold` stopped it, and the caller feeds the rest later.
    */
-  push(plain: Buffer, emit: (message: FramedMessage) => void, stable = true, taker?: BodyTaker): void {
+  push(plain: Buffer, emit: (message: FramedMessage) => void, stable = true, taker?: BodyTaker, hold?: QueueHold): number {
     let at = 0;
     while (at < plain.length) {
+      // Between messages: the caller's queue is full, the rest waits unframed (returned offset).
+      if (hold !== undefined && this.bodyLength < 0 && this.prefixFill === 0 && hold.full) return at;
       if (this.bodyLength < 0) {
         if (this.prefixFill === 0 && plain.length - at >= MESSAGE_PREFIX_LENGTH) {
           this.startBody(plain.readUInt32BE(at));
@@ -132,21 +147,21 @@ export class MessageFramer {
           for (let i = 0; i < count; i++) this.prefixValue = this.prefixValue * 256 + plain[at + i]!;
           this.prefixFill += count;
           at += count;
-          if (this.prefixFill < MESSAGE_PREFIX_LENGTH) return;
+          if (this.prefixFill < MESSAGE_PREFIX_LENGTH) return at;
           const length = this.prefixValue;
           this.prefixFill = 0;
           this.prefixValue = 0;
           this.startBody(length);
         }
         if (this.bodyLength === 0) {
-          this.finish(Buffer.alloc(0), emit);
+          this.finish(EMPTY_BODY, emit);
           continue;
         }
       }
       const missing = this.bodyLength - this.partsLength;
       const count = Math.min(missing, plain.length - at);
       // The prefix ended the chunk: the body starts in the next one, and nothing is allocated yet.
-      if (count === 0) return;
+      if (count === 0) return at;
       if (this.partsLength === 0 && count === this.bodyLength) {
         const start = at;
         at += count;
@@ -165,6 +180,7 @@ export class MessageFramer {
       this.partsLength += count;
       if (this.partsLength === this.bodyLength) this.finishBody(emit);
     }
+    return at;
   }
 
   /** The body in progress is complete. */

@@ -271,16 +271,19 @@ export class SessionTransport {
 
   /**
    * Immediate close: a TCP reset instead of a FIN, so the peer can tell that what was queued here
-   * was dropped (its read fails with `systemCode` ECONNRESET); bytes not yet sent are lost.
+   * was dropped (its read fails with `systemCode` ECONNRESET); bytes not yet sent are lost. After
+   * a graceful close it cuts that close short (still flushing, or waiting for the peer's FIN):
+   * the socket is destroyed (a reset once its FIN is on its way would never report the close).
    */
   reset(reason?: P2pError): Promise<void> {
-    if (this.closePromise) return this.closePromise;
-    this.stopInput(reason);
     const socket = this.socket;
+    if (this.closePromise) {
+      if (!socket.destroyed) socket.destroy();
+      return this.closePromise;
+    }
+    this.stopInput(reason);
     this.closePromise = socket.destroyed ? Promise.resolve() : this.ended;
-    // In-memory duplexes used by tests have no reset.
-    if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
-    else socket.destroy();
+    destroyWithReset(socket);
     return this.closePromise;
   }
 
@@ -421,4 +424,10 @@ function onSocketError(this: OwnedSocket, error: Error): void {
 
 function onSocketClose(this: OwnedSocket): void {
   this[OWNER]?.handleClose();
+}
+
+/** Destroys `socket` with a TCP reset where it can (in-memory duplexes used by tests have none). */
+function destroyWithReset(socket: Socket): void {
+  if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
+  else socket.destroy();
 }

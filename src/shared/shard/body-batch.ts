@@ -18,6 +18,7 @@
  * its own would.
  */
 import { RECORD, SHARD_WIDE_ID, type RecordSink } from './records.ts';
+import { EMPTY_BODY } from '../session/message-framer.ts';
 
 /** Largest MESSAGES payload: `Buffer.from` of anything shorter than 4 KiB is a pool slice. */
 export const BATCH_PAYLOAD_MAX = 4095;
@@ -114,7 +115,7 @@ export function forEachBatchedBody(batch: Buffer, onBody: (id: number, body: Buf
     }
     if (id === 0) throw new CorruptMessagesRecordError(id, 'a body before any connection id');
     if (length > batch.length - at) throw new CorruptMessagesRecordError(id, `body of ${length} bytes runs past the record`);
-    onBody(id, batch.subarray(at, at + length));
+    onBody(id, length === 0 ? EMPTY_BODY : batch.subarray(at, at + length));
     at += length;
   }
 }

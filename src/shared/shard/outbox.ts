@@ -72,6 +72,28 @@ export class Outbox {
   }
 
   /**
+   * Removes connection `id`'s messages still waiting for ring space, each a run of `part` records
+   * ended by an `end` record, all but the first (it may have begun in the ring). An immediate
+   * close uses it: what has not reached the consumer is never written. Returns the messages removed.
+   */
+  discardWaiting(id: number, part: number, end: number): number {
+    let passedFirst = false;
+    let removed = 0;
+    let kept = 0;
+    for (const record of this.overflow) {
+      const write = record.id === id && (record.kind === part || record.kind === end);
+      if (write && passedFirst) {
+        if (record.kind === end) removed++;
+        continue;
+      }
+      if (write && record.kind === end) passedFirst = true;
+      this.overflow[kept++] = record;
+    }
+    this.overflow.length = kept;
+    return removed;
+  }
+
+  /**
    * Hands `buffer` to the consumer with this turn's doorbell. Its place among connection `id`'s
    * records is a record the caller sends (transfer-order.ts matches the two on the other side).
    */

@@ -91,14 +91,19 @@ export function decodeCredit(payload: Uint8Array): number {
   return getUint32LE(payload, 0);
 }
 
-// ---------------------------------------------------------------- CLOSE: u8 wait
+// ---------------------------------------------------------------- CLOSE: u8 flags (1: wait, 2: reset)
 
-export function encodeClose(wait: boolean): Uint8Array {
-  return Uint8Array.of(wait ? 1 : 0);
+/**
+ * `wait`: after the queued writes. `reset`: main dropped messages the shard never saw (an
+ * immediate close, ShardRingLink.sendClose), so the socket is reset even if the shard drops none.
+ */
+export function encodeClose(wait: boolean, reset = false): Uint8Array {
+  return Uint8Array.of((wait ? 1 : 0) | (reset ? 2 : 0));
 }
 
-export function decodeClose(payload: Uint8Array): { readonly wait: boolean } {
-  return { wait: payload[0] === 1 };
+export function decodeClose(payload: Uint8Array): { readonly wait: boolean; readonly reset: boolean } {
+  const flags = payload[0] ?? 0;
+  return { wait: (flags & 1) !== 0, reset: (flags & 2) !== 0 };
 }
 
 // ---------------------------------------------------------------- WRITTEN: u32 LE messages, u32 LE bytes
