@@ -98,7 +98,9 @@ export class ByteEngine implements Stallable {
     this.limits = limits;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    this.pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    this.pending = pending;
+    if (pending) this.framer.growthRoom = () => pending.growthRoom;
     transport.onEnd = (error) => this.onTransportEnd(error);
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
@@ -164,16 +166,15 @@ export class ByteEngine implements Stallable {
         this.framer.discard();
         return;
       }
-      if (this.pending?.account(this.framer.pendingBytes)) {
-        // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
-        this.transport.pause();
-      }
       if (!all && this.incomingBytes >= this.limits.incomingQueueSize) {
         // Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5).
         this.readPaused = true;
         this.transport.pause();
       }
     }
+    // Everything the unfinished message holds is charged, the received part of the next chunk
+    // too; with no room for another read, TCP pushes back on this peer (docs/security.md).
+    if (this.pending?.account(this.framer.pendingBytes + input.length) && !this.readPaused) this.transport.pause();
     this.watchProgress();
   }
 
@@ -199,8 +200,8 @@ export class ByteEngine implements Stallable {
     return !this.incomingClosed;
   }
 
-  get pausedByUs(): boolean {
-    return this.pending?.paused === true || this.readPaused;
+  get pausedForReader(): boolean {
+    return this.readPaused;
   }
 
   get waitingForQuota(): boolean {
@@ -212,8 +213,7 @@ export class ByteEngine implements Stallable {
   }
 
   private onBudgetRoom(): void {
-    // Waiting on the budget is not the peer's stall.
-    this.stall?.restart();
+    // The time spent waiting counted against the peer (stall-watch.ts): only new bytes restart its clock.
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
     this.pump();
