@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Identity } from '../../src/shared/identity.ts';
 import { MAX_CHUNK_CONTENT } from '../../src/shared/session/chunk-layout.ts';
+import { encodeStream } from '../../src/shared/session/encoded-message.ts';
 import { establishedPeer, type ScriptedPeer } from './scripted-peer.ts';
 
 /**
@@ -48,4 +49,11 @@ export async function eventually(condition: () => boolean, ms: number): Promise<
     await sleep(20);
   }
   return condition();
+}
+
+/** Sends the first `bytes` bytes of the sealed chunk of `plain` (a chunk the peer never finishes). */
+export function sendPartOfChunk(peer: ScriptedPeer, plain: Buffer, bytes: number): void {
+  const encoded = encodeStream(plain, MAX_CHUNK_CONTENT);
+  encoded.consume();
+  peer.raw(peer.sealer!.seal(encoded).subarray(0, bytes));
 }

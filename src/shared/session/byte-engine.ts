@@ -174,7 +174,7 @@ export class ByteEngine implements Stallable {
     }
     // Everything the unfinished message holds is charged, the received part of the next chunk
     // too; with no room for another read, TCP pushes back on this peer (docs/security.md).
-    if (this.pending?.account(this.framer.pendingBytes + input.length) && !this.readPaused) this.transport.pause();
+    if (this.pending?.account(this.framer.pendingBytes + input.length, this.framer.spareCapacity - input.length) && !this.readPaused) this.transport.pause();
     this.watchProgress();
   }
 

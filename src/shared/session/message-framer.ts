@@ -117,6 +117,11 @@ export class MessageFramer {
     this.prefixValue = 0;
   }
 
+  /** Bytes the body in progress can still take without growing. */
+  get spareCapacity(): number {
+    return (this.body?.length ?? 0) - this.partsLength;
+  }
+
   /** Bytes of the message in progress received so far (progress, for the message timeout). */
   get receivedBytes(): number {
     return this.partsLength + this.prefixFill;

@@ -19,6 +19,8 @@ export class PendingCharge {
   private readonly onRoom: () => void;
   /** Bytes of the unfinished message charged to the budget. */
   private charged = 0;
+  /** Room left in the body at the last `account`. */
+  private spare = 0;
   /** Reading is paused because the budget has no room for this session. */
   paused = false;
   /** Made the first time the budget pauses this session (most never do). */
@@ -29,13 +31,17 @@ export class PendingCharge {
     this.onRoom = onRoom;
   }
 
-  /** Charges `held`, the bytes the unfinished message holds now; true when this call paused the session. */
-  account(held: number): boolean {
+  /**
+   * Charges `held`, the bytes the unfinished message holds now, of which `spare` are free room in
+   * its body (the next bytes land there without growing it); true when this call paused the session.
+   */
+  account(held: number, spare: number): boolean {
     if (held !== this.charged) {
       this.budget.charge(this.charged, held);
       this.charged = held;
     }
-    if (this.paused || held === 0 || this.budget.room(held) >= READ_ROOM) return false;
+    this.spare = spare;
+    if (this.paused || held === 0 || spare >= READ_ROOM || this.budget.room(held) + spare >= READ_ROOM) return false;
     this.paused = true;
     this.budget.waitForRoom((this.recheck ??= () => this.lookForRoom()));
     return true;
@@ -48,7 +54,7 @@ export class PendingCharge {
 
   private lookForRoom(): void {
     if (!this.paused) return;
-    if (this.charged > 0 && this.budget.room(this.charged) < READ_ROOM) {
+    if (this.charged > 0 && this.budget.room(this.charged) + this.spare < READ_ROOM) {
       this.budget.waitForRoom(this.recheck!);
       return;
     }
