@@ -49,13 +49,13 @@ for (const { name, workers } of MODES) {
       for (let i = 0; i < JUMPERS + HOLDERS; i++) peers.push(await establishedPeer(port, identity));
       await sleep(200);
       // Just below the jump: under a quarter of the message received, the buffer at twice that.
-      for (const peer of peers.slice(0, JUMPERS)) await sendPartOfMessage(peer, JUMP_MESSAGE, JUMP_MESSAGE / 4 - 100_000, 500);
+      for (const peer of peers.slice(0, JUMPERS)) await sendPartOfMessage(peer, JUMP_MESSAGE, JUMP_MESSAGE / 4 - 30_000, 500);
       for (const peer of peers.slice(JUMPERS)) {
         await sendPartOfMessage(peer, HOLDER_MESSAGE, HOLDER_MESSAGE - 1, 500);
         sendPartOfChunk(peer, Buffer.alloc(65_000, 1), 65_000);
       }
-      // Then every jumper at once: a quarter of the message is here, the rule wants all of it.
-      await Promise.all(peers.slice(0, JUMPERS).map((peer) => sendPartOfMessage(peer, JUMP_MESSAGE, 200_000, 500).catch(() => 0)));
+      // Then every jumper at once, one chunk each: a quarter of the message is here, the rule wants all of it.
+      await Promise.all(peers.slice(0, JUMPERS).map((peer) => sendPartOfMessage(peer, JUMP_MESSAGE, 60_000, 500).catch(() => 0)));
       await sleep(1000);
       child.send('report');
       const [report] = (await once(child, 'message')) as [{ baseline: number; peak: number; pendingPeak: number }];
