@@ -22,6 +22,7 @@ const BUDGET = 16 * MiB;
 /** Peers whose 4 MiB message is brought just below the point where its buffer grows to 4 MiB. */
 const JUMPERS = 3;
 const JUMP_MESSAGE = 8 * MiB;
+const JUMP_BELOW = 3_100_000;
 /** Peers holding 261,999 bytes of a 262,000-byte message and 65,000 bytes of the next chunk. */
 const HOLDERS = 20;
 const HOLDER_MESSAGE = 262_000;
@@ -48,8 +49,9 @@ for (const { name, workers } of MODES) {
       // Every peer connects first, as a pool's peers do before they attack.
       for (let i = 0; i < JUMPERS + HOLDERS; i++) peers.push(await establishedPeer(port, identity));
       await sleep(200);
-      // Just below the jump: under a quarter of the message received, the buffer at twice that.
-      for (const peer of peers.slice(0, JUMPERS)) await sendPartOfMessage(peer, JUMP_MESSAGE, JUMP_MESSAGE / 4 - 30_000, 500);
+      // Just below the jump: more than a quarter of the message received, just less than its buffer
+      // holds (3,144,808 bytes, grown by doubling while under a quarter had arrived).
+      for (const peer of peers.slice(0, JUMPERS)) await sendPartOfMessage(peer, JUMP_MESSAGE, JUMP_BELOW, 500);
       for (const peer of peers.slice(JUMPERS)) {
         await sendPartOfMessage(peer, HOLDER_MESSAGE, HOLDER_MESSAGE - 1, 500);
         sendPartOfChunk(peer, Buffer.alloc(65_000, 1), 65_000);
