@@ -27,7 +27,7 @@ const JUMP_BELOW = 3_100_000;
 const HOLDERS = 20;
 const HOLDER_MESSAGE = 262_000;
 /** RSS growth allowed beyond the budget: heap churn, socket reads in flight, Node's stream buffers of paused sockets. */
-const SLACK = 24 * MiB;
+const SLACK = 32 * MiB;
 const identity = makeIdentity(1);
 
 for (const { name, workers } of MODES) {
