@@ -93,7 +93,8 @@ export interface PoolOptions<Msg, Meta> {
   readonly advertisedPort?: number;
   /**
    * Bytes all unfinished incoming messages may hold together, every shard included (default
-   * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
+   * 64 MiB). Each connection holds at most its fair share (docs/security.md); one without room
+   * stops being read until other messages complete.
    */
   readonly maxPendingMessageBytes?: number;
   /**
