@@ -2,7 +2,7 @@
  * One session's share of the pool's pending-message budget (pending-message-budget.ts): what its
  * unfinished message holds (body buffer, prefix, the received part of the next chunk) is charged
  * after each read, its body grows only within the budget's room, and once it has no room for
- * another socket read it stops reading until other sessions give bytes back.
+ * another socket read it stops reading until other connections give bytes back.
  */
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 
