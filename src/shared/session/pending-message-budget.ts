@@ -73,10 +73,6 @@ export class PendingMessageBudget {
     return this.sum(FIRST_COUNT + this.threads);
   }
 
-  get exhausted(): boolean {
-    return this.used > this.limit;
-  }
-
   /**
    * Bytes a session holding `held` (already charged) may add: its fair share (the limit over the
    * other holders, itself and one more) and, beyond it, what leaves a quarter of the limit free;
