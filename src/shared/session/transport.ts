@@ -20,18 +20,16 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
 /**
- * How often a socket we paused is looked at for a peer that has gone (`probePeer`): a paused
- * socket is not read, so neither its FIN nor its reset would surface before reading resumes.
+ * How often a socket we paused is looked at for a peer that reset it (`probePeer`): a paused
+ * socket is not read, so its reset would not surface before reading resumes.
  */
 export const PAUSED_PROBE_MS = 500;
 
 /**
- * What `probePeer` reads of a socket beyond its public API (Node 24): the readable state, which
- * knows of a FIN read into the stream's buffer before 'end' is emitted, and the TCP handle, whose
- * `getpeername` fails (ENOTCONN) once the peer has reset the connection.
+ * What `probePeer` reads of a socket beyond its public API (Node 24): the TCP handle, whose
+ * `getpeername` fails (ENOTCONN) once the peer has reset the connection, read or not.
  */
 interface ProbedSocket {
-  readonly _readableState?: { readonly ended?: boolean };
   readonly _handle?: { getpeername?: (out: object) => number } | null;
 }
 
@@ -196,9 +194,8 @@ export class SessionTransport {
 
   /**
    * While reading is held: a reset peer ends the session at once (the kernel has dropped what it
-   * sent); a FIN already read into the socket's buffer lets reading resume, so the bytes before
-   * it and the end are delivered. A FIN behind bytes still in the kernel stays unseen: only
-   * reading them shows it (a stalled message then ends by `messageTimeout`, stall-watch.ts).
+   * sent, so nothing is lost by not reading it). A FIN stays unseen: it comes after bytes that only
+   * reading shows (a message the budget stalls then ends by `messageTimeout`, stall-watch.ts).
    */
   probePeer(): void {
     if (!this.held || this.failure) {
@@ -207,10 +204,6 @@ export class SessionTransport {
       return;
     }
     const socket = this.socket as Socket & ProbedSocket;
-    if (socket._readableState?.ended === true) {
-      socket.resume();
-      return;
-    }
     const getpeername = socket._handle?.getpeername;
     if (getpeername !== undefined && getpeername.call(socket._handle, {}) !== 0) this.handleEnd('connection reset by peer');
   }
