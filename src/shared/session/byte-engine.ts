@@ -107,9 +107,10 @@ export class ByteEngine implements Stallable {
       return;
     }
     transport.onInput = () => this.pump();
-    // Bytes that arrived during the handshake (the peer may stream right after its Ack).
+    // Bytes that arrived during the handshake (the peer may stream right after its Ack); reading
+    // goes on unless they filled the queue or the session has no room in the pending budget.
     this.pump();
-    transport.resume();
+    if (!this.pausedForReader && !this.pending?.paused) transport.resume();
   }
 
   // ---------------------------------------------------------------- reading
@@ -173,7 +174,8 @@ export class ByteEngine implements Stallable {
       }
     }
     // Everything the unfinished message holds is charged, the received part of the next chunk
-    // too; with no room for another read, TCP pushes back on this peer (docs/security.md).
+    // too; with no room for another read, TCP pushes back on this peer (docs/security.md). Bytes
+    // that still came while waiting for room (a read already under way) pause it again.
     if (this.pending?.account(this.framer.pendingBytes + input.length, this.framer.spareCapacity - input.length) && !this.readPaused) this.transport.pause();
     this.watchProgress();
   }

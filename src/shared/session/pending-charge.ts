@@ -33,7 +33,7 @@ export class PendingCharge {
 
   /**
    * Charges `held`, the bytes the unfinished message holds now, of which `spare` are free room in
-   * its body (the next bytes land there without growing it); true when this call paused the session.
+   * its body (the next bytes land there without growing it); true while the session is paused.
    */
   account(held: number, spare: number): boolean {
     if (held !== this.charged) {
@@ -41,7 +41,8 @@ export class PendingCharge {
       this.charged = held;
     }
     this.spare = spare;
-    if (this.paused || held === 0 || spare >= READ_ROOM || this.budget.room(held) + spare >= READ_ROOM) return false;
+    if (this.paused) return true;
+    if (held === 0 || spare >= READ_ROOM || this.budget.room(held) + spare >= READ_ROOM) return false;
     this.paused = true;
     this.budget.waitForRoom((this.recheck ??= () => this.lookForRoom()));
     return true;
