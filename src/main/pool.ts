@@ -93,8 +93,7 @@ export interface PoolOptions<Msg, Meta> {
   readonly advertisedPort?: number;
   /**
    * Bytes all unfinished incoming messages may hold together, every shard included (default
-   * 64 MiB). Each connection holds at most its fair share (docs/security.md); one without room
-   * stops being read until other messages complete.
+   * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
    */
   readonly maxPendingMessageBytes?: number;
   /**
