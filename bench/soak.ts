@@ -5,7 +5,7 @@
  *
  *   npm run soak -- [--connections=10000] [--seconds=60] [--warmup=15] [--rate=5000]
  *                   [--size=1024] [--server-workers=2] [--client-workers=0] [--max-growth=4]
- *                   [--tiny-flood=0]
+ *                   [--tiny-flood=0] [--budget-attackers=0]
  *
  * The server pool runs in a child process (bench/soak/server.ts) so each side's memory and
  * descriptor table are its own (10,000 sockets per process stay under a 20,000 `ulimit -n`).
@@ -14,6 +14,11 @@
  * --tiny-flood=N adds N hostile peers that flood the server with chunks packed with empty
  * messages and never read (bench/soak/tiny-flood.ts): the server must hold no more for them than
  * their incoming bounds, so its RSS stays flat as under honest traffic.
+ * --budget-attackers=N runs N connections attacking the server's pending-message budget beside the
+ * echo traffic, with a legit 1 MiB echo each second (bench/soak/budget-attack.ts); the run then
+ * also fails when a legit echo fails, the budget's peak passes its limit by more than 10 %, or
+ * budget is still held once the attackers have gone; either side's RSS may then vary by the
+ * budget on top of --max-growth (the attackers run in this process).
  * Prints a table and a JSON line; exits 1 when a message is lost, a descriptor leaks or a side grows.
  */
 import { fork } from 'node:child_process';
@@ -26,6 +31,7 @@ import { countArg, numberArg } from './common.ts';
 import { fdKinds } from './soak/descriptors.ts';
 import { generateIdentityFast } from './soak/identity.ts';
 import { startTinyFloods } from './soak/tiny-flood.ts';
+import { startBudgetAttack, type BudgetAttackReport } from './soak/budget-attack.ts';
 
 const argv = process.argv.slice(2);
 const CONNECTIONS = countArg(argv, 'connections', 10_000);
@@ -37,6 +43,9 @@ const SERVER_WORKERS = countArg(argv, 'server-workers', 2);
 const CLIENT_WORKERS = countArg(argv, 'client-workers', 0);
 const MAX_GROWTH = numberArg(argv, 'max-growth', 16);
 const TINY_FLOOD = countArg(argv, 'tiny-flood', 0);
+const BUDGET_ATTACKERS = countArg(argv, 'budget-attackers', 0);
+/** The server's `maxPendingMessageBytes` (the default). */
+const PENDING_BUDGET = 64 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 interface Sample {
@@ -113,6 +122,8 @@ conns.forEach((conn, index) => {
   })();
 });
 
+const attack = BUDGET_ATTACKERS > 0 ? startBudgetAttack(port, BUDGET_ATTACKERS) : undefined;
+let pendingPeak = 0;
 const samples: Sample[] = [];
 const started = Date.now();
 let cursor = 0;
@@ -141,7 +152,8 @@ console.log(header);
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 while (Date.now() - started < SECONDS * 1000) {
   await sleep(1000 - ((Date.now() - started) % 1000));
-  const server = await ask<{ rss: number; heapUsed: number; connections: number }>('sample');
+  const server = await ask<{ rss: number; heapUsed: number; connections: number; pending: number }>('sample');
+  pendingPeak = Math.max(pendingPeak, server.pending);
   const memory = process.memoryUsage();
   const sample: Sample = {
     t: Math.round((Date.now() - started) / 1000),
@@ -163,6 +175,18 @@ sending = false;
 await sender;
 const floodSent = flood.sent();
 flood.stop();
+const attackReport: BudgetAttackReport | undefined = await attack?.stop();
+// Once the attackers have gone, so has their charge (their connections close or time out).
+let pendingAfter = 0;
+if (attack) {
+  const until = Date.now() + 10_000;
+  do {
+    pendingAfter = (await ask<{ pending: number }>('sample')).pending;
+    if (pendingAfter === 0) break;
+    await sleep(200);
+  } while (Date.now() < until);
+}
+const attackOk = !attackReport || (attackReport.legitFailed === 0 && attackReport.legitServed > 0 && pendingPeak <= PENDING_BUDGET * 1.1 && pendingAfter === 0);
 
 // ---- every message accounted for
 const drainDeadline = Date.now() + 60_000;
@@ -212,13 +236,22 @@ const clientLeaked = Math.max(0, fds() - clientFdsBefore);
 const closed = await ask<{ closed: boolean; fds: number }>('close');
 await once(child, 'exit');
 
-const growing = serverFloor > MAX_GROWTH || clientFloor > MAX_GROWTH;
-const ok = lost === 0 && misordered === 0 && readErrors === 0 && serverLeaked === 0 && clientLeaked === 0 && !growing;
+// Under the budget attack the server's unfinished messages come and go by up to the whole budget,
+// and the attackers' queued writes live in this process beside the echo clients.
+const maxGrowth = MAX_GROWTH + (attack ? PENDING_BUDGET / MiB : 0);
+const growing = serverFloor > maxGrowth || clientFloor > maxGrowth;
+const ok = lost === 0 && misordered === 0 && readErrors === 0 && serverLeaked === 0 && clientLeaked === 0 && !growing && attackOk;
 console.log('');
 console.log('| connections | seconds | messages sent | echoed | lost | misordered | RSS floor growth MiB (server/client) | RSS slope MiB/min (server/client) | heap slope MiB/min (server/client) | sockets leaked (server/client) |');
 console.log('|---:|---:|---:|---:|---:|---:|---|---|---|---|');
 const pair = (a: number, b: number): string => `${a.toFixed(2)} / ${b.toFixed(2)}`;
 console.log(`| ${CONNECTIONS} | ${SECONDS} | ${sent} | ${received} | ${lost} | ${misordered} | ${pair(serverFloor, clientFloor)} | ${pair(serverGrowth, clientGrowth)} | ${pair(serverHeapGrowth, clientHeapGrowth)} | ${serverLeaked}/${clientLeaked} |`);
+if (attackReport) {
+  console.log('');
+  console.log('| budget attackers | attack rounds | ended by the server | legit 1 MiB echoes served / sent | slowest (ms) | budget peak MiB (limit 64) | budget held after |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`| ${attackReport.attackers} | ${attackReport.rounds} | ${attackReport.attackersEnded} | ${attackReport.legitServed} / ${attackReport.legitSent} | ${attackReport.legitWorstMs} | ${(pendingPeak / MiB).toFixed(1)} | ${pendingAfter} |`);
+}
 console.log(
   JSON.stringify({
     soak: {
@@ -242,6 +275,7 @@ console.log(
       tinyFlood: { peers: TINY_FLOOD, messagesSent: floodSent },
       serverFdKinds: { before: serverFdKindsBefore, afterConnectionsClosed: serverAfter.kinds },
       serverFdsAfterPoolClose: closed.fds,
+      budgetAttack: attackReport && { ...attackReport, pendingPeakMiB: pendingPeak / MiB, pendingAfter },
     },
   }),
 );

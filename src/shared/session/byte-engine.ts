@@ -108,17 +108,19 @@ export class ByteEngine implements Stallable, QueueHold {
     this.limits = limits;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    this.pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    this.pending = pending;
+    if (pending) this.framer.growthRoom = () => pending.growthRoom;
     transport.onEnd = (error) => this.onTransportEnd(error);
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
       return;
     }
     transport.onInput = () => this.pump();
-    // Bytes that arrived during the handshake (the peer may stream right after its Ack); they may
-    // fill the queue already, and then the socket stays paused.
+    // Bytes that arrived during the handshake (the peer may stream right after its Ack); reading
+    // goes on unless they filled the queue or the session has no room in the pending budget.
     this.pump();
-    if (!this.pausedByUs) transport.resume();
+    if (!this.pausedForReader && !this.pending?.paused) transport.resume();
   }
 
   // ---------------------------------------------------------------- reading
@@ -161,7 +163,6 @@ export class ByteEngine implements Stallable, QueueHold {
         return;
       }
       if (this.incomingClosed) return;
-      if (this.pending?.account(this.framer.pendingBytes)) this.transport.pause();
       if (this.unframed !== undefined) this.pauseFull();
     }
     while ((all || (!this.readPaused && !this.pending?.paused)) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
@@ -191,12 +192,12 @@ export class ByteEngine implements Stallable, QueueHold {
         this.unframed = undefined;
         return;
       }
-      if (this.pending?.account(this.framer.pendingBytes)) {
-        // Over budget: TCP pushes back on this peer until other messages complete (docs/security.md).
-        this.transport.pause();
-      }
       if (!all && (this.unframed !== undefined || this.full)) this.pauseFull();
     }
+    // Everything the unfinished message holds is charged, the received part of the next chunk
+    // too; with no room for another read, TCP pushes back on this peer (docs/security.md). Bytes
+    // that still came while waiting for room (a read already under way) pause it again.
+    if (this.pending?.account(this.framer.pendingBytes + input.length, this.framer.spareCapacity - input.length) && !this.readPaused) this.transport.pause();
     this.watchProgress();
   }
 
@@ -233,8 +234,8 @@ export class ByteEngine implements Stallable, QueueHold {
     return !this.incomingClosed;
   }
 
-  get pausedByUs(): boolean {
-    return this.pending?.paused === true || this.readPaused;
+  get pausedForReader(): boolean {
+    return this.readPaused;
   }
 
   get waitingForQuota(): boolean {
@@ -246,8 +247,7 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 
   private onBudgetRoom(): void {
-    // Waiting on the budget is not the peer's stall.
-    this.stall?.restart();
+    // The time spent waiting counted against the peer (stall-watch.ts): only new bytes restart its clock.
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
     this.pump();

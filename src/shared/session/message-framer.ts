@@ -13,7 +13,9 @@ import { MESSAGE_PREFIX_LENGTH } from './encoded-message.ts';
  * what the peer actually sends, never with what it announced (a peer announcing 100 MiB and
  * trickling it must not make us hold all of it, nor a second copy at the join): it starts at
  * twice the first piece, at least this much (a 64 KiB message then fits at once: no regrowth on
- * the bulk path), and grows (`reserve`) to at most 4× what arrived.
+ * the bulk path), and grows (`reserve`) to at most 4× what arrived. Where the pending-message
+ * budget is tight (`growthRoom`), it grows by no more than the budget allows beyond the bytes
+ * that arrived.
  */
 const MIN_BODY_CAPACITY = 128 * 1024;
 
@@ -92,6 +94,12 @@ export class MessageFramer {
   private readonly detachSmall: boolean;
 
   /**
+   * Bytes a body may grow by beyond what the bytes received need (the session's room in the
+   * pending-message budget, pending-charge.ts); unset: as much as the rule above gives.
+   */
+  growthRoom: (() => number) | undefined;
+
+  /**
    * @param maxMessageSize largest `size` (prefix + body) accepted; larger gives SIZE_LIMIT_EXCEEDED.
    * @param detachSmall copy a small message out of the large buffer it arrived in, so a queue of
    *   them does not pin the buffers. A shard turns it off: it copies every message into its ring
@@ -118,6 +126,11 @@ export class MessageFramer {
     this.bodyLength = -1;
     this.prefixFill = 0;
     this.prefixValue = 0;
+  }
+
+  /** Bytes the body in progress can still take without growing. */
+  get spareCapacity(): number {
+    return (this.body?.length ?? 0) - this.partsLength;
   }
 
   /** Bytes of the message in progress received so far (progress, for the message timeout). */
@@ -213,7 +226,7 @@ export class MessageFramer {
       if (this.prefixFill !== 0 || announced < 0 || content < PEEKED_CONTENT_MIN) return undefined;
       const first = content - MESSAGE_PREFIX_LENGTH;
       if (announced <= first || announced > 0x7fffffff || announced + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) return undefined;
-      const capacity = bodyCapacity(announced, first, 0);
+      const capacity = this.withinRoom(bodyCapacity(announced, first, 0), first);
       // Not kept here until the chunk is authenticated (`pushDirect`): a forged chunk leaves nothing held.
       return Buffer.allocUnsafeSlow(MESSAGE_PREFIX_LENGTH + capacity).subarray(0, content);
     }
@@ -259,10 +272,16 @@ export class MessageFramer {
     if (needed <= capacity) return;
     // Large bodies unpooled: a finished one may be transferred to another thread (FramedMessage.owned);
     // small ones stay pooled (much cheaper to allocate) and are never transferred.
-    const length = bodyCapacity(this.bodyLength, needed, capacity);
+    const length = this.withinRoom(bodyCapacity(this.bodyLength, needed, capacity), needed);
     const grown = length >= POOLED_BODY_MAX ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
     this.body?.copy(grown, 0, 0, this.partsLength);
     this.body = grown;
+  }
+
+  /** `wanted` bytes of capacity, cut down to what `growthRoom` allows beyond the `needed` ones. */
+  private withinRoom(wanted: number, needed: number): number {
+    const room = this.growthRoom;
+    return room === undefined || wanted <= needed ? wanted : Math.min(wanted, needed + room());
   }
 
   private startBody(length: number): void {

@@ -1,16 +1,17 @@
 /**
  * One session's share of the pool's pending-message budget (pending-message-budget.ts): what its
- * unfinished message holds is charged after each chunk, and a large unfinished message stops
- * being read while the budget is exhausted, until other connections give bytes back.
+ * unfinished message holds (body buffer, prefix, the received part of the next chunk) is charged
+ * after each read, its body grows only within the budget's room, and once it has no room for
+ * another socket read it stops reading until other connections give bytes back.
  */
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 
 /**
- * Unfinished messages at least this large stop being read while the pending budget is exhausted;
- * smaller ones (a message spanning two chunks holds at most 128 KiB) keep flowing, so ordinary
- * traffic is not held up by the peers that filled the budget.
+ * Room a session holding bytes needs to go on reading: one socket read (Node reads at most
+ * 64 KiB at a time), which lands before the next check. So the budget is checked before the bytes
+ * are taken, and overshoots by at most one read per thread racing for the last room.
  */
-const LARGE_PENDING_MESSAGE = 256 * 1024;
+export const READ_ROOM = 64 * 1024;
 
 export class PendingCharge {
   private readonly budget: PendingMessageBudget;
@@ -18,38 +19,55 @@ export class PendingCharge {
   private readonly onRoom: () => void;
   /** Bytes of the unfinished message charged to the budget. */
   private charged = 0;
-  /** Reading is paused because the budget is exhausted. */
+  /** Room left in the body at the last `account`. */
+  private spare = 0;
+  /** Reading is paused because the budget has no room for this session. */
   paused = false;
   /** Made the first time the budget pauses this session (most never do). */
-  private resume: (() => void) | undefined;
+  private recheck: (() => void) | undefined;
 
   constructor(budget: PendingMessageBudget, onRoom: () => void) {
     this.budget = budget;
     this.onRoom = onRoom;
   }
 
-  /** Charges `pending`, the unfinished message's bytes now; true when this call paused the session. */
-  account(pending: number): boolean {
-    if (pending !== this.charged) {
-      this.budget.add(pending - this.charged);
-      this.charged = pending;
+  /**
+   * Charges `held`, the bytes the unfinished message holds now, of which `spare` are free room in
+   * its body (the next bytes land there without growing it); true while the session is paused.
+   */
+  account(held: number, spare: number): boolean {
+    if (held !== this.charged) {
+      this.budget.charge(this.charged, held);
+      this.charged = held;
     }
-    if (this.paused || pending < LARGE_PENDING_MESSAGE || !this.budget.exhausted) return false;
+    this.spare = spare;
+    if (this.paused) return true;
+    if (held === 0 || spare >= READ_ROOM || this.budget.room(held) + spare >= READ_ROOM) return false;
     this.paused = true;
-    this.budget.waitForRoom((this.resume ??= () => this.roomMade()));
+    this.budget.waitForRoom((this.recheck ??= () => this.lookForRoom()));
     return true;
   }
 
-  private roomMade(): void {
+  /** Bytes the unfinished message may grow by beyond what it needs for the bytes received. */
+  get growthRoom(): number {
+    return this.budget.room(this.charged);
+  }
+
+  private lookForRoom(): void {
+    if (!this.paused) return;
+    if (this.charged > 0 && this.budget.room(this.charged) + this.spare < READ_ROOM) {
+      this.budget.waitForRoom(this.recheck!);
+      return;
+    }
     this.paused = false;
     this.onRoom();
   }
 
   /** Gives every charged byte back and stops waiting (the session's incoming side ended). */
   release(): void {
-    this.budget.add(-this.charged);
+    this.budget.charge(this.charged, 0);
     this.charged = 0;
-    if (this.paused && this.resume) this.budget.cancelWait(this.resume);
+    if (this.paused && this.recheck) this.budget.cancelWait(this.recheck);
     this.paused = false;
   }
 }

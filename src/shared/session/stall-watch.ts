@@ -1,8 +1,11 @@
 /**
  * The `messageTimeout` deadline of one session (docs/security.md): an unfinished message (a
  * partial chunk counts) that gets no new byte for `timeout` ms fails the stream with TIMEOUT.
- * Pauses that are ours (a full queue, the pending-message budget, the download quota) are not the
- * peer's stall. Made on a session's first unfinished message: idle sessions carry none.
+ * Waiting for the application's reader (a full queue) or for download quota is not the peer's
+ * stall; waiting for room in the pending-message budget is: the budget is full of unfinished
+ * messages, and one that cannot progress for `timeout` ms is closed so that its bytes go back
+ * (a peer holding budget forever would stall every large message of the pool). Made on a
+ * session's first unfinished message: idle sessions carry none.
  */
 import { TimeoutError } from '../errors.ts';
 
@@ -12,8 +15,8 @@ export interface Stallable {
   readonly unfinishedBytes: number;
   /** Still receiving (the stream has not ended). */
   readonly receiving: boolean;
-  /** Reading is paused by us: a full queue or the pending budget. */
-  readonly pausedByUs: boolean;
+  /** Reading is paused because the application's reader is behind (a full queue). */
+  readonly pausedForReader: boolean;
   /** Reading waits for download quota. */
   readonly waitingForQuota: boolean;
   stalled(error: TimeoutError): void;
@@ -40,7 +43,7 @@ export class StallWatch {
     if (unfinished > 0) this.arm(this.timeout);
   }
 
-  /** A pause of ours ended: the peer's clock starts again. */
+  /** The application's pause ended: the peer's clock starts again. */
   restart(): void {
     this.progressAt = Date.now();
   }
@@ -56,9 +59,9 @@ export class StallWatch {
     const session = this.session;
     const unfinished = session.unfinishedBytes;
     if (!session.receiving || unfinished === 0) return;
-    // Paused by us or by the application: look again later. Quota waits end on their own, so the
+    // Paused for the application's reader: look again later. Quota waits end on their own, so the
     // peer's clock restarts then.
-    if (session.pausedByUs) {
+    if (session.pausedForReader) {
       this.arm(this.timeout);
       return;
     }

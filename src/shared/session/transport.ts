@@ -20,6 +20,20 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 /** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
+/**
+ * How often a socket we paused is looked at for a peer that reset it (`probePeer`): a paused
+ * socket is not read, so its reset would not surface before reading resumes.
+ */
+export const PAUSED_PROBE_MS = 500;
+
+/**
+ * What `probePeer` reads of a socket beyond its public API (Node 24): the TCP handle, whose
+ * `getpeername` fails (ENOTCONN) once the peer has reset the connection, read or not.
+ */
+interface ProbedSocket {
+  readonly _handle?: { getpeername?: (out: object) => number } | null;
+}
+
 /** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
 export const CLOSE_GRACE_MS = 2000;
 
@@ -71,6 +85,8 @@ export class SessionTransport {
   /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
   private backlog: Buffer | undefined;
   private onWritable: (() => void) | undefined;
+  /** Looks for a gone peer while reading is held (`probePeer`). */
+  private probe: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, inputLimit: number, io?: IoScheduler) {
     this.socket = socket;
@@ -184,10 +200,27 @@ export class SessionTransport {
     return true;
   }
 
-  /** Stops reading: no more 'data' until `resume`. */
+  /** Stops reading: no more 'data' until `resume`; a peer that goes meanwhile is still noticed. */
   pause(): void {
     this.held = true;
     this.socket.pause();
+    this.probe ??= setInterval(probeTransport, PAUSED_PROBE_MS, this).unref();
+  }
+
+  /**
+   * While reading is held: a reset peer ends the session at once (the kernel has dropped what it
+   * sent, so nothing is lost by not reading it). A FIN stays unseen: it comes after bytes that only
+   * reading shows (a message the budget stalls then ends by `messageTimeout`, stall-watch.ts).
+   */
+  probePeer(): void {
+    if (!this.held || this.failure) {
+      clearInterval(this.probe);
+      this.probe = undefined;
+      return;
+    }
+    const socket = this.socket as Socket & ProbedSocket;
+    const getpeername = socket._handle?.getpeername;
+    if (getpeername !== undefined && getpeername.call(socket._handle, {}) !== 0) this.handleEnd('connection reset by peer');
   }
 
   resume(): void {
@@ -404,6 +437,10 @@ function socketClosedError(message: string, cause?: Error): ConnectionClosedErro
   } finally {
     Reflect.set(Error, 'stackTraceLimit', limit);
   }
+}
+
+function probeTransport(transport: SessionTransport): void {
+  transport.probePeer();
 }
 
 function uncorkTransport(transport: SessionTransport): void {
