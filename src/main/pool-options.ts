@@ -61,7 +61,10 @@ export interface PoolOptions<Msg, Meta> {
   readonly advertisedPort?: number;
   /**
    * Bytes all unfinished incoming messages may hold together, every shard included (default
-   * 64 MiB); past it the connections with large unfinished messages stop being read until it frees.
+   * 64 MiB). Each connection holds at most its fair share, and never more than three quarters
+   * (docs/security.md); one without room stops being read until other messages complete, and
+   * that wait counts against its `messageTimeout`, so a message longer than three quarters of
+   * this ends with TIMEOUT.
    */
   readonly maxPendingMessageBytes?: number;
   /**
