@@ -30,6 +30,10 @@ for (const { name, workers } of MODES) {
       });
       const honest = makePool(0, { connectTimeout: 3000, allowDuplicatePeers: true });
       echo(server);
+      // Sharded: the workers start first. A handshake admitted before its shard is up waits for it
+      // with its deadline running; on a loaded machine start-up took ~4 s, longer than
+      // handshakeTimeout, and the honest dials' timeouts then greylisted 127.0.0.1 itself.
+      await server.ready();
       const { port } = await server.listen();
       const flood = idleFlood(port, attackers, () => ATTACKER);
       try {

@@ -61,6 +61,11 @@ export class AdmissionSlot {
   freed = false;
   /** Evicted before `minIdleMs` of silence: not a stall that greylists. */
   evictedEarly = false;
+  /**
+   * Admitted before the engine could serve (shard workers still starting): its deadline ran while
+   * it waited for a shard, so its timeout is the pool's delay, not a stall that greylists.
+   */
+  beforeEngineReady = false;
 
   constructor(host: string, handshake: AdmittedHandshake, now: number) {
     this.host = host;
@@ -143,8 +148,8 @@ export class HandshakeAdmission {
 
   /**
    * Gives `slot` back. `outcome`: the handshake's error code, or undefined on success. Returns
-   * true when its address has now let `maxTimeouts` handshakes time out (evictions included) and
-   * is to be greylisted.
+   * true when its address has now let `maxTimeouts` handshakes time out (evictions included, those
+   * admitted before the engine was ready not) and is to be greylisted.
    */
   release(slot: AdmissionSlot, outcome: string | undefined): boolean {
     this.free(slot);
@@ -154,7 +159,7 @@ export class HandshakeAdmission {
       this.earlyEvictions.delete(host);
       return false;
     }
-    if (outcome !== 'TIMEOUT') return false;
+    if (outcome !== 'TIMEOUT' || slot.beforeEngineReady) return false;
     if (slot.evictedEarly) {
       bump(this.earlyEvictions, host);
       return false;

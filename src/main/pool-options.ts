@@ -39,6 +39,7 @@ export interface PoolOptions<Msg, Meta> {
   /**
    * Incoming handshakes an address lets time out (or have evicted after a quarter of
    * `handshakeTimeout` of silence), with no success between, before it is greylisted (default 3).
+   * Handshakes admitted before the shard workers started (`ready()`) do not count.
    */
   readonly maxHandshakeTimeouts?: number;
   /** Milliseconds for an incoming authenticate + accept (default 5000, protocol.md §11.4). */

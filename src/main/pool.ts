@@ -69,6 +69,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   private readonly refusals: PoolRefusals;
   private readonly establisher: Establisher<Msg, Meta>;
   private closed = false;
+  /** The engine serves (shard workers started): handshakes admitted before waited for it. */
+  private engineReady = false;
   private metricsRegistry: Promise<PoolMetrics> | undefined;
   private readonly bandwidth: BandwidthCoordinator | undefined;
   private readonly feeds = new ConnectionFeeds<Connection<Msg, Meta>>(() => this.establisher.maxConnections);
@@ -97,6 +99,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     this.bandwidth = BandwidthCoordinator.create(options, Math.max(1, workers));
     const pendingMessageBudget = this.pendingMessageBudget;
     this.engine = createEngine(options, workers, { versions, pendingMessageBudget, bandwidth: this.bandwidth?.config, onShardFailed: (error) => this.report(error) });
+    void this.engine.ready().then(() => (this.engineReady = true));
     this.refusals = new PoolRefusals(
       {
         listens: (event) => this.listenerCount(event) > 0,
@@ -203,7 +206,8 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
 
   /**
    * Resolves once every shard worker has started (inline: at once). Handshakes admitted before
-   * that wait for their shard, and their deadline runs meanwhile.
+   * that wait for their shard, and their deadline runs meanwhile (their timeouts do not count
+   * towards `maxHandshakeTimeouts`).
    */
   ready(): Promise<void> {
     return this.engine.ready();
@@ -317,6 +321,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       this.refusals.admissionRefused(slot, host, socket.remotePort);
       return;
     }
+    slot.beforeEngineReady = !this.engineReady;
     this.tally.counters.incoming++;
     // One deadline for authenticate, the policy and accept (protocol.md §11.4).
     const timeout = this.options.handshakeTimeout ?? 5000;
