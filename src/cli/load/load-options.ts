@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../main/options.ts';
-import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../flag-parser.ts';
 import { parseChainId } from '../chain-id-option.ts';
 import { checkReportPath } from '../report-path.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load-usage.ts';
@@ -237,7 +237,7 @@ export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {
   return { files: positionals, thresholds: thresholdsOf(values, u), json: values['json'] === true, report: undefined };
 }
 
-/** Like args.ts `parse`, with 0..`most` positionals (`crawl` takes any number of seeds). */
+/** Like flag-parser.ts `parseFlags`, with 0..`most` positionals (`crawl` takes any number of seeds). */
 export function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {
