@@ -82,7 +82,7 @@ export const LOAD_DEFAULTS = {
    * 10 of them from one address (handshake-admission.ts); the generator dials from one address,
    * and the target frees a slot a little after our side of the handshake ends: at 16, a default
    * `listen --workers 2` closed 20 of 60 dials, at 8 about 2 (those are dialled again,
-   * traffic-generator.ts).
+   * target-dial.ts).
    */
   connectConcurrency: 8,
 } as const;
