@@ -20,13 +20,14 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bytesCodec, P2pError, type Connection, type Identity, type MessageCodec, type NodeMetadata } from '../../main/index.ts';
+import { bytesCodec, type Connection, type Identity, type MessageCodec, type NodeMetadata } from '../../main/index.ts';
 import { peerMessageCodec } from '../../messages/peer-message-codec.ts';
 import { ChurnSlots } from './churn-slots.ts';
 import { countCode, countFailure, newCounters } from './generator-counters.ts';
-import { MessageBodies, Peer, type Conn, type Outstanding } from './generator-peer.ts';
+import { Peer, type Conn, type Outstanding } from './generator-peer.ts';
 import type { GeneratorSpec } from './generator-spec.ts';
 import { KindHistograms } from './kind-histograms.ts';
+import { MessageFlow } from './message-flow.ts';
 import { newLatencyHistogram, recordMs, type LatencyHistogram } from './latency-histogram.ts';
 import { runOpenLoop } from './open-loop-clock.ts';
 import type { RequestKind } from './node-mix.ts';
@@ -55,7 +56,7 @@ export class TrafficGenerator {
   private readonly identities: readonly Identity[];
   private readonly pickSize: SizePicker;
   private readonly peers: Peer[] = [];
-  private readonly bodies = new MessageBodies();
+  private readonly flow: MessageFlow;
   private running = false;
   /** Messages flow (set at start with `ramp`, after the ramp without). */
   private trafficOn = false;
@@ -78,6 +79,14 @@ export class TrafficGenerator {
       dial: (index) => this.open(index, bytesCodec),
       complete: (entry) => this.complete(entry),
       running: () => this.running,
+    });
+    this.flow = new MessageFlow(spec, {
+      counters: this.counters,
+      pickSize: () => this.pickSize(),
+      complete: (entry) => this.complete(entry),
+      running: () => this.running,
+      trafficOn: () => this.trafficOn,
+      stopping: () => this.stopping,
     });
   }
 
@@ -105,7 +114,7 @@ export class TrafficGenerator {
       return;
     }
     if (this.spec.rate !== undefined) this.scheduler = runOpenLoop(this.spec.rate, performance.now(), () => this.running, (due) => this.dispatch(due));
-    for (const peer of this.peers) this.fill(peer);
+    for (const peer of this.peers) this.flow.fill(peer);
   }
 
   /** The measured window's latencies (the caller owns a node-mode histogram: it is built here). */
@@ -227,8 +236,8 @@ export class TrafficGenerator {
       return;
     }
     peer.conn = conn as Conn;
-    void this.readLoop(peer, conn as Conn);
-    this.fill(peer);
+    void this.flow.readLoop(peer, conn as Conn);
+    this.flow.fill(peer);
   }
 
   // --- node mode ---------------------------------------------------------------------------
@@ -263,42 +272,6 @@ export class TrafficGenerator {
     if (this.measuring) this.kindWindow.record(kind, ms);
   }
 
-  private async readLoop(peer: Peer, conn: Conn): Promise<void> {
-    try {
-      for (;;) {
-        let received = await conn.read();
-        for (;;) {
-          this.onMessage(peer, received.message);
-          const next = conn.readNow();
-          if (next === undefined) break;
-          received = next;
-        }
-      }
-    } catch (error) {
-      // Our own close at the end is the normal way out; anything else ended it under load.
-      if (!this.stopping) countFailure(this.counters.errors, error);
-    } finally {
-      this.counters.connectionsUp--;
-    }
-  }
-
-  private onMessage(peer: Peer, message: Uint8Array): void {
-    this.counters.messagesReceived++;
-    this.counters.bytesReceived += message.length;
-    if (this.spec.mode !== 'echo') return;
-    const head = peer.outstanding.shift();
-    if (head === undefined) {
-      countCode(this.counters.errors, 'UNEXPECTED_MESSAGE');
-      return;
-    }
-    this.counters.inFlight--;
-    if (message.length !== head.size || (head.size >= 4 && Buffer.from(message.buffer, message.byteOffset, 4).readUInt32BE(0) !== head.seq >>> 0)) {
-      countCode(this.counters.errors, 'ECHO_MISMATCH');
-    }
-    this.complete(head);
-    this.fill(peer);
-  }
-
   private complete(entry: Outstanding): void {
     const now = performance.now();
     recordMs(this.interval, now - entry.due);
@@ -306,69 +279,6 @@ export class TrafficGenerator {
       recordMs(this.window, now - entry.due);
       recordMs(this.uncorrected, now - entry.sent);
     }
-  }
-
-  // --- messages ----------------------------------------------------------------------------
-
-  /** Sends while the peer has room: closed loop "now", open loop from its backlog. */
-  private fill(peer: Peer): void {
-    const conn = peer.conn;
-    if (conn === undefined || conn.closed) return;
-    const open = this.spec.rate !== undefined;
-    while (this.running && this.trafficOn && peer.outstanding.length < this.spec.inFlight) {
-      const due = open ? peer.backlog.shift() : performance.now();
-      if (due === undefined) return;
-      if (!this.send(peer, conn, due)) return;
-    }
-  }
-
-  private send(peer: Peer, conn: Conn, due: number): boolean {
-    const size = this.pickSize();
-    const body = this.bodies.get(size);
-    const seq = peer.seq++;
-    // The echo is checked against this number (the first 4 bytes, when there are 4).
-    if (size >= 4) body.writeUInt32BE(seq >>> 0, 0);
-    const entry: Outstanding = { due, sent: performance.now(), size, seq };
-    try {
-      if (this.spec.mode === 'send') {
-        // The body is encoded (copied) before writeSync returns; completions come in order.
-        conn.writeSync(body).then(
-          () => this.onWritten(peer),
-          (error: unknown) => this.onWriteError(error),
-        );
-      } else if (!conn.writeNow(body)) {
-        conn.write(body).catch((error: unknown) => this.onWriteError(error));
-      }
-    } catch (error) {
-      this.onWriteError(error);
-      return false;
-    }
-    peer.outstanding.push(entry);
-    this.counters.messagesSent++;
-    this.counters.bytesSent += size;
-    this.counters.inFlight++;
-    return true;
-  }
-
-  private onWritten(peer: Peer): void {
-    const head = peer.outstanding.shift();
-    if (head === undefined) return;
-    this.counters.inFlight--;
-    this.complete(head);
-    // An uncongested socket settles writeSync at once, in a microtask: refilling from here would
-    // chain microtasks without end and starve timers, dials and reads. Refill on the next turn.
-    if (peer.refillScheduled) return;
-    peer.refillScheduled = true;
-    setImmediate(() => {
-      peer.refillScheduled = false;
-      this.fill(peer);
-    });
-  }
-
-  private onWriteError(error: unknown): void {
-    // A closed connection is counted once, by its read loop.
-    const closed = error instanceof P2pError && error.code === 'CONNECTION_CLOSED';
-    if (!this.stopping && !closed) countFailure(this.counters.errors, error);
   }
 
   /** Open loop: a message (churn: handshake) became due at `due` (open-loop-clock.ts). */
@@ -382,7 +292,7 @@ export class TrafficGenerator {
       const peer = this.peers[this.nextPeer++ % this.peers.length]!;
       if (peer.conn !== undefined && !peer.conn.closed) {
         peer.backlog.push(due);
-        this.fill(peer);
+        this.flow.fill(peer);
         return;
       }
     }
