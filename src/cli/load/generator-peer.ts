@@ -1,6 +1,7 @@
 /**
- * One connection slot of a generator (echo and send modes): its messages outstanding, in the
- * order they were sent, and, open loop, the due times waiting for a free in-flight slot.
+ * One connection slot of a generator: its connection (node mode: its session), the messages
+ * outstanding in the order they were sent, and, open loop, the due times waiting for a free
+ * in-flight slot.
  */
 import type { Connection, NodeMetadata } from '../../main/index.ts';
 import type { NodeSession } from './node-traffic.ts';
