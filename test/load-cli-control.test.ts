@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine, UsageError } from '../src/cli/args.ts';
+import { parseCommandLine } from '../src/cli/args.ts';
+import { UsageError } from '../src/cli/flag-parser.ts';
 import { readyPort, startCli, type CliRun } from './helpers/cli-process.ts';
 
 const LOAD_TIMEOUT_MS = 40_000;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { UsageError } from '../src/cli/args.ts';
+import { UsageError } from '../src/cli/flag-parser.ts';
 import { LOAD_DEFAULTS, parseLoad } from '../src/cli/load/load-options.ts';
 import { split } from '../src/cli/load/load-run.ts';
 import { parseSizeDistribution, sizePicker } from '../src/cli/load/message-sizes.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { statJson } from '../src/wire/index.ts';
 import { poolListenOptions } from '../src/cli/pool-listen-options.ts';
-import { UsageError } from '../src/cli/args.ts';
+import { UsageError } from '../src/cli/flag-parser.ts';
 
 test('statJson: totals are exact decimal strings up to 2^53, rates are whole numbers', () => {
   fc.assert(

@@ -3,7 +3,7 @@
  * name one first. Checked as base58check with the chain-id prefix (docs/messages.md, "Hashes").
  */
 import { hashFromBase58 } from '../messages/hashes.ts';
-import { stringOf, UsageError, type Values } from './args.ts';
+import { stringOf, UsageError, type Values } from './flag-parser.ts';
 
 export function parseChainId(values: Values, usage: string): Uint8Array | undefined {
   const text = stringOf(values, 'chain-id', usage);

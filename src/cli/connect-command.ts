@@ -9,7 +9,7 @@ import { P2pError } from '../shared/errors.ts';
 import type { NodeMetadata } from '../shared/wire/metadata.ts';
 import type { Connection } from '../main/connection.ts';
 import { connect } from '../main/connect.ts';
-import type { ConnectOptions } from './args.ts';
+import type { ConnectOptions } from './connect-options.ts';
 import { ConnectionReport } from './connection-report.ts';
 import type { Output } from './output.ts';
 import { CONNECT_USAGE } from './usage.ts';

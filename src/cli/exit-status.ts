@@ -3,7 +3,7 @@
  * usage, including a usage error found once the command has started (a file named on the
  * command line that cannot be read).
  */
-import { UsageError } from './args.ts';
+import { UsageError } from './flag-parser.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

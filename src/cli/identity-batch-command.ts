@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateIdentities } from '../main/generate-identities.ts';
-import type { IdentityGenerateOptions } from './args.ts';
+import type { IdentityGenerateOptions } from './identity-options.ts';
 import { writeIdentitiesFile } from './identities-file.ts';
 import { count, round } from './identity-command.ts';
 import { errorJson, errorText, type Output } from './output.ts';

@@ -9,7 +9,7 @@ import { readIdentityOption } from './identities-file.ts';
 import { failureStatus } from './exit-status.ts';
 import { IDENTITY_SHOW_USAGE } from './usage.ts';
 import { generateIdentity } from '../main/generate-identity.ts';
-import type { IdentityGenerateOptions, IdentityShowOptions } from './args.ts';
+import type { IdentityGenerateOptions, IdentityShowOptions } from './identity-options.ts';
 import { runIdentityBatch } from './identity-batch-command.ts';
 import { errorJson, errorText, type Output } from './output.ts';
 

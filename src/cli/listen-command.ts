@@ -13,7 +13,7 @@ import type { NodeMetadata } from '../shared/wire/metadata.ts';
 import { formatPoint } from '../shared/wire/point.ts';
 import { authenticate } from '../main/authenticate.ts';
 import type { Connection } from '../main/connection.ts';
-import type { ListenOptions } from './args.ts';
+import type { ListenOptions } from './listen-options.ts';
 import { addressText, ConnectionReport } from './connection-report.ts';
 import { counted, errorJson, errorText, type Output } from './output.ts';
 import { runPoolListen } from './pool-listen.ts';

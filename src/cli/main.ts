@@ -4,7 +4,8 @@
  */
 import { InvalidChunksSizeError } from '../shared/errors.ts';
 import { runCrawl } from './crawl/crawl-command.ts';
-import { commandNameOf, parseCommandLine, usageFor, UsageError, type Command } from './args.ts';
+import { commandNameOf, parseCommandLine, usageFor, type Command } from './args.ts';
+import { UsageError } from './flag-parser.ts';
 import { runCodec } from './codec-command.ts';
 import { runConnect } from './connect-command.ts';
 import { runIdentityGenerate, runIdentityShow } from './identity-command.ts';

@@ -1,10 +1,10 @@
 /**
  * `listen --node` and the flags that only make sense with it: the node-like responder
- * (docs/node.md) served on every connection. Parsed here so that args.ts only names the flags.
+ * (docs/node.md) served on every connection. Parsed here so that listen-options.ts only names the flags.
  */
 import type { Point } from '../shared/wire/point.ts';
 import { hashFromBase58 } from '../messages/hashes.ts';
-import { integerOf, parsePoints, stringOf, UsageError, type Values } from './args.ts';
+import { integerOf, parsePoints, stringOf, UsageError, type Values } from './flag-parser.ts';
 
 export interface NodeListenOptions {
   /** What `Bootstrap` is answered with (at most 50 of them per Advertise). */

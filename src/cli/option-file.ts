@@ -5,7 +5,7 @@
  * (missing, a directory, no permission) is a usage error too (exit 2, docs/cli.md).
  */
 import { open } from 'node:fs/promises';
-import { UsageError } from './args.ts';
+import { UsageError } from './flag-parser.ts';
 
 /** Limit of a file holding one small JSON object (identity.json, a size distribution). */
 export const SMALL_FILE_LIMIT = 64 * 1024;

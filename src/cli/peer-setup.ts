@@ -6,7 +6,7 @@ import type { Identity } from '../shared/identity.ts';
 import { nodeMetadataConfig, type MetadataConfig, type NodeMetadata } from '../shared/wire/metadata.ts';
 import type { LocalVersions, NetworkVersion } from '../shared/wire/network-version.ts';
 import { generateIdentity } from '../main/generate-identity.ts';
-import type { PeerOptions } from './args.ts';
+import type { PeerOptions } from './peer-options.ts';
 import type { Output } from './output.ts';
 import { localVersions, negotiate, ourAnnouncement } from './version-policy.ts';
 import type { AuthenticatedConnection } from '../main/authenticated-connection.ts';

@@ -1,8 +1,8 @@
 /**
  * `listen --workers N` and the flags that only make sense with it: the node's accept policy knobs
- * of a `Pool` (docs/pool.md). Parsed here so that args.ts only names the flags.
+ * of a `Pool` (docs/pool.md). Parsed here so that listen-options.ts only names the flags.
  */
-import { integerOf, UsageError, type Values } from './args.ts';
+import { integerOf, UsageError, type Values } from './flag-parser.ts';
 
 export interface PoolListenOptions {
   /** Shard worker threads; 0 runs the inline pool on the main thread. */

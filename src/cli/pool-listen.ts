@@ -18,7 +18,7 @@ import type { Connection } from '../main/connection.ts';
 import { Pool } from '../main/pool.ts';
 import type { Greylisting, Refusal } from '../main/refusal.ts';
 import { motiveName } from '../shared/wire/rejection.ts';
-import type { ListenOptions } from './args.ts';
+import type { ListenOptions } from './listen-options.ts';
 import { addressText } from './connection-report.ts';
 import { writeReadyFile } from './listen-command.ts';
 import { errorJson, errorText, type JsonRecord, type Output } from './output.ts';

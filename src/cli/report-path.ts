@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from './args.ts';
+import { UsageError } from './flag-parser.ts';
 
 /** `path`, absolute, once a report can be written there; undefined when no report is asked for. */
 export function checkReportPath(path: string | undefined, usage: string): string | undefined {

@@ -1,6 +1,6 @@
 /**
  * Usage texts of `p2p-socket`. The synopsis is a contract with the programs that drive the tool
- * (docs/cli.md); change it only together with the parser in `args.ts`.
+ * (docs/cli.md); change it only together with the parsers (`args.ts` and each command's `*-options.ts`).
  */
 
 import { SYNOPSIS_CRAWL } from './crawl/crawl-usage.ts';

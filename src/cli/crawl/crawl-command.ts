@@ -4,7 +4,7 @@
  * JSON on stdout) and the report page. Exit 0 when at least one peer answered the handshake.
  */
 import { parsePoint, type Point } from '../../shared/wire/point.ts';
-import { DEFAULTS } from '../args.ts';
+import { DEFAULTS } from '../peer-options.ts';
 import { errorJson, errorText, type Output } from '../output.ts';
 import { preparePeer } from '../peer-setup.ts';
 import type { CrawlOptions } from './crawl-options.ts';

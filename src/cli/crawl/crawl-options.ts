@@ -2,7 +2,8 @@
  * `p2p-socket crawl` command line: every value checked before any identity or socket exists (a
  * bad flag, range or report path is a usage error, exit 2).
  */
-import { DEFAULTS, difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options } from '../args.ts';
+import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options } from '../flag-parser.ts';
+import { DEFAULTS } from '../peer-options.ts';
 import { parseOptionalTarget } from '../load/load-options.ts';
 import { AddressFilter, InvalidRangeError } from './address-filter.ts';
 import { CRAWL_USAGE } from './crawl-usage.ts';

@@ -8,7 +8,8 @@ import { identityFromJson } from '../../shared/identity.ts';
 import { encodeHistogram } from './latency-histogram.ts';
 import { sizePicker } from './message-sizes.ts';
 import type { ChildMessage, ParentMessage } from './generator-protocol.ts';
-import { copyCounters, newCounters, TrafficGenerator } from './traffic-generator.ts';
+import { copyCounters, newCounters } from './generator-counters.ts';
+import { TrafficGenerator } from './traffic-generator.ts';
 
 const lifetimeMs = Number(process.argv[2] ?? '0');
 if (!(lifetimeMs > 0) || !process.send) {

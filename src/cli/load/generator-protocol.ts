@@ -10,7 +10,8 @@
  */
 import type { IdentityJson } from '../../shared/identity.ts';
 import type { EncodedKinds } from './kind-histograms.ts';
-import type { GeneratorCounters, GeneratorSpec } from './traffic-generator.ts';
+import type { GeneratorCounters } from './generator-counters.ts';
+import type { GeneratorSpec } from './generator-spec.ts';
 import type { SizeDistribution } from './message-sizes.ts';
 
 export type ParentMessage =

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SANDBOXED_MAVRYK } from '../../shared/wire/network-version.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../main/options.ts';
-import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../args.ts';
+import { difficultyOf, integerOf, parseHostPort, stringOf, UsageError, type Options, type Values } from '../flag-parser.ts';
 import { parseChainId } from '../chain-id-option.ts';
 import { checkReportPath } from '../report-path.ts';
 import { LOAD_MERGE_USAGE, LOAD_USAGE } from './load-usage.ts';
@@ -82,7 +82,7 @@ export const LOAD_DEFAULTS = {
    * 10 of them from one address (handshake-admission.ts); the generator dials from one address,
    * and the target frees a slot a little after our side of the handshake ends: at 16, a default
    * `listen --workers 2` closed 20 of 60 dials, at 8 about 2 (those are dialled again,
-   * traffic-generator.ts).
+   * target-dial.ts).
    */
   connectConcurrency: 8,
 } as const;
@@ -237,7 +237,7 @@ export function parseLoadMerge(argv: readonly string[]): LoadMergeOptions {
   return { files: positionals, thresholds: thresholdsOf(values, u), json: values['json'] === true, report: undefined };
 }
 
-/** Like args.ts `parse`, with 0..`most` positionals (`crawl` takes any number of seeds). */
+/** Like flag-parser.ts `parseFlags`, with 0..`most` positionals (`crawl` takes any number of seeds). */
 export function parseOptionalTarget(argv: readonly string[], usage: string, flags: Options = LOAD_FLAGS, most = 1): { values: Values; positionals: string[] } {
   let result: { values: Values; positionals: string[] };
   try {

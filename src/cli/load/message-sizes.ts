@@ -2,7 +2,7 @@
  * Message sizes of a load run: one size, a list picked uniformly (`--sizes`), or a weighted
  * distribution from a file (`--size-dist`, a JSON object `{"size": weight, ...}`).
  */
-import { UsageError } from '../args.ts';
+import { UsageError } from '../flag-parser.ts';
 import { readOptionFile, SMALL_FILE_LIMIT } from '../option-file.ts';
 import { LOAD_USAGE } from './load-usage.ts';
 import { MAX_LOAD_SIZE, type SizeSpec } from './load-options.ts';

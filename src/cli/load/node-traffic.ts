@@ -31,7 +31,7 @@ import type { NodeMetadata } from '../../shared/wire/metadata.ts';
 import { MESSAGE_PREFIX_LENGTH, type EncodedMessage } from '../../shared/session/encoded-message.ts';
 import type { Connection } from '../../main/connection.ts';
 import { REQUEST_KINDS, shares, THROTTLE_MARGIN, THROTTLE_SPACING_S, type Mix, type RequestKind } from './node-mix.ts';
-import type { GeneratorCounters } from './traffic-generator.ts';
+import type { GeneratorCounters } from './generator-counters.ts';
 
 export type NodeConnection = Connection<PeerMessage, NodeMetadata>;
 
