@@ -52,7 +52,7 @@ export const READ_BUDGET_PER_TURN = 256 * 1024;
  */
 let loopTurn = 0;
 let turnImmediate: NodeJS.Immediate | undefined;
-/** Connections whose reading yielded this turn (`yieldReading`), resumed by `nextTurn`. */
+/** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
 let yielded: SessionTransport[] = [];
 
 function nextTurn(): void {
