@@ -46,17 +46,27 @@ export const CLOSE_GRACE_MS = 2000;
 export const READ_BUDGET_PER_TURN = 256 * 1024;
 
 /**
+ * Bytes all established connections of this thread may take in one turn before each further
+ * read yields too: a thousand connections under their own budget would otherwise still hold the
+ * loop for as long as it takes to read a thousand budgets.
+ */
+export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
+
+/**
  * Counts turns of this thread's event loop while connections write or read (see `write`,
  * `handleData`): bumped by one immediate per turn in which anything was written or read, not
  * by a timer per connection. That immediate also resumes the connections that yielded.
  */
 let loopTurn = 0;
+/** Bytes the established connections of this thread took in this turn. */
+let threadTurnBytes = 0;
 let turnImmediate: NodeJS.Immediate | undefined;
 /** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
 let yielded: SessionTransport[] = [];
 
 function nextTurn(): void {
   loopTurn++;
+  threadTurnBytes = 0;
   turnImmediate = undefined;
   if (yielded.length === 0) return;
   const resumed = yielded;
@@ -254,8 +264,9 @@ export class SessionTransport {
   }
 
   /**
-   * Stream mode: counts `bytes` against this turn's read budget and, past it, stops reading
-   * until the next turn, so the rest of the loop runs before this socket is read again.
+   * Stream mode: counts `bytes` against this turn's read budgets (the connection's and the
+   * thread's) and, past either, stops reading until the next turn, so the rest of the loop runs
+   * before this socket is read again.
    */
   private countTurnRead(bytes: number): void {
     if (this.readTurn !== loopTurn) {
@@ -263,8 +274,10 @@ export class SessionTransport {
       this.turnBytes = 0;
     }
     this.turnBytes += bytes;
+    threadTurnBytes += bytes;
     const turn = scheduleTurn();
-    if (this.turnBytes < READ_BUDGET_PER_TURN || this.yielding || this.failure) return;
+    if (this.yielding || this.failure) return;
+    if (this.turnBytes < READ_BUDGET_PER_TURN && threadTurnBytes < THREAD_READ_BUDGET_PER_TURN) return;
     this.yielding = true;
     this.socket.pause();
     yielded.push(this);
