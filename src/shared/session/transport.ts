@@ -38,15 +38,46 @@ interface ProbedSocket {
 export const CLOSE_GRACE_MS = 2000;
 
 /**
- * Counts turns of this thread's event loop while connections write (see `write`): bumped by one
- * immediate per turn in which anything was written, not by a timer per connection.
+ * Bytes an established connection may take in one turn of the event loop before its reading
+ * yields to the rest of the loop until the next turn. libuv reads a ready socket up to 32 times
+ * per poll, so without a budget one busy socket keeps timers, control messages and every other
+ * connection waiting for as long as its peer keeps sending.
+ */
+export const READ_BUDGET_PER_TURN = 256 * 1024;
+
+/**
+ * Bytes all established connections of this thread may take in one turn before each further
+ * read yields too: a thousand connections under their own budget would otherwise still hold the
+ * loop for as long as it takes to read a thousand budgets.
+ */
+export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
+
+/**
+ * Counts turns of this thread's event loop while connections write or read (see `write`,
+ * `handleData`): bumped by one immediate per turn in which anything was written or read, not
+ * by a timer per connection. That immediate also resumes the connections that yielded.
  */
 let loopTurn = 0;
-let turnScheduled = false;
+/** Bytes the established connections of this thread took in this turn. */
+let threadTurnBytes = 0;
+let turnImmediate: NodeJS.Immediate | undefined;
+/** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
+let yielded: SessionTransport[] = [];
 
 function nextTurn(): void {
   loopTurn++;
-  turnScheduled = false;
+  threadTurnBytes = 0;
+  turnImmediate = undefined;
+  if (yielded.length === 0) return;
+  const resumed = yielded;
+  yielded = [];
+  for (const transport of resumed) transport.endYield();
+}
+
+/** Makes sure this turn ends with `nextTurn`: unreferenced, unless a connection waits on it to read again. */
+function scheduleTurn(): NodeJS.Immediate {
+  turnImmediate ??= setImmediate(nextTurn).unref();
+  return turnImmediate;
 }
 
 interface ReadWaiter {
@@ -79,9 +110,16 @@ export class SessionTransport {
   private readonly io: IoScheduler | undefined;
   private readonly upShare: Share | undefined;
   private readonly downShare: Share | undefined;
-  /** Reading paused by the session (queue full, budget) and by the regulator: resumed when neither holds it. */
+  /**
+   * Reading paused by the session (queue full, budget), by the regulator, and by this
+   * connection's read budget for the turn: resumed when none of them holds it.
+   */
   private held = false;
   private throttled = false;
+  private yielding = false;
+  /** `loopTurn` of this connection's reads counted in `turnBytes`. */
+  private readTurn = -1;
+  private turnBytes = 0;
   /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
   private backlog: Buffer | undefined;
   private onWritable: (() => void) | undefined;
@@ -160,10 +198,7 @@ export class SessionTransport {
       this.socket.write(bytes, done);
     } else {
       this.writeTurn = loopTurn;
-      if (!turnScheduled) {
-        turnScheduled = true;
-        setImmediate(nextTurn).unref();
-      }
+      scheduleTurn();
       this.socket.write(bytes, done);
     }
     this.stats.addSent(bytes.length);
@@ -225,7 +260,34 @@ export class SessionTransport {
 
   resume(): void {
     this.held = false;
-    if (!this.failure && !this.throttled) this.socket.resume();
+    if (!this.failure && !this.throttled && !this.yielding) this.socket.resume();
+  }
+
+  /**
+   * Stream mode: counts `bytes` against this turn's read budgets (the connection's and the
+   * thread's) and, past either, stops reading until the next turn, so the rest of the loop runs
+   * before this socket is read again.
+   */
+  private countTurnRead(bytes: number): void {
+    if (this.readTurn !== loopTurn) {
+      this.readTurn = loopTurn;
+      this.turnBytes = 0;
+    }
+    this.turnBytes += bytes;
+    threadTurnBytes += bytes;
+    const turn = scheduleTurn();
+    if (this.yielding || this.failure) return;
+    if (this.turnBytes < READ_BUDGET_PER_TURN && threadTurnBytes < THREAD_READ_BUDGET_PER_TURN) return;
+    this.yielding = true;
+    this.socket.pause();
+    yielded.push(this);
+    turn.ref();
+  }
+
+  /** A new turn: reading that yielded goes on, unless another reason still holds it. */
+  endYield(): void {
+    this.yielding = false;
+    if (!this.failure && !this.held && !this.throttled && this.onInput) this.socket.resume();
   }
 
   /** Reading waits for download quota (the regulator's pause, not the peer's stall: byte-engine.ts). */
@@ -239,7 +301,7 @@ export class SessionTransport {
     const backlog = this.backlog;
     this.backlog = undefined;
     if (backlog && !this.failure) this.feedSteps(backlog);
-    if (!this.throttled && !this.held && !this.failure) this.socket.resume();
+    if (!this.throttled && !this.held && !this.yielding && !this.failure) this.socket.resume();
   }
 
   /**
@@ -352,6 +414,7 @@ export class SessionTransport {
     if (this.failure) return; // closing: drain and drop
     const share = this.downShare;
     if (this.onInput) {
+      this.countTurnRead(data.length);
       if (share) {
         // A read that lands while earlier bytes still wait for quota (pause is not instant) queues behind them.
         if (this.backlog) this.backlog = Buffer.concat([this.backlog, data]);
