@@ -1,7 +1,7 @@
 /**
  * Reading is fair: while several connections flood a pool with large messages over loopback,
  * a connection that took its read budget for a turn of the event loop waits for the next turn
- * (transport.ts, READ_BUDGET_PER_TURN), so timers, control messages and other connections get
+ * (loop-turns.ts, READ_BUDGET_PER_TURN), so timers, control messages and other connections get
  * their turn. Inline, the pool reads on the test's thread, so the bytes delivered in one turn
  * are counted there; sharded, another connection's small echo must come back during the flood.
  * In both modes every flooded byte arrives, in order. Timings are printed, never asserted.

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { READ_BUDGET_PER_TURN, SessionTransport } from '../src/shared/session/transport.ts';
+import { SessionTransport } from '../src/shared/session/transport.ts';
+import { READ_BUDGET_PER_TURN } from '../src/shared/session/loop-turns.ts';
 import { memoryPair } from './support/memory-pair.ts';
 
 /** Resolves after the current turn of the event loop has ended (its immediates ran). */

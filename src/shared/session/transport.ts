@@ -13,6 +13,7 @@ import { ByteQueue } from './byte-queue.ts';
 import { LayoutPool, layoutPool } from './layout-pool.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import type { IoScheduler, Share } from './io-scheduler.ts';
+import { countThreadRead, currentTurn, READ_BUDGET_PER_TURN, scheduleTurn, THREAD_READ_BUDGET_PER_TURN, yieldUntilNextTurn } from './loop-turns.ts';
 
 const OWNER = Symbol('p2p-socket.transport');
 type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
@@ -37,49 +38,6 @@ interface ProbedSocket {
 /** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
 export const CLOSE_GRACE_MS = 2000;
 
-/**
- * Bytes an established connection may take in one turn of the event loop before its reading
- * yields to the rest of the loop until the next turn. libuv reads a ready socket up to 32 times
- * per poll, so without a budget one busy socket keeps timers, control messages and every other
- * connection waiting for as long as its peer keeps sending.
- */
-export const READ_BUDGET_PER_TURN = 256 * 1024;
-
-/**
- * Bytes all established connections of this thread may take in one turn before each further
- * read yields too: a thousand connections under their own budget would otherwise still hold the
- * loop for as long as it takes to read a thousand budgets.
- */
-export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
-
-/**
- * Counts turns of this thread's event loop while connections write or read (see `write`,
- * `handleData`): bumped by one immediate per turn in which anything was written or read, not
- * by a timer per connection. That immediate also resumes the connections that yielded.
- */
-let loopTurn = 0;
-/** Bytes the established connections of this thread took in this turn. */
-let threadTurnBytes = 0;
-let turnImmediate: NodeJS.Immediate | undefined;
-/** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
-let yielded: SessionTransport[] = [];
-
-function nextTurn(): void {
-  loopTurn++;
-  threadTurnBytes = 0;
-  turnImmediate = undefined;
-  if (yielded.length === 0) return;
-  const resumed = yielded;
-  yielded = [];
-  for (const transport of resumed) transport.endYield();
-}
-
-/** Makes sure this turn ends with `nextTurn`: unreferenced, unless a connection waits on it to read again. */
-function scheduleTurn(): NodeJS.Immediate {
-  turnImmediate ??= setImmediate(nextTurn).unref();
-  return turnImmediate;
-}
-
 interface ReadWaiter {
   readonly need: number;
   readonly resolve: (bytes: Buffer) => void;
@@ -100,7 +58,7 @@ export class SessionTransport {
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
   private corked = false;
-  /** `loopTurn` of this connection's last uncorked write. */
+  /** The turn (loop-turns.ts) of this connection's last uncorked write. */
   private writeTurn = -1;
   private closePromise: Promise<void> | undefined;
   private endedPromise: Promise<void> | undefined;
@@ -117,7 +75,7 @@ export class SessionTransport {
   private held = false;
   private throttled = false;
   private yielding = false;
-  /** `loopTurn` of this connection's reads counted in `turnBytes`. */
+  /** The turn (loop-turns.ts) of this connection's reads counted in `turnBytes`. */
   private readTurn = -1;
   private turnBytes = 0;
   /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
@@ -191,13 +149,13 @@ export class SessionTransport {
     const done = recyclable ? this.recycleWhenWritten(bytes) : undefined;
     if (this.corked) {
       this.socket.write(bytes, done);
-    } else if (this.writeTurn === loopTurn) {
+    } else if (this.writeTurn === currentTurn()) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(uncorkTransport, this);
       this.socket.write(bytes, done);
     } else {
-      this.writeTurn = loopTurn;
+      this.writeTurn = currentTurn();
       scheduleTurn();
       this.socket.write(bytes, done);
     }
@@ -269,19 +227,18 @@ export class SessionTransport {
    * before this socket is read again.
    */
   private countTurnRead(bytes: number): void {
-    if (this.readTurn !== loopTurn) {
-      this.readTurn = loopTurn;
+    const turn = currentTurn();
+    if (this.readTurn !== turn) {
+      this.readTurn = turn;
       this.turnBytes = 0;
     }
     this.turnBytes += bytes;
-    threadTurnBytes += bytes;
-    const turn = scheduleTurn();
+    const threadBytes = countThreadRead(bytes);
     if (this.yielding || this.failure) return;
-    if (this.turnBytes < READ_BUDGET_PER_TURN && threadTurnBytes < THREAD_READ_BUDGET_PER_TURN) return;
+    if (this.turnBytes < READ_BUDGET_PER_TURN && threadBytes < THREAD_READ_BUDGET_PER_TURN) return;
     this.yielding = true;
     this.socket.pause();
-    yielded.push(this);
-    turn.ref();
+    yieldUntilNextTurn(this);
   }
 
   /** A new turn: reading that yielded goes on, unless another reason still holds it. */
