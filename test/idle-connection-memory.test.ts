@@ -15,9 +15,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
-import { mainMemory, MEMORY_PROBE_SHARD, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { mainMemory, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
+import { MODES } from './support/pools.ts';
+import { memoryProbedPool } from './support/memory-probed-pool.ts';
 
 const WARMUP = 200; // connections that warm up the code paths before the baseline
 const CONNECTIONS = 300;
@@ -35,26 +35,17 @@ async function threadsMemory(workers: number): Promise<ThreadMemory[]> {
 
 for (const mode of MODES) {
   test(`${mode.name}: an idle connection keeps at most ${BOUND[mode.name]} B of heap and ArrayBuffers over all threads`, async (t) => {
-    const server = makePool(mode.workers, {
-      proofOfWorkDifficulty: 0,
+    const { server, port, open } = await memoryProbedPool(mode.workers, {
       maxConnections: WARMUP + CONNECTIONS + 10,
       maxIncomingHandshakes: 200,
       maxIncomingHandshakesPerAddress: 200,
-      [SHARD_SCRIPT]: MEMORY_PROBE_SHARD,
     });
-    let open = 0;
-    server.on('connection', (conn) => {
-      open++;
-      void conn.ended.then(() => open--);
-    });
-    const { port } = await server.listen();
-    await server.ready();
     const clients = fork(new URL('../bench/probes/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
     const opened = async (total: number): Promise<void> => {
       const [ready] = (await once(clients, 'message')) as [{ ready: number }];
       assert.equal(ready.ready, total);
-      for (let i = 0; i < 1000 && open < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      assert.equal(open, total, 'every client connection established on the server');
+      for (let i = 0; i < 1000 && open() < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(open(), total, 'every client connection established on the server');
     };
     try {
       await opened(WARMUP);

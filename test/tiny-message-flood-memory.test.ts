@@ -11,9 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
-import { mainMemory, MEMORY_PROBE_SHARD, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { mainMemory, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
+import { MODES } from './support/pools.ts';
+import { memoryProbedPool } from './support/memory-probed-pool.ts';
 
 const PEERS = 6;
 const INCOMING_BOUND = 1 << 20;
@@ -30,27 +30,18 @@ async function threadsMemory(workers: number): Promise<ThreadMemory[]> {
 
 for (const mode of MODES) for (const bodySize of [0, 1]) {
   test(`${mode.name}: peers flooding ${bodySize === 0 ? 'empty' : `${bodySize}-byte`} messages at a pool that never reads cost at most incomingMessageQueueSize × 1.25 + ${SLACK / 1024} KiB per connection`, async (t) => {
-    const server = makePool(mode.workers, {
-      proofOfWorkDifficulty: 0,
+    const { server, port, open } = await memoryProbedPool(mode.workers, {
       maxIncomingHandshakesPerAddress: PEERS + 2,
       accept: { incomingMessageQueueSize: INCOMING_BOUND },
-      [SHARD_SCRIPT]: MEMORY_PROBE_SHARD,
     });
-    let open = 0;
-    server.on('connection', (conn) => {
-      open++;
-      void conn.ended.then(() => open--);
-    });
-    const { port } = await server.listen();
-    await server.ready();
     await threadsMemory(mode.workers); // the probe's own first use loads modules: not in the baseline
     const before = await threadsMemory(mode.workers);
     const peers = fork(new URL('../bench/probes/tiny-flood-peers.ts', import.meta.url), [String(port), String(PEERS), String(bodySize)], { stdio: 'inherit' });
     try {
       const [ready] = (await once(peers, 'message')) as [{ ready: number }];
       assert.equal(ready.ready, PEERS);
-      for (let i = 0; i < 1000 && open < PEERS; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      assert.equal(open, PEERS, 'every flooding peer established on the server');
+      for (let i = 0; i < 1000 && open() < PEERS; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(open(), PEERS, 'every flooding peer established on the server');
       // Until the server stops taking bytes: every queue is full and the sockets are paused.
       let received = -1;
       for (let i = 0; i < 60; i++) {
@@ -66,7 +57,7 @@ for (const mode of MODES) for (const bodySize of [0, 1]) {
       const bound = INCOMING_BOUND * 1.25 + SLACK;
       t.diagnostic(`per flooded connection: ${perThread.map((bytes, i) => `${i === 0 ? 'main' : `shard ${i}`} ${Math.round(bytes / 1024)} KiB`).join(', ')}; total ${Math.round(total / 1024)} KiB (bound ${Math.round(bound / 1024)} KiB); received ${received} B`);
       assert.ok(total <= bound, `${Math.round(total / 1024)} KiB per flooded connection (bound ${Math.round(bound / 1024)} KiB)`);
-      assert.equal(open, PEERS, 'the flooded connections are still open');
+      assert.equal(open(), PEERS, 'the flooded connections are still open');
     } finally {
       peers.disconnect();
       await server.close();
