@@ -20,6 +20,7 @@ import type { Stat } from './traffic-stats.ts';
 import type { SessionTransport } from './transport.ts';
 import { INCOMING_ENTRY_COST } from './queue-costs.ts';
 import type { CloseOutcome } from './session-end.ts';
+import { SessionClose } from './session-close.ts';
 
 export interface SessionLimits {
   /** Bytes of received messages held for the reader before reading the socket stops (protocol.md §9.5). */
@@ -76,11 +77,8 @@ export class ByteEngine implements Stallable, QueueHold {
   private unframed: Buffer | undefined;
 
   private readonly outgoing: OutgoingLayouts;
-  private closing: Promise<CloseOutcome> | undefined;
-  /** The close under way waits for the queued messages (`close(true)`). */
-  private closingWaits = false;
-  /** A close without wait overtook a waiting one, or asked for a reset: the socket is reset, not closed gracefully. */
-  private forced = false;
+  /** Made by the first `close`. */
+  private closer: SessionClose | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
   /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
@@ -382,42 +380,13 @@ export class ByteEngine implements Stallable, QueueHold {
     return this.transport.failure;
   }
 
-  /**
-   * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
-   * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
-   * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
-   * reset instead, so the peer can tell; `reset` asks for that whatever this close drops (a
-   * shard's connection whose main dropped messages the shard never saw). Resolves with what was dropped.
-   */
+  /** See SessionClose.close. */
   close(wait = false, reset = false): Promise<CloseOutcome> {
-    // One error for everything this close fails, built only if something waits: each error
-    // captures a stack, which is costly on handshake churn (bench/handshake-cpu.ts measures it).
-    // Nobody waiting: the transport's own.
-    let error: ConnectionClosedError | undefined;
-    const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
-    if (reset) this.forced = true;
-    if (this.closing) {
-      // A close without wait overtakes a waiting one (its timeout, an aborted signal): what is
-      // queued is dropped, and a socket still flushing to a peer that does not read is reset
-      // rather than given its close grace, so the wait's bound is the whole close's.
-      if (!wait && (this.closingWaits || reset)) {
-        this.forced = true;
-        this.outgoing.drop(reason);
-        if (this.transport.closedLocally) void this.transport.reset(error);
-      }
-      return this.closing;
-    }
-    this.closingWaits = wait;
-    this.closing = (async () => {
-      if (wait) await this.outgoing.finish();
-      this.outgoing.drop(reason);
+    const closer = (this.closer ??= new SessionClose(this.transport, this.outgoing, () => {
       this.incomingClosed = true;
       this.releasePending();
-      const { droppedMessages, droppedBytes } = this.outgoing;
-      await (droppedMessages > 0 || this.forced ? this.transport.reset(error) : this.transport.close(error));
-      return { droppedMessages, droppedBytes };
-    })();
-    return this.closing;
+    }));
+    return closer.close(wait, reset);
   }
 }
 
