@@ -18,7 +18,7 @@ import { PendingCharge } from './pending-charge.ts';
 import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
 import type { SessionTransport } from './transport.ts';
-import { INCOMING_ENTRY_COST } from './queue-costs.ts';
+import { IncomingQueue, type IncomingEntry } from './incoming-queue.ts';
 import type { CloseOutcome } from './session-end.ts';
 import { SessionClose } from './session-close.ts';
 
@@ -52,17 +52,13 @@ export const ENGINE_INCOMING_QUEUE = 256 * 1024;
 let threadScratch: Buffer | undefined;
 let scratchBusy = false;
 
-type IncomingEntry = FramedMessage | P2pError;
-
 export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
   private readonly limits: SessionLimits;
   private readonly framer: MessageFramer;
 
-  private readonly incoming: IncomingEntry[] = [];
-  private incomingHead = 0;
-  private incomingBytes = 0;
+  private readonly incoming = new IncomingQueue();
   /** No more messages will be added (peer closed, stream error, or local close). */
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
@@ -136,9 +132,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
   discardIncoming(): void {
-    this.incoming.length = 0;
-    this.incomingHead = 0;
-    this.incomingBytes = 0;
+    this.incoming.clear();
     this.incomingClosed = true;
   }
 
@@ -201,7 +195,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
   get full(): boolean {
-    return this.incomingBytes >= this.limits.incomingQueueSize;
+    return this.incoming.bytes >= this.limits.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
@@ -263,30 +257,20 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
   takeBody(plain: Buffer, start: number, length: number): boolean {
-    return this.bodyTaker !== undefined && !this.refilling && this.incomingHead >= this.incoming.length && this.bodyTaker.takeBody(plain, start, length);
+    return this.bodyTaker !== undefined && !this.refilling && this.incoming.empty && this.bodyTaker.takeBody(plain, start, length);
   }
 
   private deliver(message: FramedMessage): void {
-    if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
+    if (this.sink && !this.refilling && this.incoming.empty && this.sink(message)) return;
     this.incoming.push(message);
-    this.incomingBytes += message.size + INCOMING_ENTRY_COST;
     if (!this.refilling) this.onReadable?.();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
-    if (this.incomingHead >= this.incoming.length) return undefined;
-    const entry = this.incoming[this.incomingHead]!;
-    this.incoming[this.incomingHead++] = undefined as unknown as IncomingEntry;
-    if (this.incomingHead > 1024 && this.incomingHead * 2 > this.incoming.length) {
-      this.incoming.splice(0, this.incomingHead);
-      this.incomingHead = 0;
-    } else if (this.incomingHead === this.incoming.length) {
-      this.incoming.length = 0;
-      this.incomingHead = 0;
-    }
+    const entry = this.incoming.shift();
+    if (entry === undefined) return undefined;
     if (!(entry instanceof P2pError)) {
-      this.incomingBytes -= entry.size + INCOMING_ENTRY_COST;
-      if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
+      if (this.readPaused && this.incoming.bytes < this.limits.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.pending?.paused) {
@@ -310,7 +294,7 @@ export class ByteEngine implements Stallable, QueueHold {
   /** A stream error: queue it for the reader (after what was already received), then tear down. */
   private failStream(error: P2pError): void {
     if (this.incomingClosed) return;
-    this.incoming.push(error);
+    this.incoming.pushError(error);
     this.teardown(error);
   }
 
@@ -321,7 +305,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** True once nothing more will be received and nothing is queued: `readNow` would throw CONNECTION_CLOSED. */
   get drained(): boolean {
-    return this.incomingClosed && this.incomingHead >= this.incoming.length;
+    return this.incomingClosed && this.incoming.empty;
   }
 
   private onTransportEnd(error: P2pError): void {
