@@ -14,17 +14,17 @@
  */
 import type { Socket } from 'node:net';
 import { AbortedError, ConnectionClosedError, P2pError } from '../shared/errors.ts';
-import { acceptSession, nackSession, type HandshakeState } from '../shared/session/accept-session.ts';
+import { acceptSession, nackSession } from '../shared/session/accept-session.ts';
 import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dial } from '../shared/session/dial.ts';
 import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import type { ByteEngine } from '../shared/session/byte-engine.ts';
 import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
-import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
+import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
 import { RECORD, encodeEnded, encodeWritten } from '../shared/shard/records.ts';
@@ -34,6 +34,7 @@ import type { WrittenReports } from '../shared/shard/written-reports.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { sendToMain } from './send-to-main.ts';
 import { toRecord, type ShardContext } from './shard-context.ts';
+import { acceptedSessionLimits, handshakeParams, shardHandshake, waitingIn, wireInfo, type ShardHandshake } from './shard-handshake.ts';
 
 export type { ShardContext } from './shard-context.ts';
 
@@ -51,7 +52,7 @@ export class ShardConnection implements BodyTaker {
   private transport: SessionTransport | undefined;
   /** What the handshake waits for (replaced by a dialing one when we dial). */
   private progress = new HandshakeProgress();
-  private handshake: (HandshakeState & { readonly p2pVersion: number }) | undefined;
+  private handshake: ShardHandshake | undefined;
   private session: ByteEngine | undefined;
   /** Main's call awaiting this connection's next step. */
   private waiter: Waiter | undefined;
@@ -80,17 +81,7 @@ export class ShardConnection implements BodyTaker {
 
   /** What this connection waits for in its state, for a TIMEOUT's message (main asks it too). */
   waitingFor(): string {
-    switch (this.state) {
-      case 'dialing':
-      case 'handshaking':
-        return this.progress.waitingFor();
-      case 'authenticated':
-        return WAITING_FOR_POLICY;
-      case 'accepting':
-        return WAITING_FOR_ACK;
-      default:
-        return `the connection is ${this.state}`;
-    }
+    return waitingIn(this.state, this.progress);
   }
 
   // ------------------------------------------------------------------ dialing, handshaking
@@ -128,44 +119,18 @@ export class ShardConnection implements BodyTaker {
     // received count as each read lands, not only at the periodic refresh.
     const publish = (): void => this.countStats();
     socket.on('data', publish);
-    const { context } = this;
-    runHandshake(transport, {
-      identity: context.identity,
-      proofOfWorkTarget: context.powTarget,
-      proofOfWorkDifficulty: context.proofOfWorkDifficulty,
-      progress: this.progress,
-      incoming: this.incoming,
-      remoteHost: host,
-      remotePort: port,
-      advertisedPort: context.advertisedPort(),
-      announcedVersion: context.announcedVersion,
-      metadata: context.metadata,
-      callerChecksMyself: true,
-    }).then(
+    runHandshake(transport, handshakeParams(this.context, this.progress, this.incoming, host, port)).then(
       (result) => {
         socket.off('data', publish);
         if (this.state !== 'handshaking') return;
         this.state = 'authenticated';
-        this.handshake = { transport, sealer: result.sealer, opener: result.opener, p2pVersion: result.info.announcedVersion.p2pVersion };
+        this.handshake = shardHandshake(transport, result);
         this.countStats();
-        const { info } = result;
         // The peer may leave while main's policy decides: that exit is reported at once.
         transport.onEnd = (error) => {
           if (this.state === 'authenticated') this.finish(error);
         };
-        this.answer({
-          ok: true,
-          value: {
-            peerId: info.peerId,
-            publicKey: new Uint8Array(info.publicKey), // 32 bytes cross, not the slab it sits in
-            announcedVersion: info.announcedVersion,
-            incoming: info.incoming,
-            idPoint: info.idPoint,
-            remoteSocketPort: info.remoteSocketPort,
-            remoteMetadata: info.remoteMetadata,
-            myself: result.myself,
-          },
-        });
+        this.answer({ ok: true, value: wireInfo(result) });
       },
       (error: unknown) => {
         socket.off('data', publish);
@@ -182,14 +147,7 @@ export class ShardConnection implements BodyTaker {
     const reply = this.await<null>();
     this.state = 'accepting';
     handshake.transport.onEnd = undefined;
-    acceptSession(handshake, {
-      incomingQueueSize: ENGINE_INCOMING_QUEUE,
-      outgoingQueueSize: Number.POSITIVE_INFINITY,
-      maxMessageSize: limits.maxMessageSize,
-      detachSmallMessages: false,
-      pendingBudget: this.context.pendingBudget,
-      messageTimeout: this.context.messageTimeout,
-    }).then(
+    acceptSession(handshake, acceptedSessionLimits(this.context, limits)).then(
       (session) => {
         if (this.state !== 'accepting') {
           void session.close(false);
