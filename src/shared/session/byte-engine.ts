@@ -7,6 +7,7 @@
  * (worker/shard-connection.ts); the connection contract above it is main's message-queues.ts.
  */
 import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, type TimeoutError } from '../errors.ts';
+import { isBorrowed } from './borrowed-reads.ts';
 import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
@@ -177,7 +178,7 @@ export class ByteEngine implements Stallable, QueueHold {
       if (scratch) scratchBusy = true;
       try {
         const ciphertext = this.opener.hold(input, length, scratch);
-        this.unframed = frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer, this.bodyTaker && this, hold);
+        this.unframed = frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer && !isBorrowed(ciphertext), this.bodyTaker && this, hold);
       } catch (error) {
         this.failStream(error as P2pError);
         return;

@@ -2,6 +2,8 @@
  * A FIFO of received bytes that hands out exact-length slices without copying when a slice lies
  * inside one received buffer (the common case: a whole chunk in one TCP read).
  */
+import { isBorrowed } from './borrowed-reads.ts';
+
 const EMPTY = Buffer.alloc(0);
 /**
  * A push of at most this many bytes while bytes are already held is copied into an owned buffer
@@ -148,6 +150,24 @@ export class ByteQueue {
       return;
     }
     this.moveInto(target, n);
+  }
+
+  /**
+   * Replaces every held bytes that lie in the thread's read buffer (borrowed-reads.ts) with a copy
+   * of its own: called before a borrowed read's callback returns. The length is unchanged, so
+   * whatever charges these bytes (the pending-message budget) still does. Few buffers are held:
+   * a partial chunk, or one read's unframed rest.
+   */
+  ownBorrowed(): void {
+    if (this.first !== undefined && isBorrowed(this.first)) {
+      this.first = Buffer.from(this.first.subarray(this.offset));
+      this.offset = 0;
+    }
+    const rest = this.rest;
+    for (let i = this.restHead; i < rest.length; i++) {
+      const held = rest[i]!;
+      if (isBorrowed(held)) rest[i] = Buffer.from(held);
+    }
   }
 
   /** Drops everything (on teardown) so the memory can be reclaimed. */

@@ -2,13 +2,15 @@
  * The socket end of a session: received bytes, writes, byte counters and teardown.
  *
  * During the handshake it serves exact-length reads (`readExact`); once the session is
- * established, `onInput` is set and every received buffer goes straight to the stream decoder.
+ * established, `onInput` is set and every received buffer goes straight to the stream decoder,
+ * and a `net.Socket` switches to borrowed reads (borrowed-reads.ts) where Node allows it.
  * Listeners are module-level functions bound through a symbol, so nothing is allocated per
  * event (a lesson from ws: it matters at thousands of connections).
  */
 import { Socket } from 'node:net';
 import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import { canonicalHost } from '../wire/point.ts';
+import { borrowedRead, borrowReads, ownedCopy } from './borrowed-reads.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { LayoutPool, layoutPool } from './layout-pool.ts';
 import { TrafficStats } from './traffic-stats.ts';
@@ -81,6 +83,8 @@ export class SessionTransport {
   /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
   private backlog: Buffer | undefined;
   private onWritable: (() => void) | undefined;
+  /** Stream mode reads into the thread's buffer (borrowed-reads.ts), not through 'data'. */
+  private borrowing = false;
   /** Looks for a gone peer while reading is held (`probePeer`). */
   private probe: NodeJS.Timeout | undefined;
 
@@ -218,6 +222,7 @@ export class SessionTransport {
 
   resume(): void {
     this.held = false;
+    if (this.onInput && !this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
     if (!this.failure && !this.throttled && !this.yielding) this.socket.resume();
   }
 
@@ -380,6 +385,7 @@ export class SessionTransport {
         this.input.push(data);
         this.onInput();
       }
+      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
       return;
     }
     this.input.push(data);
@@ -391,6 +397,24 @@ export class SessionTransport {
       waiter.resolve(this.takeHandshakeBytes(waiter.need));
     }
     if (this.input.length > this.inputLimit) this.socket.pause();
+  }
+
+  /**
+   * A borrowed read of `bytes` into the thread's buffer: handled as any read, then what this
+   * connection still holds of it (a partial chunk, bytes not framed while paused, a regulated
+   * backlog) is copied into memory of its own, since the next read of any socket of this thread
+   * overwrites the buffer. The engine keeps no view of it either (`isBorrowed` in its pump).
+   */
+  handleBorrowedRead(bytes: number): boolean {
+    this.handleData(borrowedRead(bytes));
+    this.input.ownBorrowed();
+    if (this.backlog) this.backlog = ownedCopy(this.backlog);
+    return true;
+  }
+
+  /** True once stream-mode reads go into the thread's buffer (borrowed-reads.ts). */
+  get borrowsReads(): boolean {
+    return this.borrowing;
   }
 
   handleClose(): void {
@@ -469,6 +493,10 @@ function uncorkTransport(transport: SessionTransport): void {
 
 function onSocketData(this: OwnedSocket, data: Buffer): void {
   this[OWNER]?.handleData(data);
+}
+
+function onBorrowedSocketRead(this: Socket, bytes: number): boolean {
+  return (this as OwnedSocket)[OWNER]?.handleBorrowedRead(bytes) ?? true;
 }
 
 function onSocketEnd(this: OwnedSocket): void {
