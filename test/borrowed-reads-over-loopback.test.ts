@@ -120,6 +120,17 @@ test('on this Node, an established socket switches to borrowed reads; a socket w
   client.end();
   await ended; // EOF still comes as 'end' in borrowed mode
   socket.destroy();
+  // A socket whose readable side holds bytes: those would come as 'data' after borrowed ones.
+  const acceptedBuffered = once(server, 'connection') as Promise<[Socket]>;
+  const client2 = await rawClient(port);
+  const [buffered] = await acceptedBuffered;
+  buffered.read(0); // reads into its readable buffer without flowing
+  client2.write('held');
+  for (let i = 0; i < 500 && buffered.readableLength === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(buffered.readableLength > 0);
+  assert.equal(borrowReads(buffered, () => true), false, 'a socket with buffered bytes stays on data events');
+  client2.destroy();
+  buffered.destroy();
   server.close();
   const { PassThrough } = await import('node:stream');
   assert.equal(borrowReads(new PassThrough() as unknown as Socket, () => true), false, 'an in-memory duplex stays on data events');

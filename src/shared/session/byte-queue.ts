@@ -81,7 +81,8 @@ export class ByteQueue {
    * Removes and returns the first `n` bytes (the caller checks `length >= n`). The result is a
    * view when it lies in one received buffer, else a copy (into `scratch` when given: then it is
    * only valid until the next call). Either way the caller owns the bytes (nobody else reads
-   * received buffers), so in-place decryption is safe.
+   * received buffers), so in-place decryption is safe; a view of the thread's read buffer
+   * (borrowed-reads.ts) is valid only until that read's callback returns.
    */
   take(n: number, scratch?: Buffer): Buffer {
     // Zero bytes is a real request (a peer may announce an empty field: `00 00`) and
