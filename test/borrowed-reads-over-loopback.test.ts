@@ -20,7 +20,8 @@ import { borrowedRead, borrowedReadCount, borrowReads } from '../src/shared/sess
 import { MAX_CHUNK_CONTENT } from '../src/shared/session/chunk-layout.ts';
 import { encodeStream } from '../src/shared/session/encoded-message.ts';
 import { makeIdentity, rawClient } from './support/fixtures.ts';
-import { makePool, MODES } from './support/pools.ts';
+import { MODES } from './support/pools.ts';
+import { withPool } from './support/with-pool.ts';
 import { establishedPeer, framed, type ScriptedPeer } from './support/scripted-peer.ts';
 
 const MiB = 1024 * 1024;
@@ -75,18 +76,6 @@ async function eventually(done: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return done();
-}
-
-async function withPool(workers: number, options: Parameters<typeof makePool>[1], run: (pool: Pool<Uint8Array, undefined>, port: number, connections: Array<Connection<Uint8Array, undefined>>) => Promise<void>): Promise<void> {
-  const pool = makePool(workers, options);
-  const connections: Array<Connection<Uint8Array, undefined>> = [];
-  pool.on('connection', (conn) => connections.push(conn));
-  try {
-    const { port } = await pool.listen();
-    await run(pool, port, connections);
-  } finally {
-    await pool.close();
-  }
 }
 
 test('on this Node, an established socket switches to borrowed reads; a socket with bytes in its readable buffer or no TCP handle does not', async () => {
@@ -157,7 +146,7 @@ for (const { name, workers } of MODES) {
     const reader = slow ? 'three slow readers under a 4 KiB incoming bound (queues fill in the middle of reads)' : 'a reader';
     test(`${name}: messages of 1 B to 4 MiB, straddling chunks and reads at many offsets, reach ${reader} byte for byte; the pending budget returns to 0`, async () => {
       const options = slow ? { accept: { incomingMessageQueueSize: 4096 } } : {};
-      await withPool(workers, options, async (pool, port, connections) => {
+      await withPool(workers, options, async (port, connections, pool) => {
         const scripted: ScriptedPeer[] = [];
         for (let p = 0; p < peers; p++) {
           scripted.push(await establishedPeer(port, makeIdentity(1)));
@@ -198,7 +187,7 @@ const hostile = fc.record({
 
 for (const { name, workers } of MODES) {
   test(`${name}: a hostile peer's valid chunks then random bytes at random timings give the valid messages, then a typed error; the pending budget returns to 0`, async () => {
-    await withPool(workers, { accept: { incomingMessageQueueSize: 8192 } }, async (pool, port, connections) => {
+    await withPool(workers, { accept: { incomingMessageQueueSize: 8192 } }, async (port, connections, pool) => {
       let run = 0;
       await fc.assert(
         fc.asyncProperty(hostile, async ({ valid, partial, garbage, cuts, delays, end }) => {
