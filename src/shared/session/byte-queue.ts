@@ -101,9 +101,9 @@ export class ByteQueue {
       this.consume(n, available);
       return out;
     }
-    // Spanning reads: a full chunk (65537 bytes) is larger than one 64 KiB socket read, so this is
-    // the bulk path. It joins into a reused scratch buffer rather than a fresh one, for bulk
-    // throughput (bench/bulk-loopback.ts measures this).
+    // Spanning reads: on the bulk path, the chunk a read ends in (a full chunk, 65537 bytes, is
+    // larger than a 64 KiB 'data' read; a borrowed read of 256 KiB ends in one too). It joins into
+    // a reused scratch buffer rather than a fresh one, for bulk throughput (bench/bulk-loopback.ts).
     const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
     this.moveInto(out, n);
     return out;
