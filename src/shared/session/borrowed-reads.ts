@@ -12,8 +12,11 @@
 import { Socket } from 'node:net';
 
 /**
- * Size of the thread's read buffer: one read takes at most this much, so it is also what one read
- * adds to the per-turn read budget (loop-turns.ts). Chosen by bench/borrowed-reads.ts.
+ * Size of the thread's read buffer: one read takes at most this much. It is the per-connection
+ * read budget of a turn (READ_BUDGET_PER_TURN, loop-turns.ts), so a busy connection still takes at
+ * most that per turn, and a paused connection holds at most one read's rest. 1 MiB cost ~15 % less
+ * receiver CPU per 64 KiB message than this, 64 KiB more (bench/receiver-cpu.ts, noisy), but one
+ * read would then be four turns' budget.
  */
 export const READ_BUFFER_SIZE = 256 * 1024;
 
