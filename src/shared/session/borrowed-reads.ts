@@ -4,7 +4,7 @@
  * for a socket that already exists (architecture.md §3, "Borrowed reads").
  *
  * Why: a fresh 64 KiB buffer per socket read, then another for the body, was most of the
- * receiver's garbage (bench/borrowed-reads.ts measures receiver CPU per message). The bytes of a
+ * receiver's garbage (bench/receiver-cpu.ts measures receiver CPU per message). The bytes of a
  * read are the thread's only during the synchronous handling of that read: whatever is left in
  * the connection's memory afterwards (a partial chunk, everything not framed while paused) is
  * copied into buffers the connection owns before the read callback returns (`ownedCopy`).
