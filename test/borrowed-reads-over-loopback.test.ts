@@ -245,3 +245,33 @@ async function assertTypedEnd(error: unknown, pool: Pool<Uint8Array, undefined>)
   assert.ok(['DECIPHER_ERROR', 'INVALID_INCOMING_CIPHERTEXT_SIZE', 'DECODING_ERROR', 'CONNECTION_CLOSED'].includes(error.code), error.code);
   assert.ok(await eventually(() => pool.stats().pendingMessageBytes === 0 && pool.stats().connections === 0, 8000), `left: pending ${pool.stats().pendingMessageBytes}, connections ${pool.stats().connections}`);
 }
+
+for (const { name, workers } of MODES) {
+  test(`${name}: a connection paused by its full queue, bytes still unread, notices its peer's reset without being read; what it queued stays readable, then CONNECTION_CLOSED`, async () => {
+    await withPool(workers, { accept: { incomingMessageQueueSize: 128 * 1024 } }, async (port, connections, pool) => {
+      const peer = await establishedPeer(port, makeIdentity(1));
+      const conn = await acceptedCount(connections, 1);
+      const closed = once(conn, 'close');
+      const bodies = Array.from({ length: 40 }, (_, i) => body(65_536, 500 + i));
+      peer.raw(sealedStream(peer, bodies, MAX_CHUNK_CONTENT));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(pool.stats().connections, 1, 'the connection is open while its queue is full');
+      peer.socket.resetAndDestroy();
+      // Nothing reads: only the paused-peer probe can see the reset (twice a second).
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('reset not noticed within 3 s')), 3000))]);
+      let read = 0;
+      for (;;) {
+        const got = await conn.read({ signal: AbortSignal.timeout(10_000) }).catch((error: unknown) => error);
+        if (got instanceof P2pError) {
+          assert.equal(got.code, 'CONNECTION_CLOSED');
+          break;
+        }
+        assert.ok(!(got instanceof Error), String(got));
+        if (!Buffer.from((got as { message: Uint8Array }).message).equals(bodies[read]!)) assert.fail(`message ${read} arrived altered`);
+        read++;
+      }
+      assert.ok(read > 0 && read < bodies.length, `${read} messages queued before the reset`);
+      assert.ok(await eventually(() => pool.stats().pendingMessageBytes === 0, 5000));
+    });
+  });
+}

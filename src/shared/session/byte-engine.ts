@@ -151,6 +151,10 @@ export class ByteEngine implements Stallable, QueueHold {
    * and is delivered, not dropped with the socket.
    */
   private pump(all = false): void {
+    // Incoming has ended (teardown, close) and its charge was given back: a reader that makes
+    // room afterwards must not frame, nor charge to the budget again, what is left (a chunk cut
+    // short by a reset would stay charged for the pool's lifetime).
+    if (this.incomingClosed) return;
     const input = this.transport.input;
     const hold = all ? undefined : this;
     if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
@@ -338,6 +342,7 @@ export class ByteEngine implements Stallable, QueueHold {
   private teardown(error: P2pError): void {
     this.incomingClosed = true;
     this.releasePending();
+    this.transport.input.clear(); // a partial chunk left at the end is never framed
     queueMicrotask(() => this.onReadable?.());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
     this.outgoing.drop(() => closed);
