@@ -21,10 +21,18 @@ const chunk = (what: string): { plaintext: string; nonce: string; wire: string }
 };
 const version = { chainName: 'MAVRYK_MAINNET', distributedDbVersion: 2, p2pVersion: 1 };
 
+/**
+ * What `socket` is handed to send, copied at once: a layout may go back to its pool once written.
+ * Its peer's reads cannot be tapped instead: an established socket reads into a buffer of its
+ * thread, not through 'data' events (borrowed-reads.ts).
+ */
 function tap(socket: Socket): Buffer[] {
   const seen: Buffer[] = [];
-  // Registered before the session's listener, so it copies the bytes before in-place decryption.
-  socket.on('data', (data: Buffer) => seen.push(Buffer.from(data)));
+  const write = socket.write;
+  socket.write = function (this: Socket, data: Uint8Array | string, ...rest: unknown[]): boolean {
+    seen.push(Buffer.from(data));
+    return (write as (...args: unknown[]) => boolean).call(this, data, ...rest);
+  } as typeof socket.write;
   return seen;
 }
 
@@ -52,8 +60,8 @@ async function runSession(responderAnswer: 'ack' | 'nack') {
   try {
     const clientSocket = await rawClient(lb.port);
     const serverSocket = await lb.accepted();
-    const fromA = tap(serverSocket);
-    const fromB = tap(clientSocket);
+    const fromA = tap(clientSocket);
+    const fromB = tap(serverSocket);
     const common = { announcedVersion: version, proofOfWorkDifficulty: 26, timeout: 5000 };
     const [authA, authB] = await Promise.all([
       authenticate(clientSocket, {

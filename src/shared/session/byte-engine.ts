@@ -7,6 +7,7 @@
  * (worker/shard-connection.ts); the connection contract above it is main's message-queues.ts.
  */
 import { ConnectionClosedError, InvalidIncomingCiphertextSizeError, P2pError, type TimeoutError } from '../errors.ts';
+import { isBorrowed } from './borrowed-reads.ts';
 import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
@@ -142,6 +143,10 @@ export class ByteEngine implements Stallable, QueueHold {
    * and is delivered, not dropped with the socket.
    */
   private pump(all = false): void {
+    // Incoming has ended (teardown, close) and its charge was given back: a reader that makes
+    // room afterwards must not frame, nor charge to the budget again, what is left (a chunk cut
+    // short by a reset would stay charged for the pool's lifetime).
+    if (this.incomingClosed) return;
     const input = this.transport.input;
     const hold = all ? undefined : this;
     if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
@@ -169,7 +174,7 @@ export class ByteEngine implements Stallable, QueueHold {
       if (scratch) scratchBusy = true;
       try {
         const ciphertext = this.opener.hold(input, length, scratch);
-        this.unframed = frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer, this.bodyTaker && this, hold);
+        this.unframed = frameChunk(this.framer, this.opener, ciphertext, this.emit, ciphertext.buffer !== scratch?.buffer && !isBorrowed(ciphertext), this.bodyTaker && this, hold);
       } catch (error) {
         this.failStream(error as P2pError);
         return;
@@ -319,6 +324,7 @@ export class ByteEngine implements Stallable, QueueHold {
   private teardown(error: P2pError): void {
     this.incomingClosed = true;
     this.releasePending();
+    this.transport.input.clear(); // a partial chunk left at the end is never framed
     queueMicrotask(() => this.onReadable?.());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
     this.outgoing.drop(() => closed);

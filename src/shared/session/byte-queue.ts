@@ -2,6 +2,8 @@
  * A FIFO of received bytes that hands out exact-length slices without copying when a slice lies
  * inside one received buffer (the common case: a whole chunk in one TCP read).
  */
+import { isBorrowed } from './borrowed-reads.ts';
+
 const EMPTY = Buffer.alloc(0);
 /**
  * A push of at most this many bytes while bytes are already held is copied into an owned buffer
@@ -79,7 +81,8 @@ export class ByteQueue {
    * Removes and returns the first `n` bytes (the caller checks `length >= n`). The result is a
    * view when it lies in one received buffer, else a copy (into `scratch` when given: then it is
    * only valid until the next call). Either way the caller owns the bytes (nobody else reads
-   * received buffers), so in-place decryption is safe.
+   * received buffers), so in-place decryption is safe; a view of the thread's read buffer
+   * (borrowed-reads.ts) is valid only until that read's callback returns.
    */
   take(n: number, scratch?: Buffer): Buffer {
     // Zero bytes is a real request (a peer may announce an empty field: `00 00`) and
@@ -98,9 +101,9 @@ export class ByteQueue {
       this.consume(n, available);
       return out;
     }
-    // Spanning reads: a full chunk (65537 bytes) is larger than one 64 KiB socket read, so this is
-    // the bulk path. It joins into a reused scratch buffer rather than a fresh one, for bulk
-    // throughput (bench/bulk-loopback.ts measures this).
+    // Spanning reads: on the bulk path, the chunk a read ends in (a full chunk, 65537 bytes, is
+    // larger than a 64 KiB 'data' read; a borrowed read of 256 KiB ends in one too). It joins into
+    // a reused scratch buffer rather than a fresh one, for bulk throughput (bench/bulk-loopback.ts).
     const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
     this.moveInto(out, n);
     return out;
@@ -148,6 +151,24 @@ export class ByteQueue {
       return;
     }
     this.moveInto(target, n);
+  }
+
+  /**
+   * Replaces every held bytes that lie in the thread's read buffer (borrowed-reads.ts) with a copy
+   * of its own: called before a borrowed read's callback returns. The length is unchanged, so
+   * whatever charges these bytes (the pending-message budget) still does. Few buffers are held:
+   * a partial chunk, or one read's unframed rest.
+   */
+  ownBorrowed(): void {
+    if (this.first !== undefined && isBorrowed(this.first)) {
+      this.first = Buffer.from(this.first.subarray(this.offset));
+      this.offset = 0;
+    }
+    const rest = this.rest;
+    for (let i = this.restHead; i < rest.length; i++) {
+      const held = rest[i]!;
+      if (isBorrowed(held)) rest[i] = Buffer.from(held);
+    }
   }
 
   /** Drops everything (on teardown) so the memory can be reclaimed. */

@@ -57,11 +57,27 @@ export function currentTurn(): number {
   return loopTurn;
 }
 
-/** Counts `bytes` read by this thread in this turn; returns the turn's total so far. */
-export function countThreadRead(bytes: number): number {
+/** A connection's reads in one turn, kept in its own fields (no object per connection). */
+export interface TurnReads {
+  /** The turn of the reads counted in `turnBytes`. */
+  readTurn: number;
+  turnBytes: number;
+}
+
+/**
+ * Counts `bytes` read by a connection against this turn's budgets, its own and the thread's;
+ * true once either is spent. One read may take a whole budget and more (a read buffer of its
+ * size or larger, borrowed-reads.ts): the budget then allows that one read per turn.
+ */
+export function overReadBudget(reads: TurnReads, bytes: number): boolean {
   scheduleTurn();
+  if (reads.readTurn !== loopTurn) {
+    reads.readTurn = loopTurn;
+    reads.turnBytes = 0;
+  }
+  reads.turnBytes += bytes;
   threadTurnBytes += bytes;
-  return threadTurnBytes;
+  return reads.turnBytes >= READ_BUDGET_PER_TURN || threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN;
 }
 
 /** `yielder` stops reading until the next turn, which resumes it (the turn's immediate now keeps the loop alive). */

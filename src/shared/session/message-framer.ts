@@ -49,10 +49,11 @@ export interface FramedMessage {
   readonly size: number;
   readonly body: Buffer;
   /**
-   * The body was assembled here from several chunks into an ArrayBuffer that holds nothing else
-   * anyone reads: the body runs to its end, after at most the message's own 4-byte prefix (a
-   * message opened straight into its buffer, `directTarget`). A shard may transfer that buffer
-   * to main as it is, with the body's offset (architecture.md §3).
+   * The body lies in an ArrayBuffer that holds nothing else anyone reads (assembled here from
+   * several chunks, or copied out of a plaintext that does not stay valid): the body runs to its
+   * end, after at most the message's own 4-byte prefix (a message opened straight into its
+   * buffer, `directTarget`). A shard may transfer that buffer to main as it is, with the body's
+   * offset (architecture.md §3).
    */
   readonly owned?: boolean;
 }
@@ -183,7 +184,9 @@ export class MessageFramer {
           continue;
         }
         const piece = plain.subarray(start, at);
-        this.finish(!stable ? Buffer.from(piece) : this.detachSmall ? detach(piece) : piece, emit);
+        if (stable) this.finish(this.detachSmall ? detach(piece) : piece, emit);
+        else if (count < POOLED_BODY_MAX) this.finish(Buffer.from(piece), emit);
+        else this.finish(ownedCopy(piece), emit, true); // a copy anyway: one a shard can transfer as it is
         continue;
       }
       const piece = plain.subarray(at, at + count);
@@ -313,6 +316,13 @@ function bodyCapacity(length: number, arrived: number, held: number): number {
  * A message that sits inside one received buffer is returned as a view, unless it is small next
  * to that buffer: then it is copied, so a queued 100-byte message does not pin a 64 KiB read.
  */
+/** `piece` copied into an ArrayBuffer of its own (FramedMessage.owned). */
+function ownedCopy(piece: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(piece.length);
+  piece.copy(copy);
+  return copy;
+}
+
 function detach(piece: Buffer): Buffer {
   return piece.length * 2 < piece.buffer.byteLength ? Buffer.from(piece) : piece;
 }

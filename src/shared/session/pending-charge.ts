@@ -4,14 +4,16 @@
  * after each read, its body grows only within the budget's room, and once it has no room for
  * another socket read it stops reading until other connections give bytes back.
  */
+import { READ_BUFFER_SIZE } from './borrowed-reads.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 
 /**
- * Room a session holding bytes needs to go on reading: one socket read (Node reads at most
- * 64 KiB at a time), which lands before the next check. So the budget is checked before the bytes
- * are taken, and overshoots by at most one read per thread racing for the last room.
+ * Room a session holding bytes needs to go on reading: one socket read (at most the thread's read
+ * buffer, borrowed-reads.ts; 64 KiB on 'data' events), which lands before the next check. So the
+ * budget is checked before the bytes are taken, and overshoots by at most one read per thread
+ * racing for the last room.
  */
-export const READ_ROOM = 64 * 1024;
+export const READ_ROOM = READ_BUFFER_SIZE;
 
 export class PendingCharge {
   private readonly budget: PendingMessageBudget;

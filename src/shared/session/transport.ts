@@ -2,18 +2,25 @@
  * The socket end of a session: received bytes, writes, byte counters and teardown.
  *
  * During the handshake it serves exact-length reads (`readExact`); once the session is
- * established, `onInput` is set and every received buffer goes straight to the stream decoder.
+ * established, `onInput` is set and every received buffer goes straight to the stream decoder,
+ * and a `net.Socket` switches to borrowed reads (borrowed-reads.ts) where Node allows it.
  * Listeners are module-level functions bound through a symbol, so nothing is allocated per
  * event (a lesson from ws: it matters at thousands of connections).
  */
 import { Socket } from 'node:net';
-import { ConnectionClosedError, type P2pError } from '../errors.ts';
+import type { P2pError } from '../errors.ts';
 import { canonicalHost } from '../wire/point.ts';
+import { borrowedRead, borrowReads } from './borrowed-reads.ts';
 import { ByteQueue } from './byte-queue.ts';
+import { destroyWithReset, endGracefully, socketClosedError } from './socket-end.ts';
 import { LayoutPool, layoutPool } from './layout-pool.ts';
+import { peerHasReset, watchPausedPeer } from './paused-peer-probe.ts';
+import { RegulatedDownload } from './regulated-download.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import type { IoScheduler, Share } from './io-scheduler.ts';
-import { countThreadRead, currentTurn, READ_BUDGET_PER_TURN, scheduleTurn, THREAD_READ_BUDGET_PER_TURN, yieldUntilNextTurn } from './loop-turns.ts';
+import { currentTurn, overReadBudget, scheduleTurn, yieldUntilNextTurn, type TurnReads } from './loop-turns.ts';
+
+export { CLOSE_GRACE_MS } from './socket-end.ts';
 
 const OWNER = Symbol('p2p-socket.transport');
 type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
@@ -21,30 +28,13 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 /** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
-/**
- * How often a socket we paused is looked at for a peer that reset it (`probePeer`): a paused
- * socket is not read, so its reset would not surface before reading resumes.
- */
-export const PAUSED_PROBE_MS = 500;
-
-/**
- * What `probePeer` reads of a socket beyond its public API (Node 24): the TCP handle, whose
- * `getpeername` fails (ENOTCONN) once the peer has reset the connection, read or not.
- */
-interface ProbedSocket {
-  readonly _handle?: { getpeername?: (out: object) => number } | null;
-}
-
-/** How long a closing socket may take to flush and see the peer's FIN before it is destroyed. */
-export const CLOSE_GRACE_MS = 2000;
-
 interface ReadWaiter {
   readonly need: number;
   readonly resolve: (bytes: Buffer) => void;
   readonly reject: (error: P2pError) => void;
 }
 
-export class SessionTransport {
+export class SessionTransport implements TurnReads {
   readonly socket: Socket;
   readonly input = new ByteQueue();
   readonly stats = new TrafficStats();
@@ -67,20 +57,19 @@ export class SessionTransport {
   /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
   private readonly io: IoScheduler | undefined;
   private readonly upShare: Share | undefined;
-  private readonly downShare: Share | undefined;
+  private readonly download: RegulatedDownload | undefined;
   /**
-   * Reading paused by the session (queue full, budget), by the regulator, and by this
-   * connection's read budget for the turn: resumed when none of them holds it.
+   * Reading paused by the session (queue full, budget), by the regulator (`download.throttled`),
+   * and by this connection's read budget for the turn: resumed when none of them holds it.
    */
   private held = false;
-  private throttled = false;
   private yielding = false;
-  /** The turn (loop-turns.ts) of this connection's reads counted in `turnBytes`. */
-  private readTurn = -1;
-  private turnBytes = 0;
-  /** Regulated stream mode: the rest of a socket read that the download quota did not cover yet. */
-  private backlog: Buffer | undefined;
+  /** TurnReads (loop-turns.ts): this connection's reads in the turn `readTurn`. */
+  readTurn = -1;
+  turnBytes = 0;
   private onWritable: (() => void) | undefined;
+  /** Stream mode reads into the thread's buffer (borrowed-reads.ts), not through 'data'. */
+  private borrowing = false;
   /** Looks for a gone peer while reading is held (`probePeer`). */
   private probe: NodeJS.Timeout | undefined;
 
@@ -91,7 +80,7 @@ export class SessionTransport {
       this.io = io;
       io.attach();
       this.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.() };
-      this.downShare = io.download && { quota: 0, waiting: false, active: false, wake: () => this.unthrottle() };
+      this.download = io.download && new RegulatedDownload(io.download, io.readStep, this);
     }
     (socket as OwnedSocket)[OWNER] = this;
     socket.setNoDelay?.(true); // absent on in-memory duplexes used by tests
@@ -99,7 +88,7 @@ export class SessionTransport {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    if (this.io) void this.ended.then(() => this.io?.detach(this.upShare, this.downShare));
+    if (this.io) void this.ended.then(() => this.io?.detach(this.upShare, this.download?.share));
     if (socket.isPaused()) socket.resume();
   }
 
@@ -197,13 +186,12 @@ export class SessionTransport {
   pause(): void {
     this.held = true;
     this.socket.pause();
-    this.probe ??= setInterval(probeTransport, PAUSED_PROBE_MS, this).unref();
+    this.probe ??= watchPausedPeer(this);
   }
 
   /**
    * While reading is held: a reset peer ends the session at once (the kernel has dropped what it
-   * sent, so nothing is lost by not reading it). A FIN stays unseen: it comes after bytes that only
-   * reading shows (a message the budget stalls then ends by `messageTimeout`, stall-watch.ts).
+   * sent, so nothing is lost by not reading it). A FIN stays unseen (paused-peer-probe.ts).
    */
   probePeer(): void {
     if (!this.held || this.failure) {
@@ -211,31 +199,18 @@ export class SessionTransport {
       this.probe = undefined;
       return;
     }
-    const socket = this.socket as Socket & ProbedSocket;
-    const getpeername = socket._handle?.getpeername;
-    if (getpeername !== undefined && getpeername.call(socket._handle, {}) !== 0) this.handleEnd('connection reset by peer');
+    if (peerHasReset(this.socket)) this.handleEnd('connection reset by peer');
   }
 
   resume(): void {
     this.held = false;
-    if (!this.failure && !this.throttled && !this.yielding) this.socket.resume();
+    if (this.onInput && !this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+    if (!this.failure && !this.download?.throttled && !this.yielding) this.socket.resume();
   }
 
-  /**
-   * Stream mode: counts `bytes` against this turn's read budgets (the connection's and the
-   * thread's) and, past either, stops reading until the next turn, so the rest of the loop runs
-   * before this socket is read again.
-   */
+  /** Stream mode: past this turn's read budgets (loop-turns.ts), reading yields until the next turn. */
   private countTurnRead(bytes: number): void {
-    const turn = currentTurn();
-    if (this.readTurn !== turn) {
-      this.readTurn = turn;
-      this.turnBytes = 0;
-    }
-    this.turnBytes += bytes;
-    const threadBytes = countThreadRead(bytes);
-    if (this.yielding || this.failure) return;
-    if (this.turnBytes < READ_BUDGET_PER_TURN && threadBytes < THREAD_READ_BUDGET_PER_TURN) return;
+    if (!overReadBudget(this, bytes) || this.yielding || this.failure) return;
     this.yielding = true;
     this.socket.pause();
     yieldUntilNextTurn(this);
@@ -244,55 +219,29 @@ export class SessionTransport {
   /** A new turn: reading that yielded goes on, unless another reason still holds it. */
   endYield(): void {
     this.yielding = false;
-    if (!this.failure && !this.held && !this.throttled && this.onInput) this.socket.resume();
+    if (!this.failure && !this.held && !this.download?.throttled && this.onInput) this.socket.resume();
   }
 
   /** Reading waits for download quota (the regulator's pause, not the peer's stall: byte-engine.ts). */
   get waitingForQuota(): boolean {
-    return this.throttled;
+    return this.download?.throttled ?? false;
   }
 
-  /** The download regulator has quota again for this connection: first the rest of the last read, then the socket. */
-  private unthrottle(): void {
-    this.throttled = false;
-    const backlog = this.backlog;
-    this.backlog = undefined;
-    if (backlog && !this.failure) this.feedSteps(backlog);
-    if (!this.throttled && !this.held && !this.yielding && !this.failure) this.socket.resume();
+  /** RegulatedDownload: the quota is spent. */
+  holdForQuota(): void {
+    this.socket.pause();
   }
 
-  /**
-   * Regulated stream mode: hands `data` on in steps of at most `readBufferSize` bytes, each charged
-   * to the quota; when the quota is spent, the rest waits in `backlog` (at most one socket read,
-   * 64 KiB) and the socket is paused until the regulator wakes this connection (protocol.md §12.1).
-   */
-  private feedSteps(data: Buffer): void {
-    const share = this.downShare!;
-    const download = this.io!.download!;
-    const step = this.io!.readStep;
-    let offset = 0;
-    while (offset < data.length) {
-      const end = Math.min(data.length, offset + step);
-      this.input.push(offset === 0 && end === data.length ? data : data.subarray(offset, end));
-      download.charge(share, end - offset);
-      offset = end;
-      this.onInput?.();
-      if (this.failure || !this.onInput) return; // the session ended or left stream mode
-      if (!download.mayProceed(share)) {
-        if (offset < data.length) this.backlog = data.subarray(offset);
-        this.throttled = true;
-        this.socket.pause();
-        download.wait(share);
-        return;
-      }
-    }
+  /** RegulatedDownload: quota again; reading goes on unless another reason holds it. */
+  quotaAgain(): void {
+    if (!this.held && !this.yielding && !this.failure) this.socket.resume();
   }
 
   /** Marks the transport failed, fails a pending read, and destroys the socket. */
   fail(error: P2pError): void {
     this.setFailure(error);
     this.input.clear();
-    this.backlog = undefined;
+    this.download?.drop();
     this.socket.destroy();
   }
 
@@ -304,20 +253,7 @@ export class SessionTransport {
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this.stopInput(reason);
-    const socket = this.socket;
-    this.closePromise = new Promise<void>((resolve) => {
-      if (socket.destroyed) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.resume();
-      socket.end();
-    });
+    this.closePromise = endGracefully(this.socket);
     return this.closePromise;
   }
 
@@ -345,7 +281,7 @@ export class SessionTransport {
     if (!this.failure) this.setFailure(reason ?? socketClosedError('connection closed locally'));
     this.onInput = undefined;
     this.input.clear();
-    this.backlog = undefined;
+    this.download?.drop();
   }
 
   private setFailure(error: P2pError): void {
@@ -369,28 +305,40 @@ export class SessionTransport {
   handleData(data: Buffer): void {
     this.stats.addRecv(data.length);
     if (this.failure) return; // closing: drain and drop
-    const share = this.downShare;
+    const download = this.download;
     if (this.onInput) {
       this.countTurnRead(data.length);
-      if (share) {
-        // A read that lands while earlier bytes still wait for quota (pause is not instant) queues behind them.
-        if (this.backlog) this.backlog = Buffer.concat([this.backlog, data]);
-        else this.feedSteps(data);
+      if (download) {
+        download.feed(data);
       } else {
         this.input.push(data);
         this.onInput();
       }
+      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
       return;
     }
     this.input.push(data);
     // Handshake bytes are charged too, whole: the handshake reads exact lengths (protocol.md §12.1).
-    if (share) this.io!.download!.charge(share, data.length);
+    download?.charge(data.length);
     const waiter = this.waiter;
     if (waiter && this.input.length >= waiter.need) {
       this.waiter = undefined;
       waiter.resolve(this.takeHandshakeBytes(waiter.need));
     }
     if (this.input.length > this.inputLimit) this.socket.pause();
+  }
+
+  /**
+   * A borrowed read of `bytes` into the thread's buffer: handled as any read, then what this
+   * connection still holds of it (a partial chunk, bytes not framed while paused, a regulated
+   * backlog) is copied into memory of its own, since the next read of any socket of this thread
+   * overwrites the buffer. The engine keeps no view of it either (`isBorrowed` in its pump).
+   */
+  handleBorrowedRead(bytes: number): boolean {
+    this.handleData(borrowedRead(bytes));
+    this.input.ownBorrowed();
+    this.download?.ownBorrowed();
+    return true;
   }
 
   handleClose(): void {
@@ -406,26 +354,13 @@ export class SessionTransport {
     // 'end' and 'close' both land here; an error object captures a stack, costly on handshake
     // churn (bench/load.ts W3 measures it), so build one only for the first.
     if (this.failure) return;
-    this.releaseBacklog();
+    this.download?.release();
     this.setFailure(socketClosedError(message, cause));
   }
 
   /** True once we started closing the connection ourselves (`close`). */
   get closedLocally(): boolean {
     return this.closePromise !== undefined;
-  }
-
-  /**
-   * The peer ended while part of a read still waited for quota: those bytes were sent before the
-   * end and are already in memory, so the session frames them with the rest (its end-of-stream
-   * pump) instead of losing them; they are charged, as a debt (test: regulated-download-faults).
-   */
-  private releaseBacklog(): void {
-    const backlog = this.backlog;
-    if (!backlog) return;
-    this.backlog = undefined;
-    this.input.push(backlog);
-    this.io!.download!.charge(this.downShare!, backlog.length);
   }
 }
 
@@ -438,37 +373,16 @@ export function socketHost(socket: Socket): string {
   return canonicalHost(address) ?? address;
 }
 
-/**
- * CONNECTION_CLOSED for an end the socket reported, or a local close nobody waited on, built
- * without a stack trace: its frames would be the event emitter's and the transport's, and
- * capturing them would cost handshake-churn CPU for nothing (bench/handshake-cpu.ts measures it).
- */
-function socketClosedError(message: string, cause?: Error): ConnectionClosedError {
-  const options = cause === undefined ? undefined : { cause };
-  const limit: unknown = Error.stackTraceLimit;
-  // Not a positive number (deleted, say): V8 captures no stack anyway, and writing it back would
-  // leave a property the application removed (test: stack-trace-limit-restored).
-  if (typeof limit !== 'number' || !(limit > 0)) return new ConnectionClosedError(message, options);
-  // Reflect.set: where the limit cannot be written (frozen intrinsics) the error keeps its stack
-  // instead of the assignment throwing from a socket event.
-  Reflect.set(Error, 'stackTraceLimit', 0);
-  try {
-    return new ConnectionClosedError(message, options);
-  } finally {
-    Reflect.set(Error, 'stackTraceLimit', limit);
-  }
-}
-
-function probeTransport(transport: SessionTransport): void {
-  transport.probePeer();
-}
-
 function uncorkTransport(transport: SessionTransport): void {
   transport.uncork();
 }
 
 function onSocketData(this: OwnedSocket, data: Buffer): void {
   this[OWNER]?.handleData(data);
+}
+
+function onBorrowedSocketRead(this: Socket, bytes: number): boolean {
+  return (this as OwnedSocket)[OWNER]?.handleBorrowedRead(bytes) ?? true;
 }
 
 function onSocketEnd(this: OwnedSocket): void {
@@ -481,10 +395,4 @@ function onSocketError(this: OwnedSocket, error: Error): void {
 
 function onSocketClose(this: OwnedSocket): void {
   this[OWNER]?.handleClose();
-}
-
-/** Destroys `socket` with a TCP reset where it can (in-memory duplexes used by tests have none). */
-function destroyWithReset(socket: Socket): void {
-  if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
-  else socket.destroy();
 }
