@@ -78,6 +78,12 @@ export class RingLink implements SessionLink {
     return rates.snapshot();
   }
 
+  /**
+   * Main frames nothing for a sharded connection, so released memory is left to the collector:
+   * the shard assembles its bodies in its own thread and transfers them here.
+   */
+  takeBack(_memory: ArrayBuffer): void {}
+
   // ------------------------------------------------------------ up, from the shard
 
   onBodyPart(part: Uint8Array): void {
@@ -90,9 +96,12 @@ export class RingLink implements SessionLink {
     this.onBody(body);
   }
 
-  /** A whole body, this connection's own (joined from ring records, or a transferred buffer). */
-  onBody(body: Buffer): void {
-    this.queues.onMessage({ size: body.length + MESSAGE_PREFIX_LENGTH, body });
+  /**
+   * A whole body, this connection's own (joined from ring records, or a transferred buffer:
+   * `owned`, the whole of that buffer after at most its prefix, so a lent one can be detached).
+   */
+  onBody(body: Buffer, owned = false): void {
+    this.queues.onMessage(owned ? { size: body.length + MESSAGE_PREFIX_LENGTH, body, owned } : { size: body.length + MESSAGE_PREFIX_LENGTH, body });
   }
 
   onWritten(messages: number, bytes: number): void {

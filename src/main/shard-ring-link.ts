@@ -258,7 +258,7 @@ export class ShardRingLink implements ShardLink {
         const bytes = transferredBytes(body, payload);
         this.traffic.bytesIn += bytes.length;
         this.traffic.messagesIn++;
-        session.onBody(bytes);
+        session.onBody(bytes, true);
         break;
       }
       case RECORD.WRITTEN: {
