@@ -53,7 +53,7 @@ export {
   InsufficientProofOfWorkError,
   InvalidIdentityError,
   EncodedMessageConsumedError,
-  LentMessageReleasedError,
+  type LentMessageReleasedError,
   RejectedNoCommonProtocolError,
   PoolError,
   TooManyConnectionsError,
