@@ -25,6 +25,8 @@ export interface ShardLink {
   sendBroadcast(ids: readonly number[], layout: Buffer): number;
   /** Wire totals [sent, received] from the shard's stats table. */
   totals(id: number): [number, number];
+  /** Memory of a released lent body, back to the shard's framer to assemble later bodies into. */
+  returnBody(memory: ArrayBuffer): void;
 }
 
 export class RingLink implements SessionLink {
@@ -78,11 +80,10 @@ export class RingLink implements SessionLink {
     return rates.snapshot();
   }
 
-  /**
-   * Main frames nothing for a sharded connection, so released memory is left to the collector:
-   * the shard assembles its bodies in its own thread and transfers them here.
-   */
-  takeBack(_memory: ArrayBuffer): void {}
+  /** The shard assembled the body: its memory goes back there, with the turn's doorbell. */
+  takeBack(memory: ArrayBuffer): void {
+    this.shard.returnBody(memory);
+  }
 
   // ------------------------------------------------------------ up, from the shard
 

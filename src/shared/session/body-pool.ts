@@ -5,8 +5,10 @@
  * 2 MiB free from one turn to the next). A bulk stream repeats one body size, so a reader that
  * releases each body before the next one is assembled makes no new buffer per message.
  *
- * Only inline connections give memory back here (direct-link.ts); a shard's framer finds this
- * pool empty and allocates as before, and its large bodies cross to main as transferred buffers.
+ * Inline, the connection's link gives the memory back here (direct-link.ts). Sharded, main sends
+ * it back to the shard that assembled it with the turn's transferred buffers (ring-link.ts,
+ * shard-ring-link.ts), and the shard gives it here on its own thread; a body assembled into it is
+ * still the whole of its memory, so it crosses to main as a transferred buffer as before.
  */
 import { LayoutPool } from './layout-pool.ts';
 
