@@ -121,6 +121,16 @@ for (const { name, workers } of MODES) {
       assert.equal(view.length, 0);
       c.release();
       c.release(); // idempotent
+      if (workers === 0) {
+        // Inline, the framer assembles the next body of that size into memory a release gave back.
+        const held = bodyPool.heldBytes;
+        await client.write(messageBytes(4, 65_536));
+        const d = await within(server.readLent(), 10_000, 'readLent d');
+        assert.ok(d.body.equals(messageBytes(4, 65_536)));
+        assert.equal(bodyPool.heldBytes, held - (65_536 + 4));
+        d.release();
+        assert.equal(bodyPool.heldBytes, held);
+      }
     });
   });
 
