@@ -24,12 +24,11 @@ import { fork, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
-import { Pool } from '../src/main/pool.ts';
+import { performance } from 'node:perf_hooks';
 import type { Connection } from '../src/main/connection.ts';
-import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
-import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
+import { benchPool } from './bench-pool.ts';
 import { argValue, numberArg } from './common.ts';
+import { watchGc } from './gc-watch.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
 const argv = process.argv.slice(2);
@@ -41,21 +40,10 @@ const MESSAGES = numberArg(argv, 'messages', 8000);
 const WARMUP = numberArg(argv, 'warmup', 2000);
 const RUNS = numberArg(argv, 'runs', 5);
 
-function makePool(workers: number): Pool<Uint8Array, undefined> {
-  const { secretKey } = generateKeyPair();
-  return new Pool<Uint8Array, undefined>({
-    identity: identityFromKeys(secretKey, randomBytes(24)),
-    chainName: 'SANDBOXED_MAVRYK',
-    metadata: emptyMetadataConfig,
-    proofOfWorkDifficulty: 0,
-    workers,
-  });
-}
-
 // ------------------------------------------------------------------ sender (child process)
 
 async function sendForever(port: number): Promise<void> {
-  const pool = makePool(0);
+  const pool = benchPool(0);
   const conn = await pool.connect({ host: '127.0.0.1', port });
   process.on('disconnect', () => void pool.close().then(() => process.exit(0)));
   const payload = randomBytes(SIZE);
@@ -88,28 +76,19 @@ async function take(conn: Conn, count: number): Promise<number> {
 }
 
 async function receive(): Promise<void> {
-  const pool = makePool(WORKERS);
+  const pool = benchPool(WORKERS);
   const accepted = once(pool, 'connection') as Promise<[Conn]>;
   const { port } = await pool.listen({ host: '127.0.0.1', port: 0 });
   const child = fork(new URL(import.meta.url), ['--sender', String(port), `--size=${SIZE}`], { stdio: 'inherit' });
   const [conn] = await accepted;
   await take(conn, WARMUP);
-  let gcMs = 0;
-  let majors = 0;
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcMs += entry.duration;
-      if (((entry as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  const gc = watchGc();
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   await take(conn, MESSAGES);
   const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - t0) / 1000;
-  await new Promise((resolve) => setImmediate(resolve)); // the last gc entries
-  observer.disconnect();
+  const { gcMs, majors } = await gc.stop();
   console.log(
     JSON.stringify({
       read: READ,

@@ -7,41 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Connection } from '../src/main/connection.ts';
 import type { LentMessage } from '../src/main/lent-message.ts';
-import type { Pool, PoolOptions } from '../src/main/pool.ts';
 import { bodyPool } from '../src/shared/session/body-pool.ts';
 import { eventually } from './support/budget-attackers.ts';
-import { makePool, MODES } from './support/pools.ts';
-
-type Conn = Connection<Uint8Array, undefined>;
-
-/** Rejects when `promise` has not settled within `ms` (a bound on the test, not a timing assertion). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-/** A server pool and a client pool in `workers` mode, one connection between them, all closed after `run`. */
-async function withPair(
-  workers: number,
-  server: Partial<PoolOptions<Uint8Array, undefined>>,
-  run: (client: Conn, server: Conn, serverPool: Pool<Uint8Array, undefined>) => Promise<void>,
-): Promise<void> {
-  const serverPool = makePool(workers, server);
-  const clientPool = makePool(workers);
-  try {
-    const { port } = await serverPool.listen();
-    const accepted = once(serverPool, 'connection') as Promise<[Conn]>;
-    const client = await clientPool.connect({ host: '127.0.0.1', port });
-    const [conn] = await within(accepted, 10_000, 'accepted');
-    await run(client, conn, serverPool);
-  } finally {
-    await Promise.all([clientPool.close(), serverPool.close()]);
-  }
-}
+import { withPair, within } from './support/connected-pair.ts';
+import { MODES } from './support/pools.ts';
 
 /** Message `i` of `size` bytes: its bytes depend on both, so a body shown for the wrong message differs. */
 function messageBytes(i: number, size: number): Buffer {
