@@ -101,6 +101,7 @@ function build(): Rig {
     sendClose: () => undefined,
     sendBroadcast: () => 0,
     totals: () => [0, 0],
+    returnBody: () => undefined,
   };
   const counts = newCounters();
   const sockets: MemorySocket[] = [];

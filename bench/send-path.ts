@@ -23,12 +23,12 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
-import { Pool } from '../src/main/pool.ts';
+import { performance } from 'node:perf_hooks';
+import type { Pool } from '../src/main/pool.ts';
 import type { Connection } from '../src/main/connection.ts';
-import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
-import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
+import { benchPool } from './bench-pool.ts';
 import { argValue, numberArg } from './common.ts';
+import { watchGc } from './gc-watch.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
 const argv = process.argv.slice(2);
@@ -42,16 +42,7 @@ const MESSAGES = numberArg(argv, 'messages', 20_000);
 const WARMUP = numberArg(argv, 'warmup', 3000);
 
 function makePool(workers: number): Pool<Uint8Array, undefined> {
-  const { secretKey } = generateKeyPair();
-  return new Pool<Uint8Array, undefined>({
-    identity: identityFromKeys(secretKey, randomBytes(24)),
-    chainName: 'SANDBOXED_MAVRYK',
-    metadata: emptyMetadataConfig,
-    proofOfWorkDifficulty: 0,
-    workers,
-    allowDuplicatePeers: true,
-    maxIncomingHandshakesPerAddress: 1000,
-  });
+  return benchPool(workers, { allowDuplicatePeers: true, maxIncomingHandshakesPerAddress: 1000 });
 }
 
 // ------------------------------------------------------------------ receiver (child process)
@@ -128,23 +119,14 @@ async function send(): Promise<void> {
   }
 
   await run(WARMUP);
-  let gcMs = 0;
-  let majors = 0;
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcMs += entry.duration;
-      if (((entry as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  const gc = watchGc();
   const start = delivered;
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   await run(MESSAGES);
   const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - t0) / 1000;
-  await new Promise((resolve) => setImmediate(resolve)); // the last gc entries
-  observer.disconnect();
+  const { gcMs, majors } = await gc.stop();
   const count = delivered - start;
   console.log(
     JSON.stringify({

@@ -10,37 +10,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloseReason, Connection } from '../src/main/connection.ts';
-import type { Pool, PoolOptions } from '../src/main/pool.ts';
+import type { Pool } from '../src/main/pool.ts';
 import { OUTGOING_ENTRY_COST } from '../src/shared/session/queue-costs.ts';
+import { withPair, within } from './support/connected-pair.ts';
 import { makePool, MODES } from './support/pools.ts';
 
 type Conn = Connection<Uint8Array, undefined>;
-
-/** Rejects when `promise` has not settled within `ms` (a bound on the test, not a timing assertion). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-/** A server pool and a client pool in `workers` mode, one connection between them, all closed after `run`. */
-async function withPair(
-  workers: number,
-  options: { server?: Partial<PoolOptions<Uint8Array, undefined>>; client?: Partial<PoolOptions<Uint8Array, undefined>> },
-  run: (client: Conn, server: Conn) => Promise<void>,
-): Promise<void> {
-  const serverPool = makePool(workers, options.server);
-  const clientPool = makePool(workers, options.client);
-  try {
-    const { port } = await serverPool.listen();
-    const accepted = once(serverPool, 'connection') as Promise<[Conn]>;
-    const client = await clientPool.connect({ host: '127.0.0.1', port });
-    const [server] = await within(accepted, 10_000, 'accepted');
-    await run(client, server);
-  } finally {
-    await Promise.all([clientPool.close(), serverPool.close()]);
-  }
-}
 
 /** Reads until the stream ends; the count of messages and the error that ended it. */
 async function readAll(conn: Conn): Promise<{ count: number; code: string | undefined }> {

@@ -74,6 +74,7 @@ function oneOfEach(module: typeof errors): P2pError[] {
     new module.InsufficientProofOfWorkError(26),
     new module.InvalidIdentityError('missing peer_id'),
     new module.EncodedMessageConsumedError(),
+    new module.LentMessageReleasedError(),
     new module.RejectedNoCommonProtocolError(2, announced),
     new module.TooManyConnectionsError('full'),
     new module.AlreadyConnectedError('twice'),

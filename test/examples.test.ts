@@ -37,8 +37,8 @@ function run(file: string): Promise<{ code: number | string | null; stdout: stri
   });
 }
 
-test('there are examples: echo server and client, pool relay, broadcast, many clients from one host, CLI session, head monitor', () => {
-  assert.deepEqual(exampleFiles, ['broadcast.ts', 'cli-session.sh', 'echo-server-and-client.ts', 'head-monitor.ts', 'many-clients-one-host.ts', 'pool-relay.ts']);
+test('there are examples: echo server and client, pool relay, broadcast, many clients from one host, CLI session, head monitor, lent reads', () => {
+  assert.deepEqual(exampleFiles, ['broadcast.ts', 'cli-session.sh', 'echo-server-and-client.ts', 'head-monitor.ts', 'lent-reads.ts', 'many-clients-one-host.ts', 'pool-relay.ts']);
 });
 
 for (const file of exampleFiles) {

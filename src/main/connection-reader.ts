@@ -8,6 +8,7 @@ import type { Settlers } from '../shared/session/abortable.ts';
 import { asDecodingError } from '../shared/session/handshake.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import type { MessageCodec } from './codecs.ts';
+import type { LentMessage } from './lent-message.ts';
 import type { SessionBackend } from './session-backend.ts';
 
 /** A received message and the stream bytes it used (prefix + body), as OCaml's `read` gives. */
@@ -68,6 +69,30 @@ export class ConnectionReader<Msg> {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  /** `Connection.readLent`: the body is not decoded, so nothing here can end the connection. */
+  readLent(options?: { signal?: AbortSignal }): Promise<LentMessage> {
+    try {
+      const lent = this.session.readLentNow();
+      if (lent) {
+        this.received++;
+        return Promise.resolve(lent);
+      }
+      return this.session.readLent(options?.signal).then((waited) => {
+        this.received++;
+        return waited;
+      });
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** `Connection.readLentNow`. */
+  readLentNow(): LentMessage | undefined {
+    const lent = this.session.readLentNow();
+    if (lent) this.received++;
+    return lent;
   }
 
   /** `Connection.readNow`. */

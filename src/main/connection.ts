@@ -17,11 +17,13 @@ import { validateCloseOptions } from './validate-options.ts';
 import { nextConnectionId } from './connection-id.ts';
 import { ConnectionReader, type Received } from './connection-reader.ts';
 import { ConnectionWriter } from './connection-writer.ts';
+import type { LentMessage } from './lent-message.ts';
 
 export type { EncodedMessage } from '../shared/session/encoded-message.ts';
 export type { Stat } from '../shared/session/traffic-stats.ts';
 export type { CloseOutcome, SessionEnd } from '../shared/session/session-end.ts';
 export type { Received } from './connection-reader.ts';
+export type { LentMessage } from './lent-message.ts';
 
 /** How long `close({ wait: true })` waits for the queue to drain by default before dropping the rest. */
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
@@ -160,6 +162,24 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
   /** The next message if one is queued, else `undefined`; throws like `read`. */
   readNow(): Received<Msg> | undefined {
     return this.reading.readNow();
+  }
+
+  /**
+   * Waits for the next message like `read`, and lends its body instead of giving it: the raw body
+   * bytes (the codec is not applied), valid until `release()` or the next `readLent` /
+   * `readLentNow` on this connection, whichever comes first. Then the library takes the memory back
+   * and may assemble a later message into it, so a server that parses and drops makes no garbage
+   * per message. A held body still counts against `incomingMessageQueueSize` and the pool's
+   * `maxPendingMessageBytes` until released. `read`, `readNow` and the async iterator take the
+   * following messages as usual and leave the lent body alone. See api.md, "Lent messages".
+   */
+  readLent(options?: { signal?: AbortSignal }): Promise<LentMessage> {
+    return this.reading.readLent(options);
+  }
+
+  /** The next message lent, if one is queued, else `undefined`; throws like `readNow`. Ends the lend before, as `readLent`. */
+  readLentNow(): LentMessage | undefined {
+    return this.reading.readLentNow();
   }
 
   /** Queues a message, waiting while the outgoing queue is full. CONNECTION_CLOSED if closed. */

@@ -9,6 +9,7 @@
 import type { P2pError } from '../shared/errors.ts';
 import { sharedLayout, type EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { ByteEngine } from '../shared/session/byte-engine.ts';
+import { bodyPool } from '../shared/session/body-pool.ts';
 import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
@@ -117,5 +118,10 @@ export class DirectLink implements SessionLink, WrittenListener {
 
   stat(): Stat {
     return this.engine.stat();
+  }
+
+  /** The framer on this thread assembles later bodies of that size into it (body-pool.ts). */
+  takeBack(memory: ArrayBuffer): void {
+    bodyPool.give(Buffer.from(memory));
   }
 }

@@ -18,7 +18,7 @@ export type { BroadcastResult } from './broadcast-batch.ts';
 export { defaultPolicy, type PolicyDecision, type PolicyHook, type PolicyView } from './accept-policy.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { AuthenticatedConnection, type AcceptOptions } from './authenticated-connection.ts';
-export { Connection, type AcceptedInfo, type CloseOptions, type CloseOutcome, type CloseReason, type ConnectionEvents, type Received, type EncodedMessage, type SessionEnd, type Stat } from './connection.ts';
+export { Connection, type AcceptedInfo, type CloseOptions, type CloseOutcome, type CloseReason, type ConnectionEvents, type Received, type LentMessage, type EncodedMessage, type SessionEnd, type Stat } from './connection.ts';
 export { bytesCodec, msgpackCodec, type MessageCodec } from './codecs.ts';
 export {
   DEFAULT_INCOMING_QUEUE_SIZE,
@@ -53,6 +53,7 @@ export {
   InsufficientProofOfWorkError,
   InvalidIdentityError,
   EncodedMessageConsumedError,
+  type LentMessageReleasedError,
   RejectedNoCommonProtocolError,
   PoolError,
   TooManyConnectionsError,

@@ -10,6 +10,9 @@
  *   for `writeSync`), from the moment it is accepted until the link reports it handed to the
  *   socket: `write` waits and `writeNow` refuses past `outgoingQueueSize` (Lwt_pipe's rule: an
  *   empty queue takes any message, protocol.md §9.5).
+ * - Lent reads (`readLent`, lent-message.ts): at most one body lent at a time. It stays on the
+ *   incoming bound (its credit goes back on release) and is charged to the pending-message budget
+ *   until released or the connection ends; on release its memory goes back to the link to reuse.
  */
 import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '../shared/errors.ts';
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
@@ -23,6 +26,7 @@ import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
+import { detachBody, Lend, type LendingQueues, type LentMessage } from './lent-message.ts';
 
 /**
  * Credit goes back to the link in batches of an eighth of the incoming bound (1 MiB for the
@@ -43,13 +47,22 @@ interface BlockedWriter {
 
 type IncomingEntry = FramedMessage | P2pError;
 
-export class MessageQueues implements SessionBackend, LinkedQueues {
+/** A reader waiting for the next message; `lends`: a lent read, whose credit waits for the release. */
+interface IncomingWaiter extends Settlers<FramedMessage> {
+  readonly lends?: true;
+}
+
+export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
   private readonly link: SessionLink;
   private readonly limits: SessionLimits;
   private incoming: IncomingEntry[] = [];
   /** Index of the next entry: `Array.shift` on a long queue costs a copy per read. */
   private incomingHead = 0;
-  private readonly readers: Settlers<FramedMessage>[] = [];
+  private readonly readers: IncomingWaiter[] = [];
+  /** The body lent now, if any (one at a time). */
+  private lend: Lend | undefined;
+  /** Bytes of that body charged to the pending-message budget (0 once the connection ended). */
+  private lendCharge = 0;
   /** No more messages will be delivered to the reader. */
   private incomingEnded = false;
   /** The link reported the end: it takes effect a turn later (`onEnded`). */
@@ -94,7 +107,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
   onMessage(message: FramedMessage): void {
     const reader = this.readers.shift();
     if (reader) {
-      this.credit(message.size);
+      if (reader.lends !== true) this.credit(message.size);
       reader.resolve(message);
     } else this.incoming.push(message);
   }
@@ -143,6 +156,9 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
       for (const reader of this.readers.splice(0)) reader.reject(closed);
     }
     this.failWriters();
+    // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
+    // released, it must not shrink every other connection's room for good.
+    this.chargeLend(0);
     this.resolveEnded();
     this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
   }
@@ -194,7 +210,59 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
     this.incomingEnded = true;
   }
 
-  private shift(): IncomingEntry | undefined {
+  // ------------------------------------------------------------ lent reads
+
+  /** `read`, lending the body (lent-message.ts); releases the body lent before first. */
+  readLent(signal?: AbortSignal): Promise<LentMessage> {
+    this.lend?.release();
+    const entry = this.shift(false);
+    if (entry !== undefined) return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(this.lendOut(entry));
+    if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
+    return abortable<LentMessage>(signal, (settlers) => {
+      const waiter: IncomingWaiter = { lends: true, resolve: (message) => settlers.resolve(this.lendOut(message)), reject: settlers.reject };
+      this.readers.push(waiter);
+      return () => removeItem(this.readers, waiter);
+    });
+  }
+
+  /** `readNow`, lending the body; releases the body lent before first. */
+  readLentNow(): LentMessage | undefined {
+    this.lend?.release();
+    const entry = this.shift(false);
+    if (entry === undefined) {
+      if (this.incomingEnded) throw new ConnectionClosedError();
+      return undefined;
+    }
+    if (entry instanceof P2pError) throw entry;
+    return this.lendOut(entry);
+  }
+
+  private lendOut(message: FramedMessage): Lend {
+    // Two lent reads waited at once: the first one's body goes back as the second one's comes.
+    this.lend?.release();
+    const lend = new Lend(this, message);
+    this.lend = lend;
+    if (!this.gone) this.chargeLend(message.size);
+    return lend;
+  }
+
+  /** See LendingQueues: the application released `lend`. */
+  giveBack(lend: Lend, message: FramedMessage): void {
+    if (this.lend !== lend) return;
+    this.lend = undefined;
+    this.chargeLend(0);
+    this.credit(message.size);
+    const memory = detachBody(message);
+    if (memory !== undefined) this.link.takeBack(memory);
+  }
+
+  private chargeLend(bytes: number): void {
+    if (bytes === this.lendCharge) return;
+    this.limits.pendingBudget?.charge(this.lendCharge, bytes);
+    this.lendCharge = bytes;
+  }
+
+  private shift(credit = true): IncomingEntry | undefined {
     if (this.incomingHead >= this.incoming.length) return undefined;
     const entry = this.incoming[this.incomingHead++]!;
     if (this.incomingHead === this.incoming.length) {
@@ -204,7 +272,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
       this.incoming = this.incoming.slice(this.incomingHead);
       this.incomingHead = 0;
     }
-    if (!(entry instanceof P2pError)) this.credit(entry.size);
+    if (credit && !(entry instanceof P2pError)) this.credit(entry.size);
     return entry;
   }
 

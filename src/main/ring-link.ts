@@ -25,6 +25,8 @@ export interface ShardLink {
   sendBroadcast(ids: readonly number[], layout: Buffer): number;
   /** Wire totals [sent, received] from the shard's stats table. */
   totals(id: number): [number, number];
+  /** Memory of a released lent body, back to the shard's framer to assemble later bodies into. */
+  returnBody(memory: ArrayBuffer): void;
 }
 
 export class RingLink implements SessionLink {
@@ -78,6 +80,11 @@ export class RingLink implements SessionLink {
     return rates.snapshot();
   }
 
+  /** The shard assembled the body: its memory goes back there, with the turn's doorbell. */
+  takeBack(memory: ArrayBuffer): void {
+    this.shard.returnBody(memory);
+  }
+
   // ------------------------------------------------------------ up, from the shard
 
   onBodyPart(part: Uint8Array): void {
@@ -90,9 +97,12 @@ export class RingLink implements SessionLink {
     this.onBody(body);
   }
 
-  /** A whole body, this connection's own (joined from ring records, or a transferred buffer). */
-  onBody(body: Buffer): void {
-    this.queues.onMessage({ size: body.length + MESSAGE_PREFIX_LENGTH, body });
+  /**
+   * A whole body, this connection's own (joined from ring records, or a transferred buffer:
+   * `owned`, the whole of that buffer after at most its prefix, so a lent one can be detached).
+   */
+  onBody(body: Buffer, owned = false): void {
+    this.queues.onMessage(owned ? { size: body.length + MESSAGE_PREFIX_LENGTH, body, owned } : { size: body.length + MESSAGE_PREFIX_LENGTH, body });
   }
 
   onWritten(messages: number, bytes: number): void {

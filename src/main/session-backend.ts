@@ -11,6 +11,7 @@ import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
+import type { LentMessage } from './lent-message.ts';
 
 /** An established session's I/O: the connection contract (MessageQueues, message-queues.ts). */
 export interface SessionBackend {
@@ -22,6 +23,10 @@ export interface SessionBackend {
    */
   waitForMessage(waiter: Settlers<FramedMessage>): void;
   readNow(): FramedMessage | undefined;
+  /** `read`, the body lent rather than given (lent-message.ts); ends the lend before. */
+  readLent(signal?: AbortSignal): Promise<LentMessage>;
+  /** `readNow`, the body lent; ends the lend before. */
+  readLentNow(): LentMessage | undefined;
   write(message: EncodedMessage, signal?: AbortSignal): Promise<void>;
   writeNow(message: EncodedMessage): boolean;
   writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void>;

@@ -24,6 +24,8 @@ export interface SessionLink {
   close(wait: boolean): void;
   /** Wire bytes and rates. */
   stat(): Stat;
+  /** The memory of a released lent body (detached from every view of it), for later bodies to reuse. */
+  takeBack(memory: ArrayBuffer): void;
 }
 
 /** Up: what the socket side reports to the queues. */

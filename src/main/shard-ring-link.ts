@@ -9,6 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { RingConsumer } from '../shared/ring/record-ring.ts';
 import { recordBytes } from '../shared/ring/layout.ts';
+import { LayoutPool } from '../shared/session/layout-pool.ts';
 import { Outbox } from '../shared/shard/outbox.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { TRANSFER_THRESHOLD, type MainSignal } from '../shared/shard/protocol.ts';
@@ -112,6 +113,15 @@ export class ShardRingLink implements ShardLink {
     }
     sendLayout(this.toShard, id, layout, this.outbox.maxPayload);
     return true;
+  }
+
+  /**
+   * A released lent body's memory goes back to the shard that assembled it, transferred under
+   * SHARD_WIDE_ID with the turn's other buffers (one post per turn, outbox.ts), where its framer
+   * reuses it (body-pool.ts). Only sizes that pool keeps are worth the trip.
+   */
+  returnBody(memory: ArrayBuffer): void {
+    if (this.host.alive && LayoutPool.keeps(memory.byteLength)) this.outbox.transfer(SHARD_WIDE_ID, memory);
   }
 
   /** The outbox as a RecordSink, made once (not a closure per message written). */
@@ -258,7 +268,7 @@ export class ShardRingLink implements ShardLink {
         const bytes = transferredBytes(body, payload);
         this.traffic.bytesIn += bytes.length;
         this.traffic.messagesIn++;
-        session.onBody(bytes);
+        session.onBody(bytes, true);
         break;
       }
       case RECORD.WRITTEN: {

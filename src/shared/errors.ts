@@ -13,6 +13,7 @@ export {
   ConnectionClosedError,
   DecipherError,
   EncodedMessageConsumedError,
+  LentMessageReleasedError,
   InvalidChunksSizeError,
   InvalidIncomingCiphertextSizeError,
   InvalidMessageSizeError,

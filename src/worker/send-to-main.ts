@@ -3,6 +3,7 @@
  * ArrayBuffer (the framer's own buffer when it assembled the body, else one copy into a fresh
  * one; never a pooled Buffer) with a ring record that keeps its place; a small one as ring records.
  */
+import { bodyPool } from '../shared/session/body-pool.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { TRANSFER_THRESHOLD } from '../shared/shard/protocol.ts';
 import { RECORD, encodeTransferred, sendBody } from '../shared/shard/records.ts';
@@ -20,8 +21,10 @@ export function sendToMain(context: ShardContext, id: number, message: FramedMes
     buffer = body.buffer;
     offset = body.byteOffset; // after the prefix when the body was opened straight into its buffer
   } else {
-    buffer = new ArrayBuffer(body.length);
-    new Uint8Array(buffer).set(body);
+    // Memory main gave back from a released lent body when there is some of this size (body-pool.ts).
+    const copy = bodyPool.take(body.length);
+    copy.set(body);
+    buffer = copy.buffer as ArrayBuffer;
   }
   const record = encodeTransferred(body.length, offset); // before the transfer detaches `body`
   context.transfer(id, buffer);

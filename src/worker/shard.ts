@@ -15,10 +15,11 @@ import { makePowTarget } from '../shared/crypto/pow.ts';
 import { identityFromKeys } from '../shared/identity.ts';
 import { ConsumerPump } from '../shared/ring/pump.ts';
 import { RingConsumer } from '../shared/ring/record-ring.ts';
+import { bodyPool } from '../shared/session/body-pool.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { socketHost } from '../shared/session/transport.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
-import { BROADCAST_ID, RECORD, decodeClose, decodeCredit, decodeTargets, transferredBytes } from '../shared/shard/records.ts';
+import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeClose, decodeCredit, decodeTargets, transferredBytes } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
 import { ShardOutlet } from '../shared/shard/shard-outlet.ts';
 import { WrittenReports } from '../shared/shard/written-reports.ts';
@@ -223,7 +224,9 @@ port.on('message', (message: MainSignal) => {
   else if (message.t === 'layouts') {
     for (let i = 0; i < message.connections.length; i++) {
       const id = message.connections[i]!;
-      if (connections.has(id)) order.arrived(id, message.layouts[i]!);
+      // Under SHARD_WIDE_ID: memory of a body main lent out and got back, for the framer to reuse.
+      if (id === SHARD_WIDE_ID) bodyPool.give(Buffer.from(message.layouts[i]!));
+      else if (connections.has(id)) order.arrived(id, message.layouts[i]!);
     }
     if (message.bell) inbound.wake();
   }

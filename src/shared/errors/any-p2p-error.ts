@@ -8,6 +8,7 @@ import type {
   InvalidChunksSizeError,
   InvalidIncomingCiphertextSizeError,
   InvalidMessageSizeError,
+  LentMessageReleasedError,
 } from './connection-errors.ts';
 import type {
   InvalidAuthError,
@@ -43,6 +44,7 @@ export type AnyP2pError =
   | InsufficientProofOfWorkError
   | InvalidIdentityError
   | EncodedMessageConsumedError
+  | LentMessageReleasedError
   | RejectedNoCommonProtocolError
   | AnyPoolError;
 

@@ -121,3 +121,17 @@ export class EncodedMessageConsumedError extends P2pError {
     super('encoded message already written (encrypted in place); use copyEncodedMessage for each connection');
   }
 }
+
+/**
+ * The body of a lent message was read after it was given back (`release()`, or the connection's
+ * next `readLent`): its memory may already hold another message (api.md, "Lent messages").
+ */
+export class LentMessageReleasedError extends P2pError {
+  static {
+    named(this, 'LentMessageReleasedError');
+  }
+  readonly code = 'LENT_MESSAGE_RELEASED' as const;
+  constructor() {
+    super('lent message body read after release; copy what you keep before releasing it');
+  }
+}

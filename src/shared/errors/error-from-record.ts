@@ -5,6 +5,7 @@ import {
   ConnectionClosedError,
   DecipherError,
   EncodedMessageConsumedError,
+  LentMessageReleasedError,
   InvalidChunksSizeError,
   InvalidIncomingCiphertextSizeError,
   InvalidMessageSizeError,
@@ -78,6 +79,7 @@ export function errorFromRecord(record: ErrorRecord): Error {
     case 'INSUFFICIENT_PROOF_OF_WORK': return withMessage(new InsufficientProofOfWorkError(num(record['expected'])), m);
     case 'INVALID_IDENTITY': return withMessage(new InvalidIdentityError(''), m);
     case 'ENCODED_MESSAGE_CONSUMED': return new EncodedMessageConsumedError();
+    case 'LENT_MESSAGE_RELEASED': return new LentMessageReleasedError();
     case 'REJECTED_NO_COMMON_PROTOCOL':
       return withMessage(new RejectedNoCommonProtocolError(num(record['motive']), record['announced'] as RejectedNoCommonProtocolError['announced']), m);
     default: return isPoolErrorCode(record.code) ? poolErrorFor(record.code, m) : Object.assign(new Error(m), { code: record.code });

@@ -5,6 +5,7 @@
  * must accept it).
  */
 import { DecodingError } from '../errors.ts';
+import { bodyPool } from './body-pool.ts';
 import { MESSAGE_PREFIX_LENGTH } from './encoded-message.ts';
 
 /**
@@ -231,7 +232,7 @@ export class MessageFramer {
       if (announced <= first || announced > 0x7fffffff || announced + MESSAGE_PREFIX_LENGTH > this.maxMessageSize) return undefined;
       const capacity = this.withinRoom(bodyCapacity(announced, first, 0), first);
       // Not kept here until the chunk is authenticated (`pushDirect`): a forged chunk leaves nothing held.
-      return Buffer.allocUnsafeSlow(MESSAGE_PREFIX_LENGTH + capacity).subarray(0, content);
+      return bodyPool.take(MESSAGE_PREFIX_LENGTH + capacity).subarray(0, content);
     }
     if (content > this.bodyLength - this.partsLength) return undefined;
     this.reserve(this.partsLength + content);
@@ -273,10 +274,11 @@ export class MessageFramer {
   private reserve(needed: number): void {
     const capacity = this.body?.length ?? 0;
     if (needed <= capacity) return;
-    // Large bodies unpooled: a finished one may be transferred to another thread (FramedMessage.owned);
-    // small ones stay pooled (much cheaper to allocate) and are never transferred.
+    // Large bodies unpooled (or memory a released lent body gave back, body-pool.ts): a finished one
+    // may be transferred to another thread (FramedMessage.owned); small ones stay pooled (much
+    // cheaper to allocate) and are never transferred.
     const length = this.withinRoom(bodyCapacity(this.bodyLength, needed, capacity), needed);
-    const grown = length >= POOLED_BODY_MAX ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
+    const grown = length >= POOLED_BODY_MAX ? bodyPool.take(length) : Buffer.allocUnsafe(length);
     this.body?.copy(grown, 0, 0, this.partsLength);
     this.body = grown;
   }

@@ -95,7 +95,9 @@ export type MainSignal =
   | { readonly t: 'space' }
   /**
    * The turn's large outgoing layouts, transferred (`layouts[i]` is connection `connections[i]`'s;
-   * each one's WRITE_TRANSFERRED ring record gives its place), and the doorbell when `bell`.
+   * each one's WRITE_TRANSFERRED ring record gives its place), and the doorbell when `bell`. Under
+   * SHARD_WIDE_ID instead: the memory of a body main lent to the application and got back, for the
+   * shard's framer to assemble later bodies into (session/body-pool.ts).
    */
   | { readonly t: 'layouts'; readonly connections: readonly number[]; readonly layouts: readonly ArrayBuffer[]; readonly bell: boolean };
 
