@@ -26,7 +26,7 @@
  * and not counted here.
  *
  * Run:  ./node_modules/.bin/node bench/echo-path.ts [--connections=1000] [--rounds=300] [--repeats=5] [--sites=12]
- *       ./node_modules/.bin/node bench/echo-path.ts --socket --workers=0|2 [--connections=1000] [--window=50000] [--repeats=3]
+ *       ./node_modules/.bin/node bench/echo-path.ts --socket --workers=0|2 [--connections=1000] [--window=50000] [--repeats=3] [--cpu-only]
  * Last line: one JSON object.
  */
 import { randomBytes } from 'node:crypto';
@@ -230,7 +230,11 @@ const WORKERS = countArg(argv, 'workers', 0);
 const WINDOW = countArg(argv, 'window', 50_000);
 const HOST = '127.0.0.1';
 
-/** The client child: `--client --port=P`, one message in flight per connection until killed. */
+/**
+ * The client child: `--client --port=P`, one message in flight per connection. IPC `pause`
+ * lets every connection finish its round trip and stop (`idle` once all have); `run` with
+ * `rounds` makes exactly that many more on each, then `idle`; `run` without goes on for good.
+ */
 async function client(port: number): Promise<void> {
   const { benchIdentity } = await import('./load/system-p2p.ts');
   const { connect, emptyMetadataConfig, SANDBOXED_MAVRYK } = await import('../src/main/index.ts');
@@ -245,24 +249,47 @@ async function client(port: number): Promise<void> {
     });
     conns.push(...(await Promise.all(batch)));
   }
+  const done = new Float64Array(conns.length);
+  const allowed = new Float64Array(conns.length).fill(Number.POSITIVE_INFINITY);
+  let idle = 0;
+  let wake: (() => void) | undefined;
+  let gate = new Promise<void>((resolve) => (wake = resolve));
+  const stopped = (): void => {
+    if (++idle === conns.length) process.send?.({ type: 'idle' });
+  };
+  process.on('message', (m: { type: string; rounds?: number }) => {
+    if (m.type === 'pause') allowed.set(done);
+    else {
+      for (let i = 0; i < conns.length; i++) allowed[i] = done[i]! + (m.rounds ?? Number.POSITIVE_INFINITY);
+      idle = 0;
+      wake!();
+      gate = new Promise<void>((resolve) => (wake = resolve));
+    }
+  });
   process.send?.({ type: 'connected' });
-  for (const conn of conns) {
+  conns.forEach((conn, i) => {
     void (async () => {
       try {
         for (;;) {
+          if (done[i]! >= allowed[i]!) {
+            stopped();
+            await gate;
+            continue;
+          }
           if (!conn.writeNow(message)) await conn.write(message);
           await conn.read();
+          done[i]!++;
         }
       } catch {
         // closed
       }
     })();
-  }
+  });
 }
 
 async function overSockets(): Promise<void> {
   const { fork } = await import('node:child_process');
-  const { consume } = await import('./load/system-p2p.ts');
+  const { consume: echoAsW2 } = await import('./load/system-p2p.ts');
   const { newCounters } = await import('./load/adapter.ts');
   const { Pool, emptyMetadataConfig, SANDBOXED_MAVRYK } = await import('../src/main/index.ts');
   const { benchIdentity } = await import('./load/system-p2p.ts');
@@ -278,7 +305,7 @@ async function overSockets(): Promise<void> {
     maxIncomingHandshakesPerAddress: 1000,
     greylistMs: 1,
   });
-  pool.on('connection', (conn) => void consume(conn as Connection<Uint8Array, unknown>, 'echo', counters));
+  pool.on('connection', (conn) => void echoAsW2(conn as Connection<Uint8Array, unknown>, 'echo', counters));
   const { port } = await pool.listen({ host: HOST, port: 0 });
   const child = fork(new URL(import.meta.url).pathname, ['--client', `--port=${port}`, `--connections=${CONNECTIONS}`], { execArgv: process.execArgv });
   await new Promise<void>((resolve, reject) => {
@@ -305,10 +332,31 @@ async function overSockets(): Promise<void> {
     cpu.push((used.user + used.system) / messages);
     mainCpu.push((usedMain.user + usedMain.system) / messages);
   }
+  if (argv.includes('--cpu-only')) {
+    child.kill();
+    await pool.close();
+    const s = spread(cpu);
+    const m = spread(mainCpu);
+    console.log(JSON.stringify({ suite: 'echo-path', mode: 'socket', workers: WORKERS, connections: CONNECTIONS, window: WINDOW, repeats: REPEATS, us_per_msg: round(s.median, 3), main_us_per_msg: round(m.median, 3) }));
+    return;
+  }
   const heapBytes = await heapBytesPerMessage(window);
   const { sites, objects } = await allocationSites(window);
   const promises = await promisesPerMessage(window);
-  const syscalls = await syscallsPerMessage(() => counters.messages, 3000);
+  // Syscalls over an exact number of round trips: the client stops, strace attaches to the
+  // quiet server, the client makes `rounds` more on each connection and stops, strace detaches.
+  const idle = (): Promise<void> => new Promise((resolve) => child.once('message', (m: { type?: string }) => m.type === 'idle' && resolve()));
+  const quiet = idle();
+  child.send({ type: 'pause' });
+  await quiet;
+  const rounds = Math.max(1, Math.round(WINDOW / CONNECTIONS));
+  const syscalls = await syscallsPerMessage(async () => {
+    const finished = idle();
+    child.send({ type: 'run', rounds });
+    await finished;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the last echoes' write callbacks
+    return rounds * CONNECTIONS;
+  });
   const counts: Counts = { heapBytes, objects, sites, promises, syscalls };
   child.kill();
   await pool.close();

@@ -103,26 +103,21 @@ export async function allocationSites(window: Window, samplingInterval = 64): Pr
 
 /**
  * Syscalls per message of this process, all threads (`strace -f -c -p`), by name, or undefined
- * without strace. `messages()` reads the running count: the window is from the moment strace
- * says it attached to the moment it is stopped.
+ * without strace: `window` runs once strace has attached, and strace is stopped when it returns.
+ * Call it on a quiet process, so that the window's messages are all that strace sees.
  */
-export async function syscallsPerMessage(messages: () => number, durationMs: number): Promise<{ total: number; byName: Record<string, number> } | undefined> {
+export async function syscallsPerMessage(window: Window): Promise<{ total: number; byName: Record<string, number> } | undefined> {
   const tracer = spawn('strace', ['-f', '-c', '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
-  let from: number | undefined;
   const attached = new Promise<boolean>((resolve) => {
     tracer.on('error', () => resolve(false));
     tracer.stderr.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      if (from === undefined && text.includes('attached')) {
-        from = messages();
-        resolve(true);
-      }
+      if (text.includes('attached')) resolve(true);
     });
   });
   if (!(await attached)) return undefined;
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
-  const counted = messages() - from!;
+  const messages = await window();
   const exited = new Promise((resolve) => tracer.on('exit', resolve));
   tracer.kill('SIGINT');
   await exited;
@@ -135,8 +130,8 @@ export async function syscallsPerMessage(messages: () => number, durationMs: num
     if (fields.length < 5 || !/^\d/.test(fields[0]!) || name === 'total') continue;
     const calls = Number(fields[3]);
     if (!Number.isFinite(calls)) continue;
-    byName[name] = calls / counted;
+    byName[name] = calls / messages;
     total += calls;
   }
-  return { total: total / counted, byName };
+  return { total: total / messages, byName };
 }
