@@ -17,13 +17,27 @@ export interface Received<Msg> {
   readonly message: Msg;
 }
 
+/** A promise's resolve function; a method's type, bivariant, so a Connection<T> stays a Connection<unknown>. */
+type Resolve<T> = { settle(value: T): void }['settle'];
+
+/** What the last `captureSettlers` call was given, taken by its caller at once. */
+let capturedResolve: Resolve<never> | undefined;
+let capturedReject: ((error: Error) => void) | undefined;
+
+/** A promise executor that keeps its settlers where the caller takes them: no closure per promise. */
+function captureSettlers(resolve: Resolve<never>, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 export class ConnectionReader<Msg> {
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
   /** Messages delivered to the reader (the pool's metrics sum them). */
   received = 0;
-  /** The settlers of the one `read` waiting through `readWaiter` (methods: bivariant, so a Connection<T> stays a Connection<unknown>). */
-  private waiting: { resolve(received: Received<Msg>): void; reject(error: Error): void } | undefined;
+  /** The settlers of the one `read` waiting through `readWaiter`; unset when none waits. */
+  private waitingResolve: Resolve<Received<Msg>> | undefined;
+  private waitingReject: ((error: Error) => void) | undefined;
   /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
   private readWaiter: Settlers<FramedMessage> | undefined;
   /** Reads waiting through `session.read` (they decode a microtask after delivery). */
@@ -46,14 +60,18 @@ export class ConnectionReader<Msg> {
       const signal = options?.signal;
       // Not behind a read that decodes later: this one would decode first, and could deliver the
       // message after one that does not decode (test: decoding-error-concurrent-reads).
-      if (signal === undefined && this.waiting === undefined && this.readsDecodingLater === 0) {
+      if (signal === undefined && this.waitingResolve === undefined && this.readsDecodingLater === 0) {
         // One promise, settled with the decoded message by a waiter made once: no `then` promise,
         // no closures and no microtask hop per wait (a W2 echo reader waits once per message).
+        // The executor captures nothing (`captureSettlers`): no closure, context or settlers
+        // object per wait either, only the promise and its resolving functions.
         // A second read while this one waits takes the general path, behind it in the session's queue.
-        return new Promise<Received<Msg>>((resolve, reject) => {
-          this.waiting = { resolve, reject };
-          this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
-        });
+        const promise = new Promise<Received<Msg>>(captureSettlers);
+        this.waitingResolve = capturedResolve as Resolve<Received<Msg>>;
+        this.waitingReject = capturedReject;
+        capturedResolve = capturedReject = undefined;
+        this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
+        return promise;
       }
       this.readsDecodingLater++;
       return this.session.read(signal).then(
@@ -113,21 +131,22 @@ export class ConnectionReader<Msg> {
   private makeReadWaiter(): Settlers<FramedMessage> {
     return {
       resolve: (framed: FramedMessage): void => {
-        const waiting = this.waiting!;
-        this.waiting = undefined;
+        const resolve = this.waitingResolve!;
+        const reject = this.waitingReject!;
+        this.waitingResolve = this.waitingReject = undefined;
         let received: Received<Msg>;
         try {
           received = this.decoded(framed, true);
         } catch (error) {
-          waiting.reject(error as Error);
+          reject(error as Error);
           return;
         }
-        waiting.resolve(received);
+        resolve(received);
       },
       reject: (error: P2pError): void => {
-        const waiting = this.waiting!;
-        this.waiting = undefined;
-        waiting.reject(error);
+        const reject = this.waitingReject!;
+        this.waitingResolve = this.waitingReject = undefined;
+        reject(error);
       },
     };
   }

@@ -78,6 +78,7 @@ export class DirectLink implements SessionLink, WrittenListener {
     }
   }
 
+  /** Inline layouts are whole messages (`send`), so every report is one. */
   messageWritten(bytes: number): void {
     this.queues.onWritten(1, bytes);
   }

@@ -23,6 +23,7 @@ import type { ByteEngine } from '../shared/session/byte-engine.ts';
 import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
 import type { BodyTaker } from '../shared/session/message-framer.ts';
+import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
@@ -40,7 +41,7 @@ export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
 
-export class ShardConnection implements BodyTaker {
+export class ShardConnection implements BodyTaker, WrittenListener {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -192,6 +193,7 @@ export class ShardConnection implements BodyTaker {
     this.answer({ ok: true, value: null });
     session.onReadable = () => this.drain();
     session.bodyTaker = this;
+    session.writtenListener = this;
     session.sink = (message) => {
       if (!this.hasCredit) return false;
       sendToMain(this.context, this.id, message);
@@ -275,13 +277,16 @@ export class ShardConnection implements BodyTaker {
     if (this.state !== 'established' || !session) return;
     const layout = from === 'ring' ? layoutPool.copy(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     const recyclable = from === 'ring' && LayoutPool.keeps(layout.length);
-    const message = new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length, recyclable, from === 'shared');
-    session.writeThen(message, (error) => {
-      if (error) return; // the stream's end is reported by `end`
-      this.writtenBytes += layout.length;
-      if (last) this.writtenMessages++;
-      this.context.schedule(this);
-    });
+    // Reported through `messageWritten` (no closure per message); a layout the end drops is
+    // never reported: the stream's end is, by `end`.
+    session.send(new EncodedMessage(layout, MAX_CHUNK_CONTENT, layout.length, recyclable, from === 'shared'), last);
+  }
+
+  /** WrittenListener: a layout of this connection's was handed to the socket. */
+  messageWritten(bytes: number, last: boolean): void {
+    this.writtenBytes += bytes;
+    if (last) this.writtenMessages++;
+    this.context.schedule(this);
   }
 
   /** Main asked to close: queued writes first when `wait`; `reset`: main dropped some (encodeClose). */

@@ -348,10 +348,11 @@ export class ByteEngine implements Stallable, QueueHold {
    * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
    * written at once when nothing is queued and the socket takes it, else queued; the
    * `writtenListener` hears of it once it is handed to the socket. Dropped when the outgoing side
-   * is closed (the caller learns of the end separately).
+   * is closed (the caller learns of the end separately). `last`: the layout ends its message
+   * (false for a part of one that a shard received in several ring records).
    */
-  send(message: EncodedMessage): void {
-    this.outgoing.send(message);
+  send(message: EncodedMessage, last = true): void {
+    this.outgoing.send(message, last);
   }
 
   /** Told of each message `send` handed to the socket. */

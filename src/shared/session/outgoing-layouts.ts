@@ -15,11 +15,14 @@ interface OutgoingEntry {
   readonly settle: ((error?: P2pError) => void) | undefined;
   /** `send`: reported to the `writtenListener` once handed to the socket. */
   readonly report: boolean;
+  /** The layout ends its message (a shard's ring records may carry one in several parts). */
+  readonly last: boolean;
 }
 
-/** Told of each message `send` handed to the socket (direct-link.ts). */
+/** Told of each layout `send` handed to the socket (direct-link.ts, a shard's connection). */
 export interface WrittenListener {
-  messageWritten(bytes: number): void;
+  /** `bytes` of layout written; `last`: they ended a message. */
+  messageWritten(bytes: number, last: boolean): void;
 }
 
 export class OutgoingLayouts {
@@ -48,29 +51,33 @@ export class OutgoingLayouts {
       return;
     }
     message.consume();
-    this.enqueue({ message, settle, report: false });
-  }
-
-  /** See ByteEngine.send. */
-  send(message: EncodedMessage): void {
-    if (this.closed) return;
-    this.enqueue({ message, settle: undefined, report: true });
-  }
-
-  private enqueue(entry: OutgoingEntry): void {
     if (this.entries.length === 0 && !this.transport.congested) {
-      this.write(entry);
-      return;
-    }
-    this.entries.push(entry);
+      this.seal(message);
+      settle();
+    } else this.entries.push({ message, settle, report: false, last: true });
+  }
+
+  /**
+   * See ByteEngine.send. Written at once when nothing waits and the socket takes it: no entry
+   * then, only the listener's call (a W2 echo writes one message per turn).
+   */
+  send(message: EncodedMessage, last = true): void {
+    if (this.closed) return;
+    if (this.entries.length === 0 && !this.transport.congested) {
+      this.seal(message);
+      this.writtenListener?.messageWritten(message.buffer.length, last);
+    } else this.entries.push({ message, settle: undefined, report: true, last });
+  }
+
+  /** Seals and writes; a shared layout is sealed into a copy of its own, which is recyclable. */
+  private seal(message: EncodedMessage): void {
+    this.transport.write(this.sealer.seal(message), message.recyclable || message.shared);
   }
 
   private write(entry: OutgoingEntry): void {
-    const { message } = entry;
-    // A shared layout is sealed into a copy of its own, which is recyclable.
-    this.transport.write(this.sealer.seal(message), message.recyclable || message.shared);
+    this.seal(entry.message);
     entry.settle?.();
-    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length);
+    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
   }
 
   /** Socket drained: send queued messages until it is congested again. */
