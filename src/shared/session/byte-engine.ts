@@ -326,23 +326,12 @@ export class ByteEngine implements Stallable, QueueHold {
     this.releasePending();
     this.transport.input.clear(); // a partial chunk left at the end is never framed
     queueMicrotask(() => this.onReadable?.());
-    const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
-    this.outgoing.drop(() => closed);
+    this.outgoing.drop();
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
 
   // ---------------------------------------------------------------- writing
-
-  /**
-   * `writeSync` with a callback instead of a promise, for a shard's hot path (one closure per
-   * message instead of a promise, its settlers and a `then`): `settle()` once the chunks are
-   * handed to the socket, `settle(error)` if the connection closes first. Never blocks: the caller
-   * bounds what it queues (a shard's queue is main's in-flight bound).
-   */
-  writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
-    this.outgoing.writeThen(message, settle);
-  }
 
   /**
    * Sends a message its caller already accepted (and consumed) under its own bound: sealed and

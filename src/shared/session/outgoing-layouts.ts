@@ -4,15 +4,12 @@
  * else. Its caller bounds what it queues (the connection contract, message-queues.ts, or a
  * shard's in-flight credit); this queue only orders and reports.
  */
-import { ConnectionClosedError, type P2pError } from '../errors.ts';
 import type { ChunkSealer } from './chunk-cipher.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import type { SessionTransport } from './transport.ts';
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
-  /** `writeThen`: settled once the chunks are handed to the socket. */
-  readonly settle: ((error?: P2pError) => void) | undefined;
   /** `send`: reported to the `writtenListener` once handed to the socket. */
   readonly report: boolean;
   /** The layout ends its message (a shard's ring records may carry one in several parts). */
@@ -44,19 +41,6 @@ export class OutgoingLayouts {
     transport.onDrain(() => this.flush());
   }
 
-  /** See ByteEngine.writeThen. */
-  writeThen(message: EncodedMessage, settle: (error?: P2pError) => void): void {
-    if (this.closed) {
-      settle(new ConnectionClosedError());
-      return;
-    }
-    message.consume();
-    if (this.entries.length === 0 && !this.transport.congested) {
-      this.seal(message);
-      settle();
-    } else this.entries.push({ message, settle, report: false, last: true });
-  }
-
   /**
    * See ByteEngine.send. Written at once when nothing waits and the socket takes it: no entry
    * then, only the listener's call (a W2 echo writes one message per turn).
@@ -66,7 +50,7 @@ export class OutgoingLayouts {
     if (this.entries.length === 0 && !this.transport.congested) {
       this.seal(message);
       this.writtenListener?.messageWritten(message.buffer.length, last);
-    } else this.entries.push({ message, settle: undefined, report: true, last });
+    } else this.entries.push({ message, report: true, last });
   }
 
   /** Seals and writes; a shared layout is sealed into a copy of its own, which is recyclable. */
@@ -76,7 +60,6 @@ export class OutgoingLayouts {
 
   private write(entry: OutgoingEntry): void {
     this.seal(entry.message);
-    entry.settle?.();
     if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
   }
 
@@ -97,15 +80,12 @@ export class OutgoingLayouts {
     if (this.entries.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Drops what is queued; `reason` is asked only when a `writeThen` caller waits on a dropped message. */
-  drop(reason: () => P2pError): void {
+  /** Drops what is queued, counting it in `droppedMessages` and `droppedBytes`. */
+  drop(): void {
     if (this.closed && this.entries.length === 0) return;
     this.closed = true;
     this.droppedMessages += this.entries.length;
-    for (const entry of this.entries.splice(0)) {
-      this.droppedBytes += entry.message.buffer.length;
-      entry.settle?.(reason());
-    }
+    for (const entry of this.entries.splice(0)) this.droppedBytes += entry.message.buffer.length;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 }

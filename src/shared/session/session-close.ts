@@ -4,7 +4,6 @@
  * are dropped and the socket is reset when that dropped anything, so the peer can tell. One per
  * session, made by its first close: idle sessions carry none.
  */
-import { ConnectionClosedError } from '../errors.ts';
 import type { OutgoingLayouts } from './outgoing-layouts.ts';
 import type { CloseOutcome } from './session-end.ts';
 import type { SessionTransport } from './transport.ts';
@@ -29,16 +28,11 @@ export class SessionClose {
   /**
    * Closes the session. With `wait`, messages already queued are sent first, then bytes handed to
    * the socket are flushed before the FIN (protocol.md §9.4 `close`). Without, they are dropped
-   * (their `writeSync` callers get CONNECTION_CLOSED); when that dropped anything, the socket is
+   * (the connection contract, message-queues.ts, fails their `writeSync` callers); when that dropped anything, the socket is
    * reset instead, so the peer can tell; `reset` asks for that whatever this close drops (a
    * shard's connection whose main dropped messages the shard never saw). Resolves with what was dropped.
    */
   close(wait: boolean, reset: boolean): Promise<CloseOutcome> {
-    // One error for everything this close fails, built only if something waits: each error
-    // captures a stack, which is costly on handshake churn (bench/handshake-cpu.ts measures it).
-    // Nobody waiting: the transport's own.
-    let error: ConnectionClosedError | undefined;
-    const reason = (): ConnectionClosedError => (error ??= new ConnectionClosedError('connection closed locally'));
     if (reset) this.forced = true;
     if (this.closing) {
       // A close without wait overtakes a waiting one (its timeout, an aborted signal): what is
@@ -46,18 +40,18 @@ export class SessionClose {
       // rather than given its close grace, so the wait's bound is the whole close's.
       if (!wait && (this.closingWaits || reset)) {
         this.forced = true;
-        this.outgoing.drop(reason);
-        if (this.transport.closedLocally) void this.transport.reset(error);
+        this.outgoing.drop();
+        if (this.transport.closedLocally) void this.transport.reset();
       }
       return this.closing;
     }
     this.closingWaits = wait;
     this.closing = (async () => {
       if (wait) await this.outgoing.finish();
-      this.outgoing.drop(reason);
+      this.outgoing.drop();
       this.endIncoming();
       const { droppedMessages, droppedBytes } = this.outgoing;
-      await (droppedMessages > 0 || this.forced ? this.transport.reset(error) : this.transport.close(error));
+      await (droppedMessages > 0 || this.forced ? this.transport.reset() : this.transport.close());
       return { droppedMessages, droppedBytes };
     })();
     return this.closing;
