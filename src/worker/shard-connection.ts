@@ -19,10 +19,10 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dial } from '../shared/session/dial.ts';
 import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import { ENGINE_INCOMING_QUEUE, type ByteEngine } from '../shared/session/byte-engine.ts';
+import { ENGINE_INCOMING_QUEUE, type ByteEngine, type EngineReader } from '../shared/session/byte-engine.ts';
 import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
-import type { BodyTaker } from '../shared/session/message-framer.ts';
+import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress, WAITING_FOR_ACK, WAITING_FOR_POLICY } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
@@ -39,7 +39,7 @@ export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
 
-export class ShardConnection implements BodyTaker {
+export class ShardConnection implements BodyTaker, EngineReader {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -63,9 +63,9 @@ export class ShardConnection implements BodyTaker {
   /** Written since the last WRITTEN report. */
   private writtenMessages = 0;
   private writtenBytes = 0;
-  /** Settles when the socket is closed and the connection forgotten. */
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private forgotten = false;
 
   constructor(context: ShardContext, id: number, slot: number, incoming: boolean, timeout: number) {
     this.context = context;
@@ -73,9 +73,14 @@ export class ShardConnection implements BodyTaker {
     this.slot = slot;
     this.incoming = incoming;
     this.state = incoming ? 'handshaking' : 'dialing';
-    this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
     writeTotals(context.stats, slot, 0, 0);
     this.timer = setTimeout(() => this.finish(deadlineExpired(timeout, this.waitingFor())), timeout);
+  }
+
+  /** Settles when the socket is closed and the connection forgotten; made when first asked for (only a drain or an abandon waits). */
+  get closed(): Promise<void> {
+    this.closedPromise ??= this.forgotten ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    return this.closedPromise;
   }
 
   /** What this connection waits for in its state, for a TIMEOUT's message (main asks it too). */
@@ -232,15 +237,22 @@ export class ShardConnection implements BodyTaker {
     this.session = session;
     this.creditLimit = creditLimit;
     this.answer({ ok: true, value: null });
-    session.onReadable = () => this.drain();
+    session.reader = this;
     session.bodyTaker = this;
-    session.sink = (message) => {
-      if (!this.hasCredit) return false;
-      sendToMain(this.context, this.id, message);
-      this.charge(message.size);
-      this.context.schedule(this);
-      return true;
-    };
+    this.drain();
+  }
+
+  /** EngineReader: a message straight from the framer to main while the credit lasts. */
+  sink(message: FramedMessage): boolean {
+    if (!this.hasCredit) return false;
+    sendToMain(this.context, this.id, message);
+    this.charge(message.size);
+    this.context.schedule(this);
+    return true;
+  }
+
+  /** EngineReader: a message or the end waits in the engine. */
+  onReadable(): void {
     this.drain();
   }
 
@@ -337,8 +349,7 @@ export class ShardConnection implements BodyTaker {
     }
     if (this.state !== 'established') return;
     this.state = 'closing';
-    session.onReadable = undefined;
-    session.sink = undefined;
+    session.reader = undefined;
     session.bodyTaker = undefined;
     void session.close(wait, reset).then(() => this.end(undefined));
   }
@@ -400,7 +411,8 @@ export class ShardConnection implements BodyTaker {
   private forget(): void {
     clearTimeout(this.timer);
     this.context.forget(this);
-    this.resolveClosed();
+    this.forgotten = true;
+    this.resolveClosed?.();
   }
 
   private await<T>(): Promise<Outcome<T>> {

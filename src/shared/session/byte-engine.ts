@@ -53,6 +53,22 @@ let scratchBusy = false;
 
 type IncomingEntry = FramedMessage | P2pError;
 
+/**
+ * Who takes an engine's messages: the inline link (direct-link.ts) or the shard's connection
+ * (worker/shard-connection.ts). One reference, where two callbacks cost every connection two
+ * closures and their context.
+ */
+export interface EngineReader {
+  /** A message or an error was queued for nobody waiting (a shard drains with readNow). */
+  onReadable(): void;
+  /**
+   * Takes a message straight from the framer, before any queue, when nothing is queued; returns
+   * false to leave it queued (a shard out of credit). Saves a push, a shift and a wake-up per
+   * message on the shard's hot path.
+   */
+  sink(message: FramedMessage): boolean;
+}
+
 export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
@@ -83,14 +99,8 @@ export class ByteEngine implements Stallable, QueueHold {
   private forced = false;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
-  /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
-  onReadable: (() => void) | undefined;
-  /**
-   * Takes a message straight from the framer, before any queue, when nothing is queued; returns
-   * false to leave it queued (a shard out of credit). Saves a push, a shift and a wake-up per
-   * message on the shard's hot path.
-   */
-  sink: ((message: FramedMessage) => boolean) | undefined;
+  /** Who takes the messages (EngineReader): the inline link, or the shard's connection. */
+  reader: EngineReader | undefined;
   /**
    * `sink` for a body that lies whole in one chunk, as bytes to copy before it is made a
    * FramedMessage (message-framer.ts); offered under `sink`'s condition (nothing queued), and
@@ -108,9 +118,9 @@ export class ByteEngine implements Stallable, QueueHold {
     this.limits = limits;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
     this.pending = pending;
-    if (pending) this.framer.growthRoom = () => pending.growthRoom;
+    if (pending) this.framer.growth = pending;
     transport.onEnd = (error) => this.onTransportEnd(error);
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
@@ -246,7 +256,8 @@ export class ByteEngine implements Stallable, QueueHold {
     this.failStream(error);
   }
 
-  private onBudgetRoom(): void {
+  /** PendingCharge's owner: the budget has room again for this paused session. */
+  onBudgetRoom(): void {
     // The time spent waiting counted against the peer (stall-watch.ts): only new bytes restart its clock.
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
@@ -269,10 +280,11 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 
   private deliver(message: FramedMessage): void {
-    if (this.sink && !this.refilling && this.incomingHead >= this.incoming.length && this.sink(message)) return;
+    const reader = this.reader;
+    if (reader && !this.refilling && this.incomingHead >= this.incoming.length && reader.sink(message)) return;
     this.incoming.push(message);
     this.incomingBytes += message.size + INCOMING_ENTRY_COST;
-    if (!this.refilling) this.onReadable?.();
+    if (!this.refilling) reader?.onReadable();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
@@ -337,7 +349,7 @@ export class ByteEngine implements Stallable, QueueHold {
   private teardown(error: P2pError): void {
     this.incomingClosed = true;
     this.releasePending();
-    queueMicrotask(() => this.onReadable?.());
+    queueMicrotask(() => this.reader?.onReadable());
     const closed = error.code === 'CONNECTION_CLOSED' ? error : new ConnectionClosedError();
     this.outgoing.drop(() => closed);
     this.transport.onInput = undefined;
