@@ -45,7 +45,8 @@ type IncomingEntry = FramedMessage | P2pError;
 
 export class MessageQueues implements SessionBackend, LinkedQueues {
   private readonly link: SessionLink;
-  private readonly limits: SessionLimits;
+  /** The outgoing bound (SessionLimits): a number, not the limits object, kept by every connection. */
+  private readonly outgoingQueueSize: number;
   private incoming: IncomingEntry[] = [];
   /** Index of the next entry: `Array.shift` on a long queue costs a copy per read. */
   private incomingHead = 0;
@@ -82,7 +83,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
 
   constructor(link: SessionLink, limits: SessionLimits) {
     this.link = link;
-    this.limits = limits;
+    this.outgoingQueueSize = limits.outgoingQueueSize;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
     this.endedPromise = new Promise<void>((resolve) => (this.resolveEnded = resolve));
     link.attach(this);
@@ -287,11 +288,11 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
 
   /** Half the bound, as a stream's low-water mark, so a waiter is not woken for one message. */
   private hasRoom(): boolean {
-    return this.blocked.length === 0 && this.queuedBytes <= this.limits.outgoingQueueSize / 2;
+    return this.blocked.length === 0 && this.queuedBytes <= this.outgoingQueueSize / 2;
   }
 
   private admits(cost: number): boolean {
-    return this.queuedBytes === 0 || this.queuedBytes + cost < this.limits.outgoingQueueSize;
+    return this.queuedBytes === 0 || this.queuedBytes + cost < this.outgoingQueueSize;
   }
 
   private count(message: EncodedMessage, cost: number): void {

@@ -72,7 +72,9 @@ export interface EngineReader {
 export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
-  private readonly limits: SessionLimits;
+  /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
+  private readonly incomingQueueSize: number;
+  private readonly messageTimeout: number | undefined;
   private readonly framer: MessageFramer;
 
   private readonly incoming: IncomingEntry[] = [];
@@ -115,7 +117,8 @@ export class ByteEngine implements Stallable, QueueHold {
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
     this.opener = opener;
-    this.limits = limits;
+    this.incomingQueueSize = limits.incomingQueueSize;
+    this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
     const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
@@ -213,7 +216,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
   get full(): boolean {
-    return this.incomingBytes >= this.limits.incomingQueueSize;
+    return this.incomingBytes >= this.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
@@ -232,7 +235,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** After a pump: the messageTimeout watch notes the unfinished message's progress. */
   private watchProgress(): void {
-    const timeout = this.limits.messageTimeout;
+    const timeout = this.messageTimeout;
     if (timeout === undefined) return;
     const unfinished = this.unfinishedBytes;
     if (unfinished === 0 && this.stall === undefined) return;
@@ -300,7 +303,7 @@ export class ByteEngine implements Stallable, QueueHold {
     }
     if (!(entry instanceof P2pError)) {
       this.incomingBytes -= entry.size + INCOMING_ENTRY_COST;
-      if (this.readPaused && this.incomingBytes < this.limits.incomingQueueSize) {
+      if (this.readPaused && this.incomingBytes < this.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.pending?.paused) {
