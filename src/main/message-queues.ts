@@ -74,8 +74,9 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
   private admitting = false;
   private forcedClose = false;
   private outgoingClosed = false;
-  private readonly endedPromise: Promise<void>;
-  private resolveEnded!: () => void;
+  /** `ended`, made when first asked for: a promise and its resolver are ~150 B on every idle connection. */
+  private endedPromise: Promise<void> | undefined;
+  private resolveEnded: (() => void) | undefined;
   private closing: Promise<CloseOutcome> | undefined;
   /** `close` was called before the link reported the end. */
   private closedFirst = false;
@@ -85,7 +86,6 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
     this.link = link;
     this.outgoingQueueSize = limits.outgoingQueueSize;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
-    this.endedPromise = new Promise<void>((resolve) => (this.resolveEnded = resolve));
     link.attach(this);
   }
 
@@ -144,7 +144,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
       for (const reader of this.readers.splice(0)) reader.reject(closed);
     }
     this.failWriters();
-    this.resolveEnded();
+    this.resolveEnded?.();
     this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
   }
 
@@ -360,7 +360,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
       if (!wait) this.failWriters();
       this.outgoingClosed = true;
       this.link.close(wait);
-      await this.endedPromise;
+      await this.ended;
       return this.dropped();
     })();
     return this.closing;
@@ -383,6 +383,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues {
   }
 
   get ended(): Promise<void> {
+    this.endedPromise ??= this.gone ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
   }
 }

@@ -49,8 +49,8 @@ export class ShardConnection implements BodyTaker, EngineReader {
   private timer: NodeJS.Timeout | undefined;
   private socket: Socket | undefined;
   private transport: SessionTransport | undefined;
-  /** What the handshake waits for (replaced by a dialing one when we dial). */
-  private progress = new HandshakeProgress();
+  /** What the handshake waits for (replaced by a dialing one when we dial); dropped once established. */
+  private progress: HandshakeProgress | undefined = new HandshakeProgress();
   private handshake: (HandshakeState & { readonly p2pVersion: number }) | undefined;
   private session: ByteEngine | undefined;
   /** Main's call awaiting this connection's next step. */
@@ -88,7 +88,7 @@ export class ShardConnection implements BodyTaker, EngineReader {
     switch (this.state) {
       case 'dialing':
       case 'handshaking':
-        return this.progress.waitingFor();
+        return this.progress?.waitingFor() ?? `the connection is ${this.state}`;
       case 'authenticated':
         return WAITING_FOR_POLICY;
       case 'accepting':
@@ -128,7 +128,8 @@ export class ShardConnection implements BodyTaker, EngineReader {
     this.state = 'handshaking';
     const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, this.context.io);
     this.transport = transport;
-    this.progress.attach(transport);
+    const progress = (this.progress ??= new HandshakeProgress());
+    progress.attach(transport);
     // Main evicts silent handshakes when its slots are full (handshake-admission.ts): it reads the
     // received count as each read lands, not only at the periodic refresh.
     const publish = (): void => this.countStats();
@@ -138,7 +139,7 @@ export class ShardConnection implements BodyTaker, EngineReader {
       identity: context.identity,
       proofOfWorkTarget: context.powTarget,
       proofOfWorkDifficulty: context.proofOfWorkDifficulty,
-      progress: this.progress,
+      progress,
       incoming: this.incoming,
       remoteHost: host,
       remotePort: port,
@@ -233,6 +234,7 @@ export class ShardConnection implements BodyTaker, EngineReader {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.handshake = undefined; // the session holds what it needs of it
+    this.progress = undefined;
     this.state = 'established';
     this.session = session;
     this.creditLimit = creditLimit;
