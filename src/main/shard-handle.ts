@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ConnectionClosedError, PoolError } from '../shared/errors.ts';
 import { createRingBuffer } from '../shared/ring/record-ring.ts';
-import { STAT_SLOTS, type MainSignal, type ShardConfig, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { createStatsTable } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { ShardStats } from './pool-engine.ts';
@@ -189,9 +189,16 @@ export class ShardHandle implements RingLinkHost {
   adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.records.open('handshaking');
     this.link.clearTotals(record.slot);
-    const opening = { id: record.id, slot: record.slot, timeout, socket };
-    const call = () => this.control.adopt(transferring(opening, socket));
-    return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => socket.destroy())) };
+    // Node destroys main's socket as it transfers it: from then on nothing here keeps that shell
+    // (~1.6 KB in dictionary mode) while the shard runs the handshake; unsent, it is destroyed.
+    let unsent: Socket | undefined = socket;
+    const call = (): Promise<Outcome<WireInfo>> => {
+      const sending = unsent!;
+      const reply = this.control.adopt(transferring({ id: record.id, slot: record.slot, timeout, socket: sending }, sending));
+      if (sending.destroyed) unsent = undefined;
+      return reply;
+    };
+    return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => unsent?.destroy())) };
   }
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
