@@ -11,11 +11,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mainMemory, retainedBytes } from '../bench/probes/memory-probe.ts';
 import { MODES } from './support/pools.ts';
 import { memoryProbedPool } from './support/memory-probed-pool.ts';
+import { forkBatches } from './support/batch-child.ts';
 
 const WARMUP = 100;
 const HANDSHAKES = 300;
@@ -33,10 +32,9 @@ for (const mode of MODES) {
       maxIncomingHandshakesPerAddress: 1000,
       handshakeTimeout: 60_000,
     });
-    const peers = fork(new URL('../bench/probes/silent-sockets.ts', import.meta.url), [String(port), `${WARMUP},${HANDSHAKES}`], { stdio: 'inherit' });
+    const peers = forkBatches(new URL('../bench/probes/silent-sockets.ts', import.meta.url), port, [WARMUP, HANDSHAKES]);
     const handshaking = async (total: number): Promise<void> => {
-      const [ready] = (await once(peers, 'message')) as [{ ready: number }];
-      assert.equal(ready.ready, total);
+      await peers.ready(total);
       for (let i = 0; i < 1000 && server.stats().handshakes.incoming < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(server.stats().handshakes.incoming, total, 'every peer admitted');
       await new Promise((resolve) => setTimeout(resolve, 200)); // the sockets reach their shards
@@ -45,14 +43,14 @@ for (const mode of MODES) {
       await handshaking(WARMUP);
       await mainMemory(); // the probe's own first use loads modules: not in the baseline
       const before = await mainMemory();
-      peers.send('next');
+      peers.next();
       await handshaking(WARMUP + HANDSHAKES);
       const after = await mainMemory();
       const perHandshake = (retainedBytes(after) - retainedBytes(before)) / HANDSHAKES;
       t.diagnostic(`main keeps ${Math.round(perHandshake)} B per handshake`);
       assert.ok(perHandshake <= BOUND[mode.name], `${Math.round(perHandshake)} B per handshake (bound ${BOUND[mode.name]} B)`);
     } finally {
-      peers.disconnect();
+      peers.stop();
       await server.close();
     }
   });

@@ -15,11 +15,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mainMemory, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
 import { MODES } from './support/pools.ts';
 import { memoryProbedPool } from './support/memory-probed-pool.ts';
+import { forkBatches } from './support/batch-child.ts';
 
 const WARMUP = 200; // connections that warm up the code paths before the baseline
 const CONNECTIONS = 300;
@@ -42,10 +41,9 @@ for (const mode of MODES) {
       maxIncomingHandshakes: 200,
       maxIncomingHandshakesPerAddress: 200,
     });
-    const clients = fork(new URL('../bench/probes/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
+    const clients = forkBatches(new URL('../bench/probes/idle-clients.ts', import.meta.url), port, [WARMUP, CONNECTIONS]);
     const opened = async (total: number): Promise<void> => {
-      const [ready] = (await once(clients, 'message')) as [{ ready: number }];
-      assert.equal(ready.ready, total);
+      await clients.ready(total);
       for (let i = 0; i < 1000 && open() < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(open(), total, 'every client connection established on the server');
     };
@@ -53,7 +51,7 @@ for (const mode of MODES) {
       await opened(WARMUP);
       await threadsMemory(mode.workers); // the probe's own first use loads modules: not in the baseline
       const before = await threadsMemory(mode.workers);
-      clients.send('next');
+      clients.next();
       await opened(WARMUP + CONNECTIONS);
       const after = await threadsMemory(mode.workers);
       const perThread = after.map((memory, i) => (retainedBytes(memory) - retainedBytes(before[i]!)) / CONNECTIONS);
@@ -61,7 +59,7 @@ for (const mode of MODES) {
       t.diagnostic(`per idle connection: ${perThread.map((bytes, i) => `${i === 0 ? 'main' : `shard ${i}`} ${Math.round(bytes)} B`).join(', ')}; total ${Math.round(total)} B`);
       assert.ok(total <= BOUND[mode.name], `${Math.round(total)} B per idle connection (bound ${BOUND[mode.name]} B)`);
     } finally {
-      clients.disconnect();
+      clients.stop();
       await server.close();
     }
   });
