@@ -1,11 +1,12 @@
 /**
  * `node bench/idle-memory.ts`: where the memory of an idle connection goes, per thread.
  *
- *   node bench/idle-memory.ts [--workers=0] [--connections=2000] [--snapshots=DIR]
+ *   node bench/idle-memory.ts [--workers=0] [--connections=2000] [--reading] [--snapshots=DIR]
  *
  * A server Pool (inline with --workers=0, else sharded with shard workers that answer memory
  * probes, bench/probes/memory-probe-shard.ts) accepts `--connections` idle connections from a
- * client child process (bench/probes/idle-clients.ts), after 100 that warm up the code paths.
+ * client child process (bench/probes/idle-clients.ts), after 100 that warm up the code paths;
+ * with --reading, a `read()` waits on every connection, as in bench:load W4's server.
  * Before and after, every thread runs full collections and reports its JS heap, `external` and
  * ArrayBuffer bytes; the table gives the growth per connection in each thread, and the process's
  * RSS growth per connection (what bench:load W4 reports, which also holds native memory: the
@@ -23,6 +24,7 @@ const argv = process.argv.slice(2);
 const WORKERS = countArg(argv, 'workers', 0);
 const CONNECTIONS = countArg(argv, 'connections', 2000);
 const SNAPSHOTS = argValue(argv, 'snapshots');
+const READING = argv.includes('--reading');
 const TOP = 25;
 
 interface Probe {
@@ -69,7 +71,7 @@ if (SNAPSHOTS) mkdirSync(SNAPSHOTS, { recursive: true });
 // A first batch warms up what every connection path loads once (code, lazily loaded modules),
 // so the growth measured is what the second batch keeps.
 const WARMUP = Math.min(100, CONNECTIONS);
-const idle = await startIdleServer({ workers: WORKERS, warmup: WARMUP, connections: CONNECTIONS, settleMs: 500 });
+const idle = await startIdleServer({ workers: WORKERS, warmup: WARMUP, connections: CONNECTIONS, settleMs: 500, reading: READING });
 const opened = (): Promise<number> => idle.opened();
 const warm = await opened();
 await probe(undefined); // the probe's own first use loads modules: not in the baseline

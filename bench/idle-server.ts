@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Pool } from '../src/main/pool.ts';
+import type { Connection } from '../src/main/connection.ts';
 import { SHARD_SCRIPT } from '../src/main/shard-engine.ts';
 import { generateKeyPair, identityFromKeys } from '../src/shared/identity.ts';
 import { emptyMetadataConfig } from '../src/shared/wire/metadata.ts';
@@ -23,6 +24,8 @@ export interface IdleServerOptions {
   readonly handshakeTimeout?: number | undefined;
   /** Wait this long once every connection is open, before answering `opened` (lets late work settle). */
   readonly settleMs?: number | undefined;
+  /** Keep a `read()` waiting on every connection, as a consumer does (bench:load W4's server). */
+  readonly reading?: boolean | undefined;
 }
 
 export interface IdleServer {
@@ -33,6 +36,15 @@ export interface IdleServer {
   /** Asks the clients for their next batch. */
   next(): void;
   close(): Promise<void>;
+}
+
+/** Reads every message until the connection ends. */
+async function readUntilEnd(conn: Connection<Uint8Array, undefined>): Promise<void> {
+  try {
+    while ((await conn.read()) !== undefined);
+  } catch {
+    // the end of the connection, whatever it was
+  }
 }
 
 export async function startIdleServer(options: IdleServerOptions): Promise<IdleServer> {
@@ -55,6 +67,7 @@ export async function startIdleServer(options: IdleServerOptions): Promise<IdleS
   server.on('connection', (conn) => {
     open++;
     void conn.ended.then(() => open--);
+    if (options.reading) void readUntilEnd(conn);
   });
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
   await server.ready?.();

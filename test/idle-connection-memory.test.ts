@@ -3,8 +3,10 @@
  * plus ArrayBuffers after full collections, on main and (sharded) in every shard, per connection.
  * The accounting of bench/idle-memory.ts (docs/architecture.md §4c) found per-connection
  * leftovers of the handshake and of the socket plumbing (a peer id built as 18 cons strings,
- * 64 KiB pool slabs pinned by 24- and 32-byte keys, a once('close') wrapper per socket …); this
- * test keeps them out.
+ * 64 KiB pool slabs pinned by 24- and 32-byte keys, a once('close') wrapper per socket …) and
+ * per-connection objects an idle connection does not need (a shard's adopted socket left in
+ * dictionary mode, the registry's 'close' listener and `ended` reaction, the engine's callbacks
+ * as closures, a copy of the limits object); this test keeps them out.
  *
  * The clients run in a child process (bench/probes/idle-clients.ts), so only the server's side is
  * counted; a first batch warms up the code paths, then the growth of a second batch is measured.
@@ -13,21 +15,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mainMemory, retainedBytes, shardMemory, type ThreadMemory } from '../bench/probes/memory-probe.ts';
 import { MODES } from './support/pools.ts';
 import { memoryProbedPool } from './support/memory-probed-pool.ts';
+import { forkBatches } from './support/batch-child.ts';
 
 const WARMUP = 200; // connections that warm up the code paths before the baseline
 const CONNECTIONS = 300;
 /**
  * Bytes per idle connection, all threads together, measured here (300 connections, Node 24.21):
- * the leftovers above cost inline about 2,000 B and sharded (main + both shards) about 1,300 B;
- * each bound sits 10–20 % above what the code measures (a shard's share varies by up to 500 B
- * between runs), so a leftover that returns fails it.
+ * about 4,750–5,000 B inline and 5,800–5,900 B sharded (main + both shards). The leftovers above
+ * cost inline about 2,900 B and sharded about 3,600 B; each bound sits 8–15 % above what the code
+ * measures (a shard's share varies by up to 500 B between runs), so a leftover that returns fails it.
  */
-const BOUND = { inline: 5_800, sharded: 8_900 } as const;
+const BOUND = { inline: 5_400, sharded: 6_800 } as const;
 
 async function threadsMemory(workers: number): Promise<ThreadMemory[]> {
   return [await mainMemory(), ...(workers > 0 ? await shardMemory(workers) : [])];
@@ -40,10 +41,9 @@ for (const mode of MODES) {
       maxIncomingHandshakes: 200,
       maxIncomingHandshakesPerAddress: 200,
     });
-    const clients = fork(new URL('../bench/probes/idle-clients.ts', import.meta.url), [String(port), `${WARMUP},${CONNECTIONS}`], { stdio: 'inherit' });
+    const clients = forkBatches(new URL('../bench/probes/idle-clients.ts', import.meta.url), port, [WARMUP, CONNECTIONS]);
     const opened = async (total: number): Promise<void> => {
-      const [ready] = (await once(clients, 'message')) as [{ ready: number }];
-      assert.equal(ready.ready, total);
+      await clients.ready(total);
       for (let i = 0; i < 1000 && open() < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(open(), total, 'every client connection established on the server');
     };
@@ -51,7 +51,7 @@ for (const mode of MODES) {
       await opened(WARMUP);
       await threadsMemory(mode.workers); // the probe's own first use loads modules: not in the baseline
       const before = await threadsMemory(mode.workers);
-      clients.send('next');
+      clients.next();
       await opened(WARMUP + CONNECTIONS);
       const after = await threadsMemory(mode.workers);
       const perThread = after.map((memory, i) => (retainedBytes(memory) - retainedBytes(before[i]!)) / CONNECTIONS);
@@ -59,7 +59,7 @@ for (const mode of MODES) {
       t.diagnostic(`per idle connection: ${perThread.map((bytes, i) => `${i === 0 ? 'main' : `shard ${i}`} ${Math.round(bytes)} B`).join(', ')}; total ${Math.round(total)} B`);
       assert.ok(total <= BOUND[mode.name], `${Math.round(total)} B per idle connection (bound ${BOUND[mode.name]} B)`);
     } finally {
-      clients.disconnect();
+      clients.stop();
       await server.close();
     }
   });

@@ -31,7 +31,7 @@ import {
   type Received,
 } from '../../src/main/index.ts';
 import { announcedVersion, generateKeyPair, makePowTarget, nodeLocalVersions } from '../../src/wire/index.ts';
-import { SHARD_SCRIPT } from '../../src/main/shard-engine.ts';
+import { SHARD_RESOURCE_LIMITS, SHARD_SCRIPT } from '../../src/main/shard-engine.ts';
 import { searchProofOfWork } from '../../src/shared/crypto/pow.ts';
 import { MAX_CHUNK_CONTENT } from '../../src/shared/session/chunk-layout.ts';
 import { EncodedMessage, encodeFramedMessage } from '../../src/shared/session/encoded-message.ts';
@@ -55,6 +55,9 @@ type Conn = Connection<Uint8Array, unknown>;
 /** Identities kept for a run at most; connections beyond reuse them in turn. */
 const MAX_IDENTITIES = 8192;
 const TIMEOUT_MS = 30_000;
+
+/** P2P_BENCH_SHARD_YOUNG_MB: the server's shards run with this `maxYoungGenerationSizeMb` (V8's default when unset). */
+const SHARD_YOUNG_MB = Number(process.env.P2P_BENCH_SHARD_YOUNG_MB) || undefined;
 
 const VERSION = announcedVersion(nodeLocalVersions(SANDBOXED_MAVRYK));
 
@@ -231,6 +234,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
         greylistMs: 1,
         ...(mode === 'broadcast' || mode === 'unicast' ? { accept: { outgoingMessageQueueSize: PUSH_QUEUE_SIZE } } : {}),
         ...(probe ? { [SHARD_SCRIPT]: probe.MEMORY_PROBE_SHARD } : {}),
+        ...(SHARD_YOUNG_MB ? { [SHARD_RESOURCE_LIMITS]: { maxYoungGenerationSizeMb: SHARD_YOUNG_MB } } : {}),
       });
       let closing = false;
       let pushing = false;

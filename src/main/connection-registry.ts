@@ -2,9 +2,9 @@
  * A pool's established connections and the peers they belong to: what `size`, `broadcast`'s
  * default recipients, the accept policy's view (slots taken, connected peers) and `stats()` read.
  */
-import type { CloseReason, Connection } from './connection.ts';
+import type { CloseReason, Connection, ConnectionEndWatcher } from './connection.ts';
 
-export class ConnectionRegistry<Msg, Meta> {
+export class ConnectionRegistry<Msg, Meta> implements ConnectionEndWatcher<Msg, Meta> {
   /** Connections established and not yet ended. */
   readonly active = new Set<Connection<Msg, Meta>>();
   /** Peer id → connections established or being accepted. */
@@ -13,8 +13,7 @@ export class ConnectionRegistry<Msg, Meta> {
   accepting = 0;
   /** Reads a connection's last totals before it leaves the registry. */
   private readonly onEnded: (conn: Connection<Msg, Meta>) => void;
-
-  /** One `'close'` listener for every connection (the pool counts the errors streams end with): idle connections carry no closure of their own. */
+  /** How each connection ended (the pool counts the errors streams end with). */
   private readonly onClose: (reason: CloseReason) => void;
 
   constructor(onEnded: (conn: Connection<Msg, Meta>) => void, onClose: (reason: CloseReason) => void) {
@@ -39,17 +38,21 @@ export class ConnectionRegistry<Msg, Meta> {
   }
 
   /**
-   * Holds `conn` (its peer already added by the accept run) until it ends. The reaction made here
-   * keeps only `conn` and the registry: one made in the accept run would keep that run's whole
-   * scope for the connection's life (test/idle-connection-memory.test.ts).
+   * Holds `conn` (its peer already added by the accept run) until it ends. The connection tells
+   * the registry itself (`endWatcher`): no listener, closure or promise reaction per connection,
+   * and nothing that keeps the accept run's scope (test/idle-connection-memory.test.ts).
    */
   register(conn: Connection<Msg, Meta>): void {
     this.active.add(conn);
-    conn.on('close', this.onClose);
-    void conn.ended.then(() => {
-      this.onEnded(conn);
-      this.active.delete(conn);
-      this.addPeer(conn.info.peerId, -1);
-    });
+    conn.endWatcher = this;
+    if (conn.endedWith) this.connectionEnded(conn, conn.endedWith);
+  }
+
+  /** Called by the connection once its socket is gone, before its `'close'` event. */
+  connectionEnded(conn: Connection<Msg, Meta>, reason: CloseReason): void {
+    if (!this.active.delete(conn)) return;
+    this.onClose(reason);
+    this.onEnded(conn);
+    this.addPeer(conn.info.peerId, -1);
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { P2pError } from '../shared/errors.ts';
 import { sharedLayout, type EncodedMessage } from '../shared/session/encoded-message.ts';
-import type { ByteEngine } from '../shared/session/byte-engine.ts';
+import type { ByteEngine, EngineReader } from '../shared/session/byte-engine.ts';
 import { bodyPool } from '../shared/session/body-pool.ts';
 import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
@@ -18,7 +18,7 @@ import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 
-export class DirectLink implements SessionLink, WrittenListener {
+export class DirectLink implements SessionLink, WrittenListener, EngineReader {
   private readonly engine: ByteEngine;
   private queues!: LinkedQueues;
   /** The reader's bound: bytes delivered to the queues and not yet given back as credit. */
@@ -36,21 +36,25 @@ export class DirectLink implements SessionLink, WrittenListener {
     this.queues = queues;
     const engine = this.engine;
     engine.writtenListener = this;
-    engine.onReadable = () => this.drain();
-    engine.sink = this.sink;
+    engine.reader = this;
     // What arrived with the peer's Ack is already framed in the engine's queue.
     this.drain();
   }
 
   // ------------------------------------------------------------ up
 
-  /** Straight from the framer while nothing waits in the engine: one call, no queue entry. */
-  private readonly sink = (message: FramedMessage): boolean => {
+  /** EngineReader: straight from the framer while nothing waits in the engine, one call and no queue entry. */
+  sink(message: FramedMessage): boolean {
     if (this.unacked >= this.creditLimit) return false;
     this.unacked += message.size + INCOMING_ENTRY_COST;
     this.queues.onMessage(message);
     return true;
-  };
+  }
+
+  /** EngineReader: a message or the end waits in the engine. */
+  onReadable(): void {
+    this.drain();
+  }
 
   /**
    * Moves queued messages up while the credit lasts. Once the peer has gone, everything left
@@ -111,8 +115,7 @@ export class DirectLink implements SessionLink, WrittenListener {
   close(wait: boolean): void {
     if (!this.closing) {
       this.closing = true;
-      this.engine.onReadable = undefined;
-      this.engine.sink = undefined;
+      this.engine.reader = undefined;
     }
     void this.engine.close(wait).then(() => this.end(undefined));
   }

@@ -18,6 +18,7 @@ import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '..
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/byte-engine.ts';
+import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from '../shared/session/queue-costs.ts';
 import { RoomWaiters } from '../shared/session/room-waiters.ts';
@@ -54,7 +55,10 @@ interface IncomingWaiter extends Settlers<FramedMessage> {
 
 export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
   private readonly link: SessionLink;
-  private readonly limits: SessionLimits;
+  /** The outgoing bound (SessionLimits): a number, not the limits object, kept by every connection. */
+  private readonly outgoingQueueSize: number;
+  /** The pool's pending-message budget, charged with a lent body while the application holds it. */
+  private readonly pendingBudget: PendingMessageBudget | undefined;
   private incoming: IncomingEntry[] = [];
   /** Index of the next entry: `Array.shift` on a long queue costs a copy per read. */
   private incomingHead = 0;
@@ -86,8 +90,9 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   private admitting = false;
   private forcedClose = false;
   private outgoingClosed = false;
-  private readonly endedPromise: Promise<void>;
-  private resolveEnded!: () => void;
+  /** `ended`, made when first asked for: a promise and its resolver are ~150 B on every idle connection. */
+  private endedPromise: Promise<void> | undefined;
+  private resolveEnded: (() => void) | undefined;
   private closing: Promise<CloseOutcome> | undefined;
   /** `close` was called before the link reported the end. */
   private closedFirst = false;
@@ -95,9 +100,9 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   constructor(link: SessionLink, limits: SessionLimits) {
     this.link = link;
-    this.limits = limits;
+    this.outgoingQueueSize = limits.outgoingQueueSize;
+    this.pendingBudget = limits.pendingBudget;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
-    this.endedPromise = new Promise<void>((resolve) => (this.resolveEnded = resolve));
     link.attach(this);
   }
 
@@ -159,7 +164,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
     // released, it must not shrink every other connection's room for good.
     this.chargeLend(0);
-    this.resolveEnded();
+    this.resolveEnded?.();
     this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
   }
 
@@ -258,7 +263,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   private chargeLend(bytes: number): void {
     if (bytes === this.lendCharge) return;
-    this.limits.pendingBudget?.charge(this.lendCharge, bytes);
+    this.pendingBudget?.charge(this.lendCharge, bytes);
     this.lendCharge = bytes;
   }
 
@@ -355,11 +360,11 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** Half the bound, as a stream's low-water mark, so a waiter is not woken for one message. */
   private hasRoom(): boolean {
-    return this.blocked.length === 0 && this.queuedBytes <= this.limits.outgoingQueueSize / 2;
+    return this.blocked.length === 0 && this.queuedBytes <= this.outgoingQueueSize / 2;
   }
 
   private admits(cost: number): boolean {
-    return this.queuedBytes === 0 || this.queuedBytes + cost < this.limits.outgoingQueueSize;
+    return this.queuedBytes === 0 || this.queuedBytes + cost < this.outgoingQueueSize;
   }
 
   private count(message: EncodedMessage, cost: number): void {
@@ -427,7 +432,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       if (!wait) this.failWriters();
       this.outgoingClosed = true;
       this.link.close(wait);
-      await this.endedPromise;
+      await this.ended;
       return this.dropped();
     })();
     return this.closing;
@@ -450,6 +455,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   get ended(): Promise<void> {
+    this.endedPromise ??= this.gone ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
   }
 }

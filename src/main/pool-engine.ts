@@ -19,7 +19,7 @@ import { announcedVersion, type LocalVersions } from '../shared/wire/network-ver
 import type { PoolError } from '../shared/errors.ts';
 import { DEFAULT_MESSAGE_TIMEOUT, DEFAULT_POW_DIFFICULTY } from './options.ts';
 import type { PoolOptions } from './pool-options.ts';
-import { SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
+import { SHARD_RESOURCE_LIMITS, SHARD_SCRIPT, ShardEngine } from './shard-engine.ts';
 
 /** What every handshake of a pool shares. */
 export interface HandshakeConfig<Meta> {
@@ -162,5 +162,5 @@ export function createEngine<Msg, Meta>(options: PoolOptions<Msg, Meta>, workers
     pendingMessages: { budget: parts.pendingMessageBudget.buffer, messageTimeout: options.accept?.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT },
     bandwidth: parts.bandwidth,
   };
-  return workers === 0 ? new InlineEngine(config) : new ShardEngine(config, { workers, script: options[SHARD_SCRIPT], onShardFailed: parts.onShardFailed });
+  return workers === 0 ? new InlineEngine(config) : new ShardEngine(config, { workers, script: options[SHARD_SCRIPT], resourceLimits: options[SHARD_RESOURCE_LIMITS], onShardFailed: parts.onShardFailed });
 }

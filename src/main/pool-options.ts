@@ -7,7 +7,8 @@ import type { MetadataConfig } from '../shared/wire/metadata.ts';
 import type { PolicyHook } from './accept-policy.ts';
 import type { AcceptOptions } from './authenticated-connection.ts';
 import type { MessageCodec } from './codecs.ts';
-import type { SHARD_SCRIPT } from './shard-engine.ts';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { SHARD_RESOURCE_LIMITS, SHARD_SCRIPT } from './shard-engine.ts';
 
 export interface PoolOptions<Msg, Meta> {
   readonly identity: Identity;
@@ -92,4 +93,6 @@ export interface PoolOptions<Msg, Meta> {
   readonly policy?: PolicyHook<Meta>;
   /** @internal test seam: the worker script shards run (shard-engine.ts). */
   readonly [SHARD_SCRIPT]?: URL;
+  /** @internal benchmark seam: every shard Worker's `resourceLimits` (shard-engine.ts). */
+  readonly [SHARD_RESOURCE_LIMITS]?: ResourceLimits;
 }

@@ -298,6 +298,10 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
   /** Pre-handshake admission on main (protocol.md §11.4), then authentication on the engine. */
   private admit(socket: Socket): void {
     const host = socketHost(socket);
+    const port = socket.remotePort;
+    // No closure below names `socket`: a sharded engine's transfer leaves main an empty shell of it
+    // (~1.6 KB in dictionary mode), which the handshake's closures would keep until it ends.
+    let unadopted: Socket | undefined = socket;
     let lifecycle: ConnectionLifecycle | undefined;
     let attempt: Attempt<Meta> | undefined;
     // What admission may look at to evict this handshake for a newcomer (handshake-admission.ts).
@@ -306,7 +310,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       waitingOnPeer: () => lifecycle?.state === 'handshaking' || lifecycle?.state === 'accepting',
       evict: (reason: string) => {
         lifecycle?.stop(new TimeoutError(reason));
-        this.refusals.evicted(host, socket.remotePort, reason);
+        this.refusals.evicted(host, port, reason);
       },
     };
     const slot = this.closed
@@ -318,7 +322,7 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
       // Closed at once, nothing sent (protocol.md §11.4).
       socket.destroy();
       this.tally.count(slot);
-      this.refusals.admissionRefused(slot, host, socket.remotePort);
+      this.refusals.admissionRefused(slot, host, port);
       return;
     }
     slot.beforeEngineReady = !this.engineReady;
@@ -327,7 +331,12 @@ export class Pool<Msg = Uint8Array, Meta = unknown> extends EventEmitter<PoolEve
     const timeout = this.options.handshakeTimeout ?? 5000;
     lifecycle = new ConnectionLifecycle(true, timeout);
     let outcome: string | undefined;
-    this.establisher.establish(lifecycle, host, () => (attempt = this.engine.adopt(socket, timeout, host)))
+    const adopt = (): Attempt<Meta> => {
+      const adopted = unadopted!;
+      unadopted = undefined;
+      return (attempt = this.engine.adopt(adopted, timeout, host));
+    };
+    this.establisher.establish(lifecycle, host, adopt)
       .then(
         (conn) => this.deliverIncoming(conn),
         // Counted in `establish`; the connection's failure is its own.

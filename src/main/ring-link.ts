@@ -33,8 +33,8 @@ export class RingLink implements SessionLink {
   readonly id: number;
   private readonly shard: ShardLink;
   private queues!: LinkedQueues;
-  /** Parts of a body that came as several ring records. */
-  private parts: Buffer[] = [];
+  /** Parts of a body that came as several ring records; made for the first part. */
+  private parts: Buffer[] | undefined;
   private readonly rates = new TrafficStats();
   private finalTotals: [number, number] | undefined;
 
@@ -88,12 +88,13 @@ export class RingLink implements SessionLink {
   // ------------------------------------------------------------ up, from the shard
 
   onBodyPart(part: Uint8Array): void {
-    this.parts.push(Buffer.from(part));
+    (this.parts ??= []).push(Buffer.from(part));
   }
 
   onBodyEnd(last: Uint8Array): void {
-    const body = this.parts.length === 0 ? Buffer.from(last) : Buffer.concat([...this.parts, last]);
-    this.parts = [];
+    const parts = this.parts;
+    const body = parts === undefined ? Buffer.from(last) : Buffer.concat([...parts, last]);
+    this.parts = undefined;
     this.onBody(body);
   }
 

@@ -5,6 +5,7 @@
  * is a ShardHandle (shard-handle.ts); each established connection is MessageQueues over a RingLink
  * through its shard's ShardRingLink.
  */
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import { DecodingError, MyselfError, P2pError, PoolError } from '../shared/errors.ts';
 import { decodeWith, type ConnectionInfo } from '../shared/session/handshake.ts';
@@ -26,11 +27,19 @@ const SHARD_URL = new URL(`../worker/shard${import.meta.url.endsWith('.ts') ? '.
  */
 export const SHARD_SCRIPT = Symbol('p2p-socket.shardScript');
 
+/**
+ * Benchmark seam: `resourceLimits` for every shard's Worker (bench/load.ts measures shard memory
+ * and ingest against `maxYoungGenerationSizeMb`). Not part of the public options.
+ * @internal
+ */
+export const SHARD_RESOURCE_LIMITS = Symbol('p2p-socket.shardResourceLimits');
+
 export interface ShardEngineOptions {
   readonly workers: number;
   /** Called when a shard kept dying at start-up and was given up. */
   readonly onShardFailed: (error: PoolError) => void;
   readonly script?: URL | undefined;
+  readonly resourceLimits?: ResourceLimits | undefined;
 }
 
 export class ShardEngine<Meta> implements PoolEngine<Meta> {
@@ -50,7 +59,7 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       bandwidth: config.bandwidth,
     };
     const script = options.script ?? SHARD_URL;
-    this.shards = Array.from({ length: options.workers }, (_, index) => new ShardHandle(index, shardConfig, script, options.onShardFailed));
+    this.shards = Array.from({ length: options.workers }, (_, index) => new ShardHandle(index, shardConfig, script, options.onShardFailed, options.resourceLimits));
   }
 
   adopt(socket: Socket, timeout: number): Attempt<Meta> {

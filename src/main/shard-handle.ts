@@ -5,10 +5,10 @@
  * the ShardRingLink's (shard-ring-link.ts).
  */
 import type { Socket } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ConnectionClosedError, PoolError } from '../shared/errors.ts';
 import { createRingBuffer } from '../shared/ring/record-ring.ts';
-import { STAT_SLOTS, type MainSignal, type ShardConfig, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
+import { STAT_SLOTS, type MainSignal, type Outcome, type ShardConfig, type ShardEvent, type WireInfo } from '../shared/shard/protocol.ts';
 import { createStatsTable } from '../shared/shard/stat-slots.ts';
 import type { Point } from '../shared/wire/point.ts';
 import type { ShardStats } from './pool-engine.ts';
@@ -53,14 +53,16 @@ export class ShardHandle implements RingLinkHost {
   private readonly records: ShardRecords;
   private readonly config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>;
   private readonly script: URL;
+  private readonly resourceLimits: ResourceLimits | undefined;
   private readonly onGaveUp: (error: PoolError) => void;
   private closing = false;
 
-  constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>, script: URL, onGaveUp: (error: PoolError) => void) {
+  constructor(index: number, config: Omit<ShardConfig, 'index' | 'inbound' | 'outbound' | 'stats'>, script: URL, onGaveUp: (error: PoolError) => void, resourceLimits?: ResourceLimits) {
     this.index = index;
     this.records = new ShardRecords(index, this.link);
     this.config = config;
     this.script = script;
+    this.resourceLimits = resourceLimits;
     this.onGaveUp = onGaveUp;
     this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
     this.start();
@@ -104,7 +106,7 @@ export class ShardHandle implements RingLinkHost {
     const outbound = createRingBuffer(RING_CAPACITY);
     const statsBuffer = createStatsTable(STAT_SLOTS);
     this.records.resetSlots();
-    const worker = new Worker(this.script, { workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
+    const worker = new Worker(this.script, { ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}), workerData: { ...this.config, index: this.index, inbound, outbound, stats: statsBuffer } satisfies ShardConfig });
     this.worker = worker;
     this.alive = true;
     this.started = false;
@@ -187,9 +189,16 @@ export class ShardHandle implements RingLinkHost {
   adopt(socket: Socket, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {
     const record = this.records.open('handshaking');
     this.link.clearTotals(record.slot);
-    const opening = { id: record.id, slot: record.slot, timeout, socket };
-    const call = () => this.control.adopt(transferring(opening, socket));
-    return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => socket.destroy())) };
+    // Node destroys main's socket as it transfers it: from then on nothing here keeps that shell
+    // (~1.6 KB in dictionary mode) while the shard runs the handshake; unsent, it is destroyed.
+    let unsent: Socket | undefined = socket;
+    const call = (): Promise<Outcome<WireInfo>> => {
+      const sending = unsent!;
+      const reply = this.control.adopt(transferring({ id: record.id, slot: record.slot, timeout, socket: sending }, sending));
+      if (sending.destroyed) unsent = undefined;
+      return reply;
+    };
+    return { record, info: this.authenticatedOn(record, this.records.call(record, 'handshaking', call, () => unsent?.destroy())) };
   }
 
   dial(host: string, port: number, timeout: number): { record: ShardRecord; info: Promise<WireInfo> } {

@@ -19,10 +19,10 @@ import { MAX_CHUNK_CONTENT } from '../shared/session/chunk-layout.ts';
 import { dial } from '../shared/session/dial.ts';
 import { deadlineExpired } from '../shared/session/deadline.ts';
 import { EncodedMessage, MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
-import type { ByteEngine } from '../shared/session/byte-engine.ts';
+import type { ByteEngine, EngineReader } from '../shared/session/byte-engine.ts';
 import { LayoutPool, layoutPool } from '../shared/session/layout-pool.ts';
 import type { LifecycleState } from '../shared/session/lifecycle-state.ts';
-import type { BodyTaker } from '../shared/session/message-framer.ts';
+import type { BodyTaker, FramedMessage } from '../shared/session/message-framer.ts';
 import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
@@ -41,7 +41,7 @@ export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
 
-export class ShardConnection implements BodyTaker, WrittenListener {
+export class ShardConnection implements BodyTaker, EngineReader, WrittenListener {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -51,8 +51,8 @@ export class ShardConnection implements BodyTaker, WrittenListener {
   private timer: NodeJS.Timeout | undefined;
   private socket: Socket | undefined;
   private transport: SessionTransport | undefined;
-  /** What the handshake waits for (replaced by a dialing one when we dial). */
-  private progress = new HandshakeProgress();
+  /** What the handshake waits for (replaced by a dialing one when we dial); dropped once established. */
+  private progress: HandshakeProgress | undefined = new HandshakeProgress();
   private handshake: ShardHandshake | undefined;
   private session: ByteEngine | undefined;
   /** Main's call awaiting this connection's next step. */
@@ -65,9 +65,9 @@ export class ShardConnection implements BodyTaker, WrittenListener {
   /** Written since the last WRITTEN report. */
   private writtenMessages = 0;
   private writtenBytes = 0;
-  /** Settles when the socket is closed and the connection forgotten. */
-  readonly closed: Promise<void>;
-  private resolveClosed!: () => void;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private forgotten = false;
 
   constructor(context: ShardContext, id: number, slot: number, incoming: boolean, timeout: number) {
     this.context = context;
@@ -75,9 +75,14 @@ export class ShardConnection implements BodyTaker, WrittenListener {
     this.slot = slot;
     this.incoming = incoming;
     this.state = incoming ? 'handshaking' : 'dialing';
-    this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
     writeTotals(context.stats, slot, 0, 0);
     this.timer = setTimeout(() => this.finish(deadlineExpired(timeout, this.waitingFor())), timeout);
+  }
+
+  /** Settles when the socket is closed and the connection forgotten; made when first asked for (only a drain or an abandon waits). */
+  get closed(): Promise<void> {
+    this.closedPromise ??= this.forgotten ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    return this.closedPromise;
   }
 
   /** What this connection waits for in its state, for a TIMEOUT's message (main asks it too). */
@@ -115,12 +120,13 @@ export class ShardConnection implements BodyTaker, WrittenListener {
     this.state = 'handshaking';
     const transport = new SessionTransport(socket, HANDSHAKE_INPUT_LIMIT, this.context.io);
     this.transport = transport;
-    this.progress.attach(transport);
+    const progress = (this.progress ??= new HandshakeProgress());
+    progress.attach(transport);
     // Main evicts silent handshakes when its slots are full (handshake-admission.ts): it reads the
     // received count as each read lands, not only at the periodic refresh.
     const publish = (): void => this.countStats();
     socket.on('data', publish);
-    runHandshake(transport, handshakeParams(this.context, this.progress, this.incoming, host, port)).then(
+    runHandshake(transport, handshakeParams(this.context, progress, this.incoming, host, port)).then(
       (result) => {
         socket.off('data', publish);
         if (this.state !== 'handshaking') return;
@@ -187,20 +193,28 @@ export class ShardConnection implements BodyTaker, WrittenListener {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.handshake = undefined; // the session holds what it needs of it
+    this.progress = undefined;
     this.state = 'established';
     this.session = session;
     this.creditLimit = creditLimit;
     this.answer({ ok: true, value: null });
-    session.onReadable = () => this.drain();
+    session.reader = this;
     session.bodyTaker = this;
     session.writtenListener = this;
-    session.sink = (message) => {
-      if (!this.hasCredit) return false;
-      sendToMain(this.context, this.id, message);
-      this.charge(message.size);
-      this.context.schedule(this);
-      return true;
-    };
+    this.drain();
+  }
+
+  /** EngineReader: a message straight from the framer to main while the credit lasts. */
+  sink(message: FramedMessage): boolean {
+    if (!this.hasCredit) return false;
+    sendToMain(this.context, this.id, message);
+    this.charge(message.size);
+    this.context.schedule(this);
+    return true;
+  }
+
+  /** EngineReader: a message or the end waits in the engine. */
+  onReadable(): void {
     this.drain();
   }
 
@@ -300,8 +314,7 @@ export class ShardConnection implements BodyTaker, WrittenListener {
     }
     if (this.state !== 'established') return;
     this.state = 'closing';
-    session.onReadable = undefined;
-    session.sink = undefined;
+    session.reader = undefined;
     session.bodyTaker = undefined;
     void session.close(wait, reset).then(() => this.end(undefined));
   }
@@ -363,7 +376,8 @@ export class ShardConnection implements BodyTaker, WrittenListener {
   private forget(): void {
     clearTimeout(this.timer);
     this.context.forget(this);
-    this.resolveClosed();
+    this.forgotten = true;
+    this.resolveClosed?.();
   }
 
   private await<T>(): Promise<Outcome<T>> {

@@ -70,11 +70,11 @@ export function acceptedSessionLimits(context: ShardContext, limits: SessionLimi
 }
 
 /** What a connection in `state` waits for, for a TIMEOUT's message (main asks it too). */
-export function waitingIn(state: LifecycleState, progress: HandshakeProgress): string {
+export function waitingIn(state: LifecycleState, progress: HandshakeProgress | undefined): string {
   switch (state) {
     case 'dialing':
     case 'handshaking':
-      return progress.waitingFor();
+      return progress?.waitingFor() ?? `the connection is ${state}`;
     case 'authenticated':
       return WAITING_FOR_POLICY;
     case 'accepting':

@@ -8,6 +8,7 @@
  * lifecycle is a ShardConnection.
  */
 import type { Socket } from 'node:net';
+import { adoptedSocket } from './adopted-socket.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -117,7 +118,7 @@ async function closeAll(wait: boolean): Promise<void> {
 
 const control: ShardControl = {
   adopt: (opening) => {
-    const socket = opening.socket as Socket;
+    const socket = adoptedSocket(opening.socket as Socket);
     return open(opening, true).adopt(socket, socketHost(socket), socket.remotePort ?? 0);
   },
   dial: (opening) => open(opening, false).dial(opening.host, opening.port),

@@ -53,10 +53,28 @@ export const ENGINE_INCOMING_QUEUE = 256 * 1024;
 let threadScratch: Buffer | undefined;
 let scratchBusy = false;
 
+/**
+ * Who takes an engine's messages: the inline link (direct-link.ts) or the shard's connection
+ * (worker/shard-connection.ts). One reference, where two callbacks cost every connection two
+ * closures and their context.
+ */
+export interface EngineReader {
+  /** A message or an error was queued for nobody waiting (a shard drains with readNow). */
+  onReadable(): void;
+  /**
+   * Takes a message straight from the framer, before any queue, when nothing is queued; returns
+   * false to leave it queued (a shard out of credit). Saves a push, a shift and a wake-up per
+   * message on the shard's hot path.
+   */
+  sink(message: FramedMessage): boolean;
+}
+
 export class ByteEngine implements Stallable, QueueHold {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
-  private readonly limits: SessionLimits;
+  /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
+  private readonly incomingQueueSize: number;
+  private readonly messageTimeout: number | undefined;
   private readonly framer: MessageFramer;
 
   private readonly incoming = new IncomingQueue();
@@ -78,14 +96,8 @@ export class ByteEngine implements Stallable, QueueHold {
   private closer: SessionClose | undefined;
 
   private readonly emit = (message: FramedMessage): void => this.deliver(message);
-  /** Called when a message or an error is queued for nobody waiting (a shard drains with readNow). */
-  onReadable: (() => void) | undefined;
-  /**
-   * Takes a message straight from the framer, before any queue, when nothing is queued; returns
-   * false to leave it queued (a shard out of credit). Saves a push, a shift and a wake-up per
-   * message on the shard's hot path.
-   */
-  sink: ((message: FramedMessage) => boolean) | undefined;
+  /** Who takes the messages (EngineReader): the inline link, or the shard's connection. */
+  reader: EngineReader | undefined;
   /**
    * `sink` for a body that lies whole in one chunk, as bytes to copy before it is made a
    * FramedMessage (message-framer.ts); offered under `sink`'s condition (nothing queued), and
@@ -100,12 +112,13 @@ export class ByteEngine implements Stallable, QueueHold {
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
     this.transport = transport;
     this.opener = opener;
-    this.limits = limits;
+    this.incomingQueueSize = limits.incomingQueueSize;
+    this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, () => this.onBudgetRoom());
+    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
     this.pending = pending;
-    if (pending) this.framer.growthRoom = () => pending.growthRoom;
+    if (pending) this.framer.growth = pending;
     transport.onEnd = (error) => this.onTransportEnd(error);
     if (transport.failure) {
       this.onTransportEnd(transport.failure);
@@ -200,7 +213,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
   get full(): boolean {
-    return this.incoming.bytes >= this.limits.incomingQueueSize;
+    return this.incoming.bytes >= this.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
@@ -219,7 +232,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** After a pump: the messageTimeout watch notes the unfinished message's progress. */
   private watchProgress(): void {
-    const timeout = this.limits.messageTimeout;
+    const timeout = this.messageTimeout;
     if (timeout === undefined) return;
     const unfinished = this.unfinishedBytes;
     if (unfinished === 0 && this.stall === undefined) return;
@@ -243,7 +256,8 @@ export class ByteEngine implements Stallable, QueueHold {
     this.failStream(error);
   }
 
-  private onBudgetRoom(): void {
+  /** PendingCharge's owner: the budget has room again for this paused session. */
+  onBudgetRoom(): void {
     // The time spent waiting counted against the peer (stall-watch.ts): only new bytes restart its clock.
     if (this.readPaused || this.incomingClosed) return;
     this.transport.resume();
@@ -266,16 +280,17 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 
   private deliver(message: FramedMessage): void {
-    if (this.sink && !this.refilling && this.incoming.empty && this.sink(message)) return;
+    const reader = this.reader;
+    if (reader && !this.refilling && this.incoming.empty && reader.sink(message)) return;
     this.incoming.push(message);
-    if (!this.refilling) this.onReadable?.();
+    if (!this.refilling) reader?.onReadable();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
     const entry = this.incoming.shift();
     if (entry === undefined) return undefined;
     if (!(entry instanceof P2pError)) {
-      if (this.readPaused && this.incoming.bytes < this.limits.incomingQueueSize) {
+      if (this.readPaused && this.incoming.bytes < this.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.pending?.paused) {
@@ -325,7 +340,7 @@ export class ByteEngine implements Stallable, QueueHold {
     this.incomingClosed = true;
     this.releasePending();
     this.transport.input.clear(); // a partial chunk left at the end is never framed
-    queueMicrotask(() => this.onReadable?.());
+    queueMicrotask(() => this.reader?.onReadable());
     this.outgoing.drop();
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);

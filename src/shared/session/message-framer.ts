@@ -96,10 +96,10 @@ export class MessageFramer {
   private readonly detachSmall: boolean;
 
   /**
-   * Bytes a body may grow by beyond what the bytes received need (the session's room in the
-   * pending-message budget, pending-charge.ts); unset: as much as the rule above gives.
+   * Its `growthRoom`: bytes a body may grow by beyond what the bytes received need (the session's
+   * room in the pending-message budget, pending-charge.ts); unset: as much as the rule above gives.
    */
-  growthRoom: (() => number) | undefined;
+  growth: { readonly growthRoom: number } | undefined;
 
   /**
    * @param maxMessageSize largest `size` (prefix + body) accepted; larger gives SIZE_LIMIT_EXCEEDED.
@@ -283,10 +283,10 @@ export class MessageFramer {
     this.body = grown;
   }
 
-  /** `wanted` bytes of capacity, cut down to what `growthRoom` allows beyond the `needed` ones. */
+  /** `wanted` bytes of capacity, cut down to what `growth` allows beyond the `needed` ones. */
   private withinRoom(wanted: number, needed: number): number {
-    const room = this.growthRoom;
-    return room === undefined || wanted <= needed ? wanted : Math.min(wanted, needed + room());
+    const growth = this.growth;
+    return growth === undefined || wanted <= needed ? wanted : Math.min(wanted, needed + growth.growthRoom);
   }
 
   private startBody(length: number): void {

@@ -15,10 +15,15 @@ import type { PendingMessageBudget } from './pending-message-budget.ts';
  */
 export const READ_ROOM = READ_BUFFER_SIZE;
 
+/** The session a charge belongs to (byte-engine.ts), told when it may read again. */
+export interface PendingChargeOwner {
+  onBudgetRoom(): void;
+}
+
 export class PendingCharge {
   private readonly budget: PendingMessageBudget;
-  /** Called when a session paused by the budget may read again. */
-  private readonly onRoom: () => void;
+  /** Told when a session paused by the budget may read again. */
+  private readonly owner: PendingChargeOwner;
   /** Bytes of the unfinished message charged to the budget. */
   private charged = 0;
   /** Room left in the body at the last `account`. */
@@ -28,9 +33,9 @@ export class PendingCharge {
   /** Made the first time the budget pauses this session (most never do). */
   private recheck: (() => void) | undefined;
 
-  constructor(budget: PendingMessageBudget, onRoom: () => void) {
+  constructor(budget: PendingMessageBudget, owner: PendingChargeOwner) {
     this.budget = budget;
-    this.onRoom = onRoom;
+    this.owner = owner;
   }
 
   /**
@@ -62,7 +67,7 @@ export class PendingCharge {
       return;
     }
     this.paused = false;
-    this.onRoom();
+    this.owner.onBudgetRoom();
   }
 
   /** Gives every charged byte back and stops waiting (the session's incoming side ended). */
