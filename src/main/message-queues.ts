@@ -1,33 +1,31 @@
 /**
  * The connection contract, one piece of code for both modes (architecture.md §2): the incoming
- * queue and its readers, the outgoing bound with its blocked writers and `writeSync` waiters,
- * room for `writeNow`, close and how the session ended. Below it a SessionLink (session-link.ts)
- * moves the bytes: to the byte engine on this thread (direct-link.ts) or to a shard (ring-link.ts).
+ * queue and its readers, lent reads, the outgoing bound (outgoing-queue.ts), close and how the
+ * session ended. Below it a SessionLink (session-link.ts) moves the bytes: to the byte engine on
+ * this thread (direct-link.ts) or to a shard (ring-link.ts).
  *
  * - Incoming: messages wait here; what the reader takes goes back to the link as credit, in
  *   batches, and the link stops reading the socket while the reader is `incomingQueueSize` behind.
- * - Outgoing: a message counts, as its layout plus OUTGOING_ENTRY_COST (and SYNC_WRITE_EXTRA_COST
- *   for `writeSync`), from the moment it is accepted until the link reports it handed to the
- *   socket: `write` waits and `writeNow` refuses past `outgoingQueueSize` (Lwt_pipe's rule: an
- *   empty queue takes any message, protocol.md §9.5).
+ * - Outgoing: a message counts against `outgoingQueueSize` from the moment it is accepted until
+ *   the link reports it handed to the socket (outgoing-queue.ts says how).
  * - Lent reads (`readLent`, lent-message.ts): at most one body lent at a time. It stays on the
  *   incoming bound (its credit goes back on release) and is charged to the pending-message budget
  *   until released or the connection ends; on release its memory goes back to the link to reuse.
  */
-import { ConnectionClosedError, EncodedMessageConsumedError, P2pError } from '../shared/errors.ts';
+import { ConnectionClosedError, P2pError } from '../shared/errors.ts';
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/byte-engine.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
-import { INCOMING_ENTRY_COST, OUTGOING_ENTRY_COST, SYNC_WRITE_EXTRA_COST } from '../shared/session/queue-costs.ts';
-import { RoomWaiters } from '../shared/session/room-waiters.ts';
+import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 import { detachBody, Lend, type LendingQueues, type LentMessage } from './lent-message.ts';
+import { OutgoingQueue } from './outgoing-queue.ts';
 
 /**
  * Credit goes back to the link in batches of an eighth of the incoming bound (1 MiB for the
@@ -39,13 +37,6 @@ import { detachBody, Lend, type LendingQueues, type LentMessage } from './lent-m
  */
 const CREDIT_BATCH_FRACTION = 8;
 
-interface BlockedWriter {
-  readonly message: EncodedMessage;
-  readonly cost: number;
-  readonly settlers: Settlers<void>;
-  readonly sync: boolean;
-}
-
 type IncomingEntry = FramedMessage | P2pError;
 
 /** A reader waiting for the next message; `lends`: a lent read, whose credit waits for the release. */
@@ -55,8 +46,7 @@ interface IncomingWaiter extends Settlers<FramedMessage> {
 
 export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
   private readonly link: SessionLink;
-  /** The outgoing bound (SessionLimits): a number, not the limits object, kept by every connection. */
-  private readonly outgoingQueueSize: number;
+  private readonly outgoing: OutgoingQueue;
   /** The pool's pending-message budget, charged with a lent body while the application holds it. */
   private readonly pendingBudget: PendingMessageBudget | undefined;
   private incoming: IncomingEntry[] = [];
@@ -75,21 +65,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   private gone = false;
   private pendingCredit = 0;
   private readonly creditBatch: number;
-  /** Costs of the messages accepted and not yet reported handed to the socket. */
-  private queuedBytes = 0;
-  /** Layout bytes of those messages: what an end drops. */
-  private unwrittenBytes = 0;
-  private sentMessages = 0;
-  private writtenMessages = 0;
-  /** `writeSync` callers by the count of messages sent up to theirs: settled as reports come. */
-  private readonly syncWaiters: Array<{ readonly index: number; readonly settlers: Settlers<void> }> = [];
-  private readonly blocked: BlockedWriter[] = [];
-  /** `whenWritable` callers: settled when the queue falls to half the bound, or at the end. */
-  private readonly room = new RoomWaiters();
-  /** `admitBlocked` is running: a direct link's report from within it does not start another. */
-  private admitting = false;
   private forcedClose = false;
-  private outgoingClosed = false;
   /** `ended`, made when first asked for: a promise and its resolver are ~150 B on every idle connection. */
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
@@ -100,7 +76,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   constructor(link: SessionLink, limits: SessionLimits) {
     this.link = link;
-    this.outgoingQueueSize = limits.outgoingQueueSize;
+    this.outgoing = new OutgoingQueue(link, limits.outgoingQueueSize);
     this.pendingBudget = limits.pendingBudget;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
     link.attach(this);
@@ -119,16 +95,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** The link handed `messages` whole messages (`bytes` of layouts, parts included) to the socket. */
   onWritten(messages: number, bytes: number): void {
-    this.queuedBytes -= bytes + messages * OUTGOING_ENTRY_COST;
-    this.unwrittenBytes -= bytes;
-    this.writtenMessages += messages;
-    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) {
-      this.queuedBytes -= SYNC_WRITE_EXTRA_COST;
-      this.syncWaiters.shift()!.settlers.resolve();
-    }
-    if (this.admitting) return;
-    if (this.blocked.length > 0) this.admitBlocked();
-    else if (this.room.waiting && this.hasRoom()) this.room.wake();
+    this.outgoing.onWritten(messages, bytes);
   }
 
   /**
@@ -160,7 +127,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       const closed = new ConnectionClosedError();
       for (const reader of this.readers.splice(0)) reader.reject(closed);
     }
-    this.failWriters();
+    this.outgoing.failWriters();
     // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
     // released, it must not shrink every other connection's room for good.
     this.chargeLend(0);
@@ -170,7 +137,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** Accepted and never reported written: dropped by the end (a close without wait, the peer's end). */
   private dropped(): CloseOutcome {
-    return { droppedMessages: this.sentMessages - this.writtenMessages, droppedBytes: this.unwrittenBytes };
+    return this.outgoing.dropped();
   }
 
   // ------------------------------------------------------------ reading
@@ -290,119 +257,26 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     }
   }
 
-  // ------------------------------------------------------------ writing
+  // ------------------------------------------------------------ writing (outgoing-queue.ts)
 
   write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    const cost = costOf(message);
-    // Behind a writer already waiting for room, even when this one would fit: writes go out in
-    // the order they were made (test write-order-mixes).
-    if (this.blocked.length === 0 && this.admits(cost)) {
-      this.send(message, cost);
-      return Promise.resolve();
-    }
-    return this.block(message, cost, false, signal);
+    return this.outgoing.write(message, signal);
   }
 
-  /** Like `write`, resolving once the link reports the message handed to the socket. */
   writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    if (this.outgoingClosed) return Promise.reject(new ConnectionClosedError());
-    message.consume();
-    const cost = costOf(message) + SYNC_WRITE_EXTRA_COST;
-    // Aborting rejects the wait; a message already accepted may still be sent.
-    return abortable<void>(signal, (settlers) => {
-      if (this.blocked.length === 0 && this.admits(cost)) {
-        this.syncWaiters.push({ index: this.sentMessages + 1, settlers });
-        this.send(message, cost);
-        return () => undefined;
-      }
-      const writer: BlockedWriter = { message, cost, settlers, sync: true };
-      this.blocked.push(writer);
-      return () => removeItem(this.blocked, writer);
-    });
+    return this.outgoing.writeSync(message, signal);
   }
 
   writeNow(message: EncodedMessage): boolean {
-    if (this.outgoingClosed) throw new ConnectionClosedError();
-    if (message.consumed) throw new EncodedMessageConsumedError();
-    const cost = costOf(message);
-    if (this.blocked.length > 0 || !this.admits(cost)) return false;
-    message.consume();
-    this.send(message, cost);
-    return true;
+    return this.outgoing.writeNow(message);
   }
 
-  /**
-   * A broadcast's share for this connection: admitted as `writeNow` would, in order with the
-   * other writes; the link joins it to the batch (a shard gets the layout once for all its
-   * connections: broadcast-batch.ts). False when dropped or closed.
-   */
   joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): boolean {
-    const cost = costOf(layout);
-    if (this.outgoingClosed || this.blocked.length > 0 || !this.admits(cost)) return false;
-    this.count(layout, cost);
-    this.link.joinBroadcast(batch, layout);
-    return true;
-  }
-
-  private block(message: EncodedMessage, cost: number, sync: boolean, signal: AbortSignal | undefined): Promise<void> {
-    return abortable<void>(signal, (settlers) => {
-      const writer: BlockedWriter = { message, cost, settlers, sync };
-      this.blocked.push(writer);
-      return () => removeItem(this.blocked, writer);
-    });
+    return this.outgoing.joinBroadcast(batch, layout);
   }
 
   whenWritable(signal?: AbortSignal): Promise<void> {
-    return this.room.wait(this.outgoingClosed, this.hasRoom(), signal);
-  }
-
-  /** Half the bound, as a stream's low-water mark, so a waiter is not woken for one message. */
-  private hasRoom(): boolean {
-    return this.blocked.length === 0 && this.queuedBytes <= this.outgoingQueueSize / 2;
-  }
-
-  private admits(cost: number): boolean {
-    return this.queuedBytes === 0 || this.queuedBytes + cost < this.outgoingQueueSize;
-  }
-
-  private count(message: EncodedMessage, cost: number): void {
-    this.queuedBytes += cost;
-    this.unwrittenBytes += message.buffer.length;
-    this.sentMessages++;
-  }
-
-  /** Counted before the link sees it: a direct link reports it written before returning. */
-  private send(message: EncodedMessage, cost: number): void {
-    this.count(message, cost);
-    this.link.send(message);
-  }
-
-  private admitBlocked(): void {
-    this.admitting = true;
-    try {
-      while (this.blocked.length > 0 && !this.outgoingClosed && this.admits(this.blocked[0]!.cost)) {
-        const writer = this.blocked.shift()!;
-        if (writer.sync) this.syncWaiters.push({ index: this.sentMessages + 1, settlers: writer.settlers });
-        else writer.settlers.resolve();
-        this.send(writer.message, writer.cost);
-      }
-    } finally {
-      this.admitting = false;
-    }
-    if (this.room.waiting && this.hasRoom()) this.room.wake();
-  }
-
-  private failWriters(): void {
-    this.outgoingClosed = true;
-    // Built only when a writer waits: every connection's end comes here, and an error's stack
-    // costs microseconds.
-    if (this.blocked.length === 0 && this.syncWaiters.length === 0 && !this.room.waiting) return;
-    const error = new ConnectionClosedError();
-    for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
-    for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
-    this.room.fail(error);
+    return this.outgoing.whenWritable(signal);
   }
 
   // ------------------------------------------------------------ state
@@ -417,7 +291,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       // A close without wait overtakes a waiting one (its timeout, or an aborted signal).
       if (!wait && !this.gone && !this.forcedClose) {
         this.forcedClose = true;
-        this.failWriters();
+        this.outgoing.failWriters();
         this.link.close(false);
       }
       return this.closing;
@@ -425,12 +299,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (!this.ending) this.closedFirst = true;
     this.closing = (async () => {
       if (this.gone) return this.dropped();
-      if (wait && this.blocked.length > 0) {
-        const error = new ConnectionClosedError();
-        for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
-      }
-      if (!wait) this.failWriters();
-      this.outgoingClosed = true;
+      this.outgoing.stop(wait);
       this.link.close(wait);
       await this.ended;
       return this.dropped();
@@ -443,7 +312,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   get queuedOutgoingBytes(): number {
-    return this.queuedBytes;
+    return this.outgoing.queuedBytes;
   }
 
   stat(): Stat {
@@ -451,15 +320,11 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   get closed(): boolean {
-    return this.outgoingClosed;
+    return this.outgoing.closed;
   }
 
   get ended(): Promise<void> {
     this.endedPromise ??= this.gone ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveEnded = resolve));
     return this.endedPromise;
   }
-}
-
-function costOf(message: EncodedMessage): number {
-  return message.buffer.length + OUTGOING_ENTRY_COST;
 }
