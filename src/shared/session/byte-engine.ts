@@ -13,6 +13,7 @@ import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
+import { spendThreadBudget, threadBudgetSpent } from './loop-turns.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
@@ -182,6 +183,12 @@ export class ByteEngine implements Stallable, QueueHold {
         return;
       }
       if (input.length < HEADER_LENGTH + length) break;
+      if (!all && threadBudgetSpent()) {
+        // This turn's budget is spent: the chunk waits for a later turn (loop-turns.ts).
+        this.transport.deferInput();
+        break;
+      }
+      spendThreadBudget(HEADER_LENGTH + length);
       const scratch = scratchBusy ? undefined : (threadScratch ??= Buffer.allocUnsafeSlow(HEADER_LENGTH + 65535));
       input.skip(HEADER_LENGTH);
       if (scratch) scratchBusy = true;
