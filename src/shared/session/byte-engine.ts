@@ -13,7 +13,6 @@ import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
-import { spendThreadBudget, threadBudgetSpent } from './loop-turns.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
@@ -176,7 +175,6 @@ export class ByteEngine implements Stallable, QueueHold {
       if (this.incomingClosed) return;
       if (this.unframed !== undefined) this.pauseFull();
     }
-    let deferred = false;
     while ((all || (!this.readPaused && !this.pending?.paused)) && !this.incomingClosed && input.length >= HEADER_LENGTH) {
       const length = input.peekUInt16BE();
       if (length < TAG_LENGTH) {
@@ -184,15 +182,6 @@ export class ByteEngine implements Stallable, QueueHold {
         return;
       }
       if (input.length < HEADER_LENGTH + length) break;
-      if (!all && threadBudgetSpent()) {
-        // This turn's budget is spent: what was read waits for the next turn (loop-turns.ts), at
-        // most one read per connection, not charged to the budget: charging it would hold this
-        // connection on the budget, by its poll, when the next turn reads it anyway.
-        this.transport.deferInput();
-        deferred = true;
-        break;
-      }
-      spendThreadBudget(HEADER_LENGTH + length);
       const scratch = scratchBusy ? undefined : (threadScratch ??= Buffer.allocUnsafeSlow(HEADER_LENGTH + 65535));
       input.skip(HEADER_LENGTH);
       if (scratch) scratchBusy = true;
@@ -218,8 +207,7 @@ export class ByteEngine implements Stallable, QueueHold {
     // Everything the unfinished message holds is charged, the received part of the next chunk
     // too; with no room for another read, TCP pushes back on this peer (docs/security.md). Bytes
     // that still came while waiting for room (a read already under way) pause it again.
-    const held = deferred ? 0 : input.length;
-    if (this.pending?.account(this.framer.pendingBytes + held, this.framer.spareCapacity - held) && !this.readPaused) this.transport.pause();
+    if (this.pending?.account(this.framer.pendingBytes + input.length, this.framer.spareCapacity - input.length) && !this.readPaused) this.transport.pause();
     this.watchProgress();
   }
 

@@ -18,10 +18,9 @@ export interface Yielder {
 export const READ_BUDGET_PER_TURN = 256 * 1024;
 
 /**
- * Bytes of received chunks all established connections of this thread may open in one turn:
- * past it, an engine leaves what it holds for a later turn and each further read yields too. A
- * thousand connections under their own budget would otherwise still hold the loop for as long as
- * it takes to open a thousand reads.
+ * Bytes all established connections of this thread may take in one turn before each further
+ * read yields too: a thousand connections under their own budget would otherwise still hold the
+ * loop for as long as it takes to read a thousand budgets.
  */
 export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
 
@@ -31,7 +30,7 @@ export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
  * by a timer per connection. That immediate also resumes the connections that yielded.
  */
 let loopTurn = 0;
-/** Bytes of chunks the established connections of this thread opened in this turn. */
+/** Bytes the established connections of this thread took in this turn. */
 let threadTurnBytes = 0;
 let turnImmediate: NodeJS.Immediate | undefined;
 /** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
@@ -66,9 +65,9 @@ export interface TurnReads {
 }
 
 /**
- * Counts `bytes` read by a connection against its budget for this turn; true once that is spent,
- * or the thread's is. One read may take a whole budget and more (a read buffer of its size or
- * larger, borrowed-reads.ts): the budget then allows that one read per turn.
+ * Counts `bytes` read by a connection against this turn's budgets, its own and the thread's;
+ * true once either is spent. One read may take a whole budget and more (a read buffer of its
+ * size or larger, borrowed-reads.ts): the budget then allows that one read per turn.
  */
 export function overReadBudget(reads: TurnReads, bytes: number): boolean {
   scheduleTurn();
@@ -77,18 +76,8 @@ export function overReadBudget(reads: TurnReads, bytes: number): boolean {
     reads.turnBytes = 0;
   }
   reads.turnBytes += bytes;
-  return reads.turnBytes >= READ_BUDGET_PER_TURN || threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN;
-}
-
-/** Counts `bytes` of a received chunk an engine opened against the thread's budget for this turn. */
-export function spendThreadBudget(bytes: number): void {
-  scheduleTurn();
   threadTurnBytes += bytes;
-}
-
-/** The thread's budget for this turn is spent: engines leave what they hold for a later turn. */
-export function threadBudgetSpent(): boolean {
-  return threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN;
+  return reads.turnBytes >= READ_BUDGET_PER_TURN || threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN;
 }
 
 /** `yielder` stops reading until the next turn, which resumes it (the turn's immediate now keeps the loop alive). */

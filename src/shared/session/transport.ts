@@ -64,8 +64,6 @@ export class SessionTransport implements TurnReads {
    */
   private held = false;
   private yielding = false;
-  /** The engine left received bytes in `input` for the next turn (`deferInput`). */
-  private deferred = false;
   /** TurnReads (loop-turns.ts): this connection's reads in the turn `readTurn`. */
   readTurn = -1;
   turnBytes = 0;
@@ -218,26 +216,9 @@ export class SessionTransport implements TurnReads {
     yieldUntilNextTurn(this);
   }
 
-  /**
-   * The engine left received bytes for a later turn (this thread's budget is spent, loop-turns.ts):
-   * reading yields too, and the next turn hands those bytes on before reading again.
-   */
-  deferInput(): void {
-    this.deferred = true;
-    if (this.yielding || this.failure) return;
-    this.yielding = true;
-    this.socket.pause();
-    yieldUntilNextTurn(this);
-  }
-
-  /** A new turn: bytes left for it go to the engine first; reading that yielded goes on, unless another reason still holds it. */
+  /** A new turn: reading that yielded goes on, unless another reason still holds it. */
   endYield(): void {
     this.yielding = false;
-    if (this.deferred) {
-      this.deferred = false;
-      if (!this.failure) this.onInput?.();
-      if (this.yielding) return; // deferred again: the budget of this turn is spent too
-    }
     if (!this.failure && !this.held && !this.download?.throttled && this.onInput) this.socket.resume();
   }
 
