@@ -10,8 +10,6 @@ import type { SessionTransport } from './transport.ts';
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
-  /** `send`: reported to the `writtenListener` once handed to the socket. */
-  readonly report: boolean;
   /** The layout ends its message (a shard's ring records may carry one in several parts). */
   readonly last: boolean;
 }
@@ -50,7 +48,7 @@ export class OutgoingLayouts {
     if (this.entries.length === 0 && !this.transport.congested) {
       this.seal(message);
       this.writtenListener?.messageWritten(message.buffer.length, last);
-    } else this.entries.push({ message, report: true, last });
+    } else this.entries.push({ message, last });
   }
 
   /** Seals and writes; a shared layout is sealed into a copy of its own, which is recyclable. */
@@ -60,7 +58,7 @@ export class OutgoingLayouts {
 
   private write(entry: OutgoingEntry): void {
     this.seal(entry.message);
-    if (entry.report) this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
+    this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
   }
 
   /** Socket drained: send queued messages until it is congested again. */
