@@ -10,7 +10,7 @@ import { authenticate } from '../../src/main/authenticate.ts';
 import type { Pool } from '../../src/main/pool.ts';
 import { P2pError } from '../../src/shared/errors.ts';
 import { closedWithin, escapedErrors, handshakeOptions, loopback, makeIdentity, rawClient } from './fixtures.ts';
-import { behaviourArbitrary, playBehaviour } from './peer-behaviour.ts';
+import { behaviourArbitrary, playBehaviour, type Behaviour } from './peer-behaviour.ts';
 import { echo, makePool } from './pools.ts';
 
 export type FuzzTarget = 'authenticate' | 'inline' | 'sharded';
@@ -28,6 +28,8 @@ export interface SocketFuzzOptions {
    * that ignores its deadline, which the property must catch (test/hostile-socket-fuzz.test.ts).
    */
   readonly serverTimeoutMs?: number;
+  /** Batches played before the random ones (fast-check `examples`), so a case is always tried. */
+  readonly examples?: ReadonlyArray<readonly Behaviour[]>;
 }
 
 export interface SocketFuzzResult {
@@ -84,7 +86,7 @@ export async function runSocketFuzz(options: SocketFuzzOptions): Promise<SocketF
               }),
             );
           }),
-          { numRuns: options.numRuns, seed: options.seed, endOnFailure: true },
+          { numRuns: options.numRuns, seed: options.seed, endOnFailure: true, examples: examplesOf(options) },
         ),
       );
       assert.deepEqual(escaped, []);
@@ -128,7 +130,7 @@ export async function runSocketFuzz(options: SocketFuzzOptions): Promise<SocketF
           await until(() => pool.stats().handshakesInFlight === 0 && pool.size === 0, 3000, () => `pool still holds ${JSON.stringify(pool.stats())}`);
           if (++runs % 25 === 0) await stillServing(pool, honest, port);
         }),
-        { numRuns: options.numRuns, seed: options.seed, endOnFailure: true },
+        { numRuns: options.numRuns, seed: options.seed, endOnFailure: true, examples: examplesOf(options) },
       );
       await stillServing(pool, honest, port);
     });
@@ -169,4 +171,9 @@ async function until(condition: () => boolean, ms: number, describe: () => strin
     if (Date.now() > deadline) assert.fail(describe());
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** `options.examples` as fast-check takes them: one tuple (the batch) per example. */
+function examplesOf(options: SocketFuzzOptions): Array<[Behaviour[]]> {
+  return (options.examples ?? []).map((batch) => [[...batch]]);
 }
