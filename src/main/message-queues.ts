@@ -165,8 +165,13 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   readNow(): FramedMessage | undefined {
+    return this.takeNow(true);
+  }
+
+  /** The next queued message, crediting it unless it is lent; throws what the queue holds instead. */
+  private takeNow(credit: boolean): FramedMessage | undefined {
     // Nothing queued is the common case of a reader that drains: no instanceof then.
-    const entry = this.shift();
+    const entry = this.shift(credit);
     if (entry === undefined) {
       if (this.incomingEnded) throw new ConnectionClosedError();
       return undefined;
@@ -200,13 +205,8 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   /** `readNow`, lending the body; releases the body lent before first. */
   readLentNow(): LentMessage | undefined {
     this.lend?.release();
-    const entry = this.shift(false);
-    if (entry === undefined) {
-      if (this.incomingEnded) throw new ConnectionClosedError();
-      return undefined;
-    }
-    if (entry instanceof P2pError) throw entry;
-    return this.lendOut(entry);
+    const message = this.takeNow(false);
+    return message && this.lendOut(message);
   }
 
   private lendOut(message: FramedMessage): Lend {
