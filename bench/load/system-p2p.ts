@@ -28,6 +28,7 @@ import {
   type ConnectOptions,
   type Connection,
   type Identity,
+  type LentMessage,
   type Received,
 } from '../../src/main/index.ts';
 import { announcedVersion, generateKeyPair, makePowTarget, nodeLocalVersions } from '../../src/wire/index.ts';
@@ -77,6 +78,7 @@ function isClosed(error: unknown): boolean {
 
 /** The server's consumer: `read()`, then whatever `readNow()` has queued; echo writes back. */
 export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): Promise<void> {
+  if (mode === 'sink') return sink(conn, counters);
   try {
     for (;;) {
       let received: Received<Uint8Array> | undefined = await conn.read();
@@ -86,6 +88,27 @@ export async function consume(conn: Conn, mode: ServerMode, counters: ServerCoun
         counters.bytes += message.length;
         if (mode === 'echo' && !conn.writeNow(message)) await conn.write(message);
         received = conn.readNow();
+      }
+      counters.lastAt = performance.now();
+    }
+  } catch (error) {
+    if (!isClosed(error)) countFailure(counters, `server read: ${errorText(error)}`);
+  }
+}
+
+/**
+ * The sink's consumer counts and drops, as the stream systems' sinks count frames without keeping
+ * them: it borrows each body (`readLent`, then `readLentNow` for what is queued) and gives it back
+ * at the next lent read, so the library assembles later bodies into the same memory.
+ */
+async function sink(conn: Conn, counters: ServerCounters): Promise<void> {
+  try {
+    for (;;) {
+      let lent: LentMessage | undefined = await conn.readLent();
+      while (lent !== undefined) {
+        counters.messages++;
+        counters.bytes += lent.body.length;
+        lent = conn.readLentNow();
       }
       counters.lastAt = performance.now();
     }
