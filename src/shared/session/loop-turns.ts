@@ -4,8 +4,19 @@
  * until the next turn. One immediate per turn, shared by every connection of the thread.
  */
 
-/** A connection whose reading yielded this turn; told when the next turn begins. */
-export interface Yielder {
+/**
+ * An established connection's reading, as the turns see it: the reads it took this turn
+ * (`readTurn`, `turnBytes`), and the generation in which it last read (`seenGeneration`).
+ */
+export interface TurnReader {
+  /** The turn of the reads counted in `turnBytes`. */
+  readTurn: number;
+  turnBytes: number;
+  /** The reader generation in which this connection was last listed as reading. */
+  seenGeneration: number;
+  /** Stops reading until the next turn (then `endYield`), unless it is already stopped or closed. */
+  yieldRead(): void;
+  /** A new turn: reading that yielded goes on, unless another reason holds it. */
   endYield(): void;
 }
 
@@ -25,6 +36,17 @@ export const READ_BUDGET_PER_TURN = 256 * 1024;
 export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
 
 /**
+ * Connections listed as reading are those that read in the current generation or the one before:
+ * a generation lasts at least this long. When the thread's budget for a turn is spent, all of them
+ * stop reading at once, before libuv reads the sockets it has yet to visit in that poll phase: a
+ * budget checked only after each socket's read would still let every ready socket take one read
+ * (up to READ_BUFFER_SIZE each), and a thousand connections that start a flood together would hold
+ * the loop for seconds. Stopping and restarting a socket costs an epoll update or two, so sockets
+ * that have been quiet for longer than this are not listed.
+ */
+const READER_GENERATION_MS = 5_000;
+
+/**
  * Counts turns of this thread's event loop while connections write or read (see `write`,
  * `handleData`): bumped by one immediate per turn in which anything was written or read, not
  * by a timer per connection. That immediate also resumes the connections that yielded.
@@ -32,18 +54,52 @@ export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
 let loopTurn = 0;
 /** Bytes the established connections of this thread took in this turn. */
 let threadTurnBytes = 0;
+/** The thread's budget for this turn is spent: every listed reader was stopped. */
+let threadBudgetSpent = false;
 let turnImmediate: NodeJS.Immediate | undefined;
-/** Connections whose reading yielded this turn (`countTurnRead`), resumed by `nextTurn`. */
-let yielded: Yielder[] = [];
+/** Connections whose reading yielded this turn, resumed by `nextTurn`. */
+let yielded: TurnReader[] = [];
+let generation = 0;
+let generationStarted = 0;
+/**
+ * Readers listed in this generation or the one before (`listReader`); a connection leaves when it
+ * ends (`forgetReader`) or when a generation passes it by, so closed connections are not kept.
+ */
+const listed = new Set<TurnReader>();
 
 function nextTurn(): void {
   loopTurn++;
   threadTurnBytes = 0;
+  threadBudgetSpent = false;
   turnImmediate = undefined;
+  const now = performance.now();
+  if (now - generationStarted >= READER_GENERATION_MS) {
+    generation++;
+    generationStarted = now;
+    for (const reader of listed) if (reader.seenGeneration < generation - 1) listed.delete(reader);
+  }
   if (yielded.length === 0) return;
   const resumed = yielded;
   yielded = [];
-  for (const transport of resumed) transport.endYield();
+  for (const reader of resumed) reader.endYield();
+}
+
+/** Lists `reader` as reading in this generation. */
+export function listReader(reader: TurnReader): void {
+  if (reader.seenGeneration === generation) return;
+  reader.seenGeneration = generation;
+  listed.add(reader);
+}
+
+/** `reader` ended: it is not listed any more. */
+export function forgetReader(reader: TurnReader): void {
+  listed.delete(reader);
+}
+
+/** The thread's budget is spent: every listed reader but `current` (which yields by its own count) stops until the next turn. */
+function stopListedReaders(current: TurnReader): void {
+  threadBudgetSpent = true;
+  for (const reader of listed) if (reader !== current) reader.yieldRead();
 }
 
 /** Makes sure this turn ends with `nextTurn`: unreferenced, unless a connection waits on it to read again. */
@@ -57,31 +113,27 @@ export function currentTurn(): number {
   return loopTurn;
 }
 
-/** A connection's reads in one turn, kept in its own fields (no object per connection). */
-export interface TurnReads {
-  /** The turn of the reads counted in `turnBytes`. */
-  readTurn: number;
-  turnBytes: number;
-}
-
 /**
  * Counts `bytes` read by a connection against this turn's budgets, its own and the thread's;
  * true once either is spent. One read may take a whole budget and more (a read buffer of its
- * size or larger, borrowed-reads.ts): the budget then allows that one read per turn.
+ * size or larger, borrowed-reads.ts): the budget then allows that one read per turn. The read
+ * that spends the thread's budget stops every other listed reader too.
  */
-export function overReadBudget(reads: TurnReads, bytes: number): boolean {
+export function overReadBudget(reader: TurnReader, bytes: number): boolean {
   scheduleTurn();
-  if (reads.readTurn !== loopTurn) {
-    reads.readTurn = loopTurn;
-    reads.turnBytes = 0;
+  if (reader.readTurn !== loopTurn) {
+    reader.readTurn = loopTurn;
+    reader.turnBytes = 0;
+    listReader(reader);
   }
-  reads.turnBytes += bytes;
+  reader.turnBytes += bytes;
   threadTurnBytes += bytes;
-  return reads.turnBytes >= READ_BUDGET_PER_TURN || threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN;
+  if (!threadBudgetSpent && threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN) stopListedReaders(reader);
+  return reader.turnBytes >= READ_BUDGET_PER_TURN || threadBudgetSpent;
 }
 
-/** `yielder` stops reading until the next turn, which resumes it (the turn's immediate now keeps the loop alive). */
-export function yieldUntilNextTurn(yielder: Yielder): void {
-  yielded.push(yielder);
+/** `reader` stops reading until the next turn, which resumes it (the turn's immediate now keeps the loop alive). */
+export function yieldUntilNextTurn(reader: TurnReader): void {
+  yielded.push(reader);
   scheduleTurn().ref();
 }

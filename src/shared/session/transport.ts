@@ -18,7 +18,7 @@ import { peerHasReset, watchPausedPeer } from './paused-peer-probe.ts';
 import { RegulatedDownload } from './regulated-download.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import type { IoScheduler, Share } from './io-scheduler.ts';
-import { currentTurn, overReadBudget, scheduleTurn, yieldUntilNextTurn, type TurnReads } from './loop-turns.ts';
+import { currentTurn, forgetReader, listReader, overReadBudget, scheduleTurn, yieldUntilNextTurn, type TurnReader } from './loop-turns.ts';
 
 export { CLOSE_GRACE_MS } from './socket-end.ts';
 
@@ -34,7 +34,7 @@ interface ReadWaiter {
   readonly reject: (error: P2pError) => void;
 }
 
-export class SessionTransport implements TurnReads {
+export class SessionTransport implements TurnReader {
   readonly socket: Socket;
   readonly input = new ByteQueue();
   readonly stats = new TrafficStats();
@@ -64,9 +64,10 @@ export class SessionTransport implements TurnReads {
    */
   private held = false;
   private yielding = false;
-  /** TurnReads (loop-turns.ts): this connection's reads in the turn `readTurn`. */
+  /** TurnReader (loop-turns.ts): this connection's reads in the turn `readTurn`, and its reader generation. */
   readTurn = -1;
   turnBytes = 0;
+  seenGeneration = -1;
   private onWritable: (() => void) | undefined;
   /** Stream mode reads into the thread's buffer (borrowed-reads.ts), not through 'data'. */
   private borrowing = false;
@@ -204,13 +205,21 @@ export class SessionTransport implements TurnReads {
 
   resume(): void {
     this.held = false;
-    if (this.onInput && !this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+    if (this.onInput && !this.failure) {
+      if (!this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+      listReader(this);
+    }
     if (!this.failure && !this.download?.throttled && !this.yielding) this.socket.resume();
   }
 
   /** Stream mode: past this turn's read budgets (loop-turns.ts), reading yields until the next turn. */
   private countTurnRead(bytes: number): void {
-    if (!overReadBudget(this, bytes) || this.yielding || this.failure) return;
+    if (overReadBudget(this, bytes)) this.yieldRead();
+  }
+
+  /** Reading stops until the next turn (a read budget of this turn is spent: loop-turns.ts). */
+  yieldRead(): void {
+    if (this.yielding || this.failure || !this.onInput) return;
     this.yielding = true;
     this.socket.pause();
     yieldUntilNextTurn(this);
@@ -287,6 +296,7 @@ export class SessionTransport implements TurnReads {
   private setFailure(error: P2pError): void {
     if (this.failure) return;
     this.failure = error;
+    forgetReader(this);
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.reject(error);
