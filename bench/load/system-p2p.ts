@@ -1,8 +1,8 @@
 /**
  * This library. Server: a `Pool` (src/main/pool.ts) with `workers: 0` (inline: every connection
- * on the main thread) or `workers: N` (sharded over worker threads); the consumer reads with
- * `read()` and drains what is already queued with `readNow()`, and echoes with `writeNow` (or
- * `write` when the queue is full).
+ * on the main thread) or `workers: N` (sharded over worker threads); the echo consumer reads
+ * with `read()` and drains what is already queued with `readNow()`, and echoes with `writeNow` (or
+ * `write` when the queue is full); the sink borrows each body (`readLent`).
  *
  * Client: one identity per connection, as distinct peers have, so the server runs its default
  * policy unchanged (with one identity it would nack every second connection ALREADY_CONNECTED
