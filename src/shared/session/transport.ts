@@ -136,7 +136,18 @@ export class SessionTransport implements TurnReader {
    * bench/echo-path.ts). A burst costs two syscalls instead of one.
    */
   write(bytes: Buffer, recyclable = false): void {
-    const done = recyclable ? this.recycleWhenWritten(bytes) : undefined;
+    const recycled = recyclable ? this.recycleWhenWritten(bytes) : undefined;
+    this.writeToSocket(bytes, recycled?.done);
+    // Nothing left in the socket's buffer: the kernel took the bytes during the call (libuv's
+    // synchronous write), so the layout is free now, not at the callback a tick later. A fan-out
+    // that seals into pooled layouts (a broadcast on a shard) then reuses one layout instead of
+    // allocating one per connection until the callbacks come.
+    if (recycled !== undefined && this.socket.writableLength === 0) recycled.giveBack();
+    this.stats.addSent(bytes.length);
+    if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
+  }
+
+  private writeToSocket(bytes: Buffer, done: (() => void) | undefined): void {
     if (this.corked) {
       this.socket.write(bytes, done);
     } else if (this.writeTurn === currentTurn()) {
@@ -149,20 +160,16 @@ export class SessionTransport implements TurnReader {
       scheduleTurn();
       this.socket.write(bytes, done);
     }
-    this.stats.addSent(bytes.length);
-    if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
 
   /**
-   * The write callback that gives `bytes` back to the layout pool, or none. Only a `net.Socket`
-   * qualifies: its callback comes once the kernel has copied the bytes (or the write was dropped
-   * with the socket), whereas another stream (an in-memory duplex in tests) may hand the very
-   * buffer on to its reader.
+   * How `bytes` go back to the layout pool once the socket is done with them, or undefined. Only a
+   * `net.Socket` qualifies: its callback comes once the kernel has copied the bytes (or the write
+   * was dropped with the socket), whereas another stream (an in-memory duplex in tests) may hand
+   * the very buffer on to its reader.
    */
-  private recycleWhenWritten(bytes: Buffer): (() => void) | undefined {
-    // A closure per layout (only layouts of more than 4 KiB are recyclable): each callback gives
-    // back its own buffer, whatever order a failing socket calls them in.
-    return this.socket instanceof Socket && LayoutPool.keeps(bytes.length) ? () => layoutPool.give(bytes) : undefined;
+  private recycleWhenWritten(bytes: Buffer): RecycledLayout | undefined {
+    return this.socket instanceof Socket && LayoutPool.keeps(bytes.length) ? new RecycledLayout(bytes) : undefined;
   }
 
   /** Ends the corked batch of this tick (scheduled by `write`). */
@@ -381,6 +388,29 @@ export class SessionTransport implements TurnReader {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
+}
+
+/**
+ * A written layout on its way back to the layout pool: given back once, by whichever comes first,
+ * the socket's write callback or `write` seeing the socket's buffer empty right after the call.
+ * Each write has its own, so a failing socket that calls callbacks in any order gives back each
+ * buffer once.
+ */
+class RecycledLayout {
+  private bytes: Buffer | undefined;
+  readonly done: () => void;
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+    this.done = () => this.giveBack();
+  }
+
+  giveBack(): void {
+    const bytes = this.bytes;
+    if (bytes === undefined) return;
+    this.bytes = undefined;
+    layoutPool.give(bytes);
+  }
 }
 
 function uncorkTransport(transport: SessionTransport): void {
