@@ -77,8 +77,8 @@ function isClosed(error: unknown): boolean {
 }
 
 /** The server's consumer: `read()`, then whatever `readNow()` has queued; echo writes back. */
-export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): Promise<void> {
-  if (mode === 'sink') return sink(conn, counters);
+export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters, messageSize = 0): Promise<void> {
+  if (mode === 'sink' && messageSize >= LENT_SINK_MIN) return sink(conn, counters);
   try {
     for (;;) {
       let received: Received<Uint8Array> | undefined = await conn.read();
@@ -97,9 +97,17 @@ export async function consume(conn: Conn, mode: ServerMode, counters: ServerCoun
 }
 
 /**
- * The sink's consumer counts and drops, as the stream systems' sinks count frames without keeping
- * them: it borrows each body (`readLent`, then `readLentNow` for what is queued) and gives it back
- * at the next lent read, so the library assembles later bodies into the same memory.
+ * Messages from this size on are counted by `sink`. A body that large has memory of its own, which
+ * the library takes back; a small one is a view into a batch, and lending it would only add the
+ * accounting of each lend.
+ */
+const LENT_SINK_MIN = 16 * 1024;
+
+/**
+ * The sink's consumer for large messages counts and drops, as the stream systems' sinks count
+ * frames without keeping them: it borrows each body (`readLent`, then `readLentNow` for what is
+ * queued) and gives it back at the next lent read, so the library assembles later bodies into the
+ * same memory.
  */
 async function sink(conn: Conn, counters: ServerCounters): Promise<void> {
   try {
@@ -167,7 +175,7 @@ async function push(pool: Pool<Uint8Array, undefined>, conns: Set<Conn>, mode: '
   }
 }
 
-function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Set<Conn>): void {
+function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Set<Conn>, messageSize: number): void {
   counters.accepted++;
   counters.open++;
   conns.add(conn);
@@ -175,7 +183,7 @@ function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Se
     counters.open--;
     conns.delete(conn);
   });
-  if (mode === 'sink' || mode === 'echo') void consume(conn, mode, counters);
+  if (mode === 'sink' || mode === 'echo') void consume(conn, mode, counters, messageSize);
 }
 
 class P2pClientConn implements ClientConn {
@@ -262,7 +270,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
       let closing = false;
       let pushing = false;
       pool.on('connection', (conn) => {
-        serve(conn, mode, counters, conns);
+        serve(conn, mode, counters, conns, params.messageSize);
         // W6: the pushing starts once every connection was accepted (before the window's warm-up).
         if ((mode === 'broadcast' || mode === 'unicast') && !pushing && counters.accepted >= params.connections) {
           pushing = true;
