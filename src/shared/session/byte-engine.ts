@@ -18,7 +18,7 @@ import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
 import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
-import type { SessionTransport } from './transport.ts';
+import type { EndListener, InputListener, SessionTransport } from './transport.ts';
 import { IncomingQueue, type IncomingEntry } from './incoming-queue.ts';
 import type { CloseOutcome } from './session-end.ts';
 import { SessionClose } from './session-close.ts';
@@ -69,7 +69,7 @@ export interface EngineReader {
   sink(message: FramedMessage): boolean;
 }
 
-export class ByteEngine implements Stallable, QueueHold {
+export class ByteEngine implements Stallable, QueueHold, InputListener, EndListener {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
   /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
@@ -95,7 +95,8 @@ export class ByteEngine implements Stallable, QueueHold {
   /** Made by the first `close`. */
   private closer: SessionClose | undefined;
 
-  private readonly emit = (message: FramedMessage): void => this.deliver(message);
+  /** The framer's callback, made when the first chunk is framed: an idle connection keeps no closure for it. */
+  private emitter: ((message: FramedMessage) => void) | undefined;
   /** Who takes the messages (EngineReader): the inline link, or the shard's connection. */
   reader: EngineReader | undefined;
   /**
@@ -119,12 +120,12 @@ export class ByteEngine implements Stallable, QueueHold {
     const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
     this.pending = pending;
     if (pending) this.framer.growth = pending;
-    transport.onEnd = (error) => this.onTransportEnd(error);
+    transport.onEnd = this;
     if (transport.failure) {
-      this.onTransportEnd(transport.failure);
+      this.transportEnded(transport.failure);
       return;
     }
-    transport.onInput = () => this.pump();
+    transport.onInput = this;
     // Bytes that arrived during the handshake (the peer may stream right after its Ack); reading
     // goes on unless they filled the queue or the session has no room in the pending budget.
     this.pump();
@@ -132,6 +133,15 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 
   // ---------------------------------------------------------------- reading
+
+  /** InputListener: the transport received bytes. */
+  inputReceived(): void {
+    this.pump();
+  }
+
+  private get emit(): (message: FramedMessage) => void {
+    return this.emitter ?? (this.emitter = deliverTo(this));
+  }
 
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
   readNow(): FramedMessage | undefined {
@@ -279,7 +289,8 @@ export class ByteEngine implements Stallable, QueueHold {
     return this.bodyTaker !== undefined && !this.refilling && this.incoming.empty && this.bodyTaker.takeBody(plain, start, length);
   }
 
-  private deliver(message: FramedMessage): void {
+  /** @internal The framer's `emit` (`deliverTo`). */
+  deliver(message: FramedMessage): void {
     const reader = this.reader;
     if (reader && !this.refilling && this.incoming.empty && reader.sink(message)) return;
     this.incoming.push(message);
@@ -328,7 +339,8 @@ export class ByteEngine implements Stallable, QueueHold {
     return this.incomingClosed && this.incoming.empty;
   }
 
-  private onTransportEnd(error: P2pError): void {
+  /** EndListener: the socket ended. */
+  transportEnded(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
     // with the reader, as OCaml's shared canceler does (protocol.md §9.2, test close-on-write).
     // Whole chunks received before the end still reach the reader, however slow it is.
@@ -385,3 +397,7 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 }
 
+/** The framer's callback for `engine`, made once per engine that frames a chunk. */
+function deliverTo(engine: ByteEngine): (message: FramedMessage) => void {
+  return (message) => engine.deliver(message);
+}

@@ -6,7 +6,7 @@
  */
 import type { ChunkSealer } from './chunk-cipher.ts';
 import type { EncodedMessage } from './encoded-message.ts';
-import type { SessionTransport } from './transport.ts';
+import type { DrainListener, SessionTransport } from './transport.ts';
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
@@ -20,7 +20,7 @@ export interface WrittenListener {
   messageWritten(bytes: number, last: boolean): void;
 }
 
-export class OutgoingLayouts {
+export class OutgoingLayouts implements DrainListener {
   private readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
   private readonly entries: OutgoingEntry[] = [];
@@ -36,7 +36,7 @@ export class OutgoingLayouts {
   constructor(transport: SessionTransport, sealer: ChunkSealer) {
     this.transport = transport;
     this.sealer = sealer;
-    transport.onDrain(() => this.flush());
+    transport.onDrain(this);
   }
 
   /**
@@ -61,8 +61,8 @@ export class OutgoingLayouts {
     this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
   }
 
-  /** Socket drained: send queued messages until it is congested again. */
-  private flush(): void {
+  /** DrainListener: send queued messages until the socket is congested again. */
+  socketWritable(): void {
     let sent = 0;
     while (sent < this.entries.length && !this.transport.congested) this.write(this.entries[sent++]!);
     if (sent > 0) this.entries.splice(0, sent);
