@@ -13,6 +13,11 @@ const ALPHA = 0.2;
  */
 const EPOCH = Date.now();
 
+/** The time on the clock tick starts are kept on (a small integer, where `Date.now()` is a heap number to keep). */
+export function statsNow(): number {
+  return Date.now() - EPOCH;
+}
+
 export interface Stat {
   /** Bytes written to the socket, handshake, headers and tags included. */
   readonly totalSent: number;
@@ -42,6 +47,16 @@ export class TrafficStats {
 
   constructor(now = Date.now()) {
     this.tickStart = now - EPOCH;
+  }
+
+  /**
+   * Stats whose tick started at `start` (a `statsNow()`), as if made then: counting what came
+   * since and taking the first snapshot gives what stats made at `start` would have given.
+   */
+  static since(start: number): TrafficStats {
+    const stats = new TrafficStats();
+    stats.tickStart = start;
+    return stats;
   }
 
   /** Counting reads no clock: it runs for every socket read and write. */
