@@ -105,8 +105,13 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
    * what it declines goes on to `sink` and the queue.
    */
   bodyTaker: BodyTaker | undefined;
-  /** This session's charge to the pending budget, when the pool has one. */
-  private readonly pending: PendingCharge | undefined;
+  /** The pool's pending-message budget, if it has one. */
+  private readonly pendingBudget: PendingMessageBudget | undefined;
+  /**
+   * This session's charge to that budget, made when the first bytes come to frame (`pump`): a
+   * session that has received nothing holds nothing to charge.
+   */
+  private pending: PendingCharge | undefined;
   /** The messageTimeout deadline, made on the first unfinished message. */
   private stall: StallWatch | undefined;
 
@@ -117,9 +122,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
     this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
-    this.pending = pending;
-    if (pending) this.framer.growth = pending;
+    this.pendingBudget = limits.pendingBudget;
     transport.onEnd = this;
     if (transport.failure) {
       this.transportEnded(transport.failure);
@@ -171,6 +174,11 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
     // short by a reset would stay charged for the pool's lifetime).
     if (this.incomingClosed) return;
     const input = this.transport.input;
+    if (this.pending === undefined && this.pendingBudget !== undefined && (input.length > 0 || this.unframed !== undefined)) {
+      const pending = new PendingCharge(this.pendingBudget, this);
+      this.pending = pending;
+      this.framer.growth = pending;
+    }
     const hold = all ? undefined : this;
     if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
       const rest = this.unframed;
