@@ -44,6 +44,13 @@ interface IncomingWaiter extends Settlers<FramedMessage> {
   readonly lends?: true;
 }
 
+/** Flags of `MessageQueues.state`; each is set once and stays. */
+const STATE_INCOMING_ENDED = 1;
+const STATE_ENDING = 2;
+const STATE_GONE = 4;
+const STATE_FORCED_CLOSE = 8;
+const STATE_CLOSED_FIRST = 16;
+
 export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
   private readonly link: SessionLink;
   private readonly outgoing: OutgoingQueue;
@@ -60,21 +67,14 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   private lend: Lend | undefined;
   /** Bytes of that body charged to the pending-message budget (0 once the connection ended). */
   private lendCharge = 0;
-  /** No more messages will be delivered to the reader. */
-  private incomingEnded = false;
-  /** The link reported the end: it takes effect a turn later (`onEnded`). */
-  private ending = false;
-  /** The end took effect: the socket is gone. */
-  private gone = false;
+  /** The flags below (`STATE_…`) in one number: five boolean fields cost every connection 32 B more. */
+  private state = 0;
   private pendingCredit = 0;
   private readonly creditBatch: number;
-  private forcedClose = false;
   /** `ended`, made when first asked for: a promise and its resolver are ~150 B on every idle connection. */
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
   private closing: Promise<CloseOutcome> | undefined;
-  /** `close` was called before the link reported the end. */
-  private closedFirst = false;
   private endListener: SessionEndListener | undefined;
 
   constructor(link: SessionLink, limits: SessionLimits) {
@@ -83,6 +83,31 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     this.pendingBudget = limits.pendingBudget;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
     link.attach(this);
+  }
+
+  /** No more messages will be delivered to the reader. */
+  private get incomingEnded(): boolean {
+    return (this.state & STATE_INCOMING_ENDED) !== 0;
+  }
+
+  /** The link reported the end: it takes effect a turn later (`onEnded`). */
+  private get ending(): boolean {
+    return (this.state & STATE_ENDING) !== 0;
+  }
+
+  /** The end took effect: the socket is gone. */
+  private get gone(): boolean {
+    return (this.state & STATE_GONE) !== 0;
+  }
+
+  /** A close without wait overtook a waiting one. */
+  private get forcedClose(): boolean {
+    return (this.state & STATE_FORCED_CLOSE) !== 0;
+  }
+
+  /** `close` was called before the link reported the end. */
+  private get closedFirst(): boolean {
+    return (this.state & STATE_CLOSED_FIRST) !== 0;
   }
 
   // ------------------------------------------------------------ from the link
@@ -112,15 +137,15 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
    */
   onEnded(error: P2pError | undefined): void {
     if (this.ending) return;
-    this.ending = true;
+    this.state |= STATE_ENDING;
     if (this.closedFirst) this.end(error);
     else setImmediate(() => this.end(error));
   }
 
   private end(error: P2pError | undefined): void {
-    this.gone = true;
+    this.state |= STATE_GONE;
     const alreadyEnded = this.incomingEnded;
-    this.incomingEnded = true;
+    this.state |= STATE_INCOMING_ENDED;
     if (error && !alreadyEnded) {
       const reader = this.nextReader();
       if (reader) reader.reject(error);
@@ -205,7 +230,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   discardIncoming(): void {
     this.incoming = undefined;
     this.incomingHead = 0;
-    this.incomingEnded = true;
+    this.state |= STATE_INCOMING_ENDED;
   }
 
   // ------------------------------------------------------------ lent reads
@@ -312,13 +337,13 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (this.closing) {
       // A close without wait overtakes a waiting one (its timeout, or an aborted signal).
       if (!wait && !this.gone && !this.forcedClose) {
-        this.forcedClose = true;
+        this.state |= STATE_FORCED_CLOSE;
         this.outgoing.failWriters();
         this.link.close(false);
       }
       return this.closing;
     }
-    if (!this.ending) this.closedFirst = true;
+    if (!this.ending) this.state |= STATE_CLOSED_FIRST;
     this.closing = (async () => {
       if (this.gone) return this.dropped();
       this.outgoing.stop(wait);
