@@ -77,7 +77,8 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
   private readonly messageTimeout: number | undefined;
   private readonly framer: MessageFramer;
 
-  private readonly incoming = new IncomingQueue();
+  /** Made when a message must wait in it (its reader's sink declined, or the stream failed): most go straight to the reader. */
+  private incoming: IncomingQueue | undefined;
   /** No more messages will be added (peer closed, stream error, or local close). */
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
@@ -159,7 +160,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
   discardIncoming(): void {
-    this.incoming.clear();
+    this.incoming?.clear();
     this.incomingClosed = true;
   }
 
@@ -231,7 +232,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
   get full(): boolean {
-    return this.incoming.bytes >= this.incomingQueueSize;
+    return (this.incoming?.bytes ?? 0) >= this.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
@@ -294,22 +295,23 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
   takeBody(plain: Buffer, start: number, length: number): boolean {
-    return this.bodyTaker !== undefined && !this.refilling && this.incoming.empty && this.bodyTaker.takeBody(plain, start, length);
+    return this.bodyTaker !== undefined && !this.refilling && this.nothingQueued && this.bodyTaker.takeBody(plain, start, length);
   }
 
   /** @internal The framer's `emit` (`deliverTo`). */
   deliver(message: FramedMessage): void {
     const reader = this.reader;
-    if (reader && !this.refilling && this.incoming.empty && reader.sink(message)) return;
-    this.incoming.push(message);
+    if (reader && !this.refilling && this.nothingQueued && reader.sink(message)) return;
+    (this.incoming ??= new IncomingQueue()).push(message);
     if (!this.refilling) reader?.onReadable();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
-    const entry = this.incoming.shift();
+    const incoming = this.incoming;
+    const entry = incoming?.shift();
     if (entry === undefined) return undefined;
     if (!(entry instanceof P2pError)) {
-      if (this.readPaused && this.incoming.bytes < this.incomingQueueSize) {
+      if (this.readPaused && incoming!.bytes < this.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.pending?.paused) {
@@ -333,7 +335,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
   /** A stream error: queue it for the reader (after what was already received), then tear down. */
   private failStream(error: P2pError): void {
     if (this.incomingClosed) return;
-    this.incoming.pushError(error);
+    (this.incoming ??= new IncomingQueue()).pushError(error);
     this.teardown(error);
   }
 
@@ -344,7 +346,11 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** True once nothing more will be received and nothing is queued: `readNow` would throw CONNECTION_CLOSED. */
   get drained(): boolean {
-    return this.incomingClosed && this.incoming.empty;
+    return this.incomingClosed && this.nothingQueued;
+  }
+
+  private get nothingQueued(): boolean {
+    return this.incoming === undefined || this.incoming.empty;
   }
 
   /** EndListener: the socket ended. */
