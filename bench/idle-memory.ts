@@ -8,7 +8,9 @@
  * client child process (bench/probes/idle-clients.ts), after 100 that warm up the code paths;
  * with --reading, a `read()` waits on every connection, as in bench:load W4's server.
  * Before and after, every thread runs full collections and reports its JS heap, `external` and
- * ArrayBuffer bytes; the table gives the growth per connection in each thread, and the process's
+ * ArrayBuffer bytes; the table gives the growth per connection in each thread (the last column,
+ * live objects + ArrayBuffers, is test/idle-connection-memory.test.ts's measure: heap used also
+ * counts compiled code, which comes and goes with V8's tiers and flushing), and the process's
  * RSS growth per connection (what bench:load W4 reports, which also holds native memory: the
  * socket handles, the allocator's retention, the heap's unused space). With --snapshots, each
  * thread also writes a heap snapshot before and after, and the growth of self size per connection
@@ -16,7 +18,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mainMemory, shardMemory, type ThreadMemory } from './probes/memory-probe.ts';
+import { mainMemory, retainedBytes, shardMemory, type ThreadMemory } from './probes/memory-probe.ts';
 import { startIdleServer } from './idle-server.ts';
 import { argValue, countArg, grouped } from './common.ts';
 
@@ -83,16 +85,17 @@ const after = await probe('after');
 const perConn = (a: number, b: number): number => (b - a) / measured;
 log(`## Idle connection memory: ${grouped(measured)} connections (after ${warm} to warm up), ${WORKERS === 0 ? 'inline' : `${WORKERS} shards`}`);
 log();
-log('| thread | JS heap used B/conn | heap committed B/conn | ArrayBuffers B/conn | external (other) B/conn | heap used + ArrayBuffers B/conn |');
-log('|:--|--:|--:|--:|--:|--:|');
+log('| thread | JS heap used B/conn | heap committed B/conn | ArrayBuffers B/conn | external (other) B/conn | heap used + ArrayBuffers B/conn | live objects + ArrayBuffers B/conn |');
+log('|:--|--:|--:|--:|--:|--:|--:|');
 const rows = after.threads.map((t, i) => {
   const b = before.threads[i]!;
   const heap = perConn(b.heapUsed, t.heapUsed);
   const committed = perConn(b.heapTotal, t.heapTotal);
   const buffers = perConn(b.arrayBuffers, t.arrayBuffers);
   const other = perConn(b.external - b.arrayBuffers, t.external - t.arrayBuffers);
-  log(`| ${t.thread === 0 ? 'main' : `shard (thread ${t.thread})`} | ${grouped(heap)} | ${grouped(committed)} | ${grouped(buffers)} | ${grouped(other)} | ${grouped(heap + buffers)} |`);
-  return { thread: t.thread === 0 ? 'main' : `shard-${t.thread}`, heap: Math.round(heap), heapCommitted: Math.round(committed), arrayBuffers: Math.round(buffers), external: Math.round(other) };
+  const live = perConn(retainedBytes(b), retainedBytes(t));
+  log(`| ${t.thread === 0 ? 'main' : `shard (thread ${t.thread})`} | ${grouped(heap)} | ${grouped(committed)} | ${grouped(buffers)} | ${grouped(other)} | ${grouped(heap + buffers)} | ${grouped(live)} |`);
+  return { thread: t.thread === 0 ? 'main' : `shard-${t.thread}`, heap: Math.round(heap), heapCommitted: Math.round(committed), arrayBuffers: Math.round(buffers), external: Math.round(other), live: Math.round(live) };
 });
 const rss = perConn(before.rss, after.rss);
 log();

@@ -25,9 +25,11 @@ function streaming(): { transport: SessionTransport; peer: ReturnType<typeof mem
   const [local, peer] = memoryPair();
   const transport = new SessionTransport(local, 1 << 20);
   let received = 0;
-  transport.onInput = () => {
-    received += transport.input.length;
-    transport.input.clear();
+  transport.onInput = {
+    inputReceived() {
+      received += transport.input.length;
+      transport.input.clear();
+    },
   };
   return { transport, peer, received: () => received };
 }

@@ -9,7 +9,8 @@ import type { ConnectionInfo } from '../shared/session/handshake.ts';
 import type { NetworkVersion } from '../shared/wire/network-version.ts';
 import type { Point } from '../shared/wire/point.ts';
 import { bytesCodec, type MessageCodec } from './codecs.ts';
-import { Connection } from './connection.ts';
+import { Connection, type AcceptedInfo } from './connection.ts';
+import { sharedVersion } from './shared-versions.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
@@ -87,7 +88,7 @@ export class AuthenticatedConnection<Meta> {
       (operation) => withDeadline(operation, { ...options, waitingFor: () => WAITING_FOR_ACK }, () => void this.backend.close()),
     );
     const negotiatedVersion = options.negotiatedVersion ?? lowerVersion(this.localVersion, this.info.announcedVersion);
-    return new Connection<Msg, Meta>({ ...this.info, negotiatedVersion }, session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
+    return new Connection<Msg, Meta>(acceptedInfo(this.info, negotiatedVersion), session, (options.codec ?? bytesCodec) as MessageCodec<Msg>, chunkContentSize, maxMessageSize);
   }
 
   /**
@@ -117,5 +118,24 @@ function lowerVersion(local: NetworkVersion, remote: NetworkVersion): NetworkVer
     chainName: local.chainName,
     distributedDbVersion: Math.min(local.distributedDbVersion, remote.distributedDbVersion),
     p2pVersion: Math.min(local.p2pVersion, remote.p2pVersion),
+  };
+}
+
+/**
+ * The info an accepted connection keeps: every field written out, so the record holds them all in
+ * the object (a spread left some in a separate store), and the versions shared (shared-versions.ts).
+ */
+function acceptedInfo<Meta>(info: ConnectionInfo<Meta>, negotiatedVersion: NetworkVersion): AcceptedInfo<Meta> {
+  return {
+    peerId: info.peerId,
+    publicKey: info.publicKey,
+    announcedVersion: sharedVersion(info.announcedVersion),
+    incoming: info.incoming,
+    idPoint: info.idPoint,
+    remoteSocketPort: info.remoteSocketPort,
+    privateNode: info.privateNode,
+    localMetadata: info.localMetadata,
+    remoteMetadata: info.remoteMetadata,
+    negotiatedVersion: sharedVersion(negotiatedVersion),
   };
 }

@@ -30,16 +30,14 @@ function captureSettlers(resolve: Resolve<never>, reject: (error: Error) => void
   capturedReject = reject;
 }
 
-export class ConnectionReader<Msg> {
+export class ConnectionReader<Msg> implements Settlers<FramedMessage> {
   private readonly session: SessionBackend;
   private readonly codec: MessageCodec<Msg>;
   /** Messages delivered to the reader (the pool's metrics sum them). */
   received = 0;
-  /** The settlers of the one `read` waiting through `readWaiter`; unset when none waits. */
+  /** The settlers of the one `read` waiting through the session (`resolve`, `reject`); unset when none waits. */
   private waitingResolve: Resolve<Received<Msg>> | undefined;
   private waitingReject: ((error: Error) => void) | undefined;
-  /** Made on the first waiting read: idle connections do without (bench/idle-memory.ts). */
-  private readWaiter: Settlers<FramedMessage> | undefined;
   /** Reads waiting through `session.read` (they decode a microtask after delivery). */
   private readsDecodingLater = 0;
   /** A message did not decode: nothing received after it is delivered (protocol.md §9.2). */
@@ -70,7 +68,7 @@ export class ConnectionReader<Msg> {
         this.waitingResolve = capturedResolve as Resolve<Received<Msg>>;
         this.waitingReject = capturedReject;
         capturedResolve = capturedReject = undefined;
-        this.session.waitForMessage((this.readWaiter ??= this.makeReadWaiter()));
+        this.session.waitForMessage(this);
         return promise;
       }
       this.readsDecodingLater++;
@@ -124,31 +122,31 @@ export class ConnectionReader<Msg> {
   }
 
   /**
-   * Settles `waiting` with the message decoded as the session delivers it. A decoding error
-   * rejects the read; the teardown it causes waits for a microtask, so the session finishes the
-   * chunk it is framing first, as when `read` decoded in a `then`.
+   * Settlers of the one `read` waiting through the session (the reader is its own waiter: no
+   * settlers object or closures per connection): settles it with the message decoded as the
+   * session delivers it. A decoding error rejects the read; the teardown it causes waits for a
+   * microtask, so the session finishes the chunk it is framing first, as when `read` decoded in a
+   * `then`.
    */
-  private makeReadWaiter(): Settlers<FramedMessage> {
-    return {
-      resolve: (framed: FramedMessage): void => {
-        const resolve = this.waitingResolve!;
-        const reject = this.waitingReject!;
-        this.waitingResolve = this.waitingReject = undefined;
-        let received: Received<Msg>;
-        try {
-          received = this.decoded(framed, true);
-        } catch (error) {
-          reject(error as Error);
-          return;
-        }
-        resolve(received);
-      },
-      reject: (error: P2pError): void => {
-        const reject = this.waitingReject!;
-        this.waitingResolve = this.waitingReject = undefined;
-        reject(error);
-      },
-    };
+  resolve(framed: FramedMessage): void {
+    const resolve = this.waitingResolve!;
+    const reject = this.waitingReject!;
+    this.waitingResolve = this.waitingReject = undefined;
+    let received: Received<Msg>;
+    try {
+      received = this.decoded(framed, true);
+    } catch (error) {
+      reject(error as Error);
+      return;
+    }
+    resolve(received);
+  }
+
+  /** See `resolve`: the session ended the waiting read. */
+  reject(error: P2pError): void {
+    const reject = this.waitingReject!;
+    this.waitingResolve = this.waitingReject = undefined;
+    reject(error);
   }
 
   private dropAfterDecodingError(): void {

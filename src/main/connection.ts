@@ -91,7 +91,8 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
   private readonly codec: MessageCodec<Msg>;
   private readonly chunkContentSize: number;
   private readonly maxMessageSize: number;
-  private readonly reasons: string[] = [];
+  /** Closing reasons, made when the first is recorded or asked for: most connections have none. */
+  private reasons: string[] | undefined;
   /** Reading and writing, each made on first use: an idle connection does without (test/idle-connection-memory.test.ts). */
   private reader: ConnectionReader<Msg> | undefined;
   private writer: ConnectionWriter<Msg> | undefined;
@@ -129,7 +130,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
   /** @internal the session's socket is gone: the pool's registry learns it, then the `'close'` event. */
   sessionEnded(end: SessionEnd): void {
     const reset = end.error?.code === 'CONNECTION_CLOSED' && (end.error as ConnectionClosedError).systemCode === 'ECONNRESET';
-    const reason: CloseReason = { ...end, reset, reasons: this.reasons };
+    const reason: CloseReason = { ...end, reset, reasons: (this.reasons ??= []) };
     this.endedWith = reason;
     this.endWatcher?.connectionEnded(this, reason);
     this.emit('close', reason);
@@ -288,7 +289,7 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
    */
   async close(options: CloseOptions = {}): Promise<CloseOutcome> {
     validateCloseOptions(options);
-    if (options.reason !== undefined) this.reasons.push(options.reason);
+    if (options.reason !== undefined) (this.reasons ??= []).push(options.reason);
     const wait = options.wait ?? false;
     const closing = this.session.close(wait);
     if (!wait) return closing;
@@ -313,12 +314,12 @@ export class Connection<Msg, Meta> extends EventEmitter<ConnectionEvents> implem
 
   /** Records why the connection is closing, for logs; no wire effect. */
   addClosingReason(reason: string): void {
-    this.reasons.push(reason);
+    (this.reasons ??= []).push(reason);
   }
 
   /** The reasons recorded so far. */
   get closingReasons(): readonly string[] {
-    return this.reasons;
+    return (this.reasons ??= []);
   }
 
   get localMetadata(): Meta {

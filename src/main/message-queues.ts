@@ -44,34 +44,37 @@ interface IncomingWaiter extends Settlers<FramedMessage> {
   readonly lends?: true;
 }
 
+/** Flags of `MessageQueues.state`; each is set once and stays. */
+const STATE_INCOMING_ENDED = 1;
+const STATE_ENDING = 2;
+const STATE_GONE = 4;
+const STATE_FORCED_CLOSE = 8;
+const STATE_CLOSED_FIRST = 16;
+
 export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
   private readonly link: SessionLink;
   private readonly outgoing: OutgoingQueue;
   /** The pool's pending-message budget, charged with a lent body while the application holds it. */
   private readonly pendingBudget: PendingMessageBudget | undefined;
-  private incoming: IncomingEntry[] = [];
+  /** Received entries not read yet; none while empty (an idle connection keeps no array). */
+  private incoming: IncomingEntry[] | undefined;
   /** Index of the next entry: `Array.shift` on a long queue costs a copy per read. */
   private incomingHead = 0;
-  private readonly readers: IncomingWaiter[] = [];
+  /** The oldest waiting reader, then the others in order: one waiting read takes no array. */
+  private reader: IncomingWaiter | undefined;
+  private laterReaders: IncomingWaiter[] | undefined;
   /** The body lent now, if any (one at a time). */
   private lend: Lend | undefined;
   /** Bytes of that body charged to the pending-message budget (0 once the connection ended). */
   private lendCharge = 0;
-  /** No more messages will be delivered to the reader. */
-  private incomingEnded = false;
-  /** The link reported the end: it takes effect a turn later (`onEnded`). */
-  private ending = false;
-  /** The end took effect: the socket is gone. */
-  private gone = false;
+  /** The flags below (`STATE_…`) in one number: five boolean fields cost every connection 32 B more. */
+  private state = 0;
   private pendingCredit = 0;
   private readonly creditBatch: number;
-  private forcedClose = false;
   /** `ended`, made when first asked for: a promise and its resolver are ~150 B on every idle connection. */
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
   private closing: Promise<CloseOutcome> | undefined;
-  /** `close` was called before the link reported the end. */
-  private closedFirst = false;
   private endListener: SessionEndListener | undefined;
 
   constructor(link: SessionLink, limits: SessionLimits) {
@@ -82,15 +85,40 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     link.attach(this);
   }
 
+  /** No more messages will be delivered to the reader. */
+  private get incomingEnded(): boolean {
+    return (this.state & STATE_INCOMING_ENDED) !== 0;
+  }
+
+  /** The link reported the end: it takes effect a turn later (`onEnded`). */
+  private get ending(): boolean {
+    return (this.state & STATE_ENDING) !== 0;
+  }
+
+  /** The end took effect: the socket is gone. */
+  private get gone(): boolean {
+    return (this.state & STATE_GONE) !== 0;
+  }
+
+  /** A close without wait overtook a waiting one. */
+  private get forcedClose(): boolean {
+    return (this.state & STATE_FORCED_CLOSE) !== 0;
+  }
+
+  /** `close` was called before the link reported the end. */
+  private get closedFirst(): boolean {
+    return (this.state & STATE_CLOSED_FIRST) !== 0;
+  }
+
   // ------------------------------------------------------------ from the link
 
   /** A received message, this session's own. */
   onMessage(message: FramedMessage): void {
-    const reader = this.readers.shift();
+    const reader = this.nextReader();
     if (reader) {
       if (reader.lends !== true) this.credit(message.size);
       reader.resolve(message);
-    } else this.incoming.push(message);
+    } else (this.incoming ??= []).push(message);
   }
 
   /** The link handed `messages` whole messages (`bytes` of layouts, parts included) to the socket. */
@@ -109,23 +137,23 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
    */
   onEnded(error: P2pError | undefined): void {
     if (this.ending) return;
-    this.ending = true;
+    this.state |= STATE_ENDING;
     if (this.closedFirst) this.end(error);
     else setImmediate(() => this.end(error));
   }
 
   private end(error: P2pError | undefined): void {
-    this.gone = true;
+    this.state |= STATE_GONE;
     const alreadyEnded = this.incomingEnded;
-    this.incomingEnded = true;
+    this.state |= STATE_INCOMING_ENDED;
     if (error && !alreadyEnded) {
-      const reader = this.readers.shift();
+      const reader = this.nextReader();
       if (reader) reader.reject(error);
-      else this.incoming.push(error);
+      else (this.incoming ??= []).push(error);
     }
-    if (this.readers.length > 0) {
+    if (this.reader) {
       const closed = new ConnectionClosedError();
-      for (const reader of this.readers.splice(0)) reader.reject(closed);
+      for (let reader = this.nextReader(); reader; reader = this.nextReader()) reader.reject(closed);
     }
     this.outgoing.failWriters();
     // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
@@ -147,10 +175,10 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (entry !== undefined) return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(entry);
     if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
     // Without a signal nothing can unpark the reader but delivery or the end: no closures.
-    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.readers.push({ resolve, reject }));
+    if (!signal) return new Promise<FramedMessage>((resolve, reject) => this.addReader({ resolve, reject }));
     return abortable<FramedMessage>(signal, (settlers) => {
-      this.readers.push(settlers);
-      return () => removeItem(this.readers, settlers);
+      this.addReader(settlers);
+      return () => this.removeReader(settlers);
     });
   }
 
@@ -161,7 +189,25 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       if (entry instanceof P2pError) waiter.reject(entry);
       else waiter.resolve(entry);
     } else if (this.incomingEnded) waiter.reject(new ConnectionClosedError());
-    else this.readers.push(waiter);
+    else this.addReader(waiter);
+  }
+
+  private addReader(waiter: IncomingWaiter): void {
+    if (this.reader === undefined) this.reader = waiter;
+    else (this.laterReaders ??= []).push(waiter);
+  }
+
+  /** Takes the oldest waiting reader. */
+  private nextReader(): IncomingWaiter | undefined {
+    const reader = this.reader;
+    if (reader !== undefined) this.reader = this.laterReaders?.shift();
+    return reader;
+  }
+
+  /** An aborted read leaves the queue. */
+  private removeReader(waiter: IncomingWaiter): void {
+    if (this.reader === waiter) this.reader = this.laterReaders?.shift();
+    else if (this.laterReaders) removeItem(this.laterReaders, waiter);
   }
 
   readNow(): FramedMessage | undefined {
@@ -182,9 +228,9 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
   discardIncoming(): void {
-    this.incoming = [];
+    this.incoming = undefined;
     this.incomingHead = 0;
-    this.incomingEnded = true;
+    this.state |= STATE_INCOMING_ENDED;
   }
 
   // ------------------------------------------------------------ lent reads
@@ -197,8 +243,8 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
     return abortable<LentMessage>(signal, (settlers) => {
       const waiter: IncomingWaiter = { lends: true, resolve: (message) => settlers.resolve(this.lendOut(message)), reject: settlers.reject };
-      this.readers.push(waiter);
-      return () => removeItem(this.readers, waiter);
+      this.addReader(waiter);
+      return () => this.removeReader(waiter);
     });
   }
 
@@ -235,13 +281,14 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   private shift(credit = true): IncomingEntry | undefined {
-    if (this.incomingHead >= this.incoming.length) return undefined;
-    const entry = this.incoming[this.incomingHead++]!;
-    if (this.incomingHead === this.incoming.length) {
-      this.incoming = [];
+    const incoming = this.incoming;
+    if (incoming === undefined) return undefined;
+    const entry = incoming[this.incomingHead++]!;
+    if (this.incomingHead === incoming.length) {
+      this.incoming = undefined;
       this.incomingHead = 0;
-    } else if (this.incomingHead >= 1024 && this.incomingHead * 2 >= this.incoming.length) {
-      this.incoming = this.incoming.slice(this.incomingHead);
+    } else if (this.incomingHead >= 1024 && this.incomingHead * 2 >= incoming.length) {
+      this.incoming = incoming.slice(this.incomingHead);
       this.incomingHead = 0;
     }
     if (credit && !(entry instanceof P2pError)) this.credit(entry.size);
@@ -290,13 +337,13 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (this.closing) {
       // A close without wait overtakes a waiting one (its timeout, or an aborted signal).
       if (!wait && !this.gone && !this.forcedClose) {
-        this.forcedClose = true;
+        this.state |= STATE_FORCED_CLOSE;
         this.outgoing.failWriters();
         this.link.close(false);
       }
       return this.closing;
     }
-    if (!this.ending) this.closedFirst = true;
+    if (!this.ending) this.state |= STATE_CLOSED_FIRST;
     this.closing = (async () => {
       if (this.gone) return this.dropped();
       this.outgoing.stop(wait);

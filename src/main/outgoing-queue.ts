@@ -23,6 +23,11 @@ interface BlockedWriter {
   readonly sync: boolean;
 }
 
+interface SyncWaiter {
+  readonly index: number;
+  readonly settlers: Settlers<void>;
+}
+
 export class OutgoingQueue {
   private readonly link: SessionLink;
   /** The bound (SessionLimits): a number, not the limits object, kept by every connection. */
@@ -34,10 +39,11 @@ export class OutgoingQueue {
   private sentMessages = 0;
   private writtenMessages = 0;
   /** `writeSync` callers by the count of messages sent up to theirs: settled as reports come. */
-  private readonly syncWaiters: Array<{ readonly index: number; readonly settlers: Settlers<void> }> = [];
-  private readonly blocked: BlockedWriter[] = [];
+  private syncWaiters: SyncWaiter[] | undefined;
+  /** Writers waiting for room, in order. This list and the others are made on first use: most connections never wait. */
+  private blocked: BlockedWriter[] | undefined;
   /** `whenWritable` callers: settled when the queue falls to half the bound, or at the end. */
-  private readonly room = new RoomWaiters();
+  private room: RoomWaiters | undefined;
   /** `admitBlocked` is running: a direct link's report from within it does not start another. */
   private admitting = false;
   /** No more messages are taken (a close, or the end). */
@@ -53,13 +59,14 @@ export class OutgoingQueue {
     this.queuedBytes -= bytes + messages * OUTGOING_ENTRY_COST;
     this.unwrittenBytes -= bytes;
     this.writtenMessages += messages;
-    while (this.syncWaiters.length > 0 && this.syncWaiters[0]!.index <= this.writtenMessages) {
+    const syncWaiters = this.syncWaiters;
+    while (syncWaiters !== undefined && syncWaiters.length > 0 && syncWaiters[0]!.index <= this.writtenMessages) {
       this.queuedBytes -= SYNC_WRITE_EXTRA_COST;
-      this.syncWaiters.shift()!.settlers.resolve();
+      syncWaiters.shift()!.settlers.resolve();
     }
     if (this.admitting) return;
-    if (this.blocked.length > 0) this.admitBlocked();
-    else if (this.room.waiting && this.hasRoom()) this.room.wake();
+    if (this.writersWait) this.admitBlocked();
+    else if (this.room?.waiting && this.hasRoom()) this.room.wake();
   }
 
   /** Accepted and never reported written: dropped by the end (a close without wait, the peer's end). */
@@ -73,7 +80,7 @@ export class OutgoingQueue {
     const cost = costOf(message);
     // Behind a writer already waiting for room, even when this one would fit: writes go out in
     // the order they were made (test write-order-mixes).
-    if (this.blocked.length === 0 && this.admits(cost)) {
+    if (!this.writersWait && this.admits(cost)) {
       this.send(message, cost);
       return Promise.resolve();
     }
@@ -87,14 +94,12 @@ export class OutgoingQueue {
     const cost = costOf(message) + SYNC_WRITE_EXTRA_COST;
     // Aborting rejects the wait; a message already accepted may still be sent.
     return abortable<void>(signal, (settlers) => {
-      if (this.blocked.length === 0 && this.admits(cost)) {
-        this.syncWaiters.push({ index: this.sentMessages + 1, settlers });
+      if (!this.writersWait && this.admits(cost)) {
+        (this.syncWaiters ??= []).push({ index: this.sentMessages + 1, settlers });
         this.send(message, cost);
         return () => undefined;
       }
-      const writer: BlockedWriter = { message, cost, settlers, sync: true };
-      this.blocked.push(writer);
-      return () => removeItem(this.blocked, writer);
+      return this.addBlocked({ message, cost, settlers, sync: true });
     });
   }
 
@@ -102,7 +107,7 @@ export class OutgoingQueue {
     if (this.closed) throw new ConnectionClosedError();
     if (message.consumed) throw new EncodedMessageConsumedError();
     const cost = costOf(message);
-    if (this.blocked.length > 0 || !this.admits(cost)) return false;
+    if (this.writersWait || !this.admits(cost)) return false;
     message.consume();
     this.send(message, cost);
     return true;
@@ -115,14 +120,14 @@ export class OutgoingQueue {
    */
   joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): boolean {
     const cost = costOf(layout);
-    if (this.closed || this.blocked.length > 0 || !this.admits(cost)) return false;
+    if (this.closed || this.writersWait || !this.admits(cost)) return false;
     this.count(layout, cost);
     this.link.joinBroadcast(batch, layout);
     return true;
   }
 
   whenWritable(signal?: AbortSignal): Promise<void> {
-    return this.room.wait(this.closed, this.hasRoom(), signal);
+    return (this.room ??= new RoomWaiters()).wait(this.closed, this.hasRoom(), signal);
   }
 
   /** Takes no more messages; blocked writers fail (they were never accepted), and without `wait` so do `writeSync` and room waiters. */
@@ -132,9 +137,9 @@ export class OutgoingQueue {
       return;
     }
     this.closed = true;
-    if (this.blocked.length === 0) return;
+    if (!this.writersWait) return;
     const error = new ConnectionClosedError();
-    for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
+    for (const writer of this.blocked!.splice(0)) writer.settlers.reject(error);
   }
 
   /** The end: nothing more is taken, and everything that waits fails. */
@@ -142,24 +147,33 @@ export class OutgoingQueue {
     this.closed = true;
     // Built only when a writer waits: every connection's end comes here, and an error's stack
     // costs microseconds.
-    if (this.blocked.length === 0 && this.syncWaiters.length === 0 && !this.room.waiting) return;
+    const syncWaiting = this.syncWaiters !== undefined && this.syncWaiters.length > 0;
+    if (!this.writersWait && !syncWaiting && !this.room?.waiting) return;
     const error = new ConnectionClosedError();
-    for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
-    for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
-    this.room.fail(error);
+    if (this.blocked) for (const writer of this.blocked.splice(0)) writer.settlers.reject(error);
+    if (this.syncWaiters) for (const waiter of this.syncWaiters.splice(0)) waiter.settlers.reject(error);
+    this.room?.fail(error);
   }
 
   private block(message: EncodedMessage, cost: number, sync: boolean, signal: AbortSignal | undefined): Promise<void> {
-    return abortable<void>(signal, (settlers) => {
-      const writer: BlockedWriter = { message, cost, settlers, sync };
-      this.blocked.push(writer);
-      return () => removeItem(this.blocked, writer);
-    });
+    return abortable<void>(signal, (settlers) => this.addBlocked({ message, cost, settlers, sync }));
+  }
+
+  /** Queues a writer for room; returns how to take it out again (an abort). */
+  private addBlocked(writer: BlockedWriter): () => void {
+    const blocked = (this.blocked ??= []);
+    blocked.push(writer);
+    return () => removeItem(blocked, writer);
+  }
+
+  /** Writers wait for room: later writes queue behind them. */
+  private get writersWait(): boolean {
+    return this.blocked !== undefined && this.blocked.length > 0;
   }
 
   /** Half the bound, as a stream's low-water mark, so a waiter is not woken for one message. */
   private hasRoom(): boolean {
-    return this.blocked.length === 0 && this.queuedBytes <= this.size / 2;
+    return !this.writersWait && this.queuedBytes <= this.size / 2;
   }
 
   private admits(cost: number): boolean {
@@ -181,16 +195,17 @@ export class OutgoingQueue {
   private admitBlocked(): void {
     this.admitting = true;
     try {
-      while (this.blocked.length > 0 && !this.closed && this.admits(this.blocked[0]!.cost)) {
-        const writer = this.blocked.shift()!;
-        if (writer.sync) this.syncWaiters.push({ index: this.sentMessages + 1, settlers: writer.settlers });
+      const blocked = this.blocked!;
+      while (blocked.length > 0 && !this.closed && this.admits(blocked[0]!.cost)) {
+        const writer = blocked.shift()!;
+        if (writer.sync) (this.syncWaiters ??= []).push({ index: this.sentMessages + 1, settlers: writer.settlers });
         else writer.settlers.resolve();
         this.send(writer.message, writer.cost);
       }
     } finally {
       this.admitting = false;
     }
-    if (this.room.waiting && this.hasRoom()) this.room.wake();
+    if (this.room?.waiting && this.hasRoom()) this.room.wake();
   }
 }
 

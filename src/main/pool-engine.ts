@@ -3,6 +3,7 @@
  * workers (`ShardEngine`). Both hand back the same AuthenticatedConnection, so the pool and its
  * users do not care which.
  */
+import { forgetPeerName } from '../shared/session/peer-name-cache.ts';
 import type { Socket } from 'node:net';
 import type { Identity } from '../shared/identity.ts';
 import type { PendingMessagesConfig } from '../shared/session/pending-message-budget.ts';
@@ -120,6 +121,7 @@ export class InlineEngine<Meta> implements PoolEngine<Meta> {
   adopt(socket: Socket, _timeout: number, host: string): Attempt<Meta> {
     const progress = new HandshakeProgress();
     const started = startAuthentication(socket, this.options, { incoming: true, host }, progress);
+    forgetPeerName(socket); // read by admission and the handshake's start, kept by them
     return attemptOf(started, progress);
   }
 

@@ -8,7 +8,7 @@ import type { P2pError } from '../shared/errors.ts';
 import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import { MESSAGE_PREFIX_LENGTH } from '../shared/session/encoded-message.ts';
 import { layoutPool } from '../shared/session/layout-pool.ts';
-import { TrafficStats, type Stat } from '../shared/session/traffic-stats.ts';
+import { TrafficStats, statsNow, type Stat } from '../shared/session/traffic-stats.ts';
 import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 
@@ -35,7 +35,9 @@ export class RingLink implements SessionLink {
   private queues!: LinkedQueues;
   /** Parts of a body that came as several ring records; made for the first part. */
   private parts: Buffer[] | undefined;
-  private readonly rates = new TrafficStats();
+  /** The rates, made by the first `stat()` as if made when the connection opened (`TrafficStats.since`). */
+  private rates: TrafficStats | undefined;
+  private readonly openedAt = statsNow();
   private finalTotals: [number, number] | undefined;
 
   constructor(id: number, shard: ShardLink) {
@@ -74,7 +76,7 @@ export class RingLink implements SessionLink {
    */
   stat(): Stat {
     const [sent, received] = this.finalTotals ?? this.shard.totals(this.id);
-    const rates = this.rates;
+    const rates = (this.rates ??= TrafficStats.since(this.openedAt));
     if (sent > rates.totalSent) rates.addSent(sent - rates.totalSent);
     if (received > rates.totalRecv) rates.addRecv(received - rates.totalRecv);
     return rates.snapshot();

@@ -27,7 +27,7 @@ import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
-import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport, type EndListener } from '../shared/session/transport.ts';
 import { RECORD, encodeEnded, encodeWritten } from '../shared/shard/records.ts';
 import { TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
@@ -41,7 +41,7 @@ export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
 
-export class ShardConnection implements BodyTaker, EngineReader, WrittenListener {
+export class ShardConnection implements BodyTaker, EngineReader, WrittenListener, EndListener {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -134,9 +134,7 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
         this.handshake = shardHandshake(transport, result);
         this.countStats();
         // The peer may leave while main's policy decides: that exit is reported at once.
-        transport.onEnd = (error) => {
-          if (this.state === 'authenticated') this.finish(error);
-        };
+        transport.onEnd = this;
         this.answer({ ok: true, value: wireInfo(result) });
       },
       (error: unknown) => {
@@ -144,6 +142,11 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
         this.finish(error);
       },
     );
+  }
+
+  /** EndListener while main's policy decides (`authenticated`). */
+  transportEnded(error: P2pError): void {
+    if (this.state === 'authenticated') this.finish(error);
   }
 
   // ------------------------------------------------------------------ main's answer

@@ -19,6 +19,7 @@ import { RingConsumer } from '../shared/ring/record-ring.ts';
 import { bodyPool } from '../shared/session/body-pool.ts';
 import { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import { socketHost } from '../shared/session/transport.ts';
+import { forgetPeerName } from '../shared/session/peer-name-cache.ts';
 import { type MainSignal, type Opening, type ShardConfig, type ShardControl, type ShardCounts, type ShardEvent } from '../shared/shard/protocol.ts';
 import { BROADCAST_ID, RECORD, SHARD_WIDE_ID, decodeClose, decodeCredit, decodeTargets, transferredBytes } from '../shared/shard/records.ts';
 import { TransferOrder } from '../shared/shard/transfer-order.ts';
@@ -119,7 +120,10 @@ async function closeAll(wait: boolean): Promise<void> {
 const control: ShardControl = {
   adopt: (opening) => {
     const socket = adoptedSocket(opening.socket as Socket);
-    return open(opening, true).adopt(socket, socketHost(socket), socket.remotePort ?? 0);
+    const host = socketHost(socket);
+    const port = socket.remotePort ?? 0;
+    forgetPeerName(socket);
+    return open(opening, true).adopt(socket, host, port);
   },
   dial: (opening) => open(opening, false).dial(opening.host, opening.port),
   accept: async (id, limits) => connections.get(id)?.accept(limits) ?? notFound(id),

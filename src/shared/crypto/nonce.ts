@@ -23,10 +23,11 @@ const RESP_TO_INIT = Buffer.from('Resp -> Init', 'ascii');
 /**
  * Adds 1 to `nonce` in place, as a 192-bit big-endian integer modulo 2^192 (protocol.md §5.3).
  * Byte-wise carry: the same result as OCaml's u16-word loop, and the common case (no carry) is
- * one store.
+ * one store. `start`, `end`: the nonce is those bytes of `nonce` (a cipher state keeps its
+ * nonce beside its key).
  */
-export function incrementNonce(nonce: Uint8Array): void {
-  for (let i = nonce.length - 1; i >= 0; i--) {
+export function incrementNonce(nonce: Uint8Array, start = 0, end = nonce.length): void {
+  for (let i = end - 1; i >= start; i--) {
     const v = (nonce[i]! + 1) & 0xff;
     nonce[i] = v;
     if (v !== 0) return;

@@ -18,7 +18,7 @@ import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
 import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
-import type { SessionTransport } from './transport.ts';
+import type { EndListener, InputListener, SessionTransport } from './transport.ts';
 import { IncomingQueue, type IncomingEntry } from './incoming-queue.ts';
 import type { CloseOutcome } from './session-end.ts';
 import { SessionClose } from './session-close.ts';
@@ -69,7 +69,7 @@ export interface EngineReader {
   sink(message: FramedMessage): boolean;
 }
 
-export class ByteEngine implements Stallable, QueueHold {
+export class ByteEngine implements Stallable, QueueHold, InputListener, EndListener {
   private readonly transport: SessionTransport;
   private readonly opener: ChunkOpener;
   /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
@@ -77,7 +77,8 @@ export class ByteEngine implements Stallable, QueueHold {
   private readonly messageTimeout: number | undefined;
   private readonly framer: MessageFramer;
 
-  private readonly incoming = new IncomingQueue();
+  /** Made when a message must wait in it (its reader's sink declined, or the stream failed): most go straight to the reader. */
+  private incoming: IncomingQueue | undefined;
   /** No more messages will be added (peer closed, stream error, or local close). */
   private incomingClosed = false;
   /** Reading is paused because the incoming queue is full. */
@@ -95,7 +96,8 @@ export class ByteEngine implements Stallable, QueueHold {
   /** Made by the first `close`. */
   private closer: SessionClose | undefined;
 
-  private readonly emit = (message: FramedMessage): void => this.deliver(message);
+  /** The framer's callback, made when the first chunk is framed: an idle connection keeps no closure for it. */
+  private emitter: ((message: FramedMessage) => void) | undefined;
   /** Who takes the messages (EngineReader): the inline link, or the shard's connection. */
   reader: EngineReader | undefined;
   /**
@@ -104,8 +106,13 @@ export class ByteEngine implements Stallable, QueueHold {
    * what it declines goes on to `sink` and the queue.
    */
   bodyTaker: BodyTaker | undefined;
-  /** This session's charge to the pending budget, when the pool has one. */
-  private readonly pending: PendingCharge | undefined;
+  /** The pool's pending-message budget, if it has one. */
+  private readonly pendingBudget: PendingMessageBudget | undefined;
+  /**
+   * This session's charge to that budget, made when the first bytes come to frame (`pump`): a
+   * session that has received nothing holds nothing to charge.
+   */
+  private pending: PendingCharge | undefined;
   /** The messageTimeout deadline, made on the first unfinished message. */
   private stall: StallWatch | undefined;
 
@@ -116,15 +123,13 @@ export class ByteEngine implements Stallable, QueueHold {
     this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
     this.outgoing = new OutgoingLayouts(transport, sealer);
-    const pending = limits.pendingBudget && new PendingCharge(limits.pendingBudget, this);
-    this.pending = pending;
-    if (pending) this.framer.growth = pending;
-    transport.onEnd = (error) => this.onTransportEnd(error);
+    this.pendingBudget = limits.pendingBudget;
+    transport.onEnd = this;
     if (transport.failure) {
-      this.onTransportEnd(transport.failure);
+      this.transportEnded(transport.failure);
       return;
     }
-    transport.onInput = () => this.pump();
+    transport.onInput = this;
     // Bytes that arrived during the handshake (the peer may stream right after its Ack); reading
     // goes on unless they filled the queue or the session has no room in the pending budget.
     this.pump();
@@ -132,6 +137,15 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 
   // ---------------------------------------------------------------- reading
+
+  /** InputListener: the transport received bytes. */
+  inputReceived(): void {
+    this.pump();
+  }
+
+  private get emit(): (message: FramedMessage) => void {
+    return this.emitter ?? (this.emitter = deliverTo(this));
+  }
 
   /** Next message if one is queued; throws a queued error; `undefined` when none is ready. */
   readNow(): FramedMessage | undefined {
@@ -146,7 +160,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** Drops queued messages (after a decoding error: OCaml's reader stops there, protocol.md §9.2). */
   discardIncoming(): void {
-    this.incoming.clear();
+    this.incoming?.clear();
     this.incomingClosed = true;
   }
 
@@ -161,6 +175,11 @@ export class ByteEngine implements Stallable, QueueHold {
     // short by a reset would stay charged for the pool's lifetime).
     if (this.incomingClosed) return;
     const input = this.transport.input;
+    if (this.pending === undefined && this.pendingBudget !== undefined && (input.length > 0 || this.unframed !== undefined)) {
+      const pending = new PendingCharge(this.pendingBudget, this);
+      this.pending = pending;
+      this.framer.growth = pending;
+    }
     const hold = all ? undefined : this;
     if (this.unframed !== undefined && (all || !this.readPaused) && !this.incomingClosed) {
       const rest = this.unframed;
@@ -213,7 +232,7 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** QueueHold, asked by the framer between messages: the queue is full (`pump` without `all`). */
   get full(): boolean {
-    return this.incoming.bytes >= this.incomingQueueSize;
+    return (this.incoming?.bytes ?? 0) >= this.incomingQueueSize;
   }
 
   /** Full: stop reading the socket, so TCP pushes back on the peer (protocol.md §9.5). */
@@ -276,21 +295,23 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** BodyTaker for the framer: `bodyTaker`, while nothing is queued (order, as in `deliver`). */
   takeBody(plain: Buffer, start: number, length: number): boolean {
-    return this.bodyTaker !== undefined && !this.refilling && this.incoming.empty && this.bodyTaker.takeBody(plain, start, length);
+    return this.bodyTaker !== undefined && !this.refilling && this.nothingQueued && this.bodyTaker.takeBody(plain, start, length);
   }
 
-  private deliver(message: FramedMessage): void {
+  /** @internal The framer's `emit` (`deliverTo`). */
+  deliver(message: FramedMessage): void {
     const reader = this.reader;
-    if (reader && !this.refilling && this.incoming.empty && reader.sink(message)) return;
-    this.incoming.push(message);
+    if (reader && !this.refilling && this.nothingQueued && reader.sink(message)) return;
+    (this.incoming ??= new IncomingQueue()).push(message);
     if (!this.refilling) reader?.onReadable();
   }
 
   private shiftIncoming(): IncomingEntry | undefined {
-    const entry = this.incoming.shift();
+    const incoming = this.incoming;
+    const entry = incoming?.shift();
     if (entry === undefined) return undefined;
     if (!(entry instanceof P2pError)) {
-      if (this.readPaused && this.incoming.bytes < this.incomingQueueSize) {
+      if (this.readPaused && incoming!.bytes < this.incomingQueueSize) {
         this.readPaused = false;
         this.stall?.restart(); // the application's pause was not the peer's stall
         if (!this.pending?.paused) {
@@ -314,7 +335,7 @@ export class ByteEngine implements Stallable, QueueHold {
   /** A stream error: queue it for the reader (after what was already received), then tear down. */
   private failStream(error: P2pError): void {
     if (this.incomingClosed) return;
-    this.incoming.pushError(error);
+    (this.incoming ??= new IncomingQueue()).pushError(error);
     this.teardown(error);
   }
 
@@ -325,10 +346,15 @@ export class ByteEngine implements Stallable, QueueHold {
 
   /** True once nothing more will be received and nothing is queued: `readNow` would throw CONNECTION_CLOSED. */
   get drained(): boolean {
-    return this.incomingClosed && this.incoming.empty;
+    return this.incomingClosed && this.nothingQueued;
   }
 
-  private onTransportEnd(error: P2pError): void {
+  private get nothingQueued(): boolean {
+    return this.incoming === undefined || this.incoming.empty;
+  }
+
+  /** EndListener: the socket ended. */
+  transportEnded(error: P2pError): void {
     // EOF or reset: readers keep what was received, then see CONNECTION_CLOSED; the writer dies
     // with the reader, as OCaml's shared canceler does (protocol.md §9.2, test close-on-write).
     // Whole chunks received before the end still reach the reader, however slow it is.
@@ -385,3 +411,7 @@ export class ByteEngine implements Stallable, QueueHold {
   }
 }
 
+/** The framer's callback for `engine`, made once per engine that frames a chunk. */
+function deliverTo(engine: ByteEngine): (message: FramedMessage) => void {
+  return (message) => engine.deliver(message);
+}

@@ -25,10 +25,10 @@ export class ByteQueue {
    * `rest` is read by index from `restHead`, not with `shift()`: a peer sending a maximal chunk
    * one byte per segment leaves 65,537 buffers there, a store in V8's large-object space whose
    * front cannot be trimmed, so each `shift()` moved all the rest (3.9 s to join one chunk; test
-   * byte-queue-dribbled-chunk).
+   * byte-queue-dribbled-chunk). Made on first use: an idle connection keeps no array.
    */
   private first: Buffer | undefined;
-  private readonly rest: Array<Buffer | undefined> = [];
+  private rest: Array<Buffer | undefined> | undefined;
   private restHead = 0;
   /** Read offset into `first`. */
   private offset = 0;
@@ -47,7 +47,7 @@ export class ByteQueue {
       this.first = data;
       this.tail = undefined;
     } else if (size > SMALL_PUSH) {
-      this.rest.push(data);
+      (this.rest ??= []).push(data);
       this.tail = undefined;
     } else if (this.tail && this.tailEnd + size <= this.tail.length) {
       // Append to the tail: the last held buffer grows (a longer view of the same bytes).
@@ -59,13 +59,14 @@ export class ByteQueue {
       data.copy(this.tail, 0);
       this.tailStart = 0;
       this.tailEnd = size;
-      this.rest.push(this.tail.subarray(0, size));
+      (this.rest ??= []).push(this.tail.subarray(0, size));
     }
   }
 
   /** Replaces the last held buffer (the tail's view) with `view`, which starts at the same byte. */
   private setLast(view: Buffer): void {
-    if (this.restHead < this.rest.length) this.rest[this.rest.length - 1] = view;
+    const rest = this.rest;
+    if (rest !== undefined && this.restHead < rest.length) rest[rest.length - 1] = view;
     else this.first = view;
   }
 
@@ -74,7 +75,7 @@ export class ByteQueue {
     if (this.length < 2) throw new RangeError(`ByteQueue.peekUInt16BE with ${this.length} bytes held`);
     const first = this.first!;
     if (first.length - this.offset >= 2) return first.readUInt16BE(this.offset);
-    return (first[this.offset]! << 8) | this.rest[this.restHead]![0]!;
+    return (first[this.offset]! << 8) | this.rest![this.restHead]![0]!;
   }
 
   /**
@@ -165,6 +166,7 @@ export class ByteQueue {
       this.offset = 0;
     }
     const rest = this.rest;
+    if (rest === undefined) return;
     for (let i = this.restHead; i < rest.length; i++) {
       const held = rest[i]!;
       if (isBorrowed(held)) rest[i] = Buffer.from(held);
@@ -175,7 +177,7 @@ export class ByteQueue {
   clear(): void {
     this.first = undefined;
     this.tail = undefined;
-    this.rest.length = 0;
+    this.rest = undefined;
     this.restHead = 0;
     this.offset = 0;
     this.length = 0;
@@ -194,7 +196,7 @@ export class ByteQueue {
   /** Moves the next held buffer out of `rest`; the array is emptied (its store released) once read through. */
   private nextOfRest(): Buffer | undefined {
     const rest = this.rest;
-    if (this.restHead >= rest.length) return undefined;
+    if (rest === undefined || this.restHead >= rest.length) return undefined;
     const next = rest[this.restHead];
     rest[this.restHead++] = undefined;
     if (this.restHead === rest.length) {

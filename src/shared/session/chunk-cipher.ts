@@ -1,8 +1,9 @@
 /**
- * Per-direction chunk encryption state: the channel key and the running nonce (protocol.md §5.3, §6).
+ * Per-direction chunk encryption: the channel key and the running nonce (protocol.md §5.3, §6),
+ * kept as bytes of the connection's cipher state.
  */
-import { openInPlace, openInto, peekUInt32BE, sealInPlace, sealInto } from '../crypto/box.ts';
 import { incrementNonce } from '../crypto/nonce.ts';
+import { openInPlace, openInto, peekUInt32BE, sealInPlace, sealInto } from '../crypto/box.ts';
 import { DecipherError, InvalidIncomingCiphertextSizeError } from '../errors.ts';
 import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { ByteQueue } from './byte-queue.ts';
@@ -23,14 +24,79 @@ function placeTag(out: Buffer, at: number): void {
   for (let i = 0; i < TAG_LENGTH; i++) out[at + i] = sealingTag[i]!;
 }
 
+const KEY_LENGTH = 32;
+const NONCE_LENGTH = 24;
+
+/**
+ * Where a cipher's key and nonce are put for each libsodium call. A connection keeps its key and
+ * both running nonces as bytes of one state (`cipherState`) rather than as three Buffer views
+ * (~104 B of object each, on every idle connection: architecture.md §4c); libsodium takes a key
+ * and a nonce of their exact lengths, so they are copied here first (56 bytes, no allocation).
+ * Sealing and opening are synchronous, so one pair per thread serves every cipher.
+ */
+const callKey = Buffer.allocUnsafeSlow(KEY_LENGTH);
+const callNonce = Buffer.allocUnsafeSlow(NONCE_LENGTH);
+
+/** The state whose key `callKey` holds: a burst of chunks on one connection copies its key once. */
+let keyOf: Buffer | undefined;
+
+/** Copies `state`'s key and the nonce at `nonceAt` into `callKey` and `callNonce`. */
+function load(state: Buffer, nonceAt: number): void {
+  if (keyOf !== state) {
+    for (let i = 0; i < KEY_LENGTH; i++) callKey[i] = state[i]!;
+    keyOf = state;
+  }
+  for (let i = 0; i < NONCE_LENGTH; i++) callNonce[i] = state[nonceAt + i]!;
+}
+
+/** Adds 1 to the nonce at `nonceAt` of `state` (protocol.md §5.3). */
+function advance(state: Buffer, nonceAt: number): void {
+  incrementNonce(state, nonceAt, nonceAt + NONCE_LENGTH);
+}
+
+/**
+ * One connection's cipher state, `key ‖ local nonce ‖ remote nonce`, among its long-lived bytes:
+ * `new ChunkSealer(state, SEALING_NONCE)` and `new ChunkOpener(state, OPENING_NONCE)` share it.
+ */
+export function cipherState(key: Buffer, localNonce: Buffer, remoteNonce: Buffer): Buffer {
+  return secretState(key, localNonce, remoteNonce);
+}
+
+/** Where the nonces lie in a `cipherState`. */
+export const SEALING_NONCE = KEY_LENGTH;
+export const OPENING_NONCE = KEY_LENGTH + NONCE_LENGTH;
+
+/** `parts` joined, as long-lived secret bytes (the join wiped). */
+function secretState(...parts: Buffer[]): Buffer {
+  const bytes = Buffer.alloc(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  const state = secretBytes.copy(bytes);
+  bytes.fill(0);
+  return state;
+}
+
+/**
+ * `key, nonce`: a cipher with a state of its own. `state, nonceAt`: one over a shared
+ * `cipherState`, with its nonce at that offset.
+ */
+function stateOf(key: Buffer, nonce: Buffer | number): Buffer {
+  return typeof nonce === 'number' ? key : secretState(key, nonce);
+}
+
 /** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
 export class ChunkSealer {
-  private readonly key: Buffer;
-  private readonly nonce: Buffer;
+  /** The key, then this direction's running nonce at `nonceAt`. */
+  private readonly state: Buffer;
+  private readonly nonceAt: number;
 
-  constructor(key: Buffer, nonce: Buffer) {
-    this.key = key;
-    this.nonce = secretBytes.copy(nonce); // a running copy, kept with the connection's other long-lived bytes
+  /** See `stateOf`: `(key, nonce)`, or `(cipherState, SEALING_NONCE)`. */
+  constructor(key: Buffer, nonce: Buffer | number) {
+    this.state = stateOf(key, nonce);
+    this.nonceAt = typeof nonce === 'number' ? nonce : KEY_LENGTH;
   }
 
   /**
@@ -50,9 +116,10 @@ export class ChunkSealer {
       const end = at + HEADER_LENGTH + plain.readUInt16BE(at);
       out[at] = plain[at]!;
       out[at + 1] = plain[at + 1]!;
-      sealInto(out.subarray(at + CHUNK_OVERHEAD, end), sealingTag, plain.subarray(at + CHUNK_OVERHEAD, end), this.nonce, this.key);
+      load(this.state, this.nonceAt);
+      sealInto(out.subarray(at + CHUNK_OVERHEAD, end), sealingTag, plain.subarray(at + CHUNK_OVERHEAD, end), callNonce, callKey);
       placeTag(out, at + HEADER_LENGTH);
-      incrementNonce(this.nonce);
+      advance(this.state, this.nonceAt);
       at = end;
     }
     return out;
@@ -61,9 +128,10 @@ export class ChunkSealer {
   sealLayout(layout: Buffer): Buffer {
     for (let at = 0; at < layout.length; ) {
       const end = at + HEADER_LENGTH + layout.readUInt16BE(at);
-      sealInPlace(layout.subarray(at + CHUNK_OVERHEAD, end), sealingTag, this.nonce, this.key);
+      load(this.state, this.nonceAt);
+      sealInPlace(layout.subarray(at + CHUNK_OVERHEAD, end), sealingTag, callNonce, callKey);
       placeTag(layout, at + HEADER_LENGTH);
-      incrementNonce(this.nonce);
+      advance(this.state, this.nonceAt);
       at = end;
     }
     return layout;
@@ -80,12 +148,14 @@ const openingTag = Buffer.allocUnsafeSlow(TAG_LENGTH);
 
 /** Decrypts incoming chunks in order. */
 export class ChunkOpener {
-  private readonly key: Buffer;
-  private readonly nonce: Buffer;
+  /** The key, then this direction's running nonce at `nonceAt`. */
+  private readonly state: Buffer;
+  private readonly nonceAt: number;
 
-  constructor(key: Buffer, nonce: Buffer) {
-    this.key = key;
-    this.nonce = secretBytes.copy(nonce); // a running copy, kept with the connection's other long-lived bytes
+  /** See `stateOf`: `(key, nonce)`, or `(cipherState, OPENING_NONCE)`. */
+  constructor(key: Buffer, nonce: Buffer | number) {
+    this.state = stateOf(key, nonce);
+    this.nonceAt = typeof nonce === 'number' ? nonce : KEY_LENGTH;
   }
 
   /**
@@ -122,8 +192,9 @@ export class ChunkOpener {
    * The nonce advances even on failure; DECIPHER_ERROR on a bad tag.
    */
   openHeld(ciphertext: Buffer): Buffer {
-    const ok = openInPlace(ciphertext, openingTag, this.nonce, this.key);
-    incrementNonce(this.nonce);
+    load(this.state, this.nonceAt);
+    const ok = openInPlace(ciphertext, openingTag, callNonce, callKey);
+    advance(this.state, this.nonceAt);
     if (!ok) throw new DecipherError();
     return ciphertext;
   }
@@ -134,8 +205,9 @@ export class ChunkOpener {
    * DECIPHER_ERROR on a bad tag, and then `out` holds nothing usable.
    */
   openHeldInto(ciphertext: Buffer, out: Buffer): void {
-    const ok = openInto(out, ciphertext, openingTag, this.nonce, this.key);
-    incrementNonce(this.nonce);
+    load(this.state, this.nonceAt);
+    const ok = openInto(out, ciphertext, openingTag, callNonce, callKey);
+    advance(this.state, this.nonceAt);
     if (!ok) throw new DecipherError();
   }
 
@@ -146,6 +218,7 @@ export class ChunkOpener {
    * checks the ciphertext has 4 bytes.
    */
   peekHeldUInt32BE(ciphertext: Buffer): number {
-    return peekUInt32BE(ciphertext, 0, this.nonce, this.key);
+    load(this.state, this.nonceAt);
+    return peekUInt32BE(ciphertext, 0, callNonce, callKey);
   }
 }

@@ -20,13 +20,13 @@ import { decodeAck, encodeAck, type AckMessage } from '../wire/ack.ts';
 import { CONNECTION_MESSAGE_MIN_BODY, decodeConnectionMessageBody, encodeConnectionMessage } from '../wire/connection-message.ts';
 import type { MetadataConfig } from '../wire/metadata.ts';
 import type { NetworkVersion } from '../wire/network-version.ts';
-import { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
+import { ChunkOpener, ChunkSealer, OPENING_NONCE, SEALING_NONCE, cipherState } from './chunk-cipher.ts';
 import { HEADER_LENGTH, MAX_CHUNK_CONTENT, TAG_LENGTH } from './chunk-layout.ts';
 import { encodeStream } from './encoded-message.ts';
 import type { HandshakeProgress } from './handshake-progress.ts';
 import { closedBeforeHandshake } from './closed-before-handshake.ts';
 import type { SessionTransport } from './transport.ts';
-import { publicBytes, secretBytes } from './long-lived-bytes.ts';
+import { publicBytes } from './long-lived-bytes.ts';
 
 export interface HandshakeParams<Meta> {
   readonly identity: Identity;
@@ -174,11 +174,11 @@ async function openChannel<Meta>(transport: SessionTransport, params: HandshakeP
 
   // Step 5: channel key (INVALID_PUBLIC_KEY for a low-order key, before any send) and nonces.
   const channel = channelKey(identity.secretKey, message.publicKey);
-  const key = secretBytes.copy(channel);
-  channel.fill(0);
   const nonces = deriveNonces(sent, received, incoming);
-  const sealer = new ChunkSealer(key, nonces.local);
-  const opener = new ChunkOpener(key, nonces.remote);
+  const state = cipherState(channel, nonces.local, nonces.remote);
+  channel.fill(0);
+  const sealer = new ChunkSealer(state, SEALING_NONCE);
+  const opener = new ChunkOpener(state, OPENING_NONCE);
 
   // Steps 6–7: metadata, exactly one chunk each way (protocol.md §7.1); the peer's is read by the caller.
   transport.write(sealer.seal(encodeStream(localMetadataBytes, MAX_CHUNK_CONTENT)));

@@ -11,35 +11,37 @@ import { INCOMING_ENTRY_COST } from './queue-costs.ts';
 export type IncomingEntry = FramedMessage | P2pError;
 
 export class IncomingQueue {
-  private readonly entries: IncomingEntry[] = [];
+  /** Made on the first entry and kept: an idle connection that never queued keeps no array. */
+  private entries: IncomingEntry[] | undefined;
   private head = 0;
   /** Bytes of the queued messages, measured against the engine's incomingQueueSize. */
   bytes = 0;
 
   get empty(): boolean {
-    return this.head >= this.entries.length;
+    return this.entries === undefined || this.head >= this.entries.length;
   }
 
   push(message: FramedMessage): void {
-    this.entries.push(message);
+    (this.entries ??= []).push(message);
     this.bytes += message.size + INCOMING_ENTRY_COST;
   }
 
   /** Queues the error that ends the stream, after the messages received before it. */
   pushError(error: P2pError): void {
-    this.entries.push(error);
+    (this.entries ??= []).push(error);
   }
 
   /** The next entry, `undefined` when none is queued. */
   shift(): IncomingEntry | undefined {
-    if (this.head >= this.entries.length) return undefined;
-    const entry = this.entries[this.head]!;
-    this.entries[this.head++] = undefined as unknown as IncomingEntry;
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
+    const entries = this.entries;
+    if (entries === undefined || this.head >= entries.length) return undefined;
+    const entry = entries[this.head]!;
+    entries[this.head++] = undefined as unknown as IncomingEntry;
+    if (this.head > 1024 && this.head * 2 > entries.length) {
+      entries.splice(0, this.head);
       this.head = 0;
-    } else if (this.head === this.entries.length) {
-      this.entries.length = 0;
+    } else if (this.head === entries.length) {
+      entries.length = 0;
       this.head = 0;
     }
     if (!(entry instanceof P2pError)) this.bytes -= entry.size + INCOMING_ENTRY_COST;
@@ -47,7 +49,7 @@ export class IncomingQueue {
   }
 
   clear(): void {
-    this.entries.length = 0;
+    if (this.entries) this.entries.length = 0;
     this.head = 0;
     this.bytes = 0;
   }

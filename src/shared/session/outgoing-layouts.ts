@@ -6,7 +6,7 @@
  */
 import type { ChunkSealer } from './chunk-cipher.ts';
 import type { EncodedMessage } from './encoded-message.ts';
-import type { SessionTransport } from './transport.ts';
+import type { DrainListener, SessionTransport } from './transport.ts';
 
 interface OutgoingEntry {
   readonly message: EncodedMessage;
@@ -20,11 +20,12 @@ export interface WrittenListener {
   messageWritten(bytes: number, last: boolean): void;
 }
 
-export class OutgoingLayouts {
+export class OutgoingLayouts implements DrainListener {
   private readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
-  private readonly entries: OutgoingEntry[] = [];
-  private drainWaiters: Array<() => void> = [];
+  /** Layouts waiting for the socket; made on the first one that waits and kept (an idle connection keeps none). */
+  private entries: OutgoingEntry[] | undefined;
+  private drainWaiters: Array<() => void> | undefined;
   /** No more messages are taken (a close, or the stream's end). */
   private closed = false;
   /** Messages (and their encoded bytes) dropped by a close or the stream's end. */
@@ -36,7 +37,7 @@ export class OutgoingLayouts {
   constructor(transport: SessionTransport, sealer: ChunkSealer) {
     this.transport = transport;
     this.sealer = sealer;
-    transport.onDrain(() => this.flush());
+    transport.onDrain(this);
   }
 
   /**
@@ -45,10 +46,11 @@ export class OutgoingLayouts {
    */
   send(message: EncodedMessage, last = true): void {
     if (this.closed) return;
-    if (this.entries.length === 0 && !this.transport.congested) {
+    const entries = this.entries;
+    if ((entries === undefined || entries.length === 0) && !this.transport.congested) {
       this.seal(message);
       this.writtenListener?.messageWritten(message.buffer.length, last);
-    } else this.entries.push({ message, last });
+    } else (this.entries ??= []).push({ message, last });
   }
 
   /** Seals and writes; a shared layout is sealed into a copy of its own, which is recyclable. */
@@ -61,12 +63,14 @@ export class OutgoingLayouts {
     this.writtenListener?.messageWritten(entry.message.buffer.length, entry.last);
   }
 
-  /** Socket drained: send queued messages until it is congested again. */
-  private flush(): void {
+  /** DrainListener: send queued messages until the socket is congested again. */
+  socketWritable(): void {
+    const entries = this.entries;
+    if (entries === undefined) return;
     let sent = 0;
-    while (sent < this.entries.length && !this.transport.congested) this.write(this.entries[sent++]!);
-    if (sent > 0) this.entries.splice(0, sent);
-    if (this.entries.length === 0 && this.drainWaiters.length > 0) {
+    while (sent < entries.length && !this.transport.congested) this.write(entries[sent++]!);
+    if (sent > 0) entries.splice(0, sent);
+    if (entries.length === 0 && this.drainWaiters !== undefined) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
   }
@@ -75,15 +79,18 @@ export class OutgoingLayouts {
   async finish(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.entries.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    if (this.entries !== undefined && this.entries.length > 0) await new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   /** Drops what is queued, counting it in `droppedMessages` and `droppedBytes`. */
   drop(): void {
-    if (this.closed && this.entries.length === 0) return;
+    const entries = this.entries;
+    if (this.closed && (entries === undefined || entries.length === 0)) return;
     this.closed = true;
-    this.droppedMessages += this.entries.length;
-    for (const entry of this.entries.splice(0)) this.droppedBytes += entry.message.buffer.length;
-    for (const resolve of this.drainWaiters.splice(0)) resolve();
+    if (entries !== undefined) {
+      this.droppedMessages += entries.length;
+      for (const entry of entries.splice(0)) this.droppedBytes += entry.message.buffer.length;
+    }
+    if (this.drainWaiters !== undefined) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 }

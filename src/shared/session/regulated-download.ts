@@ -8,12 +8,13 @@ import type { P2pError } from '../errors.ts';
 import { ownedCopy } from './borrowed-reads.ts';
 import type { ByteQueue } from './byte-queue.ts';
 import type { Regulator, Share } from './io-scheduler.ts';
+import type { InputListener } from './transport.ts';
 
 /** What the regulation feeds and holds: the transport (transport.ts). */
 export interface RegulatedReader {
   readonly input: ByteQueue;
   readonly failure: P2pError | undefined;
-  readonly onInput: (() => void) | undefined;
+  readonly onInput: InputListener | undefined;
   /** Stops reading the socket until `quotaAgain`. */
   holdForQuota(): void;
   /** Quota again: reading goes on unless another reason holds it. */
@@ -66,7 +67,7 @@ export class RegulatedDownload {
       reader.input.push(offset === 0 && end === data.length ? data : data.subarray(offset, end));
       this.regulator.charge(this.share, end - offset);
       offset = end;
-      reader.onInput?.();
+      reader.onInput?.inputReceived();
       if (reader.failure || !reader.onInput) return; // the session ended or left stream mode
       if (!this.regulator.mayProceed(this.share)) {
         if (offset < data.length) this.backlog = data.subarray(offset);

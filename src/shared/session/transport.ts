@@ -28,6 +28,26 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 /** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
+/**
+ * Who a transport tells of its socket's events: the byte engine once established (the handshake's
+ * owner before). One reference each, where callbacks would cost every connection a closure and
+ * its context.
+ */
+export interface InputListener {
+  /** Stream mode: received bytes were appended to the transport's `input`. */
+  inputReceived(): void;
+}
+
+export interface EndListener {
+  /** The socket ended, errored or was destroyed (called once). */
+  transportEnded(error: P2pError): void;
+}
+
+export interface DrainListener {
+  /** The socket drained, or the upload regulator lets this connection write again. */
+  socketWritable(): void;
+}
+
 interface ReadWaiter {
   readonly need: number;
   readonly resolve: (bytes: Buffer) => void;
@@ -40,10 +60,10 @@ export class SessionTransport implements TurnReader {
   readonly stats = new TrafficStats();
   /** Set when the socket can no longer be read: every later read fails with it. */
   failure: P2pError | undefined;
-  /** Stream mode: called after received bytes were appended to `input`. */
-  onInput: (() => void) | undefined;
-  /** Called once when the socket ends, errors or is destroyed. */
-  onEnd: ((error: P2pError) => void) | undefined;
+  /** Stream mode: told after received bytes were appended to `input`. */
+  onInput: InputListener | undefined;
+  /** Told once when the socket ends, errors or is destroyed. */
+  onEnd: EndListener | undefined;
   /** Handshake mode: pause reading past this many buffered bytes. */
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
@@ -68,7 +88,7 @@ export class SessionTransport implements TurnReader {
   readTurn = -1;
   turnBytes = 0;
   seenGeneration = -1;
-  private onWritable: (() => void) | undefined;
+  private onWritable: DrainListener | undefined;
   /** Stream mode reads into the thread's buffer (borrowed-reads.ts), not through 'data'. */
   private borrowing = false;
   /** Looks for a gone peer while reading is held (`probePeer`). */
@@ -80,7 +100,7 @@ export class SessionTransport implements TurnReader {
     if (io?.upload || io?.download) {
       this.io = io;
       io.attach();
-      this.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.() };
+      this.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.socketWritable() };
       this.download = io.download && new RegulatedDownload(io.download, io.readStep, this);
     }
     (socket as OwnedSocket)[OWNER] = this;
@@ -108,10 +128,10 @@ export class SessionTransport implements TurnReader {
     return this.closedSocket || this.socket.closed;
   }
 
-  /** `flush` runs when the socket drained and when the upload regulator lets this connection write again. */
-  onDrain(flush: () => void): void {
-    this.onWritable = flush;
-    this.socket.on('drain', flush);
+  /** `listener` is told when the socket drained and when the upload regulator lets this connection write again. */
+  onDrain(listener: DrainListener): void {
+    this.onWritable = listener;
+    this.socket.on('drain', onSocketDrain);
   }
 
   /** Handshake read of exactly `n` bytes; rejects with the transport's failure. */
@@ -309,7 +329,7 @@ export class SessionTransport implements TurnReader {
     waiter?.reject(error);
     const onEnd = this.onEnd;
     this.onEnd = undefined;
-    onEnd?.(error);
+    onEnd?.transportEnded(error);
   }
 
   private takeHandshakeBytes(n: number): Buffer {
@@ -329,7 +349,7 @@ export class SessionTransport implements TurnReader {
         download.feed(data);
       } else {
         this.input.push(data);
-        this.onInput();
+        this.onInput.inputReceived();
       }
       if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
       return;
@@ -356,6 +376,10 @@ export class SessionTransport implements TurnReader {
     this.input.ownBorrowed();
     this.download?.ownBorrowed();
     return true;
+  }
+
+  drained(): void {
+    this.onWritable?.socketWritable();
   }
 
   handleClose(): void {
@@ -431,6 +455,10 @@ function onSocketEnd(this: OwnedSocket): void {
 
 function onSocketError(this: OwnedSocket, error: Error): void {
   this[OWNER]?.handleEnd(`connection error: ${error.message}`, error);
+}
+
+function onSocketDrain(this: OwnedSocket): void {
+  this[OWNER]?.drained();
 }
 
 function onSocketClose(this: OwnedSocket): void {
