@@ -49,7 +49,6 @@ export function deriveNonces(sentMessage: Buffer, receivedMessage: Buffer, incom
   const resp = incoming ? sentMessage : receivedMessage;
   const initToResp = blake2b(32, init, resp, INIT_TO_RESP).subarray(0, NONCE_LENGTH);
   const respToInit = blake2b(32, init, resp, RESP_TO_INIT).subarray(0, NONCE_LENGTH);
-  return incoming
-    ? { local: Buffer.from(initToResp), remote: Buffer.from(respToInit) }
-    : { local: Buffer.from(respToInit), remote: Buffer.from(initToResp) };
+  // Views of the digests: the chunk cipher keeps its own running copy of each (chunk-cipher.ts).
+  return incoming ? { local: initToResp, remote: respToInit } : { local: respToInit, remote: initToResp };
 }

@@ -24,18 +24,26 @@ export function named(errorClass: abstract new (...args: never[]) => P2pError, n
   Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, enumerable: false, configurable: true });
 }
 
+/** `brandsOf` per class prototype, worked out at the first error of the class (errors are made on every connection's end). */
+const brandsByClass = new WeakMap<object, readonly string[]>();
+
 /**
  * The names of an error's classes, from its own class up to `P2pError`. A subclass that did not
  * name itself (the command line's, a user's) is named here after its constructor.
  */
-function brandsOf(error: P2pError): string[] {
+function brandsOf(error: P2pError): readonly string[] {
+  const own: object = Object.getPrototypeOf(error);
+  const known = brandsByClass.get(own);
+  if (known !== undefined) return known;
   const brands: string[] = [];
-  for (let proto: object | null = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (let proto: object | null = own; proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
     if (!Object.hasOwn(proto, 'name') && Object.hasOwn(proto, 'constructor')) {
       named((proto as { constructor: abstract new () => P2pError }).constructor, (proto as { constructor: { name: string } }).constructor.name);
     }
     if (Object.hasOwn(proto, 'name')) brands.push(String((proto as { name: unknown }).name));
   }
+  Object.freeze(brands);
+  brandsByClass.set(own, brands);
   return brands;
 }
 

@@ -28,8 +28,16 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 /** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
+/** `ReadWaiter.need` of a `readFrame`. */
+const FRAME = -1;
+/** The u16 BE length in front of every handshake frame: a connection message, a chunk (protocol.md §1.1, §6). */
+const FRAME_PREFIX = 2;
+
 interface ReadWaiter {
+  /** Bytes wanted; FRAME: a whole frame (`readFrame`), whose length its prefix gives. */
   readonly need: number;
+  /** `readFrame`: a frame whose body is announced shorter than this is handed over as its prefix alone. */
+  readonly minBody: number;
   readonly resolve: (bytes: Buffer) => void;
   readonly reject: (error: P2pError) => void;
 }
@@ -120,8 +128,39 @@ export class SessionTransport implements TurnReads {
     if (n === 0) return this.failure ? Promise.reject(this.failure) : Promise.resolve(Buffer.alloc(0));
     if (this.input.length >= n) return Promise.resolve(this.takeHandshakeBytes(n));
     if (this.failure) return Promise.reject(this.failure);
+    return this.wait(n, 0);
+  }
+
+  /**
+   * Handshake read of one frame, a u16 BE length and that many bytes (a connection message, a
+   * chunk): prefix and body in one buffer. A frame announced with a body shorter than `minBody`
+   * comes back as its 2-byte prefix alone, at once, for the caller to refuse without waiting for
+   * the rest. When the frame is already buffered (the rule: a peer's frame comes in one segment),
+   * it is taken with no promise at all: `takeFrame`.
+   */
+  readFrame(minBody: number): Promise<Buffer> {
+    const frame = this.takeFrame(minBody);
+    if (frame !== undefined) return Promise.resolve(frame);
+    if (this.failure) return Promise.reject(this.failure);
+    return this.wait(FRAME, minBody);
+  }
+
+  /** `readFrame` when its bytes are buffered; undefined when they are not all there yet. */
+  takeFrame(minBody: number): Buffer | undefined {
+    const need = this.frameNeed(minBody);
+    return need !== undefined && this.input.length >= need ? this.takeHandshakeBytes(need) : undefined;
+  }
+
+  /** Bytes a frame at the front takes (its prefix alone when too short, see `readFrame`); undefined until its prefix is here. */
+  private frameNeed(minBody: number): number | undefined {
+    if (this.input.length < FRAME_PREFIX) return undefined;
+    const body = this.input.peekUInt16BE();
+    return body < minBody ? FRAME_PREFIX : FRAME_PREFIX + body;
+  }
+
+  private wait(need: number, minBody: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      this.waiter = { need: n, resolve, reject };
+      this.waiter = { need, minBody, resolve, reject };
       if (this.socket.isPaused()) this.socket.resume();
     });
   }
@@ -321,9 +360,10 @@ export class SessionTransport implements TurnReads {
     // Handshake bytes are charged too, whole: the handshake reads exact lengths (protocol.md §12.1).
     download?.charge(data.length);
     const waiter = this.waiter;
-    if (waiter && this.input.length >= waiter.need) {
+    const need = waiter === undefined ? undefined : waiter.need === FRAME ? this.frameNeed(waiter.minBody) : waiter.need;
+    if (need !== undefined && this.input.length >= need) {
       this.waiter = undefined;
-      waiter.resolve(this.takeHandshakeBytes(waiter.need));
+      waiter!.resolve(this.takeHandshakeBytes(need));
     }
     if (this.input.length > this.inputLimit) this.socket.pause();
   }
