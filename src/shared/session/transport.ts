@@ -59,6 +59,8 @@ export class SessionTransport implements TurnReads {
   /** The turn (loop-turns.ts) of this connection's last uncorked write. */
   private writeTurn = -1;
   private closePromise: Promise<void> | undefined;
+  /** A graceful close's deadline (`endGracefully`), cleared by the socket's 'close'. */
+  private closeGrace: NodeJS.Timeout | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
   private closedSocket = false;
@@ -292,7 +294,12 @@ export class SessionTransport implements TurnReads {
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this.stopInput(reason);
-    this.closePromise = endGracefully(this.socket);
+    if (this.socket.destroyed) {
+      this.closePromise = Promise.resolve();
+    } else {
+      this.closePromise = this.ended;
+      this.closeGrace = endGracefully(this.socket);
+    }
     return this.closePromise;
   }
 
@@ -383,6 +390,7 @@ export class SessionTransport implements TurnReads {
 
   handleClose(): void {
     this.closedSocket = true;
+    clearTimeout(this.closeGrace);
     this.handleEnd('connection closed');
     const resolve = this.resolveEnded;
     this.resolveEnded = undefined;
