@@ -31,6 +31,7 @@ import type { PoolOptions } from './pool-options.ts';
 import type { PoolRefusals } from './pool-refusals.ts';
 import type { PoolTally } from './pool-stats.ts';
 import type { Refusal } from './refusal.ts';
+import { OPTIONS_CHECKED } from './validate-options.ts';
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
 const GREYLISTING_CODES = new Set([
@@ -184,6 +185,7 @@ export class Establisher<Msg, Meta> {
         pendingMessageBudget: this.parts.pendingMessageBudget,
         codec: options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>),
         negotiatedVersion: decision.version,
+        [OPTIONS_CHECKED]: true as const,
       };
       const conn = await lifecycle.step('accepting', () => auth.accept<Msg>(acceptOptions), close);
       if (this.parts.isClosed()) {

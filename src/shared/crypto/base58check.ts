@@ -14,6 +14,10 @@ const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const LIMB = 58 ** 5;
 /** Limbs of the value being encoded, least significant first (`base58`'s scratch). */
 let limbs = new Float64Array(16);
+/** The text being written (`base58`'s scratch). */
+let chars = Buffer.allocUnsafeSlow(128);
+const ALPHABET_CODES = Buffer.from(ALPHABET, 'latin1');
+const ONE = ALPHABET_CODES[0]!;
 /** The two SHA-256 rounds of a checksum. */
 const digest = Buffer.allocUnsafeSlow(32);
 
@@ -56,18 +60,23 @@ function base58(bytes: Uint8Array): string {
     }
     used = j;
   }
-  let text = '';
+  // The digits as alphabet bytes, most significant last-written: one latin1 string at the end.
+  const length = zeros + used * 5;
+  if (chars.length < length) chars = Buffer.allocUnsafeSlow(length);
+  let at = length;
   for (let j = 0; j < used; j++) {
     let limb = limbs[j]!;
-    // The top limb's leading zero digits are dropped below.
     for (let k = 0; k < 5; k++) {
-      text = ALPHABET[limb % 58]! + text;
+      chars[--at] = ALPHABET_CODES[limb % 58]!;
       limb = Math.floor(limb / 58);
     }
   }
-  let start = 0;
-  while (start < text.length && text[start] === '1') start++;
-  return '1'.repeat(zeros) + text.slice(start);
+  // The top limb's leading zero digits go; the leading zero bytes are written as '1's instead.
+  let start = zeros;
+  while (start < length && chars[start] === ONE) start++;
+  start -= zeros;
+  chars.fill(ONE, start, start + zeros);
+  return chars.toString('latin1', start, length);
 }
 
 /**
