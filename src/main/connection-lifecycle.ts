@@ -70,6 +70,11 @@ export class ConnectionLifecycle {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    if (this.error) {
+      // Stopped while the operation was starting: its outcome no longer matters.
+      if (result instanceof Promise) result.catch(() => undefined);
+      return Promise.reject(this.error);
+    }
     // A race of the operation against `stop`, without Promise.race's array, iterator and a
     // reaction left on a shared failure promise by every step: a handshake takes two or three.
     return new Promise<T>((resolve, reject) => {
