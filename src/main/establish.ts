@@ -205,9 +205,9 @@ export class Establisher<Msg, Meta> {
   }
 
   /**
-   * What the default policy reads of the pool (`view`): one object for every decision, whose fields read
-   * the pool when the policy asks (it decides synchronously), not a snapshot with its closures per
-   * handshake.
+   * What the default policy reads of the pool (`view`): one object for every decision, whose
+   * fields read the pool when the policy asks (it decides synchronously), not a snapshot with its
+   * closures per handshake.
    */
   private makeView(): PolicyView {
     const { parts, trusted } = this;

@@ -7,8 +7,8 @@
 
 /**
  * Where an error class's prototype lists the `name` of every class its errors are instances of.
- * `instanceof` reads this list rather than the prototype chain, so it holds for an error made by another copy of the
- * library (two installed versions, or `dist` beside `src`).
+ * `instanceof` reads this list rather than the prototype chain, so it holds for an error made by
+ * another copy of the library (two installed versions, or `dist` beside `src`).
  */
 const BRAND = Symbol.for('p2p-socket.error');
 
