@@ -15,7 +15,7 @@ import { AuthenticatedConnection } from './authenticated-connection.ts';
 import { inlineHandshakeBackend } from './inline-backend.ts';
 import { withDeadline } from '../shared/session/deadline.ts';
 import { DEFAULT_POW_DIFFICULTY } from './options.ts';
-import { validateAuthenticateOptions } from './validate-options.ts';
+import { OPTIONS_CHECKED, validateAuthenticateOptions } from './validate-options.ts';
 
 export interface AuthenticateOptions<Meta> {
   readonly identity: Identity;
@@ -46,12 +46,7 @@ export interface AuthenticateOptions<Meta> {
 /** @internal option key: the IoScheduler an inline pool's sockets are regulated by. */
 export const IO_SCHEDULER = Symbol('p2p-socket.ioScheduler');
 
-/**
- * @internal option key: skip the per-call option check. An inline pool authenticates every
- * connection with the options it validated at construction, so checking them again on every
- * handshake would be work for nothing.
- */
-export const OPTIONS_CHECKED = Symbol('p2p-socket.optionsChecked');
+export { OPTIONS_CHECKED };
 
 /** The last difficulty's target, kept: a pool (or a server) asks for the same one on every handshake. */
 let lastPowTarget: { readonly difficulty: number; readonly target: Buffer } | undefined;

@@ -16,7 +16,7 @@ import { WAITING_FOR_ACK } from '../shared/session/handshake-progress.ts';
 import { DEFAULT_INCOMING_QUEUE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_OUTGOING_QUEUE_SIZE } from './options.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { HandshakeBackend } from './session-backend.ts';
-import { validateAcceptOptions } from './validate-options.ts';
+import { OPTIONS_CHECKED, validateAcceptOptions } from './validate-options.ts';
 
 export interface AcceptOptions<Msg> {
   /** How messages are typed; default: raw bytes. */
@@ -42,6 +42,8 @@ export interface AcceptOptions<Msg> {
   readonly timeout?: number;
   /** The version agreed, for `info.negotiatedVersion` (a pool passes what its policy selected). */
   readonly negotiatedVersion?: NetworkVersion;
+  /** @internal a pool's accept: options it checked when it was built (validate-options.ts). */
+  readonly [OPTIONS_CHECKED]?: true;
 }
 
 type State = 'authenticated' | 'accepting' | 'done';
@@ -67,7 +69,7 @@ export class AuthenticatedConnection<Meta> {
    * decipher), DECODING_ERROR, INVALID_CHUNKS_SIZE (bad option, nothing sent), TIMEOUT or ABORTED.
    */
   async accept<Msg = Uint8Array>(options: AcceptOptions<Msg> = {}): Promise<Connection<Msg, Meta>> {
-    validateAcceptOptions(options);
+    if (!options[OPTIONS_CHECKED]) validateAcceptOptions(options);
     const chunkContentSize = options.binaryChunksSize === undefined ? MAX_CHUNK_CONTENT : checkBinaryChunksSize(options.binaryChunksSize);
     this.claim();
     if (options.signal?.aborted) {

@@ -34,8 +34,8 @@ export class ConnectionLifecycle {
   private readonly timer: NodeJS.Timeout;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.stop(errorFromAbortReason(this.signal?.reason));
-  private readonly failure: Promise<never>;
-  private rejectFailure!: (error: P2pError) => void;
+  /** Rejects the pending step's promise (`step`); a step that settled leaves it a no-op. */
+  private rejectStep: ((error: P2pError) => void) | undefined;
   private error: P2pError | undefined;
   private cancel: (() => void) | undefined;
   private describe: WaitDescription | undefined;
@@ -43,8 +43,6 @@ export class ConnectionLifecycle {
   constructor(incoming: boolean, timeout: number, signal?: AbortSignal) {
     this.incoming = incoming;
     this.state = incoming ? 'handshaking' : 'dialing';
-    this.failure = new Promise<never>((_, reject) => (this.rejectFailure = reject));
-    this.failure.catch(() => undefined); // observed through `step`
     this.timer = setTimeout(() => void this.expire(timeout), timeout);
     this.signal = signal;
     if (signal?.aborted) this.onAbort();
@@ -66,24 +64,36 @@ export class ConnectionLifecycle {
     this.cancel = cancel;
     const fixed = STEP_WAITS[state];
     this.describe = describe ?? (fixed === undefined ? undefined : () => fixed);
-    let pending: Promise<T>;
+    let result: T | Promise<T>;
     try {
-      pending = Promise.resolve(operation());
+      result = operation();
     } catch (error) {
-      pending = Promise.reject(error as Error);
+      return Promise.reject(error as Error);
     }
-    return Promise.race([pending, this.failure]);
+    if (this.error) {
+      // Stopped while the operation was starting: its outcome no longer matters.
+      if (result instanceof Promise) result.catch(() => undefined);
+      return Promise.reject(this.error);
+    }
+    // A race of the operation against `stop`, without Promise.race's array, iterator and a
+    // reaction left on a shared failure promise by every step: a handshake takes two or three.
+    return new Promise<T>((resolve, reject) => {
+      this.rejectStep = reject;
+      if (result instanceof Promise) result.then(resolve, reject);
+      else resolve(result);
+    });
   }
 
   /** Ends the lifecycle from outside (pool closing): the current step rejects with `error`. */
   stop(error: P2pError): void {
     if (this.error || this.state === 'established' || this.state === 'closed') return;
     this.error = error;
+    const reject = this.rejectStep;
     this.release();
     const cancel = this.cancel;
     this.cancel = undefined;
     cancel?.();
-    this.rejectFailure(error);
+    reject?.(error);
   }
 
   /**
@@ -122,6 +132,7 @@ export class ConnectionLifecycle {
   }
 
   private release(): void {
+    this.rejectStep = undefined;
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
   }

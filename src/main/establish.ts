@@ -31,6 +31,7 @@ import type { PoolOptions } from './pool-options.ts';
 import type { PoolRefusals } from './pool-refusals.ts';
 import type { PoolTally } from './pool-stats.ts';
 import type { Refusal } from './refusal.ts';
+import { OPTIONS_CHECKED } from './validate-options.ts';
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
 const GREYLISTING_CODES = new Set([
@@ -94,10 +95,12 @@ export class Establisher<Msg, Meta> {
   private readonly trusted: Set<string>;
   /** Failures already counted where they were decided (nack, close), not again by `establish`. */
   private readonly counted = new WeakSet<object>();
+  private readonly view: PolicyView;
 
   constructor(parts: EstablisherParts<Msg, Meta>) {
     this.parts = parts;
     this.trusted = new Set(parts.options.trustedPeers ?? []);
+    this.view = this.makeView();
   }
 
   /** Established connections above which peers are nacked TOO_MANY_CONNECTIONS. */
@@ -146,7 +149,7 @@ export class Establisher<Msg, Meta> {
     // Every failure below closes `auth` in `establish`; `close` is what a deadline or abort does mid-step.
     const close = (): void => void auth.close().catch(() => undefined);
     if (this.parts.isClosed()) throw new PoolClosedError();
-    let decision: PolicyDecision = defaultPolicy(info, this.view());
+    let decision: PolicyDecision = defaultPolicy(info, this.view);
     let byHook = false;
     const hook = options.policy;
     if (decision.action === 'accept' && hook) {
@@ -182,6 +185,7 @@ export class Establisher<Msg, Meta> {
         pendingMessageBudget: this.parts.pendingMessageBudget,
         codec: options.codec ?? (bytesCodec as unknown as MessageCodec<Msg>),
         negotiatedVersion: decision.version,
+        [OPTIONS_CHECKED]: true as const,
       };
       const conn = await lifecycle.step('accepting', () => auth.accept<Msg>(acceptOptions), close);
       if (this.parts.isClosed()) {
@@ -200,17 +204,31 @@ export class Establisher<Msg, Meta> {
     }
   }
 
-  /** What the default policy reads of the pool. */
-  private view(): PolicyView {
-    const { options, registry, bannedPeers } = this.parts;
+  /**
+   * What the default policy reads of the pool (`view`): one object for every decision, whose
+   * fields read the pool when the policy asks (it decides synchronously), not a snapshot with its
+   * closures per handshake.
+   */
+  private makeView(): PolicyView {
+    const { parts, trusted } = this;
+    const { options, registry, bannedPeers } = parts;
+    const maxConnections = (): number => this.maxConnections;
     return {
-      versions: this.parts.versions,
-      activeConnections: registry.taken,
-      maxConnections: this.maxConnections,
+      get versions() {
+        return parts.versions;
+      },
+      get activeConnections() {
+        return registry.taken;
+      },
+      get maxConnections() {
+        return maxConnections();
+      },
       isPeerConnected: (peerId) => !options.allowDuplicatePeers && registry.hasPeer(peerId),
       isPeerRefused: (peerId) => bannedPeers.refuses(peerId),
-      privateMode: options.privateMode ?? false,
-      isTrusted: (info) => this.trusted.has(info.peerId),
+      get privateMode() {
+        return options.privateMode ?? false;
+      },
+      isTrusted: (info) => trusted.has(info.peerId),
       alternativePoints: () => (options.disablePeerDiscovery ? [] : this.knownPoints()),
     };
   }

@@ -29,6 +29,13 @@ function label(name: string, key: string | number | undefined): string {
 }
 type Spec = Readonly<Record<string, Check>>;
 
+/**
+ * @internal option key: skip the per-call option check. A pool authenticates and accepts every
+ * connection with options it validated at construction, so checking them again on every
+ * handshake would be work for nothing.
+ */
+export const OPTIONS_CHECKED = Symbol('p2p-socket.optionsChecked');
+
 /** The longest delay `setTimeout` honours; past it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

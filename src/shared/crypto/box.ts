@@ -32,22 +32,37 @@ function x25519(shared: Buffer, secretKey: Buffer, publicKey: Buffer): void {
   if (sodium.sodium_is_zero(shared, shared.length)) throw new InvalidPublicKeyError();
 }
 
-/** `precompute(ownSecret, peerPublic)`: the 32-byte channel key both sides share (protocol.md §4.1). */
-export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer {
+/** Scratch of `withChannelKey`: the X25519 result (as HSalsa20's key words) and the key; wiped after every use. */
+const sharedWords = new Uint32Array(8);
+const sharedBytes = Buffer.from(sharedWords.buffer);
+const keyWords = new Uint32Array(8);
+const keyBytes = Buffer.from(keyWords.buffer);
+
+/**
+ * `precompute(ownSecret, peerPublic)`: the 32-byte channel key both sides share (protocol.md
+ * §4.1), handed to `keep`, which copies it where the connection keeps it; the key's bytes here
+ * are a thread-wide scratch, wiped as soon as `keep` returns. No memory of its own per handshake.
+ */
+export function withChannelKey<T>(ownSecretKey: Buffer, peerPublicKey: Buffer, keep: (key: Buffer) => T): T {
   // X25519 writes straight into the words HSalsa20 reads: no aligned copy of the shared secret.
-  // The words are read in the platform's byte order, little-endian as Salsa20's (as before).
-  const words = new Uint32Array(8);
-  const shared = Buffer.from(words.buffer);
+  // The words are read in the platform's byte order, little-endian as Salsa20's.
   try {
-    x25519(shared, ownSecretKey, peerPublicKey);
-    const out = new Uint32Array(8);
-    hsalsa(SIGMA, words, ZERO_INPUT, out);
-    // Key material lives outside the Buffer pool (a view of `out`'s own 32 bytes), so the caller
-    // can wipe it without touching neighbours.
-    return Buffer.from(out.buffer);
+    x25519(sharedBytes, ownSecretKey, peerPublicKey);
+    hsalsa(SIGMA, sharedWords, ZERO_INPUT, keyWords);
+    return keep(keyBytes);
   } finally {
-    sodium.sodium_memzero(shared);
+    sodium.sodium_memzero(sharedBytes);
+    sodium.sodium_memzero(keyBytes);
   }
+}
+
+/** The channel key in a buffer of its own (outside the Buffer pool, so the caller can wipe it). */
+export function channelKey(ownSecretKey: Buffer, peerPublicKey: Buffer): Buffer {
+  return withChannelKey(ownSecretKey, peerPublicKey, (key) => {
+    const own = Buffer.allocUnsafeSlow(key.length);
+    key.copy(own);
+    return own;
+  });
 }
 
 /**

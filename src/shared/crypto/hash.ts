@@ -23,3 +23,8 @@ export function sha256(data: Buffer): Buffer {
   sodium.crypto_hash_sha256(out, data);
   return out;
 }
+
+/** SHA-256 of `data` into `out` (32 bytes; may be `data` itself). */
+export function sha256Into(out: Buffer, data: Buffer): void {
+  sodium.crypto_hash_sha256(out, data);
+}

@@ -6,15 +6,24 @@ import { blake2b } from './hash.ts';
 
 const NONCE_LENGTH = 24;
 
+/** Message nonces drawn from libsodium at once: its generator makes a getrandom syscall per call. */
+const NONCES_PER_DRAW = 64;
+let drawn: Buffer | undefined;
+let nextNonce = NONCES_PER_DRAW;
+
 /**
  * 24 fresh random bytes: a connection message's nonce (protocol.md §1.1). libsodium's generator
- * rather than node:crypto's randomBytes, which costs several times more per call and runs once
- * per handshake.
+ * rather than node:crypto's randomBytes, which costs several times more per call; drawn 64 nonces
+ * at a time, as a view each of a buffer never drawn into again (a nonce is public, sent in clear).
  */
 export function randomMessageNonce(): Buffer {
-  const nonce = Buffer.allocUnsafe(NONCE_LENGTH);
-  sodium.randombytes_buf(nonce);
-  return nonce;
+  if (nextNonce === NONCES_PER_DRAW) {
+    drawn = Buffer.allocUnsafeSlow(NONCE_LENGTH * NONCES_PER_DRAW);
+    sodium.randombytes_buf(drawn);
+    nextNonce = 0;
+  }
+  const at = NONCE_LENGTH * nextNonce++;
+  return drawn!.subarray(at, at + NONCE_LENGTH);
 }
 
 const INIT_TO_RESP = Buffer.from('Init -> Resp', 'ascii');
@@ -50,7 +59,6 @@ export function deriveNonces(sentMessage: Buffer, receivedMessage: Buffer, incom
   const resp = incoming ? sentMessage : receivedMessage;
   const initToResp = blake2b(32, init, resp, INIT_TO_RESP).subarray(0, NONCE_LENGTH);
   const respToInit = blake2b(32, init, resp, RESP_TO_INIT).subarray(0, NONCE_LENGTH);
-  return incoming
-    ? { local: Buffer.from(initToResp), remote: Buffer.from(respToInit) }
-    : { local: Buffer.from(respToInit), remote: Buffer.from(initToResp) };
+  // Views of the digests: the chunk cipher keeps its own running copy of each (chunk-cipher.ts).
+  return incoming ? { local: initToResp, remote: respToInit } : { local: respToInit, remote: initToResp };
 }

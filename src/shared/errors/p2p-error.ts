@@ -6,9 +6,9 @@
  */
 
 /**
- * Where an error lists the `name` of every class it is an instance of. `instanceof` reads this
- * list rather than the prototype chain, so it holds for an error made by another copy of the
- * library (two installed versions, or `dist` beside `src`).
+ * Where an error class's prototype lists the `name` of every class its errors are instances of.
+ * `instanceof` reads this list rather than the prototype chain, so it holds for an error made by
+ * another copy of the library (two installed versions, or `dist` beside `src`).
  */
 const BRAND = Symbol.for('p2p-socket.error');
 
@@ -28,7 +28,7 @@ export function named(errorClass: abstract new (...args: never[]) => P2pError, n
  * The names of an error's classes, from its own class up to `P2pError`. A subclass that did not
  * name itself (the command line's, a user's) is named here after its constructor.
  */
-function brandsOf(error: P2pError): string[] {
+function brandsOf(error: P2pError): readonly string[] {
   const brands: string[] = [];
   for (let proto: object | null = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
     if (!Object.hasOwn(proto, 'name') && Object.hasOwn(proto, 'constructor')) {
@@ -36,7 +36,7 @@ function brandsOf(error: P2pError): string[] {
     }
     if (Object.hasOwn(proto, 'name')) brands.push(String((proto as { name: unknown }).name));
   }
-  return brands;
+  return Object.freeze(brands);
 }
 
 /** The base of every error the library throws: a literal `code`, and a `name` that is the class name. */
@@ -49,8 +49,11 @@ export abstract class P2pError extends Error {
 
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
-    // Not enumerable: logs and deep comparisons of errors show their fields, not the brand.
-    Object.defineProperty(this, BRAND, { value: brandsOf(this) });
+    // On the class's prototype, worked out at its first error: a property defined on every
+    // instance cost more than the rest of the error (errors end every connection). Not
+    // enumerable: logs and deep comparisons of errors show their fields, not the brand.
+    const own: object = Object.getPrototypeOf(this);
+    if (!Object.hasOwn(own, BRAND)) Object.defineProperty(own, BRAND, { value: brandsOf(this) });
   }
 
   /** True for an instance of this class made by any copy of the library (see `BRAND`). */

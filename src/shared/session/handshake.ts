@@ -2,7 +2,7 @@
  * Session establishment, steps 1–2 of protocol.md §11.1 (`authenticate`) and the Ack/Nack step of
  * §11.3, over a SessionTransport. Thread-agnostic: the inline engine and the shards run it.
  */
-import { channelKey } from '../crypto/box.ts';
+import { withChannelKey } from '../crypto/box.ts';
 import { deriveNonces, randomMessageNonce } from '../crypto/nonce.ts';
 import { peerIdBytesOf, peerIdToBase58 } from '../crypto/peer-id.ts';
 import { checkProofOfWork, stampDifficulty } from '../crypto/pow.ts';
@@ -146,21 +146,20 @@ async function openChannel<Meta>(transport: SessionTransport, params: HandshakeP
   const localMetadataBytes = encodeMetadata(params.metadata);
 
   // Step 2: the peer's connection message, kept with its prefix for the nonces (protocol.md §5.1).
-  let prefix: Buffer;
+  // Too short to hold the fixed fields (0 included): refused before waiting for any of it. The
+  // longest, 65535, is read whole (bounded by HANDSHAKE_INPUT_LIMIT) and left to the decoder.
+  let received: Buffer;
   try {
-    prefix = await transport.readExact(HEADER_LENGTH);
+    received = transport.takeFrame(CONNECTION_MESSAGE_MIN_BODY) ?? (await transport.readFrame(CONNECTION_MESSAGE_MIN_BODY));
   } catch (error) {
     // A listener refuses before authentication by closing without a byte: say so to the dialler.
     throw incoming ? error : closedBeforeHandshake(error, transport, `${params.remoteHost}:${params.remotePort}`);
   }
-  const bodyLength = prefix.readUInt16BE(0);
-  // Too short to hold the fixed fields (0 included): refused before waiting for any of it. The
-  // longest, 65535, is read whole (bounded by HANDSHAKE_INPUT_LIMIT) and left to the decoder.
+  const bodyLength = received.readUInt16BE(0);
   if (bodyLength < CONNECTION_MESSAGE_MIN_BODY) {
     throw new DecodingError('NOT_ENOUGH_DATA', `connection message of ${bodyLength} bytes, at least ${CONNECTION_MESSAGE_MIN_BODY} needed`);
   }
-  const body = await transport.readExact(bodyLength);
-  const received = Buffer.concat([prefix, body]);
+  const body = received.subarray(HEADER_LENGTH);
   const message = decodeConnectionMessageBody(body);
   if (params.progress) params.progress.step = 'metadata';
 
@@ -173,10 +172,9 @@ async function openChannel<Meta>(transport: SessionTransport, params: HandshakeP
   }
 
   // Step 5: channel key (INVALID_PUBLIC_KEY for a low-order key, before any send) and nonces.
-  const channel = channelKey(identity.secretKey, message.publicKey);
   const nonces = deriveNonces(sent, received, incoming);
-  const state = cipherState(channel, nonces.local, nonces.remote);
-  channel.fill(0);
+  // The key is copied into the connection's cipher state straight from the scratch it is made in.
+  const state = withChannelKey(identity.secretKey, message.publicKey, (key) => cipherState(key, nonces.local, nonces.remote));
   const sealer = new ChunkSealer(state, SEALING_NONCE);
   const opener = new ChunkOpener(state, OPENING_NONCE);
 
@@ -195,10 +193,10 @@ async function openChannel<Meta>(transport: SessionTransport, params: HandshakeP
 
 /** Reads and deciphers exactly one chunk (protocol.md §6.3). */
 export async function readChunk(transport: SessionTransport, opener: ChunkOpener): Promise<Buffer> {
-  const header = await transport.readExact(HEADER_LENGTH);
-  const length = header.readUInt16BE(0);
+  const chunk = transport.takeFrame(TAG_LENGTH) ?? (await transport.readFrame(TAG_LENGTH));
+  const length = chunk.readUInt16BE(0);
   if (length < TAG_LENGTH) throw new InvalidIncomingCiphertextSizeError(length);
-  return opener.open(await transport.readExact(length));
+  return opener.open(chunk.subarray(HEADER_LENGTH));
 }
 
 /** Sends our Ack or Nack as chunk #1 (protocol.md §8). */

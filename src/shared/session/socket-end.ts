@@ -10,23 +10,19 @@ export const CLOSE_GRACE_MS = 2000;
 
 /**
  * Flushes what was handed to `socket`, sends FIN and keeps reading (the transport drops what
- * comes) until the peer closes too, so the kernel does not answer unread data with a reset;
- * destroys it after CLOSE_GRACE_MS at the latest. Resolves once it is closed.
+ * comes) until the peer closes too, so the kernel does not answer unread data with a reset.
+ * Returns the timer that destroys it after CLOSE_GRACE_MS at the latest, for the owner to clear
+ * on the socket's 'close' (the transport, which listens for it anyway: no listener of its own).
  */
-export function endGracefully(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (socket.destroyed) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.resume();
-    socket.end();
-  });
+export function endGracefully(socket: Socket): NodeJS.Timeout {
+  const timer = setTimeout(destroySocket, CLOSE_GRACE_MS, socket);
+  socket.resume();
+  socket.end();
+  return timer;
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 /** Destroys `socket` with a TCP reset where it can (in-memory duplexes used by tests have none). */

@@ -28,6 +28,11 @@ type OwnedSocket = Socket & { [OWNER]?: SessionTransport };
 /** Bytes buffered during the handshake before reading pauses: two maximal chunks and a connection message. */
 export const HANDSHAKE_INPUT_LIMIT = 3 * 65537;
 
+/** `ReadWaiter.need` of a `readFrame`. */
+const FRAME = -1;
+/** The u16 BE length in front of every handshake frame: a connection message, a chunk (protocol.md §1.1, §6). */
+const FRAME_PREFIX = 2;
+
 /**
  * Who a transport tells of its socket's events: the byte engine once established (the handshake's
  * owner before). One reference each, where callbacks would cost every connection a closure and
@@ -49,7 +54,10 @@ export interface DrainListener {
 }
 
 interface ReadWaiter {
+  /** Bytes wanted; FRAME: a whole frame (`readFrame`), whose length its prefix gives. */
   readonly need: number;
+  /** `readFrame`: a frame whose body is announced shorter than this is handed over as its prefix alone. */
+  readonly minBody: number;
   readonly resolve: (bytes: Buffer) => void;
   readonly reject: (error: P2pError) => void;
 }
@@ -71,6 +79,8 @@ export class SessionTransport implements TurnReader {
   /** The turn (loop-turns.ts) of this connection's last uncorked write. */
   private writeTurn = -1;
   private closePromise: Promise<void> | undefined;
+  /** A graceful close's deadline (`endGracefully`), cleared by the socket's 'close'. */
+  private closeGrace: NodeJS.Timeout | undefined;
   private endedPromise: Promise<void> | undefined;
   private resolveEnded: (() => void) | undefined;
   private closedSocket = false;
@@ -141,8 +151,39 @@ export class SessionTransport implements TurnReader {
     if (n === 0) return this.failure ? Promise.reject(this.failure) : Promise.resolve(Buffer.alloc(0));
     if (this.input.length >= n) return Promise.resolve(this.takeHandshakeBytes(n));
     if (this.failure) return Promise.reject(this.failure);
+    return this.wait(n, 0);
+  }
+
+  /**
+   * Handshake read of one frame, a u16 BE length and that many bytes (a connection message, a
+   * chunk): prefix and body in one buffer. A frame announced with a body shorter than `minBody`
+   * comes back as its 2-byte prefix alone, at once, for the caller to refuse without waiting for
+   * the rest. When the frame is already buffered (the rule: a peer's frame comes in one segment),
+   * it is taken with no promise at all: `takeFrame`.
+   */
+  readFrame(minBody: number): Promise<Buffer> {
+    const frame = this.takeFrame(minBody);
+    if (frame !== undefined) return Promise.resolve(frame);
+    if (this.failure) return Promise.reject(this.failure);
+    return this.wait(FRAME, minBody);
+  }
+
+  /** `readFrame` when its bytes are buffered; undefined when they are not all there yet. */
+  takeFrame(minBody: number): Buffer | undefined {
+    const need = this.frameNeed(minBody);
+    return need !== undefined && this.input.length >= need ? this.takeHandshakeBytes(need) : undefined;
+  }
+
+  /** Bytes a frame at the front takes (its prefix alone when too short, see `readFrame`); undefined until its prefix is here. */
+  private frameNeed(minBody: number): number | undefined {
+    if (this.input.length < FRAME_PREFIX) return undefined;
+    const body = this.input.peekUInt16BE();
+    return body < minBody ? FRAME_PREFIX : FRAME_PREFIX + body;
+  }
+
+  private wait(need: number, minBody: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      this.waiter = { need: n, resolve, reject };
+      this.waiter = { need, minBody, resolve, reject };
       if (this.socket.isPaused()) this.socket.resume();
     });
   }
@@ -289,7 +330,12 @@ export class SessionTransport implements TurnReader {
   close(reason?: P2pError): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this.stopInput(reason);
-    this.closePromise = endGracefully(this.socket);
+    if (this.socket.destroyed) {
+      this.closePromise = Promise.resolve();
+    } else {
+      this.closePromise = this.ended;
+      this.closeGrace = endGracefully(this.socket);
+    }
     return this.closePromise;
   }
 
@@ -358,9 +404,10 @@ export class SessionTransport implements TurnReader {
     // Handshake bytes are charged too, whole: the handshake reads exact lengths (protocol.md §12.1).
     download?.charge(data.length);
     const waiter = this.waiter;
-    if (waiter && this.input.length >= waiter.need) {
+    const need = waiter === undefined ? undefined : waiter.need === FRAME ? this.frameNeed(waiter.minBody) : waiter.need;
+    if (need !== undefined && this.input.length >= need) {
       this.waiter = undefined;
-      waiter.resolve(this.takeHandshakeBytes(waiter.need));
+      waiter!.resolve(this.takeHandshakeBytes(need));
     }
     if (this.input.length > this.inputLimit) this.socket.pause();
   }
@@ -384,6 +431,7 @@ export class SessionTransport implements TurnReader {
 
   handleClose(): void {
     this.closedSocket = true;
+    clearTimeout(this.closeGrace);
     this.handleEnd('connection closed');
     const resolve = this.resolveEnded;
     this.resolveEnded = undefined;

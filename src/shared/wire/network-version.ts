@@ -63,8 +63,12 @@ export function chainNameFromBytes(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** The wire bytes of a chain name; EncodingError if a code point does not fit in a byte. */
+/** The last chain name's bytes, kept: a process speaks for one chain, on every handshake (read only). */
+let lastChainName: { readonly text: string; readonly bytes: Buffer } | undefined;
+
+/** The wire bytes of a chain name (read only); EncodingError if a code point does not fit in a byte. */
 function chainNameToBytes(chainName: string): Buffer {
+  if (lastChainName?.text === chainName) return lastChainName.bytes;
   // latin1 encoding silently keeps only the low byte of wider code points; refuse instead.
   for (let i = 0; i < chainName.length; i++) {
     if (chainName.charCodeAt(i) > 0xff) {
@@ -73,7 +77,9 @@ function chainNameToBytes(chainName: string): Buffer {
       );
     }
   }
-  return Buffer.from(chainName, 'latin1');
+  const bytes = Buffer.from(chainName, 'latin1');
+  lastChainName = { text: chainName, bytes };
+  return bytes;
 }
 
 function checkUint16(value: number, what: string): void {
