@@ -36,13 +36,25 @@ export const READ_BUDGET_PER_TURN = 256 * 1024;
 export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
 
 /**
+ * How long a turn may read once the thread's byte budget is spent before every listed reader
+ * stops. Past the byte budget each further read still yields its own connection, but a budget
+ * checked only after each socket's read lets every ready socket take one read (up to
+ * READ_BUFFER_SIZE each): a thousand connections that start a flood of small messages together
+ * held the loop for seconds. Stopping them all before libuv visits them bounds the turn; it costs
+ * a pause and a resume of every listed socket (about 5 ms for a thousand), so it waits until the
+ * turn has also taken this long: a turn of large messages ends well before (4 MiB of 16 KiB
+ * messages is a few milliseconds), where stopping a thousand sockets each turn doubled the CPU
+ * per message.
+ */
+export const THREAD_READ_TIME_PER_TURN_MS = 50;
+
+/** The time above in effect on this thread; a test sets it to 0 to see the stop at the byte budget alone. */
+export const threadReadTime = { perTurnMs: THREAD_READ_TIME_PER_TURN_MS };
+
+/**
  * Connections listed as reading are those that read in the current generation or the one before:
- * a generation lasts at least this long. When the thread's budget for a turn is spent, all of them
- * stop reading at once, before libuv reads the sockets it has yet to visit in that poll phase: a
- * budget checked only after each socket's read would still let every ready socket take one read
- * (up to READ_BUFFER_SIZE each), and a thousand connections that start a flood together would hold
- * the loop for seconds. Stopping and restarting a socket costs an epoll update or two, so sockets
- * that have been quiet for longer than this are not listed.
+ * a generation lasts at least this long. Stopping and restarting a socket costs an epoll update or
+ * two, so sockets that have been quiet for longer than this are not listed.
  */
 const READER_GENERATION_MS = 5_000;
 
@@ -54,8 +66,10 @@ const READER_GENERATION_MS = 5_000;
 let loopTurn = 0;
 /** Bytes the established connections of this thread took in this turn. */
 let threadTurnBytes = 0;
-/** The thread's budget for this turn is spent: every listed reader was stopped. */
+/** The thread's budgets for this turn are spent: every listed reader was stopped. */
 let threadBudgetSpent = false;
+/** When this turn's first read came (`performance.now()`), or -1 before it. */
+let turnFirstRead = -1;
 let turnImmediate: NodeJS.Immediate | undefined;
 /** Connections whose reading yielded this turn, resumed by `nextTurn`. */
 let yielded: TurnReader[] = [];
@@ -71,6 +85,7 @@ function nextTurn(): void {
   loopTurn++;
   threadTurnBytes = 0;
   threadBudgetSpent = false;
+  turnFirstRead = -1;
   turnImmediate = undefined;
   const now = performance.now();
   if (now - generationStarted >= READER_GENERATION_MS) {
@@ -96,7 +111,7 @@ export function forgetReader(reader: TurnReader): void {
   listed.delete(reader);
 }
 
-/** The thread's budget is spent: every listed reader but `current` (which yields by its own count) stops until the next turn. */
+/** The thread's budgets are spent: every listed reader but `current` (which yields by its own count) stops until the next turn. */
 function stopListedReaders(current: TurnReader): void {
   threadBudgetSpent = true;
   for (const reader of listed) if (reader !== current) reader.yieldRead();
@@ -116,8 +131,9 @@ export function currentTurn(): number {
 /**
  * Counts `bytes` read by a connection against this turn's budgets, its own and the thread's;
  * true once either is spent. One read may take a whole budget and more (a read buffer of its
- * size or larger, borrowed-reads.ts): the budget then allows that one read per turn. The read
- * that spends the thread's budget stops every other listed reader too.
+ * size or larger, borrowed-reads.ts): the budget then allows that one read per turn. Past the
+ * thread's byte budget every read yields its connection, and the first one once the turn has
+ * also read for `threadReadTime.perTurnMs` stops every other listed reader too.
  */
 export function overReadBudget(reader: TurnReader, bytes: number): boolean {
   scheduleTurn();
@@ -126,10 +142,12 @@ export function overReadBudget(reader: TurnReader, bytes: number): boolean {
     reader.turnBytes = 0;
     listReader(reader);
   }
+  if (turnFirstRead < 0) turnFirstRead = performance.now();
   reader.turnBytes += bytes;
   threadTurnBytes += bytes;
-  if (!threadBudgetSpent && threadTurnBytes >= THREAD_READ_BUDGET_PER_TURN) stopListedReaders(reader);
-  return reader.turnBytes >= READ_BUDGET_PER_TURN || threadBudgetSpent;
+  if (threadTurnBytes < THREAD_READ_BUDGET_PER_TURN) return reader.turnBytes >= READ_BUDGET_PER_TURN;
+  if (!threadBudgetSpent && performance.now() - turnFirstRead >= threadReadTime.perTurnMs) stopListedReaders(reader);
+  return true;
 }
 
 /** `reader` stops reading until the next turn, which resumes it (the turn's immediate now keeps the loop alive). */
