@@ -44,6 +44,14 @@ interface IncomingWaiter extends Settlers<FramedMessage> {
   readonly lends?: true;
 }
 
+/**
+ * True while a lent read gives the previous body back just before it lends the next one
+ * (`releaseForNextLend`): the pending-budget charge then moves from one body to the next in one
+ * atomic add, where dropping it to 0 and charging again took four (each a BigInt add on shared
+ * memory). The give-back runs synchronously inside it, so one flag serves the whole thread.
+ */
+let handingOver = false;
+
 /** Flags of `MessageQueues.state`; each is set once and stays. */
 const STATE_INCOMING_ENDED = 1;
 const STATE_ENDING = 2;
@@ -237,9 +245,11 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** `read`, lending the body (lent-message.ts); releases the body lent before first. */
   readLent(signal?: AbortSignal): Promise<LentMessage> {
-    this.lend?.release();
+    this.releaseForNextLend();
     const entry = this.shift(false);
-    if (entry !== undefined) return entry instanceof P2pError ? Promise.reject(entry) : Promise.resolve(this.lendOut(entry));
+    if (entry !== undefined && !(entry instanceof P2pError)) return Promise.resolve(this.lendOut(entry));
+    this.dropHandedOverCharge();
+    if (entry !== undefined) return Promise.reject(entry);
     if (this.incomingEnded) return Promise.reject(new ConnectionClosedError());
     return abortable<LentMessage>(signal, (settlers) => {
       const waiter: IncomingWaiter = { lends: true, resolve: (message) => settlers.resolve(this.lendOut(message)), reject: settlers.reject };
@@ -250,17 +260,42 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
 
   /** `readNow`, lending the body; releases the body lent before first. */
   readLentNow(): LentMessage | undefined {
-    this.lend?.release();
+    this.releaseForNextLend();
     const message = this.takeNow(false);
-    return message && this.lendOut(message);
+    if (message !== undefined) return this.lendOut(message);
+    this.dropHandedOverCharge();
+    return undefined;
+  }
+
+  /**
+   * Gives the lent body back, keeping its pending-budget charge for the body lent next, which moves
+   * it in one step (`chargeLend`); whoever calls this charges again or drops the charge at once.
+   */
+  private releaseForNextLend(): void {
+    const lend = this.lend;
+    if (lend === undefined) return;
+    handingOver = true;
+    try {
+      lend.release();
+    } finally {
+      handingOver = false;
+    }
+  }
+
+  /**
+   * Nothing to lend after `releaseForNextLend`: the charge it kept goes, unless the give-back
+   * itself let a message reach a lent read that waited, whose body now holds the charge.
+   */
+  private dropHandedOverCharge(): void {
+    if (this.lend === undefined) this.chargeLend(0);
   }
 
   private lendOut(message: FramedMessage): Lend {
     // Two lent reads waited at once: the first one's body goes back as the second one's comes.
-    this.lend?.release();
+    this.releaseForNextLend();
     const lend = new Lend(this, message);
     this.lend = lend;
-    if (!this.gone) this.chargeLend(message.size);
+    this.chargeLend(this.gone ? 0 : message.size);
     return lend;
   }
 
@@ -268,7 +303,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   giveBack(lend: Lend, message: FramedMessage): void {
     if (this.lend !== lend) return;
     this.lend = undefined;
-    this.chargeLend(0);
+    if (!handingOver) this.chargeLend(0);
     this.credit(message.size);
     const memory = detachBody(message);
     if (memory !== undefined) this.link.takeBack(memory);
