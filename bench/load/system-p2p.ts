@@ -77,8 +77,8 @@ function isClosed(error: unknown): boolean {
 }
 
 /** The server's consumer: `read()`, then whatever `readNow()` has queued; echo writes back. */
-export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters, messageSize = 0): Promise<void> {
-  if (mode === 'sink' && messageSize >= LENT_SINK_MIN) return sink(conn, counters);
+export async function consume(conn: Conn, mode: ServerMode, counters: ServerCounters): Promise<void> {
+  if (mode === 'sink') return sink(conn, counters);
   try {
     for (;;) {
       let received: Received<Uint8Array> | undefined = await conn.read();
@@ -97,17 +97,10 @@ export async function consume(conn: Conn, mode: ServerMode, counters: ServerCoun
 }
 
 /**
- * Messages from this size on are counted by `sink`. A body that large has memory of its own, which
- * the library takes back; a small one is a view into a batch, and lending it would only add the
- * accounting of each lend.
- */
-const LENT_SINK_MIN = 16 * 1024;
-
-/**
- * The sink's consumer for large messages counts and drops, as the stream systems' sinks count
- * frames without keeping them: it borrows each body (`readLent`, then `readLentNow` for what is
- * queued) and gives it back at the next lent read, so the library assembles later bodies into the
- * same memory.
+ * The sink's consumer counts and drops, as the stream systems' sinks count frames without keeping
+ * them: it borrows each body (`readLent`, then `readLentNow` for what is queued) and gives it back
+ * at the next lent read, so the library assembles later large bodies into the same memory, and a
+ * small body's charge moves straight to the next one.
  */
 async function sink(conn: Conn, counters: ServerCounters): Promise<void> {
   try {
@@ -175,7 +168,7 @@ async function push(pool: Pool<Uint8Array, undefined>, conns: Set<Conn>, mode: '
   }
 }
 
-function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Set<Conn>, messageSize: number): void {
+function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Set<Conn>): void {
   counters.accepted++;
   counters.open++;
   conns.add(conn);
@@ -183,7 +176,7 @@ function serve(conn: Conn, mode: ServerMode, counters: ServerCounters, conns: Se
     counters.open--;
     conns.delete(conn);
   });
-  if (mode === 'sink' || mode === 'echo') void consume(conn, mode, counters, messageSize);
+  if (mode === 'sink' || mode === 'echo') void consume(conn, mode, counters);
 }
 
 class P2pClientConn implements ClientConn {
@@ -270,7 +263,7 @@ export function p2pAdapter(system: SystemId): SystemAdapter {
       let closing = false;
       let pushing = false;
       pool.on('connection', (conn) => {
-        serve(conn, mode, counters, conns, params.messageSize);
+        serve(conn, mode, counters, conns);
         // W6: the pushing starts once every connection was accepted (before the window's warm-up).
         if ((mode === 'broadcast' || mode === 'unicast') && !pushing && counters.accepted >= params.connections) {
           pushing = true;
