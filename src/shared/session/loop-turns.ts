@@ -40,7 +40,7 @@ export const THREAD_READ_BUDGET_PER_TURN = 4 * 1024 * 1024;
  * stops. Past the byte budget each further read still yields its own connection, but a budget
  * checked only after each socket's read lets every ready socket take one read (up to
  * READ_BUFFER_SIZE each): a thousand connections that start a flood of small messages together
- * held an inline pool's loop for 2–2.6 s (W2 ingest), and with this stop for ~0.2 s. Stopping and
+ * held an inline pool's loop for 2–2.6 s (W2 ingest), and with this stop for 0.2–0.4 s. Stopping and
  * resuming a thousand sockets is not cheap (a pause, a resume and epoll updates each): done every
  * 4 MiB it doubled W6's CPU per 16 KiB message on both sides, and every 50 ms it still cost W6's
  * reader 25–40 %; at 200 ms it no longer shows (docs/load-benchmark.md).
