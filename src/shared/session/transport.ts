@@ -197,13 +197,13 @@ export class SessionTransport implements TurnReader {
    * bench/echo-path.ts). A burst costs two syscalls instead of one.
    */
   write(bytes: Buffer, recyclable = false): void {
-    const recycled = recyclable ? this.recycleWhenWritten(bytes) : undefined;
-    this.writeToSocket(bytes, recycled?.done);
+    const giveBack = recyclable ? this.recycleWhenWritten(bytes) : undefined;
+    this.writeToSocket(bytes, giveBack);
     // Nothing left in the socket's buffer: the kernel took the bytes during the call (libuv's
     // synchronous write), so the layout is free now, not at the callback a tick later. A fan-out
     // that seals into pooled layouts (a broadcast on a shard) then reuses one layout instead of
     // allocating one per connection until the callbacks come.
-    if (recycled !== undefined && this.socket.writableLength === 0) recycled.giveBack();
+    if (giveBack !== undefined && this.socket.writableLength === 0) giveBack();
     this.stats.addSent(bytes.length);
     if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
@@ -224,13 +224,21 @@ export class SessionTransport implements TurnReader {
   }
 
   /**
-   * How `bytes` go back to the layout pool once the socket is done with them, or undefined. Only a
+   * The write callback that gives `bytes` back to the layout pool, once however often it is called
+   * (`write` may call it first, when the kernel took the bytes during the call), or none. Only a
    * `net.Socket` qualifies: its callback comes once the kernel has copied the bytes (or the write
    * was dropped with the socket), whereas another stream (an in-memory duplex in tests) may hand
-   * the very buffer on to its reader.
+   * the very buffer on to its reader. A closure per layout (only layouts of more than 4 KiB are
+   * recyclable): each gives back its own buffer, whatever order a failing socket calls them in.
    */
-  private recycleWhenWritten(bytes: Buffer): RecycledLayout | undefined {
-    return this.socket instanceof Socket && LayoutPool.keeps(bytes.length) ? new RecycledLayout(bytes) : undefined;
+  private recycleWhenWritten(bytes: Buffer): (() => void) | undefined {
+    if (!(this.socket instanceof Socket) || !LayoutPool.keeps(bytes.length)) return undefined;
+    let held: Buffer | undefined = bytes;
+    return () => {
+      if (held === undefined) return;
+      layoutPool.give(held);
+      held = undefined;
+    };
   }
 
   /** Ends the corked batch of this tick (scheduled by `write`). */
@@ -425,6 +433,7 @@ export class SessionTransport implements TurnReader {
     return true;
   }
 
+  /** The socket's 'drain': the writer may go on. */
   drained(): void {
     this.onWritable?.socketWritable();
   }
@@ -460,29 +469,6 @@ export class SessionTransport implements TurnReader {
 export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
-}
-
-/**
- * A written layout on its way back to the layout pool: given back once, by whichever comes first,
- * the socket's write callback or `write` seeing the socket's buffer empty right after the call.
- * Each write has its own, so a failing socket that calls callbacks in any order gives back each
- * buffer once.
- */
-class RecycledLayout {
-  private bytes: Buffer | undefined;
-  readonly done: () => void;
-
-  constructor(bytes: Buffer) {
-    this.bytes = bytes;
-    this.done = () => this.giveBack();
-  }
-
-  giveBack(): void {
-    const bytes = this.bytes;
-    if (bytes === undefined) return;
-    this.bytes = undefined;
-    layoutPool.give(bytes);
-  }
 }
 
 function uncorkTransport(transport: SessionTransport): void {
