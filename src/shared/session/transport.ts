@@ -276,7 +276,11 @@ export class SessionTransport implements TurnReader {
       this.probe = undefined;
       return;
     }
-    if (peerHasReset(this.socket)) this.handleEnd('connection reset by peer');
+    if (!peerHasReset(this.socket)) return;
+    this.handleEnd('connection reset by peer');
+    // The kernel has dropped the connection, but the paused socket has not read that: released
+    // here, or nothing would (its session has ended; a later close finds it ended).
+    this.socket.destroy();
   }
 
   resume(): void {
