@@ -50,12 +50,18 @@ type Op =
   | { readonly kind: 'write'; readonly conn: number; readonly method: WriteMethod; readonly size: number }
   | { readonly kind: 'broadcast'; readonly mask: number; readonly size: number }
   | { readonly kind: 'pause'; readonly ms: number }
+  /** Many tiny `writeNow`s in one turn: a shard's ring pump stays busy with them for a while. */
+  | { readonly kind: 'flood'; readonly conn: number; readonly count: number }
+  /** Holds this thread's loop: a turn that runs long (its doorbell, and any transferred layout, go late). */
+  | { readonly kind: 'block'; readonly ms: number }
   | { readonly kind: 'close'; readonly conn: number; readonly how: 'wait' | 'reset' | 'receiver' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('write' as const), conn: fc.nat(7), method: fc.constantFrom<WriteMethod>('write', 'writeNow', 'writeSync', 'encoded'), size: sizeArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('broadcast' as const), mask: fc.integer({ min: 1, max: 15 }), size: sizeArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 12 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), conn: fc.nat(7), count: fc.integer({ min: 100, max: 1500 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('block' as const), ms: fc.integer({ min: 1, max: 60 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const), conn: fc.nat(7), how: fc.constantFrom('wait' as const, 'reset' as const, 'receiver' as const) }) },
 );
 
@@ -69,7 +75,7 @@ interface ReadStep {
   readonly holdMs: number;
 }
 
-const delayArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }) });
+const delayArb = fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }) });
 const readStepArb: fc.Arbitrary<ReadStep> = fc.record({
   mode: fc.constantFrom<ReadMode>('read', 'readNow', 'readLent', 'readLentNow'),
   delay: delayArb,
@@ -193,6 +199,13 @@ async function send(pool: BytesPool, lanes: Lane[], ops: readonly Op[]): Promise
       await sleep(op.ms);
       continue;
     }
+    if (op.kind === 'block') {
+      const until = Date.now() + op.ms;
+      while (Date.now() < until) {
+        // the turn runs long
+      }
+      continue;
+    }
     if (op.kind === 'broadcast') {
       const targets = lanes.filter((lane, i) => (op.mask & (1 << i)) !== 0 && !lane.closed && !lane.sender.closed);
       if (targets.length === 0) continue;
@@ -218,9 +231,17 @@ async function send(pool: BytesPool, lanes: Lane[], ops: readonly Op[]): Promise
       else await within(lane.receiver.close(), STEP_MS, 'receiver close');
       continue;
     }
+    const conn = lane.sender;
+    if (op.kind === 'flood') {
+      for (let i = 0; i < op.count && !conn.closed; i++) {
+        const body = nextBody(i % 7);
+        lane.sent.push(body);
+        assert.ok(conn.writeNow(body), 'a tiny writeNow refused with room');
+      }
+      continue;
+    }
     const body = nextBody(op.size);
     lane.sent.push(body);
-    const conn = lane.sender;
     try {
       if (op.method === 'write') await within(conn.write(body), STEP_MS, 'write');
       else if (op.method === 'writeSync') await within(conn.writeSync(body), STEP_MS, 'writeSync');
