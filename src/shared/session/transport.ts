@@ -286,10 +286,20 @@ export class SessionTransport implements TurnReader {
   resume(): void {
     this.held = false;
     if (this.onInput && !this.failure) {
-      if (!this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+      if (!this.borrowing) this.borrow();
       listReader(this);
     }
     if (!this.failure && !this.download?.throttled && !this.yielding) this.socket.resume();
+  }
+
+  /**
+   * Switches to borrowed reads where Node allows it. On 'data' events a pause only stops the
+   * stream flowing, and Node's handle reads on; in `onread` mode only a pause stops it, so a
+   * pause still in force (the session, the turn's budget, the regulator) is made again.
+   */
+  private borrow(): void {
+    this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+    if (this.borrowing && (this.held || this.yielding || this.download?.throttled)) this.socket.pause();
   }
 
   /** Stream mode: past this turn's read budgets (loop-turns.ts), reading yields until the next turn. */
@@ -409,7 +419,7 @@ export class SessionTransport implements TurnReader {
         this.input.push(data);
         this.onInput.inputReceived();
       }
-      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrow();
       return;
     }
     this.input.push(data);
