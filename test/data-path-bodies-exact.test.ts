@@ -4,8 +4,9 @@
  * of 0 to ~200 KiB (chunk boundaries included) written by `write`, `writeNow`, `writeSync`,
  * `encode` + `writeEncodedNow` and `pool.broadcast`, read by `read`, `readNow`, `readLent` and
  * `readLentNow` chosen per read, with random delays before reads and before lent bodies are given
- * back (explicitly or by the next lent read), and closes in the middle (graceful, reset, by the
- * reader). Checked: every body delivered is byte-exact and in order (all of them when the sender
+ * back (explicitly or by the next lent read), floods of tiny writes and main turns that run long
+ * (a shard's ring pump busy while main's doorbell and transferred layouts wait), and closes in
+ * the middle (graceful, reset, by the reader). Checked: every body delivered is byte-exact and in order (all of them when the sender
  * closed gracefully), a lent body's bytes stay as they were until it is given back, nothing
  * escapes into the event loop, nothing hangs (every wait has a deadline), and afterwards the
  * pending-message budget, the outgoing queues and the pools' connections are back to 0, and the
