@@ -164,6 +164,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       for (let reader = this.nextReader(); reader; reader = this.nextReader()) reader.reject(closed);
     }
     this.outgoing.failWriters();
+    this.outgoing.ended();
     // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
     // released, it must not shrink every other connection's room for good.
     this.chargeLend(0);

@@ -155,6 +155,14 @@ export class OutgoingQueue {
     this.room?.fail(error);
   }
 
+  /**
+   * The link reported the end: nothing more will be reported written, so what was not is dropped
+   * (`dropped`) and no longer queued.
+   */
+  ended(): void {
+    this.queuedBytes = 0;
+  }
+
   private block(message: EncodedMessage, cost: number, sync: boolean, signal: AbortSignal | undefined): Promise<void> {
     return abortable<void>(signal, (settlers) => this.addBlocked({ message, cost, settlers, sync }));
   }

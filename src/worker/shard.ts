@@ -169,6 +169,11 @@ function fanOut(kind: number, payload: Uint8Array): void {
   for (const id of broadcastTargets) {
     const connection = connections.get(id);
     if (!connection) continue;
+    // Its records wait for a transferred layout written before: this part waits with them (a copy).
+    if (order.waiting(id)) {
+      order.visit(id, last ? RECORD.WRITE_END : RECORD.WRITE_PART, part);
+      continue;
+    }
     try {
       connection.write(part, last, shared ? 'shared' : 'ring');
     } catch {

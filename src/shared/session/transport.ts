@@ -276,16 +276,30 @@ export class SessionTransport implements TurnReader {
       this.probe = undefined;
       return;
     }
-    if (peerHasReset(this.socket)) this.handleEnd('connection reset by peer');
+    if (!peerHasReset(this.socket)) return;
+    this.handleEnd('connection reset by peer');
+    // The kernel has dropped the connection, but the paused socket has not read that: released
+    // here, or nothing would (its session has ended; a later close finds it ended).
+    this.socket.destroy();
   }
 
   resume(): void {
     this.held = false;
     if (this.onInput && !this.failure) {
-      if (!this.borrowing) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+      if (!this.borrowing) this.borrow();
       listReader(this);
     }
     if (!this.failure && !this.download?.throttled && !this.yielding) this.socket.resume();
+  }
+
+  /**
+   * Switches to borrowed reads where Node allows it. On 'data' events a pause only stops the
+   * stream flowing, and Node's handle reads on; in `onread` mode only a pause stops it, so a
+   * pause still in force (the session, the turn's budget, the regulator) is made again.
+   */
+  private borrow(): void {
+    this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+    if (this.borrowing && (this.held || this.yielding || this.download?.throttled)) this.socket.pause();
   }
 
   /** Stream mode: past this turn's read budgets (loop-turns.ts), reading yields until the next turn. */
@@ -405,7 +419,7 @@ export class SessionTransport implements TurnReader {
         this.input.push(data);
         this.onInput.inputReceived();
       }
-      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrowing = borrowReads(this.socket, onBorrowedSocketRead);
+      if (!this.borrowing && this.onInput !== undefined && !this.failure) this.borrow();
       return;
     }
     this.input.push(data);
