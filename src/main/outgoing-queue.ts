@@ -29,7 +29,7 @@ interface SyncWaiter {
 }
 
 export class OutgoingQueue {
-  private readonly link: SessionLink;
+  protected readonly link: SessionLink;
   /** The bound (SessionLimits): a number, not the limits object, kept by every connection. */
   private readonly size: number;
   /** Costs of the messages accepted and not yet reported handed to the socket. */
