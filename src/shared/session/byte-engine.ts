@@ -11,12 +11,11 @@ import { isBorrowed } from './borrowed-reads.ts';
 import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
-import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
-import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
+import { OutgoingLayouts } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
 import type { EndListener, InputListener, SessionTransport } from './transport.ts';
 import { IncomingQueue, type IncomingEntry } from './incoming-queue.ts';
@@ -74,8 +73,12 @@ const ENGINE_INCOMING_CLOSED = 1;
 const ENGINE_READ_PAUSED = 2;
 const ENGINE_REFILLING = 4;
 
-export class ByteEngine implements Stallable, QueueHold, InputListener, EndListener {
-  private readonly transport: SessionTransport;
+/**
+ * The engine is its own outgoing side (outgoing-layouts.ts is its base class): an object of its
+ * own cost every connection its header, a reference to it and a second one to the transport
+ * (40 B, bench/idle-memory.ts).
+ */
+export class ByteEngine extends OutgoingLayouts implements Stallable, QueueHold, InputListener, EndListener {
   private readonly opener: ChunkOpener;
   /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
   private readonly incomingQueueSize: number;
@@ -93,7 +96,6 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
    */
   private unframed: Buffer | undefined;
 
-  private readonly outgoing: OutgoingLayouts;
   /** Made by the first `close`. */
   private closer: SessionClose | undefined;
 
@@ -142,12 +144,11 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
   }
 
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
-    this.transport = transport;
+    super(transport, sealer);
     this.opener = opener;
     this.incomingQueueSize = limits.incomingQueueSize;
     this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
-    this.outgoing = new OutgoingLayouts(transport, sealer);
     this.pendingBudget = limits.pendingBudget;
     transport.onEnd = this;
     if (transport.failure) {
@@ -392,28 +393,14 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
     this.releasePending();
     this.transport.input.clear(); // a partial chunk left at the end is never framed
     queueMicrotask(() => this.reader?.onReadable());
-    this.outgoing.drop();
+    this.drop();
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
 
   // ---------------------------------------------------------------- writing
 
-  /**
-   * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
-   * written at once when nothing is queued and the socket takes it, else queued; the
-   * `writtenListener` hears of it once it is handed to the socket. Dropped when the outgoing side
-   * is closed (the caller learns of the end separately). `last`: the layout ends its message
-   * (false for a part of one that a shard received in several ring records).
-   */
-  send(message: EncodedMessage, last = true): void {
-    this.outgoing.send(message, last);
-  }
-
-  /** Told of each message `send` handed to the socket. */
-  set writtenListener(listener: WrittenListener | undefined) {
-    this.outgoing.writtenListener = listener;
-  }
+  // `send` and its `writtenListener`: outgoing-layouts.ts.
 
   // ---------------------------------------------------------------- state
 
@@ -428,7 +415,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** See SessionClose.close. */
   close(wait = false, reset = false): Promise<CloseOutcome> {
-    const closer = (this.closer ??= new SessionClose(this.transport, this.outgoing, () => {
+    const closer = (this.closer ??= new SessionClose(this.transport, this, () => {
       this.incomingClosed = true;
       this.releasePending();
     }));
