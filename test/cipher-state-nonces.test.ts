@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ChunkOpener, ChunkSealer, OPENING_NONCE, SEALING_NONCE, cipherState } from '../src/shared/session/chunk-cipher.ts';
-import { HEADER_LENGTH } from '../src/shared/session/chunk-layout.ts';
+import { HEADER_LENGTH, TAG_LENGTH } from '../src/shared/session/chunk-layout.ts';
+import { openInPlace, sealInPlace } from '../src/shared/crypto/box.ts';
+import { incrementNonce } from '../src/shared/crypto/nonce.ts';
 import { sealedChunks } from './support/sealed-chunks.ts';
 
 const CHUNKS = 5;
@@ -51,3 +53,43 @@ for (const [name, tail] of [
     }
   });
 }
+
+test('cipher states in one slab: each connection seals and opens with its own key, one after the other', () => {
+  // Connections' states lie side by side in one slab of long-lived bytes, as most do: the
+  // thread's call buffers must take each one's key, not the key last loaded from that slab. The
+  // peers here call libsodium directly (box.ts), with keys and nonces of their own.
+  const made = Array.from({ length: 3 }, () => {
+    const key = randomBytes(32);
+    const local = randomBytes(24);
+    const remote = randomBytes(24);
+    return { key, local, remote, state: cipherState(key, local, remote) };
+  });
+  const pair = made.slice(1).map((b, i) => [made[i]!, b] as const).find(([a, b]) => a.state.slab === b.state.slab);
+  assert.ok(pair, 'two consecutive cipher states share a slab');
+  const ends = pair.map(({ key, local, remote, state }) => ({
+    sealer: new ChunkSealer(state, SEALING_NONCE),
+    opener: new ChunkOpener(state, OPENING_NONCE),
+    key,
+    peerReceives: Buffer.from(local),
+    peerSends: Buffer.from(remote),
+  }));
+  const part = randomBytes(40);
+  for (let i = 0; i < CHUNKS; i++) {
+    // Both of ours one after the other: no other key is loaded in between.
+    const sent = ends.map((end) => sealedChunks(end.sealer, part, [40])[0]!);
+    for (const [n, end] of ends.entries()) {
+      const ciphertext = Buffer.from(sent[n]!.subarray(HEADER_LENGTH + TAG_LENGTH));
+      assert.ok(openInPlace(ciphertext, sent[n]!.subarray(HEADER_LENGTH, HEADER_LENGTH + TAG_LENGTH), end.peerReceives, end.key), `connection ${n}, chunk ${i} sealed with its key`);
+      assert.deepEqual(ciphertext, part);
+      incrementNonce(end.peerReceives, 0, 24);
+    }
+    const received = ends.map((end) => {
+      const sealed = Buffer.concat([Buffer.alloc(TAG_LENGTH), part]);
+      sealInPlace(sealed.subarray(TAG_LENGTH), sealed.subarray(0, TAG_LENGTH), end.peerSends, end.key);
+      incrementNonce(end.peerSends, 0, 24);
+      return sealed;
+    });
+    const opened = ends.map((end, n) => Buffer.from(end.opener.open(received[n]!)));
+    for (const n of ends.keys()) assert.deepEqual(opened[n], part, `connection ${n}, chunk ${i} opened with its key`);
+  }
+});

@@ -14,14 +14,12 @@
  */
 import { ConnectionClosedError, P2pError } from '../shared/errors.ts';
 import { abortable, removeItem, type Settlers } from '../shared/session/abortable.ts';
-import type { EncodedMessage } from '../shared/session/encoded-message.ts';
 import type { SessionLimits } from '../shared/session/byte-engine.ts';
 import type { PendingMessageBudget } from '../shared/session/pending-message-budget.ts';
 import type { FramedMessage } from '../shared/session/message-framer.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
 import type { CloseOutcome, SessionEndListener } from '../shared/session/session-end.ts';
 import type { Stat } from '../shared/session/traffic-stats.ts';
-import type { BroadcastBatch } from './broadcast-batch.ts';
 import type { SessionBackend } from './session-backend.ts';
 import type { LinkedQueues, SessionLink } from './session-link.ts';
 import { detachBody, Lend, type LendingQueues, type LentMessage } from './lent-message.ts';
@@ -59,9 +57,12 @@ const STATE_GONE = 4;
 const STATE_FORCED_CLOSE = 8;
 const STATE_CLOSED_FIRST = 16;
 
-export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueues {
-  private readonly link: SessionLink;
-  private readonly outgoing: OutgoingQueue;
+/**
+ * The outgoing half is the base class (outgoing-queue.ts), not an object of its own: a second
+ * object cost every connection its header, a reference to it and a second reference to the link
+ * (40 B, bench/idle-memory.ts).
+ */
+export class MessageQueues extends OutgoingQueue implements SessionBackend, LinkedQueues, LendingQueues {
   /** The pool's pending-message budget, charged with a lent body while the application holds it. */
   private readonly pendingBudget: PendingMessageBudget | undefined;
   /** Received entries not read yet; none while empty (an idle connection keeps no array). */
@@ -86,8 +87,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   private endListener: SessionEndListener | undefined;
 
   constructor(link: SessionLink, limits: SessionLimits) {
-    this.link = link;
-    this.outgoing = new OutgoingQueue(link, limits.outgoingQueueSize);
+    super(link, limits.outgoingQueueSize);
     this.pendingBudget = limits.pendingBudget;
     this.creditBatch = Math.max(1, Math.floor(limits.incomingQueueSize / CREDIT_BATCH_FRACTION));
     link.attach(this);
@@ -129,11 +129,6 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     } else (this.incoming ??= []).push(message);
   }
 
-  /** The link handed `messages` whole messages (`bytes` of layouts, parts included) to the socket. */
-  onWritten(messages: number, bytes: number): void {
-    this.outgoing.onWritten(messages, bytes);
-  }
-
   /**
    * The stream ended below (peer closed, stream error, local close, or shard crash). The end takes
    * effect a turn later (`setImmediate`): on a socket, the end comes in a later turn than the last
@@ -163,18 +158,13 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       const closed = new ConnectionClosedError();
       for (let reader = this.nextReader(); reader; reader = this.nextReader()) reader.reject(closed);
     }
-    this.outgoing.failWriters();
-    this.outgoing.ended();
+    this.failWriters();
+    this.forgetUnreported();
     // A lent body the application holds on is no longer bytes a peer makes us keep: if it is never
     // released, it must not shrink every other connection's room for good.
     this.chargeLend(0);
     this.resolveEnded?.();
     this.endListener?.sessionEnded({ by: this.closedFirst ? 'local' : 'peer', error, ...this.dropped() });
-  }
-
-  /** Accepted and never reported written: dropped by the end (a close without wait, the peer's end). */
-  private dropped(): CloseOutcome {
-    return this.outgoing.dropped();
   }
 
   // ------------------------------------------------------------ reading
@@ -340,27 +330,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     }
   }
 
-  // ------------------------------------------------------------ writing (outgoing-queue.ts)
-
-  write(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    return this.outgoing.write(message, signal);
-  }
-
-  writeSync(message: EncodedMessage, signal?: AbortSignal): Promise<void> {
-    return this.outgoing.writeSync(message, signal);
-  }
-
-  writeNow(message: EncodedMessage): boolean {
-    return this.outgoing.writeNow(message);
-  }
-
-  joinBroadcast(batch: BroadcastBatch<unknown>, layout: EncodedMessage): boolean {
-    return this.outgoing.joinBroadcast(batch, layout);
-  }
-
-  whenWritable(signal?: AbortSignal): Promise<void> {
-    return this.outgoing.whenWritable(signal);
-  }
+  // ------------------------------------------------------------ writing: outgoing-queue.ts
 
   // ------------------------------------------------------------ state
 
@@ -374,7 +344,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
       // A close without wait overtakes a waiting one (its timeout, or an aborted signal).
       if (!wait && !this.gone && !this.forcedClose) {
         this.state |= STATE_FORCED_CLOSE;
-        this.outgoing.failWriters();
+        this.failWriters();
         this.link.close(false);
       }
       return this.closing;
@@ -382,7 +352,7 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
     if (!this.ending) this.state |= STATE_CLOSED_FIRST;
     this.closing = (async () => {
       if (this.gone) return this.dropped();
-      this.outgoing.stop(wait);
+      this.stop(wait);
       this.link.close(wait);
       await this.ended;
       return this.dropped();
@@ -395,15 +365,11 @@ export class MessageQueues implements SessionBackend, LinkedQueues, LendingQueue
   }
 
   get queuedOutgoingBytes(): number {
-    return this.outgoing.queuedBytes;
+    return this.queuedBytes;
   }
 
   stat(): Stat {
     return this.link.stat();
-  }
-
-  get closed(): boolean {
-    return this.outgoing.closed;
   }
 
   get ended(): Promise<void> {

@@ -29,7 +29,7 @@ interface SyncWaiter {
 }
 
 export class OutgoingQueue {
-  private readonly link: SessionLink;
+  protected readonly link: SessionLink;
   /** The bound (SessionLimits): a number, not the limits object, kept by every connection. */
   private readonly size: number;
   /** Costs of the messages accepted and not yet reported handed to the socket. */
@@ -159,7 +159,7 @@ export class OutgoingQueue {
    * The link reported the end: nothing more will be reported written, so what was not is dropped
    * (`dropped`) and no longer queued.
    */
-  ended(): void {
+  forgetUnreported(): void {
     this.queuedBytes = 0;
   }
 

@@ -156,7 +156,9 @@ export class ShardEngine<Meta> implements PoolEngine<Meta> {
       publicKey: publicBytes.copy(wire.publicKey),
       announcedVersion: wire.announcedVersion,
       incoming: wire.incoming,
-      idPoint: wire.idPoint,
+      // A literal of its own: the record that crossed from the shard keeps the slack of a
+      // deserialized object (16 B more on every connection).
+      idPoint: { host: wire.idPoint.host, port: wire.idPoint.port },
       remoteSocketPort: wire.remoteSocketPort,
       privateNode: this.config.metadata.privateNode(remoteMetadata),
       localMetadata: this.config.metadata.value,

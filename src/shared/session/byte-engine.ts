@@ -11,12 +11,11 @@ import { isBorrowed } from './borrowed-reads.ts';
 import { StallWatch, type Stallable } from './stall-watch.ts';
 import type { ChunkOpener, ChunkSealer } from './chunk-cipher.ts';
 import { HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
-import type { EncodedMessage } from './encoded-message.ts';
 import { frameChunk } from './frame-chunk.ts';
 import { MessageFramer, type BodyTaker, type FramedMessage, type QueueHold } from './message-framer.ts';
 import type { PendingMessageBudget } from './pending-message-budget.ts';
 import { PendingCharge } from './pending-charge.ts';
-import { OutgoingLayouts, type WrittenListener } from './outgoing-layouts.ts';
+import { OutgoingLayouts } from './outgoing-layouts.ts';
 import type { Stat } from './traffic-stats.ts';
 import type { EndListener, InputListener, SessionTransport } from './transport.ts';
 import { IncomingQueue, type IncomingEntry } from './incoming-queue.ts';
@@ -69,8 +68,17 @@ export interface EngineReader {
   sink(message: FramedMessage): boolean;
 }
 
-export class ByteEngine implements Stallable, QueueHold, InputListener, EndListener {
-  private readonly transport: SessionTransport;
+/** Flags of `ByteEngine.flags`. */
+const ENGINE_INCOMING_CLOSED = 1;
+const ENGINE_READ_PAUSED = 2;
+const ENGINE_REFILLING = 4;
+
+/**
+ * The engine is its own outgoing side (outgoing-layouts.ts is its base class): an object of its
+ * own cost every connection its header, a reference to it and a second one to the transport
+ * (40 B, bench/idle-memory.ts).
+ */
+export class ByteEngine extends OutgoingLayouts implements Stallable, QueueHold, InputListener, EndListener {
   private readonly opener: ChunkOpener;
   /** Of SessionLimits, what the engine reads after construction: numbers, not the limits object, kept by every connection. */
   private readonly incomingQueueSize: number;
@@ -79,12 +87,8 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** Made when a message must wait in it (its reader's sink declined, or the stream failed): most go straight to the reader. */
   private incoming: IncomingQueue | undefined;
-  /** No more messages will be added (peer closed, stream error, or local close). */
-  private incomingClosed = false;
-  /** Reading is paused because the incoming queue is full. */
-  private readPaused = false;
-  /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
-  private refilling = false;
+  /** The flags below (`ENGINE_…`) in one number: three boolean fields cost every connection 16 B more. */
+  private flags = 0;
   /**
    * The rest of an opened chunk, not framed because the queue filled in the middle of it: framed
    * first when reading resumes. So the queue exceeds its bound by at most one message, however
@@ -92,7 +96,6 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
    */
   private unframed: Buffer | undefined;
 
-  private readonly outgoing: OutgoingLayouts;
   /** Made by the first `close`. */
   private closer: SessionClose | undefined;
 
@@ -116,13 +119,36 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
   /** The messageTimeout deadline, made on the first unfinished message. */
   private stall: StallWatch | undefined;
 
+  /** No more messages will be added (peer closed, stream error, or local close). */
+  private get incomingClosed(): boolean {
+    return (this.flags & ENGINE_INCOMING_CLOSED) !== 0;
+  }
+  private set incomingClosed(on: boolean) {
+    this.flags = on ? this.flags | ENGINE_INCOMING_CLOSED : this.flags & ~ENGINE_INCOMING_CLOSED;
+  }
+
+  /** Reading is paused because the incoming queue is full. */
+  private get readPaused(): boolean {
+    return (this.flags & ENGINE_READ_PAUSED) !== 0;
+  }
+  private set readPaused(on: boolean) {
+    this.flags = on ? this.flags | ENGINE_READ_PAUSED : this.flags & ~ENGINE_READ_PAUSED;
+  }
+
+  /** A read is framing what the socket holds (`shiftIncoming`): deliver to the queue only. */
+  private get refilling(): boolean {
+    return (this.flags & ENGINE_REFILLING) !== 0;
+  }
+  private set refilling(on: boolean) {
+    this.flags = on ? this.flags | ENGINE_REFILLING : this.flags & ~ENGINE_REFILLING;
+  }
+
   constructor(transport: SessionTransport, sealer: ChunkSealer, opener: ChunkOpener, limits: SessionLimits) {
-    this.transport = transport;
+    super(transport, sealer);
     this.opener = opener;
     this.incomingQueueSize = limits.incomingQueueSize;
     this.messageTimeout = limits.messageTimeout;
     this.framer = new MessageFramer(limits.maxMessageSize, limits.detachSmallMessages ?? true);
-    this.outgoing = new OutgoingLayouts(transport, sealer);
     this.pendingBudget = limits.pendingBudget;
     transport.onEnd = this;
     if (transport.failure) {
@@ -367,28 +393,14 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
     this.releasePending();
     this.transport.input.clear(); // a partial chunk left at the end is never framed
     queueMicrotask(() => this.reader?.onReadable());
-    this.outgoing.drop();
+    this.drop();
     this.transport.onInput = undefined;
     if (!this.transport.failure) this.transport.fail(error);
   }
 
   // ---------------------------------------------------------------- writing
 
-  /**
-   * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
-   * written at once when nothing is queued and the socket takes it, else queued; the
-   * `writtenListener` hears of it once it is handed to the socket. Dropped when the outgoing side
-   * is closed (the caller learns of the end separately). `last`: the layout ends its message
-   * (false for a part of one that a shard received in several ring records).
-   */
-  send(message: EncodedMessage, last = true): void {
-    this.outgoing.send(message, last);
-  }
-
-  /** Told of each message `send` handed to the socket. */
-  set writtenListener(listener: WrittenListener | undefined) {
-    this.outgoing.writtenListener = listener;
-  }
+  // `send` and its `writtenListener`: outgoing-layouts.ts.
 
   // ---------------------------------------------------------------- state
 
@@ -403,7 +415,7 @@ export class ByteEngine implements Stallable, QueueHold, InputListener, EndListe
 
   /** See SessionClose.close. */
   close(wait = false, reset = false): Promise<CloseOutcome> {
-    const closer = (this.closer ??= new SessionClose(this.transport, this.outgoing, () => {
+    const closer = (this.closer ??= new SessionClose(this.transport, this, () => {
       this.incomingClosed = true;
       this.releasePending();
     }));

@@ -9,7 +9,7 @@ import { CHUNK_OVERHEAD, HEADER_LENGTH, TAG_LENGTH } from './chunk-layout.ts';
 import type { ByteQueue } from './byte-queue.ts';
 import type { EncodedMessage } from './encoded-message.ts';
 import { LayoutPool, layoutPool } from './layout-pool.ts';
-import { secretBytes } from './long-lived-bytes.ts';
+import { secretBytes, type PlacedBytes } from './long-lived-bytes.ts';
 
 /**
  * Where the tag of the chunk being sealed is made before it is copied into the layout: a view of
@@ -37,14 +37,19 @@ const NONCE_LENGTH = 24;
 const callKey = Buffer.allocUnsafeSlow(KEY_LENGTH);
 const callNonce = Buffer.allocUnsafeSlow(NONCE_LENGTH);
 
-/** The state whose key `callKey` holds: a burst of chunks on one connection copies its key once. */
+/**
+ * Where the key `callKey` holds lies, bytes and offset (the states of ~40 connections share a
+ * slab): a burst of chunks on one connection copies its key once.
+ */
 let keyOf: Buffer | undefined;
+let keyOfAt = -1;
 
-/** Copies `state`'s key and the nonce at `nonceAt` into `callKey` and `callNonce`. */
-function load(state: Buffer, nonceAt: number): void {
-  if (keyOf !== state) {
-    for (let i = 0; i < KEY_LENGTH; i++) callKey[i] = state[i]!;
+/** Copies the key at `keyAt` of `state` and the nonce at `nonceAt` into `callKey` and `callNonce`. */
+function load(state: Buffer, keyAt: number, nonceAt: number): void {
+  if (keyOf !== state || keyOfAt !== keyAt) {
+    for (let i = 0; i < KEY_LENGTH; i++) callKey[i] = state[keyAt + i]!;
     keyOf = state;
+    keyOfAt = keyAt;
   }
   for (let i = 0; i < NONCE_LENGTH; i++) callNonce[i] = state[nonceAt + i]!;
 }
@@ -57,24 +62,25 @@ function advance(state: Buffer, nonceAt: number): void {
 /**
  * One connection's cipher state, `key ‖ local nonce ‖ remote nonce`, among its long-lived bytes:
  * `new ChunkSealer(state, SEALING_NONCE)` and `new ChunkOpener(state, OPENING_NONCE)` share it.
+ * Both keep the slab it lies in and its offset there, not a view of their own.
  */
-export function cipherState(key: Buffer, localNonce: Buffer, remoteNonce: Buffer): Buffer {
+export function cipherState(key: Buffer, localNonce: Buffer, remoteNonce: Buffer): PlacedBytes {
   return secretState(key, localNonce, remoteNonce);
 }
 
-/** Where the nonces lie in a `cipherState`. */
+/** Where the nonces lie in a `cipherState`, from its start. */
 export const SEALING_NONCE = KEY_LENGTH;
 export const OPENING_NONCE = KEY_LENGTH + NONCE_LENGTH;
 
 /** `parts` joined, as long-lived secret bytes (the join wiped). */
-function secretState(...parts: Buffer[]): Buffer {
+function secretState(...parts: Buffer[]): PlacedBytes {
   const bytes = Buffer.alloc(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {
     bytes.set(part, at);
     at += part.length;
   }
-  const state = secretBytes.copy(bytes);
+  const state = secretBytes.place(bytes);
   bytes.fill(0);
   return state;
 }
@@ -83,20 +89,24 @@ function secretState(...parts: Buffer[]): Buffer {
  * `key, nonce`: a cipher with a state of its own. `state, nonceAt`: one over a shared
  * `cipherState`, with its nonce at that offset.
  */
-function stateOf(key: Buffer, nonce: Buffer | number): Buffer {
-  return typeof nonce === 'number' ? key : secretState(key, nonce);
+function stateOf(key: Buffer | PlacedBytes, nonce: Buffer | number): PlacedBytes {
+  if (typeof nonce === 'number') return key as PlacedBytes;
+  return secretState(key as Buffer, nonce);
 }
 
 /** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
 export class ChunkSealer {
-  /** The key, then this direction's running nonce at `nonceAt`. */
+  /** The slab of long-lived bytes that holds the key at `keyAt` and this direction's running nonce at `nonceAt`. */
   private readonly state: Buffer;
+  private readonly keyAt: number;
   private readonly nonceAt: number;
 
   /** See `stateOf`: `(key, nonce)`, or `(cipherState, SEALING_NONCE)`. */
-  constructor(key: Buffer, nonce: Buffer | number) {
-    this.state = stateOf(key, nonce);
-    this.nonceAt = typeof nonce === 'number' ? nonce : KEY_LENGTH;
+  constructor(key: Buffer | PlacedBytes, nonce: Buffer | number) {
+    const { slab, at } = stateOf(key, nonce);
+    this.state = slab;
+    this.keyAt = at;
+    this.nonceAt = at + (typeof nonce === 'number' ? nonce : KEY_LENGTH);
   }
 
   /**
@@ -116,7 +126,7 @@ export class ChunkSealer {
       const end = at + HEADER_LENGTH + plain.readUInt16BE(at);
       out[at] = plain[at]!;
       out[at + 1] = plain[at + 1]!;
-      load(this.state, this.nonceAt);
+      load(this.state, this.keyAt, this.nonceAt);
       sealInto(out.subarray(at + CHUNK_OVERHEAD, end), sealingTag, plain.subarray(at + CHUNK_OVERHEAD, end), callNonce, callKey);
       placeTag(out, at + HEADER_LENGTH);
       advance(this.state, this.nonceAt);
@@ -128,7 +138,7 @@ export class ChunkSealer {
   sealLayout(layout: Buffer): Buffer {
     for (let at = 0; at < layout.length; ) {
       const end = at + HEADER_LENGTH + layout.readUInt16BE(at);
-      load(this.state, this.nonceAt);
+      load(this.state, this.keyAt, this.nonceAt);
       sealInPlace(layout.subarray(at + CHUNK_OVERHEAD, end), sealingTag, callNonce, callKey);
       placeTag(layout, at + HEADER_LENGTH);
       advance(this.state, this.nonceAt);
@@ -148,14 +158,17 @@ const openingTag = Buffer.allocUnsafeSlow(TAG_LENGTH);
 
 /** Decrypts incoming chunks in order. */
 export class ChunkOpener {
-  /** The key, then this direction's running nonce at `nonceAt`. */
+  /** The slab of long-lived bytes that holds the key at `keyAt` and this direction's running nonce at `nonceAt`. */
   private readonly state: Buffer;
+  private readonly keyAt: number;
   private readonly nonceAt: number;
 
   /** See `stateOf`: `(key, nonce)`, or `(cipherState, OPENING_NONCE)`. */
-  constructor(key: Buffer, nonce: Buffer | number) {
-    this.state = stateOf(key, nonce);
-    this.nonceAt = typeof nonce === 'number' ? nonce : KEY_LENGTH;
+  constructor(key: Buffer | PlacedBytes, nonce: Buffer | number) {
+    const { slab, at } = stateOf(key, nonce);
+    this.state = slab;
+    this.keyAt = at;
+    this.nonceAt = at + (typeof nonce === 'number' ? nonce : KEY_LENGTH);
   }
 
   /**
@@ -192,7 +205,7 @@ export class ChunkOpener {
    * The nonce advances even on failure; DECIPHER_ERROR on a bad tag.
    */
   openHeld(ciphertext: Buffer): Buffer {
-    load(this.state, this.nonceAt);
+    load(this.state, this.keyAt, this.nonceAt);
     const ok = openInPlace(ciphertext, openingTag, callNonce, callKey);
     advance(this.state, this.nonceAt);
     if (!ok) throw new DecipherError();
@@ -205,7 +218,7 @@ export class ChunkOpener {
    * DECIPHER_ERROR on a bad tag, and then `out` holds nothing usable.
    */
   openHeldInto(ciphertext: Buffer, out: Buffer): void {
-    load(this.state, this.nonceAt);
+    load(this.state, this.keyAt, this.nonceAt);
     const ok = openInto(out, ciphertext, openingTag, callNonce, callKey);
     advance(this.state, this.nonceAt);
     if (!ok) throw new DecipherError();
@@ -218,7 +231,7 @@ export class ChunkOpener {
    * checks the ciphertext has 4 bytes.
    */
   peekHeldUInt32BE(ciphertext: Buffer): number {
-    load(this.state, this.nonceAt);
+    load(this.state, this.keyAt, this.nonceAt);
     return peekUInt32BE(ciphertext, 0, callNonce, callKey);
   }
 }

@@ -21,7 +21,7 @@ export interface WrittenListener {
 }
 
 export class OutgoingLayouts implements DrainListener {
-  private readonly transport: SessionTransport;
+  protected readonly transport: SessionTransport;
   private readonly sealer: ChunkSealer;
   /** Layouts waiting for the socket; made on the first one that waits and kept (an idle connection keeps none). */
   private entries: OutgoingEntry[] | undefined;
@@ -41,8 +41,12 @@ export class OutgoingLayouts implements DrainListener {
   }
 
   /**
-   * See ByteEngine.send. Written at once when nothing waits and the socket takes it: no entry
-   * then, only the listener's call (a W2 echo writes one message per turn).
+   * Sends a message its caller already accepted (and consumed) under its own bound: sealed and
+   * written at once when nothing is queued and the socket takes it (no entry then, only the
+   * listener's call: a W2 echo writes one message per turn), else queued; the `writtenListener`
+   * hears of it once it is handed to the socket. Dropped when the outgoing side is closed (the
+   * caller learns of the end separately). `last`: the layout ends its message (false for a part
+   * of one that a shard received in several ring records).
    */
   send(message: EncodedMessage, last = true): void {
     if (this.closed) return;

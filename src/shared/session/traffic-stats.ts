@@ -15,7 +15,17 @@ const EPOCH = Date.now();
 
 /** The time on the clock tick starts are kept on (a small integer, where `Date.now()` is a heap number to keep). */
 export function statsNow(): number {
-  return Date.now() - EPOCH;
+  return sinceEpoch(Date.now());
+}
+
+/**
+ * `now` (a `Date.now()`) as milliseconds from EPOCH, a small integer while it fits in 31 bits: a
+ * difference of two doubles is itself a double, which a field keeps as a heap number of its own
+ * (16 B on every connection) even when its value is whole and small.
+ */
+function sinceEpoch(now: number): number {
+  const ms = now - EPOCH;
+  return ms >= 0 && ms <= 0x7fffffff ? ms | 0 : ms;
 }
 
 export interface Stat {
@@ -46,7 +56,7 @@ export class TrafficStats {
   private tickStart: number;
 
   constructor(now = Date.now()) {
-    this.tickStart = now - EPOCH;
+    this.tickStart = sinceEpoch(now);
   }
 
   /**
@@ -103,6 +113,6 @@ export class TrafficStats {
     this.recvAverage = recvRate + (this.recvAverage - recvRate) * decay;
     this.sentPending = 0;
     this.recvPending = 0;
-    this.tickStart = now - EPOCH - (elapsed % TICK_MS);
+    this.tickStart = sinceEpoch(now - (elapsed % TICK_MS));
   }
 }

@@ -62,10 +62,39 @@ interface ReadWaiter {
   readonly reject: (error: P2pError) => void;
 }
 
-export class SessionTransport implements TurnReader {
+/** Bits of `SessionTransport.flags`. */
+const CORKED = 1;
+const CLOSED_SOCKET = 2;
+const HELD = 4;
+const YIELDING = 8;
+const BORROWING = 16;
+
+/**
+ * What a transport needs only sometimes: a close, a paused peer's probe, the `ended` promise,
+ * bandwidth regulation. Made on first use, so an idle established connection keeps one field for
+ * all of it (the fields of its own cost every connection 64 B more: bench/idle-memory.ts).
+ */
+class TransportExtras {
+  closePromise: Promise<void> | undefined = undefined;
+  /** A graceful close's deadline (`endGracefully`), cleared by the socket's 'close'. */
+  closeGrace: NodeJS.Timeout | undefined = undefined;
+  endedPromise: Promise<void> | undefined = undefined;
+  resolveEnded: (() => void) | undefined = undefined;
+  /** Looks for a gone peer while reading is held (`probePeer`). */
+  probe: NodeJS.Timeout | undefined = undefined;
+  /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
+  io: IoScheduler | undefined = undefined;
+  upShare: Share | undefined = undefined;
+  download: RegulatedDownload | undefined = undefined;
+}
+
+/**
+ * The transport counts its own traffic (it is its `stats`): a counter object of its own cost every
+ * connection an object header and a field more (bench/idle-memory.ts).
+ */
+export class SessionTransport extends TrafficStats implements TurnReader {
   readonly socket: Socket;
   readonly input = new ByteQueue();
-  readonly stats = new TrafficStats();
   /** Set when the socket can no longer be read: every later read fails with it. */
   failure: P2pError | undefined;
   /** Stream mode: told after received bytes were appended to `input`. */
@@ -75,43 +104,115 @@ export class SessionTransport implements TurnReader {
   /** Handshake mode: pause reading past this many buffered bytes. */
   private readonly inputLimit: number;
   private waiter: ReadWaiter | undefined;
-  private corked = false;
+  /**
+   * CORKED: writes of this tick are corked. CLOSED_SOCKET: the socket's 'close' came. HELD:
+   * reading paused by the session (queue full, budget); with the regulator (`download.throttled`)
+   * and YIELDING (this connection's read budget for the turn), reading resumes when none holds
+   * it. BORROWING: stream mode reads into the thread's buffer (borrowed-reads.ts), not through
+   * 'data'. One number, where five booleans cost 32 B more per connection.
+   */
+  private flags = 0;
   /** The turn (loop-turns.ts) of this connection's last uncorked write. */
   private writeTurn = -1;
-  private closePromise: Promise<void> | undefined;
-  /** A graceful close's deadline (`endGracefully`), cleared by the socket's 'close'. */
-  private closeGrace: NodeJS.Timeout | undefined;
-  private endedPromise: Promise<void> | undefined;
-  private resolveEnded: (() => void) | undefined;
-  private closedSocket = false;
-  /** Bandwidth regulation (io-scheduler.ts), absent when the pool sets no limit: then nothing below costs anything. */
-  private readonly io: IoScheduler | undefined;
-  private readonly upShare: Share | undefined;
-  private readonly download: RegulatedDownload | undefined;
-  /**
-   * Reading paused by the session (queue full, budget), by the regulator (`download.throttled`),
-   * and by this connection's read budget for the turn: resumed when none of them holds it.
-   */
-  private held = false;
-  private yielding = false;
+  private extras: TransportExtras | undefined;
   /** TurnReader (loop-turns.ts): this connection's reads in the turn `readTurn`, and its reader generation. */
   readTurn = -1;
   turnBytes = 0;
   seenGeneration = -1;
   private onWritable: DrainListener | undefined;
-  /** Stream mode reads into the thread's buffer (borrowed-reads.ts), not through 'data'. */
-  private borrowing = false;
-  /** Looks for a gone peer while reading is held (`probePeer`). */
-  private probe: NodeJS.Timeout | undefined;
+
+  private get corked(): boolean {
+    return (this.flags & CORKED) !== 0;
+  }
+  private set corked(on: boolean) {
+    this.flags = on ? this.flags | CORKED : this.flags & ~CORKED;
+  }
+  private get closedSocket(): boolean {
+    return (this.flags & CLOSED_SOCKET) !== 0;
+  }
+  private set closedSocket(on: boolean) {
+    this.flags = on ? this.flags | CLOSED_SOCKET : this.flags & ~CLOSED_SOCKET;
+  }
+  private get held(): boolean {
+    return (this.flags & HELD) !== 0;
+  }
+  private set held(on: boolean) {
+    this.flags = on ? this.flags | HELD : this.flags & ~HELD;
+  }
+  private get yielding(): boolean {
+    return (this.flags & YIELDING) !== 0;
+  }
+  private set yielding(on: boolean) {
+    this.flags = on ? this.flags | YIELDING : this.flags & ~YIELDING;
+  }
+  private get borrowing(): boolean {
+    return (this.flags & BORROWING) !== 0;
+  }
+  private set borrowing(on: boolean) {
+    this.flags = on ? this.flags | BORROWING : this.flags & ~BORROWING;
+  }
+
+  private get closePromise(): Promise<void> | undefined {
+    return this.extras?.closePromise;
+  }
+  private set closePromise(promise: Promise<void> | undefined) {
+    this.ownExtras(promise).closePromise = promise;
+  }
+  private get closeGrace(): NodeJS.Timeout | undefined {
+    return this.extras?.closeGrace;
+  }
+  private set closeGrace(timer: NodeJS.Timeout | undefined) {
+    this.ownExtras(timer).closeGrace = timer;
+  }
+  private get endedPromise(): Promise<void> | undefined {
+    return this.extras?.endedPromise;
+  }
+  private set endedPromise(promise: Promise<void> | undefined) {
+    this.ownExtras(promise).endedPromise = promise;
+  }
+  private get resolveEnded(): (() => void) | undefined {
+    return this.extras?.resolveEnded;
+  }
+  private set resolveEnded(resolve: (() => void) | undefined) {
+    this.ownExtras(resolve).resolveEnded = resolve;
+  }
+  private get probe(): NodeJS.Timeout | undefined {
+    return this.extras?.probe;
+  }
+  private set probe(timer: NodeJS.Timeout | undefined) {
+    this.ownExtras(timer).probe = timer;
+  }
+  private get io(): IoScheduler | undefined {
+    return this.extras?.io;
+  }
+  private get upShare(): Share | undefined {
+    return this.extras?.upShare;
+  }
+  private get download(): RegulatedDownload | undefined {
+    return this.extras?.download;
+  }
+
+  /** The extras, made for a value to keep; a write of undefined to a transport without them makes none. */
+  private ownExtras(value: unknown): TransportExtras {
+    if (this.extras === undefined && value === undefined) return SCRATCH_EXTRAS;
+    return (this.extras ??= new TransportExtras());
+  }
+
+  /** The transport is its own traffic counter. */
+  get stats(): TrafficStats {
+    return this;
+  }
 
   constructor(socket: Socket, inputLimit: number, io?: IoScheduler) {
+    super();
     this.socket = socket;
     this.inputLimit = inputLimit;
     if (io?.upload || io?.download) {
-      this.io = io;
+      const extras = (this.extras = new TransportExtras());
+      extras.io = io;
       io.attach();
-      this.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.socketWritable() };
-      this.download = io.download && new RegulatedDownload(io.download, io.readStep, this);
+      extras.upShare = io.upload && { quota: 0, waiting: false, active: false, wake: () => this.onWritable?.socketWritable() };
+      extras.download = io.download && new RegulatedDownload(io.download, io.readStep, this);
     }
     (socket as OwnedSocket)[OWNER] = this;
     socket.setNoDelay?.(true); // absent on in-memory duplexes used by tests
@@ -204,7 +305,7 @@ export class SessionTransport implements TurnReader {
     // that seals into pooled layouts (a broadcast on a shard) then reuses one layout instead of
     // allocating one per connection until the callbacks come.
     if (giveBack !== undefined && this.socket.writableLength === 0) giveBack();
-    this.stats.addSent(bytes.length);
+    this.addSent(bytes.length);
     if (this.upShare) this.io!.upload!.charge(this.upShare, bytes.length);
   }
 
@@ -408,7 +509,7 @@ export class SessionTransport implements TurnReader {
 
   /** @internal socket event handlers below */
   handleData(data: Buffer): void {
-    this.stats.addRecv(data.length);
+    this.addRecv(data.length);
     if (this.failure) return; // closing: drain and drop
     const download = this.download;
     if (this.onInput) {
@@ -484,6 +585,9 @@ export function socketHost(socket: Socket): string {
   const address = socket.remoteAddress ?? '';
   return canonicalHost(address) ?? address;
 }
+
+/** Takes the writes of undefined to a transport without extras (`ownExtras`): never read. */
+const SCRATCH_EXTRAS = new TransportExtras();
 
 function uncorkTransport(transport: SessionTransport): void {
   transport.uncork();
