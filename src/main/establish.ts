@@ -31,7 +31,7 @@ import type { PoolOptions } from './pool-options.ts';
 import type { PoolRefusals } from './pool-refusals.ts';
 import type { PoolTally } from './pool-stats.ts';
 import type { Refusal } from './refusal.ts';
-import { OPTIONS_CHECKED } from './validate-options.ts';
+import { OPTIONS_CHECKED, validateAcceptOptions } from './validate-options.ts';
 
 /** Errors after which the peer's address is greylisted (protocol.md §10.2). */
 const GREYLISTING_CODES = new Set([
@@ -253,11 +253,18 @@ export class Establisher<Msg, Meta> {
   }
 }
 
-/** The user's hook; what it throws becomes this connection's POLICY_FAILED. */
+/**
+ * The user's hook; what it throws becomes this connection's POLICY_FAILED, and so does an accept
+ * with a malformed version of its own: the accept that follows skips the option check (the
+ * pool's own accept options were checked when it was built), so the hook's version is checked here.
+ */
 async function runHook<Meta>(hook: PolicyHook<Meta>, info: ConnectionInfo<Meta>, decision: Extract<PolicyDecision, { action: 'accept' }>): Promise<PolicyDecision | undefined> {
+  let hooked: PolicyDecision | undefined;
   try {
-    return await hook(info, decision);
+    hooked = await hook(info, decision);
+    if (hooked?.action === 'accept' && hooked.version !== decision.version) validateAcceptOptions({ negotiatedVersion: hooked.version });
   } catch (error) {
     throw new PolicyFailedError(`policy hook failed for ${info.peerId}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  return hooked;
 }

@@ -27,7 +27,7 @@ import type { WrittenListener } from '../shared/session/outgoing-layouts.ts';
 import { runHandshake } from '../shared/session/handshake.ts';
 import { HandshakeProgress } from '../shared/session/handshake-progress.ts';
 import { INCOMING_ENTRY_COST } from '../shared/session/queue-costs.ts';
-import { HANDSHAKE_INPUT_LIMIT, SessionTransport, type EndListener } from '../shared/session/transport.ts';
+import { HANDSHAKE_INPUT_LIMIT, SessionTransport } from '../shared/session/transport.ts';
 import { RECORD, encodeEnded, encodeWritten } from '../shared/shard/records.ts';
 import { TRANSFER_THRESHOLD, type Outcome, type SessionLimitsRecord, type WireInfo } from '../shared/shard/protocol.ts';
 import { writeTotals } from '../shared/shard/stat-slots.ts';
@@ -41,7 +41,7 @@ export type { ShardContext } from './shard-context.ts';
 
 type Waiter = (outcome: Outcome<never> | Outcome<WireInfo> | Outcome<null>) => void;
 
-export class ShardConnection implements BodyTaker, EngineReader, WrittenListener, EndListener {
+export class ShardConnection implements BodyTaker, EngineReader, WrittenListener {
   readonly id: number;
   readonly slot: number;
   readonly incoming: boolean;
@@ -133,8 +133,8 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
         this.state = 'authenticated';
         this.handshake = shardHandshake(transport, result);
         this.countStats();
-        // The peer may leave while main's policy decides: that exit is reported at once.
-        transport.onEnd = this;
+        // A peer that ends while main's policy decides is seen by the accept, as inline: what it
+        // sent before its end (its Ack, messages) is still delivered.
         this.answer({ ok: true, value: wireInfo(result) });
       },
       (error: unknown) => {
@@ -144,11 +144,6 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
     );
   }
 
-  /** EndListener while main's policy decides (`authenticated`). */
-  transportEnded(error: P2pError): void {
-    if (this.state === 'authenticated') this.finish(error);
-  }
-
   // ------------------------------------------------------------------ main's answer
 
   accept(limits: SessionLimitsRecord): Promise<Outcome<null>> {
@@ -156,7 +151,6 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
     if (this.state !== 'authenticated' || !handshake) return Promise.resolve(this.notAwaiting());
     const reply = this.await<null>();
     this.state = 'accepting';
-    handshake.transport.onEnd = undefined;
     acceptSession(handshake, acceptedSessionLimits(this.context, limits)).then(
       (session) => {
         if (this.state !== 'accepting') {
@@ -175,7 +169,6 @@ export class ShardConnection implements BodyTaker, EngineReader, WrittenListener
     if (this.state !== 'authenticated' || !handshake) return Promise.resolve(this.notAwaiting());
     const reply = this.await<null>();
     this.state = 'closing';
-    handshake.transport.onEnd = undefined;
     nackSession(handshake, handshake.p2pVersion, motive, points).then(
       () => this.finish(undefined, { ok: true, value: null }),
       (error: unknown) => this.finish(error),
