@@ -94,20 +94,27 @@ function stateOf(key: Buffer | PlacedBytes, nonce: Buffer | number): PlacedBytes
   return secretState(key as Buffer, nonce);
 }
 
-/** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
-export class ChunkSealer {
+/**
+ * One direction of a connection's cipher: where its key and running nonce lie. The sealer and the
+ * opener keep the same three fields, made the same way.
+ */
+abstract class CipherDirection {
   /** The slab of long-lived bytes that holds the key at `keyAt` and this direction's running nonce at `nonceAt`. */
-  private readonly state: Buffer;
-  private readonly keyAt: number;
-  private readonly nonceAt: number;
+  protected readonly state: Buffer;
+  protected readonly keyAt: number;
+  protected readonly nonceAt: number;
 
-  /** See `stateOf`: `(key, nonce)`, or `(cipherState, SEALING_NONCE)`. */
+  /** See `stateOf`: `(key, nonce)`, or `(cipherState, SEALING_NONCE | OPENING_NONCE)`. */
   constructor(key: Buffer | PlacedBytes, nonce: Buffer | number) {
     const { slab, at } = stateOf(key, nonce);
     this.state = slab;
     this.keyAt = at;
     this.nonceAt = at + (typeof nonce === 'number' ? nonce : KEY_LENGTH);
   }
+}
+
+/** Encrypts outgoing chunks; each chunk uses the current nonce, then the nonce is incremented. */
+export class ChunkSealer extends CipherDirection {
 
   /**
    * Encrypts every chunk of a layout in place, in order, and fills the tags. The headers are
@@ -157,19 +164,7 @@ export class ChunkSealer {
 const openingTag = Buffer.allocUnsafeSlow(TAG_LENGTH);
 
 /** Decrypts incoming chunks in order. */
-export class ChunkOpener {
-  /** The slab of long-lived bytes that holds the key at `keyAt` and this direction's running nonce at `nonceAt`. */
-  private readonly state: Buffer;
-  private readonly keyAt: number;
-  private readonly nonceAt: number;
-
-  /** See `stateOf`: `(key, nonce)`, or `(cipherState, OPENING_NONCE)`. */
-  constructor(key: Buffer | PlacedBytes, nonce: Buffer | number) {
-    const { slab, at } = stateOf(key, nonce);
-    this.state = slab;
-    this.keyAt = at;
-    this.nonceAt = at + (typeof nonce === 'number' ? nonce : KEY_LENGTH);
-  }
+export class ChunkOpener extends CipherDirection {
 
   /**
    * Decrypts a chunk's `tag ‖ ciphertext` (the bytes after its header) in place and returns the
