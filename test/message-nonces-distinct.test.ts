@@ -56,11 +56,13 @@ async function listenerNonce(port: number): Promise<string> {
 
 for (const { name, workers } of MODES) {
   test(`${name}: the connection messages of 150 incoming handshakes carry 150 distinct nonces`, async () => {
-    const pool = makePool(workers);
+    // Each client leaves once it has the nonce; on a loaded machine the pool may not have seen those
+    // ends when the next five arrive, so the handshakes it holds per address are not the limit here.
+    const pool = makePool(workers, { maxIncomingHandshakesPerAddress: 1000 });
     try {
       const { port } = await pool.listen();
       const nonces: string[] = [];
-      // Five at a time: below the handshakes one address may hold (maxIncomingHandshakesPerAddress).
+      // Five at a time.
       for (let batch = 0; batch < 30; batch++) {
         nonces.push(...(await Promise.all(Array.from({ length: 5 }, () => listenerNonce(port)))));
       }
